@@ -1,0 +1,181 @@
+//! Answers, in one canonical text form shared by web forms, ballot CSV and storage.
+//!
+//! A cell is what SPEC §7 puts in a ballot column: a Likert level `1`–`5`, an
+//! option code, `;`-separated option codes, `1`/`0` for yes/no, a decimal number
+//! or free text. The empty cell is "not answered".
+
+use crate::domain::Likert;
+use crate::questionnaire::{DEFAULT_TEXT_LIMIT, Question, QuestionKind};
+use rust_decimal::Decimal;
+use serde::{Serialize, Serializer};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+/// One checked answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    Likert(Likert),
+    /// "Không biết / không trả lời": answered, but missing for every index.
+    DontKnow,
+    Choice(String),
+    Choices(Vec<String>),
+    YesNo(bool),
+    Number(Decimal),
+    Text(String),
+}
+
+/// Why an answer was refused; the message is shown beside the question.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnswerError {
+    #[error("câu này bắt buộc trả lời")]
+    Required,
+    #[error("câu hỏi không có trong phiếu")]
+    UnknownQuestion,
+    #[error("hãy chọn một mức từ 1 đến 5")]
+    OutOfScale,
+    #[error("phương án «{0}» không có trong câu hỏi")]
+    UnknownOption(String),
+    #[error("chỉ được chọn một phương án")]
+    OneOptionOnly,
+    #[error("hãy trả lời Có hoặc Không")]
+    NotYesNo,
+    #[error("hãy nhập một số")]
+    NotANumber,
+    #[error("số phải nằm trong khoảng {0} – {1}")]
+    NumberOutOfRange(String, String),
+    #[error("câu trả lời dài quá {0} ký tự")]
+    TooLong(usize),
+}
+
+impl Answer {
+    /// Parses a cell for a question; `Ok(None)` for an empty cell.
+    ///
+    /// # Errors
+    /// [`AnswerError`] for a value the question cannot take.
+    pub fn parse(q: &Question, raw: &str) -> Result<Option<Answer>, AnswerError> {
+        let cell = raw.trim();
+        if cell.is_empty() {
+            return Ok(None);
+        }
+        let answer = match q.kind {
+            QuestionKind::Likert5 => {
+                if q.dont_know && matches!(cell, "0" | "kb" | "KB") {
+                    Answer::DontKnow
+                } else {
+                    let level = cell.parse::<u8>().ok().and_then(Likert::new).ok_or(AnswerError::OutOfScale)?;
+                    Answer::Likert(level)
+                }
+            }
+            QuestionKind::Single => {
+                if cell.contains(';') {
+                    return Err(AnswerError::OneOptionOnly);
+                }
+                Answer::Choice(known_option(q, cell)?)
+            }
+            QuestionKind::Multi => {
+                let mut picked: Vec<String> = Vec::new();
+                for part in cell.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+                    let code = known_option(q, part)?;
+                    if !picked.contains(&code) {
+                        picked.push(code);
+                    }
+                }
+                // Keep questionnaire order so equal choices give equal cells.
+                picked.sort_by_key(|c| q.options.iter().position(|o| &o.code == c));
+                if picked.is_empty() {
+                    return Ok(None);
+                }
+                Answer::Choices(picked)
+            }
+            QuestionKind::Yesno => match cell.to_lowercase().as_str() {
+                "1" | "yes" | "có" | "co" | "true" | "x" => Answer::YesNo(true),
+                "0" | "no" | "không" | "khong" | "false" => Answer::YesNo(false),
+                _ => return Err(AnswerError::NotYesNo),
+            },
+            QuestionKind::Number => {
+                let n = Decimal::from_str(&cell.replace(',', ".")).map_err(|_| AnswerError::NotANumber)?;
+                let below = q.min.is_some_and(|m| n < m);
+                let above = q.max.is_some_and(|m| n > m);
+                if below || above {
+                    let show = |d: Option<Decimal>| d.map_or_else(|| "…".to_owned(), |d| d.normalize().to_string());
+                    return Err(AnswerError::NumberOutOfRange(show(q.min), show(q.max)));
+                }
+                Answer::Number(n.normalize())
+            }
+            QuestionKind::Text => {
+                let limit = q.max_length.unwrap_or(DEFAULT_TEXT_LIMIT);
+                if cell.chars().count() > limit {
+                    return Err(AnswerError::TooLong(limit));
+                }
+                Answer::Text(cell.to_owned())
+            }
+        };
+        Ok(Some(answer))
+    }
+
+    /// The canonical cell text.
+    pub fn to_cell(&self) -> String {
+        match self {
+            Answer::Likert(l) => l.to_string(),
+            Answer::DontKnow => "0".to_owned(),
+            Answer::Choice(c) => c.clone(),
+            Answer::Choices(cs) => cs.join(";"),
+            Answer::YesNo(b) => if *b { "1" } else { "0" }.to_owned(),
+            Answer::Number(n) => n.to_string(),
+            Answer::Text(t) => t.clone(),
+        }
+    }
+
+    /// The Likert level, if this is one.
+    pub fn likert(&self) -> Option<Likert> {
+        match self {
+            Answer::Likert(l) => Some(*l),
+            _ => None,
+        }
+    }
+}
+
+fn known_option(q: &Question, code: &str) -> Result<String, AnswerError> {
+    q.options
+        .iter()
+        .find(|o| o.code == code)
+        .map(|o| o.code.clone())
+        .ok_or_else(|| AnswerError::UnknownOption(code.to_owned()))
+}
+
+/// The checked answers of one response, by question code.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Answers(BTreeMap<String, Answer>);
+
+impl Answers {
+    pub fn get(&self, code: &str) -> Option<&Answer> {
+        self.0.get(code)
+    }
+
+    pub fn insert(&mut self, code: String, answer: Answer) {
+        self.0.insert(code, answer);
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Answer)> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The answers as cells, the form they are stored in.
+    pub fn to_cells(&self) -> BTreeMap<String, String> {
+        self.0.iter().map(|(k, v)| (k.clone(), v.to_cell())).collect()
+    }
+}
+
+impl Serialize for Answers {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_cells().serialize(s)
+    }
+}

@@ -1,0 +1,539 @@
+//! Campaigns: one year's survey by one organiser (SPEC §4, METHOD §1).
+//!
+//! A campaign file (TOML) names its units (inline or from a CSV), its respondent
+//! groups with their questionnaires and quotas, the field catalogue and targets.
+
+use crate::domain::check_hierarchy;
+use crate::domain::{Unit, UnitCode, UnitKind};
+use crate::questionnaire::Questionnaire;
+use crate::source::SourceError;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// A loaded, checked campaign with its questionnaires.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Campaign {
+    pub id: String,
+    pub name: String,
+    pub year: i32,
+    pub opens: NaiveDate,
+    pub closes: NaiveDate,
+    pub organiser: Option<String>,
+    pub units: Vec<Unit>,
+    pub groups: Vec<Group>,
+    pub questionnaires: Vec<Questionnaire>,
+    /// Procedure name → field (lĩnh vực).
+    pub procedures: BTreeMap<String, String>,
+    /// Fields in catalogue order.
+    pub fields: Vec<String>,
+    pub targets: Targets,
+    pub scoring: Scoring,
+    pub par: ParSettings,
+}
+
+/// A respondent group and its quota per unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    pub code: String,
+    pub name: String,
+    /// Questionnaire id.
+    pub questionnaire: String,
+    /// Default quota per unit.
+    pub quota: u32,
+    /// Per-unit quotas that replace the default (0 = the unit has no such respondents).
+    pub overrides: BTreeMap<UnitCode, u32>,
+    /// The unit kinds that carry this group; `None` = every unit without sub-units.
+    pub applies_to: Option<Vec<UnitKind>>,
+    /// Drawn from the counters' transaction lists (citizens) rather than a roster.
+    pub frame: bool,
+}
+
+/// Targets a report shows each unit against (METHOD §5), in percent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Targets {
+    #[serde(default)]
+    pub sipas: Option<Decimal>,
+    #[serde(default)]
+    pub par_survey: Option<Decimal>,
+    #[serde(default)]
+    pub par_index: Option<Decimal>,
+}
+
+/// Which question index feeds the component and SIPAS indices (METHOD §3).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ItemIndex {
+    #[default]
+    SatisfiedShare,
+    ScoreRatio,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scoring {
+    #[serde(default)]
+    pub item_index: ItemIndex,
+}
+
+/// PAR INDEX settings: rating bands and the criterion SIPAS feeds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParSettings {
+    /// Rating bands, each from `min` percent up.
+    #[serde(default)]
+    pub bands: Vec<Band>,
+    #[serde(default)]
+    pub sipas_criterion: Option<SipasFeed>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Band {
+    pub name: String,
+    pub min: Decimal,
+}
+
+/// A PAR criterion scored as max points × SIPAS index ÷ 100.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SipasFeed {
+    pub criterion: String,
+    #[serde(default)]
+    pub area: Option<String>,
+    pub points: Decimal,
+}
+
+/// One unit × group quota.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quota {
+    pub unit: UnitCode,
+    pub group: String,
+    pub quota: u32,
+}
+
+impl Campaign {
+    pub fn unit(&self, code: &str) -> Option<&Unit> {
+        self.units.iter().find(|u| u.code.as_str() == code)
+    }
+
+    pub fn group(&self, code: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.code == code)
+    }
+
+    pub fn questionnaire(&self, id: &str) -> Option<&Questionnaire> {
+        self.questionnaires.iter().find(|q| q.id == id)
+    }
+
+    /// The questionnaire a group answers.
+    pub fn questionnaire_of(&self, group: &str) -> Option<&Questionnaire> {
+        self.group(group).and_then(|g| self.questionnaire(&g.questionnaire))
+    }
+
+    /// Units directly below `code`.
+    pub fn children<'a>(&'a self, code: &'a UnitCode) -> impl Iterator<Item = &'a Unit> + 'a {
+        self.units.iter().filter(move |u| u.parent.as_ref() == Some(code))
+    }
+
+    /// Every unit × group with a positive quota, in file order.
+    pub fn quotas(&self) -> Vec<Quota> {
+        let mut out = Vec::new();
+        for g in &self.groups {
+            for u in &self.units {
+                let carries = match &g.applies_to {
+                    Some(kinds) => kinds.contains(&u.kind),
+                    None => self.children(&u.code).next().is_none(),
+                };
+                let quota = g.overrides.get(&u.code).copied().unwrap_or(if carries { g.quota } else { 0 });
+                if quota > 0 {
+                    out.push(Quota { unit: u.code.clone(), group: g.code.clone(), quota });
+                }
+            }
+        }
+        out
+    }
+
+    /// The field of a procedure, matched ignoring case and surrounding spaces.
+    pub fn field_of(&self, procedure: &str) -> Option<&str> {
+        let wanted = procedure.trim().to_lowercase();
+        self.procedures.iter().find(|(p, _)| p.trim().to_lowercase() == wanted).map(|(_, f)| f.as_str())
+    }
+
+    /// Whether `day` is inside the survey window.
+    pub fn is_open_on(&self, day: NaiveDate) -> bool {
+        (self.opens..=self.closes).contains(&day)
+    }
+
+    /// The rating band of a percentage.
+    pub fn band_of(&self, pct: Decimal) -> Option<&Band> {
+        self.par.bands.iter().filter(|b| pct >= b.min).max_by(|a, b| a.min.cmp(&b.min))
+    }
+
+    /// Loads a campaign file and everything it names (questionnaires, unit and
+    /// procedure CSVs), relative to the campaign file's folder.
+    ///
+    /// # Errors
+    /// A [`SourceError`] naming the file, line and key at fault.
+    pub fn load(path: &Path) -> Result<Self, SourceError> {
+        Self::load_with(path, &read)
+    }
+
+    /// Loads a campaign, reading each file it names through `read` (for the
+    /// example campaign embedded in the binary).
+    ///
+    /// # Errors
+    /// A [`SourceError`] naming the file, line and key at fault.
+    pub fn load_with(path: &Path, read: &dyn Fn(&Path) -> Result<String, SourceError>) -> Result<Self, SourceError> {
+        let text = read(path)?;
+        let text = text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text);
+        let file: CampaignFile = toml::from_str(&text).map_err(|e| SourceError::from_toml(path, &text, &e))?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let at = |key: &str, msg: String| {
+            let mut e = SourceError::new(path, msg).key(key);
+            if let Some(line) = key_line(&text, key.split(['.', '[']).next().unwrap_or(key)) {
+                e = e.at_line(line);
+            }
+            e
+        };
+
+        let id = file.id.trim().to_owned();
+        if UnitCode::parse(&id).is_err() {
+            return Err(at("id", format!("mã đợt khảo sát «{id}» chỉ được dùng chữ cái không dấu, chữ số, '-', '_', '.'")));
+        }
+        let opens = toml_date(&file.opens).ok_or_else(|| at("opens", "ngày mở phải là ngày dạng 2026-10-01".into()))?;
+        let closes = toml_date(&file.closes).ok_or_else(|| at("closes", "ngày đóng phải là ngày dạng 2026-10-31".into()))?;
+        if closes < opens {
+            return Err(at("closes", format!("ngày đóng {closes} trước ngày mở {opens}")));
+        }
+
+        let mut units = Vec::new();
+        if let Some(csv_name) = &file.units_csv {
+            units.extend(load_units_csv(&dir.join(csv_name), read)?);
+        }
+        for (i, u) in file.units.iter().enumerate() {
+            let key = format!("units[{i}]");
+            let code = UnitCode::parse(&u.code).map_err(|e| at(&key, e.to_string()))?;
+            let parent = match u.parent.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+                Some(p) => Some(UnitCode::parse(p).map_err(|e| at(&key, e.to_string()))?),
+                None => None,
+            };
+            units.push(Unit { code, name: u.name.clone(), kind: u.kind, parent });
+        }
+        if units.is_empty() {
+            return Err(at("units", "đợt khảo sát chưa có đơn vị nào (units hoặc units_csv)".into()));
+        }
+        check_hierarchy(&units).map_err(|(_, msg)| at("units", msg))?;
+        let unit_codes: BTreeSet<&UnitCode> = units.iter().map(|u| &u.code).collect();
+
+        let mut questionnaires: Vec<Questionnaire> = Vec::new();
+        let mut loaded_from: BTreeMap<PathBuf, String> = BTreeMap::new();
+        let mut groups = Vec::new();
+        if file.groups.is_empty() {
+            return Err(at("groups", "đợt khảo sát chưa có nhóm đối tượng nào ([[groups]])".into()));
+        }
+        for (i, g) in file.groups.iter().enumerate() {
+            let key = format!("groups[{i}]");
+            if g.code.trim().is_empty() || groups.iter().any(|x: &Group| x.code == g.code) {
+                return Err(at(&key, format!("mã nhóm «{}» trống hoặc bị trùng", g.code)));
+            }
+            let qpath = dir.join(&g.questionnaire);
+            let qid = match loaded_from.get(&qpath) {
+                Some(id) => id.clone(),
+                None => {
+                    let qtext = read(&qpath)?;
+                    let qtext = qtext.strip_prefix('\u{feff}').unwrap_or(&qtext);
+                    let q = Questionnaire::from_toml(&qpath, qtext)?;
+                    if questionnaires.iter().any(|x| x.id == q.id) {
+                        return Err(SourceError::new(&qpath, format!("hai phiếu khác nhau cùng mã «{}»", q.id)).key("id"));
+                    }
+                    let id = q.id.clone();
+                    loaded_from.insert(qpath, id.clone());
+                    questionnaires.push(q);
+                    id
+                }
+            };
+            let mut overrides = BTreeMap::new();
+            for (code, quota) in &g.overrides {
+                let code = UnitCode::parse(code).map_err(|e| at(&format!("{key}.overrides"), e.to_string()))?;
+                if !unit_codes.contains(&code) {
+                    return Err(at(&format!("{key}.overrides"), format!("chỉ tiêu riêng cho đơn vị «{code}» không có trong danh sách đơn vị")));
+                }
+                overrides.insert(code, *quota);
+            }
+            groups.push(Group {
+                code: g.code.trim().to_owned(),
+                name: g.name.clone(),
+                questionnaire: qid,
+                quota: g.quota,
+                overrides,
+                applies_to: g.applies_to.clone(),
+                frame: g.frame,
+            });
+        }
+
+        let mut procedures = BTreeMap::new();
+        let mut fields: Vec<String> = Vec::new();
+        if let Some(csv_name) = &file.procedures_csv {
+            for (procedure, field) in load_procedures_csv(&dir.join(csv_name), read)? {
+                if !fields.contains(&field) {
+                    fields.push(field.clone());
+                }
+                procedures.insert(procedure, field);
+            }
+        }
+        for (procedure, field) in &file.procedures {
+            if !fields.contains(field) {
+                fields.push(field.clone());
+            }
+            procedures.insert(procedure.clone(), field.clone());
+        }
+        for f in &file.fields {
+            if !fields.contains(f) {
+                fields.push(f.clone());
+            }
+        }
+
+        for (key, v) in [("targets.sipas", file.targets.sipas), ("targets.par_survey", file.targets.par_survey), ("targets.par_index", file.targets.par_index)] {
+            if v.is_some_and(|v| v < Decimal::ZERO || v > Decimal::ONE_HUNDRED) {
+                return Err(at(key, "chỉ tiêu phải là phần trăm từ 0 đến 100".into()));
+            }
+        }
+        let mut band_names = BTreeSet::new();
+        for b in &file.par.bands {
+            if b.min < Decimal::ZERO || b.min > Decimal::ONE_HUNDRED || !band_names.insert(b.name.as_str()) {
+                return Err(at("par", format!("xếp loại «{}»: ngưỡng phải từ 0 đến 100 và tên không trùng", b.name)));
+            }
+        }
+
+        Ok(Campaign {
+            id,
+            name: file.name,
+            year: file.year,
+            opens,
+            closes,
+            organiser: file.organiser,
+            units,
+            groups,
+            questionnaires,
+            procedures,
+            fields,
+            targets: file.targets,
+            scoring: file.scoring,
+            par: file.par,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CampaignFile {
+    id: String,
+    name: String,
+    year: i32,
+    opens: toml::value::Datetime,
+    closes: toml::value::Datetime,
+    #[serde(default)]
+    organiser: Option<String>,
+    #[serde(default)]
+    units_csv: Option<String>,
+    #[serde(default)]
+    units: Vec<UnitEntry>,
+    #[serde(default)]
+    groups: Vec<GroupEntry>,
+    #[serde(default)]
+    procedures_csv: Option<String>,
+    #[serde(default)]
+    procedures: BTreeMap<String, String>,
+    #[serde(default)]
+    fields: Vec<String>,
+    #[serde(default)]
+    targets: Targets,
+    #[serde(default)]
+    scoring: Scoring,
+    #[serde(default)]
+    par: ParSettings,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnitEntry {
+    code: String,
+    name: String,
+    kind: UnitKind,
+    #[serde(default)]
+    parent: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupEntry {
+    code: String,
+    name: String,
+    questionnaire: String,
+    quota: u32,
+    #[serde(default)]
+    overrides: BTreeMap<String, u32>,
+    #[serde(default)]
+    applies_to: Option<Vec<UnitKind>>,
+    #[serde(default)]
+    frame: bool,
+}
+
+/// Reads a text file, dropping a UTF-8 byte-order mark.
+///
+/// # Errors
+/// When the file is missing or not UTF-8.
+pub fn read(path: &Path) -> Result<String, SourceError> {
+    let bytes = std::fs::read(path).map_err(|e| SourceError::new(path, format!("không đọc được tệp: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|_| SourceError::new(path, "tệp không phải văn bản UTF-8"))?;
+    Ok(text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text))
+}
+
+fn toml_date(d: &toml::value::Datetime) -> Option<NaiveDate> {
+    if d.time.is_some() {
+        return None;
+    }
+    let date = d.date?;
+    NaiveDate::from_ymd_opt(i32::from(date.year), u32::from(date.month), u32::from(date.day))
+}
+
+/// The line on which a top-level key or table is first written.
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    text.lines().position(|l| {
+        let t = l.trim_start();
+        let t = t.trim_start_matches('[');
+        t.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with(['=', ']', '.']))
+    })
+    .map(|i| i + 1)
+}
+
+/// Folds a header cell for loose matching: lower case, no diacritics, no punctuation.
+pub fn fold_header(s: &str) -> String {
+    s.trim_start_matches('\u{feff}')
+        .chars()
+        .filter_map(|c| {
+            let base = fold_vietnamese(c.to_lowercase().next().unwrap_or(c));
+            base.is_alphanumeric().then_some(base)
+        })
+        .collect()
+}
+
+/// Strips a Vietnamese letter of its diacritics (đ → d).
+pub fn fold_vietnamese(c: char) -> char {
+    const GROUPS: [(&str, char); 12] = [
+        ("àáảãạăằắẳẵặâầấẩẫậ", 'a'),
+        ("èéẻẽẹêềếểễệ", 'e'),
+        ("ìíỉĩị", 'i'),
+        ("òóỏõọôồốổỗộơờớởỡợ", 'o'),
+        ("ùúủũụưừứửữự", 'u'),
+        ("ỳýỷỹỵ", 'y'),
+        ("đ", 'd'),
+        ("ÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬ", 'A'),
+        ("ÈÉẺẼẸÊỀẾỂỄỆ", 'E'),
+        ("ÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢ", 'O'),
+        ("ÙÚỦŨỤƯỪỨỬỮỰ", 'U'),
+        ("Đ", 'D'),
+    ];
+    GROUPS.iter().find(|(set, _)| set.contains(c)).map_or(c, |(_, base)| *base)
+}
+
+/// Reads a small CSV (`,` or `;`, optional BOM) into header and records with line numbers.
+fn read_small_csv(path: &Path, read: &dyn Fn(&Path) -> Result<String, SourceError>) -> Result<(Vec<String>, Vec<(usize, Vec<String>)>), SourceError> {
+    let text = read(path)?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let first = text.lines().next().unwrap_or("");
+    let delimiter = if first.matches(';').count() > first.matches(',').count() { b';' } else { b',' };
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| SourceError::new(path, format!("không đọc được dòng tiêu đề: {e}")).at_line(1))?
+        .iter()
+        .map(fold_header)
+        .collect();
+    let mut rows = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line() as usize);
+            SourceError::new(path, format!("dòng CSV không đọc được: {e}")).at_line(line)
+        })?;
+        let line = rec.position().map_or(0, |p| p.line() as usize);
+        let cells: Vec<String> = rec.iter().map(|c| c.trim().to_owned()).collect();
+        if cells.iter().all(String::is_empty) {
+            continue;
+        }
+        rows.push((line, cells));
+    }
+    Ok((header, rows))
+}
+
+fn column(header: &[String], path: &Path, names: &[&str], shown: &str) -> Result<usize, SourceError> {
+    header
+        .iter()
+        .position(|h| names.contains(&h.as_str()))
+        .ok_or_else(|| SourceError::new(path, format!("thiếu cột «{shown}»")).at_line(1).key(shown))
+}
+
+/// Units from a CSV `code,name,kind,parent` (Vietnamese headers accepted).
+///
+/// # Errors
+/// The first bad row, with its line and column.
+pub fn load_units_csv(path: &Path, read: &dyn Fn(&Path) -> Result<String, SourceError>) -> Result<Vec<Unit>, SourceError> {
+    let (header, rows) = read_small_csv(path, read)?;
+    let c_code = column(&header, path, &["code", "ma", "madonvi"], "code")?;
+    let c_name = column(&header, path, &["name", "ten", "tendonvi"], "name")?;
+    let c_kind = column(&header, path, &["kind", "cap", "loai", "loaidonvi"], "kind")?;
+    let c_parent = header.iter().position(|h| ["parent", "captren", "donvicaptren"].contains(&h.as_str()));
+    let cell = |row: &[String], i: usize| row.get(i).cloned().unwrap_or_default();
+    let mut units = Vec::new();
+    for (line, row) in rows {
+        let err = |key: &str, msg: String| SourceError::new(path, msg).at_line(line).key(key);
+        let code = UnitCode::parse(&cell(&row, c_code)).map_err(|e| err("code", e.to_string()))?;
+        let name = cell(&row, c_name);
+        if name.is_empty() {
+            return Err(err("name", "thiếu tên đơn vị".into()));
+        }
+        let kind_text = cell(&row, c_kind);
+        let kind = UnitKind::parse(&kind_text).ok_or_else(|| err("kind", format!("cấp đơn vị «{kind_text}» không hợp lệ (department, district, commune, ward, residential-group)")))?;
+        let parent = match c_parent.map(|i| cell(&row, i)).filter(|p| !p.is_empty()) {
+            Some(p) => Some(UnitCode::parse(&p).map_err(|e| err("parent", e.to_string()))?),
+            None => None,
+        };
+        units.push(Unit { code, name, kind, parent });
+    }
+    Ok(units)
+}
+
+/// The procedure → field catalogue from a CSV `procedure,field`.
+///
+/// # Errors
+/// A missing column or a row without a procedure or field.
+pub fn load_procedures_csv(path: &Path, read: &dyn Fn(&Path) -> Result<String, SourceError>) -> Result<Vec<(String, String)>, SourceError> {
+    let (header, rows) = read_small_csv(path, read)?;
+    let c_proc = column(&header, path, &["procedure", "thutuc", "tenthutuc", "tenthutuchanhchinh"], "procedure")?;
+    let c_field = column(&header, path, &["field", "linhvuc"], "field")?;
+    let mut out = Vec::new();
+    for (line, row) in rows {
+        let p = row.get(c_proc).cloned().unwrap_or_default();
+        let f = row.get(c_field).cloned().unwrap_or_default();
+        if p.is_empty() || f.is_empty() {
+            return Err(SourceError::new(path, "thiếu tên thủ tục hoặc lĩnh vực").at_line(line));
+        }
+        out.push((p, f));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_fold_loosely() {
+        assert_eq!(fold_header("\u{feff}Họ và tên"), "hovaten");
+        assert_eq!(fold_header("Số điện thoại (bắt buộc phải có)"), "sodienthoaibatbuocphaico");
+        assert_eq!(fold_header("Đơn vị cấp trên"), "donvicaptren");
+    }
+}

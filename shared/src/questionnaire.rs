@@ -1,0 +1,451 @@
+//! Questionnaires: sections, questions, what each question measures, skip logic.
+//!
+//! Loaded from TOML (SPEC §4); stored as JSON beside the campaign.
+
+use crate::answer::{Answer, AnswerError, Answers};
+use crate::source::{SourceError, line_of};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Column names a question code may not take, because the ballot CSV uses them.
+pub const RESERVED_CODES: [&str; 4] = ["unit", "group", "field", "submitted_at"];
+
+/// The default labels of the five-level scale (METHOD §2).
+pub fn default_likert_labels() -> Vec<String> {
+    ["Rất không hài lòng", "Không hài lòng", "Bình thường", "Hài lòng", "Rất hài lòng"].map(String::from).to_vec()
+}
+
+/// English labels of the five-level scale.
+pub fn default_likert_labels_en() -> Vec<String> {
+    ["Very dissatisfied", "Dissatisfied", "Neutral", "Satisfied", "Very satisfied"].map(String::from).to_vec()
+}
+
+/// A questionnaire for one respondent group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Questionnaire {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub title_en: Option<String>,
+    /// Who runs the survey, why, how long it takes, that it is anonymous.
+    #[serde(default)]
+    pub intro: Option<String>,
+    #[serde(default)]
+    pub intro_en: Option<String>,
+    #[serde(default = "default_likert_labels")]
+    pub likert_labels: Vec<String>,
+    #[serde(default)]
+    pub likert_labels_en: Option<Vec<String>>,
+    /// SIPAS components measured by this questionnaire.
+    #[serde(default)]
+    pub components: Vec<Component>,
+    /// PAR criteria scored from this questionnaire.
+    #[serde(default)]
+    pub criteria: Vec<Criterion>,
+    pub sections: Vec<Section>,
+}
+
+/// A SIPAS component (METHOD §3), optionally in a part (policy making / service delivery).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Component {
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub name_en: Option<String>,
+    #[serde(default)]
+    pub part: Option<String>,
+}
+
+/// A PAR criterion scored from the survey (METHOD §4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Criterion {
+    pub code: String,
+    pub name: String,
+    /// The PAR area the criterion belongs to.
+    #[serde(default)]
+    pub area: Option<String>,
+    /// Maximum points of the criterion.
+    pub points: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub title_en: Option<String>,
+    pub questions: Vec<Question>,
+}
+
+/// The kinds of question of SPEC §4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuestionKind {
+    Likert5,
+    Single,
+    Multi,
+    Yesno,
+    Number,
+    Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    pub code: String,
+    pub text: String,
+    #[serde(default)]
+    pub text_en: Option<String>,
+    pub kind: QuestionKind,
+    #[serde(default)]
+    pub required: bool,
+    /// The whole-service satisfaction question (METHOD §3, overall satisfaction).
+    #[serde(default)]
+    pub overall: bool,
+    /// The SIPAS component this question feeds.
+    #[serde(default)]
+    pub component: Option<String>,
+    /// The PAR criterion this question feeds.
+    #[serde(default)]
+    pub criterion: Option<String>,
+    /// The criterion's maximum points (may instead be declared in `[[criteria]]`).
+    #[serde(default)]
+    pub points: Option<Decimal>,
+    #[serde(default)]
+    pub options: Vec<Choice>,
+    /// Per-level weights of a `likert5` question for PAR scoring; default (v − 1) ÷ 4.
+    #[serde(default)]
+    pub weights: Option<Vec<Decimal>>,
+    /// Labels of the five levels for this question, if not the questionnaire's.
+    #[serde(default)]
+    pub labels: Option<Vec<String>>,
+    #[serde(default)]
+    pub labels_en: Option<Vec<String>>,
+    /// Offers "không biết / không trả lời", which counts as missing (METHOD §2).
+    #[serde(default)]
+    pub dont_know: bool,
+    #[serde(default)]
+    pub show_if: Option<Condition>,
+    #[serde(default)]
+    pub min: Option<Decimal>,
+    #[serde(default)]
+    pub max: Option<Decimal>,
+    #[serde(default)]
+    pub max_length: Option<usize>,
+}
+
+/// One option of a `single` or `multi` question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    pub code: String,
+    pub label: String,
+    #[serde(default)]
+    pub label_en: Option<String>,
+    /// Weight in [0, 1] for PAR scoring.
+    #[serde(default)]
+    pub weight: Option<Decimal>,
+}
+
+/// Show a question only when an earlier answer has one of the given values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub question: String,
+    #[serde(default)]
+    pub equals: Option<Scalar>,
+    #[serde(default)]
+    pub any_of: Vec<Scalar>,
+}
+
+/// A TOML scalar written in a condition: `equals = 4`, `equals = "a"`, `equals = true`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    Bool(bool),
+    Int(i64),
+    Text(String),
+}
+
+impl Scalar {
+    fn as_cell(&self) -> String {
+        match self {
+            Scalar::Bool(b) => if *b { "1" } else { "0" }.to_owned(),
+            Scalar::Int(i) => i.to_string(),
+            Scalar::Text(s) => s.clone(),
+        }
+    }
+}
+
+/// Default maximum length of a free-text answer, in characters.
+pub const DEFAULT_TEXT_LIMIT: usize = 2000;
+
+impl Question {
+    /// The five labels of a `likert5` question.
+    pub fn level_labels<'a>(&'a self, q: &'a Questionnaire, english: bool) -> &'a [String] {
+        if english {
+            if let Some(l) = self.labels_en.as_ref().or(q.likert_labels_en.as_ref()) {
+                return l;
+            }
+        }
+        self.labels.as_ref().unwrap_or(&q.likert_labels)
+    }
+
+    /// The weight in [0, 1] of an answer for PAR scoring; `None` for a missing
+    /// or unweighted answer.
+    pub fn weight(&self, answer: &Answer) -> Option<Decimal> {
+        match answer {
+            Answer::Likert(l) => match &self.weights {
+                Some(w) => w.get(l.index()).copied(),
+                None => Some(Decimal::from(l.get() - 1) / Decimal::from(4)),
+            },
+            Answer::YesNo(yes) => Some(if *yes { Decimal::ONE } else { Decimal::ZERO }),
+            Answer::Choice(code) => self.options.iter().find(|o| &o.code == code).and_then(|o| o.weight),
+            _ => None,
+        }
+    }
+
+    /// Whether this question is shown, given the answers so far.
+    pub fn is_shown(&self, answers: &Answers) -> bool {
+        let Some(cond) = &self.show_if else { return true };
+        let Some(given) = answers.get(&cond.question) else { return false };
+        let wanted: Vec<String> = cond.equals.iter().chain(cond.any_of.iter()).map(Scalar::as_cell).collect();
+        match given {
+            Answer::Choices(list) => list.iter().any(|c| wanted.contains(c)),
+            other => wanted.contains(&other.to_cell()),
+        }
+    }
+}
+
+/// An answer refused while checking a whole submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerIssue {
+    /// The question code, or the unknown key that was sent.
+    pub question: String,
+    pub error: AnswerError,
+}
+
+impl Questionnaire {
+    /// Every question, in order.
+    pub fn questions(&self) -> impl Iterator<Item = &Question> {
+        self.sections.iter().flat_map(|s| s.questions.iter())
+    }
+
+    pub fn question(&self, code: &str) -> Option<&Question> {
+        self.questions().find(|q| q.code == code)
+    }
+
+    /// The declared maximum points of a criterion.
+    pub fn criterion_points(&self, code: &str) -> Option<Decimal> {
+        self.criteria
+            .iter()
+            .find(|c| c.code == code)
+            .map(|c| c.points)
+            .or_else(|| self.questions().find(|q| q.criterion.as_deref() == Some(code)).and_then(|q| q.points))
+    }
+
+    /// Checks a whole submission given as answer cells (SPEC §7 text form).
+    ///
+    /// Unknown questions and bad values are refused; a required question left
+    /// empty is refused only when it is shown; an answer to a question that skip
+    /// logic hides is dropped, never stored.
+    ///
+    /// # Errors
+    /// Every faulty question, in questionnaire order (unknown keys last).
+    pub fn check_answers(&self, cells: &BTreeMap<String, String>) -> Result<Answers, Vec<AnswerIssue>> {
+        let mut issues = Vec::new();
+        let mut answers = Answers::default();
+        for q in self.questions() {
+            let raw = cells.get(&q.code).map(String::as_str).unwrap_or("");
+            let parsed = match Answer::parse(q, raw) {
+                Ok(a) => a,
+                Err(error) => {
+                    issues.push(AnswerIssue { question: q.code.clone(), error });
+                    continue;
+                }
+            };
+            if !q.is_shown(&answers) {
+                continue;
+            }
+            match parsed {
+                Some(a) => answers.insert(q.code.clone(), a),
+                None if q.required => issues.push(AnswerIssue { question: q.code.clone(), error: AnswerError::Required }),
+                None => {}
+            }
+        }
+        for key in cells.keys() {
+            if self.question(key).is_none() {
+                issues.push(AnswerIssue { question: key.clone(), error: AnswerError::UnknownQuestion });
+            }
+        }
+        if issues.is_empty() { Ok(answers) } else { Err(issues) }
+    }
+
+    /// Parses and checks a questionnaire file.
+    ///
+    /// # Errors
+    /// A [`SourceError`] naming the file, the line and the key at fault.
+    pub fn from_toml(path: &Path, text: &str) -> Result<Self, SourceError> {
+        let q: Questionnaire = toml::from_str(text).map_err(|e| SourceError::from_toml(path, text, &e))?;
+        q.check().map_err(|(code, key, message)| {
+            let mut err = SourceError::new(path, message).key(key);
+            if let Some(line) = code.as_deref().and_then(|c| find_code_line(text, c)) {
+                err = err.at_line(line);
+            }
+            err
+        })?;
+        Ok(q)
+    }
+
+    /// Semantic checks; on a fault returns (code to locate, key, message).
+    fn check(&self) -> Result<(), (Option<String>, String, String)> {
+        let fail = |code: &str, key: &str, msg: String| Err((Some(code.to_owned()), key.to_owned(), msg));
+        if self.id.trim().is_empty() {
+            return Err((None, "id".into(), "mã phiếu không được để trống".into()));
+        }
+        if self.likert_labels.len() != 5 {
+            return Err((None, "likert_labels".into(), "thang 5 mức cần đúng 5 nhãn".into()));
+        }
+        if self.sections.is_empty() {
+            return Err((None, "sections".into(), "phiếu cần ít nhất một phần (sections)".into()));
+        }
+        let components: BTreeSet<&str> = self.components.iter().map(|c| c.code.as_str()).collect();
+        let declared: BTreeMap<&str, Decimal> = self.criteria.iter().map(|c| (c.code.as_str(), c.points)).collect();
+        for c in &self.criteria {
+            if c.points <= Decimal::ZERO {
+                return fail(&c.code, "criteria.points", format!("tiêu chí «{}» phải có điểm tối đa lớn hơn 0", c.code));
+            }
+        }
+        let mut seen: BTreeMap<&str, &Question> = BTreeMap::new();
+        let mut criterion_points: BTreeMap<&str, Decimal> = BTreeMap::new();
+        for section in &self.sections {
+            if section.questions.is_empty() {
+                return Err((None, "sections".into(), format!("phần «{}» không có câu hỏi nào", section.id)));
+            }
+            for q in &section.questions {
+                let code = q.code.as_str();
+                let valid = !code.is_empty() && code.len() <= 32 && code.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+                if !valid || RESERVED_CODES.contains(&code) {
+                    return fail(code, "code", format!("mã câu hỏi «{code}» không hợp lệ (chữ cái không dấu, chữ số, '_', '.', '-'; không trùng tên cột unit/group/field/submitted_at)"));
+                }
+                if seen.contains_key(code) {
+                    return fail(code, "code", format!("mã câu hỏi «{code}» bị trùng"));
+                }
+                match q.kind {
+                    QuestionKind::Single | QuestionKind::Multi => {
+                        if q.options.len() < 2 {
+                            return fail(code, "options", format!("câu «{code}» cần ít nhất 2 phương án"));
+                        }
+                        let mut codes = BTreeSet::new();
+                        for o in &q.options {
+                            if o.code.is_empty() || o.code.contains(';') || !codes.insert(o.code.as_str()) {
+                                return fail(code, "options", format!("câu «{code}»: mã phương án «{}» trống, có dấu ';' hoặc bị trùng", o.code));
+                            }
+                            if let Some(w) = o.weight {
+                                if !(Decimal::ZERO..=Decimal::ONE).contains(&w) {
+                                    return fail(code, "options.weight", format!("câu «{code}»: trọng số {w} phải nằm trong [0, 1]"));
+                                }
+                            }
+                        }
+                    }
+                    _ if !q.options.is_empty() => {
+                        return fail(code, "options", format!("câu «{code}» loại {:?} không dùng phương án (options)", q.kind));
+                    }
+                    _ => {}
+                }
+                if q.kind != QuestionKind::Likert5 && (q.weights.is_some() || q.labels.is_some() || q.overall) {
+                    return fail(code, "kind", format!("câu «{code}»: weights, labels và overall chỉ dùng cho câu likert5"));
+                }
+                if let Some(w) = &q.weights {
+                    if w.len() != 5 || w.iter().any(|x| !(Decimal::ZERO..=Decimal::ONE).contains(x)) {
+                        return fail(code, "weights", format!("câu «{code}»: weights cần đúng 5 số trong [0, 1]"));
+                    }
+                }
+                if q.labels.as_ref().is_some_and(|l| l.len() != 5) || q.labels_en.as_ref().is_some_and(|l| l.len() != 5) {
+                    return fail(code, "labels", format!("câu «{code}»: labels cần đúng 5 nhãn"));
+                }
+                if let Some(comp) = &q.component {
+                    if !components.contains(comp.as_str()) {
+                        return fail(code, "component", format!("câu «{code}» thuộc thành phần «{comp}» chưa khai báo trong [[components]]"));
+                    }
+                    if !matches!(q.kind, QuestionKind::Likert5 | QuestionKind::Yesno) {
+                        return fail(code, "component", format!("câu «{code}»: chỉ câu likert5 hoặc yesno mới đo thành phần SIPAS"));
+                    }
+                }
+                if let Some(crit) = &q.criterion {
+                    let points = match (declared.get(crit.as_str()), q.points) {
+                        (Some(d), Some(p)) if *d != p => {
+                            return fail(code, "points", format!("câu «{code}»: điểm {p} khác điểm tối đa {d} đã khai báo cho tiêu chí «{crit}»"));
+                        }
+                        (Some(d), _) => *d,
+                        (None, Some(p)) => p,
+                        (None, None) => return fail(code, "points", format!("câu «{code}» gắn tiêu chí «{crit}» nhưng thiếu điểm tối đa (points)")),
+                    };
+                    if points <= Decimal::ZERO {
+                        return fail(code, "points", format!("câu «{code}»: điểm tối đa phải lớn hơn 0"));
+                    }
+                    if let Some(prev) = criterion_points.insert(crit.as_str(), points) {
+                        if prev != points {
+                            return fail(code, "points", format!("tiêu chí «{crit}» có điểm tối đa khác nhau giữa các câu ({prev} và {points})"));
+                        }
+                    }
+                    let weighted = match q.kind {
+                        QuestionKind::Likert5 | QuestionKind::Yesno => true,
+                        QuestionKind::Single => q.options.iter().all(|o| o.weight.is_some()),
+                        _ => false,
+                    };
+                    if !weighted {
+                        return fail(code, "criterion", format!("câu «{code}»: câu chấm điểm tiêu chí phải là likert5, yesno, hoặc single có trọng số (weight) cho mọi phương án"));
+                    }
+                } else if q.points.is_some() {
+                    return fail(code, "points", format!("câu «{code}» có points nhưng không gắn tiêu chí (criterion)"));
+                }
+                if let Some(cond) = &q.show_if {
+                    let Some(target) = seen.get(cond.question.as_str()) else {
+                        return fail(code, "show_if.question", format!("câu «{code}» phụ thuộc câu «{}» không có hoặc không đứng trước nó", cond.question));
+                    };
+                    if cond.equals.is_none() && cond.any_of.is_empty() {
+                        return fail(code, "show_if", format!("câu «{code}»: show_if cần equals hoặc any_of"));
+                    }
+                    for v in cond.equals.iter().chain(cond.any_of.iter()) {
+                        let cell = v.as_cell();
+                        let ok = match target.kind {
+                            QuestionKind::Multi => target.options.iter().any(|o| o.code == cell),
+                            _ => matches!(Answer::parse(target, &cell), Ok(Some(_))),
+                        };
+                        if !ok {
+                            return fail(code, "show_if", format!("câu «{code}»: giá trị «{cell}» không phải một câu trả lời của câu «{}»", cond.question));
+                        }
+                    }
+                }
+                seen.insert(code, q);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The line on which `code = "<code>"` is written, to locate a question or criterion.
+fn find_code_line(text: &str, code: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if let Some(rest) = t.strip_prefix("code") {
+            let rest = rest.trim_start();
+            if let Some(v) = rest.strip_prefix('=') {
+                let v = v.trim().trim_matches(|c| c == '"' || c == '\'');
+                if v == code {
+                    return Some(line_of(text, offset));
+                }
+            }
+        }
+        offset += line.len();
+    }
+    None
+}

@@ -1,0 +1,196 @@
+//! Storage: one [`Store`] trait, a SQLite and a PostgreSQL implementation,
+//! chosen from the URL scheme at start-up.
+//!
+//! Personal data of sampling frames lives in `frame_people`; submitted answers in
+//! `responses`, which holds no token, no person and only the day of submission
+//! (SPEC §3).
+
+mod postgres;
+mod sql;
+mod sqlite;
+
+use crate::answer::Answers;
+use crate::campaign::Campaign;
+use crate::domain::{Phone, Token, UnitCode};
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use futures::stream::BoxStream;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// The default database: an SQLite file beside the working directory.
+pub const DEFAULT_URL: &str = "sqlite://sipas.db";
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("địa chỉ cơ sở dữ liệu «{0}» không được hỗ trợ: dùng sqlite://… hoặc postgres://…")]
+    UnsupportedUrl(String),
+    #[error("lỗi cơ sở dữ liệu: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("không áp dụng được migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("dữ liệu lưu trữ bị hỏng: {0}")]
+    Corrupt(String),
+    #[error("không tìm thấy {0}")]
+    NotFound(String),
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}
+
+/// Which backend a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// One line of `sipas campaign list`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CampaignSummary {
+    pub id: String,
+    pub name: String,
+    pub year: i64,
+    pub opens: NaiveDate,
+    pub closes: NaiveDate,
+}
+
+/// Progress of one unit × group against its quota.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct QuotaStatus {
+    pub unit: String,
+    pub group: String,
+    pub quota: i64,
+    pub invited: i64,
+    pub answered: i64,
+    pub refused: i64,
+    pub unreachable: i64,
+}
+
+impl QuotaStatus {
+    /// Answers still needed to fill the quota.
+    pub fn remaining(&self) -> i64 {
+        (self.quota - self.answered).max(0)
+    }
+}
+
+/// A person from a counter's transaction list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPerson {
+    pub unit: UnitCode,
+    pub full_name: String,
+    pub procedure: String,
+    pub field: Option<String>,
+    pub address: String,
+    pub phone: Phone,
+    /// Line of the source file, for messages.
+    pub source_line: Option<i64>,
+}
+
+/// An invitation to be issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewInvitation {
+    pub campaign: String,
+    pub unit: UnitCode,
+    pub group: String,
+    pub field: Option<String>,
+    pub person: Option<i64>,
+}
+
+/// How a ballot reached the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Online,
+    Paper,
+}
+
+impl Source {
+    fn as_str(self) -> &'static str {
+        match self {
+            Source::Online => "online",
+            Source::Paper => "paper",
+        }
+    }
+}
+
+/// The outcome of submitting answers against a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submission {
+    Stored,
+    AlreadyAnswered,
+    UnknownToken,
+}
+
+/// A stored response: answers and where they belong, nothing about the person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredResponse {
+    pub unit: String,
+    pub group: String,
+    pub field: Option<String>,
+    pub submitted_on: NaiveDate,
+    pub source: String,
+    /// Answer cells by question code (SPEC §7 text form).
+    pub cells: BTreeMap<String, String>,
+}
+
+/// Everything the collector, aggregator and CLI read and write.
+#[async_trait]
+pub trait Store: Send + Sync {
+    fn backend(&self) -> Backend;
+
+    /// Whether no campaign has been loaded yet (for `serve --demo`).
+    async fn is_empty(&self) -> Result<bool, StoreError>;
+
+    /// Creates or updates a campaign, its units and quotas; idempotent.
+    /// Returns `true` when the campaign was new.
+    async fn save_campaign(&self, campaign: &Campaign) -> Result<bool, StoreError>;
+
+    async fn campaign(&self, id: &str) -> Result<Option<Campaign>, StoreError>;
+
+    async fn campaigns(&self) -> Result<Vec<CampaignSummary>, StoreError>;
+
+    /// Quota, invitations by outcome and answers, per unit × group.
+    async fn quota_board(&self, campaign: &str) -> Result<Vec<QuotaStatus>, StoreError>;
+
+    /// Adds a person to a unit's sampling frame; returns the person's id.
+    async fn add_person(&self, campaign: &str, person: &NewPerson) -> Result<i64, StoreError>;
+
+    /// Issues an invitation and returns its token.
+    async fn create_invitation(&self, invitation: &NewInvitation) -> Result<Token, StoreError>;
+
+    /// Stores a response against a token in one transaction: the response row,
+    /// the invitation's state and the quota count. A used token stores nothing.
+    async fn submit(&self, token: &Token, answers: &Answers, on: NaiveDate) -> Result<Submission, StoreError>;
+
+    /// Stores a keyed-in paper ballot.
+    async fn insert_paper_response(&self, campaign: &str, response: &StoredResponse) -> Result<(), StoreError>;
+
+    async fn count_responses(&self, campaign: &str) -> Result<i64, StoreError>;
+
+    /// Every response of a campaign, streamed in storage order.
+    fn responses<'a>(&'a self, campaign: &'a str) -> BoxStream<'a, Result<StoredResponse, StoreError>>;
+}
+
+/// Opens the store a URL names and applies its migrations.
+///
+/// # Errors
+/// [`StoreError::UnsupportedUrl`] for another scheme; database and migration errors.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(PostgresStore::connect(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}

@@ -1,0 +1,259 @@
+//! The SQL both backends share. The statements are written once, in the dialect
+//! SQLite and PostgreSQL have in common (`$n` parameters, `ON CONFLICT`,
+//! `RETURNING`), and the macro instantiates them for each driver.
+
+macro_rules! sql_store {
+    ($store:ident, $db:ty, $backend:expr) => {
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            fn backend(&self) -> $crate::store::Backend {
+                $backend
+            }
+
+            async fn is_empty(&self) -> Result<bool, StoreError> {
+                let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM campaigns").fetch_one(&self.pool).await?;
+                Ok(n == 0)
+            }
+
+            async fn save_campaign(&self, c: &$crate::campaign::Campaign) -> Result<bool, StoreError> {
+                let definition = serde_json::to_string(c)?;
+                let existed: Option<(String,)> =
+                    sqlx::query_as("SELECT id FROM campaigns WHERE id = $1").bind(&c.id).fetch_optional(&self.pool).await?;
+                let now = chrono::Utc::now();
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO campaigns (id, name, year, opens, closes, definition, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, year = excluded.year, opens = excluded.opens,
+                       closes = excluded.closes, definition = excluded.definition, updated_at = excluded.updated_at",
+                )
+                .bind(&c.id)
+                .bind(&c.name)
+                .bind(i64::from(c.year))
+                .bind(c.opens)
+                .bind(c.closes)
+                .bind(&definition)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                for u in &c.units {
+                    let kind = serde_json::to_value(u.kind)?.as_str().unwrap_or_default().to_owned();
+                    sqlx::query(
+                        "INSERT INTO units (campaign_id, code, name, kind, parent) VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (campaign_id, code) DO UPDATE SET name = excluded.name, kind = excluded.kind, parent = excluded.parent",
+                    )
+                    .bind(&c.id)
+                    .bind(u.code.as_str())
+                    .bind(&u.name)
+                    .bind(kind)
+                    .bind(u.parent.as_ref().map(|p| p.as_str().to_owned()))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                // Quotas dropped from the file fall to 0; their counts are kept.
+                sqlx::query("UPDATE quotas SET quota = 0 WHERE campaign_id = $1").bind(&c.id).execute(&mut *tx).await?;
+                for q in c.quotas() {
+                    sqlx::query(
+                        "INSERT INTO quotas (campaign_id, unit, group_code, quota) VALUES ($1, $2, $3, $4)
+                         ON CONFLICT (campaign_id, unit, group_code) DO UPDATE SET quota = excluded.quota",
+                    )
+                    .bind(&c.id)
+                    .bind(q.unit.as_str())
+                    .bind(&q.group)
+                    .bind(i64::from(q.quota))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(existed.is_none())
+            }
+
+            async fn campaign(&self, id: &str) -> Result<Option<$crate::campaign::Campaign>, StoreError> {
+                let row: Option<(String,)> =
+                    sqlx::query_as("SELECT definition FROM campaigns WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+                row.map(|(json,)| serde_json::from_str(&json).map_err(StoreError::from)).transpose()
+            }
+
+            async fn campaigns(&self) -> Result<Vec<$crate::store::CampaignSummary>, StoreError> {
+                let rows: Vec<(String, String, i64, chrono::NaiveDate, chrono::NaiveDate)> =
+                    sqlx::query_as("SELECT id, name, year, opens, closes FROM campaigns ORDER BY year DESC, id")
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, name, year, opens, closes)| $crate::store::CampaignSummary { id, name, year, opens, closes })
+                    .collect())
+            }
+
+            async fn quota_board(&self, campaign: &str) -> Result<Vec<$crate::store::QuotaStatus>, StoreError> {
+                let quotas: Vec<(String, String, i64, i64)> = sqlx::query_as(
+                    "SELECT unit, group_code, quota, answered FROM quotas
+                     WHERE campaign_id = $1 AND (quota > 0 OR answered > 0) ORDER BY unit, group_code",
+                )
+                .bind(campaign)
+                .fetch_all(&self.pool)
+                .await?;
+                let outcomes: Vec<(String, String, String, i64)> = sqlx::query_as(
+                    "SELECT unit, group_code, status, COUNT(*) FROM invitations WHERE campaign_id = $1
+                     GROUP BY unit, group_code, status",
+                )
+                .bind(campaign)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut board: Vec<$crate::store::QuotaStatus> = quotas
+                    .into_iter()
+                    .map(|(unit, group, quota, answered)| $crate::store::QuotaStatus { unit, group, quota, answered, ..Default::default() })
+                    .collect();
+                for (unit, group, status, n) in outcomes {
+                    if let Some(row) = board.iter_mut().find(|r| r.unit == unit && r.group == group) {
+                        row.invited += n;
+                        match status.as_str() {
+                            "refused" => row.refused += n,
+                            "unreachable" => row.unreachable += n,
+                            _ => {}
+                        }
+                    }
+                }
+                Ok(board)
+            }
+
+            async fn add_person(&self, campaign: &str, p: &$crate::store::NewPerson) -> Result<i64, StoreError> {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO frame_people (campaign_id, unit, full_name, procedure, field, address, phone, source_line, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                )
+                .bind(campaign)
+                .bind(p.unit.as_str())
+                .bind(&p.full_name)
+                .bind(&p.procedure)
+                .bind(&p.field)
+                .bind(&p.address)
+                .bind(p.phone.as_str())
+                .bind(p.source_line)
+                .bind(chrono::Utc::now())
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(id)
+            }
+
+            async fn create_invitation(&self, inv: &$crate::store::NewInvitation) -> Result<$crate::domain::Token, StoreError> {
+                let token = $crate::domain::Token::generate();
+                sqlx::query(
+                    "INSERT INTO invitations (token, campaign_id, unit, group_code, field, person_id, status, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, 'issued', $7)",
+                )
+                .bind(token.as_str())
+                .bind(&inv.campaign)
+                .bind(inv.unit.as_str())
+                .bind(&inv.group)
+                .bind(&inv.field)
+                .bind(inv.person)
+                .bind(chrono::Utc::now())
+                .execute(&self.pool)
+                .await?;
+                Ok(token)
+            }
+
+            async fn submit(
+                &self,
+                token: &$crate::domain::Token,
+                answers: &$crate::answer::Answers,
+                on: chrono::NaiveDate,
+            ) -> Result<$crate::store::Submission, StoreError> {
+                let cells = serde_json::to_string(answers)?;
+                let mut tx = self.pool.begin().await?;
+                // The first statement writes, so SQLite takes its write lock at once
+                // and two submissions of one token queue instead of both reading "issued".
+                let claimed: Option<(String, String, String, Option<String>)> = sqlx::query_as(
+                    "UPDATE invitations SET status = 'answered' WHERE token = $1 AND status = 'issued'
+                     RETURNING campaign_id, unit, group_code, field",
+                )
+                .bind(token.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((campaign, unit, group, field)) = claimed else {
+                    let known: Option<(String,)> =
+                        sqlx::query_as("SELECT status FROM invitations WHERE token = $1").bind(token.as_str()).fetch_optional(&mut *tx).await?;
+                    tx.rollback().await?;
+                    return Ok(match known {
+                        Some(_) => $crate::store::Submission::AlreadyAnswered,
+                        None => $crate::store::Submission::UnknownToken,
+                    });
+                };
+                sqlx::query(
+                    "INSERT INTO responses (campaign_id, unit, group_code, field, submitted_on, source, answers)
+                     VALUES ($1, $2, $3, $4, $5, 'online', $6)",
+                )
+                .bind(&campaign)
+                .bind(&unit)
+                .bind(&group)
+                .bind(&field)
+                .bind(on)
+                .bind(&cells)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE quotas SET answered = answered + 1 WHERE campaign_id = $1 AND unit = $2 AND group_code = $3")
+                    .bind(&campaign)
+                    .bind(&unit)
+                    .bind(&group)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM drafts WHERE token = $1").bind(token.as_str()).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok($crate::store::Submission::Stored)
+            }
+
+            async fn insert_paper_response(&self, campaign: &str, r: &$crate::store::StoredResponse) -> Result<(), StoreError> {
+                let cells = serde_json::to_string(&r.cells)?;
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO responses (campaign_id, unit, group_code, field, submitted_on, source, answers)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(campaign)
+                .bind(&r.unit)
+                .bind(&r.group)
+                .bind(&r.field)
+                .bind(r.submitted_on)
+                .bind($crate::store::Source::Paper.as_str())
+                .bind(&cells)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE quotas SET answered = answered + 1 WHERE campaign_id = $1 AND unit = $2 AND group_code = $3")
+                    .bind(campaign)
+                    .bind(&r.unit)
+                    .bind(&r.group)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn count_responses(&self, campaign: &str) -> Result<i64, StoreError> {
+                let (n,): (i64,) =
+                    sqlx::query_as("SELECT COUNT(*) FROM responses WHERE campaign_id = $1").bind(campaign).fetch_one(&self.pool).await?;
+                Ok(n)
+            }
+
+            fn responses<'a>(
+                &'a self,
+                campaign: &'a str,
+            ) -> futures::stream::BoxStream<'a, Result<$crate::store::StoredResponse, StoreError>> {
+                use futures::StreamExt;
+                sqlx::query_as::<$db, (String, String, Option<String>, chrono::NaiveDate, String, String)>(
+                    "SELECT unit, group_code, field, submitted_on, source, answers FROM responses WHERE campaign_id = $1 ORDER BY id",
+                )
+                .bind(campaign)
+                .fetch(&self.pool)
+                .map(|row| {
+                    let (unit, group, field, submitted_on, source, answers) = row?;
+                    let cells = serde_json::from_str(&answers)?;
+                    Ok($crate::store::StoredResponse { unit, group, field, submitted_on, source, cells })
+                })
+                .boxed()
+            }
+        }
+    };
+}
+
+pub(crate) use sql_store;
