@@ -198,34 +198,57 @@ impl Campaign {
             }
             e
         };
+        // Locates a fault by the value at fault, for keys written in many places.
+        let at_value = |key: &str, needle: &str, msg: String| {
+            let mut e = at(key, msg);
+            if let Some(i) = text.lines().position(|l| l.contains(needle)) {
+                e = e.at_line(i + 1);
+            }
+            e
+        };
 
         let id = file.id.trim().to_owned();
         if UnitCode::parse(&id).is_err() {
-            return Err(at("id", format!("mã đợt khảo sát «{id}» chỉ được dùng chữ cái không dấu, chữ số, '-', '_', '.'")));
+            return Err(at(
+                "id",
+                format!("mã đợt khảo sát «{id}» chỉ được dùng chữ cái không dấu, chữ số, '-', '_', '.'"),
+            ));
         }
         let opens = toml_date(&file.opens).ok_or_else(|| at("opens", "ngày mở phải là ngày dạng 2026-10-01".into()))?;
-        let closes = toml_date(&file.closes).ok_or_else(|| at("closes", "ngày đóng phải là ngày dạng 2026-10-31".into()))?;
+        let closes =
+            toml_date(&file.closes).ok_or_else(|| at("closes", "ngày đóng phải là ngày dạng 2026-10-31".into()))?;
         if closes < opens {
             return Err(at("closes", format!("ngày đóng {closes} trước ngày mở {opens}")));
         }
 
         let mut units = Vec::new();
+        // Where each unit was written, to point at the right file and line.
+        let mut origins: Vec<(PathBuf, usize)> = Vec::new();
         if let Some(csv_name) = &file.units_csv {
-            units.extend(load_units_csv(&dir.join(csv_name), read)?);
+            let csv_path = dir.join(csv_name);
+            for (line, unit) in load_units_csv(&csv_path, read)? {
+                origins.push((csv_path.clone(), line));
+                units.push(unit);
+            }
         }
         for (i, u) in file.units.iter().enumerate() {
             let key = format!("units[{i}]");
-            let code = UnitCode::parse(&u.code).map_err(|e| at(&key, e.to_string()))?;
+            let code = UnitCode::parse(&u.code).map_err(|e| at_value(&key, &u.code, e.to_string()))?;
             let parent = match u.parent.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-                Some(p) => Some(UnitCode::parse(p).map_err(|e| at(&key, e.to_string()))?),
+                Some(p) => Some(UnitCode::parse(p).map_err(|e| at_value(&key, p, e.to_string()))?),
                 None => None,
             };
+            let line = text.lines().position(|l| l.contains(&format!("\"{}\"", u.code))).map_or(0, |i| i + 1);
+            origins.push((path.to_owned(), line));
             units.push(Unit { code, name: u.name.clone(), kind: u.kind, parent });
         }
         if units.is_empty() {
             return Err(at("units", "đợt khảo sát chưa có đơn vị nào (units hoặc units_csv)".into()));
         }
-        check_hierarchy(&units).map_err(|(_, msg)| at("units", msg))?;
+        check_hierarchy(&units).map_err(|(i, msg)| {
+            let (file, line) = &origins[i];
+            SourceError::new(file, msg).at_line(*line).key(if file == path { "units" } else { "parent" })
+        })?;
         let unit_codes: BTreeSet<&UnitCode> = units.iter().map(|u| &u.code).collect();
 
         let mut questionnaires: Vec<Questionnaire> = Vec::new();
@@ -237,7 +260,11 @@ impl Campaign {
         for (i, g) in file.groups.iter().enumerate() {
             let key = format!("groups[{i}]");
             if g.code.trim().is_empty() || groups.iter().any(|x: &Group| x.code == g.code) {
-                return Err(at(&key, format!("mã nhóm «{}» trống hoặc bị trùng", g.code)));
+                return Err(at_value(
+                    &key,
+                    &format!("\"{}\"", g.code),
+                    format!("mã nhóm «{}» trống hoặc bị trùng", g.code),
+                ));
             }
             let qpath = dir.join(&g.questionnaire);
             let qid = match loaded_from.get(&qpath) {
@@ -247,7 +274,9 @@ impl Campaign {
                     let qtext = qtext.strip_prefix('\u{feff}').unwrap_or(&qtext);
                     let q = Questionnaire::from_toml(&qpath, qtext)?;
                     if questionnaires.iter().any(|x| x.id == q.id) {
-                        return Err(SourceError::new(&qpath, format!("hai phiếu khác nhau cùng mã «{}»", q.id)).key("id"));
+                        return Err(
+                            SourceError::new(&qpath, format!("hai phiếu khác nhau cùng mã «{}»", q.id)).key("id")
+                        );
                     }
                     let id = q.id.clone();
                     loaded_from.insert(qpath, id.clone());
@@ -257,9 +286,14 @@ impl Campaign {
             };
             let mut overrides = BTreeMap::new();
             for (code, quota) in &g.overrides {
-                let code = UnitCode::parse(code).map_err(|e| at(&format!("{key}.overrides"), e.to_string()))?;
+                let code =
+                    UnitCode::parse(code).map_err(|e| at_value(&format!("{key}.overrides"), code, e.to_string()))?;
                 if !unit_codes.contains(&code) {
-                    return Err(at(&format!("{key}.overrides"), format!("chỉ tiêu riêng cho đơn vị «{code}» không có trong danh sách đơn vị")));
+                    return Err(at_value(
+                        &format!("{key}.overrides"),
+                        code.as_str(),
+                        format!("chỉ tiêu riêng cho đơn vị «{code}» không có trong danh sách đơn vị"),
+                    ));
                 }
                 overrides.insert(code, *quota);
             }
@@ -296,7 +330,11 @@ impl Campaign {
             }
         }
 
-        for (key, v) in [("targets.sipas", file.targets.sipas), ("targets.par_survey", file.targets.par_survey), ("targets.par_index", file.targets.par_index)] {
+        for (key, v) in [
+            ("targets.sipas", file.targets.sipas),
+            ("targets.par_survey", file.targets.par_survey),
+            ("targets.par_index", file.targets.par_index),
+        ] {
             if v.is_some_and(|v| v < Decimal::ZERO || v > Decimal::ONE_HUNDRED) {
                 return Err(at(key, "chỉ tiêu phải là phần trăm từ 0 đến 100".into()));
             }
@@ -402,12 +440,13 @@ fn toml_date(d: &toml::value::Datetime) -> Option<NaiveDate> {
 
 /// The line on which a top-level key or table is first written.
 fn key_line(text: &str, key: &str) -> Option<usize> {
-    text.lines().position(|l| {
-        let t = l.trim_start();
-        let t = t.trim_start_matches('[');
-        t.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with(['=', ']', '.']))
-    })
-    .map(|i| i + 1)
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start();
+            let t = t.trim_start_matches('[');
+            t.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with(['=', ']', '.']))
+        })
+        .map(|i| i + 1)
 }
 
 /// Folds a header cell for loose matching: lower case, no diacritics, no punctuation.
@@ -440,8 +479,11 @@ pub fn fold_vietnamese(c: char) -> char {
     GROUPS.iter().find(|(set, _)| set.contains(c)).map_or(c, |(_, base)| *base)
 }
 
+/// Folded header cells, and each non-blank record with its line number.
+type CsvTable = (Vec<String>, Vec<(usize, Vec<String>)>);
+
 /// Reads a small CSV (`,` or `;`, optional BOM) into header and records with line numbers.
-fn read_small_csv(path: &Path, read: &dyn Fn(&Path) -> Result<String, SourceError>) -> Result<(Vec<String>, Vec<(usize, Vec<String>)>), SourceError> {
+fn read_small_csv(path: &Path, read: &dyn Fn(&Path) -> Result<String, SourceError>) -> Result<CsvTable, SourceError> {
     let text = read(path)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let first = text.lines().next().unwrap_or("");
@@ -480,7 +522,11 @@ fn column(header: &[String], path: &Path, names: &[&str], shown: &str) -> Result
 ///
 /// # Errors
 /// The first bad row, with its line and column.
-pub fn load_units_csv(path: &Path, read: &dyn Fn(&Path) -> Result<String, SourceError>) -> Result<Vec<Unit>, SourceError> {
+/// Each unit comes with the line it was read from.
+pub fn load_units_csv(
+    path: &Path,
+    read: &dyn Fn(&Path) -> Result<String, SourceError>,
+) -> Result<Vec<(usize, Unit)>, SourceError> {
     let (header, rows) = read_small_csv(path, read)?;
     let c_code = column(&header, path, &["code", "ma", "madonvi"], "code")?;
     let c_name = column(&header, path, &["name", "ten", "tendonvi"], "name")?;
@@ -496,12 +542,19 @@ pub fn load_units_csv(path: &Path, read: &dyn Fn(&Path) -> Result<String, Source
             return Err(err("name", "thiếu tên đơn vị".into()));
         }
         let kind_text = cell(&row, c_kind);
-        let kind = UnitKind::parse(&kind_text).ok_or_else(|| err("kind", format!("cấp đơn vị «{kind_text}» không hợp lệ (department, district, commune, ward, residential-group)")))?;
+        let kind = UnitKind::parse(&kind_text).ok_or_else(|| {
+            err(
+                "kind",
+                format!(
+                    "cấp đơn vị «{kind_text}» không hợp lệ (department, district, commune, ward, residential-group)"
+                ),
+            )
+        })?;
         let parent = match c_parent.map(|i| cell(&row, i)).filter(|p| !p.is_empty()) {
             Some(p) => Some(UnitCode::parse(&p).map_err(|e| err("parent", e.to_string()))?),
             None => None,
         };
-        units.push(Unit { code, name, kind, parent });
+        units.push((line, Unit { code, name, kind, parent }));
     }
     Ok(units)
 }
@@ -510,7 +563,10 @@ pub fn load_units_csv(path: &Path, read: &dyn Fn(&Path) -> Result<String, Source
 ///
 /// # Errors
 /// A missing column or a row without a procedure or field.
-pub fn load_procedures_csv(path: &Path, read: &dyn Fn(&Path) -> Result<String, SourceError>) -> Result<Vec<(String, String)>, SourceError> {
+pub fn load_procedures_csv(
+    path: &Path,
+    read: &dyn Fn(&Path) -> Result<String, SourceError>,
+) -> Result<Vec<(String, String)>, SourceError> {
     let (header, rows) = read_small_csv(path, read)?;
     let c_proc = column(&header, path, &["procedure", "thutuc", "tenthutuc", "tenthutuchanhchinh"], "procedure")?;
     let c_field = column(&header, path, &["field", "linhvuc"], "field")?;

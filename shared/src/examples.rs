@@ -39,7 +39,9 @@ mod tests {
     #[test]
     fn embedded_example_matches_the_files_on_disk() {
         let embedded = quang_binh().expect("embedded example loads");
-        let on_disk = Campaign::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quang-binh/campaign.toml")).expect("example loads");
+        let on_disk =
+            Campaign::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quang-binh/campaign.toml"))
+                .expect("example loads");
         assert_eq!(embedded.questionnaires, on_disk.questionnaires);
         assert_eq!(embedded.units, on_disk.units);
     }

@@ -189,10 +189,8 @@ pub const DEFAULT_TEXT_LIMIT: usize = 2000;
 impl Question {
     /// The five labels of a `likert5` question.
     pub fn level_labels<'a>(&'a self, q: &'a Questionnaire, english: bool) -> &'a [String] {
-        if english {
-            if let Some(l) = self.labels_en.as_ref().or(q.likert_labels_en.as_ref()) {
-                return l;
-            }
+        if english && let Some(l) = self.labels_en.as_ref().or(q.likert_labels_en.as_ref()) {
+            return l;
         }
         self.labels.as_ref().unwrap_or(&q.likert_labels)
     }
@@ -275,7 +273,9 @@ impl Questionnaire {
             }
             match parsed {
                 Some(a) => answers.insert(q.code.clone(), a),
-                None if q.required => issues.push(AnswerIssue { question: q.code.clone(), error: AnswerError::Required }),
+                None if q.required => {
+                    issues.push(AnswerIssue { question: q.code.clone(), error: AnswerError::Required })
+                }
                 None => {}
             }
         }
@@ -295,7 +295,7 @@ impl Questionnaire {
         let q: Questionnaire = toml::from_str(text).map_err(|e| SourceError::from_toml(path, text, &e))?;
         q.check().map_err(|(code, key, message)| {
             let mut err = SourceError::new(path, message).key(key);
-            if let Some(line) = code.as_deref().and_then(|c| find_code_line(text, c)) {
+            if let Some(line) = code.and_then(|(c, nth)| find_code_line(text, &c, nth)) {
                 err = err.at_line(line);
             }
             err
@@ -303,9 +303,10 @@ impl Questionnaire {
         Ok(q)
     }
 
-    /// Semantic checks; on a fault returns (code to locate, key, message).
-    fn check(&self) -> Result<(), (Option<String>, String, String)> {
-        let fail = |code: &str, key: &str, msg: String| Err((Some(code.to_owned()), key.to_owned(), msg));
+    /// Semantic checks; on a fault returns (code to locate and which of its
+    /// declarations, key, message).
+    fn check(&self) -> Result<(), Locate> {
+        let fail = |code: &str, key: &str, msg: String| Err((Some((code.to_owned(), 1)), key.to_owned(), msg));
         if self.id.trim().is_empty() {
             return Err((None, "id".into(), "mã phiếu không được để trống".into()));
         }
@@ -319,7 +320,11 @@ impl Questionnaire {
         let declared: BTreeMap<&str, Decimal> = self.criteria.iter().map(|c| (c.code.as_str(), c.points)).collect();
         for c in &self.criteria {
             if c.points <= Decimal::ZERO {
-                return fail(&c.code, "criteria.points", format!("tiêu chí «{}» phải có điểm tối đa lớn hơn 0", c.code));
+                return fail(
+                    &c.code,
+                    "criteria.points",
+                    format!("tiêu chí «{}» phải có điểm tối đa lớn hơn 0", c.code),
+                );
             }
         }
         let mut seen: BTreeMap<&str, &Question> = BTreeMap::new();
@@ -330,12 +335,24 @@ impl Questionnaire {
             }
             for q in &section.questions {
                 let code = q.code.as_str();
-                let valid = !code.is_empty() && code.len() <= 32 && code.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+                let valid = !code.is_empty()
+                    && code.len() <= 32
+                    && code.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
                 if !valid || RESERVED_CODES.contains(&code) {
-                    return fail(code, "code", format!("mã câu hỏi «{code}» không hợp lệ (chữ cái không dấu, chữ số, '_', '.', '-'; không trùng tên cột unit/group/field/submitted_at)"));
+                    return fail(
+                        code,
+                        "code",
+                        format!(
+                            "mã câu hỏi «{code}» không hợp lệ (chữ cái không dấu, chữ số, '_', '.', '-'; không trùng tên cột unit/group/field/submitted_at)"
+                        ),
+                    );
                 }
                 if seen.contains_key(code) {
-                    return fail(code, "code", format!("mã câu hỏi «{code}» bị trùng"));
+                    return Err((
+                        Some((code.to_owned(), 2)),
+                        "code".to_owned(),
+                        format!("mã câu hỏi «{code}» bị trùng"),
+                    ));
                 }
                 match q.kind {
                     QuestionKind::Single | QuestionKind::Multi => {
@@ -345,55 +362,96 @@ impl Questionnaire {
                         let mut codes = BTreeSet::new();
                         for o in &q.options {
                             if o.code.is_empty() || o.code.contains(';') || !codes.insert(o.code.as_str()) {
-                                return fail(code, "options", format!("câu «{code}»: mã phương án «{}» trống, có dấu ';' hoặc bị trùng", o.code));
+                                return fail(
+                                    code,
+                                    "options",
+                                    format!("câu «{code}»: mã phương án «{}» trống, có dấu ';' hoặc bị trùng", o.code),
+                                );
                             }
-                            if let Some(w) = o.weight {
-                                if !(Decimal::ZERO..=Decimal::ONE).contains(&w) {
-                                    return fail(code, "options.weight", format!("câu «{code}»: trọng số {w} phải nằm trong [0, 1]"));
-                                }
+                            if let Some(w) = o.weight
+                                && !(Decimal::ZERO..=Decimal::ONE).contains(&w)
+                            {
+                                return fail(
+                                    code,
+                                    "options.weight",
+                                    format!("câu «{code}»: trọng số {w} phải nằm trong [0, 1]"),
+                                );
                             }
                         }
                     }
                     _ if !q.options.is_empty() => {
-                        return fail(code, "options", format!("câu «{code}» loại {:?} không dùng phương án (options)", q.kind));
+                        return fail(
+                            code,
+                            "options",
+                            format!("câu «{code}» loại {:?} không dùng phương án (options)", q.kind),
+                        );
                     }
                     _ => {}
                 }
                 if q.kind != QuestionKind::Likert5 && (q.weights.is_some() || q.labels.is_some() || q.overall) {
-                    return fail(code, "kind", format!("câu «{code}»: weights, labels và overall chỉ dùng cho câu likert5"));
+                    return fail(
+                        code,
+                        "kind",
+                        format!("câu «{code}»: weights, labels và overall chỉ dùng cho câu likert5"),
+                    );
                 }
-                if let Some(w) = &q.weights {
-                    if w.len() != 5 || w.iter().any(|x| !(Decimal::ZERO..=Decimal::ONE).contains(x)) {
-                        return fail(code, "weights", format!("câu «{code}»: weights cần đúng 5 số trong [0, 1]"));
-                    }
+                if let Some(w) = &q.weights
+                    && (w.len() != 5 || w.iter().any(|x| !(Decimal::ZERO..=Decimal::ONE).contains(x)))
+                {
+                    return fail(code, "weights", format!("câu «{code}»: weights cần đúng 5 số trong [0, 1]"));
                 }
-                if q.labels.as_ref().is_some_and(|l| l.len() != 5) || q.labels_en.as_ref().is_some_and(|l| l.len() != 5) {
+                if q.labels.as_ref().is_some_and(|l| l.len() != 5) || q.labels_en.as_ref().is_some_and(|l| l.len() != 5)
+                {
                     return fail(code, "labels", format!("câu «{code}»: labels cần đúng 5 nhãn"));
                 }
                 if let Some(comp) = &q.component {
                     if !components.contains(comp.as_str()) {
-                        return fail(code, "component", format!("câu «{code}» thuộc thành phần «{comp}» chưa khai báo trong [[components]]"));
+                        return fail(
+                            code,
+                            "component",
+                            format!("câu «{code}» thuộc thành phần «{comp}» chưa khai báo trong [[components]]"),
+                        );
                     }
                     if !matches!(q.kind, QuestionKind::Likert5 | QuestionKind::Yesno) {
-                        return fail(code, "component", format!("câu «{code}»: chỉ câu likert5 hoặc yesno mới đo thành phần SIPAS"));
+                        return fail(
+                            code,
+                            "component",
+                            format!("câu «{code}»: chỉ câu likert5 hoặc yesno mới đo thành phần SIPAS"),
+                        );
                     }
                 }
                 if let Some(crit) = &q.criterion {
                     let points = match (declared.get(crit.as_str()), q.points) {
                         (Some(d), Some(p)) if *d != p => {
-                            return fail(code, "points", format!("câu «{code}»: điểm {p} khác điểm tối đa {d} đã khai báo cho tiêu chí «{crit}»"));
+                            return fail(
+                                code,
+                                "points",
+                                format!(
+                                    "câu «{code}»: điểm {p} khác điểm tối đa {d} đã khai báo cho tiêu chí «{crit}»"
+                                ),
+                            );
                         }
                         (Some(d), _) => *d,
                         (None, Some(p)) => p,
-                        (None, None) => return fail(code, "points", format!("câu «{code}» gắn tiêu chí «{crit}» nhưng thiếu điểm tối đa (points)")),
+                        (None, None) => {
+                            return fail(
+                                code,
+                                "points",
+                                format!("câu «{code}» gắn tiêu chí «{crit}» nhưng thiếu điểm tối đa (points)"),
+                            );
+                        }
                     };
                     if points <= Decimal::ZERO {
                         return fail(code, "points", format!("câu «{code}»: điểm tối đa phải lớn hơn 0"));
                     }
-                    if let Some(prev) = criterion_points.insert(crit.as_str(), points) {
-                        if prev != points {
-                            return fail(code, "points", format!("tiêu chí «{crit}» có điểm tối đa khác nhau giữa các câu ({prev} và {points})"));
-                        }
+                    if let Some(prev) = criterion_points.insert(crit.as_str(), points)
+                        && prev != points
+                    {
+                        return fail(
+                            code,
+                            "points",
+                            format!("tiêu chí «{crit}» có điểm tối đa khác nhau giữa các câu ({prev} và {points})"),
+                        );
                     }
                     let weighted = match q.kind {
                         QuestionKind::Likert5 | QuestionKind::Yesno => true,
@@ -401,14 +459,28 @@ impl Questionnaire {
                         _ => false,
                     };
                     if !weighted {
-                        return fail(code, "criterion", format!("câu «{code}»: câu chấm điểm tiêu chí phải là likert5, yesno, hoặc single có trọng số (weight) cho mọi phương án"));
+                        return fail(
+                            code,
+                            "criterion",
+                            format!(
+                                "câu «{code}»: câu chấm điểm tiêu chí phải là likert5, yesno, hoặc single có trọng số (weight) cho mọi phương án"
+                            ),
+                        );
                     }
                 } else if q.points.is_some() {
-                    return fail(code, "points", format!("câu «{code}» có points nhưng không gắn tiêu chí (criterion)"));
+                    return fail(
+                        code,
+                        "points",
+                        format!("câu «{code}» có points nhưng không gắn tiêu chí (criterion)"),
+                    );
                 }
                 if let Some(cond) = &q.show_if {
                     let Some(target) = seen.get(cond.question.as_str()) else {
-                        return fail(code, "show_if.question", format!("câu «{code}» phụ thuộc câu «{}» không có hoặc không đứng trước nó", cond.question));
+                        return fail(
+                            code,
+                            "show_if.question",
+                            format!("câu «{code}» phụ thuộc câu «{}» không có hoặc không đứng trước nó", cond.question),
+                        );
                     };
                     if cond.equals.is_none() && cond.any_of.is_empty() {
                         return fail(code, "show_if", format!("câu «{code}»: show_if cần equals hoặc any_of"));
@@ -420,7 +492,14 @@ impl Questionnaire {
                             _ => matches!(Answer::parse(target, &cell), Ok(Some(_))),
                         };
                         if !ok {
-                            return fail(code, "show_if", format!("câu «{code}»: giá trị «{cell}» không phải một câu trả lời của câu «{}»", cond.question));
+                            return fail(
+                                code,
+                                "show_if",
+                                format!(
+                                    "câu «{code}»: giá trị «{cell}» không phải một câu trả lời của câu «{}»",
+                                    cond.question
+                                ),
+                            );
                         }
                     }
                 }
@@ -431,9 +510,13 @@ impl Questionnaire {
     }
 }
 
-/// The line on which `code = "<code>"` is written, to locate a question or criterion.
-fn find_code_line(text: &str, code: &str) -> Option<usize> {
+/// A fault found by [`Questionnaire::check`]: where to look, the key, the message.
+type Locate = (Option<(String, usize)>, String, String);
+
+/// The line of the `nth` (1-based) `code = "<code>"`, to locate a question or criterion.
+fn find_code_line(text: &str, code: &str, nth: usize) -> Option<usize> {
     let mut offset = 0;
+    let mut found = 0;
     for line in text.split_inclusive('\n') {
         let t = line.trim_start();
         if let Some(rest) = t.strip_prefix("code") {
@@ -441,11 +524,139 @@ fn find_code_line(text: &str, code: &str) -> Option<usize> {
             if let Some(v) = rest.strip_prefix('=') {
                 let v = v.trim().trim_matches(|c| c == '"' || c == '\'');
                 if v == code {
-                    return Some(line_of(text, offset));
+                    found += 1;
+                    if found == nth {
+                        return Some(line_of(text, offset));
+                    }
                 }
             }
         }
         offset += line.len();
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FORM: &str = r#"
+id = "t"
+title = "Thử"
+
+[[components]]
+code = "feedback"
+name = "Góp ý"
+
+[[criteria]]
+code = "3.5"
+name = "Công khai"
+points = 2
+
+[[sections]]
+id = "a"
+title = "A"
+
+[[sections.questions]]
+code = "HL"
+kind = "likert5"
+required = true
+overall = true
+text = "Chung"
+
+[[sections.questions]]
+code = "GY"
+kind = "yesno"
+required = true
+text = "Có góp ý?"
+
+[[sections.questions]]
+code = "GY1"
+kind = "likert5"
+required = true
+dont_know = true
+component = "feedback"
+show_if = { question = "GY", equals = true }
+text = "Được trả lời kịp thời"
+
+[[sections.questions]]
+code = "D1"
+kind = "single"
+criterion = "3.5"
+text = "Công khai"
+options = [
+  { code = "rt", label = "Rất tốt", weight = 1 },
+  { code = "t", label = "Tốt", weight = 0.67 },
+  { code = "k", label = "Kém", weight = 0 },
+]
+
+[[sections.questions]]
+code = "N"
+kind = "number"
+min = 0
+max = 60
+text = "Số hồ sơ"
+"#;
+
+    fn form() -> Questionnaire {
+        Questionnaire::from_toml(Path::new("t.toml"), FORM).expect("valid form")
+    }
+
+    fn cells(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    fn issues(pairs: &[(&str, &str)]) -> Vec<(String, AnswerError)> {
+        form().check_answers(&cells(pairs)).expect_err("refused").into_iter().map(|i| (i.question, i.error)).collect()
+    }
+
+    #[test]
+    fn required_questions_count_only_when_shown() {
+        let ok = form().check_answers(&cells(&[("HL", "4"), ("GY", "0")])).expect("GY1 hidden, so not required");
+        assert_eq!(ok.len(), 2);
+        assert_eq!(issues(&[("HL", "4"), ("GY", "1")]), vec![("GY1".to_owned(), AnswerError::Required)]);
+        let shown =
+            form().check_answers(&cells(&[("HL", "4"), ("GY", "có"), ("GY1", "kb")])).expect("don't know answers it");
+        assert_eq!(shown.get("GY1"), Some(&Answer::DontKnow));
+    }
+
+    #[test]
+    fn answers_to_hidden_questions_are_dropped() {
+        let a = form().check_answers(&cells(&[("HL", "4"), ("GY", "0"), ("GY1", "5")])).expect("valid");
+        assert!(a.get("GY1").is_none());
+    }
+
+    #[test]
+    fn bad_values_and_unknown_questions_are_refused() {
+        assert_eq!(
+            issues(&[("HL", "6"), ("GY", "0"), ("D1", "zz"), ("N", "61"), ("X9", "1")]),
+            vec![
+                ("HL".to_owned(), AnswerError::OutOfScale),
+                ("D1".to_owned(), AnswerError::UnknownOption("zz".into())),
+                ("N".to_owned(), AnswerError::NumberOutOfRange("0".into(), "60".into())),
+                ("X9".to_owned(), AnswerError::UnknownQuestion),
+            ]
+        );
+    }
+
+    #[test]
+    fn weights_follow_the_method() {
+        let f = form();
+        let hl = f.question("HL").expect("HL");
+        let likert = |v| Answer::Likert(crate::Likert::new(v).expect("level"));
+        assert_eq!(hl.weight(&likert(1)), Some(Decimal::ZERO));
+        assert_eq!(hl.weight(&likert(4)), Some(Decimal::new(75, 2)));
+        assert_eq!(hl.weight(&Answer::DontKnow), None);
+        let d1 = f.question("D1").expect("D1");
+        assert_eq!(d1.weight(&Answer::Choice("t".into())), Some(Decimal::new(67, 2)));
+        assert_eq!(f.criterion_points("3.5"), Some(Decimal::TWO));
+    }
+
+    #[test]
+    fn duplicate_code_points_at_the_second_declaration() {
+        let text = FORM.replace(r#"code = "N""#, r#"code = "HL""#);
+        let e = Questionnaire::from_toml(Path::new("t.toml"), &text).expect_err("duplicate");
+        let second = text.lines().enumerate().filter(|(_, l)| l.trim() == r#"code = "HL""#).nth(1).map(|(i, _)| i + 1);
+        assert_eq!(e.line, second);
+    }
 }

@@ -51,11 +51,7 @@ impl Phone {
         let bytes = national.as_bytes();
         let mobile = bytes.len() == 10 && bytes[0] == b'0' && matches!(bytes[1], b'3' | b'5' | b'7' | b'8' | b'9');
         let landline = bytes.len() == 11 && national.starts_with("02");
-        if mobile || landline {
-            Ok(Self(national))
-        } else {
-            Err(PhoneError::Impossible(trimmed.to_owned()))
-        }
+        if mobile || landline { Ok(Self(national)) } else { Err(PhoneError::Impossible(trimmed.to_owned())) }
     }
 
     /// The national form, digits only.
@@ -100,7 +96,9 @@ mod tests {
 
     #[test]
     fn accepts_the_ways_counters_write_numbers() {
-        for raw in ["0912345678", "+84912345678", "84912345678", "0912.345.678", "0912 345 678", " 0912-345-678 ", "912345678"] {
+        for raw in
+            ["0912345678", "+84912345678", "84912345678", "0912.345.678", "0912 345 678", " 0912-345-678 ", "912345678"]
+        {
             assert_eq!(Phone::parse(raw).map(String::from), Ok("0912345678".to_owned()), "{raw}");
         }
         assert_eq!(Phone::parse("(024) 3825 1234").map(String::from), Ok("02438251234".to_owned()));

@@ -19,7 +19,9 @@ impl UnitCode {
     /// [`UnitCodeError`] for an empty, too long or non-ASCII code.
     pub fn parse(s: &str) -> Result<Self, UnitCodeError> {
         let s = s.trim();
-        let ok = !s.is_empty() && s.len() <= 32 && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        let ok = !s.is_empty()
+            && s.len() <= 32
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
         if ok { Ok(Self(s.to_owned())) } else { Err(UnitCodeError(s.to_owned())) }
     }
 

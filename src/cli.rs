@@ -1,0 +1,185 @@
+//! Command-line arguments (SPEC §5).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "sipas",
+    version,
+    about = "Khảo sát SIPAS và Chỉ số cải cách hành chính: phát phiếu, thu thập, tổng hợp"
+)]
+pub struct Cli {
+    /// Cơ sở dữ liệu: sqlite://tệp.db hoặc postgres://…
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = sipas_shared::store::DEFAULT_URL)]
+    pub db: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Chạy dịch vụ web
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// Nạp đợt khảo sát mẫu vào cơ sở dữ liệu trống
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Đợt khảo sát
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
+    /// Danh sách giao dịch tại Bộ phận một cửa (khung chọn mẫu)
+    #[command(subcommand)]
+    Frame(FrameCommand),
+    /// Chọn mẫu theo đơn vị × nhóm, phân tầng theo lĩnh vực
+    Sample {
+        #[arg(long)]
+        campaign: String,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Tỷ lệ dự phòng, phần trăm
+        #[arg(long, default_value_t = 50)]
+        reserve: u32,
+    },
+    /// Phiếu mời có mã QR để in, hoặc CSV đường dẫn để gửi SMS
+    Invitations {
+        #[arg(long)]
+        campaign: String,
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long, value_enum)]
+        format: SlipFormat,
+    },
+    /// Phiếu giấy đã nhập
+    #[command(subcommand)]
+    Responses(ResponsesCommand),
+    /// Chỉ số và bảng phân tổ
+    Report {
+        #[arg(long)]
+        campaign: String,
+        #[arg(long)]
+        by: Option<String>,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Dữ liệu phiếu ẩn danh, mỗi phiếu một dòng
+    Export {
+        #[arg(long)]
+        campaign: String,
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+    },
+    /// Chỉ số cải cách hành chính tổng hợp
+    #[command(subcommand)]
+    Par(ParCommand),
+    /// Dữ liệu mẫu
+    #[command(subcommand)]
+    Demo(DemoCommand),
+    /// Tài khoản cán bộ
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CampaignCommand {
+    /// Tạo hoặc cập nhật đợt khảo sát từ tệp TOML
+    Load { file: PathBuf },
+    /// Liệt kê các đợt khảo sát, mỗi dòng một đợt, mã đứng đầu
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FrameCommand {
+    /// Nhập danh sách giao dịch của một đơn vị (CSV hoặc XLSX)
+    Import {
+        #[arg(long)]
+        campaign: String,
+        #[arg(long)]
+        unit: String,
+        file: PathBuf,
+        /// Bỏ qua các dòng lỗi thay vì từ chối cả tệp
+        #[arg(long)]
+        skip_bad: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ResponsesCommand {
+    /// Nhập phiếu giấy từ CSV
+    Import {
+        #[arg(long)]
+        campaign: String,
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ParCommand {
+    /// Nhập điểm tự đánh giá đã thẩm định
+    ImportAppraisal {
+        #[arg(long)]
+        campaign: String,
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DemoCommand {
+    /// Sinh phiếu trả lời giả lập
+    Generate(GenerateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    #[arg(long)]
+    pub campaign: String,
+    #[arg(long)]
+    pub responses: u64,
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Thêm tài khoản
+    Add {
+        #[arg(long, value_enum)]
+        role: Role,
+        #[arg(long = "unit")]
+        units: Vec<String>,
+        name: String,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum SlipFormat {
+    Html,
+    Csv,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Csv,
+    Xlsx,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ExportFormat {
+    Csv,
+    Xlsx,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum Role {
+    Admin,
+    Enumerator,
+    Analyst,
+}

@@ -1,0 +1,176 @@
+//! The storage story on whichever backend the environment names: load a
+//! campaign, read it back, quotas, a frame person, an invitation, a response.
+
+mod common;
+
+use common::TestDb;
+use futures::TryStreamExt;
+use sipas_shared::store::{self, NewInvitation, NewPerson, Submission};
+use sipas_shared::{Answers, Campaign, Phone, Token, UnitCode};
+use std::collections::BTreeMap;
+
+fn cells(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+fn citizen_answers(campaign: &Campaign) -> Answers {
+    let q = campaign.questionnaire_of("citizens").expect("citizens questionnaire");
+    q.check_answers(&cells(&[
+        ("HL", "4"),
+        ("HL1", "5"),
+        ("HL2", "4"),
+        ("HL3", "3"),
+        ("HL4", "4"),
+        ("GY", "0"),
+        ("CT", "c;a"),
+    ]))
+    .expect("valid answers")
+}
+
+#[tokio::test]
+async fn campaign_round_trips_and_loading_twice_changes_nothing() {
+    let db = TestDb::new().await;
+    let store = store::connect(&db.url).await.expect("connect");
+    assert_eq!(store.backend() == store::Backend::Postgres, db.is_postgres());
+    assert!(store.is_empty().await.expect("empty"));
+
+    let campaign = Campaign::load(&common::example_campaign()).expect("example loads");
+    assert!(store.save_campaign(&campaign).await.expect("save"), "first load creates");
+    assert!(!store.save_campaign(&campaign).await.expect("save again"), "second load updates");
+
+    let back = store.campaign("quang-binh-2026").await.expect("read").expect("present");
+    assert_eq!(back, campaign);
+    let list = store.campaigns().await.expect("list");
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].id, "quang-binh-2026");
+    assert!(store.campaign("no-such").await.expect("read").is_none());
+
+    let board = store.quota_board("quang-binh-2026").await.expect("board");
+    assert_eq!(board.len(), 45);
+    assert_eq!(board.iter().map(|r| r.quota).sum::<i64>(), 690);
+    let qb01_citizens = board.iter().find(|r| r.unit == "QB01" && r.group == "citizens").expect("row");
+    assert_eq!((qb01_citizens.quota, qb01_citizens.answered, qb01_citizens.remaining()), (26, 0, 26));
+}
+
+#[tokio::test]
+async fn changed_quota_is_applied_on_reload() {
+    let db = TestDb::new().await;
+    let store = store::connect(&db.url).await.expect("connect");
+    let mut campaign = Campaign::load(&common::example_campaign()).expect("loads");
+    store.save_campaign(&campaign).await.expect("save");
+    let qb02 = UnitCode::parse("QB02").expect("code");
+    let citizens = campaign.groups.iter_mut().find(|g| g.code == "citizens").expect("group");
+    citizens.overrides.insert(qb02, 30);
+    store.save_campaign(&campaign).await.expect("reload");
+    let board = store.quota_board(&campaign.id).await.expect("board");
+    let row = board.iter().find(|r| r.unit == "QB02" && r.group == "citizens").expect("row");
+    assert_eq!(row.quota, 30);
+    assert_eq!(board.iter().map(|r| r.quota).sum::<i64>(), 694);
+}
+
+#[tokio::test]
+async fn a_response_is_stored_once_and_never_linked_to_its_person() {
+    let db = TestDb::new().await;
+    let store = store::connect(&db.url).await.expect("connect");
+    let campaign = Campaign::load(&common::example_campaign()).expect("loads");
+    store.save_campaign(&campaign).await.expect("save");
+    let unit = UnitCode::parse("QB01").expect("code");
+
+    let person = store
+        .add_person(
+            &campaign.id,
+            &NewPerson {
+                unit: unit.clone(),
+                full_name: "Đặng Quang Nga".into(),
+                procedure: "Xác nhận tình trạng hôn nhân".into(),
+                field: campaign.field_of("Xác nhận tình trạng hôn nhân").map(str::to_owned),
+                address: "Thôn 1, Thị trấn Yên Bình".into(),
+                phone: Phone::parse("0565.064.788").expect("phone"),
+                source_line: Some(6),
+            },
+        )
+        .await
+        .expect("person");
+    let token = store
+        .create_invitation(&NewInvitation {
+            campaign: campaign.id.clone(),
+            unit: unit.clone(),
+            group: "citizens".into(),
+            field: Some("Tư pháp – Hộ tịch".into()),
+            person: Some(person),
+        })
+        .await
+        .expect("invitation");
+    let board = store.quota_board(&campaign.id).await.expect("board");
+    let row = board.iter().find(|r| r.unit == "QB01" && r.group == "citizens").expect("row");
+    assert_eq!((row.invited, row.answered), (1, 0));
+
+    let answers = citizen_answers(&campaign);
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).expect("date");
+    assert_eq!(store.submit(&token, &answers, day).await.expect("submit"), Submission::Stored);
+    assert_eq!(store.submit(&token, &answers, day).await.expect("resubmit"), Submission::AlreadyAnswered);
+    assert_eq!(store.submit(&Token::generate(), &answers, day).await.expect("unknown"), Submission::UnknownToken);
+
+    assert_eq!(store.count_responses(&campaign.id).await.expect("count"), 1);
+    let stored: Vec<_> = store.responses(&campaign.id).try_collect().await.expect("stream");
+    assert_eq!(stored.len(), 1);
+    let r = &stored[0];
+    assert_eq!(
+        (r.unit.as_str(), r.group.as_str(), r.field.as_deref()),
+        ("QB01", "citizens", Some("Tư pháp – Hộ tịch"))
+    );
+    assert_eq!(r.submitted_on, day);
+    assert_eq!(r.cells.get("HL").map(String::as_str), Some("4"));
+    assert_eq!(r.cells.get("CT").map(String::as_str), Some("a;c"), "multi answers in questionnaire order");
+    assert!(!r.cells.contains_key("GY1"), "a question hidden by skip logic is not stored");
+    let json = serde_json::to_string(r).expect("json");
+    assert!(
+        !json.contains(token.as_str()) && !json.contains("Nga") && !json.contains("0565064788"),
+        "response holds no token or person: {json}"
+    );
+
+    let board = store.quota_board(&campaign.id).await.expect("board");
+    let row = board.iter().find(|r| r.unit == "QB01" && r.group == "citizens").expect("row");
+    assert_eq!((row.invited, row.answered, row.remaining()), (1, 1, 25));
+}
+
+#[tokio::test]
+async fn concurrent_submissions_of_one_token_store_one_response() {
+    let db = TestDb::new().await;
+    let store = store::connect(&db.url).await.expect("connect");
+    let campaign = Campaign::load(&common::example_campaign()).expect("loads");
+    store.save_campaign(&campaign).await.expect("save");
+    let token = store
+        .create_invitation(&NewInvitation {
+            campaign: campaign.id.clone(),
+            unit: UnitCode::parse("QB03").expect("code"),
+            group: "citizens".into(),
+            field: None,
+            person: None,
+        })
+        .await
+        .expect("invitation");
+    let answers = citizen_answers(&campaign);
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).expect("date");
+    let tries = (0..8).map(|_| {
+        let store = store.clone();
+        let (token, answers) = (token.clone(), answers.clone());
+        tokio::spawn(async move { store.submit(&token, &answers, day).await })
+    });
+    let mut stored = 0;
+    for t in tries {
+        match t.await.expect("join").expect("submit") {
+            Submission::Stored => stored += 1,
+            Submission::AlreadyAnswered => {}
+            Submission::UnknownToken => panic!("token vanished"),
+        }
+    }
+    assert_eq!(stored, 1);
+    assert_eq!(store.count_responses(&campaign.id).await.expect("count"), 1);
+}
+
+#[tokio::test]
+async fn an_unsupported_url_is_refused_with_a_clear_message() {
+    let err = store::connect("mysql://localhost/x").await.err().expect("refused");
+    assert!(err.to_string().contains("sqlite://"), "{err}");
+}
