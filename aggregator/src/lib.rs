@@ -1,1 +1,10 @@
+//! The aggregator: SIPAS indices, survey-based PAR criterion scores, breakdowns
+//! and exports. Statistics are pure functions over tallies; store reads and file
+//! writers sit at the edges.
 
+pub mod indices;
+pub mod report;
+pub mod stats;
+pub mod tally;
+
+pub use tally::{Aggregate, CellKey};

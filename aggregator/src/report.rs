@@ -1,0 +1,363 @@
+//! The report document of SPEC §8: per unit (with rollups), totals, and an
+//! optional breakdown by group, field or unit × field.
+
+use crate::indices::{self, CriterionRow, Distribution, SipasBlock, SurveyScore};
+use crate::stats::{Shown, mean};
+use crate::tally::{Aggregate, CellKey};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sipas_shared::campaign::{Campaign, ItemIndex, Targets};
+use sipas_shared::store::QuotaStatus;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The breakdowns `sipas report --by` offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum By {
+    #[serde(rename = "unit")]
+    Unit,
+    #[serde(rename = "group")]
+    Group,
+    #[serde(rename = "field")]
+    Field,
+    #[serde(rename = "unit,field")]
+    UnitField,
+}
+
+impl By {
+    /// Parses `unit`, `group`, `field` or `unit,field`.
+    pub fn parse(s: &str) -> Option<By> {
+        match s.replace(' ', "").as_str() {
+            "unit" => Some(By::Unit),
+            "group" => Some(By::Group),
+            "field" => Some(By::Field),
+            "unit,field" | "field,unit" => Some(By::UnitField),
+            _ => None,
+        }
+    }
+}
+
+/// What a report is computed from, besides the tallies.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub generated_at: String,
+    pub quotas: Vec<QuotaStatus>,
+    /// Sampling-frame size per unit and field, for the field-weighted index.
+    pub frame_fields: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+/// Indices of one set of responses.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Figures {
+    pub responses: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sipas: Option<SipasBlock>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub par_criteria: Vec<CriterionRow>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub par_survey: Option<SurveyScore>,
+}
+
+/// Distribution of the whole-service question in one field.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldRow {
+    pub field: String,
+    #[serde(flatten)]
+    pub distribution: Distribution,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuotaRow {
+    pub group: String,
+    pub quota: i64,
+    pub answered: i64,
+    pub remaining: i64,
+}
+
+/// Targets met or not; absent where the campaign sets no target or there is no figure.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TargetsMet {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sipas: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub par_survey: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnitReport {
+    pub unit: String,
+    pub name: String,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// `unit` for a unit's own responses; `pooled` for a unit with sub-units,
+    /// computed from the pooled responses of every unit below it.
+    pub rollup: &'static str,
+    #[serde(flatten)]
+    pub figures: Figures,
+    /// For a unit with sub-units: the mean of its direct sub-units' SIPAS indices.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sipas_mean_of_units: Option<Shown>,
+    /// Additional: SIPAS re-weighted to the sampling frame's field shares.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sipas_field_weighted: Option<Shown>,
+    /// PAR points of the criterion SIPAS feeds: max points × SIPAS index ÷ 100.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sipas_par_points: Option<Shown>,
+    pub targets_met: TargetsMet,
+    pub by_field: Vec<FieldRow>,
+    pub quota: Vec<QuotaRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BreakdownRow {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Breakdown {
+    pub by: By,
+    pub rows: Vec<BreakdownRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Totals {
+    #[serde(flatten)]
+    pub figures: Figures,
+    /// Mean of the SIPAS indices of the units that carry quotas.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sipas_mean_of_units: Option<Shown>,
+    pub by_field: Vec<FieldRow>,
+    pub quota: i64,
+    pub answered: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Method {
+    pub item_index: ItemIndex,
+    pub rounding: &'static str,
+    pub additional: &'static str,
+}
+
+/// The whole report document (`sipas report --format json`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub campaign: String,
+    pub name: String,
+    pub year: i32,
+    pub generated_at: String,
+    pub method: Method,
+    pub targets: Targets,
+    pub units: Vec<UnitReport>,
+    pub totals: Totals,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breakdown: Option<Breakdown>,
+    /// Stored answers that no longer fit the questionnaire and were left out.
+    pub ignored_answers: u64,
+}
+
+/// Figures of the cells that pass `keep`.
+pub fn figures(agg: &Aggregate<'_>, keep: impl Fn(&CellKey) -> bool + Copy) -> Figures {
+    let pooled = agg.pooled(keep);
+    let par_criteria = indices::par_criteria(agg.campaign, &pooled);
+    Figures {
+        responses: agg.responses(keep),
+        sipas: indices::sipas(agg.campaign, &pooled),
+        par_survey: indices::survey_score(&par_criteria),
+        par_criteria,
+    }
+}
+
+/// Distribution of the whole-service question per field, over the cells that pass `keep`.
+fn by_field(agg: &Aggregate<'_>, keep: impl Fn(&CellKey) -> bool + Copy) -> Vec<FieldRow> {
+    let campaign = agg.campaign;
+    let mut fields: Vec<Option<String>> = campaign.fields.iter().cloned().map(Some).collect();
+    for k in agg.cells.keys() {
+        if !fields.contains(&k.field) {
+            fields.push(k.field.clone());
+        }
+    }
+    let mut rows = Vec::new();
+    for field in fields {
+        let pooled = agg.pooled(|k| keep(k) && k.field == field);
+        let mut counts = [0u64; 5];
+        for (qi, cell) in &pooled {
+            let q = &campaign.questionnaires[*qi];
+            for (question, t) in q.questions().zip(&cell.questions) {
+                if question.overall {
+                    for (a, b) in counts.iter_mut().zip(t.levels) {
+                        *a += b;
+                    }
+                }
+            }
+        }
+        let d = indices::distribution(counts);
+        if d.n > 0 {
+            rows.push(FieldRow {
+                field: field.unwrap_or_else(|| "Không rõ lĩnh vực".to_owned()), distribution: d
+            });
+        }
+    }
+    rows
+}
+
+fn met(value: Option<Shown>, target: Option<Decimal>) -> Option<bool> {
+    Some(value?.0 >= target?)
+}
+
+/// Builds the report over an aggregate.
+pub fn build(agg: &Aggregate<'_>, ctx: &Context, by: By) -> Report {
+    let campaign = agg.campaign;
+    let descendants = descendants(campaign);
+    let mut units: Vec<UnitReport> = Vec::new();
+    for u in &campaign.units {
+        let set = &descendants[u.code.as_str()];
+        let keep = |k: &CellKey| set.contains(k.unit.as_str());
+        let figures = figures(agg, keep);
+        let has_children = set.len() > 1;
+        let sipas_index = figures.sipas.as_ref().and_then(|s| s.index);
+        let sipas_field_weighted = field_weighted(agg, ctx, set);
+        let targets_met = TargetsMet {
+            sipas: met(sipas_index, campaign.targets.sipas),
+            par_survey: met(figures.par_survey.as_ref().and_then(|s| s.index), campaign.targets.par_survey),
+        };
+        let quota = ctx
+            .quotas
+            .iter()
+            .filter(|q| q.unit == u.code.as_str())
+            .map(|q| QuotaRow {
+                group: q.group.clone(),
+                quota: q.quota,
+                answered: q.answered,
+                remaining: q.remaining(),
+            })
+            .collect();
+        units.push(UnitReport {
+            unit: u.code.to_string(),
+            name: u.name.clone(),
+            kind: u.kind.label().to_owned(),
+            parent: u.parent.as_ref().map(ToString::to_string),
+            rollup: if has_children { "pooled" } else { "unit" },
+            sipas_par_points: campaign
+                .par
+                .sipas_criterion
+                .as_ref()
+                .and_then(|feed| sipas_index.map(|i| Shown(feed.points * i.0 / Decimal::ONE_HUNDRED))),
+            targets_met,
+            by_field: by_field(agg, keep),
+            quota,
+            sipas_mean_of_units: None,
+            sipas_field_weighted,
+            figures,
+        });
+    }
+    // Mean of units: for each parent, the mean of its direct sub-units' indices.
+    let index_of: BTreeMap<String, Option<Decimal>> =
+        units.iter().map(|u| (u.unit.clone(), u.figures.sipas.as_ref().and_then(|s| s.index).map(|s| s.0))).collect();
+    for u in &mut units {
+        let children: Vec<Decimal> = campaign
+            .units
+            .iter()
+            .filter(|c| c.parent.as_ref().map(|p| p.as_str()) == Some(u.unit.as_str()))
+            .filter_map(|c| index_of.get(c.code.as_str()).copied().flatten())
+            .collect();
+        u.sipas_mean_of_units = mean(&children).map(Shown);
+    }
+
+    let quota_units: BTreeSet<&str> = ctx.quotas.iter().map(|q| q.unit.as_str()).collect();
+    let leaf_indices: Vec<Decimal> =
+        units.iter().filter(|u| quota_units.contains(u.unit.as_str())).filter_map(|u| index_of[&u.unit]).collect();
+    let totals = Totals {
+        figures: figures(agg, |_| true),
+        sipas_mean_of_units: mean(&leaf_indices).map(Shown),
+        by_field: by_field(agg, |_| true),
+        quota: ctx.quotas.iter().map(|q| q.quota).sum(),
+        answered: ctx.quotas.iter().map(|q| q.answered).sum(),
+    };
+
+    Report {
+        campaign: campaign.id.clone(),
+        name: campaign.name.clone(),
+        year: campaign.year,
+        generated_at: ctx.generated_at.clone(),
+        method: Method {
+            item_index: campaign.scoring.item_index,
+            rounding: "exact decimals, shown rounded half-up to 2 places",
+            additional: "ci95, small_sample, sipas_field_weighted are additional to the official method",
+        },
+        targets: campaign.targets.clone(),
+        units,
+        totals,
+        breakdown: (by != By::Unit).then(|| breakdown(agg, by)),
+        ignored_answers: agg.ignored_answers,
+    }
+}
+
+/// Every unit code with the set of itself and the units below it.
+fn descendants(campaign: &Campaign) -> BTreeMap<&str, BTreeSet<&str>> {
+    let mut out: BTreeMap<&str, BTreeSet<&str>> =
+        campaign.units.iter().map(|u| (u.code.as_str(), BTreeSet::from([u.code.as_str()]))).collect();
+    for u in &campaign.units {
+        let mut cursor = u.parent.as_ref();
+        while let Some(p) = cursor {
+            if let Some(set) = out.get_mut(p.as_str()) {
+                set.insert(u.code.as_str());
+            }
+            cursor = campaign.unit(p.as_str()).and_then(|x| x.parent.as_ref());
+        }
+    }
+    out
+}
+
+/// Additional: SIPAS re-weighted so each field counts by its share of the
+/// sampling frame: Σ_f w_f · SIPAS_f over the fields with both answers and
+/// frame entries, the weights renormalised over those fields.
+fn field_weighted(agg: &Aggregate<'_>, ctx: &Context, units: &BTreeSet<&str>) -> Option<Shown> {
+    let mut frame: BTreeMap<&str, u64> = BTreeMap::new();
+    for u in units {
+        for (field, n) in ctx.frame_fields.get(*u).into_iter().flatten() {
+            *frame.entry(field.as_str()).or_default() += n;
+        }
+    }
+    let mut weighted = Decimal::ZERO;
+    let mut total = 0u64;
+    for (field, n) in frame {
+        let pooled = agg.pooled(|k| units.contains(k.unit.as_str()) && k.field.as_deref() == Some(field));
+        if let Some(index) = indices::sipas(agg.campaign, &pooled).and_then(|s| s.index) {
+            weighted += Decimal::from(n) * index.0;
+            total += n;
+        }
+    }
+    (total > 0).then(|| Shown(weighted / Decimal::from(total)))
+}
+
+fn breakdown(agg: &Aggregate<'_>, by: By) -> Breakdown {
+    let keys: BTreeSet<(Option<String>, Option<String>, Option<String>)> = agg
+        .cells
+        .keys()
+        .map(|k| match by {
+            By::Unit => (Some(k.unit.clone()), None, None),
+            By::Group => (None, Some(k.group.clone()), None),
+            By::Field => (None, None, Some(k.field.clone().unwrap_or_default())),
+            By::UnitField => (Some(k.unit.clone()), None, Some(k.field.clone().unwrap_or_default())),
+        })
+        .collect();
+    let rows = keys
+        .into_iter()
+        .map(|(unit, group, field)| {
+            let keep = |k: &CellKey| {
+                unit.as_ref().is_none_or(|u| &k.unit == u)
+                    && group.as_ref().is_none_or(|g| &k.group == g)
+                    && field.as_ref().is_none_or(|f| k.field.as_deref().unwrap_or_default() == f.as_str())
+            };
+            BreakdownRow { figures: figures(agg, keep), unit, group, field }
+        })
+        .collect();
+    Breakdown { by, rows }
+}

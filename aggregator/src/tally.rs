@@ -1,0 +1,206 @@
+//! Counts per unit × group × field and question: the one pass over responses
+//! that every index and table is computed from.
+//!
+//! Tallies merge (a commutative monoid), so a report over any breakdown or
+//! rollup is a merge of the finest cells, and two halves of the data give the
+//! same result as the whole. Memory grows with the number of cells, never with
+//! the number of responses.
+
+use sipas_shared::campaign::Campaign;
+use sipas_shared::questionnaire::QuestionKind;
+use sipas_shared::store::StoredResponse;
+use sipas_shared::{Answer, Questionnaire};
+use std::collections::{BTreeMap, HashMap};
+
+/// Answers to one question, counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuestionTally {
+    /// Likert levels 1..5.
+    pub levels: [u64; 5],
+    pub yes: u64,
+    pub no: u64,
+    /// `single` and `multi` option counts.
+    pub options: BTreeMap<String, u64>,
+    /// Respondents who picked at least one option, for `single` and `multi`.
+    pub chose: u64,
+    /// "Không biết / không trả lời": answered, but missing for every index.
+    pub dont_know: u64,
+}
+
+impl QuestionTally {
+    pub fn add(&mut self, answer: &Answer) {
+        match answer {
+            Answer::Likert(l) => self.levels[l.index()] += 1,
+            Answer::DontKnow => self.dont_know += 1,
+            Answer::YesNo(true) => self.yes += 1,
+            Answer::YesNo(false) => self.no += 1,
+            Answer::Choice(c) => {
+                *self.options.entry(c.clone()).or_default() += 1;
+                self.chose += 1;
+            }
+            Answer::Choices(cs) => {
+                for c in cs {
+                    *self.options.entry(c.clone()).or_default() += 1;
+                }
+                self.chose += 1;
+            }
+            Answer::Number(_) | Answer::Text(_) => {}
+        }
+    }
+
+    pub fn merge(&mut self, other: &QuestionTally) {
+        for (a, b) in self.levels.iter_mut().zip(other.levels) {
+            *a += b;
+        }
+        self.yes += other.yes;
+        self.no += other.no;
+        for (k, v) in &other.options {
+            *self.options.entry(k.clone()).or_default() += v;
+        }
+        self.chose += other.chose;
+        self.dont_know += other.dont_know;
+    }
+
+    /// Valid (non-missing) answers on the five-level scale.
+    pub fn likert_n(&self) -> u64 {
+        self.levels.iter().sum()
+    }
+}
+
+/// A breakdown cell: where responses came from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CellKey {
+    pub unit: String,
+    pub group: String,
+    pub field: Option<String>,
+}
+
+/// The responses of one cell, counted per question of the group's questionnaire.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cell {
+    pub responses: u64,
+    /// Aligned with the questionnaire's questions, in order.
+    pub questions: Vec<QuestionTally>,
+}
+
+impl Cell {
+    fn new(len: usize) -> Self {
+        Cell { responses: 0, questions: vec![QuestionTally::default(); len] }
+    }
+
+    pub fn merge(&mut self, other: &Cell) {
+        self.responses += other.responses;
+        if self.questions.len() < other.questions.len() {
+            self.questions.resize(other.questions.len(), QuestionTally::default());
+        }
+        for (a, b) in self.questions.iter_mut().zip(&other.questions) {
+            a.merge(b);
+        }
+    }
+}
+
+/// Question lookups prepared once per campaign, so the pass over a million
+/// responses does no questionnaire search.
+struct Layout {
+    /// Group code → questionnaire index.
+    group_questionnaire: HashMap<String, usize>,
+    /// Per questionnaire: question code → index.
+    codes: Vec<HashMap<String, usize>>,
+}
+
+/// All cells of a campaign.
+pub struct Aggregate<'c> {
+    pub campaign: &'c Campaign,
+    pub cells: BTreeMap<CellKey, Cell>,
+    /// Stored cells that no longer match the questionnaire (edited after
+    /// answers came in); left out of every index and counted here.
+    pub ignored_answers: u64,
+    /// Responses of a group the campaign no longer has.
+    pub ignored_responses: u64,
+    layout: Layout,
+}
+
+impl<'c> Aggregate<'c> {
+    pub fn new(campaign: &'c Campaign) -> Self {
+        let codes: Vec<HashMap<String, usize>> = campaign
+            .questionnaires
+            .iter()
+            .map(|q| q.questions().enumerate().map(|(i, x)| (x.code.clone(), i)).collect())
+            .collect();
+        let group_questionnaire = campaign
+            .groups
+            .iter()
+            .filter_map(|g| {
+                campaign.questionnaires.iter().position(|q| q.id == g.questionnaire).map(|i| (g.code.clone(), i))
+            })
+            .collect();
+        Aggregate {
+            campaign,
+            cells: BTreeMap::new(),
+            ignored_answers: 0,
+            ignored_responses: 0,
+            layout: Layout { group_questionnaire, codes },
+        }
+    }
+
+    /// The questionnaire a group answers, with its index.
+    pub fn questionnaire_of(&self, group: &str) -> Option<(usize, &'c Questionnaire)> {
+        let i = *self.layout.group_questionnaire.get(group)?;
+        Some((i, &self.campaign.questionnaires[i]))
+    }
+
+    /// Counts one response.
+    pub fn add(&mut self, r: &StoredResponse) {
+        let Some((qi, questionnaire)) = self.questionnaire_of(&r.group) else {
+            self.ignored_responses += 1;
+            return;
+        };
+        let codes = &self.layout.codes[qi];
+        let key = CellKey { unit: r.unit.clone(), group: r.group.clone(), field: r.field.clone() };
+        let len = codes.len();
+        let cell = self.cells.entry(key).or_insert_with(|| Cell::new(len));
+        cell.responses += 1;
+        for (code, raw) in &r.cells {
+            let Some(&i) = codes.get(code) else {
+                self.ignored_answers += 1;
+                continue;
+            };
+            let Some(question) = questionnaire.questions().nth(i) else { continue };
+            match Answer::parse(question, raw) {
+                Ok(Some(a)) => cell.questions[i].add(&a),
+                Ok(None) => {}
+                Err(_) => self.ignored_answers += 1,
+            }
+        }
+    }
+
+    /// Merges another aggregate of the same campaign into this one.
+    pub fn merge(&mut self, other: &Aggregate<'_>) {
+        for (k, c) in &other.cells {
+            self.cells.entry(k.clone()).or_default().merge(c);
+        }
+        self.ignored_answers += other.ignored_answers;
+        self.ignored_responses += other.ignored_responses;
+    }
+
+    /// The cells that pass `keep`, pooled per questionnaire (index → cell).
+    pub fn pooled(&self, keep: impl Fn(&CellKey) -> bool) -> BTreeMap<usize, Cell> {
+        let mut out: BTreeMap<usize, Cell> = BTreeMap::new();
+        for (k, c) in self.cells.iter().filter(|(k, _)| keep(k)) {
+            if let Some((qi, _)) = self.questionnaire_of(&k.group) {
+                out.entry(qi).or_default().merge(c);
+            }
+        }
+        out
+    }
+
+    /// Number of responses in the cells that pass `keep`.
+    pub fn responses(&self, keep: impl Fn(&CellKey) -> bool) -> u64 {
+        self.cells.iter().filter(|(k, _)| keep(k)).map(|(_, c)| c.responses).sum()
+    }
+}
+
+/// Whether a question's answers count towards the scale-based tables.
+pub fn is_scaled(kind: QuestionKind) -> bool {
+    matches!(kind, QuestionKind::Likert5 | QuestionKind::Yesno)
+}

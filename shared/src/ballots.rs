@@ -1,0 +1,166 @@
+//! The ballot CSV of SPEC §7: keyed-in paper ballots and exports.
+//!
+//! Columns `unit, group, field, submitted_at`, then one column per question
+//! code. UTF-8 with or without BOM; `,` or `;` separators. Every bad row is
+//! reported with its line number, and a file with errors yields no ballots.
+
+use crate::campaign::Campaign;
+use crate::questionnaire::AnswerIssue;
+use crate::store::StoredResponse;
+use chrono::NaiveDate;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// One fault in a ballot file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub line: usize,
+    /// The column at fault, if one.
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "dòng {}", self.line)?;
+        if let Some(c) = &self.column {
+            write!(f, ", cột «{c}»")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+const FIXED: [&str; 4] = ["unit", "group", "field", "submitted_at"];
+
+/// Picks `;` when the header line has more of them than commas (Excel in a
+/// Vietnamese locale writes `;`).
+pub fn sniff_delimiter(first_line: &str) -> u8 {
+    if first_line.matches(';').count() > first_line.matches(',').count() { b';' } else { b',' }
+}
+
+/// Parses a date as offices write it: `2026-10-02`, `02/10/2026`, or a
+/// timestamp whose date part is one of these.
+pub fn parse_day(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    let date_part = s.split(['T', ' ']).next().unwrap_or(s);
+    NaiveDate::parse_from_str(date_part, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(date_part, "%d/%m/%Y"))
+        .or_else(|_| NaiveDate::parse_from_str(date_part, "%d-%m-%Y"))
+        .ok()
+}
+
+/// Reads and checks a ballot file against a campaign.
+///
+/// # Errors
+/// Every faulty row and cell, with line numbers; nothing is returned then.
+pub fn read_ballots(text: &str, campaign: &Campaign) -> Result<Vec<StoredResponse>, Vec<RowError>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let delimiter = sniff_delimiter(text.lines().next().unwrap_or(""));
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
+    let header: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|c| c.trim().to_owned()).collect(),
+        Err(e) => {
+            return Err(vec![RowError {
+                line: 1, column: None, message: format!("không đọc được tiêu đề: {e}")
+            }]);
+        }
+    };
+    let mut errors = Vec::new();
+    let position = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let fixed: Vec<Option<usize>> = FIXED.iter().map(|c| position(c)).collect();
+    for (name, pos) in FIXED.iter().zip(&fixed) {
+        if pos.is_none() && *name != "field" && *name != "submitted_at" {
+            errors.push(RowError {
+                line: 1, column: Some((*name).to_owned()), message: "thiếu cột bắt buộc".into()
+            });
+        }
+    }
+    let known = |code: &str| campaign.questionnaires.iter().any(|q| q.question(code).is_some());
+    for h in &header {
+        if !FIXED.iter().any(|f| h.eq_ignore_ascii_case(f)) && !known(h) {
+            errors.push(RowError {
+                line: 1,
+                column: Some(h.clone()),
+                message: "cột không phải mã câu hỏi nào của đợt khảo sát".into(),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let cell = |rec: &csv::StringRecord, i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("").trim().to_owned();
+    let mut ballots = Vec::new();
+    for rec in reader.records() {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line() as usize);
+                errors.push(RowError { line, column: None, message: format!("dòng CSV không đọc được: {e}") });
+                continue;
+            }
+        };
+        let line = rec.position().map_or(0, |p| p.line() as usize);
+        if rec.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let err = |column: &str, message: String| RowError { line, column: Some(column.to_owned()), message };
+        let unit = cell(&rec, fixed[0]);
+        let group = cell(&rec, fixed[1]);
+        let field = Some(cell(&rec, fixed[2])).filter(|f| !f.is_empty());
+        let day_text = cell(&rec, fixed[3]);
+        let mut row_ok = true;
+        if campaign.unit(&unit).is_none() {
+            errors.push(err("unit", format!("đơn vị «{unit}» không có trong đợt khảo sát")));
+            row_ok = false;
+        }
+        let Some(questionnaire) = campaign.questionnaire_of(&group) else {
+            errors.push(err("group", format!("nhóm «{group}» không có trong đợt khảo sát")));
+            continue;
+        };
+        if let Some(f) = &field {
+            if !campaign.fields.is_empty() && !campaign.fields.contains(f) {
+                errors.push(err("field", format!("lĩnh vực «{f}» không có trong danh mục")));
+                row_ok = false;
+            }
+        }
+        let submitted_on = if day_text.is_empty() {
+            campaign.closes
+        } else if let Some(d) = parse_day(&day_text) {
+            d
+        } else {
+            errors.push(err("submitted_at", format!("ngày «{day_text}» không hợp lệ (2026-10-02 hoặc 02/10/2026)")));
+            row_ok = false;
+            campaign.closes
+        };
+        let mut cells = BTreeMap::new();
+        for (i, h) in header.iter().enumerate() {
+            if FIXED.iter().any(|f| h.eq_ignore_ascii_case(f)) {
+                continue;
+            }
+            let v = rec.get(i).unwrap_or("").trim();
+            if v.is_empty() {
+                continue;
+            }
+            if questionnaire.question(h).is_none() {
+                errors.push(err(h, format!("câu này không thuộc phiếu của nhóm «{group}»")));
+                row_ok = false;
+                continue;
+            }
+            cells.insert(h.clone(), v.to_owned());
+        }
+        match questionnaire.check_answers(&cells) {
+            Ok(answers) if row_ok => ballots.push(StoredResponse {
+                unit,
+                group,
+                field,
+                submitted_on,
+                source: "paper".into(),
+                cells: answers.to_cells(),
+            }),
+            Ok(_) => {}
+            Err(issues) => errors
+                .extend(issues.into_iter().map(|AnswerIssue { question, error }| err(&question, error.to_string()))),
+        }
+    }
+    if errors.is_empty() { Ok(ballots) } else { Err(errors) }
+}
