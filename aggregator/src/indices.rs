@@ -183,10 +183,10 @@ pub fn sipas(campaign: &Campaign, pooled: &BTreeMap<usize, Cell>) -> Option<Sipa
     // With parts, the index is the mean of part means; otherwise the mean of components.
     let mut part_names: Vec<&str> = Vec::new();
     for c in &component_rows {
-        if let Some(p) = c.part.as_deref() {
-            if !part_names.contains(&p) {
-                part_names.push(p);
-            }
+        if let Some(p) = c.part.as_deref()
+            && !part_names.contains(&p)
+        {
+            part_names.push(p);
         }
     }
     let parts: Vec<PartRow> = part_names

@@ -117,11 +117,12 @@ pub fn read_ballots(text: &str, campaign: &Campaign) -> Result<Vec<StoredRespons
             errors.push(err("group", format!("nhóm «{group}» không có trong đợt khảo sát")));
             continue;
         };
-        if let Some(f) = &field {
-            if !campaign.fields.is_empty() && !campaign.fields.contains(f) {
-                errors.push(err("field", format!("lĩnh vực «{f}» không có trong danh mục")));
-                row_ok = false;
-            }
+        if let Some(f) = &field
+            && !campaign.fields.is_empty()
+            && !campaign.fields.contains(f)
+        {
+            errors.push(err("field", format!("lĩnh vực «{f}» không có trong danh mục")));
+            row_ok = false;
         }
         let submitted_on = if day_text.is_empty() {
             campaign.closes
