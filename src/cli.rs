@@ -64,6 +64,7 @@ pub enum Command {
         by: Option<String>,
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         format: ReportFormat,
+        /// Tệp kết quả (mặc định: màn hình; XLSX: <mã đợt>-bao-cao.xlsx)
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -73,6 +74,9 @@ pub enum Command {
         campaign: String,
         #[arg(long, value_enum)]
         format: ExportFormat,
+        /// Tệp kết quả (mặc định: màn hình; XLSX: <mã đợt>-phieu.xlsx)
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Chỉ số cải cách hành chính tổng hợp
     #[command(subcommand)]

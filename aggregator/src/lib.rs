@@ -1,8 +1,11 @@
 //! The aggregator: SIPAS indices, survey-based PAR criterion scores, breakdowns
 //! and exports. Statistics are pure functions over tallies; store reads and file
-//! writers sit at the edges.
+//! writers sit at the edges (`load`, `export`, `render`).
 
+pub mod export;
 pub mod indices;
+pub mod load;
+pub mod render;
 pub mod report;
 pub mod stats;
 pub mod tally;

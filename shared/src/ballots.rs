@@ -6,6 +6,7 @@
 
 use crate::campaign::Campaign;
 use crate::questionnaire::AnswerIssue;
+use crate::source::record_line;
 use crate::store::StoredResponse;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
@@ -94,12 +95,12 @@ pub fn read_ballots(text: &str, campaign: &Campaign) -> Result<Vec<StoredRespons
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as usize);
+                let line = e.position().map_or(0, |p| record_line(text, p.byte()));
                 errors.push(RowError { line, column: None, message: format!("dòng CSV không đọc được: {e}") });
                 continue;
             }
         };
-        let line = rec.position().map_or(0, |p| p.line() as usize);
+        let line = rec.position().map_or(0, |p| record_line(text, p.byte()));
         if rec.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
@@ -164,4 +165,33 @@ pub fn read_ballots(text: &str, campaign: &Campaign) -> Result<Vec<StoredRespons
         }
     }
     if errors.is_empty() { Ok(ballots) } else { Err(errors) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_numbers_count_from_the_file_whatever_the_line_endings() {
+        let c = crate::examples::quang_binh().expect("example");
+        for eol in ["\n", "\r\n"] {
+            let text =
+                ["unit,group,field,submitted_at,HL", "QB01,citizens,,2026-11-02,4", "QB01,citizens,,2026-11-02,9", ""]
+                    .join(eol);
+            let errors = read_ballots(&text, &c).expect_err("bad level");
+            let hl: Vec<usize> = errors.iter().filter(|e| e.column.as_deref() == Some("HL")).map(|e| e.line).collect();
+            assert_eq!(hl, vec![3], "eol {eol:?}");
+            // The other required questions are missing on both data rows, lines 2 and 3.
+            assert!(errors.iter().all(|e| e.line == 2 || e.line == 3), "eol {eol:?}: {errors:?}");
+        }
+    }
+
+    #[test]
+    fn dates_as_offices_write_them() {
+        let d = NaiveDate::from_ymd_opt(2026, 10, 2);
+        assert_eq!(parse_day("2026-10-02"), d);
+        assert_eq!(parse_day("02/10/2026"), d);
+        assert_eq!(parse_day("2026-10-02T08:15:00Z"), d);
+        assert_eq!(parse_day("31/02/2026"), None);
+    }
 }

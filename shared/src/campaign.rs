@@ -6,7 +6,7 @@
 use crate::domain::check_hierarchy;
 use crate::domain::{Unit, UnitCode, UnitKind};
 use crate::questionnaire::Questionnaire;
-use crate::source::SourceError;
+use crate::source::{SourceError, record_line};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -498,10 +498,10 @@ fn read_small_csv(path: &Path, read: &dyn Fn(&Path) -> Result<String, SourceErro
     let mut rows = Vec::new();
     for rec in reader.records() {
         let rec = rec.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line() as usize);
+            let line = e.position().map_or(0, |p| record_line(text, p.byte()));
             SourceError::new(path, format!("dòng CSV không đọc được: {e}")).at_line(line)
         })?;
-        let line = rec.position().map_or(0, |p| p.line() as usize);
+        let line = rec.position().map_or(0, |p| record_line(text, p.byte()));
         let cells: Vec<String> = rec.iter().map(|c| c.trim().to_owned()).collect();
         if cells.iter().all(String::is_empty) {
             continue;

@@ -64,6 +64,18 @@ pub fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
+/// The line a CSV record starts on, from the byte offset the csv crate gives.
+/// The csv crate counts lines wrongly after `\r\n` (Excel's line ending) and
+/// may point at the `\n` that ends the previous line, so skip terminators first.
+pub fn record_line(text: &str, byte: u64) -> usize {
+    let bytes = text.as_bytes();
+    let mut at = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+    while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
+        at += 1;
+    }
+    line_of(text, at)
+}
+
 /// toml's messages are English; keep them, with a Vietnamese lead for the common ones.
 fn translate_toml_message(msg: &str) -> String {
     let msg = msg.trim();

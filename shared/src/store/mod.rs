@@ -172,8 +172,11 @@ pub trait Store: Send + Sync {
     /// the invitation's state and the quota count. A used token stores nothing.
     async fn submit(&self, token: &Token, answers: &Answers, on: NaiveDate) -> Result<Submission, StoreError>;
 
-    /// Stores a keyed-in paper ballot.
-    async fn insert_paper_response(&self, campaign: &str, response: &StoredResponse) -> Result<(), StoreError>;
+    /// Stores keyed-in paper ballots, all or none, counting each against its quota.
+    async fn insert_paper_responses(&self, campaign: &str, responses: &[StoredResponse]) -> Result<(), StoreError>;
+
+    /// Sampling-frame size per unit and field (people without a field are left out).
+    async fn frame_field_counts(&self, campaign: &str) -> Result<BTreeMap<String, BTreeMap<String, u64>>, StoreError>;
 
     async fn count_responses(&self, campaign: &str) -> Result<i64, StoreError>;
 

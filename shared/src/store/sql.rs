@@ -203,30 +203,57 @@ macro_rules! sql_store {
                 Ok($crate::store::Submission::Stored)
             }
 
-            async fn insert_paper_response(&self, campaign: &str, r: &$crate::store::StoredResponse) -> Result<(), StoreError> {
-                let cells = serde_json::to_string(&r.cells)?;
+            async fn insert_paper_responses(
+                &self,
+                campaign: &str,
+                responses: &[$crate::store::StoredResponse],
+            ) -> Result<(), StoreError> {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query(
-                    "INSERT INTO responses (campaign_id, unit, group_code, field, submitted_on, source, answers)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(campaign)
-                .bind(&r.unit)
-                .bind(&r.group)
-                .bind(&r.field)
-                .bind(r.submitted_on)
-                .bind($crate::store::Source::Paper.as_str())
-                .bind(&cells)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("UPDATE quotas SET answered = answered + 1 WHERE campaign_id = $1 AND unit = $2 AND group_code = $3")
+                for r in responses {
+                    let cells = serde_json::to_string(&r.cells)?;
+                    sqlx::query(
+                        "INSERT INTO responses (campaign_id, unit, group_code, field, submitted_on, source, answers)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(campaign)
+                    .bind(&r.unit)
+                    .bind(&r.group)
+                    .bind(&r.field)
+                    .bind(r.submitted_on)
+                    .bind($crate::store::Source::Paper.as_str())
+                    .bind(&cells)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "UPDATE quotas SET answered = answered + 1 WHERE campaign_id = $1 AND unit = $2 AND group_code = $3",
+                    )
                     .bind(campaign)
                     .bind(&r.unit)
                     .bind(&r.group)
                     .execute(&mut *tx)
                     .await?;
+                }
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn frame_field_counts(
+                &self,
+                campaign: &str,
+            ) -> Result<std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>, StoreError> {
+                let rows: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT unit, field, COUNT(*) FROM frame_people WHERE campaign_id = $1 AND field IS NOT NULL
+                     GROUP BY unit, field",
+                )
+                .bind(campaign)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut out: std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>> =
+                    std::collections::BTreeMap::new();
+                for (unit, field, n) in rows {
+                    out.entry(unit).or_default().insert(field, u64::try_from(n).unwrap_or(0));
+                }
+                Ok(out)
             }
 
             async fn count_responses(&self, campaign: &str) -> Result<i64, StoreError> {

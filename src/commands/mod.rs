@@ -1,6 +1,10 @@
 //! What each subcommand does, and how failures map to exit codes.
 
-use crate::cli::{CampaignCommand, Cli, Command};
+mod data;
+mod serve;
+
+use crate::cli::{CampaignCommand, Cli, Command, ResponsesCommand};
+use indicatif::{ProgressBar, ProgressStyle};
 use sipas_shared::store::{self, Store};
 use sipas_shared::{Campaign, SourceError, StoreError};
 use std::fmt;
@@ -61,7 +65,7 @@ impl From<std::io::Error> for Failure {
 
 pub async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Serve { addr, demo } => serve(&cli.db, addr, demo).await,
+        Command::Serve { addr, demo } => serve::serve(&cli.db, addr, demo).await,
         Command::Campaign(CampaignCommand::Load { file }) => {
             let campaign = Campaign::load(&file)?;
             let store = store::connect(&cli.db).await?;
@@ -88,46 +92,34 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Frame(_) => Err(Failure::NotYet("frame import")),
         Command::Sample { .. } => Err(Failure::NotYet("sample")),
         Command::Invitations { .. } => Err(Failure::NotYet("invitations")),
-        Command::Responses(_) => Err(Failure::NotYet("responses import")),
-        Command::Report { .. } => Err(Failure::NotYet("report")),
-        Command::Export { .. } => Err(Failure::NotYet("export")),
+        Command::Responses(ResponsesCommand::Import { campaign, file }) => {
+            data::import_responses(&cli.db, &campaign, &file).await
+        }
+        Command::Report { campaign, by, format, out } => {
+            data::report(&cli.db, &campaign, by.as_deref(), format, out.as_deref()).await
+        }
+        Command::Export { campaign, format, out } => data::export(&cli.db, &campaign, format, out.as_deref()).await,
         Command::Par(_) => Err(Failure::NotYet("par import-appraisal")),
         Command::Demo(_) => Err(Failure::NotYet("demo generate")),
         Command::User(_) => Err(Failure::NotYet("user add")),
     }
 }
 
-async fn serve(db: &str, addr: std::net::SocketAddr, demo: bool) -> Result<(), Failure> {
-    let store: Arc<dyn Store> = store::connect(db).await?;
-    if demo {
-        if store.is_empty().await? {
-            let campaign = sipas_shared::examples::quang_binh()?;
-            store.save_campaign(&campaign).await?;
-            println!("Đã nạp đợt khảo sát mẫu «{}» ({} đơn vị).", campaign.id, campaign.units.len());
-        } else {
-            println!("Cơ sở dữ liệu đã có dữ liệu: không nạp đợt khảo sát mẫu.");
-        }
-    }
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| Failure::BadInput(format!("không mở được cổng {addr}: {e}")))?;
-    let local = listener.local_addr()?;
-    println!("sipas đang phục vụ tại http://{local} ({:?}, {db_kind})", store.backend(), db_kind = redact(db));
-    let app = sipas_collector::app(sipas_collector::AppState::new(store));
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
-    Ok(())
+/// Opens the store and finds a campaign, or says how to list them.
+async fn open_campaign(db: &str, id: &str) -> Result<(Arc<dyn Store>, Campaign), Failure> {
+    let store = store::connect(db).await?;
+    let campaign = store.campaign(id).await?.ok_or_else(|| {
+        Failure::BadInput(format!("không có đợt khảo sát «{id}»; xem danh sách bằng `sipas campaign list`"))
+    })?;
+    Ok((store, campaign))
 }
 
-/// The database URL without credentials, for logs.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => format!("{}://…@{}", &url[..scheme], &url[at + 1..]),
-        _ => url.to_owned(),
+/// A counter on standard error for long work; invisible when not a terminal.
+fn progress(message: &'static str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}: {pos} phiếu ({per_sec})") {
+        bar.set_style(style);
     }
-}
-
-async fn shutdown_signal() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
-    }
+    bar.set_message(message);
+    bar
 }

@@ -1,0 +1,50 @@
+//! The aggregator's edge to storage: streams responses into tallies, so memory
+//! stays flat however many responses there are.
+
+use crate::report::{self, By, Context, Report};
+use crate::tally::Aggregate;
+use futures::TryStreamExt;
+use sipas_shared::Campaign;
+use sipas_shared::store::{Store, StoreError};
+
+/// Counts every response of the campaign; `progress` is called every 10,000.
+///
+/// # Errors
+/// Storage failures.
+pub async fn aggregate<'c>(
+    store: &dyn Store,
+    campaign: &'c Campaign,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Aggregate<'c>, StoreError> {
+    let mut agg = Aggregate::new(campaign);
+    let mut stream = store.responses(&campaign.id);
+    let mut seen = 0u64;
+    while let Some(r) = stream.try_next().await? {
+        agg.add(&r);
+        seen += 1;
+        if seen.is_multiple_of(10_000) {
+            progress(seen);
+        }
+    }
+    progress(seen);
+    Ok(agg)
+}
+
+/// The full report of a campaign, as `sipas report` and the API give it.
+///
+/// # Errors
+/// Storage failures.
+pub async fn report(
+    store: &dyn Store,
+    campaign: &Campaign,
+    by: By,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Report, StoreError> {
+    let agg = aggregate(store, campaign, progress).await?;
+    let ctx = Context {
+        generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        quotas: store.quota_board(&campaign.id).await?,
+        frame_fields: store.frame_field_counts(&campaign.id).await?,
+    };
+    Ok(report::build(&agg, &ctx, by))
+}

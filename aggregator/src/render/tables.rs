@@ -1,0 +1,206 @@
+//! The report as tables: indices, questions, distribution by field, PAR criteria.
+
+use super::{Table, Value};
+use crate::report::{By, Figures, Report};
+use crate::stats::Shown;
+
+fn fig(s: Option<Shown>) -> Value {
+    Value::Figure(s.map(|x| x.0))
+}
+
+fn yes_no(b: Option<bool>) -> Value {
+    Value::Text(match b {
+        Some(true) => "đạt".into(),
+        Some(false) => "chưa đạt".into(),
+        None => String::new(),
+    })
+}
+
+/// Component names, in the order the report's SIPAS blocks list them.
+fn component_names(report: &Report) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let blocks =
+        report.units.iter().filter_map(|u| u.figures.sipas.as_ref()).chain(report.totals.figures.sipas.as_ref());
+    for s in blocks {
+        for c in &s.components {
+            if !out.iter().any(|(code, _)| code == &c.component) {
+                out.push((c.component.clone(), c.name.clone()));
+            }
+        }
+    }
+    out
+}
+
+fn figure_cells(f: &Figures, components: &[(String, String)]) -> Vec<Value> {
+    let sipas = f.sipas.as_ref();
+    let mut cells =
+        vec![Value::Count(f.responses), fig(sipas.and_then(|s| s.index)), fig(sipas.and_then(|s| s.overall))];
+    for (code, _) in components {
+        cells.push(fig(sipas.and_then(|s| s.components.iter().find(|c| &c.component == code)).and_then(|c| c.index)));
+    }
+    let survey = f.par_survey.as_ref();
+    cells.push(fig(survey.map(|s| s.points)));
+    cells.push(fig(survey.map(|s| s.max_points)));
+    cells.push(fig(survey.and_then(|s| s.index)));
+    cells
+}
+
+fn figure_headers(components: &[(String, String)]) -> Vec<String> {
+    let mut h = vec!["Số phiếu".to_owned(), "Chỉ số SIPAS (%)".to_owned(), "Hài lòng chung (%)".to_owned()];
+    h.extend(components.iter().map(|(_, name)| format!("{name} (%)")));
+    h.extend(["Điểm PAR khảo sát".to_owned(), "Điểm tối đa".to_owned(), "Chỉ số PAR khảo sát (%)".to_owned()]);
+    h
+}
+
+/// Every table of a report, the main one first.
+pub fn tables(report: &Report) -> Vec<Table> {
+    let components = component_names(report);
+    let mut out = Vec::new();
+
+    let mut headers = vec!["Mã".to_owned(), "Đơn vị".to_owned(), "Cách tính".to_owned()];
+    headers.extend(figure_headers(&components));
+    headers.extend([
+        "SIPAS bình quân các đơn vị (%)".to_owned(),
+        "SIPAS gia quyền lĩnh vực (%) [bổ sung]".to_owned(),
+        "Đạt chỉ tiêu SIPAS".to_owned(),
+        "Đạt chỉ tiêu PAR khảo sát".to_owned(),
+    ]);
+    let mut rows = Vec::new();
+    for u in &report.units {
+        let mut row = vec![
+            Value::Text(u.unit.clone()),
+            Value::Text(u.name.clone()),
+            Value::Text(
+                if u.rollup == "pooled" {
+                    "gộp phiếu đơn vị cấp dưới"
+                } else {
+                    "phiếu của đơn vị"
+                }
+                .into(),
+            ),
+        ];
+        row.extend(figure_cells(&u.figures, &components));
+        row.extend([
+            fig(u.sipas_mean_of_units),
+            fig(u.sipas_field_weighted),
+            yes_no(u.targets_met.sipas),
+            yes_no(u.targets_met.par_survey),
+        ]);
+        rows.push(row);
+    }
+    let mut total =
+        vec![Value::Text(String::new()), Value::Text("Tổng hợp".into()), Value::Text("gộp tất cả phiếu".into())];
+    total.extend(figure_cells(&report.totals.figures, &components));
+    total.extend([fig(report.totals.sipas_mean_of_units), Value::Figure(None), yes_no(None), yes_no(None)]);
+    rows.push(total);
+    out.push(Table {
+        name: "Chỉ số".into(), title: format!("{} — chỉ số theo đơn vị", report.name), headers, rows
+    });
+
+    if let Some(b) = &report.breakdown {
+        let mut headers: Vec<String> = Vec::new();
+        let by_unit = matches!(b.by, By::Unit | By::UnitField);
+        let by_group = b.by == By::Group;
+        let by_field = matches!(b.by, By::Field | By::UnitField);
+        if by_unit {
+            headers.push("Đơn vị".into());
+        }
+        if by_group {
+            headers.push("Nhóm đối tượng".into());
+        }
+        if by_field {
+            headers.push("Lĩnh vực".into());
+        }
+        headers.extend(figure_headers(&components));
+        let rows = b
+            .rows
+            .iter()
+            .map(|r| {
+                let mut row = Vec::new();
+                if by_unit {
+                    row.push(Value::Text(r.unit.clone().unwrap_or_default()));
+                }
+                if by_group {
+                    row.push(Value::Text(r.group.clone().unwrap_or_default()));
+                }
+                if by_field {
+                    row.push(Value::Text(
+                        r.field.clone().filter(|f| !f.is_empty()).unwrap_or_else(|| "Không rõ".into()),
+                    ));
+                }
+                row.extend(figure_cells(&r.figures, &components));
+                row
+            })
+            .collect();
+        let title = match b.by {
+            By::Unit => "theo đơn vị",
+            By::Group => "theo nhóm đối tượng",
+            By::Field => "theo lĩnh vực",
+            By::UnitField => "theo đơn vị × lĩnh vực",
+        };
+        out.insert(0, Table { name: "Phân tổ".into(), title: format!("{} — {title}", report.name), headers, rows });
+    }
+
+    let mut rows = Vec::new();
+    for u in &report.units {
+        for q in u.figures.sipas.iter().flat_map(|s| &s.questions) {
+            let mut row =
+                vec![Value::Text(u.unit.clone()), Value::Text(q.question.clone()), Value::Text(q.text.clone())];
+            row.push(Value::Count(q.n));
+            row.extend(q.counts.iter().map(|c| Value::Count(*c)));
+            row.push(Value::Count(q.dont_know));
+            row.extend([fig(q.satisfied_pct), fig(q.score_pct)]);
+            row.push(Value::Text(if q.small_sample { "n < 30".into() } else { String::new() }));
+            rows.push(row);
+        }
+    }
+    let mut headers: Vec<String> = ["Đơn vị", "Câu", "Nội dung", "n"].map(String::from).to_vec();
+    headers.extend((1..=5).map(|l| format!("Mức {l}")));
+    headers.extend(["Không biết", "Tỷ lệ hài lòng (%)", "Tỷ lệ điểm (%)", "Cỡ mẫu nhỏ"].map(String::from));
+    out.push(Table { name: "Câu hỏi".into(), title: "Chỉ số từng câu hỏi SIPAS".into(), headers, rows });
+
+    let mut rows = Vec::new();
+    let totals = std::iter::once(("Tổng hợp".to_owned(), &report.totals.by_field));
+    for (unit, fields) in report.units.iter().map(|u| (u.unit.clone(), &u.by_field)).chain(totals) {
+        for f in fields {
+            let mut row = vec![Value::Text(unit.clone()), Value::Text(f.field.clone()), Value::Count(f.distribution.n)];
+            for (i, c) in f.distribution.counts.iter().enumerate() {
+                row.push(Value::Count(*c));
+                row.push(fig(f.distribution.pct.get(i).copied()));
+            }
+            rows.push(row);
+        }
+    }
+    let mut headers: Vec<String> = ["Đơn vị", "Lĩnh vực", "Số phiếu"].map(String::from).to_vec();
+    for label in ["Rất không hài lòng", "Không hài lòng", "Bình thường", "Hài lòng", "Rất hài lòng"] {
+        headers.push(label.to_owned());
+        headers.push(format!("{label} (%)"));
+    }
+    out.push(Table {
+        name: "Lĩnh vực".into(), title: "Mức độ hài lòng chung theo lĩnh vực".into(), headers, rows
+    });
+
+    let mut rows = Vec::new();
+    for u in &report.units {
+        for c in &u.figures.par_criteria {
+            rows.push(vec![
+                Value::Text(u.unit.clone()),
+                Value::Text(c.criterion.clone()),
+                Value::Text(c.name.clone()),
+                Value::Text(c.area.clone().unwrap_or_default()),
+                fig(Some(c.max_points)),
+                fig(c.points),
+                Value::Count(c.n),
+            ]);
+        }
+    }
+    out.push(Table {
+        name: "PAR".into(),
+        title: "Điểm tiêu chí PAR INDEX chấm qua điều tra xã hội học".into(),
+        headers: ["Đơn vị", "Tiêu chí", "Nội dung", "Lĩnh vực", "Điểm tối đa", "Điểm đạt", "Số câu trả lời"]
+            .map(String::from)
+            .to_vec(),
+        rows,
+    });
+    out
+}

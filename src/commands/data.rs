@@ -1,0 +1,119 @@
+//! Paper ballots in, reports and anonymous exports out.
+
+use super::{Failure, open_campaign, progress};
+use crate::cli::{ExportFormat, ReportFormat};
+use sipas_aggregator::report::By;
+use sipas_aggregator::{export, load, render};
+use sipas_shared::ballots::read_ballots;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// `sipas responses import`: all ballots of a file, or none.
+pub async fn import_responses(db: &str, campaign_id: &str, file: &Path) -> Result<(), Failure> {
+    let (store, campaign) = open_campaign(db, campaign_id).await?;
+    let bytes =
+        std::fs::read(file).map_err(|e| Failure::BadInput(format!("{}: không đọc được tệp: {e}", file.display())))?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Failure::BadInput(format!("{}: tệp không phải UTF-8 (trong Excel chọn «CSV UTF-8»)", file.display()))
+    })?;
+    let ballots = read_ballots(&text, &campaign).map_err(|errors| {
+        let mut msg = format!("{}: {} lỗi, không nhập phiếu nào:", file.display(), errors.len());
+        for e in &errors {
+            msg.push_str(&format!("\n  {}: {e}", file.display()));
+        }
+        Failure::BadInput(msg)
+    })?;
+    store.insert_paper_responses(&campaign.id, &ballots).await?;
+    println!("Đã nhập {} phiếu giấy vào đợt khảo sát {}", ballots.len(), campaign.id);
+    Ok(())
+}
+
+/// `sipas report`.
+pub async fn report(
+    db: &str,
+    campaign_id: &str,
+    by: Option<&str>,
+    format: ReportFormat,
+    out: Option<&Path>,
+) -> Result<(), Failure> {
+    let by = match by {
+        None => By::Unit,
+        Some(s) => By::parse(s).ok_or_else(|| {
+            Failure::BadInput(format!("--by «{s}» không hợp lệ: dùng unit, group, field hoặc unit,field"))
+        })?,
+    };
+    let (store, campaign) = open_campaign(db, campaign_id).await?;
+    let bar = progress("Đang tổng hợp");
+    let report = load::report(&*store, &campaign, by, &|n| bar.set_position(n)).await?;
+    bar.finish_and_clear();
+    let tables = render::tables(&report);
+    let bytes = match format {
+        ReportFormat::Json => {
+            let mut v = serde_json::to_vec_pretty(&report).map_err(|e| Failure::Other(e.to_string()))?;
+            v.push(b'\n');
+            v
+        }
+        ReportFormat::Text => render::text::render_report(&report, &tables).into_bytes(),
+        ReportFormat::Csv => {
+            let mut v = Vec::new();
+            render::write_csv(&tables[0], &mut v)?;
+            v
+        }
+        ReportFormat::Xlsx => render::xlsx::workbook(&tables).map_err(|e| Failure::Other(e.to_string()))?,
+    };
+    let default_xlsx = PathBuf::from(format!("{}-bao-cao.xlsx", campaign.id));
+    let out = out.or((format == ReportFormat::Xlsx).then_some(default_xlsx.as_path()));
+    write_out(out, &bytes)
+}
+
+/// Writes to a file (saying so) or to standard output.
+fn write_out(out: Option<&Path>, bytes: &[u8]) -> Result<(), Failure> {
+    match out {
+        Some(path) => {
+            std::fs::write(path, bytes)
+                .map_err(|e| Failure::BadInput(format!("{}: không ghi được: {e}", path.display())))?;
+            eprintln!("Đã ghi {}", path.display());
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(bytes)?;
+            stdout.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// `sipas export`: anonymous response-level data.
+pub async fn export(db: &str, campaign_id: &str, format: ExportFormat, out: Option<&Path>) -> Result<(), Failure> {
+    let (store, campaign) = open_campaign(db, campaign_id).await?;
+    let bar = progress("Đang xuất");
+    let tick = |n| bar.set_position(n);
+    let fail = |e: export::ExportError| Failure::Other(e.to_string());
+    let n = match format {
+        ExportFormat::Xlsx => {
+            let default = PathBuf::from(format!("{}-phieu.xlsx", campaign.id));
+            let path = out.unwrap_or(&default);
+            let mut book = export::xlsx(&*store, &campaign, &tick).await.map_err(fail)?;
+            book.save(path).map_err(|e| Failure::BadInput(format!("{}: không ghi được: {e}", path.display())))?;
+            eprintln!("Đã ghi {}", path.display());
+            bar.position()
+        }
+        ExportFormat::Csv | ExportFormat::Json => {
+            let writer: Box<dyn Write> = match out {
+                Some(path) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(path)
+                        .map_err(|e| Failure::BadInput(format!("{}: không ghi được: {e}", path.display())))?,
+                )),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            };
+            if matches!(format, ExportFormat::Csv) {
+                export::csv(&*store, &campaign, writer, &tick).await.map_err(fail)?
+            } else {
+                export::json(&*store, &campaign, writer, &tick).await.map_err(fail)?
+            }
+        }
+    };
+    bar.finish_and_clear();
+    eprintln!("{n} phiếu");
+    Ok(())
+}

@@ -1,0 +1,164 @@
+//! Paper ballots in, reports and exports out, through the `sipas` binary, on
+//! whichever backend the environment names. Figures are those worked out by
+//! hand in aggregator/tests/formulas.rs.
+
+mod common;
+
+use calamine::{Data, Reader, Xlsx, open_workbook};
+use common::{TestDb, fixture, sipas, stderr, stdout};
+use serde_json::Value;
+
+async fn loaded() -> TestDb {
+    let db = TestDb::new().await;
+    let campaign = fixture("report/campaign.toml");
+    let out = sipas(&db, &["campaign", "load", campaign.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ballots = fixture("report/ballots.csv");
+    let out = sipas(&db, &["responses", "import", "--campaign", "hand", ballots.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Đã nhập 10 phiếu giấy"), "{}", stdout(&out));
+    db
+}
+
+fn report_json(db: &TestDb, extra: &[&str]) -> Value {
+    let mut args = vec!["report", "--campaign", "hand", "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = sipas(db, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).expect("report is JSON")
+}
+
+fn unit<'a>(r: &'a Value, code: &str) -> &'a Value {
+    r["units"].as_array().expect("units").iter().find(|u| u["unit"] == code).expect("unit")
+}
+
+#[tokio::test]
+async fn json_report_has_the_documented_shape_and_the_hand_worked_figures() {
+    let db = loaded().await;
+    let r = report_json(&db, &[]);
+    assert_eq!(r["campaign"], "hand");
+    assert!(r["generated_at"].as_str().is_some_and(|s| s.ends_with('Z')));
+    let a = unit(&r, "A");
+    assert_eq!((a["name"].as_str(), a["responses"].as_u64()), (Some("Xã A"), Some(8)));
+    assert_eq!(a["sipas"]["index"], 60.42);
+    assert_eq!(a["sipas"]["overall"], 75.0);
+    let acc = &a["sipas"]["components"][0];
+    assert_eq!(
+        (acc["component"].as_str(), acc["index"].as_f64(), acc["n"].as_u64()),
+        (Some("acc"), Some(58.33), Some(4))
+    );
+    assert_eq!(acc["ci95"].as_array().map(Vec::len), Some(2));
+    let hl = a["sipas"]["questions"].as_array().expect("questions").iter().find(|q| q["question"] == "HL").expect("HL");
+    assert_eq!(hl["counts"], serde_json::json!([0, 1, 0, 2, 1]));
+    assert_eq!(
+        (hl["n"].as_u64(), hl["satisfied_pct"].as_f64(), hl["score_pct"].as_f64()),
+        (Some(4), Some(75.0), Some(75.0))
+    );
+    let crit = a["par_criteria"].as_array().expect("criteria").iter().find(|c| c["criterion"] == "3.5").expect("3.5");
+    assert_eq!(
+        (crit["max_points"].as_f64(), crit["points"].as_f64(), crit["n"].as_u64()),
+        (Some(2.0), Some(1.24), Some(7))
+    );
+    let f1 = a["by_field"].as_array().expect("by_field").iter().find(|f| f["field"] == "F1").expect("F1");
+    assert_eq!(f1["n"], 3);
+    assert_eq!(f1["pct"], serde_json::json!([0.0, 33.33, 0.0, 33.33, 33.33]));
+    assert_eq!(a["quota"][0]["group"], "citizens");
+    assert_eq!((a["quota"][0]["quota"].as_i64(), a["quota"][0]["answered"].as_i64()), (Some(4), Some(4)));
+    let d = unit(&r, "D");
+    assert_eq!((d["rollup"].as_str(), d["sipas"]["index"].as_f64()), (Some("pooled"), Some(65.0)));
+    assert_eq!(d["sipas_mean_of_units"], 67.71);
+    assert_eq!(r["totals"]["responses"], 10);
+    assert_eq!(r["totals"]["sipas"]["index"], 65.0);
+}
+
+#[tokio::test]
+async fn breakdown_by_unit_and_field() {
+    let db = loaded().await;
+    let r = report_json(&db, &["--by", "unit,field"]);
+    assert_eq!(r["breakdown"]["by"], "unit,field");
+    let rows = r["breakdown"]["rows"].as_array().expect("rows");
+    let a_f1 = rows.iter().find(|x| x["unit"] == "A" && x["field"] == "F1").expect("A × F1");
+    // A × F1: SIPAS 83.33 (worked out in formulas.rs: field_weighted_index_uses_frame_shares).
+    assert_eq!((a_f1["responses"].as_u64(), a_f1["sipas"]["index"].as_f64()), (Some(3), Some(83.33)));
+    let bad = sipas(&db, &["report", "--campaign", "hand", "--by", "colour"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("--by «colour» không hợp lệ"), "{}", stderr(&bad));
+}
+
+#[tokio::test]
+async fn text_and_csv_show_the_same_rounded_figures() {
+    let db = loaded().await;
+    let text = stdout(&sipas(&db, &["report", "--campaign", "hand"]));
+    let a_line = text.lines().find(|l| l.starts_with("A ")).expect("row of A");
+    for figure in ["60.42", "75.00", "58.33", "62.50", "1.91", "63.56", "đạt", "chưa đạt"] {
+        assert!(a_line.contains(figure), "{figure} missing in: {a_line}");
+    }
+    let csv = sipas(&db, &["report", "--campaign", "hand", "--format", "csv"]);
+    let body = stdout(&csv);
+    let mut reader = csv::Reader::from_reader(body.trim_start_matches('\u{feff}').as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("csv");
+    let a = rows.iter().find(|r| &r[0] == "A").expect("A");
+    assert_eq!((&a[4], &a[5], &a[6], &a[7]), ("60.42", "75.00", "58.33", "62.50"));
+}
+
+#[tokio::test]
+async fn xlsx_report_reads_back_with_calamine() {
+    let db = loaded().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("bao-cao.xlsx");
+    let out = sipas(&db, &["report", "--campaign", "hand", "--format", "xlsx", "--out", path.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut book: Xlsx<_> = open_workbook(&path).expect("xlsx opens");
+    assert_eq!(book.sheet_names(), vec!["Chỉ số", "Câu hỏi", "Lĩnh vực", "PAR"]);
+    let sheet = book.worksheet_range("Chỉ số").expect("sheet");
+    let header: Vec<String> = sheet.rows().next().expect("header").iter().map(ToString::to_string).collect();
+    assert_eq!(&header[..5], ["Mã", "Đơn vị", "Cách tính", "Số phiếu", "Chỉ số SIPAS (%)"]);
+    let a = sheet.rows().find(|r| r[0] == Data::String("A".into())).expect("row A");
+    assert_eq!(a[3], Data::Float(8.0));
+    assert_eq!(a[4], Data::Float(60.42));
+    let par = book.worksheet_range("PAR").expect("PAR");
+    let crit = par.rows().find(|r| r[1] == Data::String("3.5".into())).expect("3.5");
+    assert_eq!((crit[4].clone(), crit[5].clone()), (Data::Float(2.0), Data::Float(1.24)));
+}
+
+#[tokio::test]
+async fn a_ballot_file_with_errors_names_every_bad_row_and_imports_nothing() {
+    let db = TestDb::new().await;
+    let campaign = fixture("report/campaign.toml");
+    assert!(sipas(&db, &["campaign", "load", campaign.to_str().expect("path")]).status.success());
+    let bad = fixture("report/bad-ballots.csv");
+    let out = sipas(&db, &["responses", "import", "--campaign", "hand", bad.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    for expected in [
+        "dòng 2, cột «HL»: hãy chọn một mức từ 1 đến 5",
+        "dòng 3, cột «unit»: đơn vị «Z» không có trong đợt khảo sát",
+        "dòng 4, cột «submitted_at»: ngày «31/02/2026» không hợp lệ",
+        "dòng 5, cột «P2»: câu này không thuộc phiếu của nhóm «citizens»",
+        "dòng 6, cột «P2»: phương án «xx» không có trong câu hỏi",
+        "không nhập phiếu nào",
+    ] {
+        assert!(err.contains(expected), "missing «{expected}» in:\n{err}");
+    }
+    assert!(!err.contains("dòng 7"), "the good row is not reported: {err}");
+    let r = report_json(&db, &[]);
+    assert_eq!(r["totals"]["responses"], 0, "nothing imported");
+}
+
+#[tokio::test]
+async fn export_is_anonymous_and_complete() {
+    let db = loaded().await;
+    let csv = sipas(&db, &["export", "--campaign", "hand", "--format", "csv"]);
+    assert!(csv.status.success(), "{}", stderr(&csv));
+    let body = stdout(&csv);
+    let mut lines = body.lines();
+    assert_eq!(lines.next(), Some("unit,group,field,submitted_at,HL,HL1,TC1,HL4,KQ1,CT,P1,P2,P3"));
+    assert_eq!(lines.clone().count(), 10);
+    assert!(body.contains("A,citizens,F1,2026-10-02,4,3,4,5,5,a;b,,,"), "{body}");
+    let json = sipas(&db, &["export", "--campaign", "hand", "--format", "json"]);
+    let rows: Vec<Value> = serde_json::from_slice(&json.stdout).expect("json array");
+    assert_eq!(rows.len(), 10);
+    assert_eq!(rows[6]["answers"]["P2"], "rt");
+    let keys: Vec<&String> = rows[0].as_object().expect("object").keys().collect();
+    assert_eq!(keys, ["answers", "field", "group", "submitted_at", "unit"]);
+}
