@@ -136,7 +136,7 @@ async fn a_ballot_file_with_errors_names_every_bad_row_and_imports_nothing() {
         "dòng 4, cột «submitted_at»: ngày «31/02/2026» không hợp lệ",
         "dòng 5, cột «P2»: câu này không thuộc phiếu của nhóm «citizens»",
         "dòng 6, cột «P2»: phương án «xx» không có trong câu hỏi",
-        "không nhập phiếu nào",
+        "không nhập dòng nào",
     ] {
         assert!(err.contains(expected), "missing «{expected}» in:\n{err}");
     }
@@ -161,4 +161,59 @@ async fn export_is_anonymous_and_complete() {
     assert_eq!(rows[6]["answers"]["P2"], "rt");
     let keys: Vec<&String> = rows[0].as_object().expect("object").keys().collect();
     assert_eq!(keys, ["answers", "field", "group", "submitted_at", "unit"]);
+}
+
+#[tokio::test]
+async fn composite_par_index_with_areas_rank_band_and_change() {
+    let db = loaded().await;
+    let appraisal = fixture("report/appraisal.csv");
+    let out = sipas(&db, &["par", "import-appraisal", "--campaign", "hand", appraisal.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Importing the same file again replaces, never doubles.
+    assert!(
+        sipas(&db, &["par", "import-appraisal", "--campaign", "hand", appraisal.to_str().expect("path")])
+            .status
+            .success()
+    );
+    let r = report_json(&db, &[]);
+    let a = &unit(&r, "A")["par_index"];
+    // Appraised 8.5 + 17.25 = 25.75 (the 3.5 row with no points is left to the survey);
+    // survey 1.24 + 0.666… (criteria 3.5, 5.3); SIPAS-fed 10 × 60.41666… ÷ 100 = 6.041666…
+    // Total 33.698333… of 30 + 3 + 10 = 43 → 78.368…% → band "Khá" (65–80); last year 40 → 84.25 %.
+    assert_eq!(a["appraised_points"], 25.75);
+    assert_eq!(a["survey_points"], 1.91);
+    assert_eq!(a["sipas_points"], 6.04);
+    assert_eq!(
+        (a["points"].as_f64(), a["max_points"].as_f64(), a["pct"].as_f64()),
+        (Some(33.7), Some(43.0), Some(78.37))
+    );
+    assert_eq!((a["band"].as_str(), a["rank"].as_u64()), (Some("Khá"), Some(2)));
+    assert_eq!((a["last_year"].as_f64(), a["change_pct"].as_f64()), (Some(40.0), Some(84.25)));
+    let area = a["areas"].as_array().expect("areas").iter().find(|x| x["area"] == "Cải cách TTHC").expect("area");
+    // Cải cách TTHC: appraised 17.25 of 20, plus survey criterion 3.5 (1.24 of 2) = 18.49 of 22.
+    assert_eq!((area["points"].as_f64(), area["max_points"].as_f64()), (Some(18.49), Some(22.0)));
+    // B: 9 + 19 = 28, no delegates (3.5 and 5.3 count 0, flagged), SIPAS 75 → 7.5; 35.5 of 43 = 82.56 % → "Tốt", rank 1.
+    let b = &unit(&r, "B")["par_index"];
+    assert_eq!((b["pct"].as_f64(), b["band"].as_str(), b["rank"].as_u64()), (Some(82.56), Some("Tốt"), Some(1)));
+    assert_eq!(b["incomplete"], serde_json::json!(["3.5", "5.3"]));
+    assert!(unit(&r, "D").get("par_index").is_none(), "no appraisal for the district");
+}
+
+#[tokio::test]
+async fn a_bad_appraisal_file_is_refused_row_by_row() {
+    let db = loaded().await;
+    let bad = fixture("report/bad-appraisal.csv");
+    let out = sipas(&db, &["par", "import-appraisal", "--campaign", "hand", bad.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    for expected in [
+        "dòng 2, cột «appraised_points»: điểm 11 vượt điểm tối đa 10",
+        "dòng 3, cột «unit»: đơn vị «Z» không có trong đợt khảo sát",
+        "dòng 4, cột «appraised_points»: điểm «mười» không phải số không âm",
+        "dòng 5, cột «criterion»: tiêu chí «1.1» của đơn vị «A» xuất hiện hai lần",
+        "dòng 6, cột «criterion»: tiêu chí «5.3» được chấm qua điều tra xã hội học",
+    ] {
+        assert!(err.contains(expected), "missing «{expected}» in:\n{err}");
+    }
+    assert!(unit(&report_json(&db, &[]), "A").get("par_index").is_none(), "nothing imported");
 }

@@ -5,6 +5,7 @@
 pub mod export;
 pub mod indices;
 pub mod load;
+pub mod par_index;
 pub mod render;
 pub mod report;
 pub mod stats;

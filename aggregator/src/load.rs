@@ -45,6 +45,7 @@ pub async fn report(
         generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         quotas: store.quota_board(&campaign.id).await?,
         frame_fields: store.frame_field_counts(&campaign.id).await?,
+        appraisals: store.appraisals(&campaign.id).await?,
     };
     Ok(report::build(&agg, &ctx, by))
 }

@@ -2,6 +2,7 @@
 //! optional breakdown by group, field or unit × field.
 
 use crate::indices::{self, CriterionRow, Distribution, SipasBlock, SurveyScore};
+use crate::par_index::{self, ParIndex};
 use crate::stats::{Shown, mean};
 use crate::tally::{Aggregate, CellKey};
 use rust_decimal::Decimal;
@@ -43,6 +44,8 @@ pub struct Context {
     pub quotas: Vec<QuotaStatus>,
     /// Sampling-frame size per unit and field, for the field-weighted index.
     pub frame_fields: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Appraised self-assessment points, for the composite PAR INDEX.
+    pub appraisals: Vec<sipas_shared::appraisal::Appraisal>,
 }
 
 /// Indices of one set of responses.
@@ -104,6 +107,9 @@ pub struct UnitReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sipas_par_points: Option<Shown>,
     pub targets_met: TargetsMet,
+    /// The composite PAR INDEX, for units with appraised points.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub par_index: Option<ParIndex>,
     pub by_field: Vec<FieldRow>,
     pub quota: Vec<QuotaRow>,
 }
@@ -238,7 +244,15 @@ pub fn build(agg: &Aggregate<'_>, ctx: &Context, by: By) -> Report {
                 remaining: q.remaining(),
             })
             .collect();
+        let par_index = par_index::composite(
+            campaign,
+            u.code.as_str(),
+            &ctx.appraisals,
+            &figures.par_criteria,
+            sipas_index.map(|s| s.0),
+        );
         units.push(UnitReport {
+            par_index,
             unit: u.code.to_string(),
             name: u.name.clone(),
             kind: u.kind.label().to_owned(),
@@ -269,6 +283,9 @@ pub fn build(agg: &Aggregate<'_>, ctx: &Context, by: By) -> Report {
             .collect();
         u.sipas_mean_of_units = mean(&children).map(Shown);
     }
+
+    let mut ranked: Vec<&mut ParIndex> = units.iter_mut().filter_map(|u| u.par_index.as_mut()).collect();
+    par_index::rank(&mut ranked);
 
     let quota_units: BTreeSet<&str> = ctx.quotas.iter().map(|q| q.unit.as_str()).collect();
     let leaf_indices: Vec<Decimal> =

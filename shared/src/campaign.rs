@@ -88,6 +88,9 @@ pub struct ParSettings {
     pub bands: Vec<Band>,
     #[serde(default)]
     pub sipas_criterion: Option<SipasFeed>,
+    /// Last year's composite PAR INDEX total points per unit, for the change.
+    #[serde(default)]
+    pub last_year: BTreeMap<String, Decimal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -2,6 +2,7 @@
 //! collector, the aggregator and the `sipas` binary.
 
 pub mod answer;
+pub mod appraisal;
 pub mod ballots;
 pub mod campaign;
 pub mod domain;

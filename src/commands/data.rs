@@ -4,27 +4,47 @@ use super::{Failure, open_campaign, progress};
 use crate::cli::{ExportFormat, ReportFormat};
 use sipas_aggregator::report::By;
 use sipas_aggregator::{export, load, render};
-use sipas_shared::ballots::read_ballots;
+use sipas_shared::appraisal::read_appraisals;
+use sipas_shared::ballots::{RowError, read_ballots};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// Reads a UTF-8 CSV, or says how to save one from Excel.
+fn read_csv_text(file: &Path) -> Result<String, Failure> {
+    let bytes =
+        std::fs::read(file).map_err(|e| Failure::BadInput(format!("{}: không đọc được tệp: {e}", file.display())))?;
+    String::from_utf8(bytes).map_err(|_| {
+        Failure::BadInput(format!("{}: tệp không phải UTF-8 (trong Excel chọn «CSV UTF-8»)", file.display()))
+    })
+}
+
+/// Every row error of a file, one a line, and that nothing was imported.
+fn row_errors(file: &Path, errors: &[RowError]) -> Failure {
+    let mut msg = format!("{}: {} lỗi, không nhập dòng nào:", file.display(), errors.len());
+    for e in errors {
+        msg.push_str(&format!("\n  {}: {e}", file.display()));
+    }
+    Failure::BadInput(msg)
+}
 
 /// `sipas responses import`: all ballots of a file, or none.
 pub async fn import_responses(db: &str, campaign_id: &str, file: &Path) -> Result<(), Failure> {
     let (store, campaign) = open_campaign(db, campaign_id).await?;
-    let bytes =
-        std::fs::read(file).map_err(|e| Failure::BadInput(format!("{}: không đọc được tệp: {e}", file.display())))?;
-    let text = String::from_utf8(bytes).map_err(|_| {
-        Failure::BadInput(format!("{}: tệp không phải UTF-8 (trong Excel chọn «CSV UTF-8»)", file.display()))
-    })?;
-    let ballots = read_ballots(&text, &campaign).map_err(|errors| {
-        let mut msg = format!("{}: {} lỗi, không nhập phiếu nào:", file.display(), errors.len());
-        for e in &errors {
-            msg.push_str(&format!("\n  {}: {e}", file.display()));
-        }
-        Failure::BadInput(msg)
-    })?;
+    let text = read_csv_text(file)?;
+    let ballots = read_ballots(&text, &campaign).map_err(|errors| row_errors(file, &errors))?;
     store.insert_paper_responses(&campaign.id, &ballots).await?;
     println!("Đã nhập {} phiếu giấy vào đợt khảo sát {}", ballots.len(), campaign.id);
+    Ok(())
+}
+
+/// `sipas par import-appraisal`: replaces the appraised points of the units in the file.
+pub async fn import_appraisal(db: &str, campaign_id: &str, file: &Path) -> Result<(), Failure> {
+    let (store, campaign) = open_campaign(db, campaign_id).await?;
+    let text = read_csv_text(file)?;
+    let rows = read_appraisals(&text, &campaign).map_err(|errors| row_errors(file, &errors))?;
+    store.replace_appraisals(&campaign.id, &rows).await?;
+    let units: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.unit.as_str()).collect();
+    println!("Đã nhập {} tiêu chí thẩm định của {} đơn vị", rows.len(), units.len());
     Ok(())
 }
 

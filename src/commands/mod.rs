@@ -3,7 +3,7 @@
 mod data;
 mod serve;
 
-use crate::cli::{CampaignCommand, Cli, Command, ResponsesCommand};
+use crate::cli::{CampaignCommand, Cli, Command, ParCommand, ResponsesCommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use sipas_shared::store::{self, Store};
 use sipas_shared::{Campaign, SourceError, StoreError};
@@ -99,7 +99,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             data::report(&cli.db, &campaign, by.as_deref(), format, out.as_deref()).await
         }
         Command::Export { campaign, format, out } => data::export(&cli.db, &campaign, format, out.as_deref()).await,
-        Command::Par(_) => Err(Failure::NotYet("par import-appraisal")),
+        Command::Par(ParCommand::ImportAppraisal { campaign, file }) => {
+            data::import_appraisal(&cli.db, &campaign, &file).await
+        }
         Command::Demo(_) => Err(Failure::NotYet("demo generate")),
         Command::User(_) => Err(Failure::NotYet("user add")),
     }

@@ -194,6 +194,54 @@ pub fn tables(report: &Report) -> Vec<Table> {
             ]);
         }
     }
+    let composites: Vec<_> = report.units.iter().filter_map(|u| u.par_index.as_ref().map(|p| (u, p))).collect();
+    if !composites.is_empty() {
+        let rows = composites
+            .iter()
+            .map(|(u, p)| {
+                vec![
+                    Value::Text(u.unit.clone()),
+                    Value::Text(u.name.clone()),
+                    fig(Some(p.appraised_points)),
+                    fig(Some(p.survey_points)),
+                    fig(p.sipas_points),
+                    fig(Some(p.points)),
+                    fig(Some(p.max_points)),
+                    fig(Some(p.pct)),
+                    Value::Count(p.rank as u64),
+                    Value::Text(p.band.clone().unwrap_or_default()),
+                    fig(p.last_year),
+                    fig(p.change_pct),
+                    yes_no(p.target_met),
+                    Value::Text(p.incomplete.join(", ")),
+                ]
+            })
+            .collect();
+        out.push(Table {
+            name: "PAR INDEX".into(),
+            title: "Chỉ số cải cách hành chính tổng hợp".into(),
+            headers: [
+                "Mã",
+                "Đơn vị",
+                "Điểm thẩm định",
+                "Điểm điều tra XHH",
+                "Điểm SIPAS",
+                "Tổng điểm",
+                "Điểm tối đa",
+                "Chỉ số (%)",
+                "Xếp hạng",
+                "Xếp loại",
+                "Tổng điểm năm trước",
+                "So với năm trước (%)",
+                "Đạt chỉ tiêu",
+                "Tiêu chí chưa có phiếu (tính 0 điểm)",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows,
+        });
+    }
+
     out.push(Table {
         name: "PAR".into(),
         title: "Điểm tiêu chí PAR INDEX chấm qua điều tra xã hội học".into(),

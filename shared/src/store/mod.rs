@@ -180,6 +180,11 @@ pub trait Store: Send + Sync {
 
     async fn count_responses(&self, campaign: &str) -> Result<i64, StoreError>;
 
+    /// Replaces the appraisal rows of every unit named in `rows`, in one transaction.
+    async fn replace_appraisals(&self, campaign: &str, rows: &[crate::appraisal::Appraisal]) -> Result<(), StoreError>;
+
+    async fn appraisals(&self, campaign: &str) -> Result<Vec<crate::appraisal::Appraisal>, StoreError>;
+
     /// Every response of a campaign, streamed in storage order.
     fn responses<'a>(&'a self, campaign: &'a str) -> BoxStream<'a, Result<StoredResponse, StoreError>>;
 }

@@ -256,6 +256,67 @@ macro_rules! sql_store {
                 Ok(out)
             }
 
+            async fn replace_appraisals(
+                &self,
+                campaign: &str,
+                rows: &[$crate::appraisal::Appraisal],
+            ) -> Result<(), StoreError> {
+                let units: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.unit.as_str()).collect();
+                let mut tx = self.pool.begin().await?;
+                for unit in units {
+                    sqlx::query("DELETE FROM appraisals WHERE campaign_id = $1 AND unit = $2")
+                        .bind(campaign)
+                        .bind(unit)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for r in rows {
+                    sqlx::query(
+                        "INSERT INTO appraisals (campaign_id, unit, area, criterion, max_points, self_points, appraised_points, source_line)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(campaign)
+                    .bind(&r.unit)
+                    .bind(&r.area)
+                    .bind(&r.criterion)
+                    .bind(r.max_points.to_string())
+                    .bind(r.self_points.map(|d| d.to_string()))
+                    .bind(r.appraised_points.to_string())
+                    .bind(i64::try_from(r.line).unwrap_or_default())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn appraisals(&self, campaign: &str) -> Result<Vec<$crate::appraisal::Appraisal>, StoreError> {
+                let rows: Vec<(String, String, String, String, Option<String>, String, Option<i64>)> = sqlx::query_as(
+                    "SELECT unit, area, criterion, max_points, self_points, appraised_points, source_line
+                     FROM appraisals WHERE campaign_id = $1 ORDER BY unit, source_line, criterion",
+                )
+                .bind(campaign)
+                .fetch_all(&self.pool)
+                .await?;
+                let dec = |s: &str| {
+                    <rust_decimal::Decimal as std::str::FromStr>::from_str(s)
+                        .map_err(|e| StoreError::Corrupt(format!("điểm «{s}»: {e}")))
+                };
+                rows.into_iter()
+                    .map(|(unit, area, criterion, max, own, appraised, line)| {
+                        Ok($crate::appraisal::Appraisal {
+                            unit,
+                            area,
+                            criterion,
+                            max_points: dec(&max)?,
+                            self_points: own.as_deref().map(dec).transpose()?,
+                            appraised_points: dec(&appraised)?,
+                            line: usize::try_from(line.unwrap_or_default()).unwrap_or_default(),
+                        })
+                    })
+                    .collect()
+            }
+
             async fn count_responses(&self, campaign: &str) -> Result<i64, StoreError> {
                 let (n,): (i64,) =
                     sqlx::query_as("SELECT COUNT(*) FROM responses WHERE campaign_id = $1").bind(campaign).fetch_one(&self.pool).await?;
