@@ -135,10 +135,10 @@ pub fn read_appraisals(text: &str, campaign: &Campaign) -> Result<Vec<Appraisal>
                 }
             }
         }
-        if errors.len() == before {
-            if let (Some(max_points), Some(appraised_points)) = (max, appraised) {
-                rows.push(Appraisal { unit, area, criterion, max_points, self_points, appraised_points, line });
-            }
+        if errors.len() == before
+            && let (Some(max_points), Some(appraised_points)) = (max, appraised)
+        {
+            rows.push(Appraisal { unit, area, criterion, max_points, self_points, appraised_points, line });
         }
     }
     if errors.is_empty() { Ok(rows) } else { Err(errors) }
