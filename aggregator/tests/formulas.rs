@@ -47,7 +47,7 @@ fn build(c: &Campaign, by: By) -> Report {
     ];
     let frame_fields =
         BTreeMap::from([("A".to_owned(), BTreeMap::from([("F1".to_owned(), 30), ("F2".to_owned(), 10)]))]);
-    report::build(&agg, &Context { generated_at: "now".into(), quotas, frame_fields }, by)
+    report::build(&agg, &Context { generated_at: "now".into(), quotas, frame_fields, ..Default::default() }, by)
 }
 
 fn unit<'a>(r: &'a Report, code: &str) -> &'a UnitReport {
