@@ -3,8 +3,6 @@
 mod common;
 
 use common::{TestDb, sipas, stderr, stdout};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 
 #[tokio::test]
 async fn campaign_load_is_idempotent_and_list_puts_the_id_first() {
@@ -50,31 +48,14 @@ async fn unfinished_commands_say_so_and_fail() {
 #[tokio::test]
 async fn serve_demo_loads_the_example_and_answers_healthz() {
     let db = TestDb::new().await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sipas"))
-        .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--db", &db.url])
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let mut addr = None;
-    let mut loaded = false;
-    for line in lines.by_ref().take(5) {
-        let line = line.expect("line");
-        loaded |= line.contains("Đã nạp đợt khảo sát mẫu «quang-binh-2026»");
-        if let Some(rest) = line.split("http://").nth(1) {
-            addr = rest.split_whitespace().next().map(str::to_owned);
-            break;
-        }
-    }
-    let addr = addr.expect("serve prints its address");
-    assert!(loaded, "--demo loads the example campaign");
+    let server = common::spawn_server(&db, &["--demo"]);
+    assert!(
+        server.banner.iter().any(|l| l.contains("Đã nạp đợt khảo sát mẫu «quang-binh-2026»")),
+        "--demo loads the example campaign: {:?}",
+        server.banner
+    );
     let body: serde_json::Value =
-        reqwest::get(format!("http://{addr}/healthz")).await.expect("get").json().await.expect("json");
-    child.kill().expect("kill");
-    let _ = child.wait();
+        reqwest::get(format!("{}/healthz", server.base)).await.expect("get").json().await.expect("json");
     assert_eq!(body["status"], "ok");
     assert_eq!(body["campaigns"], 1);
     assert_eq!(body["backend"], if db.is_postgres() { "postgres" } else { "sqlite" });

@@ -10,5 +10,6 @@ pub mod render;
 pub mod report;
 pub mod stats;
 pub mod tally;
+pub mod web;
 
 pub use tally::{Aggregate, CellKey};

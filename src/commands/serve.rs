@@ -20,7 +20,8 @@ pub async fn serve(db: &str, addr: std::net::SocketAddr, demo: bool) -> Result<(
         .map_err(|e| Failure::BadInput(format!("không mở được cổng {addr}: {e}")))?;
     let local = listener.local_addr()?;
     println!("sipas đang phục vụ tại http://{local} ({:?}, {db_kind})", store.backend(), db_kind = redact(db));
-    let app = sipas_collector::app(sipas_collector::AppState::new(store));
+    let app =
+        sipas_collector::app(sipas_collector::AppState::new(store.clone())).merge(sipas_aggregator::web::router(store));
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())
 }

@@ -4,8 +4,9 @@
 
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 /// A private database for one test; dropped (file or schema) at the end.
 pub struct TestDb {
@@ -99,4 +100,44 @@ pub fn stdout(o: &Output) -> String {
 
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A `sipas serve` process on a free port; killed when dropped.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    /// What the server printed before its address (e.g. the demo load line).
+    pub banner: Vec<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `sipas serve` on port 0 and waits for the address it prints.
+pub fn spawn_server(db: &TestDb, extra: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sipas"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--db", &db.url])
+        .args(extra)
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start sipas serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut banner = Vec::new();
+    let mut base = None;
+    for line in BufReader::new(stdout).lines().take(10) {
+        let line = line.expect("line");
+        if let Some(rest) = line.split("http://").nth(1) {
+            base = rest.split_whitespace().next().map(|a| format!("http://{a}"));
+            break;
+        }
+        banner.push(line);
+    }
+    let base = base.expect("serve prints its address");
+    Server { child, base, banner }
 }

@@ -1,0 +1,88 @@
+//! Server-rendered SVG charts: no chart library and no JavaScript. Each chart
+//! carries a title for screen readers; the same figures are in the tables.
+
+use maud::{Markup, html};
+
+const BAR_H: f64 = 22.0;
+const GAP: f64 = 6.0;
+const LABEL_W: f64 = 190.0;
+const PLOT_W: f64 = 360.0;
+const VALUE_W: f64 = 60.0;
+
+/// Colours of the five levels, very dissatisfied → very satisfied (colour-blind safe).
+pub const LEVEL_COLOURS: [&str; 5] = ["#b2182b", "#ef8a62", "#cccccc", "#67a9cf", "#2166ac"];
+
+fn x_of(pct: f64) -> f64 {
+    LABEL_W + PLOT_W * pct.clamp(0.0, 100.0) / 100.0
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n { s.to_owned() } else { format!("{}…", s.chars().take(n - 1).collect::<String>()) }
+}
+
+/// Horizontal bars in percent with an optional target line; a missing value is
+/// drawn as "không có phiếu", never as 0.
+pub fn bars(title: &str, rows: &[(String, Option<f64>)], target: Option<f64>) -> Markup {
+    let height = rows.len() as f64 * (BAR_H + GAP) + 30.0;
+    let width = LABEL_W + PLOT_W + VALUE_W;
+    html! {
+        svg class="chart" role="img" viewBox=(format!("0 0 {width} {height}")) width=(width) height=(height) xmlns="http://www.w3.org/2000/svg" {
+            title { (title) }
+            @for (i, (label, value)) in rows.iter().enumerate() {
+                @let y = i as f64 * (BAR_H + GAP) + 4.0;
+                text x=(LABEL_W - 6.0) y=(y + BAR_H * 0.7) text-anchor="end" font-size="12" { (truncate(label, 30)) }
+                rect x=(LABEL_W) y=(y) width=(PLOT_W) height=(BAR_H) fill="#f2f2f2" {}
+                @if let Some(v) = value {
+                    rect x=(LABEL_W) y=(y) width=(x_of(*v) - LABEL_W) height=(BAR_H) fill="#2166ac" {}
+                    text x=(LABEL_W + PLOT_W + 6.0) y=(y + BAR_H * 0.7) font-size="12" { (format!("{v:.2}")) }
+                } @else {
+                    text x=(LABEL_W + 6.0) y=(y + BAR_H * 0.7) font-size="12" fill="#555" { "không có phiếu" }
+                }
+            }
+            @if let Some(t) = target {
+                @let bottom = rows.len() as f64 * (BAR_H + GAP) + 4.0;
+                line x1=(x_of(t)) x2=(x_of(t)) y1="0" y2=(bottom) stroke="#d7301f" stroke-width="2" stroke-dasharray="4 3" {}
+                text x=(x_of(t)) y=(bottom + 16.0) text-anchor="middle" font-size="12" fill="#d7301f" { "chỉ tiêu " (t) "%" }
+            }
+        }
+    }
+}
+
+/// (level, where it starts, its share) of each non-empty level.
+fn segments(pct: &[f64; 5]) -> Vec<(usize, f64, f64)> {
+    let mut start = 0.0;
+    let mut out = Vec::new();
+    for (level, p) in pct.iter().enumerate() {
+        if *p > 0.0 {
+            out.push((level, start, *p));
+        }
+        start += p;
+    }
+    out
+}
+
+/// Stacked five-level bars, one per row, each summing to 100 %.
+pub fn stacked(title: &str, rows: &[(String, [f64; 5])], level_labels: &[String]) -> Markup {
+    let height = rows.len() as f64 * (BAR_H + GAP) + 40.0;
+    let width = LABEL_W + PLOT_W + VALUE_W;
+    html! {
+        svg class="chart" role="img" viewBox=(format!("0 0 {width} {height}")) width=(width) height=(height) xmlns="http://www.w3.org/2000/svg" {
+            title { (title) }
+            @for (i, (label, pct)) in rows.iter().enumerate() {
+                @let y = i as f64 * (BAR_H + GAP) + 4.0;
+                text x=(LABEL_W - 6.0) y=(y + BAR_H * 0.7) text-anchor="end" font-size="12" { (truncate(label, 30)) }
+                @for (level, start, p) in segments(pct) {
+                    rect x=(x_of(start)) y=(y) width=(x_of(start + p) - x_of(start)) height=(BAR_H) fill=(LEVEL_COLOURS[level]) {
+                        title { (level_labels.get(level).map_or("", String::as_str)) ": " (format!("{p:.2}")) "%" }
+                    }
+                }
+            }
+            @let legend_y = rows.len() as f64 * (BAR_H + GAP) + 20.0;
+            @for (level, colour) in LEVEL_COLOURS.iter().enumerate() {
+                @let x = LABEL_W + level as f64 * 72.0;
+                rect x=(x) y=(legend_y - 10.0) width="10" height="10" fill=(colour) {}
+                text x=(x + 14.0) y=(legend_y) font-size="10" { (truncate(level_labels.get(level).map_or("", String::as_str), 12)) }
+            }
+        }
+    }
+}

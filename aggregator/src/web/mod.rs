@@ -1,0 +1,178 @@
+//! Report pages for analysts (`/reports`) and the report API
+//! (`/api/v1/campaigns/{id}/report`), served by `sipas serve`.
+
+mod charts;
+mod views;
+
+use crate::load;
+use crate::render;
+use crate::report::By;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use sipas_shared::{Campaign, Store};
+use std::sync::Arc;
+
+#[derive(Clone)]
+struct ReportState {
+    store: Arc<dyn Store>,
+}
+
+/// The report routes.
+pub fn router(store: Arc<dyn Store>) -> Router {
+    Router::new()
+        .route("/reports", get(list_campaigns))
+        .route("/reports/{campaign}", get(show_report))
+        .route("/reports/{campaign}/download/{file}", get(download_report))
+        .route("/api/v1/campaigns", get(api_campaigns))
+        .route("/api/v1/campaigns/{campaign}/report", get(api_report))
+        .with_state(ReportState { store })
+}
+
+#[derive(Deserialize)]
+struct ReportQuery {
+    by: Option<String>,
+}
+
+/// A failure shown as a page (HTML routes) or as the API's JSON error body.
+enum WebError {
+    NotFound(String),
+    BadInput { message: String, field: &'static str },
+    Store(sipas_shared::StoreError),
+    Render(String),
+}
+
+impl WebError {
+    fn parts(&self) -> (StatusCode, &'static str, String, Option<&'static str>) {
+        match self {
+            WebError::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", format!("Không tìm thấy {what}"), None),
+            WebError::BadInput { message, field } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "bad_input", message.clone(), Some(*field))
+            }
+            WebError::Store(e) => {
+                tracing::error!(error = %e, "report store failure");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Hệ thống đang gặp sự cố, vui lòng thử lại sau".into(),
+                    None,
+                )
+            }
+            WebError::Render(e) => {
+                tracing::error!(error = %e, "report rendering failure");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Không tạo được tệp báo cáo".into(), None)
+            }
+        }
+    }
+
+    fn page(self) -> Response {
+        let (status, _, message, _) = self.parts();
+        (status, views::error_page(&message)).into_response()
+    }
+
+    fn json(self) -> Response {
+        let (status, code, message, field) = self.parts();
+        (status, Json(json!({ "error": { "code": code, "message": message, "field": field } }))).into_response()
+    }
+}
+
+impl From<sipas_shared::StoreError> for WebError {
+    fn from(e: sipas_shared::StoreError) -> Self {
+        WebError::Store(e)
+    }
+}
+
+fn parse_by(q: &ReportQuery) -> Result<By, WebError> {
+    match q.by.as_deref().filter(|s| !s.is_empty()) {
+        None => Ok(By::Unit),
+        Some(s) => By::parse(s).ok_or_else(|| WebError::BadInput {
+            message: format!("«{s}» không phải cách phân tổ: dùng unit, group, field hoặc unit,field"),
+            field: "by",
+        }),
+    }
+}
+
+async fn find_campaign(state: &ReportState, id: &str) -> Result<Campaign, WebError> {
+    state.store.campaign(id).await?.ok_or_else(|| WebError::NotFound(format!("đợt khảo sát «{id}»")))
+}
+
+async fn build(state: &ReportState, id: &str, q: &ReportQuery) -> Result<(Campaign, crate::report::Report), WebError> {
+    let by = parse_by(q)?;
+    let campaign = find_campaign(state, id).await?;
+    let report = load::report(&*state.store, &campaign, by, &|_| {}).await?;
+    Ok((campaign, report))
+}
+
+async fn list_campaigns(State(state): State<ReportState>) -> Response {
+    match state.store.campaigns().await {
+        Ok(list) => views::campaign_list(&list).into_response(),
+        Err(e) => WebError::from(e).page(),
+    }
+}
+
+async fn show_report(
+    State(state): State<ReportState>,
+    Path(id): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> Response {
+    match build(&state, &id, &q).await {
+        Ok((campaign, report)) => views::report_page(&campaign, &report).into_response(),
+        Err(e) => e.page(),
+    }
+}
+
+async fn download_report(
+    State(state): State<ReportState>,
+    Path((id, file)): Path<(String, String)>,
+    Query(q): Query<ReportQuery>,
+) -> Response {
+    let result = async {
+        let (campaign, report) = build(&state, &id, &q).await?;
+        let tables = render::tables(&report);
+        let (body, mime, ext) = match file.as_str() {
+            "report.json" => (
+                serde_json::to_vec_pretty(&report).map_err(|e| WebError::Render(e.to_string()))?,
+                "application/json",
+                "json",
+            ),
+            "report.csv" => {
+                let mut v = Vec::new();
+                render::write_csv(&tables[0], &mut v).map_err(|e| WebError::Render(e.to_string()))?;
+                (v, "text/csv; charset=utf-8", "csv")
+            }
+            "report.xlsx" => (
+                render::xlsx::workbook(&tables).map_err(|e| WebError::Render(e.to_string()))?,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "xlsx",
+            ),
+            other => return Err(WebError::NotFound(format!("tệp «{other}»"))),
+        };
+        let disposition = format!("attachment; filename=\"{}-bao-cao.{ext}\"", campaign.id);
+        Ok(([(header::CONTENT_TYPE, mime.to_owned()), (header::CONTENT_DISPOSITION, disposition)], body)
+            .into_response())
+    }
+    .await;
+    result.unwrap_or_else(WebError::page)
+}
+
+async fn api_campaigns(State(state): State<ReportState>) -> Response {
+    match state.store.campaigns().await {
+        Ok(list) => Json(json!({ "campaigns": list })).into_response(),
+        Err(e) => WebError::from(e).json(),
+    }
+}
+
+async fn api_report(
+    State(state): State<ReportState>,
+    Path(id): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> Response {
+    match build(&state, &id, &q).await {
+        Ok((_, report)) => Json(report).into_response(),
+        Err(e) => e.json(),
+    }
+}

@@ -1,0 +1,194 @@
+//! Report pages (maud): one layout, small fragments, full pages built from them.
+
+use super::charts;
+use crate::indices::as_f64;
+use crate::render::{self, Table, Value};
+use crate::report::{By, Report};
+use maud::{DOCTYPE, Markup, html};
+use rust_decimal::prelude::ToPrimitive;
+use sipas_shared::Campaign;
+use sipas_shared::questionnaire::default_likert_labels;
+use sipas_shared::store::CampaignSummary;
+
+const STYLE: &str = "
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1a1a1a;background:#fff;line-height:1.45}
+header{background:#1f3a5f;color:#fff;padding:.8rem 1.2rem}header a{color:#fff}
+main{padding:1rem 1.2rem;max-width:1200px}
+h1{font-size:1.35rem;margin:.2rem 0}h2{font-size:1.1rem;margin-top:2rem;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0;display:block;overflow-x:auto}
+th,td{border:1px solid #ccc;padding:.25rem .45rem;text-align:right;white-space:nowrap}
+th{background:#eef3f9;position:sticky;top:0}td.t,th.t{text-align:left;white-space:normal;min-width:8rem}
+.met{color:#0b6b2b;font-weight:600}.unmet{color:#b2182b;font-weight:600}
+.buttons a,.by a{display:inline-block;margin:.2rem .4rem .2rem 0;padding:.35rem .7rem;border:1px solid #1f3a5f;border-radius:4px;color:#1f3a5f;text-decoration:none}
+.by a.on{background:#1f3a5f;color:#fff}.note{color:#555;font-size:.85rem}.chart{max-width:100%;height:auto}
+";
+
+fn layout(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="vi" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " – sipas" }
+                style { (STYLE) }
+            }
+            body {
+                header { a href="/reports" { "sipas" } " · Báo cáo khảo sát" }
+                main { (body) }
+            }
+        }
+    }
+}
+
+pub fn error_page(message: &str) -> Markup {
+    layout("Lỗi", html! { h1 { (message) } p { a href="/reports" { "Về danh sách đợt khảo sát" } } })
+}
+
+pub fn campaign_list(list: &[CampaignSummary]) -> Markup {
+    layout(
+        "Đợt khảo sát",
+        html! {
+            h1 { "Các đợt khảo sát" }
+            @if list.is_empty() {
+                p { "Chưa có đợt khảo sát nào. Nạp một đợt bằng " code { "sipas campaign load tệp.toml" } "." }
+            } @else {
+                table {
+                    thead { tr { th.t { "Mã" } th.t { "Tên" } th { "Năm" } th { "Thời gian khảo sát" } } }
+                    tbody {
+                        @for c in list {
+                            tr {
+                                td.t { a href=(format!("/reports/{}", c.id)) { (c.id) } }
+                                td.t { (c.name) }
+                                td { (c.year) }
+                                td { (c.opens.format("%d/%m/%Y")) " – " (c.closes.format("%d/%m/%Y")) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+fn cell(v: &Value) -> Markup {
+    match v {
+        Value::Text(s) if s == "đạt" => html! { td.met { "đạt" } },
+        Value::Text(s) if s == "chưa đạt" => html! { td.unmet { "chưa đạt" } },
+        Value::Text(s) => html! { td.t { (s) } },
+        other => html! { td { (other.display("–")) } },
+    }
+}
+
+fn table(t: &Table) -> Markup {
+    html! {
+        @if t.rows.is_empty() {
+            p.note { "Chưa có số liệu." }
+        } @else {
+            table {
+                thead { tr { @for h in &t.headers { th.t { (h) } } } }
+                tbody { @for row in &t.rows { tr { @for v in row { (cell(v)) } } } }
+            }
+        }
+    }
+}
+
+fn by_code(by: By) -> &'static str {
+    match by {
+        By::Unit => "unit",
+        By::Group => "group",
+        By::Field => "field",
+        By::UnitField => "unit,field",
+    }
+}
+
+pub fn report_page(campaign: &Campaign, report: &Report) -> Markup {
+    let by = report.breakdown.as_ref().map_or(By::Unit, |b| b.by);
+    let query = if by == By::Unit { String::new() } else { format!("?by={}", by_code(by)) };
+    let tables = render::tables(report);
+    let target = campaign.targets.sipas.and_then(|t| t.to_f64());
+
+    // Ranking of the units that carry quotas, best first.
+    let quota_units: Vec<&str> = report.units.iter().filter(|u| !u.quota.is_empty()).map(|u| u.unit.as_str()).collect();
+    let mut ranking: Vec<(String, Option<f64>)> = report
+        .units
+        .iter()
+        .filter(|u| quota_units.contains(&u.unit.as_str()))
+        .map(|u| (u.name.clone(), u.figures.sipas.as_ref().and_then(|s| s.index).map(as_f64)))
+        .collect();
+    ranking.sort_by(|a, b| b.1.unwrap_or(-1.0).total_cmp(&a.1.unwrap_or(-1.0)));
+    let components: Vec<(String, Option<f64>)> = report
+        .totals
+        .figures
+        .sipas
+        .iter()
+        .flat_map(|s| &s.components)
+        .map(|c| (c.name.clone(), c.index.map(as_f64)))
+        .collect();
+    let by_field: Vec<(String, [f64; 5])> = report
+        .totals
+        .by_field
+        .iter()
+        .map(|f| {
+            let mut pct = [0.0; 5];
+            for (slot, p) in pct.iter_mut().zip(&f.distribution.pct) {
+                *slot = as_f64(*p);
+            }
+            (format!("{} ({} phiếu)", f.field, f.distribution.n), pct)
+        })
+        .collect();
+    let labels = campaign
+        .questionnaires
+        .iter()
+        .find(|q| !q.components.is_empty())
+        .map_or_else(default_likert_labels, |q| q.likert_labels.clone());
+    let sipas_total = report.totals.figures.sipas.as_ref();
+
+    layout(
+        &report.name,
+        html! {
+            h1 { (report.name) }
+            p.note {
+                "Năm " (report.year) " · " (report.totals.figures.responses) " phiếu · lập lúc " (report.generated_at)
+                " · số liệu tính chính xác, làm tròn nửa lên 2 chữ số thập phân."
+            }
+            p {
+                "Chỉ số SIPAS (gộp phiếu): "
+                strong { (sipas_total.and_then(|s| s.index).map_or("–".to_owned(), |x| x.to_string())) "%" }
+                " · Hài lòng chung: "
+                strong { (sipas_total.and_then(|s| s.overall).map_or("–".to_owned(), |x| x.to_string())) "%" }
+                @if let Some(m) = report.totals.sipas_mean_of_units {
+                    " · Bình quân chỉ số các đơn vị: " strong { (m) "%" }
+                }
+                @if let Some(t) = campaign.targets.sipas { " · Chỉ tiêu SIPAS ≥ " (t) "%" }
+            }
+            nav.buttons aria-label="Tải báo cáo" {
+                a href=(format!("/reports/{}/download/report.xlsx{query}", campaign.id)) { "Tải XLSX" }
+                a href=(format!("/reports/{}/download/report.csv{query}", campaign.id)) { "Tải CSV" }
+                a href=(format!("/reports/{}/download/report.json{query}", campaign.id)) { "Tải JSON" }
+            }
+            nav.by aria-label="Phân tổ" {
+                "Phân tổ: "
+                @for (b, label) in [(By::Unit, "đơn vị"), (By::Group, "nhóm đối tượng"), (By::Field, "lĩnh vực"), (By::UnitField, "đơn vị × lĩnh vực")] {
+                    a class=[(b == by).then_some("on")] href=(format!("/reports/{}?by={}", campaign.id, by_code(b))) { (label) }
+                }
+            }
+
+            h2 { "Xếp hạng chỉ số SIPAS các đơn vị" }
+            (charts::bars("Chỉ số SIPAS theo đơn vị, cao xuống thấp", &ranking, target))
+            h2 { "Chỉ số các thành phần (toàn đợt)" }
+            (charts::bars("Chỉ số năm thành phần SIPAS", &components, target))
+            h2 { "Mức độ hài lòng chung theo lĩnh vực" }
+            @if by_field.is_empty() { p.note { "Chưa có số liệu." } } @else { (charts::stacked("Phân bố năm mức hài lòng theo lĩnh vực", &by_field, &labels)) }
+
+            @for t in &tables {
+                h2 { (t.title) }
+                (table(t))
+            }
+            p.note {
+                "Khoảng tin cậy 95 %, cảnh báo cỡ mẫu nhỏ (n < 30) và chỉ số gia quyền theo lĩnh vực là phần bổ sung, "
+                "ngoài phương pháp chính thức; xem trong tệp JSON."
+            }
+        },
+    )
+}

@@ -1,0 +1,133 @@
+//! The analysts' report pages and the report API, served by `sipas serve`,
+//! checked by parsing the HTML.
+
+mod common;
+
+use common::{TestDb, fixture, sipas, spawn_server, stderr};
+use scraper::{Html, Selector};
+use serde_json::Value;
+
+async fn loaded() -> TestDb {
+    let db = TestDb::new().await;
+    for args in [
+        vec!["campaign", "load", fixture("report/campaign.toml").to_str().expect("path")],
+        vec!["responses", "import", "--campaign", "hand", fixture("report/ballots.csv").to_str().expect("path")],
+    ] {
+        let args: Vec<&str> = args.iter().map(|s| &**s).collect();
+        let out = sipas(&db, &args);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    db
+}
+
+fn sel(s: &str) -> Selector {
+    Selector::parse(s).expect("selector")
+}
+
+fn texts(doc: &Html, s: &str) -> Vec<String> {
+    doc.select(&sel(s)).map(|e| e.text().collect::<String>().trim().to_owned()).collect()
+}
+
+async fn get_html(url: &str) -> (u16, Html) {
+    let resp = reqwest::get(url).await.expect("get");
+    let status = resp.status().as_u16();
+    (status, Html::parse_document(&resp.text().await.expect("body")))
+}
+
+#[tokio::test]
+async fn the_report_page_shows_tables_charts_and_downloads() {
+    let db = loaded().await;
+    let server = spawn_server(&db, &[]);
+    let (status, list) = get_html(&format!("{}/reports", server.base)).await;
+    assert_eq!(status, 200);
+    let links: Vec<&str> = list.select(&sel("main a")).filter_map(|a| a.value().attr("href")).collect();
+    assert_eq!(links, vec!["/reports/hand"]);
+
+    let (status, page) = get_html(&format!("{}/reports/hand", server.base)).await;
+    assert_eq!(status, 200);
+    assert_eq!(texts(&page, "h1"), vec!["Đợt tính tay"]);
+    assert_eq!(page.select(&sel("html")).next().and_then(|h| h.value().attr("lang")), Some("vi"));
+
+    // Three SVG charts, each announced to screen readers by its title.
+    let charts: Vec<_> = page.select(&sel("svg[role=img]")).collect();
+    assert_eq!(charts.len(), 3);
+    let ranking = &charts[0];
+    let ranking_text: Vec<String> = ranking.select(&sel("text")).map(|t| t.text().collect()).collect();
+    // Ranking, best first: B 75.00, then A 60.42, then the SIPAS target line at 60 %.
+    assert_eq!(ranking_text, vec!["Xã B", "75.00", "Xã A", "60.42", "chỉ tiêu 60%"]);
+    assert_eq!(ranking.select(&sel("line")).count(), 1, "one target line");
+    let stacked = &charts[2];
+    let segments: Vec<String> = stacked.select(&sel("rect > title")).map(|t| t.text().collect::<String>()).collect();
+    assert!(segments.contains(&"Rất hài lòng: 40.00%".to_owned()), "{segments:?}");
+
+    // The unit table: A's row with its figures and the target verdict.
+    let row_a = page
+        .select(&sel("table tbody tr"))
+        .find(|tr| tr.select(&sel("td")).next().map(|td| td.text().collect::<String>()) == Some("A".into()))
+        .expect("row A");
+    let cells: Vec<String> = row_a.select(&sel("td")).map(|td| td.text().collect()).collect();
+    assert_eq!(&cells[3..8], ["8", "60.42", "75.00", "58.33", "62.50"]);
+    assert!(row_a.select(&sel("td.met")).count() >= 1);
+
+    let downloads: Vec<&str> = page.select(&sel("nav.buttons a")).filter_map(|a| a.value().attr("href")).collect();
+    assert_eq!(
+        downloads,
+        vec![
+            "/reports/hand/download/report.xlsx",
+            "/reports/hand/download/report.csv",
+            "/reports/hand/download/report.json"
+        ]
+    );
+    let xlsx = reqwest::get(format!("{}{}", server.base, downloads[0])).await.expect("xlsx");
+    assert_eq!(
+        xlsx.headers().get("content-disposition").and_then(|v| v.to_str().ok()),
+        Some("attachment; filename=\"hand-bao-cao.xlsx\"")
+    );
+    assert!(xlsx.bytes().await.expect("bytes").starts_with(b"PK"), "an XLSX is a zip");
+    let csv = reqwest::get(format!("{}{}", server.base, downloads[1])).await.expect("csv").text().await.expect("text");
+    let cli_csv = common::stdout(&sipas(&db, &["report", "--campaign", "hand", "--format", "csv"]));
+    assert_eq!(csv, cli_csv, "the page offers the same CSV as the CLI");
+}
+
+#[tokio::test]
+async fn the_page_follows_the_chosen_breakdown() {
+    let db = loaded().await;
+    let server = spawn_server(&db, &[]);
+    let (_, page) = get_html(&format!("{}/reports/hand?by=field", server.base)).await;
+    assert_eq!(texts(&page, "nav.by a.on"), vec!["lĩnh vực"]);
+    assert!(texts(&page, "h2").iter().any(|h| h == "Đợt tính tay — theo lĩnh vực"));
+    let hrefs: Vec<&str> = page.select(&sel("nav.buttons a")).filter_map(|a| a.value().attr("href")).collect();
+    assert!(hrefs.iter().all(|h| h.ends_with("?by=field")), "{hrefs:?}");
+    let (status, page) = get_html(&format!("{}/reports/hand?by=colour", server.base)).await;
+    assert_eq!(status, 422);
+    assert!(texts(&page, "h1")[0].contains("«colour» không phải cách phân tổ"));
+}
+
+#[tokio::test]
+async fn the_api_returns_the_cli_document_and_json_errors() {
+    let db = loaded().await;
+    let server = spawn_server(&db, &[]);
+    let mut api: Value = reqwest::get(format!("{}/api/v1/campaigns/hand/report", server.base))
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let out = sipas(&db, &["report", "--campaign", "hand", "--format", "json"]);
+    let mut cli: Value = serde_json::from_slice(&out.stdout).expect("json");
+    api["generated_at"] = Value::Null;
+    cli["generated_at"] = Value::Null;
+    assert_eq!(api, cli);
+
+    let resp = reqwest::get(format!("{}/api/v1/campaigns/hand/report?by=colour", server.base)).await.expect("get");
+    assert_eq!(resp.status().as_u16(), 422);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!((body["error"]["code"].as_str(), body["error"]["field"].as_str()), (Some("bad_input"), Some("by")));
+    let resp = reqwest::get(format!("{}/api/v1/campaigns/nope/report", server.base)).await.expect("get");
+    assert_eq!(resp.status().as_u16(), 404);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "not_found");
+    let list: Value =
+        reqwest::get(format!("{}/api/v1/campaigns", server.base)).await.expect("get").json().await.expect("json");
+    assert_eq!(list["campaigns"][0]["id"], "hand");
+}
