@@ -79,9 +79,10 @@ pub fn stacked(title: &str, rows: &[(String, [f64; 5])], level_labels: &[String]
             }
             @let legend_y = rows.len() as f64 * (BAR_H + GAP) + 20.0;
             @for (level, colour) in LEVEL_COLOURS.iter().enumerate() {
-                @let x = LABEL_W + level as f64 * 72.0;
+                // Five legend entries across the whole width, each 122 px.
+                @let x = level as f64 * (width / 5.0);
                 rect x=(x) y=(legend_y - 10.0) width="10" height="10" fill=(colour) {}
-                text x=(x + 14.0) y=(legend_y) font-size="10" { (truncate(level_labels.get(level).map_or("", String::as_str), 12)) }
+                text x=(x + 14.0) y=(legend_y) font-size="11" { (truncate(level_labels.get(level).map_or("", String::as_str), 19)) }
             }
         }
     }
