@@ -131,3 +131,15 @@ async fn the_api_returns_the_cli_document_and_json_errors() {
         reqwest::get(format!("{}/api/v1/campaigns", server.base)).await.expect("get").json().await.expect("json");
     assert_eq!(list["campaigns"][0]["id"], "hand");
 }
+
+#[tokio::test]
+async fn serve_demo_has_a_report_to_show() {
+    let db = TestDb::new().await;
+    let server = spawn_server(&db, &["--demo"]);
+    assert!(server.banner.iter().any(|l| l.contains("với 600 phiếu giả lập")), "{:?}", server.banner);
+    let (status, page) = get_html(&format!("{}/reports/quang-binh-2026", server.base)).await;
+    assert_eq!(status, 200);
+    let ranking = page.select(&sel("svg[role=img]")).next().expect("ranking chart");
+    let labels: Vec<String> = ranking.select(&sel("text[text-anchor=end]")).map(|t| t.text().collect()).collect();
+    assert_eq!(labels.len(), 15, "the 15 communes are ranked: {labels:?}");
+}

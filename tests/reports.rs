@@ -217,3 +217,35 @@ async fn a_bad_appraisal_file_is_refused_row_by_row() {
     }
     assert!(unit(&report_json(&db, &[]), "A").get("par_index").is_none(), "nothing imported");
 }
+
+#[tokio::test]
+async fn demo_generate_is_reproducible_with_a_seed() {
+    let mut reports = Vec::new();
+    for _ in 0..2 {
+        let db = TestDb::new().await;
+        let example = common::example_campaign();
+        assert!(sipas(&db, &["campaign", "load", example.to_str().expect("path")]).status.success());
+        let out =
+            sipas(&db, &["demo", "generate", "--campaign", "quang-binh-2026", "--responses", "2500", "--seed", "9"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).starts_with("Đã sinh 2500 phiếu giả lập (seed 9)"), "{}", stdout(&out));
+        let out = sipas(&db, &["report", "--campaign", "quang-binh-2026", "--format", "json"]);
+        let mut r: Value = serde_json::from_slice(&out.stdout).expect("json");
+        r["generated_at"] = Value::Null;
+        reports.push(r);
+    }
+    assert_eq!(reports[0], reports[1], "same seed, same data, same report");
+    let r = &reports[0];
+    assert_eq!(r["totals"]["responses"], 2500);
+    assert_eq!(r["ignored_answers"], 0, "generated answers all fit the questionnaires");
+    let sipas_index = r["totals"]["sipas"]["index"].as_f64().expect("index");
+    assert!((50.0..95.0).contains(&sipas_index), "skewed towards satisfied, not saturated: {sipas_index}");
+    let answered: i64 = r["units"]
+        .as_array()
+        .expect("units")
+        .iter()
+        .flat_map(|u| u["quota"].as_array().into_iter().flatten())
+        .map(|q| q["answered"].as_i64().unwrap_or(0))
+        .sum();
+    assert_eq!(answered, 2500, "every generated response counts against its quota");
+}

@@ -7,7 +7,7 @@
 //! the number of responses.
 
 use sipas_shared::campaign::Campaign;
-use sipas_shared::questionnaire::QuestionKind;
+use sipas_shared::questionnaire::{Question, QuestionKind};
 use sipas_shared::store::StoredResponse;
 use sipas_shared::{Answer, Questionnaire};
 use std::collections::{BTreeMap, HashMap};
@@ -101,11 +101,11 @@ impl Cell {
 
 /// Question lookups prepared once per campaign, so the pass over a million
 /// responses does no questionnaire search.
-struct Layout {
+struct Layout<'c> {
     /// Group code → questionnaire index.
     group_questionnaire: HashMap<String, usize>,
-    /// Per questionnaire: question code → index.
-    codes: Vec<HashMap<String, usize>>,
+    /// Per questionnaire: question code → (index, question).
+    codes: Vec<HashMap<String, (usize, &'c Question)>>,
 }
 
 /// All cells of a campaign.
@@ -117,15 +117,15 @@ pub struct Aggregate<'c> {
     pub ignored_answers: u64,
     /// Responses of a group the campaign no longer has.
     pub ignored_responses: u64,
-    layout: Layout,
+    layout: Layout<'c>,
 }
 
 impl<'c> Aggregate<'c> {
     pub fn new(campaign: &'c Campaign) -> Self {
-        let codes: Vec<HashMap<String, usize>> = campaign
+        let codes: Vec<HashMap<String, (usize, &'c Question)>> = campaign
             .questionnaires
             .iter()
-            .map(|q| q.questions().enumerate().map(|(i, x)| (x.code.clone(), i)).collect())
+            .map(|q| q.questions().enumerate().map(|(i, x)| (x.code.clone(), (i, x))).collect())
             .collect();
         let group_questionnaire = campaign
             .groups
@@ -151,7 +151,7 @@ impl<'c> Aggregate<'c> {
 
     /// Counts one response.
     pub fn add(&mut self, r: &StoredResponse) {
-        let Some((qi, questionnaire)) = self.questionnaire_of(&r.group) else {
+        let Some((qi, _)) = self.questionnaire_of(&r.group) else {
             self.ignored_responses += 1;
             return;
         };
@@ -161,11 +161,17 @@ impl<'c> Aggregate<'c> {
         let cell = self.cells.entry(key).or_insert_with(|| Cell::new(len));
         cell.responses += 1;
         for (code, raw) in &r.cells {
-            let Some(&i) = codes.get(code) else {
+            let Some(&(i, question)) = codes.get(code) else {
                 self.ignored_answers += 1;
                 continue;
             };
-            let Some(question) = questionnaire.questions().nth(i) else { continue };
+            // Fast path for the commonest cell: a Likert level.
+            if question.kind == QuestionKind::Likert5
+                && let [digit @ b'1'..=b'5'] = raw.as_bytes()
+            {
+                cell.questions[i].levels[usize::from(digit - b'1')] += 1;
+                continue;
+            }
             match Answer::parse(question, raw) {
                 Ok(Some(a)) => cell.questions[i].add(&a),
                 Ok(None) => {}

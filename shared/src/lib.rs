@@ -5,6 +5,7 @@ pub mod answer;
 pub mod appraisal;
 pub mod ballots;
 pub mod campaign;
+pub mod demo;
 pub mod domain;
 pub mod examples;
 pub mod questionnaire;

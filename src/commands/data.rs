@@ -1,11 +1,14 @@
 //! Paper ballots in, reports and anonymous exports out.
 
-use super::{Failure, open_campaign, progress};
-use crate::cli::{ExportFormat, ReportFormat};
+use super::{Failure, open_campaign, progress, progress_bar};
+use crate::cli::{ExportFormat, GenerateArgs, ReportFormat};
+use indicatif::ProgressBar;
 use sipas_aggregator::report::By;
 use sipas_aggregator::{export, load, render};
 use sipas_shared::appraisal::read_appraisals;
 use sipas_shared::ballots::{RowError, read_ballots};
+use sipas_shared::demo::Generator;
+use sipas_shared::{Campaign, Store};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -32,7 +35,7 @@ pub async fn import_responses(db: &str, campaign_id: &str, file: &Path) -> Resul
     let (store, campaign) = open_campaign(db, campaign_id).await?;
     let text = read_csv_text(file)?;
     let ballots = read_ballots(&text, &campaign).map_err(|errors| row_errors(file, &errors))?;
-    store.insert_paper_responses(&campaign.id, &ballots).await?;
+    store.insert_responses(&campaign.id, &ballots).await?;
     println!("Đã nhập {} phiếu giấy vào đợt khảo sát {}", ballots.len(), campaign.id);
     Ok(())
 }
@@ -46,6 +49,42 @@ pub async fn import_appraisal(db: &str, campaign_id: &str, file: &Path) -> Resul
     let units: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.unit.as_str()).collect();
     println!("Đã nhập {} tiêu chí thẩm định của {} đơn vị", rows.len(), units.len());
     Ok(())
+}
+
+/// `sipas demo generate`: synthetic responses in batches, with a progress bar.
+pub async fn generate(db: &str, args: &GenerateArgs) -> Result<(), Failure> {
+    let (store, campaign) = open_campaign(db, &args.campaign).await?;
+    let seed = args.seed.unwrap_or(2026);
+    let started = std::time::Instant::now();
+    let n = insert_demo(&*store, &campaign, args.responses, seed, true).await?;
+    println!("Đã sinh {n} phiếu giả lập (seed {seed}) trong {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Inserts `count` generated responses; shows progress when asked.
+pub async fn insert_demo(
+    store: &dyn Store,
+    campaign: &Campaign,
+    count: u64,
+    seed: u64,
+    show_progress: bool,
+) -> Result<u64, Failure> {
+    let mut generator = Generator::new(campaign, seed).ok_or_else(|| {
+        Failure::BadInput(format!("đợt khảo sát «{}» chưa có chỉ tiêu nào để sinh phiếu", campaign.id))
+    })?;
+    let bar = if show_progress { progress_bar(count, "Đang sinh phiếu") } else { ProgressBar::hidden() };
+    let mut done = 0u64;
+    let mut batch = Vec::with_capacity(10_000);
+    while done < count {
+        batch.clear();
+        let take = (count - done).min(10_000);
+        batch.extend((0..take).map(|_| generator.response()));
+        store.insert_responses(&campaign.id, &batch).await?;
+        done += take;
+        bar.set_position(done);
+    }
+    bar.finish_and_clear();
+    Ok(done)
 }
 
 /// `sipas report`.

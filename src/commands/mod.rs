@@ -3,7 +3,7 @@
 mod data;
 mod serve;
 
-use crate::cli::{CampaignCommand, Cli, Command, ParCommand, ResponsesCommand};
+use crate::cli::{CampaignCommand, Cli, Command, DemoCommand, ParCommand, ResponsesCommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use sipas_shared::store::{self, Store};
 use sipas_shared::{Campaign, SourceError, StoreError};
@@ -102,7 +102,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Par(ParCommand::ImportAppraisal { campaign, file }) => {
             data::import_appraisal(&cli.db, &campaign, &file).await
         }
-        Command::Demo(_) => Err(Failure::NotYet("demo generate")),
+        Command::Demo(DemoCommand::Generate(args)) => data::generate(&cli.db, &args).await,
         Command::User(_) => Err(Failure::NotYet("user add")),
     }
 }
@@ -120,6 +120,16 @@ async fn open_campaign(db: &str, id: &str) -> Result<(Arc<dyn Store>, Campaign),
 fn progress(message: &'static str) -> ProgressBar {
     let bar = ProgressBar::new_spinner();
     if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}: {pos} phiếu ({per_sec})") {
+        bar.set_style(style);
+    }
+    bar.set_message(message);
+    bar
+}
+
+/// A bar with a known length on standard error; invisible when not a terminal.
+fn progress_bar(len: u64, message: &'static str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} ({per_sec}, còn {eta})") {
         bar.set_style(style);
     }
     bar.set_message(message);

@@ -4,13 +4,22 @@ use super::Failure;
 use sipas_shared::store::{self, Store};
 use std::sync::Arc;
 
+/// Synthetic responses loaded by `serve --demo`.
+const DEMO_RESPONSES: u64 = 600;
+
 pub async fn serve(db: &str, addr: std::net::SocketAddr, demo: bool) -> Result<(), Failure> {
     let store: Arc<dyn Store> = store::connect(db).await?;
     if demo {
         if store.is_empty().await? {
             let campaign = sipas_shared::examples::quang_binh()?;
             store.save_campaign(&campaign).await?;
-            println!("Đã nạp đợt khảo sát mẫu «{}» ({} đơn vị).", campaign.id, campaign.units.len());
+            // Most of the 690 ballots answered, so the report pages have something to show.
+            let n = super::data::insert_demo(&*store, &campaign, DEMO_RESPONSES, 2026, false).await?;
+            println!(
+                "Đã nạp đợt khảo sát mẫu «{}» ({} đơn vị) với {n} phiếu giả lập.",
+                campaign.id,
+                campaign.units.len()
+            );
         } else {
             println!("Cơ sở dữ liệu đã có dữ liệu: không nạp đợt khảo sát mẫu.");
         }

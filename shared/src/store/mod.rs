@@ -106,23 +106,6 @@ pub struct NewInvitation {
     pub person: Option<i64>,
 }
 
-/// How a ballot reached the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Source {
-    Online,
-    Paper,
-}
-
-impl Source {
-    fn as_str(self) -> &'static str {
-        match self {
-            Source::Online => "online",
-            Source::Paper => "paper",
-        }
-    }
-}
-
 /// The outcome of submitting answers against a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Submission {
@@ -138,6 +121,7 @@ pub struct StoredResponse {
     pub group: String,
     pub field: Option<String>,
     pub submitted_on: NaiveDate,
+    /// How it arrived: `online`, `paper` or `demo`.
     pub source: String,
     /// Answer cells by question code (SPEC §7 text form).
     pub cells: BTreeMap<String, String>,
@@ -172,8 +156,9 @@ pub trait Store: Send + Sync {
     /// the invitation's state and the quota count. A used token stores nothing.
     async fn submit(&self, token: &Token, answers: &Answers, on: NaiveDate) -> Result<Submission, StoreError>;
 
-    /// Stores keyed-in paper ballots, all or none, counting each against its quota.
-    async fn insert_paper_responses(&self, campaign: &str, responses: &[StoredResponse]) -> Result<(), StoreError>;
+    /// Stores responses that arrive in bulk (keyed-in paper ballots, demo data),
+    /// all or none, counting each against its quota. Each keeps its `source`.
+    async fn insert_responses(&self, campaign: &str, responses: &[StoredResponse]) -> Result<(), StoreError>;
 
     /// Sampling-frame size per unit and field (people without a field are left out).
     async fn frame_field_counts(&self, campaign: &str) -> Result<BTreeMap<String, BTreeMap<String, u64>>, StoreError>;

@@ -203,33 +203,43 @@ macro_rules! sql_store {
                 Ok($crate::store::Submission::Stored)
             }
 
-            async fn insert_paper_responses(
+            async fn insert_responses(
                 &self,
                 campaign: &str,
                 responses: &[$crate::store::StoredResponse],
             ) -> Result<(), StoreError> {
+                let mut answered: std::collections::BTreeMap<(&str, &str), i64> = std::collections::BTreeMap::new();
                 let mut tx = self.pool.begin().await?;
-                for r in responses {
-                    let cells = serde_json::to_string(&r.cells)?;
+                // Multi-row inserts: 7 parameters a row stays far below both
+                // backends' parameter limits.
+                for chunk in responses.chunks(1000) {
+                    let mut cells = Vec::with_capacity(chunk.len());
+                    for r in chunk {
+                        cells.push(serde_json::to_string(&r.cells)?);
+                        *answered.entry((r.unit.as_str(), r.group.as_str())).or_default() += 1;
+                    }
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO responses (campaign_id, unit, group_code, field, submitted_on, source, answers) ",
+                    );
+                    q.push_values(chunk.iter().zip(cells), |mut b, (r, answers)| {
+                        b.push_bind(campaign.to_owned())
+                            .push_bind(r.unit.clone())
+                            .push_bind(r.group.clone())
+                            .push_bind(r.field.clone())
+                            .push_bind(r.submitted_on)
+                            .push_bind(r.source.clone())
+                            .push_bind(answers);
+                    });
+                    q.build().execute(&mut *tx).await?;
+                }
+                for ((unit, group), n) in answered {
                     sqlx::query(
-                        "INSERT INTO responses (campaign_id, unit, group_code, field, submitted_on, source, answers)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        "UPDATE quotas SET answered = answered + $1 WHERE campaign_id = $2 AND unit = $3 AND group_code = $4",
                     )
+                    .bind(n)
                     .bind(campaign)
-                    .bind(&r.unit)
-                    .bind(&r.group)
-                    .bind(&r.field)
-                    .bind(r.submitted_on)
-                    .bind($crate::store::Source::Paper.as_str())
-                    .bind(&cells)
-                    .execute(&mut *tx)
-                    .await?;
-                    sqlx::query(
-                        "UPDATE quotas SET answered = answered + 1 WHERE campaign_id = $1 AND unit = $2 AND group_code = $3",
-                    )
-                    .bind(campaign)
-                    .bind(&r.unit)
-                    .bind(&r.group)
+                    .bind(unit)
+                    .bind(group)
                     .execute(&mut *tx)
                     .await?;
                 }
