@@ -80,7 +80,7 @@ impl<'c> Generator<'c> {
         } else {
             None
         };
-        let mood = 3.95
+        let mood = 4.5
             + self.unit_effect.get(&unit).copied().unwrap_or_default()
             + field_index.map_or(0.0, |f| self.field_effect[f])
             + 0.45 * self.normal();

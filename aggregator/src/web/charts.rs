@@ -30,7 +30,7 @@ pub fn bars(title: &str, rows: &[(String, Option<f64>)], target: Option<f64>) ->
             title { (title) }
             @for (i, (label, value)) in rows.iter().enumerate() {
                 @let y = i as f64 * (BAR_H + GAP) + 4.0;
-                text x=(LABEL_W - 6.0) y=(y + BAR_H * 0.7) text-anchor="end" font-size="12" { (truncate(label, 30)) }
+                text x=(LABEL_W - 6.0) y=(y + BAR_H * 0.7) text-anchor="end" font-size="12" { (truncate(label, 26)) }
                 rect x=(LABEL_W) y=(y) width=(PLOT_W) height=(BAR_H) fill="#f2f2f2" {}
                 @if let Some(v) = value {
                     rect x=(LABEL_W) y=(y) width=(x_of(*v) - LABEL_W) height=(BAR_H) fill="#2166ac" {}
@@ -70,7 +70,7 @@ pub fn stacked(title: &str, rows: &[(String, [f64; 5])], level_labels: &[String]
             title { (title) }
             @for (i, (label, pct)) in rows.iter().enumerate() {
                 @let y = i as f64 * (BAR_H + GAP) + 4.0;
-                text x=(LABEL_W - 6.0) y=(y + BAR_H * 0.7) text-anchor="end" font-size="12" { (truncate(label, 30)) }
+                text x=(LABEL_W - 6.0) y=(y + BAR_H * 0.7) text-anchor="end" font-size="12" { (truncate(label, 26)) }
                 @for (level, start, p) in segments(pct) {
                     rect x=(x_of(start)) y=(y) width=(x_of(start + p) - x_of(start)) height=(BAR_H) fill=(LEVEL_COLOURS[level]) {
                         title { (level_labels.get(level).map_or("", String::as_str)) ": " (format!("{p:.2}")) "%" }
