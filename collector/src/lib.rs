@@ -5,6 +5,8 @@
 
 mod error;
 mod health;
+mod respond;
+pub mod views;
 
 use axum::Router;
 use sipas_shared::Store;
@@ -27,5 +29,5 @@ impl AppState {
 
 /// The whole service.
 pub fn app(state: AppState) -> Router {
-    Router::new().merge(health::router()).with_state(state)
+    Router::new().merge(health::router()).merge(respond::router()).with_state(state)
 }

@@ -106,6 +106,17 @@ pub struct NewInvitation {
     pub person: Option<i64>,
 }
 
+/// What a respondent's link points at; never the person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InvitationView {
+    pub campaign: String,
+    pub unit: String,
+    pub group: String,
+    pub field: Option<String>,
+    /// `issued`, `answered`, `refused`, `unreachable`, …
+    pub status: String,
+}
+
 /// The outcome of submitting answers against a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Submission {
@@ -151,6 +162,15 @@ pub trait Store: Send + Sync {
 
     /// Issues an invitation and returns its token.
     async fn create_invitation(&self, invitation: &NewInvitation) -> Result<Token, StoreError>;
+
+    /// The invitation behind a token.
+    async fn invitation(&self, token: &Token) -> Result<Option<InvitationView>, StoreError>;
+
+    /// Keeps partial answers against a token so the respondent can resume;
+    /// does nothing once the token is used.
+    async fn save_draft(&self, token: &Token, cells: &BTreeMap<String, String>) -> Result<(), StoreError>;
+
+    async fn draft(&self, token: &Token) -> Result<Option<BTreeMap<String, String>>, StoreError>;
 
     /// Stores a response against a token in one transaction: the response row,
     /// the invitation's state and the quota count. A used token stores nothing.

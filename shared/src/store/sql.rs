@@ -154,6 +154,56 @@ macro_rules! sql_store {
                 Ok(token)
             }
 
+            async fn invitation(
+                &self,
+                token: &$crate::domain::Token,
+            ) -> Result<Option<$crate::store::InvitationView>, StoreError> {
+                let row: Option<(String, String, String, Option<String>, String)> = sqlx::query_as(
+                    "SELECT campaign_id, unit, group_code, field, status FROM invitations WHERE token = $1",
+                )
+                .bind(token.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(campaign, unit, group, field, status)| $crate::store::InvitationView {
+                    campaign,
+                    unit,
+                    group,
+                    field,
+                    status,
+                }))
+            }
+
+            async fn save_draft(
+                &self,
+                token: &$crate::domain::Token,
+                cells: &std::collections::BTreeMap<String, String>,
+            ) -> Result<(), StoreError> {
+                let json = serde_json::to_string(cells)?;
+                // Only while the invitation is open: a used token keeps no draft.
+                sqlx::query(
+                    "INSERT INTO drafts (token, cells, updated_at)
+                     SELECT token, $2, $3 FROM invitations WHERE token = $1 AND status = 'issued'
+                     ON CONFLICT (token) DO UPDATE SET cells = excluded.cells, updated_at = excluded.updated_at",
+                )
+                .bind(token.as_str())
+                .bind(&json)
+                .bind(chrono::Utc::now())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn draft(
+                &self,
+                token: &$crate::domain::Token,
+            ) -> Result<Option<std::collections::BTreeMap<String, String>>, StoreError> {
+                let row: Option<(String,)> = sqlx::query_as("SELECT cells FROM drafts WHERE token = $1")
+                    .bind(token.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|(json,)| serde_json::from_str(&json).map_err(StoreError::from)).transpose()
+            }
+
             async fn submit(
                 &self,
                 token: &$crate::domain::Token,

@@ -1,0 +1,187 @@
+//! The respondent flow (SPEC §6): `GET /s/{token}` shows the questionnaire,
+//! `POST /s/{token}` saves partial answers or submits them.
+
+use crate::views::form::{FormPage, Notice, form_page};
+use crate::views::{Lang, message};
+use crate::{AppError, AppState};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use maud::Markup;
+use serde::Deserialize;
+use sipas_shared::store::{InvitationView, Submission};
+use sipas_shared::{Answer, Campaign, Token};
+use std::collections::BTreeMap;
+
+/// A whole questionnaire posts well under this; anything larger is refused.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/s/{token}", get(show_questionnaire).post(submit_answers))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+#[derive(Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+/// What a token leads to, once checked.
+enum Target {
+    Open { invitation: InvitationView, campaign: Box<Campaign> },
+    Page(StatusCode, Markup),
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+async fn resolve(state: &AppState, lang: Lang, raw: &str) -> Result<(Option<Token>, Target), AppError> {
+    use crate::views::text::Key;
+    let not_found =
+        || Target::Page(StatusCode::NOT_FOUND, message(lang, lang.t(Key::NotFound), &[lang.t(Key::NotFoundBody)]));
+    let Some(token) = Token::parse(raw) else { return Ok((None, not_found())) };
+    let Some(invitation) = state.store.invitation(&token).await? else { return Ok((Some(token), not_found())) };
+    let Some(campaign) = state.store.campaign(&invitation.campaign).await? else {
+        return Ok((Some(token), not_found()));
+    };
+    if invitation.status == "answered" {
+        let page = message(lang, lang.t(Key::Already), &[lang.t(Key::AlreadyBody)]);
+        return Ok((Some(token), Target::Page(StatusCode::OK, page)));
+    }
+    if !campaign.is_open_on(today()) {
+        let window = format!(
+            "{} {} – {}.",
+            lang.t(Key::ClosedBody),
+            campaign.opens.format("%d/%m/%Y"),
+            campaign.closes.format("%d/%m/%Y")
+        );
+        let page = message(lang, lang.t(Key::Closed), &[&window]);
+        return Ok((Some(token), Target::Page(StatusCode::OK, page)));
+    }
+    Ok((Some(token), Target::Open { invitation, campaign: Box::new(campaign) }))
+}
+
+fn render(
+    lang: Lang,
+    raw_token: &str,
+    campaign: &Campaign,
+    invitation: &InvitationView,
+    cells: &BTreeMap<String, String>,
+    errors: &BTreeMap<String, String>,
+    notice: Option<Notice>,
+) -> Result<Markup, AppError> {
+    let questionnaire = campaign
+        .questionnaire_of(&invitation.group)
+        .ok_or_else(|| AppError::NotFound(format!("phiếu của nhóm «{}»", invitation.group)))?;
+    let unit = campaign.unit(&invitation.unit).map_or(invitation.unit.as_str(), |u| u.name.as_str());
+    let action = format!("/s/{raw_token}{}", lang.query());
+    Ok(form_page(&FormPage { lang, title_unit: unit, questionnaire, cells, errors, notice, action: &action }))
+}
+
+async fn show_questionnaire(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    Query(q): Query<LangQuery>,
+) -> Result<Response, AppError> {
+    let lang = Lang::from_query(q.lang.as_deref());
+    let (token, target) = resolve(&state, lang, &raw).await?;
+    match (token, target) {
+        (Some(token), Target::Open { invitation, campaign }) => {
+            let cells = state.store.draft(&token).await?.unwrap_or_default();
+            Ok(render(lang, &raw, &campaign, &invitation, &cells, &BTreeMap::new(), None)?.into_response())
+        }
+        (_, Target::Page(status, page)) => Ok((status, page).into_response()),
+        (None, Target::Open { .. }) => Err(AppError::NotFound("phiếu".into())),
+    }
+}
+
+/// Answer cells from a posted form: `q.CODE` fields, repeated ones (checkboxes)
+/// joined with `;`; other fields are controls.
+fn cells_from_form(fields: &[(String, String)]) -> (BTreeMap<String, String>, Option<String>) {
+    let mut cells: BTreeMap<String, String> = BTreeMap::new();
+    let mut action = None;
+    for (k, v) in fields {
+        if let Some(code) = k.strip_prefix("q.") {
+            let v = v.trim();
+            if v.is_empty() {
+                continue;
+            }
+            cells
+                .entry(code.to_owned())
+                .and_modify(|c| {
+                    c.push(';');
+                    c.push_str(v);
+                })
+                .or_insert_with(|| v.to_owned());
+        } else if k == "action" {
+            action = Some(v.clone());
+        }
+    }
+    (cells, action)
+}
+
+async fn submit_answers(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    Query(q): Query<LangQuery>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    use crate::views::text::Key;
+    let lang = Lang::from_query(q.lang.as_deref());
+    let (token, target) = resolve(&state, lang, &raw).await?;
+    let (Some(token), Target::Open { invitation, campaign }) = (token, target) else {
+        return match resolve(&state, lang, &raw).await?.1 {
+            Target::Page(status, page) => Ok((status, page).into_response()),
+            Target::Open { .. } => Err(AppError::NotFound("phiếu".into())),
+        };
+    };
+    let questionnaire = campaign
+        .questionnaire_of(&invitation.group)
+        .ok_or_else(|| AppError::NotFound(format!("phiếu của nhóm «{}»", invitation.group)))?;
+    let (cells, action) = cells_from_form(&fields);
+    let saving = action.as_deref() == Some("save");
+
+    let issues = match questionnaire.check_answers(&cells) {
+        Ok(answers) if !saving => {
+            return match state.store.submit(&token, &answers, today()).await? {
+                Submission::Stored => {
+                    Ok(message(lang, lang.t(Key::Thanks), &[lang.t(Key::ThanksBody)]).into_response())
+                }
+                Submission::AlreadyAnswered => {
+                    Ok(message(lang, lang.t(Key::Already), &[lang.t(Key::AlreadyBody)]).into_response())
+                }
+                Submission::UnknownToken => {
+                    Ok((StatusCode::NOT_FOUND, message(lang, lang.t(Key::NotFound), &[lang.t(Key::NotFoundBody)]))
+                        .into_response())
+                }
+            };
+        }
+        Ok(_) => Vec::new(),
+        Err(issues) => issues,
+    };
+    // Keep what is valid, so nothing the respondent typed well is lost; a
+    // missing answer is no fault while only saving.
+    let errors: BTreeMap<String, String> = issues
+        .into_iter()
+        .filter(|i| !(saving && i.error == sipas_shared::AnswerError::Required))
+        .map(|i| (i.question, i.error.to_string()))
+        .collect();
+    let valid: BTreeMap<String, String> = cells
+        .iter()
+        .filter(|(code, raw)| {
+            questionnaire.question(code).is_some_and(|q| matches!(Answer::parse(q, raw), Ok(Some(_))))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    state.store.save_draft(&token, &valid).await?;
+    let notice = if errors.is_empty() { Notice::Saved } else { Notice::Fix };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    // The page comes back with every answer as typed, faulty ones marked.
+    let shown: BTreeMap<String, String> =
+        cells.into_iter().filter(|(code, _)| questionnaire.question(code).is_some()).collect();
+    Ok((status, render(lang, &raw, &campaign, &invitation, &shown, &errors, Some(notice))?).into_response())
+}

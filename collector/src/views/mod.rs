@@ -1,0 +1,51 @@
+//! Respondent pages (maud): small, fast on a cheap phone, usable without JavaScript.
+
+pub mod form;
+pub mod text;
+
+pub use text::Lang;
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+/// Inline, no external fonts: the whole page fits the first round trip.
+const STYLE: &str = "\
+*{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,Roboto,'Segoe UI',sans-serif;color:#1a1a1a;background:#f6f7f9}\
+header{background:#1f3a5f;color:#fff;padding:.75rem 1rem}header p{margin:0;font-size:.9rem}\
+main{max-width:40rem;margin:0 auto;padding:1rem}h1{font-size:1.25rem;margin:.25rem 0}\
+fieldset{border:0;background:#fff;border-radius:8px;margin:0 0 1rem;padding:.75rem 1rem;box-shadow:0 1px 2px #0002}\
+legend{font-weight:600;padding:0;float:left;width:100%;margin-bottom:.5rem}legend+*{clear:both}\
+.sec{font-size:1.05rem;color:#1f3a5f;margin:1.5rem 0 .5rem}.req{color:#b00020}\
+.opt{display:flex;align-items:center;gap:.6rem;min-height:44px;padding:.35rem .6rem;margin:.25rem 0;border:1px solid #c7ccd3;border-radius:6px;background:#fff}\
+.opt input{width:1.3rem;height:1.3rem;margin:0;flex:none}.opt:has(input:checked){border-color:#1f3a5f;background:#e8eef7}\
+.err{color:#b00020;font-weight:600;margin:.25rem 0}.bad{box-shadow:0 0 0 2px #b00020}.note{font-size:.9rem;color:#444}\
+textarea,input[type=number]{width:100%;font:inherit;padding:.5rem;border:1px solid #8a929c;border-radius:6px}\
+button{font:inherit;font-weight:600;padding:.8rem 1.2rem;border-radius:6px;border:2px solid #1f3a5f;margin:.25rem .5rem .25rem 0;min-height:48px}\
+.go{background:#1f3a5f;color:#fff}.save{background:#fff;color:#1f3a5f}.box{background:#fff;border-radius:8px;padding:1rem;box-shadow:0 1px 2px #0002}\
+.alert{background:#fdecea;border-left:4px solid #b00020;padding:.75rem 1rem;margin:0 0 1rem}.ok{background:#e7f4ea;border-left:4px solid #1e7b34;padding:.75rem 1rem;margin:0 0 1rem}";
+
+/// The page frame shared by every respondent page.
+pub fn layout(lang: Lang, title: &str, subtitle: Option<&str>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width,initial-scale=1";
+                title { (title) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    h1 { (title) }
+                    @if let Some(s) = subtitle { p { (s) } }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+/// A short page with one message: thanks, already answered, closed, not found.
+pub fn message(lang: Lang, title: &str, lines: &[&str]) -> Markup {
+    layout(lang, title, None, html! { div.box { @for l in lines { p { (l) } } } })
+}

@@ -1,0 +1,105 @@
+//! The respondent pages' own words, in Vietnamese and English.
+
+/// Page language: Vietnamese by default, English with `?lang=en`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Vi,
+    En,
+}
+
+impl Lang {
+    pub fn from_query(q: Option<&str>) -> Lang {
+        if q == Some("en") { Lang::En } else { Lang::Vi }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+
+    /// `?lang=en` to carry the language through a form, empty for Vietnamese.
+    pub fn query(self) -> &'static str {
+        match self {
+            Lang::Vi => "",
+            Lang::En => "?lang=en",
+        }
+    }
+
+    pub fn t(self, key: Key) -> &'static str {
+        use Key::*;
+        match (self, key) {
+            (Lang::Vi, Unit) => "Đơn vị được đánh giá",
+            (Lang::En, Unit) => "Office evaluated",
+            (Lang::Vi, Section) => "Phần",
+            (Lang::En, Section) => "Part",
+            (Lang::Vi, Required) => "Câu có dấu * là bắt buộc.",
+            (Lang::En, Required) => "Questions marked * are required.",
+            (Lang::Vi, Submit) => "Gửi phiếu",
+            (Lang::En, Submit) => "Send my answers",
+            (Lang::Vi, Save) => "Lưu để làm tiếp sau",
+            (Lang::En, Save) => "Save and finish later",
+            (Lang::Vi, Saved) => "Đã lưu. Ông/Bà có thể mở lại đúng đường dẫn này để làm tiếp.",
+            (Lang::En, Saved) => "Saved. Open this same link again to continue.",
+            (Lang::Vi, Fix) => "Phiếu chưa gửi được. Vui lòng xem lại các câu được đánh dấu bên dưới.",
+            (Lang::En, Fix) => "Your answers were not sent yet. Please check the questions marked below.",
+            (Lang::Vi, Yes) => "Có",
+            (Lang::En, Yes) => "Yes",
+            (Lang::Vi, No) => "Không",
+            (Lang::En, No) => "No",
+            (Lang::Vi, DontKnow) => "Không biết / không trả lời",
+            (Lang::En, DontKnow) => "Don't know / no answer",
+            (Lang::Vi, OnlyIf) => "Chỉ trả lời nếu ở câu trước Ông/Bà chọn:",
+            (Lang::En, OnlyIf) => "Answer only if you chose, in an earlier question:",
+            (Lang::Vi, Thanks) => "Cảm ơn Ông/Bà",
+            (Lang::En, Thanks) => "Thank you",
+            (Lang::Vi, ThanksBody) => "Phiếu của Ông/Bà đã được ghi nhận. Câu trả lời được tổng hợp ẩn danh.",
+            (Lang::En, ThanksBody) => "Your answers have been recorded. They are pooled anonymously.",
+            (Lang::Vi, Already) => "Phiếu này đã được trả lời",
+            (Lang::En, Already) => "This questionnaire has already been answered",
+            (Lang::Vi, AlreadyBody) => "Mỗi đường dẫn chỉ dùng cho một phiếu. Cảm ơn Ông/Bà đã tham gia.",
+            (Lang::En, AlreadyBody) => "Each link is for one questionnaire only. Thank you for taking part.",
+            (Lang::Vi, Closed) => "Đợt khảo sát không nhận phiếu lúc này",
+            (Lang::En, Closed) => "The survey is not open now",
+            (Lang::Vi, ClosedBody) => "Đợt khảo sát nhận phiếu từ",
+            (Lang::En, ClosedBody) => "The survey takes answers from",
+            (Lang::Vi, NotFound) => "Không tìm thấy phiếu",
+            (Lang::En, NotFound) => "Questionnaire not found",
+            (Lang::Vi, NotFoundBody) => {
+                "Đường dẫn không đúng hoặc đã hết hiệu lực. Vui lòng kiểm tra lại mã trên phiếu mời."
+            }
+            (Lang::En, NotFoundBody) => {
+                "The link is wrong or no longer valid. Please check the code on your invitation."
+            }
+            (Lang::Vi, Anonymous) => "Phiếu không ghi tên. Sau khi gửi, câu trả lời không thể lần ra người trả lời.",
+            (Lang::En, Anonymous) => "Anonymous: once sent, answers cannot be traced back to you.",
+        }
+    }
+}
+
+/// Every phrase of the respondent pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Unit,
+    Section,
+    Required,
+    Submit,
+    Save,
+    Saved,
+    Fix,
+    Yes,
+    No,
+    DontKnow,
+    OnlyIf,
+    Thanks,
+    ThanksBody,
+    Already,
+    AlreadyBody,
+    Closed,
+    ClosedBody,
+    NotFound,
+    NotFoundBody,
+    Anonymous,
+}

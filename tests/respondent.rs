@@ -1,0 +1,247 @@
+//! A citizen answering on a phone: the questionnaire page, bad answers, resume,
+//! double submission, used tokens and closed campaigns, on both backends.
+
+mod common;
+
+use common::{Server, TestDb, spawn_server};
+use futures::TryStreamExt;
+use scraper::{Html, Selector};
+use sipas_shared::store::{self, NewInvitation, Store};
+use sipas_shared::{Campaign, Token, UnitCode};
+use std::sync::Arc;
+
+struct Setup {
+    _db: TestDb,
+    store: Arc<dyn Store>,
+    server: Server,
+    campaign: Campaign,
+}
+
+/// The example campaign with its survey window around today.
+async fn setup(open: bool) -> Setup {
+    let db = TestDb::new().await;
+    let store = store::connect(&db.url).await.expect("connect");
+    let mut campaign = Campaign::load(&common::example_campaign()).expect("example");
+    let today = chrono::Local::now().date_naive();
+    let days = chrono::Duration::days;
+    (campaign.opens, campaign.closes) =
+        if open { (today - days(10), today + days(10)) } else { (today - days(60), today - days(30)) };
+    store.save_campaign(&campaign).await.expect("save");
+    let server = spawn_server(&db, &[]);
+    Setup { _db: db, store, server, campaign }
+}
+
+impl Setup {
+    async fn invite(&self, unit: &str, group: &str) -> Token {
+        self.store
+            .create_invitation(&NewInvitation {
+                campaign: self.campaign.id.clone(),
+                unit: UnitCode::parse(unit).expect("unit"),
+                group: group.into(),
+                field: Some("Đất đai".into()),
+                person: None,
+            })
+            .await
+            .expect("invitation")
+    }
+
+    fn url(&self, token: &Token) -> String {
+        format!("{}/s/{}", self.server.base, token)
+    }
+
+    async fn stored(&self) -> Vec<sipas_shared::store::StoredResponse> {
+        self.store.responses(&self.campaign.id).try_collect().await.expect("responses")
+    }
+}
+
+fn sel(s: &str) -> Selector {
+    Selector::parse(s).expect("selector")
+}
+
+async fn get(url: &str) -> (u16, Html) {
+    let resp = reqwest::get(url).await.expect("get");
+    (resp.status().as_u16(), Html::parse_document(&resp.text().await.expect("body")))
+}
+
+async fn post(url: &str, fields: &[(&str, &str)]) -> (u16, Html) {
+    let resp = reqwest::Client::new().post(url).form(fields).send().await.expect("post");
+    (resp.status().as_u16(), Html::parse_document(&resp.text().await.expect("body")))
+}
+
+fn h1(doc: &Html) -> String {
+    doc.select(&sel("h1")).next().map(|h| h.text().collect()).unwrap_or_default()
+}
+
+/// Every required citizen question answered, as a phone would post them.
+fn complete() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("q.HL", "4"),
+        ("q.HL1", "5"),
+        ("q.HL2", "4"),
+        ("q.HL3", "4"),
+        ("q.HL4", "3"),
+        ("q.GY", "0"),
+        ("q.CT", "a"),
+        ("q.CT", "c"),
+        ("q.YK", "Nên có thêm ghế chờ"),
+        ("action", "submit"),
+    ]
+}
+
+fn checked(doc: &Html, name: &str) -> Vec<String> {
+    doc.select(&sel(&format!("input[name=\"{name}\"][checked]")))
+        .filter_map(|i| i.value().attr("value").map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_form_is_accessible_and_a_complete_answer_is_stored_once() {
+    let s = setup(true).await;
+    let token = s.invite("QB02", "citizens").await;
+    let (status, page) = get(&s.url(&token)).await;
+    assert_eq!(status, 200);
+    assert!(h1(&page).starts_with("Phiếu khảo sát sự hài lòng"), "{}", h1(&page));
+    let header: String = page.select(&sel("header p")).map(|p| p.text().collect::<String>()).collect();
+    assert_eq!(header, "Đơn vị được đánh giá: Xã Bằng Lang");
+    // Every question is a fieldset with a legend; every input has a label.
+    let fieldsets: Vec<_> = page.select(&sel("form fieldset")).collect();
+    let questions = s.campaign.questionnaire_of("citizens").expect("form").questions().count();
+    assert_eq!(fieldsets.len(), questions);
+    assert!(fieldsets.iter().all(|f| f.select(&sel("legend")).count() == 1));
+    for input in page.select(&sel("input, textarea")) {
+        let id = input.value().attr("id").expect("input has an id");
+        assert_eq!(page.select(&sel(&format!("label[for=\"{id}\"]"))).count(), 1, "label for {id}");
+    }
+    // Five levels plus "don't know" where offered, best first.
+    let hl5: Vec<&str> = page.select(&sel("input[name=\"q.HL5\"]")).filter_map(|i| i.value().attr("value")).collect();
+    assert_eq!(hl5, ["5", "4", "3", "2", "1", "0"]);
+    let sections: Vec<String> = page.select(&sel("h2")).map(|h| h.text().collect()).collect();
+    assert_eq!(sections[0], "Phần 1/3: Mức độ hài lòng chung");
+    // The skip-logic question says when to answer it, for phones without JavaScript.
+    let gy1 = page.select(&sel("#q-GY1 .note")).next().map(|n| n.text().collect::<String>()).unwrap_or_default();
+    assert!(gy1.ends_with("Có"), "{gy1}");
+
+    let (status, thanks) = post(&s.url(&token), &complete()).await;
+    assert_eq!(status, 200);
+    assert_eq!(h1(&thanks), "Cảm ơn Ông/Bà");
+    let stored = s.stored().await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].unit, "QB02");
+    assert_eq!(stored[0].field.as_deref(), Some("Đất đai"));
+    assert_eq!(stored[0].cells.get("CT").map(String::as_str), Some("a;c"));
+    assert_eq!(stored[0].cells.get("YK").map(String::as_str), Some("Nên có thêm ghế chờ"));
+    let board = s.store.quota_board(&s.campaign.id).await.expect("board");
+    let row = board.iter().find(|r| r.unit == "QB02" && r.group == "citizens").expect("row");
+    assert_eq!(row.answered, 1);
+
+    // The used link shows "already answered", never a second form.
+    let (status, again) = get(&s.url(&token)).await;
+    assert_eq!(status, 200);
+    assert_eq!(h1(&again), "Phiếu này đã được trả lời");
+    assert_eq!(again.select(&sel("form")).count(), 0);
+    let (_, again) = post(&s.url(&token), &complete()).await;
+    assert_eq!(h1(&again), "Phiếu này đã được trả lời");
+    assert_eq!(s.stored().await.len(), 1);
+}
+
+#[tokio::test]
+async fn bad_answers_come_back_marked_with_everything_kept_and_nothing_stored() {
+    let s = setup(true).await;
+    let token = s.invite("QB01", "citizens").await;
+    let mut fields = complete();
+    fields.retain(|(k, _)| *k != "q.HL3" && *k != "q.HL");
+    fields.extend([("q.HL", "7"), ("q.ZZ", "1"), ("q.CT", "x")]);
+    let (status, page) = post(&s.url(&token), &fields).await;
+    assert_eq!(status, 422);
+    assert!(page.select(&sel("div.alert")).next().is_some());
+    let err = |code: &str| page.select(&sel(&format!("#err-{code}"))).next().map(|e| e.text().collect::<String>());
+    assert_eq!(err("HL").as_deref(), Some("hãy chọn một mức từ 1 đến 5"));
+    assert_eq!(err("HL3").as_deref(), Some("câu này bắt buộc trả lời"));
+    assert_eq!(err("CT").as_deref(), Some("phương án «x» không có trong câu hỏi"));
+    // The faulty question points its inputs at the message.
+    let described = page.select(&sel("input[name=\"q.HL3\"]")).next().and_then(|i| i.value().attr("aria-describedby"));
+    assert_eq!(described, Some("err-HL3"));
+    // What was right is still there.
+    assert_eq!(checked(&page, "q.HL1"), ["5"]);
+    assert_eq!(checked(&page, "q.GY"), ["0"]);
+    let text: String = page.select(&sel("textarea")).next().map(|t| t.text().collect()).unwrap_or_default();
+    assert_eq!(text, "Nên có thêm ghế chờ");
+    assert!(s.stored().await.is_empty(), "nothing stored");
+}
+
+#[tokio::test]
+async fn saved_answers_are_there_when_the_link_is_opened_again() {
+    let s = setup(true).await;
+    let token = s.invite("QB03", "citizens").await;
+    let (status, page) =
+        post(&s.url(&token), &[("q.HL", "5"), ("q.HL1", "2"), ("q.CT", "b"), ("action", "save")]).await;
+    assert_eq!(status, 200);
+    assert!(page.select(&sel("div.ok")).next().is_some(), "saved notice");
+    assert!(page.select(&sel(".err")).next().is_none(), "missing answers are no fault while saving");
+    let (_, resumed) = get(&s.url(&token)).await;
+    assert_eq!(checked(&resumed, "q.HL"), ["5"]);
+    assert_eq!(checked(&resumed, "q.HL1"), ["2"]);
+    assert_eq!(checked(&resumed, "q.CT"), ["b"]);
+    assert!(s.stored().await.is_empty(), "saving is not submitting");
+}
+
+#[tokio::test]
+async fn two_taps_at_once_store_one_response() {
+    let s = setup(true).await;
+    let token = s.invite("QB04", "citizens").await;
+    let url = s.url(&token);
+    // Parsed pages are not Send; the tasks return raw status and body.
+    let posts = (0..6).map(|_| {
+        let url = url.clone();
+        tokio::spawn(async move {
+            let resp = reqwest::Client::new().post(&url).form(&complete()).send().await.expect("post");
+            (resp.status().as_u16(), resp.text().await.expect("body"))
+        })
+    });
+    let mut thanked = 0;
+    for p in posts {
+        let (status, body) = p.await.expect("join");
+        assert_eq!(status, 200);
+        match h1(&Html::parse_document(&body)).as_str() {
+            "Cảm ơn Ông/Bà" => thanked += 1,
+            "Phiếu này đã được trả lời" => {}
+            other => panic!("unexpected page {other}"),
+        }
+    }
+    assert_eq!(thanked, 1);
+    assert_eq!(s.stored().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_closed_campaign_shows_a_closed_page() {
+    let s = setup(false).await;
+    let token = s.invite("QB01", "citizens").await;
+    let (status, page) = get(&s.url(&token)).await;
+    assert_eq!(status, 200);
+    assert_eq!(h1(&page), "Đợt khảo sát không nhận phiếu lúc này");
+    assert_eq!(page.select(&sel("form")).count(), 0);
+    let (_, page) = post(&s.url(&token), &complete()).await;
+    assert_eq!(h1(&page), "Đợt khảo sát không nhận phiếu lúc này");
+    assert!(s.stored().await.is_empty());
+}
+
+#[tokio::test]
+async fn english_unknown_tokens_and_oversized_bodies() {
+    let s = setup(true).await;
+    let token = s.invite("QB05", "delegates").await;
+    let (_, page) = get(&format!("{}?lang=en", s.url(&token))).await;
+    assert_eq!(page.select(&sel("html")).next().and_then(|h| h.value().attr("lang")), Some("en"));
+    assert_eq!(h1(&page), "Sociological survey for the commune PAR INDEX (council delegates)");
+    let action = page.select(&sel("form")).next().and_then(|f| f.value().attr("action")).map(str::to_owned);
+    assert_eq!(action, Some(format!("/s/{token}?lang=en")), "the language is kept when posting");
+
+    for bad in ["nope", &Token::generate().to_string()] {
+        let (status, page) = get(&format!("{}/s/{bad}", s.server.base)).await;
+        assert_eq!(status, 404);
+        assert_eq!(h1(&page), "Không tìm thấy phiếu");
+    }
+    let huge = "x".repeat(100 * 1024);
+    let resp = reqwest::Client::new().post(s.url(&token)).form(&[("q.D10", huge.as_str())]).send().await.expect("post");
+    assert_eq!(resp.status().as_u16(), 413);
+    assert!(s.stored().await.is_empty());
+}
