@@ -27,6 +27,9 @@ pub enum Command {
         /// Nạp đợt khảo sát mẫu vào cơ sở dữ liệu trống
         #[arg(long)]
         demo: bool,
+        /// Địa chỉ người dân truy cập, dùng trong đường dẫn và mã QR (mặc định: địa chỉ đang phục vụ)
+        #[arg(long, env = "SIPAS_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Đợt khảo sát
     #[command(subcommand)]

@@ -19,9 +19,14 @@ struct Setup {
 
 /// The example campaign with its survey window around today.
 async fn setup(open: bool) -> Setup {
+    setup_with(open, |_| {}).await
+}
+
+async fn setup_with(open: bool, change: impl FnOnce(&mut Campaign)) -> Setup {
     let db = TestDb::new().await;
     let store = store::connect(&db.url).await.expect("connect");
     let mut campaign = Campaign::load(&common::example_campaign()).expect("example");
+    change(&mut campaign);
     let today = chrono::Local::now().date_naive();
     let days = chrono::Duration::days;
     (campaign.opens, campaign.closes) =
@@ -244,4 +249,81 @@ async fn english_unknown_tokens_and_oversized_bodies() {
     let resp = reqwest::Client::new().post(s.url(&token)).form(&[("q.D10", huge.as_str())]).send().await.expect("post");
     assert_eq!(resp.status().as_u16(), 413);
     assert!(s.stored().await.is_empty());
+}
+
+#[tokio::test]
+async fn qr_codes_draw_the_link_in_svg_and_png() {
+    let s = setup(true).await;
+    let token = s.invite("QB01", "citizens").await;
+    let svg = reqwest::get(format!("{}/qr/{token}.svg", s.server.base)).await.expect("svg");
+    assert_eq!(svg.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("image/svg+xml"));
+    let body = svg.text().await.expect("body");
+    let doc = Html::parse_document(&body);
+    let root = doc.select(&sel("svg")).next().expect("an svg");
+    let width: u32 = root.value().attr("width").and_then(|w| w.parse().ok()).expect("width");
+    assert!(width >= 240, "big enough to scan from a slip: {width}");
+    let png = reqwest::get(format!("{}/qr/{token}.png", s.server.base)).await.expect("png");
+    assert_eq!(png.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("image/png"));
+    let img = image::load_from_memory(&png.bytes().await.expect("bytes")).expect("a PNG");
+    assert!(img.width() >= 300 && img.width() == img.height(), "{}×{}", img.width(), img.height());
+    let gif = reqwest::get(format!("{}/qr/{token}.gif", s.server.base)).await.expect("gif");
+    assert_eq!(gif.status().as_u16(), 404);
+    let unknown = reqwest::get(format!("{}/qr/{}.svg", s.server.base, Token::generate())).await.expect("unknown");
+    assert_eq!(unknown.status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn the_counter_issues_fresh_questionnaires_until_the_quota_is_full() {
+    // QB01 wants 2 citizens; the counter issues at most 2 + 2 ÷ 2 = 3 tokens.
+    let s = setup_with(true, |c| {
+        let citizens = c.groups.iter_mut().find(|g| g.code == "citizens").expect("citizens");
+        citizens.overrides.insert(UnitCode::parse("QB01").expect("unit"), 2);
+    })
+    .await;
+    let counter = format!("{}/c/quang-binh-2026~QB01", s.server.base);
+    let (status, page) = get(&counter).await;
+    assert_eq!(status, 200);
+    let fields: Vec<&str> = page.select(&sel("input[name=field]")).filter_map(|i| i.value().attr("value")).collect();
+    assert_eq!(fields, ["Tư pháp – Hộ tịch", "Công an", "Lao động – Thương binh và Xã hội", "Đất đai", ""]);
+
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let tries = (0..10).map(|_| {
+        let (client, counter) = (client.clone(), counter.clone());
+        tokio::spawn(async move {
+            let resp = client.post(&counter).form(&[("field", "Công an")]).send().await.expect("post");
+            resp.headers().get("location").and_then(|l| l.to_str().ok()).map(str::to_owned)
+        })
+    });
+    let mut issued = Vec::new();
+    for t in tries {
+        if let Some(location) = t.await.expect("join") {
+            issued.push(location);
+        }
+    }
+    assert_eq!(issued.len(), 3, "never more than the quota and its reserve, however many ask at once");
+    let board = s.store.quota_board(&s.campaign.id).await.expect("board");
+    let row = board.iter().find(|r| r.unit == "QB01" && r.group == "citizens").expect("row");
+    assert_eq!(row.invited, 3);
+
+    // Two of them answer: the quota is full and the counter says so.
+    for location in &issued[..2] {
+        let (_, page) = post(&format!("{}{location}", s.server.base), &complete()).await;
+        assert_eq!(h1(&page), "Cảm ơn Ông/Bà");
+    }
+    let stored = s.stored().await;
+    assert!(stored.iter().all(|r| r.field.as_deref() == Some("Công an")), "the field chosen at the counter");
+    let (_, page) = get(&counter).await;
+    assert_eq!(h1(&page), "Đã đủ số phiếu khảo sát");
+    let resp = client.post(&counter).form(&[("field", "Công an")]).send().await.expect("post");
+    assert!(resp.headers().get("location").is_none());
+
+    let (status, _) = get(&format!("{}/c/quang-binh-2026~NOPE", s.server.base)).await;
+    assert_eq!(status, 404);
+    let resp = client
+        .post(format!("{}/c/quang-binh-2026~QB02", s.server.base))
+        .form(&[("field", "Thiên văn")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status().as_u16(), 422, "a field not in the catalogue is refused");
 }

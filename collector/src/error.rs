@@ -15,6 +15,8 @@ pub enum AppError {
     BadInput { code: &'static str, message: String, field: Option<String> },
     #[error("hệ thống đang gặp sự cố, vui lòng thử lại sau")]
     Store(#[from] StoreError),
+    #[error("hệ thống đang gặp sự cố, vui lòng thử lại sau")]
+    Internal(String),
 }
 
 impl AppError {
@@ -23,6 +25,7 @@ impl AppError {
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AppError::BadInput { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             AppError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
 }
@@ -30,8 +33,10 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        if let AppError::Store(e) = &self {
-            tracing::error!(error = %e, "store failure");
+        match &self {
+            AppError::Store(e) => tracing::error!(error = %e, "store failure"),
+            AppError::Internal(e) => tracing::error!(error = %e, "internal failure"),
+            _ => {}
         }
         let field = match &self {
             AppError::BadInput { field, .. } => field.clone(),

@@ -65,7 +65,7 @@ impl From<std::io::Error> for Failure {
 
 pub async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Serve { addr, demo } => serve::serve(&cli.db, addr, demo).await,
+        Command::Serve { addr, demo, public_url } => serve::serve(&cli.db, addr, demo, public_url.as_deref()).await,
         Command::Campaign(CampaignCommand::Load { file }) => {
             let campaign = Campaign::load(&file)?;
             let store = store::connect(&cli.db).await?;

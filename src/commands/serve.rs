@@ -1,14 +1,16 @@
 //! `sipas serve`: the collector over the chosen store.
 
 use super::Failure;
-use sipas_shared::store::{self, Store};
+use sipas_shared::Campaign;
+use sipas_shared::store::{self, NewInvitation, Store};
 use std::sync::Arc;
 
 /// Synthetic responses loaded by `serve --demo`.
 const DEMO_RESPONSES: u64 = 600;
 
-pub async fn serve(db: &str, addr: std::net::SocketAddr, demo: bool) -> Result<(), Failure> {
+pub async fn serve(db: &str, addr: std::net::SocketAddr, demo: bool, public_url: Option<&str>) -> Result<(), Failure> {
     let store: Arc<dyn Store> = store::connect(db).await?;
+    let mut fresh_demo = None;
     if demo {
         if store.is_empty().await? {
             let campaign = sipas_shared::examples::quang_binh()?;
@@ -20,6 +22,7 @@ pub async fn serve(db: &str, addr: std::net::SocketAddr, demo: bool) -> Result<(
                 campaign.id,
                 campaign.units.len()
             );
+            fresh_demo = Some(campaign);
         } else {
             println!("Cơ sở dữ liệu đã có dữ liệu: không nạp đợt khảo sát mẫu.");
         }
@@ -29,9 +32,42 @@ pub async fn serve(db: &str, addr: std::net::SocketAddr, demo: bool) -> Result<(
         .map_err(|e| Failure::BadInput(format!("không mở được cổng {addr}: {e}")))?;
     let local = listener.local_addr()?;
     println!("sipas đang phục vụ tại http://{local} ({:?}, {db_kind})", store.backend(), db_kind = redact(db));
-    let app =
-        sipas_collector::app(sipas_collector::AppState::new(store.clone())).merge(sipas_aggregator::web::router(store));
+    let public_url = public_url.map_or_else(|| format!("http://{local}"), |u| u.trim_end_matches('/').to_owned());
+    if let Some(campaign) = fresh_demo {
+        print_demo_links(&*store, &campaign, &public_url).await?;
+    }
+    let state = sipas_collector::AppState::new(store.clone(), public_url);
+    let app = sipas_collector::app(state).merge(sipas_aggregator::web::router(store));
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    Ok(())
+}
+
+/// A few links a newcomer can open at once: one questionnaire per group, the
+/// counter QR of the first commune, and the reports.
+async fn print_demo_links(store: &dyn Store, campaign: &Campaign, base: &str) -> Result<(), Failure> {
+    // The commune with the most citizen answers still to collect, so the counter link works.
+    let board = store.quota_board(&campaign.id).await?;
+    let citizens = campaign.groups.iter().find(|g| g.frame).map(|g| g.code.as_str());
+    let best = board.iter().filter(|r| Some(r.group.as_str()) == citizens).max_by_key(|r| r.remaining());
+    let Some(unit) = best.and_then(|r| campaign.unit(&r.unit)) else { return Ok(()) };
+    println!("Thử ngay (đơn vị {}):", unit.name);
+    for g in &campaign.groups {
+        let token = store
+            .create_invitation(&NewInvitation {
+                campaign: campaign.id.clone(),
+                unit: unit.code.clone(),
+                group: g.code.clone(),
+                field: g.frame.then(|| campaign.fields.first().cloned()).flatten(),
+                person: None,
+            })
+            .await?;
+        println!("  {}: {base}/s/{token}  (mã QR: {base}/qr/{token}.svg)", g.name);
+    }
+    println!(
+        "  QR đặt tại Bộ phận một cửa: {base}/c/{}",
+        sipas_collector::counter_code(&campaign.id, unit.code.as_str())
+    );
+    println!("  Báo cáo: {base}/reports/{}", campaign.id);
     Ok(())
 }
 

@@ -45,6 +45,30 @@ pub fn layout(lang: Lang, title: &str, subtitle: Option<&str>, body: Markup) -> 
     }
 }
 
+/// The counter page: which field the person just used.
+pub fn counter_page(lang: Lang, title: &str, unit: &str, fields: &[String], action: &str) -> Markup {
+    use text::Key;
+    let subtitle = format!("{}: {unit}", lang.t(Key::Unit));
+    layout(
+        lang,
+        title,
+        Some(&subtitle),
+        html! {
+            form method="post" action=(action) {
+                fieldset {
+                    legend { (lang.t(Key::CounterAsk)) }
+                    @for (i, f) in fields.iter().enumerate() {
+                        label.opt for=(format!("f{i}")) { input type="radio" id=(format!("f{i}")) name="field" value=(f) required; span { (f) } }
+                    }
+                    label.opt for="f-other" { input type="radio" id="f-other" name="field" value=""; span { (lang.t(Key::OtherField)) } }
+                }
+                button.go type="submit" { (lang.t(Key::Continue)) }
+            }
+            p.note { (lang.t(Key::Anonymous)) }
+        },
+    )
+}
+
 /// A short page with one message: thanks, already answered, closed, not found.
 pub fn message(lang: Lang, title: &str, lines: &[&str]) -> Markup {
     layout(lang, title, None, html! { div.box { @for l in lines { p { (l) } } } })

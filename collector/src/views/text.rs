@@ -73,6 +73,20 @@ impl Lang {
             (Lang::En, NotFoundBody) => {
                 "The link is wrong or no longer valid. Please check the code on your invitation."
             }
+            (Lang::Vi, CounterAsk) => "Ông/Bà vừa giải quyết thủ tục thuộc lĩnh vực nào?",
+            (Lang::En, CounterAsk) => "Which field was the procedure you just completed in?",
+            (Lang::Vi, OtherField) => "Khác / không rõ",
+            (Lang::En, OtherField) => "Other / not sure",
+            (Lang::Vi, Continue) => "Bắt đầu trả lời",
+            (Lang::En, Continue) => "Start the questionnaire",
+            (Lang::Vi, QuotaFull) => "Đã đủ số phiếu khảo sát",
+            (Lang::En, QuotaFull) => "Enough answers have been collected",
+            (Lang::Vi, QuotaFullBody) => {
+                "Đơn vị đã nhận đủ số phiếu của đợt khảo sát này. Cảm ơn Ông/Bà đã sẵn lòng tham gia."
+            }
+            (Lang::En, QuotaFullBody) => {
+                "This office has all the answers it needs for this survey. Thank you for offering to take part."
+            }
             (Lang::Vi, Anonymous) => "Phiếu không ghi tên. Sau khi gửi, câu trả lời không thể lần ra người trả lời.",
             (Lang::En, Anonymous) => "Anonymous: once sent, answers cannot be traced back to you.",
         }
@@ -102,4 +116,9 @@ pub enum Key {
     NotFound,
     NotFoundBody,
     Anonymous,
+    CounterAsk,
+    OtherField,
+    Continue,
+    QuotaFull,
+    QuotaFullBody,
 }

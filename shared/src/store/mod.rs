@@ -163,6 +163,18 @@ pub trait Store: Send + Sync {
     /// Issues an invitation and returns its token.
     async fn create_invitation(&self, invitation: &NewInvitation) -> Result<Token, StoreError>;
 
+    /// Issues a fresh invitation from a standing counter QR, unless the unit's
+    /// quota is full: answers have reached the quota, or half as many again as
+    /// the quota have been issued. The check and the count are one atomic
+    /// update, so concurrent requests never issue more.
+    async fn issue_counter_invitation(
+        &self,
+        campaign: &str,
+        unit: &str,
+        group: &str,
+        field: Option<&str>,
+    ) -> Result<Option<Token>, StoreError>;
+
     /// The invitation behind a token.
     async fn invitation(&self, token: &Token) -> Result<Option<InvitationView>, StoreError>;
 

@@ -154,6 +154,45 @@ macro_rules! sql_store {
                 Ok(token)
             }
 
+            async fn issue_counter_invitation(
+                &self,
+                campaign: &str,
+                unit: &str,
+                group: &str,
+                field: Option<&str>,
+            ) -> Result<Option<$crate::domain::Token>, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let claimed = sqlx::query(
+                    "UPDATE quotas SET issued = issued + 1
+                     WHERE campaign_id = $1 AND unit = $2 AND group_code = $3
+                       AND answered < quota AND issued < quota + quota / 2",
+                )
+                .bind(campaign)
+                .bind(unit)
+                .bind(group)
+                .execute(&mut *tx)
+                .await?;
+                if claimed.rows_affected() == 0 {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
+                let token = $crate::domain::Token::generate();
+                sqlx::query(
+                    "INSERT INTO invitations (token, campaign_id, unit, group_code, field, person_id, status, created_at)
+                     VALUES ($1, $2, $3, $4, $5, NULL, 'issued', $6)",
+                )
+                .bind(token.as_str())
+                .bind(campaign)
+                .bind(unit)
+                .bind(group)
+                .bind(field)
+                .bind(chrono::Utc::now())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Some(token))
+            }
+
             async fn invitation(
                 &self,
                 token: &$crate::domain::Token,
