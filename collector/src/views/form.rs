@@ -179,8 +179,10 @@ pub fn form_page(p: &FormPage<'_>) -> Markup {
             }
             @if let Some(intro) = match lang { Lang::En => q.intro_en.as_ref().or(q.intro.as_ref()), Lang::Vi => q.intro.as_ref() } {
                 p { (intro) }
+                p.note { (lang.t(Key::Required)) }
+            } @else {
+                p.note { (lang.t(Key::Anonymous)) " " (lang.t(Key::Required)) }
             }
-            p.note { (lang.t(Key::Anonymous)) " " (lang.t(Key::Required)) }
             form method="post" action=(p.action) {
                 @for (si, section) in q.sections.iter().enumerate() {
                     h2.sec { (lang.t(Key::Section)) " " (si + 1) "/" (total_sections) ": " (pick(lang, &section.title, section.title_en.as_ref())) }
