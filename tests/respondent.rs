@@ -240,6 +240,13 @@ async fn english_unknown_tokens_and_oversized_bodies() {
     let action = page.select(&sel("form")).next().and_then(|f| f.value().attr("action")).map(str::to_owned);
     assert_eq!(action, Some(format!("/s/{token}?lang=en")), "the language is kept when posting");
 
+    let (status, page) = post(&format!("{}?lang=en", s.url(&token)), &[("q.D1", "zz"), ("action", "submit")]).await;
+    assert_eq!(status, 422);
+    let msg = page.select(&sel("#err-D1")).next().map(|e| e.text().collect::<String>());
+    assert_eq!(msg.as_deref(), Some("Option «zz» is not one of this question's"));
+    let msg = page.select(&sel("#err-D2")).next().map(|e| e.text().collect::<String>());
+    assert_eq!(msg.as_deref(), Some("This question needs an answer"));
+
     for bad in ["nope", &Token::generate().to_string()] {
         let (status, page) = get(&format!("{}/s/{bad}", s.server.base)).await;
         assert_eq!(status, 404);

@@ -168,7 +168,7 @@ async fn submit_answers(
     let errors: BTreeMap<String, String> = issues
         .into_iter()
         .filter(|i| !(saving && i.error == sipas_shared::AnswerError::Required))
-        .map(|i| (i.question, i.error.to_string()))
+        .map(|i| (i.question, crate::views::text::answer_error(lang, &i.error)))
         .collect();
     let valid: BTreeMap<String, String> = cells
         .iter()

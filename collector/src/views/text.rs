@@ -122,3 +122,22 @@ pub enum Key {
     QuotaFull,
     QuotaFullBody,
 }
+
+/// An answer's fault, in the page's language.
+pub fn answer_error(lang: Lang, e: &sipas_shared::AnswerError) -> String {
+    use sipas_shared::AnswerError as E;
+    match lang {
+        Lang::Vi => e.to_string(),
+        Lang::En => match e {
+            E::Required => "This question needs an answer".into(),
+            E::UnknownQuestion => "This question is not in the questionnaire".into(),
+            E::OutOfScale => "Pick a level from 1 to 5".into(),
+            E::UnknownOption(o) => format!("Option «{o}» is not one of this question's"),
+            E::OneOptionOnly => "Pick only one option".into(),
+            E::NotYesNo => "Answer Yes or No".into(),
+            E::NotANumber => "Enter a number".into(),
+            E::NumberOutOfRange(lo, hi) => format!("The number must be between {lo} and {hi}"),
+            E::TooLong(n) => format!("The answer is longer than {n} characters"),
+        },
+    }
+}

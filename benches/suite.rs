@@ -1,0 +1,139 @@
+//! The benchmark suite: `cargo bench --bench suite` prints a table; the latest
+//! figures are kept in BENCHMARKS.md. Timings are medians of several runs,
+//! shown beside a baseline measured in the same process (the machine is shared
+//! and noisy). `SIPAS_BENCH_SIZES=10000,100000,1000000` chooses the data sizes.
+
+use axum::body::Body;
+use axum::http::Request;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use futures::TryStreamExt;
+use sipas_aggregator::load;
+use sipas_aggregator::report::By;
+use sipas_shared::demo::Generator;
+use sipas_shared::store::{self, NewInvitation, Store};
+use sipas_shared::{Campaign, examples};
+use std::io::Write;
+use std::time::{Duration, Instant};
+use tower::ServiceExt;
+
+/// The questionnaire page must fit the first round trip of a slow mobile link.
+const PAGE_BUDGET: usize = 14 * 1024;
+
+fn median(mut xs: Vec<Duration>) -> Duration {
+    xs.sort();
+    xs[xs.len() / 2]
+}
+
+fn gzip(bytes: &[u8]) -> usize {
+    let mut enc = GzEncoder::new(Vec::new(), Compression::default());
+    let _ = enc.write_all(bytes);
+    enc.finish().map(|v| v.len()).unwrap_or(usize::MAX)
+}
+
+async fn page_sizes(dir: &std::path::Path) -> bool {
+    let url = format!("sqlite://{}", dir.join("pages.db").display());
+    let store = store::connect(&url).await.expect("store");
+    let mut campaign = examples::quang_binh().expect("example");
+    let today = chrono::Local::now().date_naive();
+    (campaign.opens, campaign.closes) = (today, today + chrono::Duration::days(1));
+    store.save_campaign(&campaign).await.expect("save");
+    let app = sipas_collector::app(sipas_collector::AppState::new(store.clone(), "https://khaosat.example.gov.vn"));
+    println!("Questionnaire page GET /s/{{token}} (budget {} bytes gzip)", PAGE_BUDGET);
+    println!("{:<52} {:>10} {:>11} {:>6}", "group", "raw bytes", "gzip bytes", "fits");
+    let mut all_fit = true;
+    for g in &campaign.groups {
+        let unit = campaign.quotas().into_iter().find(|q| q.group == g.code).map(|q| q.unit).expect("unit");
+        let token = store
+            .create_invitation(&NewInvitation {
+                campaign: campaign.id.clone(),
+                unit,
+                group: g.code.clone(),
+                field: None,
+                person: None,
+            })
+            .await
+            .expect("invitation");
+        let resp = app
+            .clone()
+            .oneshot(Request::get(format!("/s/{token}")).body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.expect("body");
+        let z = gzip(&body);
+        all_fit &= z <= PAGE_BUDGET;
+        println!("{:<52} {:>10} {:>11} {:>6}", g.name, body.len(), z, if z <= PAGE_BUDGET { "yes" } else { "NO" });
+    }
+    println!();
+    all_fit
+}
+
+async fn fill(store: &dyn Store, campaign: &Campaign, n: u64) -> Duration {
+    let started = Instant::now();
+    let mut g = Generator::new(campaign, 42).expect("quotas");
+    let mut left = n;
+    while left > 0 {
+        let take = left.min(10_000);
+        let batch: Vec<_> = (0..take).map(|_| g.response()).collect();
+        store.insert_responses(&campaign.id, &batch).await.expect("insert");
+        left -= take;
+    }
+    started.elapsed()
+}
+
+async fn aggregation(dir: &std::path::Path, sizes: &[u64]) {
+    println!("Full report (every unit × component × field, all distributions), SQLite, median of 3");
+    println!("baseline = reading every response from the store and counting it, in the same process");
+    println!(
+        "{:>10} {:>12} {:>11} {:>13} {:>15}",
+        "responses", "generate s", "report s", "baseline s", "report/baseline"
+    );
+    for &n in sizes {
+        let url = format!("sqlite://{}", dir.join(format!("agg-{n}.db")).display());
+        let store = store::connect(&url).await.expect("store");
+        let campaign = examples::quang_binh().expect("example");
+        store.save_campaign(&campaign).await.expect("save");
+        let generate = fill(&*store, &campaign, n).await;
+        let mut reports = Vec::new();
+        let mut baselines = Vec::new();
+        for _ in 0..3 {
+            let t = Instant::now();
+            let count =
+                store.responses(&campaign.id).try_fold(0u64, |n, _| async move { Ok(n + 1) }).await.expect("stream");
+            baselines.push(t.elapsed());
+            assert_eq!(count, n);
+            let t = Instant::now();
+            let r = load::report(&*store, &campaign, By::UnitField, &|_| {}).await.expect("report");
+            reports.push(t.elapsed());
+            assert_eq!(r.totals.figures.responses, n);
+        }
+        let (r, b) = (median(reports), median(baselines));
+        println!(
+            "{:>10} {:>12.2} {:>11.3} {:>13.3} {:>15.2}",
+            n,
+            generate.as_secs_f64(),
+            r.as_secs_f64(),
+            b.as_secs_f64(),
+            r.as_secs_f64() / b.as_secs_f64()
+        );
+    }
+    println!();
+}
+
+fn main() {
+    let sizes: Vec<u64> = std::env::var("SIPAS_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![10_000, 100_000]);
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!("sipas benchmarks · {cores} cores · {}", chrono::Local::now().format("%Y-%m-%d %H:%M"));
+    println!();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fits = rt.block_on(page_sizes(dir.path()));
+    rt.block_on(aggregation(dir.path(), &sizes));
+    if !fits {
+        eprintln!("a questionnaire page is over the {PAGE_BUDGET}-byte budget");
+        std::process::exit(1);
+    }
+}
