@@ -40,7 +40,7 @@ async fn a_bad_campaign_file_exits_2_naming_file_line_and_key() {
 #[tokio::test]
 async fn unfinished_commands_say_so_and_fail() {
     let db = TestDb::new().await;
-    let out = sipas(&db, &["demo", "generate", "--campaign", "x", "--responses", "10"]);
+    let out = sipas(&db, &["sample", "--campaign", "x"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("chưa có trong phiên bản này"), "{}", stderr(&out));
 }

@@ -5,7 +5,7 @@
 //! A counter code is `{campaign}~{unit}`; neither part may contain `~`.
 
 use crate::views::text::Key;
-use crate::views::{Lang, counter_page, message};
+use crate::views::{Lang, closed, counter_page, message};
 use crate::{AppError, AppState};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -53,13 +53,7 @@ async fn resolve(state: &AppState, lang: Lang, code: &str) -> Result<Counter, Ap
     let Some(campaign) = state.store.campaign(campaign_id).await? else { return Ok(not_found()) };
     let (Some(u), Some(group)) = (campaign.unit(unit), citizens(&campaign)) else { return Ok(not_found()) };
     if !campaign.is_open_on(chrono::Local::now().date_naive()) {
-        let window = format!(
-            "{} {} – {}.",
-            lang.t(Key::ClosedBody),
-            campaign.opens.format("%d/%m/%Y"),
-            campaign.closes.format("%d/%m/%Y")
-        );
-        return Ok(Counter::Page(StatusCode::OK, message(lang, lang.t(Key::Closed), &[&window])));
+        return Ok(Counter::Page(StatusCode::OK, closed(lang, &campaign)));
     }
     let (unit, unit_name, group) = (u.code.to_string(), u.name.clone(), group.code.clone());
     Ok(Counter::Open { campaign: Box::new(campaign), unit, unit_name, group })

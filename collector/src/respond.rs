@@ -2,7 +2,7 @@
 //! `POST /s/{token}` saves partial answers or submits them.
 
 use crate::views::form::{FormPage, Notice, form_page};
-use crate::views::{Lang, message};
+use crate::views::{Lang, closed, message};
 use crate::{AppError, AppState};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
@@ -53,14 +53,7 @@ async fn resolve(state: &AppState, lang: Lang, raw: &str) -> Result<(Option<Toke
         return Ok((Some(token), Target::Page(StatusCode::OK, page)));
     }
     if !campaign.is_open_on(today()) {
-        let window = format!(
-            "{} {} – {}.",
-            lang.t(Key::ClosedBody),
-            campaign.opens.format("%d/%m/%Y"),
-            campaign.closes.format("%d/%m/%Y")
-        );
-        let page = message(lang, lang.t(Key::Closed), &[&window]);
-        return Ok((Some(token), Target::Page(StatusCode::OK, page)));
+        return Ok((Some(token), Target::Page(StatusCode::OK, closed(lang, &campaign))));
     }
     Ok((Some(token), Target::Open { invitation, campaign: Box::new(campaign) }))
 }

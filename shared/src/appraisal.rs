@@ -2,9 +2,8 @@
 //! criterion, the maximum points, the unit's self-assessment and the points
 //! the appraisal council gave. Bad rows are reported with line numbers.
 
-use crate::ballots::{RowError, sniff_delimiter};
+use crate::ballots::{CsvRows, RowError, read_rows};
 use crate::campaign::{Campaign, fold_header};
-use crate::source::record_line;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -38,17 +37,8 @@ pub fn parse_points(s: &str) -> Option<Decimal> {
 /// points above the maximum, a criterion twice for one unit, or a criterion
 /// that the survey scores.
 pub fn read_appraisals(text: &str, campaign: &Campaign) -> Result<Vec<Appraisal>, Vec<RowError>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let delimiter = sniff_delimiter(text.lines().next().unwrap_or(""));
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
-    let header: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(fold_header).collect(),
-        Err(e) => {
-            return Err(vec![RowError {
-                line: 1, column: None, message: format!("không đọc được tiêu đề: {e}")
-            }]);
-        }
-    };
+    let CsvRows { header, records, errors: unreadable } = read_rows(text).map_err(|e| vec![e])?;
+    let header: Vec<String> = header.iter().map(|h| fold_header(h)).collect();
     let find = |names: &[&str]| header.iter().position(|h| names.contains(&h.as_str()));
     let columns = [
         ("unit", find(&["unit", "donvi", "madonvi"])),
@@ -74,22 +64,10 @@ pub fn read_appraisals(text: &str, campaign: &Campaign) -> Result<Vec<Appraisal>
         .flat_map(|q| q.questions().filter_map(|x| x.criterion.as_deref()))
         .chain(campaign.par.sipas_criterion.as_ref().map(|f| f.criterion.as_str()))
         .collect();
-    let mut errors = Vec::new();
+    let mut errors = unreadable;
     let mut rows = Vec::new();
     let mut seen = BTreeSet::new();
-    for rec in reader.records() {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| record_line(text, p.byte()));
-                errors.push(RowError { line, column: None, message: format!("dòng CSV không đọc được: {e}") });
-                continue;
-            }
-        };
-        if rec.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        let line = rec.position().map_or(0, |p| record_line(text, p.byte()));
+    for (line, rec) in records {
         let get = |i: usize| columns[i].1.and_then(|c| rec.get(c)).unwrap_or("").trim().to_owned();
         let err = |column: &str, message: String| RowError { line, column: Some(column.to_owned()), message };
         let (unit, area, criterion) = (get(0), get(1), get(2));

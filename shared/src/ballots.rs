@@ -50,22 +50,50 @@ pub fn parse_day(s: &str) -> Option<NaiveDate> {
         .ok()
 }
 
+/// A CSV file as offices send it, read once: the trimmed header, every
+/// non-blank record with the line it starts on, and the rows that could not be read.
+pub struct CsvRows {
+    pub header: Vec<String>,
+    pub records: Vec<(usize, csv::StringRecord)>,
+    pub errors: Vec<RowError>,
+}
+
+/// Reads CSV text: drops a UTF-8 BOM, picks `,` or `;`, numbers lines as the
+/// file does (whatever its line endings).
+///
+/// # Errors
+/// When the header itself cannot be read.
+pub fn read_rows(text: &str) -> Result<CsvRows, RowError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let delimiter = sniff_delimiter(text.lines().next().unwrap_or(""));
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .map_err(|e| RowError { line: 1, column: None, message: format!("không đọc được tiêu đề: {e}") })?
+        .iter()
+        .map(|c| c.trim().to_owned())
+        .collect();
+    let mut records = Vec::new();
+    let mut errors = Vec::new();
+    for rec in reader.records() {
+        match rec {
+            Ok(r) if r.iter().all(|c| c.trim().is_empty()) => {}
+            Ok(r) => records.push((r.position().map_or(0, |p| record_line(text, p.byte())), r)),
+            Err(e) => {
+                let line = e.position().map_or(0, |p| record_line(text, p.byte()));
+                errors.push(RowError { line, column: None, message: format!("dòng CSV không đọc được: {e}") });
+            }
+        }
+    }
+    Ok(CsvRows { header, records, errors })
+}
+
 /// Reads and checks a ballot file against a campaign.
 ///
 /// # Errors
 /// Every faulty row and cell, with line numbers; nothing is returned then.
 pub fn read_ballots(text: &str, campaign: &Campaign) -> Result<Vec<StoredResponse>, Vec<RowError>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let delimiter = sniff_delimiter(text.lines().next().unwrap_or(""));
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
-    let header: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|c| c.trim().to_owned()).collect(),
-        Err(e) => {
-            return Err(vec![RowError {
-                line: 1, column: None, message: format!("không đọc được tiêu đề: {e}")
-            }]);
-        }
-    };
+    let CsvRows { header, records, errors: unreadable } = read_rows(text).map_err(|e| vec![e])?;
     let mut errors = Vec::new();
     let position = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
     let fixed: Vec<Option<usize>> = FIXED.iter().map(|c| position(c)).collect();
@@ -91,19 +119,8 @@ pub fn read_ballots(text: &str, campaign: &Campaign) -> Result<Vec<StoredRespons
     }
     let cell = |rec: &csv::StringRecord, i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("").trim().to_owned();
     let mut ballots = Vec::new();
-    for rec in reader.records() {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| record_line(text, p.byte()));
-                errors.push(RowError { line, column: None, message: format!("dòng CSV không đọc được: {e}") });
-                continue;
-            }
-        };
-        let line = rec.position().map_or(0, |p| record_line(text, p.byte()));
-        if rec.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
+    errors.extend(unreadable);
+    for (line, rec) in records {
         let err = |column: &str, message: String| RowError { line, column: Some(column.to_owned()), message };
         let unit = cell(&rec, fixed[0]);
         let group = cell(&rec, fixed[1]);

@@ -3,6 +3,7 @@
 use super::Failure;
 use sipas_shared::Campaign;
 use sipas_shared::store::{self, NewInvitation, Store};
+use std::io::Write;
 use std::sync::Arc;
 
 /// Synthetic responses loaded by `serve --demo`.
@@ -50,7 +51,9 @@ async fn print_demo_links(store: &dyn Store, campaign: &Campaign, base: &str) ->
     let citizens = campaign.groups.iter().find(|g| g.frame).map(|g| g.code.as_str());
     let best = board.iter().filter(|r| Some(r.group.as_str()) == citizens).max_by_key(|r| r.remaining());
     let Some(unit) = best.and_then(|r| campaign.unit(&r.unit)) else { return Ok(()) };
-    println!("Thử ngay (đơn vị {}):", unit.name);
+    // Informational only: a closed standard output must not stop the service.
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "Thử ngay (đơn vị {}):", unit.name);
     for g in &campaign.groups {
         let token = store
             .create_invitation(&NewInvitation {
@@ -61,7 +64,7 @@ async fn print_demo_links(store: &dyn Store, campaign: &Campaign, base: &str) ->
                 person: None,
             })
             .await?;
-        println!("  {}: {base}/s/{token}  (mã QR: {base}/qr/{token}.svg)", g.name);
+        let _ = writeln!(out, "  {}: {base}/s/{token}  (mã QR: {base}/qr/{token}.svg)", g.name);
     }
     println!(
         "  QR đặt tại Bộ phận một cửa: {base}/c/{}",

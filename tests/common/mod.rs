@@ -128,9 +128,10 @@ pub fn spawn_server(db: &TestDb, extra: &[&str]) -> Server {
         .spawn()
         .expect("start sipas serve");
     let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
     let mut banner = Vec::new();
     let mut base = None;
-    for line in BufReader::new(stdout).lines().take(10) {
+    for line in lines.by_ref().take(10) {
         let line = line.expect("line");
         if let Some(rest) = line.split("http://").nth(1) {
             base = rest.split_whitespace().next().map(|a| format!("http://{a}"));
@@ -139,5 +140,7 @@ pub fn spawn_server(db: &TestDb, extra: &[&str]) -> Server {
         banner.push(line);
     }
     let base = base.expect("serve prints its address");
+    // Keep reading what the server prints, so it never writes into a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
     Server { child, base, banner }
 }

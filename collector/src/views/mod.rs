@@ -69,6 +69,18 @@ pub fn counter_page(lang: Lang, title: &str, unit: &str, fields: &[String], acti
     )
 }
 
+/// The page for a campaign outside its survey window.
+pub fn closed(lang: Lang, campaign: &sipas_shared::Campaign) -> Markup {
+    use text::Key;
+    let window = format!(
+        "{} {} – {}.",
+        lang.t(Key::ClosedBody),
+        campaign.opens.format("%d/%m/%Y"),
+        campaign.closes.format("%d/%m/%Y")
+    );
+    message(lang, lang.t(Key::Closed), &[&window])
+}
+
 /// A short page with one message: thanks, already answered, closed, not found.
 pub fn message(lang: Lang, title: &str, lines: &[&str]) -> Markup {
     layout(lang, title, None, html! { div.box { @for l in lines { p { (l) } } } })
