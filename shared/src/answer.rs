@@ -179,3 +179,51 @@ impl Serialize for Answers {
         self.to_cells().serialize(s)
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::questionnaire::Questionnaire;
+    use proptest::prelude::*;
+    use std::path::Path;
+
+    fn form() -> Questionnaire {
+        let text = r#"
+id = "p"
+title = "P"
+[[sections]]
+id = "a"
+title = "A"
+[[sections.questions]]
+code = "L"
+kind = "likert5"
+dont_know = true
+text = "L"
+[[sections.questions]]
+code = "M"
+kind = "multi"
+text = "M"
+options = [ { code = "a", label = "A" }, { code = "b", label = "B" }, { code = "c", label = "C" } ]
+[[sections.questions]]
+code = "N"
+kind = "number"
+min = 0
+max = 60
+text = "N"
+"#;
+        Questionnaire::from_toml(Path::new("p.toml"), text).expect("form")
+    }
+
+    proptest! {
+        /// A stored cell reads back as the same answer: parse ∘ to_cell is the identity.
+        #[test]
+        fn cells_round_trip(raw in "[0-9a-c;., kb-]{0,8}") {
+            let f = form();
+            for q in f.questions() {
+                if let Ok(Some(a)) = Answer::parse(q, &raw) {
+                    prop_assert_eq!(Answer::parse(q, &a.to_cell()), Ok(Some(a.clone())));
+                }
+            }
+        }
+    }
+}

@@ -122,3 +122,39 @@ mod tests {
         assert_eq!(p.masked(), "0912 *** 678");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// However a counter writes a mobile number, it parses to one national form.
+        #[test]
+        fn every_way_of_writing_a_mobile_number_parses_alike(
+            prefix in prop::sample::select(vec!['3', '5', '7', '8', '9']),
+            rest in "[0-9]{8}",
+            style in 0usize..5,
+        ) {
+            let national = format!("0{prefix}{rest}");
+            let written = match style {
+                0 => national.clone(),
+                1 => format!("+84{prefix}{rest}"),
+                2 => format!("{}.{}.{}", &national[..4], &national[4..7], &national[7..]),
+                3 => format!("{} {} {}", &national[..4], &national[4..7], &national[7..]),
+                _ => format!("{prefix}{rest}"),
+            };
+            prop_assert_eq!(Phone::parse(&written).map(String::from), Ok(national));
+        }
+
+        /// Nothing a person types makes the parser panic, and what it accepts is well formed.
+        #[test]
+        fn any_text_is_refused_or_well_formed(raw in "\\PC{0,20}") {
+            if let Ok(p) = Phone::parse(&raw) {
+                let s = p.as_str();
+                prop_assert!(s.starts_with('0') && (s.len() == 10 || (s.len() == 11 && s.starts_with("02"))));
+                prop_assert!(s.bytes().all(|b| b.is_ascii_digit()));
+            }
+        }
+    }
+}
