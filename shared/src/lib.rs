@@ -8,6 +8,7 @@ pub mod campaign;
 pub mod demo;
 pub mod domain;
 pub mod examples;
+pub mod frame;
 pub mod questionnaire;
 pub mod source;
 pub mod store;

@@ -3,7 +3,7 @@
 mod data;
 mod serve;
 
-use crate::cli::{CampaignCommand, Cli, Command, DemoCommand, ParCommand, ResponsesCommand};
+use crate::cli::{CampaignCommand, Cli, Command, DemoCommand, FrameCommand, ParCommand, ResponsesCommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use sipas_shared::store::{self, Store};
 use sipas_shared::{Campaign, SourceError, StoreError};
@@ -89,7 +89,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Frame(_) => Err(Failure::NotYet("frame import")),
+        Command::Frame(FrameCommand::Import { campaign, unit, file, skip_bad }) => {
+            data::import_frame(&cli.db, &campaign, &unit, &file, skip_bad).await
+        }
         Command::Sample { .. } => Err(Failure::NotYet("sample")),
         Command::Invitations { .. } => Err(Failure::NotYet("invitations")),
         Command::Responses(ResponsesCommand::Import { campaign, file }) => {

@@ -160,6 +160,10 @@ pub trait Store: Send + Sync {
     /// Adds a person to a unit's sampling frame; returns the person's id.
     async fn add_person(&self, campaign: &str, person: &NewPerson) -> Result<i64, StoreError>;
 
+    /// Adds people to sampling frames in one transaction; a phone already in
+    /// the unit's frame is left as it is. Returns how many were added.
+    async fn add_people(&self, campaign: &str, people: &[NewPerson]) -> Result<u64, StoreError>;
+
     /// Issues an invitation and returns its token.
     async fn create_invitation(&self, invitation: &NewInvitation) -> Result<Token, StoreError>;
 

@@ -136,6 +136,33 @@ macro_rules! sql_store {
                 Ok(id)
             }
 
+            async fn add_people(&self, campaign: &str, people: &[$crate::store::NewPerson]) -> Result<u64, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let now = chrono::Utc::now();
+                let mut added = 0;
+                for p in people {
+                    let done = sqlx::query(
+                        "INSERT INTO frame_people (campaign_id, unit, full_name, procedure, field, address, phone, source_line, created_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                         ON CONFLICT (campaign_id, unit, phone) DO NOTHING",
+                    )
+                    .bind(campaign)
+                    .bind(p.unit.as_str())
+                    .bind(&p.full_name)
+                    .bind(&p.procedure)
+                    .bind(&p.field)
+                    .bind(&p.address)
+                    .bind(p.phone.as_str())
+                    .bind(p.source_line)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    added += done.rows_affected();
+                }
+                tx.commit().await?;
+                Ok(added)
+            }
+
             async fn create_invitation(&self, inv: &$crate::store::NewInvitation) -> Result<$crate::domain::Token, StoreError> {
                 let token = $crate::domain::Token::generate();
                 sqlx::query(

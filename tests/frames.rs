@@ -1,0 +1,123 @@
+//! Importing counters' transaction lists as offices send them (the files of
+//! tests/fixtures/frames are the sample frames of the shared data), on both backends.
+
+mod common;
+
+use common::{TestDb, fixture, sipas, stderr, stdout};
+use sipas_shared::store;
+
+async fn loaded() -> TestDb {
+    let db = TestDb::new().await;
+    let example = common::example_campaign();
+    assert!(sipas(&db, &["campaign", "load", example.to_str().expect("path")]).status.success());
+    db
+}
+
+fn import(db: &TestDb, unit: &str, file: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["frame", "import", "--campaign", "quang-binh-2026", "--unit", unit];
+    args.extend_from_slice(extra);
+    args.push(file.to_str().expect("path"));
+    sipas(db, &args)
+}
+
+async fn frame_size(db: &TestDb, unit: &str) -> u64 {
+    let store = store::connect(&db.url).await.expect("connect");
+    store.frame_field_counts("quang-binh-2026").await.expect("counts").get(unit).map_or(0, |f| f.values().sum())
+}
+
+#[tokio::test]
+async fn a_file_with_a_bad_row_is_refused_unless_told_to_skip_it() {
+    let db = loaded().await;
+    let file = fixture("frames/QB04.csv");
+    let out = import(&db, "QB04", &file, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("QB04.csv: dòng 13, cột «Số điện thoại»: số điện thoại «12345» không đúng độ dài"), "{err}");
+    assert!(err.contains("--skip-bad"), "says how to go on: {err}");
+    assert_eq!(frame_size(&db, "QB04").await, 0, "nothing imported");
+
+    let out = import(&db, "QB04", &file, &["--skip-bad"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("Đã nhập 132 người vào khung chọn mẫu của QB04 (1 dòng lỗi bỏ qua"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(frame_size(&db, "QB04").await, 132);
+}
+
+#[tokio::test]
+async fn people_listed_twice_are_merged_and_a_second_import_adds_nobody() {
+    let db = loaded().await;
+    let file = fixture("frames/QB05.csv");
+    let out = import(&db, "QB05", &file, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("dòng 186 trùng số điện thoại 0579261222 với dòng 8"), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Đã nhập 180 người"), "{}", stdout(&out));
+    let again = import(&db, "QB05", &file, &[]);
+    assert!(
+        stdout(&again).contains("Đã nhập 0 người") && stdout(&again).contains("180 người đã có từ trước"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(frame_size(&db, "QB05").await, 180);
+}
+
+#[tokio::test]
+async fn a_missing_phone_is_named_and_an_unknown_unit_refused() {
+    let db = loaded().await;
+    let out = import(&db, "QB03", &fixture("frames/QB03.csv"), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cột «Số điện thoại»: thiếu số điện thoại"), "{}", stderr(&out));
+    let out = import(&db, "QB99", &fixture("frames/QB01.csv"), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("đơn vị «QB99» không có"), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn a_spreadsheet_with_title_rows_and_phones_stored_as_numbers() {
+    let db = loaded().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("QB02.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "XÃ BẰNG LANG").expect("cell");
+    sheet.write_string(1, 0, "DANH SÁCH").expect("cell");
+    for (c, h) in ["TT", "Ho va ten", "Ten thu tuc hanh chinh", "Dia chi", "So dien thoai"].iter().enumerate() {
+        sheet.write_string(3, c as u16, *h).expect("cell");
+    }
+    let rows = [
+        ("Nguyễn Văn An", "Đăng ký khai sinh", None, Some("+84 356 111 222")),
+        ("Lê Thị Bình", "Đăng ký thường trú", Some(912_345_678.0), None),
+    ];
+    for (i, (name, procedure, number, text)) in rows.iter().enumerate() {
+        let r = 4 + i as u32;
+        sheet.write_number(r, 0, (i + 1) as f64).expect("cell");
+        sheet.write_string(r, 1, *name).expect("cell");
+        sheet.write_string(r, 2, *procedure).expect("cell");
+        sheet.write_string(r, 3, "Thôn 1").expect("cell");
+        match (number, text) {
+            (Some(n), _) => sheet.write_number(r, 4, *n).expect("cell"),
+            (_, Some(t)) => sheet.write_string(r, 4, *t).expect("cell"),
+            _ => sheet,
+        };
+    }
+    book.save(&path).expect("save");
+    let out = import(&db, "QB02", &path, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Đã nhập 2 người"), "{}", stdout(&out));
+
+    // Analysts' outputs never carry a name or a phone of the frame.
+    let generated = sipas(&db, &["demo", "generate", "--campaign", "quang-binh-2026", "--responses", "200"]);
+    assert!(generated.status.success());
+    for args in [
+        vec!["report", "--campaign", "quang-binh-2026", "--format", "json"],
+        vec!["export", "--campaign", "quang-binh-2026", "--format", "csv"],
+        vec!["export", "--campaign", "quang-binh-2026", "--format", "json"],
+    ] {
+        let text = stdout(&sipas(&db, &args));
+        for secret in ["Nguyễn Văn An", "Lê Thị Bình", "0356111222", "0912345678", "Thôn 1"] {
+            assert!(!text.contains(secret), "{args:?} shows {secret}");
+        }
+    }
+}
