@@ -31,7 +31,7 @@ struct LangQuery {
 
 /// What a token leads to, once checked.
 enum Target {
-    Open { invitation: InvitationView, campaign: Box<Campaign> },
+    Open { token: Token, invitation: InvitationView, campaign: Box<Campaign> },
     Page(StatusCode, Markup),
 }
 
@@ -39,23 +39,21 @@ fn today() -> chrono::NaiveDate {
     chrono::Local::now().date_naive()
 }
 
-async fn resolve(state: &AppState, lang: Lang, raw: &str) -> Result<(Option<Token>, Target), AppError> {
+async fn resolve(state: &AppState, lang: Lang, raw: &str) -> Result<Target, AppError> {
     use crate::views::text::Key;
     let not_found =
         || Target::Page(StatusCode::NOT_FOUND, message(lang, lang.t(Key::NotFound), &[lang.t(Key::NotFoundBody)]));
-    let Some(token) = Token::parse(raw) else { return Ok((None, not_found())) };
-    let Some(invitation) = state.store.invitation(&token).await? else { return Ok((Some(token), not_found())) };
-    let Some(campaign) = state.store.campaign(&invitation.campaign).await? else {
-        return Ok((Some(token), not_found()));
-    };
+    let Some(token) = Token::parse(raw) else { return Ok(not_found()) };
+    let Some(invitation) = state.store.invitation(&token).await? else { return Ok(not_found()) };
+    let Some(campaign) = state.store.campaign(&invitation.campaign).await? else { return Ok(not_found()) };
     if invitation.status == "answered" {
         let page = message(lang, lang.t(Key::Already), &[lang.t(Key::AlreadyBody)]);
-        return Ok((Some(token), Target::Page(StatusCode::OK, page)));
+        return Ok(Target::Page(StatusCode::OK, page));
     }
     if !campaign.is_open_on(today()) {
-        return Ok((Some(token), Target::Page(StatusCode::OK, closed(lang, &campaign))));
+        return Ok(Target::Page(StatusCode::OK, closed(lang, &campaign)));
     }
-    Ok((Some(token), Target::Open { invitation, campaign: Box::new(campaign) }))
+    Ok(Target::Open { token, invitation, campaign: Box::new(campaign) })
 }
 
 fn render(
@@ -81,14 +79,12 @@ async fn show_questionnaire(
     Query(q): Query<LangQuery>,
 ) -> Result<Response, AppError> {
     let lang = Lang::from_query(q.lang.as_deref());
-    let (token, target) = resolve(&state, lang, &raw).await?;
-    match (token, target) {
-        (Some(token), Target::Open { invitation, campaign }) => {
+    match resolve(&state, lang, &raw).await? {
+        Target::Open { token, invitation, campaign } => {
             let cells = state.store.draft(&token).await?.unwrap_or_default();
             Ok(render(lang, &raw, &campaign, &invitation, &cells, &BTreeMap::new(), None)?.into_response())
         }
-        (_, Target::Page(status, page)) => Ok((status, page).into_response()),
-        (None, Target::Open { .. }) => Err(AppError::NotFound("phiếu".into())),
+        Target::Page(status, page) => Ok((status, page).into_response()),
     }
 }
 
@@ -125,12 +121,9 @@ async fn submit_answers(
 ) -> Result<Response, AppError> {
     use crate::views::text::Key;
     let lang = Lang::from_query(q.lang.as_deref());
-    let (token, target) = resolve(&state, lang, &raw).await?;
-    let (Some(token), Target::Open { invitation, campaign }) = (token, target) else {
-        return match resolve(&state, lang, &raw).await?.1 {
-            Target::Page(status, page) => Ok((status, page).into_response()),
-            Target::Open { .. } => Err(AppError::NotFound("phiếu".into())),
-        };
+    let (token, invitation, campaign) = match resolve(&state, lang, &raw).await? {
+        Target::Open { token, invitation, campaign } => (token, invitation, campaign),
+        Target::Page(status, page) => return Ok((status, page).into_response()),
     };
     let questionnaire = campaign
         .questionnaire_of(&invitation.group)

@@ -3,10 +3,11 @@
 //! A campaign file (TOML) names its units (inline or from a CSV), its respondent
 //! groups with their questionnaires and quotas, the field catalogue and targets.
 
+use crate::ballots::{RowError, read_rows};
 use crate::domain::check_hierarchy;
 use crate::domain::{Unit, UnitCode, UnitKind};
 use crate::questionnaire::Questionnaire;
-use crate::source::{SourceError, record_line};
+use crate::source::SourceError;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -488,30 +489,15 @@ type CsvTable = (Vec<String>, Vec<(usize, Vec<String>)>);
 /// Reads a small CSV (`,` or `;`, optional BOM) into header and records with line numbers.
 fn read_small_csv(path: &Path, read: &dyn Fn(&Path) -> Result<String, SourceError>) -> Result<CsvTable, SourceError> {
     let text = read(path)?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let first = text.lines().next().unwrap_or("");
-    let delimiter = if first.matches(';').count() > first.matches(',').count() { b';' } else { b',' };
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| SourceError::new(path, format!("không đọc được dòng tiêu đề: {e}")).at_line(1))?
-        .iter()
-        .map(fold_header)
-        .collect();
-    let mut rows = Vec::new();
-    for rec in reader.records() {
-        let rec = rec.map_err(|e| {
-            let line = e.position().map_or(0, |p| record_line(text, p.byte()));
-            SourceError::new(path, format!("dòng CSV không đọc được: {e}")).at_line(line)
-        })?;
-        let line = rec.position().map_or(0, |p| record_line(text, p.byte()));
-        let cells: Vec<String> = rec.iter().map(|c| c.trim().to_owned()).collect();
-        if cells.iter().all(String::is_empty) {
-            continue;
-        }
-        rows.push((line, cells));
+    let at = |e: RowError| SourceError::new(path, e.message).at_line(e.line);
+    let rows = read_rows(&text).map_err(at)?;
+    if let Some(e) = rows.errors.into_iter().next() {
+        return Err(at(e));
     }
-    Ok((header, rows))
+    let header = rows.header.iter().map(|h| fold_header(h)).collect();
+    let records =
+        rows.records.into_iter().map(|(line, r)| (line, r.iter().map(|c| c.trim().to_owned()).collect())).collect();
+    Ok((header, records))
 }
 
 fn column(header: &[String], path: &Path, names: &[&str], shown: &str) -> Result<usize, SourceError> {
@@ -521,11 +507,11 @@ fn column(header: &[String], path: &Path, names: &[&str], shown: &str) -> Result
         .ok_or_else(|| SourceError::new(path, format!("thiếu cột «{shown}»")).at_line(1).key(shown))
 }
 
-/// Units from a CSV `code,name,kind,parent` (Vietnamese headers accepted).
+/// Units from a CSV `code,name,kind,parent` (Vietnamese headers accepted),
+/// each with the line it was read from.
 ///
 /// # Errors
 /// The first bad row, with its line and column.
-/// Each unit comes with the line it was read from.
 pub fn load_units_csv(
     path: &Path,
     read: &dyn Fn(&Path) -> Result<String, SourceError>,
