@@ -2,6 +2,7 @@
 //! collector, the aggregator and the `sipas` binary.
 
 pub mod answer;
+pub mod auth;
 pub mod appraisal;
 pub mod ballots;
 pub mod campaign;
@@ -10,6 +11,7 @@ pub mod domain;
 pub mod examples;
 pub mod frame;
 pub mod questionnaire;
+pub mod sampling;
 pub mod source;
 pub mod store;
 

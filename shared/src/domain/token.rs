@@ -34,11 +34,6 @@ impl Token {
         &self.0
     }
 
-    /// A short code a person can type from a printed slip: the first 8
-    /// characters, grouped `abcd-efgh`.
-    pub fn short_code(&self) -> String {
-        format!("{}-{}", &self.0[..4], &self.0[4..8])
-    }
 }
 
 impl TryFrom<String> for Token {
