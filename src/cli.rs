@@ -55,6 +55,12 @@ pub enum Command {
         unit: Option<String>,
         #[arg(long, value_enum)]
         format: SlipFormat,
+        /// Địa chỉ người trả lời mở phiếu, in vào mã QR (vd. https://khaosat.quangbinh.gov.vn)
+        #[arg(long, env = "SIPAS_PUBLIC_URL")]
+        public_url: String,
+        /// Ghi ra tệp thay vì màn hình
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
     },
     /// Phiếu giấy đã nhập
     #[command(subcommand)]
@@ -159,8 +165,19 @@ pub enum UserCommand {
         role: Role,
         #[arg(long = "unit")]
         units: Vec<String>,
+        /// Đọc mật khẩu từ dòng đầu của đầu vào chuẩn thay vì tạo ngẫu nhiên
+        #[arg(long)]
+        password_stdin: bool,
         name: String,
     },
+    /// Cấp khoá API cho tài khoản (in ra một lần)
+    Token {
+        #[arg(long, default_value = "api")]
+        label: String,
+        name: String,
+    },
+    /// Danh sách tài khoản
+    List,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -189,4 +206,14 @@ pub enum Role {
     Admin,
     Enumerator,
     Analyst,
+}
+
+impl From<Role> for sipas_shared::auth::Role {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::Admin => Self::Admin,
+            Role::Enumerator => Self::Enumerator,
+            Role::Analyst => Self::Analyst,
+        }
+    }
 }

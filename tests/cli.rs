@@ -38,11 +38,11 @@ async fn a_bad_campaign_file_exits_2_naming_file_line_and_key() {
 }
 
 #[tokio::test]
-async fn unfinished_commands_say_so_and_fail() {
+async fn an_unknown_campaign_is_bad_input_and_named() {
     let db = TestDb::new().await;
     let out = sipas(&db, &["sample", "--campaign", "x"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("chưa có trong phiên bản này"), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("không có đợt khảo sát «x»"), "{}", stderr(&out));
 }
 
 #[tokio::test]

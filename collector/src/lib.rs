@@ -7,6 +7,7 @@ mod counter;
 mod error;
 mod health;
 pub mod qr;
+pub mod slips;
 mod respond;
 pub mod views;
 

@@ -5,9 +5,13 @@
 //! back who is drawn, so the same seed and frame give the same sample on every
 //! backend.
 
+use crate::campaign::Campaign;
+use crate::store::field::{Audit, FrameRow, NewSlip};
+use crate::store::{Store, StoreError};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -43,6 +47,11 @@ pub struct Drawn {
     pub field: Stratum,
     /// `None` for the sample proper; the release order within the field for a reserve.
     pub reserve_rank: Option<u32>,
+}
+
+/// A fresh seed for a draw that was given none; short enough to write down.
+pub fn fresh_seed() -> u64 {
+    u64::from(rand::random::<u32>())
 }
 
 /// Reserve size for a quota: `reserve_pct` percent of it, rounded up.
@@ -313,4 +322,102 @@ mod tests {
         assert_eq!(reserve_size(26, 50), 13);
         assert_eq!(reserve_size(5, 50), 3);
     }
+}
+
+/// What one unit × group got from a sampling run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DrawSummary {
+    pub unit: String,
+    pub group: String,
+    pub quota: u64,
+    /// People in the unit's frame (0 for a group invited without a frame).
+    pub frame: u64,
+    /// n ÷ (1 + n·e²) at a 5 % margin, to show beside the quota.
+    pub recommended: u64,
+    /// Invitations issued by this run: sample proper and reserves.
+    pub drawn: u64,
+    pub reserves: u64,
+    /// Invitations of the sample proper missing because the frame is too small.
+    pub short: u64,
+}
+
+/// Draws, for every unit × group of a campaign, what its sample still lacks and
+/// issues the invitations: from the frame, stratified by field, for groups
+/// drawn from the counters' lists; open invitations up to the quota (invited in
+/// full, handed out by the unit) for the others. People already invited are
+/// never drawn again.
+///
+/// # Errors
+/// Store failures.
+pub async fn run(
+    store: &dyn Store,
+    campaign: &Campaign,
+    seed: u64,
+    reserve_pct: u32,
+    actor: &str,
+) -> Result<Vec<DrawSummary>, StoreError> {
+    let rows = store.frame_rows(&campaign.id).await?;
+    let drawn = store.drawn_counts(&campaign.id).await?;
+    let mut by_unit: BTreeMap<&str, Vec<&FrameRow>> = BTreeMap::new();
+    for r in &rows {
+        by_unit.entry(r.unit.as_str()).or_default().push(r);
+    }
+    let mut out = Vec::new();
+    for q in campaign.quotas() {
+        let (unit, group) = (q.unit.as_str(), q.group.as_str());
+        let Some(g) = campaign.group(group) else { continue };
+        // Walk-ins from the counter QR are not part of a drawn sample.
+        let mine = drawn.iter().filter(|d| d.unit == unit && d.group == group && (d.from_frame || !g.frame));
+        let mut plan = Plan { quota: u64::from(q.quota), ..Plan::default() };
+        for d in mine {
+            let n = u64::try_from(d.n).unwrap_or_default();
+            let m = if d.reserve { &mut plan.reserved } else { &mut plan.drawn };
+            *m.entry(d.field.clone()).or_default() += n;
+        }
+        let frame_rows = by_unit.get(unit).map(Vec::as_slice).unwrap_or_default();
+        let slips: Vec<NewSlip> = if g.frame {
+            for r in frame_rows {
+                *plan.frame_sizes.entry(r.field.clone()).or_default() += 1;
+                if !r.invited {
+                    plan.candidates.push(Candidate { person: r.person, field: r.field.clone(), key: r.phone.clone() });
+                }
+            }
+            draw(&plan, reserve_pct, seed, &campaign.id, unit, group)
+                .into_iter()
+                .map(|d| NewSlip {
+                    unit: unit.to_owned(),
+                    group: group.to_owned(),
+                    field: d.field,
+                    person: Some(d.person),
+                    reserve_rank: d.reserve_rank,
+                })
+                .collect()
+        } else {
+            let have: u64 = plan.drawn.values().sum();
+            (have..plan.quota)
+                .map(|_| NewSlip { unit: unit.to_owned(), group: group.to_owned(), field: None, person: None, reserve_rank: None })
+                .collect()
+        };
+        let reserves = slips.iter().filter(|s| s.reserve_rank.is_some()).count() as u64;
+        let main_now = plan.drawn.values().sum::<u64>() + (slips.len() as u64 - reserves);
+        let frame = if g.frame { frame_rows.len() as u64 } else { 0 };
+        let summary = DrawSummary {
+            unit: unit.to_owned(),
+            group: group.to_owned(),
+            quota: plan.quota,
+            frame,
+            recommended: recommended_size(frame, 0.05),
+            drawn: slips.len() as u64 - reserves,
+            reserves,
+            short: plan.quota.saturating_sub(main_now),
+        };
+        if !slips.is_empty() {
+            let subject = format!("{unit}/{group}");
+            let detail = format!("rút {} phiếu và {} dự phòng (seed {seed}, dự phòng {reserve_pct} %)", summary.drawn, reserves);
+            let audit = Audit { actor, campaign: &campaign.id, action: "sample", subject: &subject, detail: &detail };
+            store.issue_slips(&campaign.id, &slips, audit).await?;
+        }
+        out.push(summary);
+    }
+    Ok(out)
 }

@@ -1,6 +1,7 @@
 //! What each subcommand does, and how failures map to exit codes.
 
 mod data;
+mod field;
 mod serve;
 
 use crate::cli::{CampaignCommand, Cli, Command, DemoCommand, FrameCommand, ParCommand, ResponsesCommand};
@@ -16,8 +17,6 @@ use std::sync::Arc;
 pub enum Failure {
     /// The user's input is wrong (exit 2).
     BadInput(String),
-    /// The command is not part of this build yet (exit 1).
-    NotYet(&'static str),
     /// Anything else (exit 1).
     Other(String),
 }
@@ -26,7 +25,7 @@ impl Failure {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Failure::BadInput(_) => ExitCode::from(2),
-            Failure::NotYet(_) | Failure::Other(_) => ExitCode::FAILURE,
+            Failure::Other(_) => ExitCode::FAILURE,
         }
     }
 }
@@ -35,9 +34,6 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::BadInput(m) | Failure::Other(m) => f.write_str(m),
-            Failure::NotYet(cmd) => {
-                write!(f, "lệnh «sipas {cmd}» chưa có trong phiên bản này; chưa có gì được thay đổi")
-            }
         }
     }
 }
@@ -92,8 +88,10 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Frame(FrameCommand::Import { campaign, unit, file, skip_bad }) => {
             data::import_frame(&cli.db, &campaign, &unit, &file, skip_bad).await
         }
-        Command::Sample { .. } => Err(Failure::NotYet("sample")),
-        Command::Invitations { .. } => Err(Failure::NotYet("invitations")),
+        Command::Sample { campaign, seed, reserve } => field::sample(&cli.db, &campaign, seed, reserve).await,
+        Command::Invitations { campaign, unit, format, public_url, out } => {
+            field::invitations(&cli.db, &campaign, unit.as_deref(), format, &public_url, out.as_deref()).await
+        }
         Command::Responses(ResponsesCommand::Import { campaign, file }) => {
             data::import_responses(&cli.db, &campaign, &file).await
         }
@@ -105,7 +103,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             data::import_appraisal(&cli.db, &campaign, &file).await
         }
         Command::Demo(DemoCommand::Generate(args)) => data::generate(&cli.db, &args).await,
-        Command::User(_) => Err(Failure::NotYet("user add")),
+        Command::User(cmd) => field::user(&cli.db, cmd).await,
     }
 }
 

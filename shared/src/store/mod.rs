@@ -5,6 +5,8 @@
 //! `responses`, which holds no token, no person and only the day of submission
 //! (SPEC §3).
 
+pub mod field;
+mod field_sql;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -19,6 +21,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use field::FieldOps;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -38,6 +41,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("không tìm thấy {0}")]
     NotFound(String),
+    #[error("{0}")]
+    Duplicate(String),
 }
 
 impl From<serde_json::Error> for StoreError {
@@ -73,7 +78,12 @@ pub struct QuotaStatus {
     pub invited: i64,
     pub answered: i64,
     pub refused: i64,
+    /// Unreachable after repeated calls, or a wrong number.
     pub unreachable: i64,
+    /// Answered on paper, not yet keyed in.
+    pub paper: i64,
+    /// Reserves drawn and not yet released (not counted as invited).
+    pub reserves: i64,
 }
 
 impl QuotaStatus {
@@ -140,7 +150,7 @@ pub struct StoredResponse {
 
 /// Everything the collector, aggregator and CLI read and write.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: FieldOps + Send + Sync {
     fn backend(&self) -> Backend;
 
     /// Whether no campaign has been loaded yet (for `serve --demo`).
@@ -157,7 +167,8 @@ pub trait Store: Send + Sync {
     /// Quota, invitations by outcome and answers, per unit × group.
     async fn quota_board(&self, campaign: &str) -> Result<Vec<QuotaStatus>, StoreError>;
 
-    /// Adds a person to a unit's sampling frame; returns the person's id.
+    /// Adds a person to a unit's sampling frame (unless the phone is already
+    /// in it); returns the person's id.
     async fn add_person(&self, campaign: &str, person: &NewPerson) -> Result<i64, StoreError>;
 
     /// Adds people to sampling frames in one transaction; a phone already in

@@ -21,3 +21,4 @@ impl PostgresStore {
 }
 
 super::sql::sql_store!(PostgresStore, sqlx::Postgres, super::Backend::Postgres);
+super::field_sql::field_store!(PostgresStore, sqlx::Postgres);

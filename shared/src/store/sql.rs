@@ -106,33 +106,30 @@ macro_rules! sql_store {
                     .collect();
                 for (unit, group, status, n) in outcomes {
                     if let Some(row) = board.iter_mut().find(|r| r.unit == unit && r.group == group) {
-                        row.invited += n;
                         match status.as_str() {
+                            "reserve" => {
+                                row.reserves += n;
+                                continue;
+                            }
                             "refused" => row.refused += n,
-                            "unreachable" => row.unreachable += n,
+                            "unreachable" | "wrong_number" => row.unreachable += n,
+                            "paper" => row.paper += n,
                             _ => {}
                         }
+                        row.invited += n;
                     }
                 }
                 Ok(board)
             }
 
             async fn add_person(&self, campaign: &str, p: &$crate::store::NewPerson) -> Result<i64, StoreError> {
-                let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO frame_people (campaign_id, unit, full_name, procedure, field, address, phone, source_line, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-                )
-                .bind(campaign)
-                .bind(p.unit.as_str())
-                .bind(&p.full_name)
-                .bind(&p.procedure)
-                .bind(&p.field)
-                .bind(&p.address)
-                .bind(p.phone.as_str())
-                .bind(p.source_line)
-                .bind(chrono::Utc::now())
-                .fetch_one(&self.pool)
-                .await?;
+                self.add_people(campaign, std::slice::from_ref(p)).await?;
+                let (id,): (i64,) = sqlx::query_as("SELECT id FROM frame_people WHERE campaign_id = $1 AND unit = $2 AND phone = $3")
+                    .bind(campaign)
+                    .bind(p.unit.as_str())
+                    .bind(p.phone.as_str())
+                    .fetch_one(&self.pool)
+                    .await?;
                 Ok(id)
             }
 
@@ -166,8 +163,8 @@ macro_rules! sql_store {
             async fn create_invitation(&self, inv: &$crate::store::NewInvitation) -> Result<$crate::domain::Token, StoreError> {
                 let token = $crate::domain::Token::generate();
                 sqlx::query(
-                    "INSERT INTO invitations (token, campaign_id, unit, group_code, field, person_id, status, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, 'issued', $7)",
+                    "INSERT INTO invitations (token, campaign_id, unit, group_code, field, person_id, status, created_at, code)
+                     VALUES ($1, $2, $3, $4, $5, $6, 'issued', $7, $8)",
                 )
                 .bind(token.as_str())
                 .bind(&inv.campaign)
@@ -176,6 +173,7 @@ macro_rules! sql_store {
                 .bind(&inv.field)
                 .bind(inv.person)
                 .bind(chrono::Utc::now())
+                .bind($crate::domain::ShortCode::generate().as_str().to_owned())
                 .execute(&self.pool)
                 .await?;
                 Ok(token)
@@ -205,8 +203,8 @@ macro_rules! sql_store {
                 }
                 let token = $crate::domain::Token::generate();
                 sqlx::query(
-                    "INSERT INTO invitations (token, campaign_id, unit, group_code, field, person_id, status, created_at)
-                     VALUES ($1, $2, $3, $4, $5, NULL, 'issued', $6)",
+                    "INSERT INTO invitations (token, campaign_id, unit, group_code, field, person_id, status, created_at, code)
+                     VALUES ($1, $2, $3, $4, $5, NULL, 'issued', $6, $7)",
                 )
                 .bind(token.as_str())
                 .bind(campaign)
@@ -214,6 +212,7 @@ macro_rules! sql_store {
                 .bind(group)
                 .bind(field)
                 .bind(chrono::Utc::now())
+                .bind($crate::domain::ShortCode::generate().as_str().to_owned())
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;

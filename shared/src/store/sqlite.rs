@@ -28,3 +28,4 @@ impl SqliteStore {
 }
 
 super::sql::sql_store!(SqliteStore, sqlx::Sqlite, super::Backend::Sqlite);
+super::field_sql::field_store!(SqliteStore, sqlx::Sqlite);

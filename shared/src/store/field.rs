@@ -1,0 +1,243 @@
+//! What field operations and staff accounts keep: the drawn sample and its
+//! reserves, outcomes enumerators record, staff, sessions and the audit log.
+//!
+//! Contacts (name, phone, address) leave the store only through [`Slip`], which
+//! the admin and enumerator pages and `sipas invitations` use; nothing an
+//! analyst reaches reads it.
+
+use super::StoreError;
+use crate::auth::{Role, User};
+use crate::domain::Token;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// Failed calls after which a person counts as unreachable.
+pub const CALLS_BEFORE_UNREACHABLE: i64 = 3;
+
+/// An invitation to issue: of the sample proper, a reserve, or open (no person).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSlip {
+    pub unit: String,
+    pub group: String,
+    pub field: Option<String>,
+    pub person: Option<i64>,
+    /// `None` for the sample proper; the release order of a reserve.
+    pub reserve_rank: Option<u32>,
+}
+
+/// Who an invitation is for, for those who hand it out or call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Contact {
+    pub name: String,
+    pub phone: String,
+    pub address: String,
+}
+
+/// An invitation as staff see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Slip {
+    pub code: String,
+    pub token: Token,
+    pub unit: String,
+    pub group: String,
+    pub field: Option<String>,
+    /// `issued`, `answered`, `paper`, `refused`, `unreachable`, `wrong_number`, `reserve`.
+    pub status: String,
+    pub reserve_rank: Option<i64>,
+    pub attempts: i64,
+    /// The reserve released in this one's place.
+    pub replaced_by: Option<String>,
+    pub contact: Option<Contact>,
+}
+
+impl Slip {
+    /// Whether a reserve may be released in this one's place.
+    pub fn replaceable(&self) -> bool {
+        self.replaced_by.is_none() && matches!(self.status.as_str(), "refused" | "unreachable" | "wrong_number")
+    }
+}
+
+/// What an enumerator records about an invitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The ballot was answered on paper; it counts once keyed in.
+    Paper,
+    Refused,
+    /// A call that reached nobody; after [`CALLS_BEFORE_UNREACHABLE`] the person is unreachable.
+    CallFailed,
+    WrongNumber,
+    /// Back to open, e.g. a refusal recorded by mistake (not once replaced).
+    Reopen,
+}
+
+impl Outcome {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "paper" => Outcome::Paper,
+            "refused" => Outcome::Refused,
+            "call_failed" => Outcome::CallFailed,
+            "wrong_number" => Outcome::WrongNumber,
+            "reopen" => Outcome::Reopen,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Paper => "paper",
+            Outcome::Refused => "refused",
+            Outcome::CallFailed => "call_failed",
+            Outcome::WrongNumber => "wrong_number",
+            Outcome::Reopen => "reopen",
+        }
+    }
+
+    /// The status that follows from `status` after `attempts` failed calls, if allowed.
+    pub fn next(self, status: &str, attempts: i64) -> Option<&'static str> {
+        match (self, status) {
+            (Outcome::Paper, "issued") => Some("paper"),
+            (Outcome::Refused, "issued") => Some("refused"),
+            (Outcome::WrongNumber, "issued") => Some("wrong_number"),
+            (Outcome::CallFailed, "issued") if attempts + 1 >= CALLS_BEFORE_UNREACHABLE => Some("unreachable"),
+            (Outcome::CallFailed, "issued") => Some("issued"),
+            (Outcome::Reopen, "paper" | "refused" | "unreachable" | "wrong_number") => Some("issued"),
+            _ => None,
+        }
+    }
+}
+
+/// Why an outcome or a release was not recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldError {
+    #[error("không có phiếu mã {0}")]
+    NoSuchSlip(String),
+    #[error("phiếu {code} đang ở trạng thái «{status}»: không ghi được kết quả này")]
+    NotAllowed { code: String, status: String },
+    #[error("phiếu {0} đã được thay bằng người dự phòng")]
+    AlreadyReplaced(String),
+    #[error("hết người dự phòng cùng lĩnh vực cho phiếu {0}: hãy rút thêm mẫu")]
+    NoReserve(String),
+}
+
+/// One line of the audit log: who changed what, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    /// An invitation code or `unit/group`; never a name or phone.
+    pub subject: String,
+    pub detail: String,
+}
+
+/// A new entry for the audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct Audit<'a> {
+    pub actor: &'a str,
+    pub campaign: &'a str,
+    pub action: &'a str,
+    pub subject: &'a str,
+    pub detail: &'a str,
+}
+
+/// Sizes of the sample already drawn, per unit × group × field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrawnCount {
+    pub unit: String,
+    pub group: String,
+    pub field: Option<String>,
+    pub reserve: bool,
+    /// Drawn from the frame, rather than open (counter QR, handed out in full).
+    pub from_frame: bool,
+    pub n: i64,
+}
+
+/// A frame row not yet invited, for the draw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameRow {
+    pub person: i64,
+    pub unit: String,
+    pub field: Option<String>,
+    pub phone: String,
+    pub invited: bool,
+}
+
+/// Sampling, invitations, outcomes, staff accounts and the audit log.
+#[async_trait]
+pub trait FieldOps: Send + Sync {
+    /// Every frame row of a campaign (id, unit, field, phone, whether invited):
+    /// what the draw needs, nothing more.
+    async fn frame_rows(&self, campaign: &str) -> Result<Vec<FrameRow>, StoreError>;
+
+    /// Invitations issued, per unit × group × field, reserve or not, from the frame or open.
+    async fn drawn_counts(&self, campaign: &str) -> Result<Vec<DrawnCount>, StoreError>;
+
+    /// Issues invitations in one transaction, each with a token and a short code,
+    /// and logs the draw. A person who already has an invitation is skipped.
+    /// Returns how many were issued.
+    async fn issue_slips(&self, campaign: &str, slips: &[NewSlip], audit: Audit<'_>) -> Result<u64, StoreError>;
+
+    /// Invitations with their contacts, for printing and chasing; `unit` narrows them.
+    async fn slips(&self, campaign: &str, unit: Option<&str>) -> Result<Vec<Slip>, StoreError>;
+
+    async fn slip(&self, campaign: &str, code: &str) -> Result<Option<Slip>, StoreError>;
+
+    /// The token behind a typed short code, while it is open.
+    async fn token_by_code(&self, code: &str) -> Result<Option<Token>, StoreError>;
+
+    /// Records an outcome and logs it; returns the new status.
+    async fn record_outcome(
+        &self,
+        campaign: &str,
+        code: &str,
+        outcome: Outcome,
+        actor: &str,
+    ) -> Result<Result<String, FieldError>, StoreError>;
+
+    /// Releases the next reserve of the same unit, group and field in place of
+    /// a refused, unreachable or wrong-number invitation; returns its code.
+    async fn release_reserve(
+        &self,
+        campaign: &str,
+        code: &str,
+        actor: &str,
+    ) -> Result<Result<String, FieldError>, StoreError>;
+
+    async fn audit(&self, entry: Audit<'_>) -> Result<(), StoreError>;
+
+    /// The latest entries first.
+    async fn audit_log(&self, campaign: &str, limit: i64) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Adds a staff account; [`StoreError::Duplicate`] when the name is taken.
+    async fn add_user(&self, name: &str, role: Role, units: &[String], password_hash: &str) -> Result<i64, StoreError>;
+
+    /// A staff account and its password hash.
+    async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>, StoreError>;
+
+    async fn users(&self) -> Result<Vec<User>, StoreError>;
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: i64,
+        csrf: &str,
+        expires: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// The user and CSRF token of a live session.
+    async fn session(&self, token_hash: &str) -> Result<Option<(User, String)>, StoreError>;
+
+    async fn end_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    async fn add_api_token(&self, token_hash: &str, user: i64, label: &str) -> Result<(), StoreError>;
+
+    async fn api_user(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
+
+    /// Records a failed login and returns the failures for that name since `since`.
+    async fn login_failed(&self, name: &str, since: DateTime<Utc>) -> Result<i64, StoreError>;
+
+    async fn login_failures(&self, name: &str, since: DateTime<Utc>) -> Result<i64, StoreError>;
+
+    async fn clear_login_failures(&self, name: &str) -> Result<(), StoreError>;
+}

@@ -1,0 +1,481 @@
+//! The SQL of [`FieldOps`](super::FieldOps), shared by both backends like `sql.rs`.
+
+macro_rules! field_store {
+    ($store:ident, $db:ty) => {
+        impl $store {
+            fn user_from_row(id: i64, name: String, role: &str, units: &str) -> Result<$crate::auth::User, StoreError> {
+                let role = $crate::auth::Role::parse(role)
+                    .ok_or_else(|| StoreError::Corrupt(format!("vai trò «{role}» của tài khoản {name}")))?;
+                let units = units.split(',').filter(|u| !u.is_empty()).map(str::to_owned).collect();
+                Ok($crate::auth::User { id, name, role, units })
+            }
+
+            async fn log_in_tx(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                e: $crate::store::field::Audit<'_>,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO audit_log (at, actor, campaign_id, action, subject, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(chrono::Utc::now())
+                .bind(e.actor)
+                .bind(e.campaign)
+                .bind(e.action)
+                .bind(e.subject)
+                .bind(e.detail)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::field::FieldOps for $store {
+            async fn frame_rows(&self, campaign: &str) -> Result<Vec<$crate::store::field::FrameRow>, StoreError> {
+                let rows: Vec<(i64, String, Option<String>, String, i64)> = sqlx::query_as(
+                    "SELECT p.id, p.unit, p.field, p.phone,
+                            CASE WHEN EXISTS (SELECT 1 FROM invitations i WHERE i.person_id = p.id) THEN 1 ELSE 0 END
+                     FROM frame_people p WHERE p.campaign_id = $1 ORDER BY p.unit, p.phone",
+                )
+                .bind(campaign)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(person, unit, field, phone, invited)| $crate::store::field::FrameRow {
+                        person,
+                        unit,
+                        field,
+                        phone,
+                        invited: invited != 0,
+                    })
+                    .collect())
+            }
+
+            async fn drawn_counts(&self, campaign: &str) -> Result<Vec<$crate::store::field::DrawnCount>, StoreError> {
+                let rows: Vec<(String, String, Option<String>, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT unit, group_code, field, CASE WHEN reserve_rank IS NULL THEN 0 ELSE 1 END,
+                            CASE WHEN person_id IS NULL THEN 0 ELSE 1 END, COUNT(*)
+                     FROM invitations WHERE campaign_id = $1
+                     GROUP BY unit, group_code, field, CASE WHEN reserve_rank IS NULL THEN 0 ELSE 1 END,
+                              CASE WHEN person_id IS NULL THEN 0 ELSE 1 END",
+                )
+                .bind(campaign)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(unit, group, field, reserve, from_frame, n)| $crate::store::field::DrawnCount {
+                        unit,
+                        group,
+                        field,
+                        reserve: reserve != 0,
+                        from_frame: from_frame != 0,
+                        n,
+                    })
+                    .collect())
+            }
+
+            async fn issue_slips(
+                &self,
+                campaign: &str,
+                slips: &[$crate::store::field::NewSlip],
+                audit: $crate::store::field::Audit<'_>,
+            ) -> Result<u64, StoreError> {
+                let now = chrono::Utc::now();
+                let mut tx = self.pool.begin().await?;
+                let mut issued = 0;
+                for s in slips {
+                    // A fresh code on the rare clash with an existing one.
+                    for _ in 0..8 {
+                        let done = sqlx::query(
+                            "INSERT INTO invitations (token, code, campaign_id, unit, group_code, field, person_id, status,
+                                                      reserve_rank, created_at, updated_at)
+                             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10
+                             WHERE $7 IS NULL OR NOT EXISTS (SELECT 1 FROM invitations WHERE person_id = $7)
+                             ON CONFLICT DO NOTHING",
+                        )
+                        .bind($crate::domain::Token::generate().as_str().to_owned())
+                        .bind($crate::domain::ShortCode::generate().as_str().to_owned())
+                        .bind(campaign)
+                        .bind(&s.unit)
+                        .bind(&s.group)
+                        .bind(&s.field)
+                        .bind(s.person)
+                        .bind(if s.reserve_rank.is_some() { "reserve" } else { "issued" })
+                        .bind(s.reserve_rank.map(i64::from))
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                        if done.rows_affected() == 1 {
+                            issued += 1;
+                            break;
+                        }
+                        if let Some(p) = s.person {
+                            let taken: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM invitations WHERE person_id = $1")
+                                .bind(p)
+                                .fetch_optional(&mut *tx)
+                                .await?;
+                            if taken.is_some() {
+                                break;
+                            }
+                        }
+                    }
+                }
+                Self::log_in_tx(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(issued)
+            }
+
+            async fn slips(
+                &self,
+                campaign: &str,
+                unit: Option<&str>,
+            ) -> Result<Vec<$crate::store::field::Slip>, StoreError> {
+                let rows: Vec<$crate::store::field_sql::SlipRow> = sqlx::query_as(
+                    "SELECT i.code, i.token, i.unit, i.group_code, i.field, i.status, i.reserve_rank, i.attempts, i.replaced_by,
+                            p.full_name, p.phone, p.address
+                     FROM invitations i LEFT JOIN frame_people p ON p.id = i.person_id
+                     WHERE i.campaign_id = $1 AND ($2 IS NULL OR i.unit = $2) AND i.code IS NOT NULL
+                     ORDER BY i.unit, i.group_code, CASE WHEN i.reserve_rank IS NULL THEN 0 ELSE 1 END, i.field,
+                              i.reserve_rank, p.full_name, i.code",
+                )
+                .bind(campaign)
+                .bind(unit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::store::field_sql::slip_from_row).collect()
+            }
+
+            async fn slip(&self, campaign: &str, code: &str) -> Result<Option<$crate::store::field::Slip>, StoreError> {
+                let row: Option<$crate::store::field_sql::SlipRow> = sqlx::query_as(
+                    "SELECT i.code, i.token, i.unit, i.group_code, i.field, i.status, i.reserve_rank, i.attempts, i.replaced_by,
+                            p.full_name, p.phone, p.address
+                     FROM invitations i LEFT JOIN frame_people p ON p.id = i.person_id
+                     WHERE i.campaign_id = $1 AND i.code = $2",
+                )
+                .bind(campaign)
+                .bind(code)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::store::field_sql::slip_from_row).transpose()
+            }
+
+            async fn token_by_code(&self, code: &str) -> Result<Option<$crate::domain::Token>, StoreError> {
+                let row: Option<(String,)> =
+                    sqlx::query_as("SELECT token FROM invitations WHERE code = $1 AND status <> 'reserve'")
+                        .bind(code)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.and_then(|(t,)| $crate::domain::Token::parse(&t)))
+            }
+
+            async fn record_outcome(
+                &self,
+                campaign: &str,
+                code: &str,
+                outcome: $crate::store::field::Outcome,
+                actor: &str,
+            ) -> Result<Result<String, $crate::store::field::FieldError>, StoreError> {
+                use $crate::store::field::FieldError;
+                let mut tx = self.pool.begin().await?;
+                let row: Option<(String, i64, Option<String>)> = sqlx::query_as(
+                    "SELECT status, attempts, replaced_by FROM invitations WHERE campaign_id = $1 AND code = $2",
+                )
+                .bind(campaign)
+                .bind(code)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((status, attempts, replaced_by)) = row else {
+                    return Ok(Err(FieldError::NoSuchSlip(code.to_owned())));
+                };
+                if replaced_by.is_some() {
+                    return Ok(Err(FieldError::AlreadyReplaced(code.to_owned())));
+                }
+                let Some(next) = outcome.next(&status, attempts) else {
+                    return Ok(Err(FieldError::NotAllowed { code: code.to_owned(), status }));
+                };
+                let attempts_after = match outcome {
+                    $crate::store::field::Outcome::CallFailed => attempts + 1,
+                    $crate::store::field::Outcome::Reopen => 0,
+                    _ => attempts,
+                };
+                // Only if nobody changed it meanwhile (an online answer, another enumerator).
+                let done = sqlx::query(
+                    "UPDATE invitations SET status = $1, attempts = $2, updated_at = $3
+                     WHERE campaign_id = $4 AND code = $5 AND status = $6 AND attempts = $7",
+                )
+                .bind(next)
+                .bind(attempts_after)
+                .bind(chrono::Utc::now())
+                .bind(campaign)
+                .bind(code)
+                .bind(&status)
+                .bind(attempts)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Ok(Err(FieldError::NotAllowed { code: code.to_owned(), status }));
+                }
+                let detail = if outcome == $crate::store::field::Outcome::CallFailed {
+                    format!("{status} → {next} (gọi không được lần {attempts_after})")
+                } else {
+                    format!("{status} → {next}")
+                };
+                let e = $crate::store::field::Audit { actor, campaign, action: outcome.as_str(), subject: code, detail: &detail };
+                Self::log_in_tx(&mut tx, e).await?;
+                tx.commit().await?;
+                Ok(Ok(next.to_owned()))
+            }
+
+            async fn release_reserve(
+                &self,
+                campaign: &str,
+                code: &str,
+                actor: &str,
+            ) -> Result<Result<String, $crate::store::field::FieldError>, StoreError> {
+                use $crate::store::field::FieldError;
+                let mut tx = self.pool.begin().await?;
+                // Claim the replaced invitation first: a second click finds it taken.
+                let claimed: Option<(String, String, Option<String>, String)> = sqlx::query_as(
+                    "UPDATE invitations SET replaced_by = '…', updated_at = $3
+                     WHERE campaign_id = $1 AND code = $2 AND replaced_by IS NULL
+                       AND status IN ('refused', 'unreachable', 'wrong_number')
+                     RETURNING unit, group_code, field, status",
+                )
+                .bind(campaign)
+                .bind(code)
+                .bind(chrono::Utc::now())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((unit, group, field, status)) = claimed else {
+                    let row: Option<(String, Option<String>)> =
+                        sqlx::query_as("SELECT status, replaced_by FROM invitations WHERE campaign_id = $1 AND code = $2")
+                            .bind(campaign)
+                            .bind(code)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    return Ok(Err(match row {
+                        None => FieldError::NoSuchSlip(code.to_owned()),
+                        Some((_, Some(_))) => FieldError::AlreadyReplaced(code.to_owned()),
+                        Some((status, None)) => FieldError::NotAllowed { code: code.to_owned(), status },
+                    }));
+                };
+                let next: Option<(String,)> = sqlx::query_as(
+                    "SELECT code FROM invitations
+                     WHERE campaign_id = $1 AND unit = $2 AND group_code = $3 AND status = 'reserve'
+                       AND (field = $4 OR (field IS NULL AND $4 IS NULL))
+                     ORDER BY reserve_rank, code LIMIT 1",
+                )
+                .bind(campaign)
+                .bind(&unit)
+                .bind(&group)
+                .bind(&field)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((reserve,)) = next else {
+                    tx.rollback().await?;
+                    return Ok(Err(FieldError::NoReserve(code.to_owned())));
+                };
+                let now = chrono::Utc::now();
+                let released = sqlx::query(
+                    "UPDATE invitations SET status = 'issued', updated_at = $1 WHERE code = $2 AND status = 'reserve'",
+                )
+                .bind(now)
+                .bind(&reserve)
+                .execute(&mut *tx)
+                .await?;
+                if released.rows_affected() == 0 {
+                    tx.rollback().await?;
+                    return Ok(Err(FieldError::NoReserve(code.to_owned())));
+                }
+                sqlx::query("UPDATE invitations SET replaced_by = $1 WHERE code = $2")
+                    .bind(&reserve)
+                    .bind(code)
+                    .execute(&mut *tx)
+                    .await?;
+                let detail = format!("thay phiếu {status} bằng dự phòng {reserve}");
+                let e = $crate::store::field::Audit { actor, campaign, action: "release_reserve", subject: code, detail: &detail };
+                Self::log_in_tx(&mut tx, e).await?;
+                tx.commit().await?;
+                Ok(Ok(reserve))
+            }
+
+            async fn audit(&self, entry: $crate::store::field::Audit<'_>) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                Self::log_in_tx(&mut tx, entry).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn audit_log(&self, campaign: &str, limit: i64) -> Result<Vec<$crate::store::field::AuditEntry>, StoreError> {
+                let rows: Vec<(chrono::DateTime<chrono::Utc>, String, String, String, String)> = sqlx::query_as(
+                    "SELECT at, actor, action, subject, detail FROM audit_log WHERE campaign_id = $1 ORDER BY id DESC LIMIT $2",
+                )
+                .bind(campaign)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(at, actor, action, subject, detail)| $crate::store::field::AuditEntry { at, actor, action, subject, detail })
+                    .collect())
+            }
+
+            async fn add_user(
+                &self,
+                name: &str,
+                role: $crate::auth::Role,
+                units: &[String],
+                password_hash: &str,
+            ) -> Result<i64, StoreError> {
+                let row: Option<(i64,)> = sqlx::query_as(
+                    "INSERT INTO users (name, role, units, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (name) DO NOTHING RETURNING id",
+                )
+                .bind(name)
+                .bind(role.as_str())
+                .bind(units.join(","))
+                .bind(password_hash)
+                .bind(chrono::Utc::now())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|(id,)| id).ok_or_else(|| StoreError::Duplicate(format!("tài khoản «{name}» đã có")))
+            }
+
+            async fn user_by_name(&self, name: &str) -> Result<Option<($crate::auth::User, String)>, StoreError> {
+                let row: Option<(i64, String, String, String, String)> =
+                    sqlx::query_as("SELECT id, name, role, units, password_hash FROM users WHERE name = $1")
+                        .bind(name)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map(|(id, name, role, units, hash)| Ok((Self::user_from_row(id, name, &role, &units)?, hash))).transpose()
+            }
+
+            async fn users(&self) -> Result<Vec<$crate::auth::User>, StoreError> {
+                let rows: Vec<(i64, String, String, String)> =
+                    sqlx::query_as("SELECT id, name, role, units FROM users ORDER BY name").fetch_all(&self.pool).await?;
+                rows.into_iter().map(|(id, name, role, units)| Self::user_from_row(id, name, &role, &units)).collect()
+            }
+
+            async fn create_session(
+                &self,
+                token_hash: &str,
+                user: i64,
+                csrf: &str,
+                expires: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), StoreError> {
+                sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(chrono::Utc::now()).execute(&self.pool).await?;
+                sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf, expires_at) VALUES ($1, $2, $3, $4)")
+                    .bind(token_hash)
+                    .bind(user)
+                    .bind(csrf)
+                    .bind(expires)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn session(&self, token_hash: &str) -> Result<Option<($crate::auth::User, String)>, StoreError> {
+                let row: Option<(i64, String, String, String, String)> = sqlx::query_as(
+                    "SELECT u.id, u.name, u.role, u.units, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id
+                     WHERE s.token_hash = $1 AND s.expires_at > $2",
+                )
+                .bind(token_hash)
+                .bind(chrono::Utc::now())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|(id, name, role, units, csrf)| Ok((Self::user_from_row(id, name, &role, &units)?, csrf))).transpose()
+            }
+
+            async fn end_session(&self, token_hash: &str) -> Result<(), StoreError> {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn add_api_token(&self, token_hash: &str, user: i64, label: &str) -> Result<(), StoreError> {
+                sqlx::query("INSERT INTO api_tokens (token_hash, user_id, label, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(token_hash)
+                    .bind(user)
+                    .bind(label)
+                    .bind(chrono::Utc::now())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn api_user(&self, token_hash: &str) -> Result<Option<$crate::auth::User>, StoreError> {
+                let row: Option<(i64, String, String, String)> = sqlx::query_as(
+                    "SELECT u.id, u.name, u.role, u.units FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|(id, name, role, units)| Self::user_from_row(id, name, &role, &units)).transpose()
+            }
+
+            async fn login_failed(&self, name: &str, since: chrono::DateTime<chrono::Utc>) -> Result<i64, StoreError> {
+                sqlx::query("INSERT INTO login_failures (name, at) VALUES ($1, $2)")
+                    .bind(name)
+                    .bind(chrono::Utc::now())
+                    .execute(&self.pool)
+                    .await?;
+                self.login_failures(name, since).await
+            }
+
+            async fn login_failures(&self, name: &str, since: chrono::DateTime<chrono::Utc>) -> Result<i64, StoreError> {
+                let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM login_failures WHERE name = $1 AND at > $2")
+                    .bind(name)
+                    .bind(since)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(n)
+            }
+
+            async fn clear_login_failures(&self, name: &str) -> Result<(), StoreError> {
+                sqlx::query("DELETE FROM login_failures WHERE name = $1").bind(name).execute(&self.pool).await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use field_store;
+
+pub(crate) type SlipRow = (
+    Option<String>,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<i64>,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+pub(crate) fn slip_from_row(row: SlipRow) -> Result<super::field::Slip, super::StoreError> {
+    let (code, token, unit, group, field, status, reserve_rank, attempts, replaced_by, name, phone, address) = row;
+    let token = crate::domain::Token::parse(&token)
+        .ok_or_else(|| super::StoreError::Corrupt(format!("mã phiếu «{token}» không hợp lệ")))?;
+    let contact = name.map(|name| super::field::Contact {
+        name,
+        phone: phone.unwrap_or_default(),
+        address: address.unwrap_or_default(),
+    });
+    Ok(super::field::Slip {
+        code: code.unwrap_or_default(),
+        token,
+        unit,
+        group,
+        field,
+        status,
+        reserve_rank,
+        attempts,
+        replaced_by: replaced_by.filter(|r| r != "…"),
+        contact,
+    })
+}

@@ -1,0 +1,132 @@
+//! Field operations from the command line: `sample`, `invitations`, `user`.
+
+use super::{Failure, open_campaign};
+use crate::cli::{SlipFormat, UserCommand};
+use sipas_shared::auth::{self, MIN_PASSWORD, Role};
+use sipas_shared::store;
+use sipas_shared::{StoreError, sampling};
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+/// Who the audit log names for what is done from the command line.
+const CLI_ACTOR: &str = "dòng lệnh";
+
+pub async fn sample(db: &str, id: &str, seed: Option<u64>, reserve: u32) -> Result<(), Failure> {
+    if reserve > 500 {
+        return Err(Failure::BadInput(format!("--reserve {reserve}: tỷ lệ dự phòng phải từ 0 đến 500 (%)")));
+    }
+    let (store, campaign) = open_campaign(db, id).await?;
+    // Without a seed, a fresh one, printed so the draw can be repeated.
+    let seed = seed.unwrap_or_else(sampling::fresh_seed);
+    let rows = sampling::run(&*store, &campaign, seed, reserve, CLI_ACTOR).await?;
+    println!("Chọn mẫu đợt {} (seed {seed}, dự phòng {reserve} %):", campaign.id);
+    println!("{:<8} {:<12} {:>7} {:>9} {:>8} {:>8} {:>9}", "đơn vị", "nhóm", "chỉ tiêu", "khung mẫu", "cỡ nên có", "rút thêm", "dự phòng");
+    let (mut drawn, mut reserves) = (0, 0);
+    for r in &rows {
+        let recommended = if r.frame > 0 { r.recommended.to_string() } else { "–".to_owned() };
+        print!("{:<8} {:<12} {:>7} {:>9} {:>8} {:>8} {:>9}", r.unit, r.group, r.quota, r.frame, recommended, r.drawn, r.reserves);
+        if r.short > 0 {
+            print!("  thiếu {} (khung mẫu quá ít)", r.short);
+        }
+        println!();
+        drawn += r.drawn;
+        reserves += r.reserves;
+    }
+    println!("Đã phát {drawn} phiếu mời và {reserves} người dự phòng. Người đã được mời trước đó không bị rút lại.");
+    Ok(())
+}
+
+pub async fn invitations(
+    db: &str,
+    id: &str,
+    unit: Option<&str>,
+    format: SlipFormat,
+    public_url: &str,
+    out: Option<&Path>,
+) -> Result<(), Failure> {
+    if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+        return Err(Failure::BadInput(format!(
+            "--public-url «{public_url}»: cần địa chỉ đầy đủ người trả lời mở được, vd. https://khaosat.example.gov.vn"
+        )));
+    }
+    let (store, campaign) = open_campaign(db, id).await?;
+    if let Some(u) = unit
+        && campaign.unit(u).is_none()
+    {
+        return Err(Failure::BadInput(format!("đợt {id} không có đơn vị «{u}»")));
+    }
+    let all = store.slips(&campaign.id, unit).await?;
+    let open = sipas_collector::slips::printable(&all);
+    let body = match format {
+        SlipFormat::Html => sipas_collector::slips::slips_html(&campaign, &open, public_url).into_string().into_bytes(),
+        SlipFormat::Csv => {
+            sipas_collector::slips::slips_csv(&campaign, &open, public_url).map_err(|e| Failure::Other(e.to_string()))?
+        }
+    };
+    match out {
+        Some(path) => {
+            std::fs::write(path, &body).map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?;
+            eprintln!("Đã ghi {} phiếu mời vào {}", open.len(), path.display());
+        }
+        None => std::io::stdout().write_all(&body)?,
+    }
+    Ok(())
+}
+
+pub async fn user(db: &str, cmd: UserCommand) -> Result<(), Failure> {
+    let store = store::connect(db).await?;
+    match cmd {
+        UserCommand::Add { role, units, password_stdin, name } => {
+            let role = Role::from(role);
+            let name = name.trim().to_owned();
+            if name.is_empty() || name.chars().any(char::is_whitespace) || name.len() > 64 {
+                return Err(Failure::BadInput(format!("tên đăng nhập «{name}»: không để trống, không có dấu cách")));
+            }
+            if role == Role::Enumerator && units.is_empty() {
+                return Err(Failure::BadInput("điều tra viên cần ít nhất một --unit MÃ_ĐƠN_VỊ".into()));
+            }
+            if role != Role::Enumerator && !units.is_empty() {
+                return Err(Failure::BadInput("--unit chỉ dùng cho vai trò enumerator".into()));
+            }
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+            } else {
+                (auth::new_password(), true)
+            };
+            if password.chars().count() < MIN_PASSWORD {
+                return Err(Failure::BadInput(format!("mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự")));
+            }
+            let hash = auth::hash_password(&password).map_err(Failure::Other)?;
+            match store.add_user(&name, role, &units, &hash).await {
+                Ok(_) => {}
+                Err(StoreError::Duplicate(m)) => return Err(Failure::BadInput(m)),
+                Err(e) => return Err(e.into()),
+            }
+            let scope = if units.is_empty() { String::new() } else { format!(" (đơn vị {})", units.join(", ")) };
+            println!("Đã thêm tài khoản {name}, vai trò {}{scope}.", role.label());
+            if generated {
+                println!("Mật khẩu (chỉ hiện một lần): {password}");
+            }
+            Ok(())
+        }
+        UserCommand::Token { label, name } => {
+            let (user, _) = store
+                .user_by_name(&name)
+                .await?
+                .ok_or_else(|| Failure::BadInput(format!("không có tài khoản «{name}»")))?;
+            let secret = auth::new_secret();
+            store.add_api_token(&auth::secret_hash(&secret), user.id, &label).await?;
+            eprintln!("Khoá API của {name} ({}), chỉ hiện một lần; gửi trong tiêu đề «Authorization: Bearer …»:", user.role.label());
+            println!("{secret}");
+            Ok(())
+        }
+        UserCommand::List => {
+            for u in store.users().await? {
+                println!("{}\t{}\t{}", u.name, u.role, u.units.join(","));
+            }
+            Ok(())
+        }
+    }
+}
