@@ -17,6 +17,9 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error("hệ thống đang gặp sự cố, vui lòng thử lại sau")]
     Internal(String),
+    /// A signed-in staff member without the right to this page or unit.
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 impl AppError {
@@ -26,6 +29,7 @@ impl AppError {
             AppError::BadInput { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             AppError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
         }
     }
 }
@@ -37,6 +41,11 @@ impl IntoResponse for AppError {
             AppError::Store(e) => tracing::error!(error = %e, "store failure"),
             AppError::Internal(e) => tracing::error!(error = %e, "internal failure"),
             _ => {}
+        }
+        if let AppError::Forbidden(why) = &self {
+            // Only staff pages raise it; they are read in a browser.
+            let page = crate::views::message(crate::views::Lang::Vi, "Không có quyền truy cập", &[why]);
+            return (status, page).into_response();
         }
         let field = match &self {
             AppError::BadInput { field, .. } => field.clone(),

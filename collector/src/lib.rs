@@ -3,12 +3,15 @@
 //! [`app`] builds the whole router from an [`AppState`], so tests can drive it
 //! in-process or on port 0.
 
+pub mod auth;
+mod code;
 mod counter;
 mod error;
 mod health;
 pub mod qr;
-pub mod slips;
 mod respond;
+pub mod slips;
+pub mod staff;
 pub mod views;
 
 use axum::Router;
@@ -34,12 +37,23 @@ impl AppState {
     }
 }
 
-/// The whole service.
+/// The whole service with the report pages and API of the aggregator, which
+/// only admins and analysts may open.
+pub fn app_with_reports(state: AppState, reports: Router) -> Router {
+    let guard = axum::middleware::from_fn_with_state(state.clone(), auth::reports_only);
+    app(state).merge(reports.route_layer(guard))
+}
+
+/// The collector alone: respondents, staff pages, QR codes.
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(respond::router())
         .merge(counter::router())
         .merge(qr::router())
+        .merge(auth::router())
+        .merge(staff::admin::router())
+        .merge(staff::enumerator::router())
+        .merge(code::router())
         .with_state(state)
 }

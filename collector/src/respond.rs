@@ -46,9 +46,15 @@ async fn resolve(state: &AppState, lang: Lang, raw: &str) -> Result<Target, AppE
     let Some(token) = Token::parse(raw) else { return Ok(not_found()) };
     let Some(invitation) = state.store.invitation(&token).await? else { return Ok(not_found()) };
     let Some(campaign) = state.store.campaign(&invitation.campaign).await? else { return Ok(not_found()) };
-    if invitation.status == "answered" {
-        let page = message(lang, lang.t(Key::Already), &[lang.t(Key::AlreadyBody)]);
-        return Ok(Target::Page(StatusCode::OK, page));
+    match invitation.status.as_str() {
+        "answered" => {
+            let page = message(lang, lang.t(Key::Already), &[lang.t(Key::AlreadyBody)]);
+            return Ok(Target::Page(StatusCode::OK, page));
+        }
+        // A reserve not yet released, or a slip an enumerator closed
+        // (refused, wrong number, answered on paper): not a live link.
+        "issued" => {}
+        _ => return Ok(not_found()),
     }
     if !campaign.is_open_on(today()) {
         return Ok(Target::Page(StatusCode::OK, closed(lang, &campaign)));
@@ -70,7 +76,16 @@ fn render(
         .ok_or_else(|| AppError::NotFound(format!("phiếu của nhóm «{}»", invitation.group)))?;
     let unit = campaign.unit(&invitation.unit).map_or(invitation.unit.as_str(), |u| u.name.as_str());
     let action = format!("/s/{raw_token}{}", lang.query());
-    Ok(form_page(&FormPage { lang, title_unit: unit, questionnaire, cells, errors, notice, action: &action }))
+    Ok(form_page(&FormPage {
+        lang,
+        title_unit: unit,
+        questionnaire,
+        cells,
+        errors,
+        notice,
+        action: &action,
+        keying: None,
+    }))
 }
 
 async fn show_questionnaire(
@@ -90,7 +105,7 @@ async fn show_questionnaire(
 
 /// Answer cells from a posted form: `q.CODE` fields, repeated ones (checkboxes)
 /// joined with `;`; other fields are controls.
-fn cells_from_form(fields: &[(String, String)]) -> (BTreeMap<String, String>, Option<String>) {
+pub(crate) fn cells_from_form(fields: &[(String, String)]) -> (BTreeMap<String, String>, Option<String>) {
     let mut cells: BTreeMap<String, String> = BTreeMap::new();
     let mut action = None;
     for (k, v) in fields {

@@ -1,8 +1,8 @@
 //! Staff accounts: roles, password hashes (argon2id) and the random secrets
 //! behind session cookies and API tokens, of which only a hash is stored.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;

@@ -166,3 +166,101 @@ mod tests {
         assert!(read_frame(&csv_rows("a,b\n1,2\n"), &c).is_err());
     }
 }
+
+/// Raw rows of a frame file, as sent: CSV (UTF-8, with or without BOM) or a
+/// spreadsheet's first sheet (XLSX, XLS, ODS), numbered as the office sees them.
+///
+/// # Errors
+/// A message naming what is wrong with the file as a whole.
+pub fn file_rows(name: &str, bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, String> {
+    let lower = name.to_lowercase();
+    if [".xlsx", ".xls", ".ods", ".xlsm"].iter().any(|e| lower.ends_with(e)) {
+        return spreadsheet_rows(bytes);
+    }
+    let text =
+        std::str::from_utf8(bytes).map_err(|_| "tệp không phải UTF-8 (trong Excel chọn «CSV UTF-8»)".to_owned())?;
+    Ok(csv_rows(text))
+}
+
+/// Raw rows of a spreadsheet's first sheet, numbered from 1 as Excel shows them.
+fn spreadsheet_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, String> {
+    use calamine::{Data, Reader, open_workbook_auto_from_rs};
+    let bad = |e: String| format!("không đọc được bảng tính: {e}");
+    let mut book = open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|e| bad(e.to_string()))?;
+    let sheet = book.sheet_names().first().cloned().ok_or_else(|| bad("không có trang tính nào".into()))?;
+    let range = book.worksheet_range(&sheet).map_err(|e| bad(e.to_string()))?;
+    let first_row = range.start().map_or(0, |(r, _)| r as usize);
+    Ok(range
+        .rows()
+        .enumerate()
+        .map(|(i, row)| {
+            let cells = row
+                .iter()
+                .map(|c| match c {
+                    // Phones typed as numbers come back as floats: write them whole.
+                    Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}"),
+                    other => other.to_string().trim().to_owned(),
+                })
+                .collect();
+            (first_row + i + 1, cells)
+        })
+        .collect())
+}
+
+/// What an import stored and what it left out.
+#[derive(Debug, Clone, Default)]
+pub struct Imported {
+    pub added: u64,
+    /// Already in the unit's frame from an earlier import.
+    pub already: u64,
+    pub skipped: Vec<RowError>,
+    pub duplicates: Vec<(usize, usize, String)>,
+    pub unknown_procedures: BTreeMap<String, usize>,
+}
+
+/// Why an import stored nothing.
+#[derive(Debug)]
+pub enum ImportError {
+    /// Bad rows (or no header); nothing stored unless bad rows may be skipped.
+    Rows(Vec<RowError>),
+    Store(crate::store::StoreError),
+}
+
+/// Reads a frame and stores its people in a unit's frame: all of them, or —
+/// when the file has bad rows — none, unless `skip_bad`.
+///
+/// # Errors
+/// [`ImportError::Rows`] naming every bad row; store failures.
+pub async fn import(
+    store: &dyn crate::store::Store,
+    campaign: &Campaign,
+    unit: &crate::domain::UnitCode,
+    rows: &[(usize, Vec<String>)],
+    skip_bad: bool,
+) -> Result<Imported, ImportError> {
+    let frame = read_frame(rows, campaign).map_err(|e| ImportError::Rows(vec![e]))?;
+    if !frame.errors.is_empty() && !skip_bad {
+        return Err(ImportError::Rows(frame.errors));
+    }
+    let people: Vec<crate::store::NewPerson> = frame
+        .people
+        .iter()
+        .map(|p| crate::store::NewPerson {
+            unit: unit.clone(),
+            full_name: p.full_name.clone(),
+            procedure: p.procedure.clone(),
+            field: p.field.clone(),
+            address: p.address.clone(),
+            phone: p.phone.clone(),
+            source_line: i64::try_from(p.line).ok(),
+        })
+        .collect();
+    let added = store.add_people(&campaign.id, &people).await.map_err(ImportError::Store)?;
+    Ok(Imported {
+        added,
+        already: people.len() as u64 - added,
+        skipped: frame.errors,
+        duplicates: frame.duplicates,
+        unknown_procedures: frame.unknown_procedures,
+    })
+}

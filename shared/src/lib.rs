@@ -2,8 +2,8 @@
 //! collector, the aggregator and the `sipas` binary.
 
 pub mod answer;
-pub mod auth;
 pub mod appraisal;
+pub mod auth;
 pub mod ballots;
 pub mod campaign;
 pub mod demo;

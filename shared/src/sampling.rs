@@ -103,14 +103,11 @@ pub fn allocate(n: u64, weights: &[u64], caps: &[u64]) -> Vec<u64> {
                 (i, whole, num % u128::from(total))
             })
             .collect();
-        let mut given: u64 = parts.iter().map(|p| p.1).sum();
+        let given: u64 = parts.iter().map(|p| p.1).sum();
         parts.sort_by(|a, b| b.2.cmp(&a.2).then(weights[b.0].cmp(&weights[a.0])).then(a.0.cmp(&b.0)));
-        for p in &mut parts {
-            if given >= left {
-                break;
-            }
+        // Fewer seats are left over than there are strata, one each by remainder.
+        for p in parts.iter_mut().take(usize::try_from(left - given).unwrap_or(usize::MAX)) {
             p.1 += 1;
-            given += 1;
         }
         // Strata over their cap are fixed at it; the rest is shared again.
         let over: Vec<&(usize, u64, u128)> = parts.iter().filter(|p| p.1 > caps[p.0]).collect();
@@ -154,14 +151,22 @@ pub fn draw(plan: &Plan, reserve_pct: u32, seed: u64, campaign: &str, unit: &str
         pool.sort_by(|a, b| a.key.cmp(&b.key).then(a.person.cmp(&b.person)));
         pool.shuffle(&mut rng);
     }
-    let strata: Vec<Stratum> = plan.frame_sizes.keys().chain(pools.keys()).cloned().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let strata: Vec<Stratum> = plan
+        .frame_sizes
+        .keys()
+        .chain(pools.keys())
+        .cloned()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let weights: Vec<u64> = strata.iter().map(|s| plan.frame_sizes.get(s).copied().unwrap_or_default()).collect();
     let count = |m: &BTreeMap<Stratum, u64>, s: &Stratum| m.get(s).copied().unwrap_or_default();
     let available: Vec<u64> = strata.iter().map(|s| pools.get(s).map_or(0, |p| p.len() as u64)).collect();
 
     let main = top_up(plan.quota, &strata, &weights, &available, |s| count(&plan.drawn, s));
     let after_main: Vec<u64> = available.iter().zip(&main).map(|(a, m)| a - m).collect();
-    let reserve = top_up(reserve_size(plan.quota, reserve_pct), &strata, &weights, &after_main, |s| count(&plan.reserved, s));
+    let reserve =
+        top_up(reserve_size(plan.quota, reserve_pct), &strata, &weights, &after_main, |s| count(&plan.reserved, s));
 
     let mut out = Vec::new();
     for (i, s) in strata.iter().enumerate() {
@@ -181,7 +186,13 @@ pub fn draw(plan: &Plan, reserve_pct: u32, seed: u64, campaign: &str, unit: &str
 
 /// How many more to draw per stratum so the total reaches `target` and each
 /// stratum's total follows its weight, given what each already has.
-fn top_up(target: u64, strata: &[Stratum], weights: &[u64], available: &[u64], has: impl Fn(&Stratum) -> u64) -> Vec<u64> {
+fn top_up(
+    target: u64,
+    strata: &[Stratum],
+    weights: &[u64],
+    available: &[u64],
+    has: impl Fn(&Stratum) -> u64,
+) -> Vec<u64> {
     let already: Vec<u64> = strata.iter().map(&has).collect();
     let need = target.saturating_sub(already.iter().sum());
     if need == 0 {
@@ -189,7 +200,8 @@ fn top_up(target: u64, strata: &[Stratum], weights: &[u64], available: &[u64], h
     }
     // Ideal totals for the whole sample, less what each stratum already has…
     let ideal = allocate(target, weights, &vec![u64::MAX; strata.len()]);
-    let mut caps: Vec<u64> = ideal.iter().zip(&already).zip(available).map(|((i, a), av)| i.saturating_sub(*a).min(*av)).collect();
+    let mut caps: Vec<u64> =
+        ideal.iter().zip(&already).zip(available).map(|((i, a), av)| i.saturating_sub(*a).min(*av)).collect();
     let first = allocate(need, weights, &caps);
     let short = need - first.iter().sum::<u64>();
     if short == 0 {
@@ -395,7 +407,13 @@ pub async fn run(
         } else {
             let have: u64 = plan.drawn.values().sum();
             (have..plan.quota)
-                .map(|_| NewSlip { unit: unit.to_owned(), group: group.to_owned(), field: None, person: None, reserve_rank: None })
+                .map(|_| NewSlip {
+                    unit: unit.to_owned(),
+                    group: group.to_owned(),
+                    field: None,
+                    person: None,
+                    reserve_rank: None,
+                })
                 .collect()
         };
         let reserves = slips.iter().filter(|s| s.reserve_rank.is_some()).count() as u64;
@@ -413,7 +431,8 @@ pub async fn run(
         };
         if !slips.is_empty() {
             let subject = format!("{unit}/{group}");
-            let detail = format!("rút {} phiếu và {} dự phòng (seed {seed}, dự phòng {reserve_pct} %)", summary.drawn, reserves);
+            let detail =
+                format!("rút {} phiếu và {} dự phòng (seed {seed}, dự phòng {reserve_pct} %)", summary.drawn, reserves);
             let audit = Audit { actor, campaign: &campaign.id, action: "sample", subject: &subject, detail: &detail };
             store.issue_slips(&campaign.id, &slips, audit).await?;
         }

@@ -8,7 +8,6 @@ use sipas_aggregator::{export, load, render};
 use sipas_shared::appraisal::read_appraisals;
 use sipas_shared::ballots::{RowError, read_ballots};
 use sipas_shared::demo::Generator;
-use sipas_shared::store::NewPerson;
 use sipas_shared::{Campaign, Store};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -31,79 +30,44 @@ fn row_errors(file: &Path, errors: &[RowError]) -> Failure {
     Failure::BadInput(msg)
 }
 
-/// Raw rows of a spreadsheet's first sheet, numbered from 1 as Excel shows them.
-fn xlsx_rows(file: &Path) -> Result<Vec<(usize, Vec<String>)>, Failure> {
-    use calamine::{Data, Reader, open_workbook_auto};
-    let bad = |e: String| Failure::BadInput(format!("{}: không đọc được bảng tính: {e}", file.display()));
-    let mut book = open_workbook_auto(file).map_err(|e| bad(e.to_string()))?;
-    let sheet = book.sheet_names().first().cloned().ok_or_else(|| bad("không có trang tính nào".into()))?;
-    let range = book.worksheet_range(&sheet).map_err(|e| bad(e.to_string()))?;
-    let first_row = range.start().map_or(0, |(r, _)| r as usize);
-    Ok(range
-        .rows()
-        .enumerate()
-        .map(|(i, row)| {
-            let cells = row
-                .iter()
-                .map(|c| match c {
-                    // Phones typed as numbers come back as floats: write them whole.
-                    Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}"),
-                    other => other.to_string().trim().to_owned(),
-                })
-                .collect();
-            (first_row + i + 1, cells)
-        })
-        .collect())
-}
-
 /// `sipas frame import`: a counter's transaction list into a unit's sampling frame.
 pub async fn import_frame(db: &str, campaign_id: &str, unit: &str, file: &Path, skip_bad: bool) -> Result<(), Failure> {
+    use sipas_shared::frame::{self, ImportError};
     let (store, campaign) = open_campaign(db, campaign_id).await?;
     let unit_code = campaign
         .unit(unit)
         .map(|u| u.code.clone())
         .ok_or_else(|| Failure::BadInput(format!("đơn vị «{unit}» không có trong đợt khảo sát «{campaign_id}»")))?;
-    let is_spreadsheet = file
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| matches!(e.to_lowercase().as_str(), "xlsx" | "xls" | "ods"));
-    let rows = if is_spreadsheet { xlsx_rows(file)? } else { sipas_shared::frame::csv_rows(&read_csv_text(file)?) };
-    let frame = sipas_shared::frame::read_frame(&rows, &campaign).map_err(|e| row_errors(file, &[e]))?;
-    if !frame.errors.is_empty() && !skip_bad {
-        let mut failure = row_errors(file, &frame.errors).to_string();
-        failure.push_str("\n(dùng --skip-bad để nhập các dòng hợp lệ và bỏ qua dòng lỗi)");
-        return Err(Failure::BadInput(failure));
-    }
-    for e in &frame.errors {
+    let bytes =
+        std::fs::read(file).map_err(|e| Failure::BadInput(format!("{}: không đọc được tệp: {e}", file.display())))?;
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let rows = frame::file_rows(name, &bytes).map_err(|e| Failure::BadInput(format!("{}: {e}", file.display())))?;
+    let done = match frame::import(&*store, &campaign, &unit_code, &rows, skip_bad).await {
+        Ok(done) => done,
+        Err(ImportError::Store(e)) => return Err(e.into()),
+        Err(ImportError::Rows(errors)) => {
+            let mut failure = row_errors(file, &errors).to_string();
+            failure.push_str("\n(dùng --skip-bad để nhập các dòng hợp lệ và bỏ qua dòng lỗi)");
+            return Err(Failure::BadInput(failure));
+        }
+    };
+    for e in &done.skipped {
         eprintln!("{}: bỏ qua {e}", file.display());
     }
-    for (line, first, phone) in &frame.duplicates {
+    for (line, first, phone) in &done.duplicates {
         eprintln!("{}: dòng {line} trùng số điện thoại {phone} với dòng {first}: gộp làm một", file.display());
     }
-    let people: Vec<NewPerson> = frame
-        .people
-        .iter()
-        .map(|p| NewPerson {
-            unit: unit_code.clone(),
-            full_name: p.full_name.clone(),
-            procedure: p.procedure.clone(),
-            field: p.field.clone(),
-            address: p.address.clone(),
-            phone: p.phone.clone(),
-            source_line: i64::try_from(p.line).ok(),
-        })
-        .collect();
-    let added = store.add_people(&campaign.id, &people).await?;
     println!(
-        "Đã nhập {added} người vào khung chọn mẫu của {} ({} dòng lỗi bỏ qua, {} dòng trùng đã gộp, {} người đã có từ trước)",
+        "Đã nhập {} người vào khung chọn mẫu của {} ({} dòng lỗi bỏ qua, {} dòng trùng đã gộp, {} người đã có từ trước)",
+        done.added,
         unit_code,
-        frame.errors.len(),
-        frame.duplicates.len(),
-        people.len() as u64 - added
+        done.skipped.len(),
+        done.duplicates.len(),
+        done.already
     );
-    if !frame.unknown_procedures.is_empty() {
+    if !done.unknown_procedures.is_empty() {
         println!("Thủ tục chưa có trong danh mục lĩnh vực (thêm vào procedures_csv của đợt khảo sát):");
-        for (p, n) in &frame.unknown_procedures {
+        for (p, n) in &done.unknown_procedures {
             println!("  {p} ({n} người)");
         }
     }

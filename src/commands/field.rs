@@ -20,11 +20,17 @@ pub async fn sample(db: &str, id: &str, seed: Option<u64>, reserve: u32) -> Resu
     let seed = seed.unwrap_or_else(sampling::fresh_seed);
     let rows = sampling::run(&*store, &campaign, seed, reserve, CLI_ACTOR).await?;
     println!("Chọn mẫu đợt {} (seed {seed}, dự phòng {reserve} %):", campaign.id);
-    println!("{:<8} {:<12} {:>7} {:>9} {:>8} {:>8} {:>9}", "đơn vị", "nhóm", "chỉ tiêu", "khung mẫu", "cỡ nên có", "rút thêm", "dự phòng");
+    println!(
+        "{:<8} {:<12} {:>7} {:>9} {:>8} {:>8} {:>9}",
+        "đơn vị", "nhóm", "chỉ tiêu", "khung mẫu", "cỡ nên có", "rút thêm", "dự phòng"
+    );
     let (mut drawn, mut reserves) = (0, 0);
     for r in &rows {
         let recommended = if r.frame > 0 { r.recommended.to_string() } else { "–".to_owned() };
-        print!("{:<8} {:<12} {:>7} {:>9} {:>8} {:>8} {:>9}", r.unit, r.group, r.quota, r.frame, recommended, r.drawn, r.reserves);
+        print!(
+            "{:<8} {:<12} {:>7} {:>9} {:>8} {:>8} {:>9}",
+            r.unit, r.group, r.quota, r.frame, recommended, r.drawn, r.reserves
+        );
         if r.short > 0 {
             print!("  thiếu {} (khung mẫu quá ít)", r.short);
         }
@@ -59,9 +65,8 @@ pub async fn invitations(
     let open = sipas_collector::slips::printable(&all);
     let body = match format {
         SlipFormat::Html => sipas_collector::slips::slips_html(&campaign, &open, public_url).into_string().into_bytes(),
-        SlipFormat::Csv => {
-            sipas_collector::slips::slips_csv(&campaign, &open, public_url).map_err(|e| Failure::Other(e.to_string()))?
-        }
+        SlipFormat::Csv => sipas_collector::slips::slips_csv(&campaign, &open, public_url)
+            .map_err(|e| Failure::Other(e.to_string()))?,
     };
     match out {
         Some(path) => {
@@ -118,7 +123,10 @@ pub async fn user(db: &str, cmd: UserCommand) -> Result<(), Failure> {
                 .ok_or_else(|| Failure::BadInput(format!("không có tài khoản «{name}»")))?;
             let secret = auth::new_secret();
             store.add_api_token(&auth::secret_hash(&secret), user.id, &label).await?;
-            eprintln!("Khoá API của {name} ({}), chỉ hiện một lần; gửi trong tiêu đề «Authorization: Bearer …»:", user.role.label());
+            eprintln!(
+                "Khoá API của {name} ({}), chỉ hiện một lần; gửi trong tiêu đề «Authorization: Bearer …»:",
+                user.role.label()
+            );
             println!("{secret}");
             Ok(())
         }

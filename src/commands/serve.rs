@@ -23,6 +23,10 @@ pub async fn serve(db: &str, addr: std::net::SocketAddr, demo: bool, public_url:
                 campaign.id,
                 campaign.units.len()
             );
+            let password = sipas_shared::auth::new_password();
+            let hash = sipas_shared::auth::hash_password(&password).map_err(Failure::Other)?;
+            store.add_user("admin", sipas_shared::auth::Role::Admin, &[], &hash).await?;
+            println!("Tài khoản quản trị mẫu: admin / {password} (đăng nhập tại /login)");
             fresh_demo = Some(campaign);
         } else {
             println!("Cơ sở dữ liệu đã có dữ liệu: không nạp đợt khảo sát mẫu.");
@@ -38,7 +42,7 @@ pub async fn serve(db: &str, addr: std::net::SocketAddr, demo: bool, public_url:
         print_demo_links(&*store, &campaign, &public_url).await?;
     }
     let state = sipas_collector::AppState::new(store.clone(), public_url);
-    let app = sipas_collector::app(state).merge(sipas_aggregator::web::router(store));
+    let app = sipas_collector::app_with_reports(state, sipas_aggregator::web::router(store));
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())
 }

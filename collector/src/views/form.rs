@@ -27,6 +27,9 @@ pub struct FormPage<'a> {
     pub notice: Option<Notice>,
     /// Where the form posts.
     pub action: &'a str,
+    /// Staff keying a paper ballot: fields shown above the questions (unit,
+    /// field, CSRF token); the form then has no "save for later".
+    pub keying: Option<Markup>,
 }
 
 /// Hides questions whose condition is not met, live; without it they stay
@@ -184,6 +187,7 @@ pub fn form_page(p: &FormPage<'_>) -> Markup {
                 p.note { (lang.t(Key::Anonymous)) " " (lang.t(Key::Required)) }
             }
             form method="post" action=(p.action) {
+                @if let Some(k) = &p.keying { (k) }
                 @for (si, section) in q.sections.iter().enumerate() {
                     h2.sec { (lang.t(Key::Section)) " " (si + 1) "/" (total_sections) ": " (pick(lang, &section.title, section.title_en.as_ref())) }
                     @for (qi, item) in section.questions.iter().enumerate() {
@@ -191,7 +195,9 @@ pub fn form_page(p: &FormPage<'_>) -> Markup {
                     }
                 }
                 button.go type="submit" name="action" value="submit" { (lang.t(Key::Submit)) }
-                button.save type="submit" name="action" value="save" formnovalidate { (lang.t(Key::Save)) }
+                @if p.keying.is_none() {
+                    button.save type="submit" name="action" value="save" formnovalidate { (lang.t(Key::Save)) }
+                }
             }
             script { (PreEscaped(SKIP_SCRIPT)) }
         },

@@ -89,6 +89,14 @@ impl Lang {
             }
             (Lang::Vi, Anonymous) => "Phiếu không ghi tên. Sau khi gửi, câu trả lời không thể lần ra người trả lời.",
             (Lang::En, Anonymous) => "Anonymous: once sent, answers cannot be traced back to you.",
+            (Lang::Vi, CodeTitle) => "Nhập mã phiếu",
+            (Lang::En, CodeTitle) => "Enter your slip's code",
+            (Lang::Vi, CodeAsk) => "Mã in trên phiếu mời (8 ký tự, ví dụ ABCD-1234):",
+            (Lang::En, CodeAsk) => "The code printed on your invitation (8 characters, e.g. ABCD-1234):",
+            (Lang::Vi, CodeMalformed) => "Mã phải gồm 8 chữ cái hoặc chữ số, ví dụ ABCD-1234. Xin kiểm tra lại.",
+            (Lang::En, CodeMalformed) => "A code is 8 letters or digits, e.g. ABCD-1234. Please check it.",
+            (Lang::Vi, CodeUnknown) => "Không tìm thấy phiếu có mã này, hoặc phiếu chưa được phát. Xin kiểm tra lại.",
+            (Lang::En, CodeUnknown) => "No open invitation has this code. Please check it.",
         }
     }
 }
@@ -121,6 +129,10 @@ pub enum Key {
     Continue,
     QuotaFull,
     QuotaFullBody,
+    CodeTitle,
+    CodeAsk,
+    CodeMalformed,
+    CodeUnknown,
 }
 
 /// An answer's fault, in the page's language.

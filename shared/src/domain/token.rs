@@ -33,7 +33,6 @@ impl Token {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
 }
 
 impl TryFrom<String> for Token {

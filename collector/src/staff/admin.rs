@@ -1,0 +1,367 @@
+//! `/admin`: for the home-affairs office. Campaigns and their units, frame
+//! uploads, the sampling button, invitations to print, staff accounts and the
+//! audit log.
+
+use super::enumerator::{load_campaign, slips_response};
+use super::{Flash, csrf_field, page, with_flash};
+use crate::auth::Staff;
+use crate::{AppError, AppState};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use maud::html;
+use serde::Deserialize;
+use sipas_shared::StoreError;
+use sipas_shared::auth::{self, MIN_PASSWORD, Role};
+use sipas_shared::frame::{self, ImportError};
+use sipas_shared::sampling::{self, recommended_size};
+use sipas_shared::store::field::Audit;
+use std::collections::BTreeMap;
+
+const ADMIN: &[Role] = &[Role::Admin];
+/// The largest frame file accepted (a district's year of transactions fits many times over).
+const UPLOAD_LIMIT: usize = 20 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(home))
+        .route("/admin/users", get(users).post(add_user))
+        .route("/admin/campaigns/{campaign}", get(campaign_page))
+        .route("/admin/campaigns/{campaign}/frame", post(upload_frame).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
+        .route("/admin/campaigns/{campaign}/sample", post(sample))
+        .route("/admin/campaigns/{campaign}/invitations", get(invitations))
+}
+
+async fn home(State(state): State<AppState>, staff: Staff) -> Result<Response, AppError> {
+    staff.require(ADMIN)?;
+    let list = state.store.campaigns().await?;
+    Ok(page(
+        "Quản trị",
+        Some(&staff),
+        html! {
+            h2 { "Đợt khảo sát" }
+            @if list.is_empty() { p { "Chưa có đợt khảo sát nào. Nạp bằng lệnh " code { "sipas campaign load TỆP.toml" } "." } }
+            div.wrap { table {
+                thead { tr { th { "Mã" } th { "Tên" } th.n { "Năm" } th { "Thời gian" } th {} } }
+                tbody { @for c in &list { tr {
+                    td.code { (c.id) } td { (c.name) } td.n { (c.year) } td { (c.opens.format("%d/%m/%Y")) " – " (c.closes.format("%d/%m/%Y")) }
+                    td { a href=(format!("/admin/campaigns/{}", c.id)) { "Khung mẫu, chọn mẫu, phiếu mời" } " · " a href=(format!("/enumerator/{}", c.id)) { "Tiến độ" } " · " a href=(format!("/reports/{}", c.id)) { "Báo cáo" } }
+                } } }
+            } }
+        },
+    )
+    .into_response())
+}
+
+async fn campaign_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Query(flash): Query<Flash>,
+) -> Result<Response, AppError> {
+    staff.require(ADMIN)?;
+    let campaign = load_campaign(&*state.store, &id).await?;
+    let mut frame: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for r in state.store.frame_rows(&id).await? {
+        let e = frame.entry(r.unit).or_default();
+        e.0 += 1;
+        e.1 += u64::from(r.invited);
+    }
+    let board = state.store.quota_board(&id).await?;
+    let citizens: Option<&str> = campaign.groups.iter().find(|g| g.frame).map(|g| g.code.as_str());
+    let log = state.store.audit_log(&id, 50).await?;
+    let base = format!("/admin/campaigns/{id}");
+    Ok(page(
+        &campaign.name,
+        Some(&staff),
+        html! {
+            (flash.render())
+            h2 { "Khung chọn mẫu theo đơn vị" }
+            div.wrap { table {
+                thead { tr { th { "Đơn vị" } th.n { "Người trong khung" } th.n { "Đã mời" } th.n { "Chỉ tiêu người dân" } th.n { "Cỡ mẫu nên có (±5 %)" } th { "Phiếu mời" } } }
+                tbody { @for u in campaign.units.iter().filter(|u| campaign.children(&u.code).next().is_none()) {
+                    @let (n, invited) = frame.get(u.code.as_str()).copied().unwrap_or_default();
+                    @let quota = board.iter().find(|r| r.unit == u.code.as_str() && Some(r.group.as_str()) == citizens).map_or(0, |r| r.quota);
+                    tr {
+                        td { (u.name) " " span.note { (u.code) } } td.n { (n) } td.n { (invited) } td.n { (quota) }
+                        td.n { @if n > 0 { (recommended_size(n, 0.05)) } @else { "–" } }
+                        td { a href=(format!("{base}/invitations?unit={}&format=html", u.code)) { "In (A4)" } " · " a href=(format!("{base}/invitations?unit={}&format=csv", u.code)) { "CSV SMS" } }
+                    }
+                } }
+            } }
+            p { a href=(format!("{base}/invitations?format=html")) { "In phiếu mời của mọi đơn vị" } " · " a href=(format!("{base}/invitations?format=csv")) { "CSV SMS của mọi đơn vị" } }
+
+            h2 { "Nhập danh sách giao dịch (khung chọn mẫu)" }
+            form.box method="post" action=(format!("{base}/frame")) enctype="multipart/form-data" {
+                (csrf_field(&staff))
+                p { label for="unit" { "Đơn vị " } select #unit name="unit" required {
+                    @for u in campaign.units.iter().filter(|u| campaign.children(&u.code).next().is_none()) { option value=(u.code) { (u.name) } }
+                } }
+                p { label for="file" { "Tệp CSV hoặc Excel (cột: TT, Họ và tên, Tên thủ tục hành chính, Địa chỉ, Số điện thoại) " } input #file type="file" name="file" accept=".csv,.xlsx,.xls,.ods" required; }
+                p { label { input type="checkbox" name="skip_bad" value="1"; " Bỏ qua dòng lỗi, nhập các dòng hợp lệ" } }
+                button.go type="submit" { "Nhập" }
+            }
+
+            h2 { "Chọn mẫu" }
+            form.box method="post" action=(format!("{base}/sample")) {
+                (csrf_field(&staff))
+                p.note { "Rút theo chỉ tiêu cộng dự phòng, phân tầng theo lĩnh vực. Người đã được mời không bị rút lại; chạy lại chỉ rút thêm phần còn thiếu." }
+                p {
+                    label for="seed" { "Hạt giống (để rút lại đúng như cũ; bỏ trống = ngẫu nhiên) " } input #seed type="number" name="seed" min="0";
+                    " " label for="reserve" { "Dự phòng (%) " } input #reserve type="number" name="reserve" value="50" min="0" max="500";
+                }
+                button.go type="submit" { "Chọn mẫu" }
+            }
+
+            h2 { "Nhật ký thay đổi (50 mục gần nhất)" }
+            div.wrap { table {
+                thead { tr { th { "Lúc" } th { "Ai" } th { "Việc" } th { "Đối tượng" } th { "Chi tiết" } } }
+                tbody { @for e in &log { tr {
+                    td { (e.at.format("%d/%m/%Y %H:%M")) } td { (e.actor) } td { (e.action) } td.code { (e.subject) } td { (e.detail) }
+                } } }
+            } }
+        },
+    )
+    .into_response())
+}
+
+async fn upload_frame(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    mut form: Multipart,
+) -> Result<Response, AppError> {
+    staff.require(ADMIN)?;
+    let back = format!("/admin/campaigns/{id}");
+    let bad = |m: String| Ok(Redirect::to(&with_flash(&back, false, &m)).into_response());
+    let (mut csrf, mut unit, mut file, mut skip_bad) = (String::new(), String::new(), None, false);
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return bad(format!("không đọc được tệp gửi lên: {e}")),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field.file_name().map(str::to_owned);
+        let bytes = match field.bytes().await {
+            Ok(b) => b,
+            Err(e) => return bad(format!("không đọc được tệp gửi lên: {e}")),
+        };
+        match name.as_str() {
+            "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+            "unit" => unit = String::from_utf8_lossy(&bytes).into_owned(),
+            "skip_bad" => skip_bad = true,
+            "file" => file = Some((file_name.unwrap_or_default(), bytes)),
+            _ => {}
+        }
+    }
+    staff.check_csrf(&csrf)?;
+    let campaign = load_campaign(&*state.store, &id).await?;
+    let Some(code) = campaign.unit(&unit).map(|u| u.code.clone()) else {
+        return bad(format!("đơn vị «{unit}» không có trong đợt khảo sát"));
+    };
+    let Some((file_name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else { return bad("chưa chọn tệp".into()) };
+    let rows = match frame::file_rows(&file_name, &bytes) {
+        Ok(r) => r,
+        Err(e) => return bad(format!("{file_name}: {e}")),
+    };
+    let done = match frame::import(&*state.store, &campaign, &code, &rows, skip_bad).await {
+        Ok(d) => d,
+        Err(ImportError::Store(e)) => return Err(e.into()),
+        Err(ImportError::Rows(errors)) => {
+            let mut m = format!("{file_name}: {} dòng lỗi, chưa nhập dòng nào.", errors.len());
+            for e in errors.iter().take(20) {
+                m.push_str(&format!(" {e};"));
+            }
+            if errors.len() > 20 {
+                m.push_str(" …");
+            }
+            m.push_str(" Sửa tệp, hoặc đánh dấu «Bỏ qua dòng lỗi».");
+            return bad(m);
+        }
+    };
+    let detail = format!(
+        "{file_name}: thêm {}, đã có {}, bỏ qua {} dòng lỗi, gộp {} dòng trùng",
+        done.added,
+        done.already,
+        done.skipped.len(),
+        done.duplicates.len()
+    );
+    let subject = code.to_string();
+    state
+        .store
+        .audit(Audit {
+            actor: &staff.user.name,
+            campaign: &id,
+            action: "frame_import",
+            subject: &subject,
+            detail: &detail,
+        })
+        .await?;
+    let mut m = format!("Đã nhập khung chọn mẫu {}: {detail}.", code);
+    if !done.unknown_procedures.is_empty() {
+        let names: Vec<String> = done.unknown_procedures.iter().map(|(p, n)| format!("{p} ({n})")).collect();
+        m.push_str(&format!(" Thủ tục chưa có trong danh mục lĩnh vực: {}.", names.join(", ")));
+    }
+    Ok(Redirect::to(&with_flash(&back, true, &m)).into_response())
+}
+
+#[derive(Deserialize)]
+struct SampleForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    seed: String,
+    #[serde(default)]
+    reserve: String,
+}
+
+async fn sample(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Form(f): Form<SampleForm>,
+) -> Result<Response, AppError> {
+    staff.require(ADMIN)?;
+    staff.check_csrf(&f.csrf)?;
+    let back = format!("/admin/campaigns/{id}");
+    let seed = match f.seed.trim() {
+        "" => sampling::fresh_seed(),
+        s => match s.parse::<u64>() {
+            Ok(n) => n,
+            Err(_) => {
+                return Ok(Redirect::to(&with_flash(
+                    &back,
+                    false,
+                    &format!("hạt giống «{s}» phải là số nguyên không âm"),
+                ))
+                .into_response());
+            }
+        },
+    };
+    let reserve = match f.reserve.trim() {
+        "" => 50,
+        s => match s.parse::<u32>() {
+            Ok(n) if n <= 500 => n,
+            _ => {
+                return Ok(Redirect::to(&with_flash(&back, false, &format!("tỷ lệ dự phòng «{s}» phải từ 0 đến 500")))
+                    .into_response());
+            }
+        },
+    };
+    let campaign = load_campaign(&*state.store, &id).await?;
+    let rows = sampling::run(&*state.store, &campaign, seed, reserve, &staff.user.name).await?;
+    let drawn: u64 = rows.iter().map(|r| r.drawn).sum();
+    let reserves: u64 = rows.iter().map(|r| r.reserves).sum();
+    let short: Vec<String> =
+        rows.iter().filter(|r| r.short > 0).map(|r| format!("{}/{} thiếu {}", r.unit, r.group, r.short)).collect();
+    let mut m = format!(
+        "Đã chọn mẫu (hạt giống {seed}, dự phòng {reserve} %): {drawn} phiếu mời mới và {reserves} người dự phòng."
+    );
+    if !short.is_empty() {
+        m.push_str(&format!(" Khung mẫu quá ít: {}.", short.join("; ")));
+    }
+    Ok(Redirect::to(&with_flash(&back, true, &m)).into_response())
+}
+
+#[derive(Deserialize)]
+struct InvitationsQuery {
+    unit: Option<String>,
+    format: Option<String>,
+}
+
+async fn invitations(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Query(q): Query<InvitationsQuery>,
+) -> Result<Response, AppError> {
+    staff.require(ADMIN)?;
+    slips_response(&state, &id, q.unit.as_deref().filter(|u| !u.is_empty()), q.format.as_deref()).await
+}
+
+async fn users(State(state): State<AppState>, staff: Staff, Query(flash): Query<Flash>) -> Result<Response, AppError> {
+    staff.require(ADMIN)?;
+    users_page(&state, &staff, &flash).await
+}
+
+async fn users_page(state: &AppState, staff: &Staff, flash: &Flash) -> Result<Response, AppError> {
+    let list = state.store.users().await?;
+    Ok(page(
+        "Tài khoản",
+        Some(staff),
+        html! {
+            (flash.render())
+            div.wrap { table {
+                thead { tr { th { "Tên đăng nhập" } th { "Vai trò" } th { "Đơn vị được giao" } } }
+                tbody { @for u in &list { tr { td { (u.name) } td { (u.role.label()) } td { (u.units.join(", ")) } } } }
+            } }
+            h2 { "Thêm tài khoản" }
+            form.box method="post" action="/admin/users" {
+                (csrf_field(staff))
+                p { label for="name" { "Tên đăng nhập " } input #name type="text" name="name" required autocomplete="off"; }
+                p { label for="role" { "Vai trò " } select #role name="role" {
+                    option value="enumerator" { "điều tra viên (chỉ các đơn vị được giao)" }
+                    option value="analyst" { "phân tích (chỉ báo cáo, không thấy thông tin cá nhân)" }
+                    option value="admin" { "quản trị" }
+                } }
+                p { label for="units" { "Mã đơn vị được giao (cách nhau bởi dấu phẩy, cho điều tra viên) " } input #units type="text" name="units"; }
+                p { label for="password" { "Mật khẩu (ít nhất " (MIN_PASSWORD) " ký tự; bỏ trống = tạo ngẫu nhiên) " } input #password type="password" name="password" autocomplete="new-password"; }
+                button.go type="submit" { "Thêm" }
+            }
+        },
+    )
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct UserForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    units: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn add_user(State(state): State<AppState>, staff: Staff, Form(f): Form<UserForm>) -> Result<Response, AppError> {
+    staff.require(ADMIN)?;
+    staff.check_csrf(&f.csrf)?;
+    let back = "/admin/users";
+    let bad = |m: &str| Ok(Redirect::to(&with_flash(back, false, m)).into_response());
+    let name = f.name.trim();
+    if name.is_empty() || name.chars().any(char::is_whitespace) || name.len() > 64 {
+        return bad("tên đăng nhập: không để trống, không có dấu cách");
+    }
+    let Some(role) = Role::parse(&f.role) else { return bad("vai trò không hợp lệ") };
+    let units: Vec<String> =
+        f.units.split([',', ' ', ';']).map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned).collect();
+    if role == Role::Enumerator && units.is_empty() {
+        return bad("điều tra viên cần ít nhất một mã đơn vị");
+    }
+    let (password, generated) =
+        if f.password.is_empty() { (auth::new_password(), true) } else { (f.password.clone(), false) };
+    if password.chars().count() < MIN_PASSWORD {
+        return bad(&format!("mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự"));
+    }
+    let hash = auth::hash_password(&password).map_err(AppError::Internal)?;
+    let units = if role == Role::Enumerator { units } else { Vec::new() };
+    match state.store.add_user(name, role, &units, &hash).await {
+        Ok(_) => {}
+        Err(StoreError::Duplicate(m)) => return bad(&m),
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(by = %staff.user.name, user = name, role = %role, "staff account added");
+    let mut m = format!("Đã thêm tài khoản {name} ({}).", role.label());
+    if generated {
+        // Shown on this page only, never carried in a URL.
+        m.push_str(&format!(" Mật khẩu (chỉ hiện lần này): {password}"));
+        return users_page(&state, &staff, &Flash { ok: Some(m), err: None }).await;
+    }
+    Ok(Redirect::to(&with_flash(back, true, &m)).into_response())
+}

@@ -1,0 +1,531 @@
+//! `/enumerator`: the quota board per unit × group, the invitations of a unit
+//! with the outcomes enumerators record, reserves released in one click, and
+//! the keying form for paper ballots. An enumerator sees only assigned units.
+
+use super::{Flash, csrf_field, page, with_flash};
+use crate::auth::Staff;
+use crate::views::Lang;
+use crate::views::form::{FormPage, form_page};
+use crate::{AppError, AppState};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use maud::{Markup, html};
+use serde::Deserialize;
+use sipas_shared::auth::Role;
+use sipas_shared::sampling::recommended_size;
+use sipas_shared::store::field::{Audit, FieldError, Outcome, Slip};
+use sipas_shared::store::{QuotaStatus, StoredResponse};
+use sipas_shared::{Campaign, Store};
+use std::collections::BTreeMap;
+
+const STAFF: &[Role] = &[Role::Admin, Role::Enumerator];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/enumerator", get(campaigns))
+        .route("/enumerator/{campaign}", get(board))
+        .route("/enumerator/{campaign}/{unit}", get(unit_page))
+        .route("/enumerator/{campaign}/{unit}/outcome", post(outcome))
+        .route("/enumerator/{campaign}/{unit}/replace", post(replace))
+        .route("/enumerator/{campaign}/{unit}/ballot", get(ballot_form).post(key_ballot))
+        .route("/enumerator/{campaign}/{unit}/slips", get(print_slips))
+}
+
+pub(crate) async fn load_campaign(store: &dyn Store, id: &str) -> Result<Campaign, AppError> {
+    store.campaign(id).await?.ok_or_else(|| AppError::NotFound(format!("đợt khảo sát «{id}»")))
+}
+
+async fn campaigns(State(state): State<AppState>, staff: Staff) -> Result<Response, AppError> {
+    staff.require(STAFF)?;
+    let list = state.store.campaigns().await?;
+    if let [only] = list.as_slice() {
+        return Ok(Redirect::to(&format!("/enumerator/{}", only.id)).into_response());
+    }
+    Ok(page(
+        "Tiến độ chỉ tiêu",
+        Some(&staff),
+        html! {
+            @if list.is_empty() { p { "Chưa có đợt khảo sát nào." } }
+            ul { @for c in &list { li { a href=(format!("/enumerator/{}", c.id)) { (c.name) } " (" (c.year) ")" } } }
+        },
+    )
+    .into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct BoardQuery {
+    sort: Option<String>,
+}
+
+/// Share of the quota answered, for sorting and the bar.
+fn done(r: &QuotaStatus) -> f64 {
+    #[allow(clippy::cast_precision_loss)]
+    if r.quota > 0 { r.answered as f64 / r.quota as f64 } else { 1.0 }
+}
+
+fn bar(r: &QuotaStatus) -> Markup {
+    let pct = (done(r) * 100.0).clamp(0.0, 100.0);
+    let class = if pct >= 100.0 {
+        "bar"
+    } else if pct >= 50.0 {
+        "bar mid"
+    } else {
+        "bar low"
+    };
+    html! { div class=(class) role="progressbar" aria-valuenow=(format!("{pct:.0}")) aria-valuemin="0" aria-valuemax="100" { span style=(format!("width:{pct:.0}%")) {} } }
+}
+
+async fn board(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Query(q): Query<BoardQuery>,
+) -> Result<Response, AppError> {
+    staff.require(STAFF)?;
+    let campaign = load_campaign(&*state.store, &id).await?;
+    let mut rows: Vec<QuotaStatus> =
+        state.store.quota_board(&id).await?.into_iter().filter(|r| staff.user.may_work_on(&r.unit)).collect();
+    let by_unit = q.sort.as_deref() == Some("unit");
+    if !by_unit {
+        // Furthest behind first: least of the quota answered, then most still to go.
+        rows.sort_by(|a, b| {
+            done(a).total_cmp(&done(b)).then(b.remaining().cmp(&a.remaining())).then(a.unit.cmp(&b.unit))
+        });
+    }
+    let mut frame: BTreeMap<String, u64> = BTreeMap::new();
+    for r in state.store.frame_rows(&id).await? {
+        *frame.entry(r.unit).or_default() += 1;
+    }
+    let total = |f: fn(&QuotaStatus) -> i64| rows.iter().map(f).sum::<i64>();
+    Ok(page(
+        &format!("Tiến độ chỉ tiêu – {}", campaign.name),
+        Some(&staff),
+        html! {
+            p.note {
+                "Sắp xếp: "
+                @if by_unit { a href="?sort=behind" { "chậm nhất trước" } " · theo đơn vị" } @else { "chậm nhất trước · " a href="?sort=unit" { "theo đơn vị" } }
+            }
+            @if rows.is_empty() { p { "Chưa có đơn vị nào được giao cho tài khoản này." } }
+            div.wrap { table {
+                thead { tr {
+                    th { "Đơn vị" } th { "Nhóm" } th.n { "Chỉ tiêu" } th.n { "Đã mời" } th.n { "Đã trả lời" } th.n { "Phiếu giấy chờ nhập" }
+                    th.n { "Từ chối" } th.n { "Không liên lạc được" } th.n { "Dự phòng còn" } th.n { "Còn thiếu" } th { "Tiến độ" } th.n title="n = N ÷ (1 + N·0,05²)" { "Cỡ mẫu nên có" }
+                } }
+                tbody {
+                    @for r in &rows {
+                        @let unit = campaign.unit(&r.unit).map_or(r.unit.as_str(), |u| u.name.as_str());
+                        @let group = campaign.group(&r.group);
+                        tr {
+                            td { a href=(format!("/enumerator/{id}/{}", r.unit)) { (unit) } }
+                            td { (group.map_or(r.group.as_str(), |g| g.name.as_str())) }
+                            td.n { (r.quota) } td.n { (r.invited) } td.n { (r.answered) } td.n { (r.paper) }
+                            td.n { (r.refused) } td.n { (r.unreachable) } td.n { (r.reserves) } td.n { b { (r.remaining()) } }
+                            td { (bar(r)) }
+                            td.n {
+                                @if group.is_some_and(|g| g.frame) {
+                                    @let n = frame.get(&r.unit).copied().unwrap_or_default();
+                                    @if n > 0 { (recommended_size(n, 0.05)) " / " (n) } @else { "–" }
+                                } @else { "–" }
+                            }
+                        }
+                    }
+                }
+                tfoot { tr {
+                    th colspan="2" { "Cộng" } th.n { (total(|r| r.quota)) } th.n { (total(|r| r.invited)) } th.n { (total(|r| r.answered)) }
+                    th.n { (total(|r| r.paper)) } th.n { (total(|r| r.refused)) } th.n { (total(|r| r.unreachable)) } th.n { (total(|r| r.reserves)) }
+                    th.n { (total(QuotaStatus::remaining)) } th {} th {}
+                } }
+            } }
+        },
+    )
+    .into_response())
+}
+
+fn status_label(s: &str) -> &str {
+    match s {
+        "issued" => "đang chờ",
+        "answered" => "đã trả lời",
+        "paper" => "trả lời trên giấy",
+        "refused" => "từ chối",
+        "unreachable" => "không liên lạc được",
+        "wrong_number" => "sai số điện thoại",
+        "reserve" => "dự phòng",
+        other => other,
+    }
+}
+
+fn outcome_button(staff: &Staff, action: &str, code: &str, outcome: Outcome, label: &str) -> Markup {
+    html! {
+        form.inline method="post" action=(action) {
+            (csrf_field(staff))
+            input type="hidden" name="code" value=(code);
+            input type="hidden" name="outcome" value=(outcome.as_str());
+            button type="submit" { (label) }
+        }
+    }
+}
+
+fn slip_row(staff: &Staff, base: &str, s: &Slip) -> Markup {
+    let outcome_url = format!("{base}/outcome");
+    html! {
+        tr {
+            td.code { (crate::slips::display_code(&s.code)) }
+            td { (s.group) }
+            td { (s.field.as_deref().unwrap_or("–")) }
+            td { @if let Some(c) = &s.contact { (c.name) br; a href=(format!("tel:{}", c.phone)) { (c.phone) } } @else { span.note { "phiếu phát tay" } } }
+            td {
+                span.tag { (status_label(&s.status)) }
+                @if s.attempts > 0 { " " span.note { "gọi " (s.attempts) " lần" } }
+                @if let Some(r) = &s.replaced_by { br; span.note { "đã thay bằng " (crate::slips::display_code(r)) } }
+                @if let Some(rank) = s.reserve_rank { " " span.note { "dự phòng #" (rank) } }
+            }
+            td {
+                @if s.status == "issued" {
+                    (outcome_button(staff, &outcome_url, &s.code, Outcome::CallFailed, "Gọi không được"))
+                    (outcome_button(staff, &outcome_url, &s.code, Outcome::Refused, "Từ chối"))
+                    (outcome_button(staff, &outcome_url, &s.code, Outcome::WrongNumber, "Sai số"))
+                    (outcome_button(staff, &outcome_url, &s.code, Outcome::Paper, "Trả lời trên giấy"))
+                }
+                @if s.replaceable() {
+                    form.inline method="post" action=(format!("{base}/replace")) {
+                        (csrf_field(staff))
+                        input type="hidden" name="code" value=(s.code);
+                        button.go type="submit" { "Thay bằng người dự phòng" }
+                    }
+                }
+                @if s.replaced_by.is_none() && matches!(s.status.as_str(), "paper" | "refused" | "unreachable" | "wrong_number") {
+                    (outcome_button(staff, &outcome_url, &s.code, Outcome::Reopen, "Mở lại"))
+                }
+            }
+        }
+    }
+}
+
+async fn unit_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, unit)): Path<(String, String)>,
+    Query(flash): Query<Flash>,
+) -> Result<Response, AppError> {
+    staff.require(STAFF)?;
+    staff.require_unit(&unit)?;
+    let campaign = load_campaign(&*state.store, &id).await?;
+    let u = campaign.unit(&unit).ok_or_else(|| AppError::NotFound(format!("đơn vị «{unit}»")))?;
+    let slips = state.store.slips(&id, Some(&unit)).await?;
+    let (open, reserves): (Vec<&Slip>, Vec<&Slip>) = slips.iter().partition(|s| s.status != "reserve");
+    let base = format!("/enumerator/{id}/{unit}");
+    let groups: Vec<_> = campaign
+        .groups
+        .iter()
+        .filter(|g| campaign.quotas().iter().any(|q| q.unit == u.code && q.group == g.code && q.quota > 0))
+        .collect();
+    Ok(page(
+        &format!("{} – {}", u.name, campaign.name),
+        Some(&staff),
+        html! {
+            (flash.render())
+            p {
+                a href=(format!("/enumerator/{id}")) { "← Tiến độ chỉ tiêu" } " · "
+                a href=(format!("{base}/slips?format=html")) { "In phiếu mời (A4)" } " · "
+                a href=(format!("{base}/slips?format=csv")) { "Tải CSV gửi SMS" }
+            }
+            div.box {
+                "Nhập phiếu giấy: "
+                @for g in &groups { a href=(format!("{base}/ballot?group={}", g.code)) { (g.name) } " " }
+            }
+            h2 { "Phiếu mời (" (open.len()) ")" }
+            @if open.is_empty() { p { "Chưa chọn mẫu cho đơn vị này." } }
+            div.wrap { table {
+                thead { tr { th { "Mã" } th { "Nhóm" } th { "Lĩnh vực" } th { "Người nhận" } th { "Trạng thái" } th { "Ghi kết quả" } } }
+                tbody { @for s in &open { (slip_row(&staff, &base, s)) } }
+            } }
+            h2 { "Dự phòng chưa dùng (" (reserves.len()) ")" }
+            p.note { "Người dự phòng chỉ được mời khi thay cho một người từ chối hoặc không liên lạc được, cùng lĩnh vực." }
+            div.wrap { table {
+                thead { tr { th { "Mã" } th { "Nhóm" } th { "Lĩnh vực" } th { "Người" } th { "Thứ tự" } } }
+                tbody { @for s in &reserves {
+                    tr { td.code { (crate::slips::display_code(&s.code)) } td { (s.group) } td { (s.field.as_deref().unwrap_or("–")) }
+                         td { @if let Some(c) = &s.contact { (c.name) } } td.n { (s.reserve_rank.unwrap_or_default()) } }
+                } }
+            } }
+        },
+    )
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct OutcomeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    outcome: String,
+}
+
+/// Checks that a slip belongs to the unit in the path, so an enumerator cannot
+/// reach another unit's slip through their own unit's URL.
+async fn slip_in_unit(state: &AppState, id: &str, unit: &str, code: &str) -> Result<Option<Slip>, AppError> {
+    Ok(state.store.slip(id, code).await?.filter(|s| s.unit == unit))
+}
+
+async fn outcome(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, unit)): Path<(String, String)>,
+    Form(f): Form<OutcomeForm>,
+) -> Result<Response, AppError> {
+    staff.require(STAFF)?;
+    staff.check_csrf(&f.csrf)?;
+    staff.require_unit(&unit)?;
+    let back = format!("/enumerator/{id}/{unit}");
+    let Some(outcome) = Outcome::parse(&f.outcome) else {
+        return Ok(
+            Redirect::to(&with_flash(&back, false, &format!("kết quả «{}» không hợp lệ", f.outcome))).into_response()
+        );
+    };
+    if slip_in_unit(&state, &id, &unit, &f.code).await?.is_none() {
+        return Ok(Redirect::to(&with_flash(&back, false, &FieldError::NoSuchSlip(f.code).to_string())).into_response());
+    }
+    let to = match state.store.record_outcome(&id, &f.code, outcome, &staff.user.name).await? {
+        Ok(status) => with_flash(
+            &back,
+            true,
+            &format!("Phiếu {}: {}", crate::slips::display_code(&f.code), status_label(&status)),
+        ),
+        Err(e) => with_flash(&back, false, &e.to_string()),
+    };
+    Ok(Redirect::to(&to).into_response())
+}
+
+async fn replace(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, unit)): Path<(String, String)>,
+    Form(f): Form<OutcomeForm>,
+) -> Result<Response, AppError> {
+    staff.require(STAFF)?;
+    staff.check_csrf(&f.csrf)?;
+    staff.require_unit(&unit)?;
+    let back = format!("/enumerator/{id}/{unit}");
+    if slip_in_unit(&state, &id, &unit, &f.code).await?.is_none() {
+        return Ok(Redirect::to(&with_flash(&back, false, &FieldError::NoSuchSlip(f.code).to_string())).into_response());
+    }
+    let to = match state.store.release_reserve(&id, &f.code, &staff.user.name).await? {
+        Ok(reserve) => with_flash(
+            &back,
+            true,
+            &format!(
+                "Đã mời người dự phòng {} thay cho phiếu {}",
+                crate::slips::display_code(&reserve),
+                crate::slips::display_code(&f.code)
+            ),
+        ),
+        Err(e) => with_flash(&back, false, &e.to_string()),
+    };
+    Ok(Redirect::to(&to).into_response())
+}
+
+#[derive(Deserialize)]
+struct SlipQuery {
+    format: Option<String>,
+}
+
+async fn print_slips(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, unit)): Path<(String, String)>,
+    Query(q): Query<SlipQuery>,
+) -> Result<Response, AppError> {
+    staff.require(STAFF)?;
+    staff.require_unit(&unit)?;
+    slips_response(&state, &id, Some(&unit), q.format.as_deref()).await
+}
+
+/// The printable slips or the SMS CSV, as `sipas invitations` writes them.
+pub(crate) async fn slips_response(
+    state: &AppState,
+    id: &str,
+    unit: Option<&str>,
+    format: Option<&str>,
+) -> Result<Response, AppError> {
+    use axum::http::header;
+    let campaign = load_campaign(&*state.store, id).await?;
+    let all = state.store.slips(id, unit).await?;
+    let open = crate::slips::printable(&all);
+    if format == Some("csv") {
+        let body = crate::slips::slips_csv(&campaign, &open, &state.public_url)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let name =
+            format!("attachment; filename=\"phieu-moi-{id}{}.csv\"", unit.map(|u| format!("-{u}")).unwrap_or_default());
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (header::CONTENT_DISPOSITION, name),
+                (header::CACHE_CONTROL, "no-store".to_owned()),
+            ],
+            body,
+        )
+            .into_response());
+    }
+    Ok(([(header::CACHE_CONTROL, "no-store")], crate::slips::slips_html(&campaign, &open, &state.public_url))
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct GroupQuery {
+    group: Option<String>,
+}
+
+fn keying_fields(
+    staff: &Staff,
+    campaign: &Campaign,
+    group: &str,
+    field: Option<&str>,
+    frame: bool,
+    error: Option<&str>,
+) -> Markup {
+    html! {
+        (csrf_field(staff))
+        input type="hidden" name="group" value=(group);
+        @if let Some(e) = error { div.alert role="alert" { (e) } }
+        @if frame {
+            fieldset {
+                legend { "Lĩnh vực thủ tục người trả lời đã giao dịch" }
+                select name="field" {
+                    option value="" { "(không rõ)" }
+                    @for f in &campaign.fields { option value=(f) selected[field == Some(f.as_str())] { (f) } }
+                }
+            }
+        }
+    }
+}
+
+async fn ballot_form(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, unit)): Path<(String, String)>,
+    Query(q): Query<GroupQuery>,
+) -> Result<Response, AppError> {
+    staff.require(STAFF)?;
+    staff.require_unit(&unit)?;
+    let campaign = load_campaign(&*state.store, &id).await?;
+    render_ballot(
+        &staff,
+        &campaign,
+        &id,
+        &unit,
+        q.group.as_deref().unwrap_or_default(),
+        None,
+        &BTreeMap::new(),
+        &BTreeMap::new(),
+        None,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_ballot(
+    staff: &Staff,
+    campaign: &Campaign,
+    id: &str,
+    unit: &str,
+    group: &str,
+    field: Option<&str>,
+    cells: &BTreeMap<String, String>,
+    errors: &BTreeMap<String, String>,
+    message: Option<&str>,
+) -> Result<Response, AppError> {
+    let g = campaign.group(group).ok_or_else(|| AppError::NotFound(format!("nhóm đối tượng «{group}»")))?;
+    let questionnaire = campaign
+        .questionnaire(&g.questionnaire)
+        .ok_or_else(|| AppError::NotFound(format!("phiếu «{}»", g.questionnaire)))?;
+    let u = campaign.unit(unit).ok_or_else(|| AppError::NotFound(format!("đơn vị «{unit}»")))?;
+    let title = format!("{} · nhập phiếu giấy ({})", u.name, g.name);
+    let action = format!("/enumerator/{id}/{unit}/ballot");
+    let keying = keying_fields(staff, campaign, group, field, g.frame, message);
+    let notice = (!errors.is_empty()).then_some(crate::views::form::Notice::Fix);
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = form_page(&FormPage {
+        lang: Lang::Vi,
+        title_unit: &title,
+        questionnaire,
+        cells,
+        errors,
+        notice,
+        action: &action,
+        keying: Some(keying),
+    });
+    Ok((status, page).into_response())
+}
+
+async fn key_ballot(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, unit)): Path<(String, String)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    staff.require(STAFF)?;
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).unwrap_or_default();
+    staff.check_csrf(get("csrf"))?;
+    staff.require_unit(&unit)?;
+    let campaign = load_campaign(&*state.store, &id).await?;
+    let group = get("group").to_owned();
+    let g = campaign.group(&group).ok_or_else(|| AppError::NotFound(format!("nhóm đối tượng «{group}»")))?;
+    let questionnaire = campaign
+        .questionnaire(&g.questionnaire)
+        .ok_or_else(|| AppError::NotFound(format!("phiếu «{}»", g.questionnaire)))?;
+    let field = Some(get("field")).filter(|f| !f.is_empty()).map(str::to_owned);
+    if let Some(f) = &field
+        && !campaign.fields.contains(f)
+    {
+        return render_ballot(
+            &staff,
+            &campaign,
+            &id,
+            &unit,
+            &group,
+            None,
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+            Some(&format!("lĩnh vực «{f}» không có trong danh mục")),
+        );
+    }
+    let (cells, _) = crate::respond::cells_from_form(&fields);
+    match questionnaire.check_answers(&cells) {
+        Ok(answers) => {
+            let response = StoredResponse {
+                unit: unit.clone(),
+                group: group.clone(),
+                field,
+                submitted_on: chrono::Local::now().date_naive(),
+                source: "paper".into(),
+                cells: answers.to_cells(),
+            };
+            state.store.insert_responses(&id, std::slice::from_ref(&response)).await?;
+            let subject = format!("{unit}/{group}");
+            let audit = Audit {
+                actor: &staff.user.name,
+                campaign: &id,
+                action: "key_ballot",
+                subject: &subject,
+                detail: "nhập một phiếu giấy",
+            };
+            state.store.audit(audit).await?;
+            let back =
+                with_flash(&format!("/enumerator/{id}/{unit}"), true, &format!("Đã lưu một phiếu giấy ({}).", g.name));
+            Ok(Redirect::to(&back).into_response())
+        }
+        Err(issues) => {
+            let errors: BTreeMap<String, String> = issues
+                .into_iter()
+                .map(|i| (i.question, crate::views::text::answer_error(Lang::Vi, &i.error)))
+                .collect();
+            let shown: BTreeMap<String, String> =
+                cells.into_iter().filter(|(c, _)| questionnaire.question(c).is_some()).collect();
+            render_ballot(&staff, &campaign, &id, &unit, &group, field.as_deref(), &shown, &errors, None)
+        }
+    }
+}
