@@ -128,6 +128,10 @@ pub enum ResponsesCommand {
         #[arg(long)]
         campaign: String,
         file: PathBuf,
+        /// Nhập kép: tệp do người thứ hai nhập cùng các phiếu ấy, cùng thứ tự;
+        /// chỉ nhập khi hai tệp khớp từng ô
+        #[arg(long)]
+        verify: Option<PathBuf>,
     },
 }
 

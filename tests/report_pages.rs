@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestDb, fixture, sipas, spawn_server, stderr};
+use common::{TestDb, analyst, fixture, sipas, spawn_server, stderr};
 use scraper::{Html, Selector};
 use serde_json::Value;
 
@@ -28,8 +28,8 @@ fn texts(doc: &Html, s: &str) -> Vec<String> {
     doc.select(&sel(s)).map(|e| e.text().collect::<String>().trim().to_owned()).collect()
 }
 
-async fn get_html(url: &str) -> (u16, Html) {
-    let resp = reqwest::get(url).await.expect("get");
+async fn get_html(client: &reqwest::Client, url: &str) -> (u16, Html) {
+    let resp = client.get(url).send().await.expect("get");
     let status = resp.status().as_u16();
     (status, Html::parse_document(&resp.text().await.expect("body")))
 }
@@ -38,12 +38,13 @@ async fn get_html(url: &str) -> (u16, Html) {
 async fn the_report_page_shows_tables_charts_and_downloads() {
     let db = loaded().await;
     let server = spawn_server(&db, &[]);
-    let (status, list) = get_html(&format!("{}/reports", server.base)).await;
+    let client = analyst(&db);
+    let (status, list) = get_html(&client, &format!("{}/reports", server.base)).await;
     assert_eq!(status, 200);
     let links: Vec<&str> = list.select(&sel("main a")).filter_map(|a| a.value().attr("href")).collect();
     assert_eq!(links, vec!["/reports/hand"]);
 
-    let (status, page) = get_html(&format!("{}/reports/hand", server.base)).await;
+    let (status, page) = get_html(&client, &format!("{}/reports/hand", server.base)).await;
     assert_eq!(status, 200);
     assert_eq!(texts(&page, "h1"), vec!["Đợt tính tay"]);
     assert_eq!(page.select(&sel("html")).next().and_then(|h| h.value().attr("lang")), Some("vi"));
@@ -78,13 +79,14 @@ async fn the_report_page_shows_tables_charts_and_downloads() {
             "/reports/hand/download/report.json"
         ]
     );
-    let xlsx = reqwest::get(format!("{}{}", server.base, downloads[0])).await.expect("xlsx");
+    let xlsx = client.get(format!("{}{}", server.base, downloads[0])).send().await.expect("xlsx");
     assert_eq!(
         xlsx.headers().get("content-disposition").and_then(|v| v.to_str().ok()),
         Some("attachment; filename=\"hand-bao-cao.xlsx\"")
     );
     assert!(xlsx.bytes().await.expect("bytes").starts_with(b"PK"), "an XLSX is a zip");
-    let csv = reqwest::get(format!("{}{}", server.base, downloads[1])).await.expect("csv").text().await.expect("text");
+    let csv =
+        client.get(format!("{}{}", server.base, downloads[1])).send().await.expect("csv").text().await.expect("text");
     let cli_csv = common::stdout(&sipas(&db, &["report", "--campaign", "hand", "--format", "csv"]));
     assert_eq!(csv, cli_csv, "the page offers the same CSV as the CLI");
 }
@@ -93,12 +95,13 @@ async fn the_report_page_shows_tables_charts_and_downloads() {
 async fn the_page_follows_the_chosen_breakdown() {
     let db = loaded().await;
     let server = spawn_server(&db, &[]);
-    let (_, page) = get_html(&format!("{}/reports/hand?by=field", server.base)).await;
+    let client = analyst(&db);
+    let (_, page) = get_html(&client, &format!("{}/reports/hand?by=field", server.base)).await;
     assert_eq!(texts(&page, "nav.by a.on"), vec!["lĩnh vực"]);
     assert!(texts(&page, "h2").iter().any(|h| h == "Đợt tính tay — theo lĩnh vực"));
     let hrefs: Vec<&str> = page.select(&sel("nav.buttons a")).filter_map(|a| a.value().attr("href")).collect();
     assert!(hrefs.iter().all(|h| h.ends_with("?by=field")), "{hrefs:?}");
-    let (status, page) = get_html(&format!("{}/reports/hand?by=colour", server.base)).await;
+    let (status, page) = get_html(&client, &format!("{}/reports/hand?by=colour", server.base)).await;
     assert_eq!(status, 422);
     assert!(texts(&page, "h1")[0].contains("«colour» không phải cách phân tổ"));
 }
@@ -107,7 +110,10 @@ async fn the_page_follows_the_chosen_breakdown() {
 async fn the_api_returns_the_cli_document_and_json_errors() {
     let db = loaded().await;
     let server = spawn_server(&db, &[]);
-    let mut api: Value = reqwest::get(format!("{}/api/v1/campaigns/hand/report", server.base))
+    let client = analyst(&db);
+    let mut api: Value = client
+        .get(format!("{}/api/v1/campaigns/hand/report", server.base))
+        .send()
         .await
         .expect("get")
         .json()
@@ -119,16 +125,16 @@ async fn the_api_returns_the_cli_document_and_json_errors() {
     cli["generated_at"] = Value::Null;
     assert_eq!(api, cli);
 
-    let resp = reqwest::get(format!("{}/api/v1/campaigns/hand/report?by=colour", server.base)).await.expect("get");
+    let resp = client.get(format!("{}/api/v1/campaigns/hand/report?by=colour", server.base)).send().await.expect("get");
     assert_eq!(resp.status().as_u16(), 422);
     let body: Value = resp.json().await.expect("json");
     assert_eq!((body["error"]["code"].as_str(), body["error"]["field"].as_str()), (Some("bad_input"), Some("by")));
-    let resp = reqwest::get(format!("{}/api/v1/campaigns/nope/report", server.base)).await.expect("get");
+    let resp = client.get(format!("{}/api/v1/campaigns/nope/report", server.base)).send().await.expect("get");
     assert_eq!(resp.status().as_u16(), 404);
     let body: Value = resp.json().await.expect("json");
     assert_eq!(body["error"]["code"], "not_found");
     let list: Value =
-        reqwest::get(format!("{}/api/v1/campaigns", server.base)).await.expect("get").json().await.expect("json");
+        client.get(format!("{}/api/v1/campaigns", server.base)).send().await.expect("get").json().await.expect("json");
     assert_eq!(list["campaigns"][0]["id"], "hand");
 }
 
@@ -136,8 +142,9 @@ async fn the_api_returns_the_cli_document_and_json_errors() {
 async fn serve_demo_has_a_report_to_show() {
     let db = TestDb::new().await;
     let server = spawn_server(&db, &["--demo"]);
+    let client = analyst(&db);
     assert!(server.banner.iter().any(|l| l.contains("với 600 phiếu giả lập")), "{:?}", server.banner);
-    let (status, page) = get_html(&format!("{}/reports/quang-binh-2026", server.base)).await;
+    let (status, page) = get_html(&client, &format!("{}/reports/quang-binh-2026", server.base)).await;
     assert_eq!(status, 200);
     let ranking = page.select(&sel("svg[role=img]")).next().expect("ranking chart");
     let labels: Vec<String> = ranking.select(&sel("text[text-anchor=end]")).map(|t| t.text().collect()).collect();

@@ -6,9 +6,9 @@ ALTER TABLE invitations ADD COLUMN code TEXT;
 CREATE UNIQUE INDEX invitations_by_code ON invitations (code);
 -- NULL for an invitation of the sample proper; 1, 2, … the order in which
 -- reserves of the same unit, group and field are released.
-ALTER TABLE invitations ADD COLUMN reserve_rank INTEGER;
+ALTER TABLE invitations ADD COLUMN reserve_rank BIGINT;
 -- Calls made without reaching the person.
-ALTER TABLE invitations ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE invitations ADD COLUMN attempts BIGINT NOT NULL DEFAULT 0;
 -- The reserve released in this invitation's place.
 ALTER TABLE invitations ADD COLUMN replaced_by TEXT;
 ALTER TABLE invitations ADD COLUMN updated_at TIMESTAMPTZ;

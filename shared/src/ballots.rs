@@ -212,3 +212,86 @@ mod tests {
         assert_eq!(parse_day("31/02/2026"), None);
     }
 }
+
+/// One cell two keyers typed differently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// Position of the ballot in both files, from 1.
+    pub ballot: usize,
+    pub column: String,
+    pub first: String,
+    pub second: String,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "phiếu thứ {}, cột «{}»: lần 1 «{}», lần 2 «{}»", self.ballot, self.column, self.first, self.second)
+    }
+}
+
+/// Double entry: the same paper ballots keyed by two people, in the same
+/// order. Every cell where they differ, and a row for a missing ballot.
+pub fn compare_entries(first: &[StoredResponse], second: &[StoredResponse]) -> Vec<Mismatch> {
+    let mut out = Vec::new();
+    let empty = StoredResponse {
+        unit: String::new(),
+        group: String::new(),
+        field: None,
+        submitted_on: chrono::NaiveDate::MIN,
+        source: String::new(),
+        cells: std::collections::BTreeMap::new(),
+    };
+    for i in 0..first.len().max(second.len()) {
+        let (a, b) = (first.get(i).unwrap_or(&empty), second.get(i).unwrap_or(&empty));
+        let day = |r: &StoredResponse| if r.unit.is_empty() { String::new() } else { r.submitted_on.to_string() };
+        let fixed = [
+            ("unit", a.unit.clone(), b.unit.clone()),
+            ("group", a.group.clone(), b.group.clone()),
+            ("field", a.field.clone().unwrap_or_default(), b.field.clone().unwrap_or_default()),
+            ("submitted_at", day(a), day(b)),
+        ];
+        for (column, x, y) in fixed {
+            if x != y {
+                out.push(Mismatch { ballot: i + 1, column: column.to_owned(), first: x, second: y });
+            }
+        }
+        let codes: std::collections::BTreeSet<&String> = a.cells.keys().chain(b.cells.keys()).collect();
+        for code in codes {
+            let (x, y) =
+                (a.cells.get(code).cloned().unwrap_or_default(), b.cells.get(code).cloned().unwrap_or_default());
+            if x != y {
+                out.push(Mismatch { ballot: i + 1, column: code.clone(), first: x, second: y });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod double_entry {
+    use super::*;
+
+    fn ballot(unit: &str, cells: &[(&str, &str)]) -> StoredResponse {
+        StoredResponse {
+            unit: unit.into(),
+            group: "citizens".into(),
+            field: Some("Đất đai".into()),
+            submitted_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
+            source: "paper".into(),
+            cells: cells.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        }
+    }
+
+    #[test]
+    fn every_differing_cell_and_missing_ballot_is_listed() {
+        let a = vec![ballot("QB01", &[("q1", "4"), ("q2", "5")]), ballot("QB01", &[("q1", "3")])];
+        let b = vec![ballot("QB01", &[("q1", "4"), ("q2", "3")]), ballot("QB01", &[("q1", "3"), ("q3", "a")])];
+        let m = compare_entries(&a, &b);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0].to_string(), "phiếu thứ 1, cột «q2»: lần 1 «5», lần 2 «3»");
+        assert_eq!((m[1].ballot, m[1].column.as_str(), m[1].first.as_str()), (2, "q3", ""));
+        assert!(compare_entries(&a, &a).is_empty());
+        let short = compare_entries(&a, &a[..1]);
+        assert!(short.iter().all(|x| x.ballot == 2) && short.iter().any(|x| x.column == "unit" && x.second.is_empty()));
+    }
+}

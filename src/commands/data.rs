@@ -75,10 +75,28 @@ pub async fn import_frame(db: &str, campaign_id: &str, unit: &str, file: &Path, 
 }
 
 /// `sipas responses import`: all ballots of a file, or none.
-pub async fn import_responses(db: &str, campaign_id: &str, file: &Path) -> Result<(), Failure> {
+/// With `verify`, a second keyer's file of the same ballots must match cell for cell.
+pub async fn import_responses(db: &str, campaign_id: &str, file: &Path, verify: Option<&Path>) -> Result<(), Failure> {
     let (store, campaign) = open_campaign(db, campaign_id).await?;
     let text = read_csv_text(file)?;
     let ballots = read_ballots(&text, &campaign).map_err(|errors| row_errors(file, &errors))?;
+    if let Some(second) = verify {
+        let other = read_ballots(&read_csv_text(second)?, &campaign).map_err(|errors| row_errors(second, &errors))?;
+        let mismatches = sipas_shared::ballots::compare_entries(&ballots, &other);
+        if !mismatches.is_empty() {
+            let mut msg = format!(
+                "{} và {}: {} ô nhập khác nhau, không nhập phiếu nào (đối chiếu với phiếu giấy rồi sửa):",
+                file.display(),
+                second.display(),
+                mismatches.len()
+            );
+            for m in &mismatches {
+                msg.push_str(&format!("\n  {m}"));
+            }
+            return Err(Failure::BadInput(msg));
+        }
+        println!("Hai lần nhập khớp nhau ({} phiếu).", ballots.len());
+    }
     store.insert_responses(&campaign.id, &ballots).await?;
     println!("Đã nhập {} phiếu giấy vào đợt khảo sát {}", ballots.len(), campaign.id);
     Ok(())

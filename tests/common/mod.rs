@@ -144,3 +144,59 @@ pub fn spawn_server(db: &TestDb, extra: &[&str]) -> Server {
     std::thread::spawn(move || lines.for_each(drop));
     Server { child, base, banner }
 }
+
+/// Runs `sipas` with text on its standard input.
+pub fn sipas_stdin(db: &TestDb, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sipas"))
+        .args(args)
+        .arg("--db")
+        .arg(&db.url)
+        .current_dir(root())
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sipas");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("wait sipas")
+}
+
+/// The password every test account gets.
+pub const PASSWORD: &str = "mật-khẩu-thử-123";
+
+/// Adds a staff account with [`PASSWORD`]; `units` for an enumerator.
+pub fn add_user(db: &TestDb, name: &str, role: &str, units: &[&str]) {
+    let mut args = vec!["user", "add", "--role", role, "--password-stdin"];
+    for u in units {
+        args.extend(["--unit", u]);
+    }
+    args.push(name);
+    let out = sipas_stdin(db, &args, &format!("{PASSWORD}\n"));
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// An API token for a new account of that role.
+pub fn api_token(db: &TestDb, name: &str, role: &str, units: &[&str]) -> String {
+    add_user(db, name, role, units);
+    let out = sipas(db, &["user", "token", name]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out).trim().to_owned()
+}
+
+/// A client that sends the API token on every request and follows no redirects.
+pub fn bearer_client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().expect("header"));
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// An analyst's client: what the report pages and API need.
+pub fn analyst(db: &TestDb) -> reqwest::Client {
+    bearer_client(&api_token(db, "phan-tich", "analyst", &[]))
+}

@@ -34,7 +34,7 @@ macro_rules! field_store {
             async fn frame_rows(&self, campaign: &str) -> Result<Vec<$crate::store::field::FrameRow>, StoreError> {
                 let rows: Vec<(i64, String, Option<String>, String, i64)> = sqlx::query_as(
                     "SELECT p.id, p.unit, p.field, p.phone,
-                            CASE WHEN EXISTS (SELECT 1 FROM invitations i WHERE i.person_id = p.id) THEN 1 ELSE 0 END
+                            CAST(CASE WHEN EXISTS (SELECT 1 FROM invitations i WHERE i.person_id = p.id) THEN 1 ELSE 0 END AS BIGINT)
                      FROM frame_people p WHERE p.campaign_id = $1 ORDER BY p.unit, p.phone",
                 )
                 .bind(campaign)
@@ -54,8 +54,8 @@ macro_rules! field_store {
 
             async fn drawn_counts(&self, campaign: &str) -> Result<Vec<$crate::store::field::DrawnCount>, StoreError> {
                 let rows: Vec<(String, String, Option<String>, i64, i64, i64)> = sqlx::query_as(
-                    "SELECT unit, group_code, field, CASE WHEN reserve_rank IS NULL THEN 0 ELSE 1 END,
-                            CASE WHEN person_id IS NULL THEN 0 ELSE 1 END, COUNT(*)
+                    "SELECT unit, group_code, field, CAST(CASE WHEN reserve_rank IS NULL THEN 0 ELSE 1 END AS BIGINT),
+                            CAST(CASE WHEN person_id IS NULL THEN 0 ELSE 1 END AS BIGINT), COUNT(*)
                      FROM invitations WHERE campaign_id = $1
                      GROUP BY unit, group_code, field, CASE WHEN reserve_rank IS NULL THEN 0 ELSE 1 END,
                               CASE WHEN person_id IS NULL THEN 0 ELSE 1 END",

@@ -1,0 +1,785 @@
+//! Field operations end to end, on whichever backend the harness picked:
+//! drawing the sample from the counters' lists, printing invitations, chasing
+//! outcomes with reserves, keying paper ballots, and who may do what.
+
+mod common;
+
+use common::{
+    PASSWORD, TestDb, add_user, api_token, bearer_client, example_campaign, fixture, sipas, spawn_server, stderr,
+    stdout,
+};
+use scraper::{Html, Selector};
+use sipas_shared::store::{self, Store};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+const CAMPAIGN: &str = "quang-binh-2026";
+
+fn run(db: &TestDb, args: &[&str]) -> String {
+    let out = sipas(db, args);
+    assert!(out.status.success(), "sipas {args:?}: {}", stderr(&out));
+    stdout(&out)
+}
+
+/// The example district with the messy frames of three communes imported.
+async fn with_frames() -> TestDb {
+    let db = TestDb::new().await;
+    run(&db, &["campaign", "load", example_campaign().to_str().expect("path")]);
+    for unit in ["QB01", "QB03", "QB04"] {
+        let file = fixture(&format!("frames/{unit}.csv"));
+        run(
+            &db,
+            &["frame", "import", "--campaign", CAMPAIGN, "--unit", unit, "--skip-bad", file.to_str().expect("path")],
+        );
+    }
+    db
+}
+
+async fn open(db: &TestDb) -> Arc<dyn Store> {
+    store::connect(&db.url).await.expect("store")
+}
+
+fn sel(s: &str) -> Selector {
+    Selector::parse(s).expect("selector")
+}
+
+/// (unit, group, field, phone or "", reserve rank) of every invitation: what a draw decided.
+async fn drawn(store: &dyn Store) -> BTreeSet<(String, String, Option<String>, String, Option<i64>)> {
+    store
+        .slips(CAMPAIGN, None)
+        .await
+        .expect("slips")
+        .into_iter()
+        .map(|s| (s.unit, s.group, s.field, s.contact.map(|c| c.phone).unwrap_or_default(), s.reserve_rank))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_sample_follows_the_fields_of_the_frame_and_a_seed_repeats_it() {
+    let db = with_frames().await;
+    let out = run(&db, &["sample", "--campaign", CAMPAIGN, "--seed", "42"]);
+    assert!(out.contains("seed 42"), "{out}");
+    let store = open(&db).await;
+    let slips = store.slips(CAMPAIGN, None).await.expect("slips");
+
+    // Per commune with a frame: 26 citizens and 13 reserves, spread over fields
+    // as the frame is (largest remainder), nobody twice.
+    let frame = store.frame_rows(CAMPAIGN).await.expect("frame");
+    for unit in ["QB01", "QB03", "QB04"] {
+        let mut sizes: BTreeMap<Option<String>, u64> = BTreeMap::new();
+        for r in frame.iter().filter(|r| r.unit == unit) {
+            *sizes.entry(r.field.clone()).or_default() += 1;
+        }
+        let strata: Vec<&Option<String>> = sizes.keys().collect();
+        let weights: Vec<u64> = sizes.values().copied().collect();
+        let expected = sipas_shared::sampling::allocate(26, &weights, &vec![u64::MAX; weights.len()]);
+        let citizens: Vec<_> = slips.iter().filter(|s| s.unit == unit && s.group == "citizens").collect();
+        for (field, want) in strata.iter().zip(&expected) {
+            let got = citizens.iter().filter(|s| s.reserve_rank.is_none() && &&s.field == field).count() as u64;
+            assert_eq!(got, *want, "{unit} {field:?}: frame {sizes:?}");
+        }
+        assert_eq!(citizens.iter().filter(|s| s.reserve_rank.is_some()).count(), 13, "{unit}");
+        assert!(citizens.iter().filter(|s| s.reserve_rank.is_some()).all(|s| s.status == "reserve"));
+        let phones: BTreeSet<&str> =
+            citizens.iter().filter_map(|s| s.contact.as_ref().map(|c| c.phone.as_str())).collect();
+        assert_eq!(phones.len(), 39, "{unit}: nobody drawn twice");
+    }
+    // A commune without a frame gets no citizens; delegates and civil servants
+    // are invited in full, with open slips and no reserve.
+    assert!(!slips.iter().any(|s| s.unit == "QB02" && s.group == "citizens"));
+    for unit in ["QB01", "QB02", "QB15"] {
+        let delegates = slips.iter().filter(|s| s.unit == unit && s.group == "delegates").count();
+        let servants = slips.iter().filter(|s| s.unit == unit && s.group == "civil-servants").count();
+        assert_eq!((delegates, servants), (15, 5), "{unit}");
+    }
+    assert!(slips.iter().filter(|s| s.group != "citizens").all(|s| s.contact.is_none() && s.reserve_rank.is_none()));
+
+    // The same frame and seed in another database give the same sample; another seed another.
+    let again = with_frames().await;
+    run(&again, &["sample", "--campaign", CAMPAIGN, "--seed", "42"]);
+    let first = drawn(&*store).await;
+    assert_eq!(first, drawn(&*open(&again).await).await);
+    let other = with_frames().await;
+    run(&other, &["sample", "--campaign", CAMPAIGN, "--seed", "43"]);
+    assert_ne!(first, drawn(&*open(&other).await).await);
+
+    // On either backend the draw is the same: the three lowest phones among
+    // QB03's citizens drawn with seed 42.
+    let qb03: Vec<&str> = {
+        let mut v: Vec<&str> = slips
+            .iter()
+            .filter(|s| s.unit == "QB03" && s.group == "citizens" && s.reserve_rank.is_none())
+            .filter_map(|s| s.contact.as_ref().map(|c| c.phone.as_str()))
+            .collect();
+        v.sort_unstable();
+        v.truncate(3);
+        v
+    };
+    assert_eq!(qb03, EXPECTED_QB03_SEED_42, "the draw for seed 42 changed");
+}
+
+/// As first drawn on SQLite; PostgreSQL must draw the same.
+const EXPECTED_QB03_SEED_42: [&str; 3] = ["0323909155", "0340768041", "0366147650"];
+
+#[tokio::test]
+async fn drawing_again_only_tops_up_and_never_touches_the_invited() {
+    let db = with_frames().await;
+    run(&db, &["sample", "--campaign", CAMPAIGN, "--seed", "1"]);
+    let store = open(&db).await;
+    let before = drawn(&*store).await;
+    let out = run(&db, &["sample", "--campaign", CAMPAIGN, "--seed", "2"]);
+    assert!(out.contains("Đã phát 0 phiếu mời và 0 người dự phòng"), "{out}");
+    assert_eq!(before, drawn(&*store).await, "a second run changes nothing");
+
+    // A late list for QB05: only QB05 is drawn, everyone else stays as drawn.
+    let file = fixture("frames/QB05.csv");
+    run(
+        &db,
+        &["frame", "import", "--campaign", CAMPAIGN, "--unit", "QB05", "--skip-bad", file.to_str().expect("path")],
+    );
+    run(&db, &["sample", "--campaign", CAMPAIGN, "--seed", "2", "--reserve", "20"]);
+    let after = drawn(&*store).await;
+    assert!(before.is_subset(&after));
+    let added: Vec<_> = after.difference(&before).collect();
+    assert!(added.iter().all(|(unit, group, ..)| unit == "QB05" && group == "citizens"), "{added:?}");
+    assert_eq!(added.iter().filter(|d| d.4.is_none()).count(), 26);
+    assert_eq!(added.iter().filter(|d| d.4.is_some()).count(), 6, "20 % of 26, rounded up");
+    let people: BTreeSet<&str> = after.iter().map(|d| d.3.as_str()).filter(|p| !p.is_empty()).collect();
+    assert_eq!(people.len(), after.iter().filter(|d| !d.3.is_empty()).count(), "no person invited twice");
+
+    let bad = sipas(&db, &["sample", "--campaign", CAMPAIGN, "--reserve", "900"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("--reserve 900"), "{}", stderr(&bad));
+}
+
+#[tokio::test]
+async fn invitations_print_eight_slips_a_page_and_a_csv_for_sms() {
+    let db = with_frames().await;
+    run(&db, &["sample", "--campaign", CAMPAIGN, "--seed", "7"]);
+    let base = "https://khaosat.example.gov.vn";
+    let html =
+        run(&db, &["invitations", "--campaign", CAMPAIGN, "--unit", "QB01", "--format", "html", "--public-url", base]);
+    let doc = Html::parse_document(&html);
+    let slips: Vec<_> = doc.select(&sel(".slip")).collect();
+    // QB01: 26 citizens + 15 delegates + 5 civil servants open; reserves are not printed.
+    assert_eq!(slips.len(), 46);
+    assert_eq!(doc.select(&sel(".sheet")).count(), 6, "8 a page");
+    assert!(html.contains("@page{size:A4"), "print CSS");
+    for slip in &slips {
+        assert!(slip.select(&sel("svg")).next().is_some(), "a QR on every slip");
+        let code: String = slip.select(&sel(".code")).next().expect("code").text().collect();
+        assert!(code.len() == 9 && code.as_bytes()[4] == b'-', "{code}");
+        let url: String = slip.select(&sel(".url")).next().expect("link").text().collect();
+        assert!(url.starts_with(&format!("{base}/s/")), "{url}");
+        assert!(
+            slip.text().collect::<String>().contains("Thị trấn Yên Bình") || slip.text().any(|t| t.contains("QB01"))
+        );
+    }
+
+    let csv_text =
+        run(&db, &["invitations", "--campaign", CAMPAIGN, "--unit", "QB01", "--format", "csv", "--public-url", base]);
+    let mut reader = csv::Reader::from_reader(csv_text.trim_start_matches('\u{feff}').as_bytes());
+    let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_owned).collect();
+    assert_eq!(header, ["unit", "unit_name", "group", "field", "code", "name", "phone", "link", "sms"]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), 46);
+    let citizens: Vec<_> = rows.iter().filter(|r| &r[2] == "citizens").collect();
+    assert_eq!(citizens.len(), 26);
+    for r in &citizens {
+        assert!(!r[5].is_empty(), "a name");
+        assert!(
+            r[6].starts_with('0') && r[6].len() == 10 && r[6].bytes().all(|b| b.is_ascii_digit()),
+            "phone {}",
+            &r[6]
+        );
+        assert!(r[8].contains(&r[7]) && r[8].contains(&r[4]), "the SMS carries the link and the code: {}", &r[8]);
+    }
+    assert!(rows.iter().filter(|r| &r[2] != "citizens").all(|r| r[5].is_empty() && r[6].is_empty()));
+
+    let no_url = sipas(&db, &["invitations", "--campaign", CAMPAIGN, "--format", "csv", "--public-url", "khaosat"]);
+    assert_eq!(no_url.status.code(), Some(2));
+    let bad_unit =
+        sipas(&db, &["invitations", "--campaign", CAMPAIGN, "--unit", "QB99", "--format", "csv", "--public-url", base]);
+    assert_eq!(bad_unit.status.code(), Some(2));
+    assert!(stderr(&bad_unit).contains("QB99"));
+
+    // The code typed by hand, in lower case and with a space, leads to the questionnaire.
+    let server = spawn_server(&db, &[]);
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let code = citizens[0][4].to_lowercase().replace('-', " ");
+    let token = citizens[0][7].rsplit('/').next().expect("token").to_owned();
+    let resp = client.get(format!("{}/k", server.base)).query(&[("code", code.as_str())]).send().await.expect("get");
+    assert_eq!(resp.status().as_u16(), 303);
+    assert_eq!(resp.headers()["location"].to_str().expect("location"), format!("/s/{token}"));
+    let resp = client.get(format!("{}/k?code=ZZZZ-ZZZZ", server.base)).send().await.expect("get");
+    assert_eq!(resp.status().as_u16(), 404);
+    assert!(resp.text().await.expect("body").contains("Không tìm thấy phiếu có mã này"));
+}
+
+/// A browser-like session: signs in through the login form.
+struct Session {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Session {
+    async fn login(base: &str, name: &str, password: &str) -> (Session, u16) {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let page = client.get(format!("{base}/login")).send().await.expect("login page").text().await.expect("body");
+        let csrf = csrf_of(&page);
+        let resp = client
+            .post(format!("{base}/login"))
+            .form(&[("name", name), ("password", password), ("csrf", csrf.as_str())])
+            .send()
+            .await
+            .expect("login");
+        (Session { client, base: base.to_owned() }, resp.status().as_u16())
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        let resp = self.client.get(format!("{}{path}", self.base)).send().await.expect("get");
+        (resp.status().as_u16(), resp.text().await.expect("body"))
+    }
+
+    /// Posts a form, with the CSRF token of `from` unless `csrf` is given.
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let resp = self.client.post(format!("{}{path}", self.base)).form(fields).send().await.expect("post");
+        let status = resp.status().as_u16();
+        let location = resp.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default().to_owned();
+        let body = resp.text().await.expect("body");
+        (status, if location.is_empty() { body } else { location })
+    }
+
+    async fn csrf(&self, page: &str) -> String {
+        csrf_of(&self.get(page).await.1)
+    }
+}
+
+fn csrf_of(page: &str) -> String {
+    let doc = Html::parse_document(page);
+    let input = doc.select(&sel("input[name=csrf]")).next().expect("a CSRF field");
+    input.value().attr("value").expect("value").to_owned()
+}
+
+/// A redirect's flash message, decoded: `ok=…` or `err=…`.
+fn decode(location: &str) -> String {
+    let base = reqwest::Url::parse("http://sipas.invalid").expect("url");
+    let url = base.join(location).expect("location");
+    let pairs: Vec<String> = url.query_pairs().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{} {}", url.path(), pairs.join("&"))
+}
+
+#[tokio::test]
+async fn signing_in_sets_a_safe_cookie_and_repeated_failures_lock_the_name() {
+    let db = TestDb::new().await;
+    run(&db, &["campaign", "load", example_campaign().to_str().expect("path")]);
+    add_user(&db, "hoa", "enumerator", &["QB01"]);
+    let server = spawn_server(&db, &[]);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    let page = client.get(format!("{}/login", server.base)).send().await.expect("get").text().await.expect("body");
+    let csrf = csrf_of(&page);
+
+    // Without the form's token: refused, even with the right password.
+    let resp = client
+        .post(format!("{}/login", server.base))
+        .form(&[("name", "hoa"), ("password", PASSWORD), ("csrf", "forged")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status().as_u16(), 403);
+
+    let (session, status) = Session::login(&server.base, "hoa", PASSWORD).await;
+    assert_eq!(status, 303);
+    let resp = session.client.get(format!("{}/enumerator/{CAMPAIGN}", server.base)).send().await.expect("get");
+    assert_eq!(resp.status().as_u16(), 200);
+    // The cookie: HttpOnly, SameSite, only a hash kept in the store.
+    let fresh = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let cookie_page = fresh.get(format!("{}/login", server.base)).send().await.expect("get");
+    let login_cookie = cookie_page.headers()["set-cookie"].to_str().expect("cookie").to_owned();
+    let csrf2 = csrf_of(&cookie_page.text().await.expect("body"));
+    let resp = fresh
+        .post(format!("{}/login", server.base))
+        .header("cookie", login_cookie.split(';').next().expect("pair"))
+        .form(&[("name", "hoa"), ("password", PASSWORD), ("csrf", csrf2.as_str())])
+        .send()
+        .await
+        .expect("post");
+    let set: Vec<String> =
+        resp.headers().get_all("set-cookie").iter().map(|v| v.to_str().expect("cookie").to_owned()).collect();
+    let session_cookie = set.iter().find(|c| c.starts_with("sipas_session=")).expect("session cookie");
+    assert!(session_cookie.contains("HttpOnly") && session_cookie.contains("SameSite=Lax"), "{session_cookie}");
+    assert!(!session_cookie.contains("Secure"), "served over plain http here");
+    let secret = session_cookie.trim_start_matches("sipas_session=").split(';').next().expect("value");
+    let store = open(&db).await;
+    assert!(store.session(secret).await.expect("lookup").is_none(), "the raw secret is not a key");
+    assert!(store.session(&sipas_shared::auth::secret_hash(secret)).await.expect("lookup").is_some());
+
+    // A form without the session's CSRF token does nothing.
+    let (status, _) = session.post("/logout", &[("csrf", "nope")]).await;
+    assert_eq!(status, 403);
+    let token = session.csrf(&format!("/enumerator/{CAMPAIGN}")).await;
+    let (status, to) = session.post("/logout", &[("csrf", &token)]).await;
+    assert_eq!((status, to.as_str()), (303, "/login"));
+    let (status, to) = session.get(&format!("/enumerator/{CAMPAIGN}")).await;
+    assert_eq!(status, 303, "signed out: {to}");
+
+    // Five wrong passwords lock the name, even against the right one.
+    for _ in 0..5 {
+        let (_, status) = Session::login(&server.base, "hoa", "sai-mat-khau-1").await;
+        assert_eq!(status, 401);
+    }
+    let (_, status) = Session::login(&server.base, "hoa", PASSWORD).await;
+    assert_eq!(status, 429);
+    // An unknown name is told the same as a wrong password.
+    let (_, status) = Session::login(&server.base, "khong-co", PASSWORD).await;
+    assert_eq!(status, 401);
+    drop(client);
+    let _ = csrf;
+}
+
+#[tokio::test]
+async fn every_role_reaches_exactly_its_routes() {
+    let db = with_frames().await;
+    run(&db, &["sample", "--campaign", CAMPAIGN, "--seed", "3"]);
+    let admin = bearer_client(&api_token(&db, "quan-tri", "admin", &[]));
+    let enumerator = bearer_client(&api_token(&db, "dtv", "enumerator", &["QB01"]));
+    let analyst = bearer_client(&api_token(&db, "phan-tich", "analyst", &[]));
+    let nobody = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let server = spawn_server(&db, &[]);
+    let c = CAMPAIGN;
+    // route, admin, enumerator (QB01), analyst: 200 allowed, 403 refused.
+    let matrix: Vec<(String, u16, u16, u16)> = vec![
+        ("/admin".into(), 200, 403, 403),
+        ("/admin/users".into(), 200, 403, 403),
+        (format!("/admin/campaigns/{c}"), 200, 403, 403),
+        (format!("/admin/campaigns/{c}/invitations?format=csv"), 200, 403, 403),
+        (format!("/admin/campaigns/{c}/invitations?format=html&unit=QB03"), 200, 403, 403),
+        ("/enumerator".into(), 303, 303, 403),
+        (format!("/enumerator/{c}"), 200, 200, 403),
+        (format!("/enumerator/{c}/QB01"), 200, 200, 403),
+        (format!("/enumerator/{c}/QB03"), 200, 403, 403),
+        (format!("/enumerator/{c}/QB01/slips?format=csv"), 200, 200, 403),
+        (format!("/enumerator/{c}/QB03/slips?format=html"), 200, 403, 403),
+        (format!("/enumerator/{c}/QB01/ballot?group=citizens"), 200, 200, 403),
+        (format!("/enumerator/{c}/QB03/ballot?group=citizens"), 200, 403, 403),
+        ("/reports".into(), 200, 403, 200),
+        (format!("/reports/{c}"), 200, 403, 200),
+        (format!("/reports/{c}?by=unit,field"), 200, 403, 200),
+        (format!("/reports/{c}/download/report.csv"), 200, 403, 200),
+        (format!("/reports/{c}/download/report.xlsx"), 200, 403, 200),
+        (format!("/reports/{c}/download/report.json"), 200, 403, 200),
+        ("/api/v1/campaigns".into(), 200, 403, 200),
+        (format!("/api/v1/campaigns/{c}/report"), 200, 403, 200),
+    ];
+    for (path, a, e, n) in &matrix {
+        let url = format!("{}{path}", server.base);
+        for (who, client, want) in [("admin", &admin, a), ("enumerator", &enumerator, e), ("analyst", &analyst, n)] {
+            let got = client.get(&url).send().await.expect("get").status().as_u16();
+            assert_eq!(got, *want, "{who} GET {path}");
+        }
+        // Nobody signed in: pages send to the login form, the API answers 401.
+        let resp = nobody.get(&url).send().await.expect("get");
+        if path.starts_with("/api/") {
+            assert_eq!(resp.status().as_u16(), 401, "anonymous GET {path}");
+            let body: serde_json::Value = resp.json().await.expect("json");
+            assert_eq!(body["error"]["code"], "unauthorized");
+        } else {
+            assert_eq!(resp.status().as_u16(), 303, "anonymous GET {path}");
+            let to = resp.headers()["location"].to_str().expect("location").to_owned();
+            assert!(to.starts_with("/login?next=/"), "{to}");
+        }
+    }
+    // The API refuses an enumerator in JSON.
+    let resp = enumerator.get(format!("{}/api/v1/campaigns/{c}/report", server.base)).send().await.expect("get");
+    let body: serde_json::Value = resp.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "forbidden");
+    // A revoked or invented token is nobody.
+    let forged = bearer_client("not-a-token");
+    assert_eq!(
+        forged.get(format!("{}/api/v1/campaigns", server.base)).send().await.expect("get").status().as_u16(),
+        401
+    );
+
+    // Forms: the role is checked before anything is read or changed.
+    let slip = open(&db).await.slips(c, Some("QB03")).await.expect("slips").into_iter().next().expect("a QB03 slip");
+    type Post<'a> = (String, Vec<(&'a str, &'a str)>, [u16; 3]);
+    let posts: Vec<Post> = vec![
+        (format!("/admin/campaigns/{c}/sample"), vec![("seed", "1")], [403, 403, 403]),
+        ("/admin/users".into(), vec![("name", "x"), ("role", "admin")], [403, 403, 403]),
+        (format!("/enumerator/{c}/QB03/outcome"), vec![("code", &slip.code), ("outcome", "refused")], [403, 403, 403]),
+        (format!("/enumerator/{c}/QB03/replace"), vec![("code", &slip.code)], [403, 403, 403]),
+    ];
+    // API tokens carry no CSRF token, so no form can be posted with one.
+    for (path, fields, want) in &posts {
+        for (client, w) in [&admin, &enumerator, &analyst].into_iter().zip(want) {
+            let got = client
+                .post(format!("{}{path}", server.base))
+                .form(fields)
+                .send()
+                .await
+                .expect("post")
+                .status()
+                .as_u16();
+            assert_eq!(got, *w, "POST {path}");
+        }
+    }
+    let after = open(&db).await.slip(c, &slip.code).await.expect("slip").expect("exists");
+    assert_eq!(after.status, slip.status, "nothing changed");
+}
+
+#[tokio::test]
+async fn an_enumerator_records_outcomes_releases_reserves_and_keys_paper_ballots() {
+    let db = with_frames().await;
+    run(&db, &["sample", "--campaign", CAMPAIGN, "--seed", "11"]);
+    add_user(&db, "lan", "enumerator", &["QB01"]);
+    let server = spawn_server(&db, &[]);
+    let store = open(&db).await;
+    let (s, status) = Session::login(&server.base, "lan", PASSWORD).await;
+    assert_eq!(status, 303);
+    let unit_page = format!("/enumerator/{CAMPAIGN}/QB01");
+    let (status, page) = s.get(&unit_page).await;
+    assert_eq!(status, 200);
+    let csrf = csrf_of(&page);
+    let citizens: Vec<_> = store
+        .slips(CAMPAIGN, Some("QB01"))
+        .await
+        .expect("slips")
+        .into_iter()
+        .filter(|x| x.group == "citizens" && x.status == "issued")
+        .collect();
+    // The enumerator sees the people to call.
+    let first = &citizens[0];
+    let contact = first.contact.as_ref().expect("a contact");
+    assert!(page.contains(&contact.phone) && page.contains(&contact.name));
+
+    // Three failed calls make the person unreachable.
+    let outcome = format!("{unit_page}/outcome");
+    for n in 1..=3 {
+        let (status, to) =
+            s.post(&outcome, &[("csrf", &csrf), ("code", &first.code), ("outcome", "call_failed")]).await;
+        assert_eq!(status, 303);
+        assert!(to.starts_with(&unit_page) && to.contains("ok="), "{}", decode(&to));
+        let now = store.slip(CAMPAIGN, &first.code).await.expect("slip").expect("exists");
+        assert_eq!(now.attempts, n);
+        assert_eq!(now.status, if n == 3 { "unreachable" } else { "issued" });
+    }
+    // A second person refuses.
+    let second = &citizens[1];
+    let (status, _) = s.post(&outcome, &[("csrf", &csrf), ("code", &second.code), ("outcome", "refused")]).await;
+    assert_eq!(status, 303);
+    // An outcome that makes no sense is refused with a reason.
+    let (_, to) = s.post(&outcome, &[("csrf", &csrf), ("code", &second.code), ("outcome", "paper")]).await;
+    assert!(decode(&to).contains("đang ở trạng thái «refused»"), "{}", decode(&to));
+
+    // Board: 2 of QB01's citizens closed, reserves intact.
+    let board = store.quota_board(CAMPAIGN).await.expect("board");
+    let row = board.iter().find(|r| r.unit == "QB01" && r.group == "citizens").expect("row");
+    assert_eq!((row.invited, row.refused, row.unreachable, row.reserves), (26, 1, 1, 13));
+
+    // One click: the next reserve of the same field replaces the unreachable person.
+    let (status, to) = s.post(&format!("{unit_page}/replace"), &[("csrf", &csrf), ("code", &first.code)]).await;
+    assert_eq!(status, 303);
+    assert!(decode(&to).contains("Đã mời người dự phòng"), "{}", decode(&to));
+    let replaced = store.slip(CAMPAIGN, &first.code).await.expect("slip").expect("exists");
+    let reserve_code = replaced.replaced_by.clone().expect("replaced");
+    let reserve = store.slip(CAMPAIGN, &reserve_code).await.expect("slip").expect("exists");
+    assert_eq!((reserve.status.as_str(), &reserve.field, reserve.reserve_rank), ("issued", &first.field, Some(1)));
+    // Not twice for the same person.
+    let (_, to) = s.post(&format!("{unit_page}/replace"), &[("csrf", &csrf), ("code", &first.code)]).await;
+    assert!(decode(&to).contains("đã được thay"), "{}", decode(&to));
+    // The released reserve's link opens the questionnaire; an unreleased one does not.
+    let plain = reqwest::Client::new();
+    let open_link = plain.get(format!("{}/s/{}", server.base, reserve.token)).send().await.expect("get");
+    assert_eq!(open_link.status().as_u16(), 200);
+    let still_reserve = store
+        .slips(CAMPAIGN, Some("QB01"))
+        .await
+        .expect("slips")
+        .into_iter()
+        .find(|x| x.status == "reserve")
+        .expect("another reserve");
+    let closed = plain.get(format!("{}/s/{}", server.base, still_reserve.token)).send().await.expect("get");
+    assert_eq!(closed.status().as_u16(), 404);
+    let board = store.quota_board(CAMPAIGN).await.expect("board");
+    let row = board.iter().find(|r| r.unit == "QB01" && r.group == "citizens").expect("row");
+    assert_eq!((row.invited, row.reserves), (27, 12));
+
+    // Another unit's slip cannot be reached through this unit's address, nor its own.
+    let other = store.slips(CAMPAIGN, Some("QB03")).await.expect("slips").into_iter().next().expect("slip");
+    let (_, to) = s.post(&outcome, &[("csrf", &csrf), ("code", &other.code), ("outcome", "refused")]).await;
+    assert!(decode(&to).contains("không có phiếu mã"), "{}", decode(&to));
+    let (status, _) = s
+        .post(
+            &format!("/enumerator/{CAMPAIGN}/QB03/outcome"),
+            &[("csrf", &csrf), ("code", &other.code), ("outcome", "refused")],
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(store.slip(CAMPAIGN, &other.code).await.expect("slip").expect("exists").status, "issued");
+
+    // A paper ballot: faults are shown on the form, a good one is stored as paper.
+    let ballot = format!("{unit_page}/ballot");
+    let (status, form) = s.get(&format!("{ballot}?group=citizens")).await;
+    assert_eq!(status, 200);
+    let ballot_csrf = csrf_of(&form);
+    let before = store.count_responses(CAMPAIGN).await.expect("count");
+    let (status, body) = s.post(&ballot, &[("csrf", &ballot_csrf), ("group", "citizens"), ("q.overall", "9")]).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(store.count_responses(CAMPAIGN).await.expect("count"), before);
+    let questionnaire = sipas_shared::Campaign::load(&example_campaign()).expect("campaign");
+    let q = questionnaire.questionnaire_of("citizens").expect("questionnaire");
+    let mut fields: Vec<(String, String)> = vec![
+        ("csrf".into(), ballot_csrf.clone()),
+        ("group".into(), "citizens".into()),
+        ("field".into(), questionnaire.fields[0].clone()),
+    ];
+    for question in q.questions().filter(|x| x.required) {
+        let value = match question.kind {
+            sipas_shared::QuestionKind::Likert5 => "4".to_owned(),
+            sipas_shared::QuestionKind::Yesno => "1".to_owned(),
+            sipas_shared::QuestionKind::Number => "1".to_owned(),
+            sipas_shared::QuestionKind::Text => "ổn".to_owned(),
+            _ => question.options[0].code.clone(),
+        };
+        fields.push((format!("q.{}", question.code), value));
+    }
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, to) = s.post(&ballot, &pairs).await;
+    assert_eq!(status, 303, "{to}");
+    assert_eq!(store.count_responses(CAMPAIGN).await.expect("count"), before + 1);
+    use futures::StreamExt;
+    let stored: Vec<_> = store.responses(CAMPAIGN).collect().await;
+    let last = stored.last().expect("one").as_ref().expect("ok");
+    assert_eq!(
+        (last.unit.as_str(), last.source.as_str(), last.field.as_ref()),
+        ("QB01", "paper", Some(&questionnaire.fields[0]))
+    );
+    let board = store.quota_board(CAMPAIGN).await.expect("board");
+    assert_eq!(board.iter().find(|r| r.unit == "QB01" && r.group == "citizens").expect("row").answered, 1);
+
+    // Everything the enumerator changed is in the audit log, by name, without a person's data.
+    let log = store.audit_log(CAMPAIGN, 100).await.expect("log");
+    let mine: Vec<_> = log.iter().filter(|e| e.actor == "lan").collect();
+    let actions: Vec<&str> = mine.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions.iter().filter(|a| **a == "call_failed").count(), 3);
+    assert!(
+        actions.contains(&"refused") && actions.contains(&"release_reserve") && actions.contains(&"key_ballot"),
+        "{actions:?}"
+    );
+    let release = mine.iter().find(|e| e.action == "release_reserve").expect("release");
+    assert_eq!(release.subject, first.code);
+    assert!(release.detail.contains(&reserve_code));
+    for e in &log {
+        assert!(!e.detail.contains(&contact.phone) && !e.detail.contains(&contact.name), "{e:?}");
+    }
+    assert!(log.iter().any(|e| e.action == "sample" && e.actor == "dòng lệnh"));
+}
+
+#[tokio::test]
+async fn the_admin_uploads_a_messy_frame_draws_and_adds_staff_from_the_browser() {
+    let db = TestDb::new().await;
+    run(&db, &["campaign", "load", example_campaign().to_str().expect("path")]);
+    add_user(&db, "admin", "admin", &[]);
+    let server = spawn_server(&db, &[]);
+    let (s, status) = Session::login(&server.base, "admin", PASSWORD).await;
+    assert_eq!(status, 303);
+    let page = format!("/admin/campaigns/{CAMPAIGN}");
+    let csrf = s.csrf(&page).await;
+    let upload = |csrf: String, skip: bool| {
+        let bytes = std::fs::read(fixture("frames/QB03.csv")).expect("frame");
+        let mut form = reqwest::multipart::Form::new()
+            .text("csrf", csrf)
+            .text("unit", "QB03")
+            .part("file", reqwest::multipart::Part::bytes(bytes).file_name("QB03.csv"));
+        if skip {
+            form = form.text("skip_bad", "1");
+        }
+        s.client.post(format!("{}{page}/frame", server.base)).multipart(form).send()
+    };
+    // QB03 has a row without a phone: named, nothing stored.
+    let resp = upload(csrf.clone(), false).await.expect("upload");
+    assert_eq!(resp.status().as_u16(), 303);
+    let to = decode(resp.headers()["location"].to_str().expect("location"));
+    assert!(to.contains("dòng lỗi, chưa nhập dòng nào") && to.contains("dòng 11"), "{to}");
+    let store = open(&db).await;
+    assert!(store.frame_rows(CAMPAIGN).await.expect("rows").is_empty());
+    // With a forged token, nothing either.
+    let resp = upload("forged".into(), true).await.expect("upload");
+    assert_eq!(resp.status().as_u16(), 403);
+    let resp = upload(csrf.clone(), true).await.expect("upload");
+    let to = decode(resp.headers()["location"].to_str().expect("location"));
+    assert!(to.contains("Đã nhập khung chọn mẫu QB03"), "{to}");
+    let imported = store.frame_rows(CAMPAIGN).await.expect("rows").len();
+    assert!(imported > 150, "{imported}");
+
+    let (status, to) = s.post(&format!("{page}/sample"), &[("csrf", &csrf), ("seed", "5"), ("reserve", "50")]).await;
+    assert_eq!(status, 303);
+    assert!(decode(&to).contains("hạt giống 5"), "{}", decode(&to));
+    let (_, shown) = s.get(&page).await;
+    assert!(shown.contains("sample") && shown.contains("frame_import"), "the audit log lists both");
+    let slips = store.slips(CAMPAIGN, Some("QB03")).await.expect("slips");
+    assert_eq!(slips.iter().filter(|x| x.group == "citizens" && x.status == "issued").count(), 26);
+    let (status, to) = s.post(&format!("{page}/sample"), &[("csrf", &csrf), ("seed", "-1")]).await;
+    assert_eq!(status, 303);
+    assert!(decode(&to).contains("err="), "{to}");
+
+    // Staff accounts from the browser; a generated password is shown once, on the page.
+    let users_csrf = s.csrf("/admin/users").await;
+    let (status, body) = s
+        .post(
+            "/admin/users",
+            &[("csrf", &users_csrf), ("name", "minh"), ("role", "enumerator"), ("units", "QB03, QB04")],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let shown = Html::parse_document(&body);
+    let ok: String = shown.select(&sel(".ok")).next().expect("message").text().collect();
+    let password = ok.rsplit(": ").next().expect("password").trim().to_owned();
+    let (_, status) = Session::login(&server.base, "minh", &password).await;
+    assert_eq!(status, 303);
+    let (_, to) = s
+        .post(
+            "/admin/users",
+            &[("csrf", &users_csrf), ("name", "minh"), ("role", "analyst"), ("password", "dai-du-muoi-ky-tu")],
+        )
+        .await;
+    assert!(decode(&to).contains("đã có"), "{}", decode(&to));
+    let (_, to) = s.post("/admin/users", &[("csrf", &users_csrf), ("name", "tuan"), ("role", "enumerator")]).await;
+    assert!(decode(&to).contains("cần ít nhất một mã đơn vị"), "{}", decode(&to));
+    let users = store.users().await.expect("users");
+    let minh = users.iter().find(|u| u.name == "minh").expect("minh");
+    assert_eq!(minh.units, ["QB03", "QB04"]);
+}
+
+#[tokio::test]
+async fn an_analyst_never_meets_a_name_phone_or_address() {
+    let db = with_frames().await;
+    run(&db, &["sample", "--campaign", CAMPAIGN, "--seed", "8"]);
+    run(&db, &["demo", "generate", "--campaign", CAMPAIGN, "--responses", "300", "--seed", "1"]);
+    let store = open(&db).await;
+    let slips = store.slips(CAMPAIGN, None).await.expect("slips");
+    let people: Vec<_> = slips.iter().filter_map(|s| s.contact.clone()).collect();
+    assert!(people.len() > 100);
+    let analyst = bearer_client(&api_token(&db, "phan-tich", "analyst", &[]));
+    let server = spawn_server(&db, &[]);
+    let mut bodies = Vec::new();
+    let mut paths: Vec<String> =
+        vec!["/reports".into(), "/api/v1/campaigns".into(), format!("/api/v1/campaigns/{CAMPAIGN}/report")];
+    for by in ["unit", "group", "field", "unit,field"] {
+        paths.push(format!("/reports/{CAMPAIGN}?by={by}"));
+        paths.push(format!("/api/v1/campaigns/{CAMPAIGN}/report?by={by}"));
+    }
+    for f in ["csv", "json", "xlsx"] {
+        paths.push(format!("/reports/{CAMPAIGN}/download/report.{f}"));
+    }
+    for path in &paths {
+        let resp = analyst.get(format!("{}{path}", server.base)).send().await.expect("get");
+        assert_eq!(resp.status().as_u16(), 200, "{path}");
+        bodies.push((path.clone(), resp.bytes().await.expect("body").to_vec()));
+    }
+    // Every staff page that shows people is closed to the analyst.
+    for path in [
+        format!("/admin/campaigns/{CAMPAIGN}"),
+        format!("/admin/campaigns/{CAMPAIGN}/invitations?format=csv"),
+        format!("/enumerator/{CAMPAIGN}/QB01"),
+        format!("/enumerator/{CAMPAIGN}/QB01/slips?format=csv"),
+    ] {
+        let resp = analyst.get(format!("{}{path}", server.base)).send().await.expect("get");
+        assert_eq!(resp.status().as_u16(), 403, "{path}");
+        bodies.push((path, resp.bytes().await.expect("body").to_vec()));
+    }
+    // The exports an analyst is handed.
+    for f in ["csv", "json"] {
+        let out = sipas(&db, &["export", "--campaign", CAMPAIGN, "--format", f]);
+        assert!(out.status.success());
+        bodies.push((format!("export {f}"), out.stdout));
+    }
+    for (path, body) in &bodies {
+        // XLSX is zipped: read its cells back as text.
+        let text = if path.ends_with(".xlsx") {
+            use calamine::Reader;
+            let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(body.clone())).expect("xlsx");
+            let mut all = String::new();
+            for name in book.sheet_names() {
+                let range = book.worksheet_range(&name).expect("sheet");
+                for row in range.rows() {
+                    for c in row {
+                        all.push_str(&c.to_string());
+                        all.push('\t');
+                    }
+                }
+            }
+            all
+        } else {
+            String::from_utf8_lossy(body).into_owned()
+        };
+        for p in &people {
+            assert!(!text.contains(&p.phone), "{path} shows the phone {}", p.phone);
+            assert!(!text.contains(&p.name), "{path} shows the name {}", p.name);
+            assert!(!text.contains(&p.address), "{path} shows the address {}", p.address);
+        }
+    }
+}
+
+#[tokio::test]
+async fn double_entry_imports_only_when_both_keyers_agree() {
+    let db = TestDb::new().await;
+    run(&db, &["campaign", "load", fixture("report/campaign.toml").to_str().expect("path")]);
+    let first = fixture("report/ballots.csv");
+    let text = std::fs::read_to_string(&first).expect("ballots");
+    let dir = tempfile::tempdir().expect("dir");
+    // The second keyer typed one answer of the third ballot differently.
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let mut cells: Vec<String> = lines[3].split(',').map(str::to_owned).collect();
+    let col = cells.iter().rposition(|c| c.len() == 1 && c.as_bytes()[0].is_ascii_digit()).expect("a likert cell");
+    let column = header[col].trim().to_owned();
+    let typed = cells[col].clone();
+    cells[col] = if typed == "5" { "4".into() } else { "5".into() };
+    lines[3] = cells.join(",");
+    let second = dir.path().join("lan2.csv");
+    std::fs::write(&second, lines.join("\n") + "\n").expect("write");
+    let out = sipas(
+        &db,
+        &[
+            "responses",
+            "import",
+            "--campaign",
+            "hand",
+            first.to_str().expect("p"),
+            "--verify",
+            second.to_str().expect("p"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("phiếu thứ 3, cột «{column}»: lần 1 «{typed}», lần 2 «{}»", cells[col])), "{err}");
+    assert!(err.contains("1 ô nhập khác nhau, không nhập phiếu nào"), "{err}");
+    let store = open(&db).await;
+    assert_eq!(store.count_responses("hand").await.expect("count"), 0);
+
+    let same = dir.path().join("same.csv");
+    std::fs::write(&same, &text).expect("write");
+    let out = run(
+        &db,
+        &[
+            "responses",
+            "import",
+            "--campaign",
+            "hand",
+            first.to_str().expect("p"),
+            "--verify",
+            same.to_str().expect("p"),
+        ],
+    );
+    assert!(out.contains("Hai lần nhập khớp nhau"), "{out}");
+    assert!(store.count_responses("hand").await.expect("count") > 0);
+}
