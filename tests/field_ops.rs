@@ -378,6 +378,9 @@ async fn every_role_reaches_exactly_its_routes() {
         (format!("/reports/{c}/download/report.json"), 200, 403, 200),
         ("/api/v1/campaigns".into(), 200, 403, 200),
         (format!("/api/v1/campaigns/{c}/report"), 200, 403, 200),
+        (format!("/api/v1/campaigns/{c}/quotas"), 200, 403, 200),
+        (format!("/api/v1/campaigns/{c}/export/export.csv"), 200, 403, 200),
+        (format!("/api/v1/campaigns/{c}/export/export.json"), 200, 403, 200),
     ];
     for (path, a, e, n) in &matrix {
         let url = format!("{}{path}", server.base);
@@ -397,6 +400,26 @@ async fn every_role_reaches_exactly_its_routes() {
             assert!(to.starts_with("/login?next=/"), "{to}");
         }
     }
+    // The quota API: counts only.
+    let quotas: serde_json::Value = analyst
+        .get(format!("{}/api/v1/campaigns/{c}/quotas", server.base))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let row = quotas["quotas"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["unit"] == "QB01" && r["group"] == "citizens")
+        .expect("QB01 citizens");
+    assert_eq!(
+        (row["quota"].as_i64(), row["invited"].as_i64(), row["reserves"].as_i64()),
+        (Some(26), Some(26), Some(13))
+    );
+    assert_eq!(row["remaining"].as_i64(), Some(26));
     // The API refuses an enumerator in JSON.
     let resp = enumerator.get(format!("{}/api/v1/campaigns/{c}/report", server.base)).send().await.expect("get");
     let body: serde_json::Value = resp.json().await.expect("json");
