@@ -1,5 +1,7 @@
-//! The aggregator's edge to storage: streams responses into tallies, so memory
-//! stays flat however many responses there are.
+//! The aggregator's edge to storage. Reports read the counts the store keeps
+//! as answers arrive ([`aggregate`]); [`aggregate_streamed`] recounts every
+//! response, the reference the tests hold the counts to. Memory stays flat
+//! however many responses there are.
 
 use crate::report::{self, By, Context, Report};
 use crate::tally::Aggregate;
@@ -7,11 +9,27 @@ use futures::TryStreamExt;
 use sipas_shared::Campaign;
 use sipas_shared::store::{Store, StoreError};
 
-/// Counts every response of the campaign; `progress` is called every 10,000.
+/// The campaign's counts, from the tallies kept as answers arrived.
 ///
 /// # Errors
 /// Storage failures.
 pub async fn aggregate<'c>(
+    store: &dyn Store,
+    campaign: &'c Campaign,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Aggregate<'c>, StoreError> {
+    let tallies = store.tallies(&campaign.id).await?;
+    let mut agg = Aggregate::new(campaign);
+    agg.add_tallies(&tallies);
+    progress(agg.responses(|_| true));
+    Ok(agg)
+}
+
+/// Counts every response of the campaign; `progress` is called every 10,000.
+///
+/// # Errors
+/// Storage failures.
+pub async fn aggregate_streamed<'c>(
     store: &dyn Store,
     campaign: &'c Campaign,
     progress: &(dyn Fn(u64) + Sync),

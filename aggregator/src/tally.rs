@@ -29,20 +29,25 @@ pub struct QuestionTally {
 
 impl QuestionTally {
     pub fn add(&mut self, answer: &Answer) {
+        self.add_n(answer, 1);
+    }
+
+    /// Counts the same answer `n` times.
+    pub fn add_n(&mut self, answer: &Answer, n: u64) {
         match answer {
-            Answer::Likert(l) => self.levels[l.index()] += 1,
-            Answer::DontKnow => self.dont_know += 1,
-            Answer::YesNo(true) => self.yes += 1,
-            Answer::YesNo(false) => self.no += 1,
+            Answer::Likert(l) => self.levels[l.index()] += n,
+            Answer::DontKnow => self.dont_know += n,
+            Answer::YesNo(true) => self.yes += n,
+            Answer::YesNo(false) => self.no += n,
             Answer::Choice(c) => {
-                *self.options.entry(c.clone()).or_default() += 1;
-                self.chose += 1;
+                *self.options.entry(c.clone()).or_default() += n;
+                self.chose += n;
             }
             Answer::Choices(cs) => {
                 for c in cs {
-                    *self.options.entry(c.clone()).or_default() += 1;
+                    *self.options.entry(c.clone()).or_default() += n;
                 }
-                self.chose += 1;
+                self.chose += n;
             }
             Answer::Number(_) | Answer::Text(_) => {}
         }
@@ -176,6 +181,37 @@ impl<'c> Aggregate<'c> {
                 Ok(Some(a)) => cell.questions[i].add(&a),
                 Ok(None) => {}
                 Err(_) => self.ignored_answers += 1,
+            }
+        }
+    }
+
+    /// Counts what the store tallied as answers arrived: the same cells as
+    /// [`Aggregate::add`] over every response, each distinct answer parsed once.
+    pub fn add_tallies(&mut self, t: &sipas_shared::store::Tallies) {
+        for (unit, group, field, n) in &t.cells {
+            let Some((qi, _)) = self.questionnaire_of(group) else {
+                self.ignored_responses += u64::try_from(*n).unwrap_or_default();
+                continue;
+            };
+            let len = self.layout.codes[qi].len();
+            let key = CellKey { unit: unit.clone(), group: group.clone(), field: field.clone() };
+            self.cells.entry(key).or_insert_with(|| Cell::new(len)).responses += u64::try_from(*n).unwrap_or_default();
+        }
+        for row in &t.answers {
+            let Some((qi, _)) = self.questionnaire_of(&row.group) else { continue };
+            let n = u64::try_from(row.n).unwrap_or_default();
+            let codes = &self.layout.codes[qi];
+            let Some(&(i, question)) = codes.get(&row.question) else {
+                self.ignored_answers += n;
+                continue;
+            };
+            let len = codes.len();
+            let key = CellKey { unit: row.unit.clone(), group: row.group.clone(), field: row.field.clone() };
+            let cell = self.cells.entry(key).or_insert_with(|| Cell::new(len));
+            match Answer::parse(question, &row.answer) {
+                Ok(Some(a)) => cell.questions[i].add_n(&a, n),
+                Ok(None) => {}
+                Err(_) => self.ignored_answers += n,
             }
         }
     }

@@ -148,6 +148,53 @@ pub struct StoredResponse {
     pub cells: BTreeMap<String, String>,
 }
 
+/// Answer counts of one cell (unit × group × field) and question, as kept
+/// while answers arrive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TallyRow {
+    pub unit: String,
+    pub group: String,
+    pub field: Option<String>,
+    pub question: String,
+    /// The answer cell (SPEC §7 text form).
+    pub answer: String,
+    pub n: i64,
+}
+
+/// What the report reads instead of every response.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tallies {
+    /// Responses per unit × group × field.
+    pub cells: Vec<(String, String, Option<String>, i64)>,
+    pub answers: Vec<TallyRow>,
+}
+
+/// Tally rows keyed in lock order: campaign rows are always updated in this
+/// order, so concurrent writers on PostgreSQL never deadlock.
+pub(crate) type TallyKey = (String, String, String, String, String);
+pub(crate) type CellCountKey = (String, String, String);
+
+/// The counted cells of one response: every answer but free text and numbers,
+/// which no index uses.
+pub(crate) fn count_cells<'a>(
+    unit: &str,
+    group: &str,
+    field: Option<&str>,
+    cells: impl Iterator<Item = (&'a String, &'a String)>,
+    counted: &dyn Fn(&str) -> bool,
+    tallies: &mut BTreeMap<TallyKey, i64>,
+    responses: &mut BTreeMap<CellCountKey, i64>,
+) {
+    let field = field.unwrap_or_default();
+    *responses.entry((unit.to_owned(), group.to_owned(), field.to_owned())).or_default() += 1;
+    for (code, raw) in cells {
+        if counted(code) {
+            let key = (unit.to_owned(), group.to_owned(), field.to_owned(), code.clone(), raw.clone());
+            *tallies.entry(key).or_default() += 1;
+        }
+    }
+}
+
 /// Everything the collector, aggregator and CLI read and write.
 #[async_trait]
 pub trait Store: FieldOps + Send + Sync {
@@ -216,6 +263,9 @@ pub trait Store: FieldOps + Send + Sync {
     async fn replace_appraisals(&self, campaign: &str, rows: &[crate::appraisal::Appraisal]) -> Result<(), StoreError>;
 
     async fn appraisals(&self, campaign: &str) -> Result<Vec<crate::appraisal::Appraisal>, StoreError>;
+
+    /// The answer counts kept as responses arrive: what reports are built from.
+    async fn tallies(&self, campaign: &str) -> Result<Tallies, StoreError>;
 
     /// Every response of a campaign, streamed in storage order.
     fn responses<'a>(&'a self, campaign: &'a str) -> BoxStream<'a, Result<StoredResponse, StoreError>>;

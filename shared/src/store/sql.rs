@@ -4,6 +4,50 @@
 
 macro_rules! sql_store {
     ($store:ident, $db:ty, $backend:expr) => {
+        impl $store {
+            /// Adds counts to the tallies, in key order, several rows a statement.
+            async fn write_tallies(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                campaign: &str,
+                tallies: &std::collections::BTreeMap<$crate::store::TallyKey, i64>,
+                responses: &std::collections::BTreeMap<$crate::store::CellCountKey, i64>,
+            ) -> Result<(), StoreError> {
+                let rows: Vec<_> = tallies.iter().collect();
+                for chunk in rows.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO tallies (campaign_id, unit, group_code, field, question, answer, n) ",
+                    );
+                    q.push_values(chunk, |mut b, ((unit, group, field, question, answer), n)| {
+                        b.push_bind(campaign.to_owned())
+                            .push_bind(unit.clone())
+                            .push_bind(group.clone())
+                            .push_bind(field.clone())
+                            .push_bind(question.clone())
+                            .push_bind(answer.clone())
+                            .push_bind(**n);
+                    });
+                    q.push(
+                        " ON CONFLICT (campaign_id, unit, group_code, field, question, answer) DO UPDATE SET n = tallies.n + excluded.n",
+                    );
+                    q.build().execute(&mut **tx).await?;
+                }
+                let rows: Vec<_> = responses.iter().collect();
+                for chunk in rows.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO cell_counts (campaign_id, unit, group_code, field, n) ");
+                    q.push_values(chunk, |mut b, ((unit, group, field), n)| {
+                        b.push_bind(campaign.to_owned())
+                            .push_bind(unit.clone())
+                            .push_bind(group.clone())
+                            .push_bind(field.clone())
+                            .push_bind(**n);
+                    });
+                    q.push(" ON CONFLICT (campaign_id, unit, group_code, field) DO UPDATE SET n = cell_counts.n + excluded.n");
+                    q.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::store::Store for $store {
             fn backend(&self) -> $crate::store::Backend {
@@ -313,6 +357,13 @@ macro_rules! sql_store {
                     .bind(&group)
                     .execute(&mut *tx)
                     .await?;
+                let (mut tallies, mut responses) = Default::default();
+                let cells = answers.to_cells();
+                let counted = |code: &str| {
+                    !matches!(answers.get(code), Some($crate::Answer::Text(_) | $crate::Answer::Number(_)) | None)
+                };
+                $crate::store::count_cells(&unit, &group, field.as_deref(), cells.iter(), &counted, &mut tallies, &mut responses);
+                Self::write_tallies(&mut tx, &campaign, &tallies, &responses).await?;
                 sqlx::query("DELETE FROM drafts WHERE token = $1").bind(token.as_str()).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok($crate::store::Submission::Stored)
@@ -324,7 +375,30 @@ macro_rules! sql_store {
                 responses: &[$crate::store::StoredResponse],
             ) -> Result<(), StoreError> {
                 let mut answered: std::collections::BTreeMap<(&str, &str), i64> = std::collections::BTreeMap::new();
+                // Which cells are counted depends on the question's kind.
+                let definition = self.campaign(campaign).await?;
+                let kinds: std::collections::HashMap<(&str, &str), $crate::questionnaire::QuestionKind> = definition
+                    .as_ref()
+                    .map(|c| {
+                        c.groups
+                            .iter()
+                            .filter_map(|g| c.questionnaire(&g.questionnaire).map(|q| (g, q)))
+                            .flat_map(|(g, q)| q.questions().map(move |x| ((g.code.as_str(), x.code.as_str()), x.kind)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let (mut tallies, mut cell_counts) = Default::default();
+                for r in responses {
+                    let counted = |code: &str| {
+                        !matches!(
+                            kinds.get(&(r.group.as_str(), code)),
+                            Some($crate::questionnaire::QuestionKind::Text | $crate::questionnaire::QuestionKind::Number)
+                        )
+                    };
+                    $crate::store::count_cells(&r.unit, &r.group, r.field.as_deref(), r.cells.iter(), &counted, &mut tallies, &mut cell_counts);
+                }
                 let mut tx = self.pool.begin().await?;
+                Self::write_tallies(&mut tx, campaign, &tallies, &cell_counts).await?;
                 // Multi-row inserts: 7 parameters a row stays far below both
                 // backends' parameter limits.
                 for chunk in responses.chunks(1000) {
@@ -446,6 +520,35 @@ macro_rules! sql_store {
                 let (n,): (i64,) =
                     sqlx::query_as("SELECT COUNT(*) FROM responses WHERE campaign_id = $1").bind(campaign).fetch_one(&self.pool).await?;
                 Ok(n)
+            }
+
+            async fn tallies(&self, campaign: &str) -> Result<$crate::store::Tallies, StoreError> {
+                let some = |f: String| if f.is_empty() { None } else { Some(f) };
+                let cells: Vec<(String, String, String, i64)> =
+                    sqlx::query_as("SELECT unit, group_code, field, n FROM cell_counts WHERE campaign_id = $1")
+                        .bind(campaign)
+                        .fetch_all(&self.pool)
+                        .await?;
+                let answers: Vec<(String, String, String, String, String, i64)> = sqlx::query_as(
+                    "SELECT unit, group_code, field, question, answer, n FROM tallies WHERE campaign_id = $1",
+                )
+                .bind(campaign)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok($crate::store::Tallies {
+                    cells: cells.into_iter().map(|(u, g, f, n)| (u, g, some(f), n)).collect(),
+                    answers: answers
+                        .into_iter()
+                        .map(|(unit, group, field, question, answer, n)| $crate::store::TallyRow {
+                            unit,
+                            group,
+                            field: some(field),
+                            question,
+                            answer,
+                            n,
+                        })
+                        .collect(),
+                })
             }
 
             fn responses<'a>(

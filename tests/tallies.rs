@@ -1,0 +1,116 @@
+//! Reports read the counts the store keeps as answers arrive. Those counts must
+//! equal a recount of every stored response, whichever way the responses came
+//! in (online, paper, bulk), and the migration that counts responses stored
+//! before the counts existed must agree too — on both backends.
+
+mod common;
+
+use common::{TestDb, example_campaign};
+use sipas_aggregator::load;
+use sipas_aggregator::report::{self, By, Context};
+use sipas_shared::demo::Generator;
+use sipas_shared::store::{self, NewInvitation, Store, Submission};
+use sipas_shared::{Answer, Campaign, QuestionKind};
+
+async fn report_json(store: &dyn Store, campaign: &Campaign, streamed: bool) -> serde_json::Value {
+    let agg = if streamed {
+        load::aggregate_streamed(store, campaign, &|_| {}).await.expect("recount")
+    } else {
+        load::aggregate(store, campaign, &|_| {}).await.expect("tallies")
+    };
+    let ctx = Context {
+        generated_at: "now".into(),
+        quotas: store.quota_board(&campaign.id).await.expect("quotas"),
+        frame_fields: store.frame_field_counts(&campaign.id).await.expect("frame"),
+        appraisals: Vec::new(),
+    };
+    serde_json::to_value(report::build(&agg, &ctx, By::UnitField)).expect("json")
+}
+
+/// Online answers with free text and numbers, like a respondent's.
+async fn submit_online(store: &dyn Store, campaign: &Campaign, n: usize) {
+    let mut generator = Generator::new(campaign, 99).expect("generator");
+    for _ in 0..n {
+        let r = generator.response();
+        let questionnaire = campaign.questionnaire_of(&r.group).expect("questionnaire");
+        let mut cells = r.cells.clone();
+        for q in questionnaire.questions() {
+            match q.kind {
+                QuestionKind::Text => {
+                    cells.insert(q.code.clone(), "Cần thêm ghế chờ, ông Nguyễn Văn A rất nhiệt tình".into());
+                }
+                QuestionKind::Number => {
+                    cells.insert(q.code.clone(), "3".into());
+                }
+                _ => {}
+            }
+        }
+        let answers = questionnaire.check_answers(&cells).expect("valid answers");
+        assert!(answers.iter().any(|(_, a)| matches!(a, Answer::Text(_))) || !cells.is_empty());
+        let token = store
+            .create_invitation(&NewInvitation {
+                campaign: campaign.id.clone(),
+                unit: sipas_shared::UnitCode::parse(&r.unit).expect("unit"),
+                group: r.group.clone(),
+                field: r.field.clone(),
+                person: None,
+            })
+            .await
+            .expect("invite");
+        let on = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).expect("date");
+        assert_eq!(store.submit(&token, &answers, on).await.expect("submit"), Submission::Stored);
+    }
+}
+
+#[tokio::test]
+async fn the_kept_counts_equal_a_recount_of_every_response() {
+    let db = TestDb::new().await;
+    let store = store::connect(&db.url).await.expect("store");
+    let campaign = Campaign::load(&example_campaign()).expect("campaign");
+    store.save_campaign(&campaign).await.expect("save");
+    let mut generator = Generator::new(&campaign, 5).expect("generator");
+    let batch: Vec<_> = (0..3000).map(|_| generator.response()).collect();
+    store.insert_responses(&campaign.id, &batch[..1000]).await.expect("bulk");
+    submit_online(&*store, &campaign, 40).await;
+    store.insert_responses(&campaign.id, &batch[1000..]).await.expect("bulk");
+
+    let kept = report_json(&*store, &campaign, false).await;
+    let recount = report_json(&*store, &campaign, true).await;
+    assert_eq!(kept["units"].as_array().map(Vec::len), Some(16), "15 communes and the district");
+    assert_eq!(kept, recount);
+    // Free text is never counted: the tallies hold no sentence.
+    let tallies = store.tallies(&campaign.id).await.expect("tallies");
+    assert!(tallies.answers.iter().all(|t| !t.answer.contains(' ')), "no free text in the counts");
+    assert_eq!(tallies.cells.iter().map(|c| c.3).sum::<i64>(), 3040);
+
+    // The migration's count of responses stored before the tallies existed.
+    recount_with_the_migration(&db).await;
+    let migrated = report_json(&*store, &campaign, false).await;
+    assert_eq!(migrated, recount);
+}
+
+/// Empties the tallies and runs the migration's INSERTs again.
+async fn recount_with_the_migration(db: &TestDb) {
+    let dir = if db.is_postgres() { "postgres" } else { "sqlite" };
+    let sql =
+        std::fs::read_to_string(common::root().join(format!("migrations/{dir}/0004_tallies.sql"))).expect("migration");
+    let inserts: Vec<String> = sql
+        .split(';')
+        .map(|s| s.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n"))
+        .filter(|s| s.trim_start().starts_with("INSERT"))
+        .collect();
+    assert_eq!(inserts.len(), 2);
+    let statements =
+        ["DELETE FROM tallies".to_owned(), "DELETE FROM cell_counts".to_owned()].into_iter().chain(inserts);
+    if db.is_postgres() {
+        let pool = sqlx::PgPool::connect(&db.url).await.expect("pg");
+        for s in statements {
+            sqlx::query(sqlx::AssertSqlSafe(s)).execute(&pool).await.expect("statement");
+        }
+    } else {
+        let pool = sqlx::SqlitePool::connect(&db.url).await.expect("sqlite");
+        for s in statements {
+            sqlx::query(sqlx::AssertSqlSafe(s)).execute(&pool).await.expect("statement");
+        }
+    }
+}
