@@ -7,7 +7,6 @@ use axum::body::Body;
 use axum::http::Request;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use futures::TryStreamExt;
 use sipas_aggregator::load;
 use sipas_aggregator::report::By;
 use sipas_shared::demo::Generator;
@@ -81,41 +80,67 @@ async fn fill(store: &dyn Store, campaign: &Campaign, n: u64) -> Duration {
     started.elapsed()
 }
 
+/// Where to measure: SQLite always, PostgreSQL when `SIPAS_BENCH_POSTGRES` names a database.
+fn backends(dir: &std::path::Path, n: u64) -> Vec<(&'static str, String)> {
+    let mut out = vec![("SQLite", format!("sqlite://{}", dir.join(format!("agg-{n}.db")).display()))];
+    if let Ok(pg) = std::env::var("SIPAS_BENCH_POSTGRES")
+        && !pg.is_empty()
+    {
+        out.push(("PostgreSQL", pg));
+    }
+    out
+}
+
+/// Empties a PostgreSQL bench database so every size starts clean.
+async fn reset_postgres(url: &str) {
+    let pool = sqlx::PgPool::connect(url).await.expect("postgres");
+    for s in ["DROP SCHEMA public CASCADE", "CREATE SCHEMA public"] {
+        sqlx::query(s).execute(&pool).await.expect("reset");
+    }
+    pool.close().await;
+}
+
 async fn aggregation(dir: &std::path::Path, sizes: &[u64]) {
-    println!("Full report (every unit × component × field, all distributions), SQLite, median of 3");
-    println!("baseline = reading every response from the store and counting it, in the same process");
+    println!("Full report (every unit × component × field, all distributions), median of 5");
+    println!("baseline = recounting every stored response (the report's reference path), same process");
     println!(
-        "{:>10} {:>12} {:>11} {:>13} {:>15}",
-        "responses", "generate s", "report s", "baseline s", "report/baseline"
+        "{:<11} {:>10} {:>12} {:>11} {:>13} {:>17}",
+        "store", "responses", "generate s", "report s", "baseline s", "baseline/report"
     );
     for &n in sizes {
-        let url = format!("sqlite://{}", dir.join(format!("agg-{n}.db")).display());
-        let store = store::connect(&url).await.expect("store");
-        let campaign = examples::quang_binh().expect("example");
-        store.save_campaign(&campaign).await.expect("save");
-        let generate = fill(&*store, &campaign, n).await;
-        let mut reports = Vec::new();
-        let mut baselines = Vec::new();
-        for _ in 0..3 {
-            let t = Instant::now();
-            let count =
-                store.responses(&campaign.id).try_fold(0u64, |n, _| async move { Ok(n + 1) }).await.expect("stream");
-            baselines.push(t.elapsed());
-            assert_eq!(count, n);
-            let t = Instant::now();
-            let r = load::report(&*store, &campaign, By::UnitField, &|_| {}).await.expect("report");
-            reports.push(t.elapsed());
-            assert_eq!(r.totals.figures.responses, n);
+        for (name, url) in backends(dir, n) {
+            if name == "PostgreSQL" {
+                reset_postgres(&url).await;
+            }
+            let store = store::connect(&url).await.expect("store");
+            let campaign = examples::quang_binh().expect("example");
+            store.save_campaign(&campaign).await.expect("save");
+            let generate = fill(&*store, &campaign, n).await;
+            let mut reports = Vec::new();
+            let mut baselines = Vec::new();
+            for round in 0..5 {
+                let t = Instant::now();
+                let r = load::report(&*store, &campaign, By::UnitField, &|_| {}).await.expect("report");
+                reports.push(t.elapsed());
+                assert_eq!(r.totals.figures.responses, n);
+                if round < 3 {
+                    let t = Instant::now();
+                    let agg = load::aggregate_streamed(&*store, &campaign, &|_| {}).await.expect("recount");
+                    baselines.push(t.elapsed());
+                    assert_eq!(agg.responses(|_| true), n);
+                }
+            }
+            let (r, b) = (median(reports), median(baselines));
+            println!(
+                "{:<11} {:>10} {:>12.2} {:>11.3} {:>13.3} {:>17.1}",
+                name,
+                n,
+                generate.as_secs_f64(),
+                r.as_secs_f64(),
+                b.as_secs_f64(),
+                b.as_secs_f64() / r.as_secs_f64()
+            );
         }
-        let (r, b) = (median(reports), median(baselines));
-        println!(
-            "{:>10} {:>12.2} {:>11.3} {:>13.3} {:>15.2}",
-            n,
-            generate.as_secs_f64(),
-            r.as_secs_f64(),
-            b.as_secs_f64(),
-            r.as_secs_f64() / b.as_secs_f64()
-        );
     }
     println!();
 }

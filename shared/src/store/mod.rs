@@ -148,6 +148,48 @@ pub struct StoredResponse {
     pub cells: BTreeMap<String, String>,
 }
 
+/// Parsed campaign definitions by id and version (`updated_at`).
+#[derive(Default)]
+pub(crate) struct Definitions(
+    std::sync::Mutex<std::collections::HashMap<String, (chrono::DateTime<chrono::Utc>, Campaign)>>,
+);
+
+impl Definitions {
+    pub(crate) fn get(&self, id: &str, version: chrono::DateTime<chrono::Utc>) -> Option<Campaign> {
+        let map = self.0.lock().ok()?;
+        map.get(id).filter(|(v, _)| *v == version).map(|(_, c)| c.clone())
+    }
+
+    pub(crate) fn put(&self, id: &str, version: chrono::DateTime<chrono::Utc>, campaign: &Campaign) {
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(id.to_owned(), (version, campaign.clone()));
+        }
+    }
+}
+
+/// A submission ready for the store: the token, the answers as stored, and
+/// the cells the tallies count.
+#[derive(Debug, Clone)]
+pub struct SubmitJob {
+    pub token: String,
+    pub cells: String,
+    pub counted: Vec<(String, String)>,
+    pub on: NaiveDate,
+}
+
+impl SubmitJob {
+    /// # Errors
+    /// Only if the answers cannot be written as JSON.
+    pub fn new(token: &Token, answers: &Answers, on: NaiveDate) -> Result<Self, StoreError> {
+        let counted = answers
+            .iter()
+            .filter(|(_, a)| !matches!(a, crate::Answer::Text(_) | crate::Answer::Number(_)))
+            .map(|(k, a)| (k.clone(), a.to_cell()))
+            .collect();
+        Ok(SubmitJob { token: token.as_str().to_owned(), cells: serde_json::to_string(answers)?, counted, on })
+    }
+}
+
 /// Answer counts of one cell (unit × group × field) and question, as kept
 /// while answers arrive.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,6 +5,102 @@
 macro_rules! sql_store {
     ($store:ident, $db:ty, $backend:expr) => {
         impl $store {
+            /// Submissions inside a transaction the caller commits, a handful of
+            /// statements for the whole group: the invitations are claimed, the
+            /// responses stored, quotas and tallies counted, drafts dropped. A used
+            /// token changes nothing; the same token twice in a group is stored once.
+            async fn submit_group(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                jobs: &[&$crate::store::SubmitJob],
+            ) -> Result<Vec<$crate::store::Submission>, StoreError> {
+                use $crate::store::Submission;
+                use std::collections::{BTreeMap, HashMap, HashSet};
+                // Claiming writes first, so SQLite takes its write lock at once and
+                // two submissions of one token queue instead of both reading "issued".
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "UPDATE invitations SET status = 'answered' WHERE status = 'issued' AND token IN (",
+                );
+                let mut list = q.separated(", ");
+                for j in jobs {
+                    list.push_bind(j.token.clone());
+                }
+                q.push(") RETURNING token, campaign_id, unit, group_code, field");
+                let rows: Vec<(String, String, String, String, Option<String>)> = q.build_query_as().fetch_all(&mut **tx).await?;
+                let mut claimed: HashMap<String, (String, String, String, Option<String>)> =
+                    rows.into_iter().map(|(t, c, u, g, f)| (t, (c, u, g, f))).collect();
+                let others: Vec<&str> = jobs.iter().map(|j| j.token.as_str()).filter(|t| !claimed.contains_key(*t)).collect();
+                let mut known: HashSet<String> = HashSet::new();
+                if !others.is_empty() {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("SELECT token FROM invitations WHERE token IN (");
+                    let mut list = q.separated(", ");
+                    for t in &others {
+                        list.push_bind((*t).to_owned());
+                    }
+                    q.push(")");
+                    let rows: Vec<(String,)> = q.build_query_as().fetch_all(&mut **tx).await?;
+                    known.extend(rows.into_iter().map(|(t,)| t));
+                }
+                let mut outcomes = Vec::with_capacity(jobs.len());
+                let mut stored = Vec::new();
+                for j in jobs {
+                    match claimed.remove(&j.token) {
+                        Some(target) => {
+                            outcomes.push(Submission::Stored);
+                            stored.push((*j, target));
+                        }
+                        None if known.contains(&j.token) || stored.iter().any(|(s, _)| s.token == j.token) => {
+                            outcomes.push(Submission::AlreadyAnswered);
+                        }
+                        None => outcomes.push(Submission::UnknownToken),
+                    }
+                }
+                if stored.is_empty() {
+                    return Ok(outcomes);
+                }
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO responses (campaign_id, unit, group_code, field, submitted_on, source, answers) ",
+                );
+                q.push_values(&stored, |mut b, (j, (campaign, unit, group, field))| {
+                    b.push_bind(campaign.clone())
+                        .push_bind(unit.clone())
+                        .push_bind(group.clone())
+                        .push_bind(field.clone())
+                        .push_bind(j.on)
+                        .push_bind("online")
+                        .push_bind(j.cells.clone());
+                });
+                q.build().execute(&mut **tx).await?;
+                let mut answered: BTreeMap<(&str, &str, &str), i64> = BTreeMap::new();
+                let mut counts: BTreeMap<&str, (BTreeMap<$crate::store::TallyKey, i64>, BTreeMap<$crate::store::CellCountKey, i64>)> =
+                    BTreeMap::new();
+                for (j, (campaign, unit, group, field)) in &stored {
+                    *answered.entry((campaign, unit, group)).or_default() += 1;
+                    let (tallies, cells) = counts.entry(campaign.as_str()).or_default();
+                    let counted = j.counted.iter().map(|(k, v)| (k, v));
+                    $crate::store::count_cells(unit, group, field.as_deref(), counted, &|_| true, tallies, cells);
+                }
+                for ((campaign, unit, group), n) in answered {
+                    sqlx::query("UPDATE quotas SET answered = answered + $1 WHERE campaign_id = $2 AND unit = $3 AND group_code = $4")
+                        .bind(n)
+                        .bind(campaign)
+                        .bind(unit)
+                        .bind(group)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                for (campaign, (tallies, cells)) in &counts {
+                    Self::write_tallies(tx, campaign, tallies, cells).await?;
+                }
+                let mut q = sqlx::QueryBuilder::<$db>::new("DELETE FROM drafts WHERE token IN (");
+                let mut list = q.separated(", ");
+                for (j, _) in &stored {
+                    list.push_bind(j.token.clone());
+                }
+                q.push(")");
+                q.build().execute(&mut **tx).await?;
+                Ok(outcomes)
+            }
+
             /// Adds counts to the tallies, in key order, several rows a statement.
             async fn write_tallies(
                 tx: &mut sqlx::Transaction<'_, $db>,
@@ -113,9 +209,21 @@ macro_rules! sql_store {
             }
 
             async fn campaign(&self, id: &str) -> Result<Option<$crate::campaign::Campaign>, StoreError> {
-                let row: Option<(String,)> =
-                    sqlx::query_as("SELECT definition FROM campaigns WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
-                row.map(|(json,)| serde_json::from_str(&json).map_err(StoreError::from)).transpose()
+                // Every respondent request needs the definition: parse it once per
+                // version, and check the version (one indexed row) each time, so
+                // an update by any process is seen at once.
+                let version: Option<(chrono::DateTime<chrono::Utc>,)> =
+                    sqlx::query_as("SELECT updated_at FROM campaigns WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+                let Some((version,)) = version else { return Ok(None) };
+                if let Some(c) = self.definitions.get(id, version) {
+                    return Ok(Some(c));
+                }
+                let row: Option<(String, chrono::DateTime<chrono::Utc>)> =
+                    sqlx::query_as("SELECT definition, updated_at FROM campaigns WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+                let Some((json, version)) = row else { return Ok(None) };
+                let campaign: $crate::campaign::Campaign = serde_json::from_str(&json)?;
+                self.definitions.put(id, version, &campaign);
+                Ok(Some(campaign))
             }
 
             async fn campaigns(&self) -> Result<Vec<$crate::store::CampaignSummary>, StoreError> {
@@ -319,54 +427,8 @@ macro_rules! sql_store {
                 answers: &$crate::answer::Answers,
                 on: chrono::NaiveDate,
             ) -> Result<$crate::store::Submission, StoreError> {
-                let cells = serde_json::to_string(answers)?;
-                let mut tx = self.pool.begin().await?;
-                // The first statement writes, so SQLite takes its write lock at once
-                // and two submissions of one token queue instead of both reading "issued".
-                let claimed: Option<(String, String, String, Option<String>)> = sqlx::query_as(
-                    "UPDATE invitations SET status = 'answered' WHERE token = $1 AND status = 'issued'
-                     RETURNING campaign_id, unit, group_code, field",
-                )
-                .bind(token.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some((campaign, unit, group, field)) = claimed else {
-                    let known: Option<(String,)> =
-                        sqlx::query_as("SELECT status FROM invitations WHERE token = $1").bind(token.as_str()).fetch_optional(&mut *tx).await?;
-                    tx.rollback().await?;
-                    return Ok(match known {
-                        Some(_) => $crate::store::Submission::AlreadyAnswered,
-                        None => $crate::store::Submission::UnknownToken,
-                    });
-                };
-                sqlx::query(
-                    "INSERT INTO responses (campaign_id, unit, group_code, field, submitted_on, source, answers)
-                     VALUES ($1, $2, $3, $4, $5, 'online', $6)",
-                )
-                .bind(&campaign)
-                .bind(&unit)
-                .bind(&group)
-                .bind(&field)
-                .bind(on)
-                .bind(&cells)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("UPDATE quotas SET answered = answered + 1 WHERE campaign_id = $1 AND unit = $2 AND group_code = $3")
-                    .bind(&campaign)
-                    .bind(&unit)
-                    .bind(&group)
-                    .execute(&mut *tx)
-                    .await?;
-                let (mut tallies, mut responses) = Default::default();
-                let cells = answers.to_cells();
-                let counted = |code: &str| {
-                    !matches!(answers.get(code), Some($crate::Answer::Text(_) | $crate::Answer::Number(_)) | None)
-                };
-                $crate::store::count_cells(&unit, &group, field.as_deref(), cells.iter(), &counted, &mut tallies, &mut responses);
-                Self::write_tallies(&mut tx, &campaign, &tallies, &responses).await?;
-                sqlx::query("DELETE FROM drafts WHERE token = $1").bind(token.as_str()).execute(&mut *tx).await?;
-                tx.commit().await?;
-                Ok($crate::store::Submission::Stored)
+                let job = $crate::store::SubmitJob::new(token, answers, on)?;
+                self.submit_job(job).await
             }
 
             async fn insert_responses(

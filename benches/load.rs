@@ -1,0 +1,386 @@
+//! Submissions under load, and under crashes, against a real `sipas serve` on
+//! loopback: `cargo bench --bench load` prints the tables kept in BENCHMARKS.md.
+//!
+//! - Load: each request submits a complete citizen questionnaire with a fresh
+//!   token; a reply counts only when it is the thank-you page, which the server
+//!   sends after the transaction has committed. Throughput and p50/p95/p99.
+//!   Also GET of the questionnaire page, and its compressed size.
+//! - Crash: while the load runs the server is killed with SIGKILL at random
+//!   moments and restarted; clients retry what got no reply, as a respondent
+//!   would press "send" again. At the end every acknowledged submission must be
+//!   stored exactly once and no token used twice.
+//!
+//! `SIPAS_BENCH_POSTGRES=postgres://…/db` adds PostgreSQL (the database is emptied).
+//! `SIPAS_LOAD_REQUESTS` (default 20000) and `SIPAS_LOAD_CONCURRENCY` (default 64).
+
+use rand::Rng;
+use sipas_shared::store::field::{Audit, NewSlip};
+use sipas_shared::store::{self, Store};
+use sipas_shared::{Campaign, QuestionKind, examples};
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const THANKS: &str = "Cảm ơn Ông/Bà";
+/// The free-text question that carries each submission's token, so the crash
+/// test can find every stored submission (benchmark data only).
+const MARKER: &str = "YK";
+
+fn env_num(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+/// The example campaign, open today.
+fn campaign() -> Campaign {
+    let mut c = examples::quang_binh().expect("example");
+    let today = chrono::Local::now().date_naive();
+    (c.opens, c.closes) = (today - chrono::Duration::days(1), today + chrono::Duration::days(30));
+    c
+}
+
+/// A complete, valid citizen questionnaire as a form body, the marker aside.
+fn answers(campaign: &Campaign) -> Vec<(String, String)> {
+    let q = campaign.questionnaire_of("citizens").expect("citizens");
+    let mut cells = BTreeMap::new();
+    for x in q.questions() {
+        let v = match x.kind {
+            QuestionKind::Likert5 => "4".to_owned(),
+            QuestionKind::Yesno => "1".to_owned(),
+            QuestionKind::Number => "1".to_owned(),
+            QuestionKind::Text => continue,
+            QuestionKind::Single | QuestionKind::Multi => x.options[0].code.clone(),
+        };
+        cells.insert(x.code.clone(), v);
+    }
+    q.check_answers(&cells).expect("a valid questionnaire");
+    cells.into_iter().map(|(k, v)| (format!("q.{k}"), v)).collect()
+}
+
+async fn prepare(url: &str, postgres: bool, tokens: usize) -> (Arc<dyn Store>, Campaign, Vec<String>) {
+    if postgres {
+        let pool = sqlx::PgPool::connect(url).await.expect("postgres");
+        for s in ["DROP SCHEMA public CASCADE", "CREATE SCHEMA public"] {
+            sqlx::query(s).execute(&pool).await.expect("reset");
+        }
+        pool.close().await;
+    }
+    let store = store::connect(url).await.expect("store");
+    let c = campaign();
+    store.save_campaign(&c).await.expect("save");
+    let units: Vec<String> =
+        c.quotas().into_iter().filter(|q| q.group == "citizens").map(|q| q.unit.to_string()).collect();
+    let slips: Vec<NewSlip> = (0..tokens)
+        .map(|i| NewSlip {
+            unit: units[i % units.len()].clone(),
+            group: "citizens".into(),
+            field: Some(c.fields[i % c.fields.len()].clone()),
+            person: None,
+            reserve_rank: None,
+        })
+        .collect();
+    let audit = Audit { actor: "bench", campaign: &c.id, action: "bench", subject: "-", detail: "-" };
+    for chunk in slips.chunks(5000) {
+        store.issue_slips(&c.id, chunk, audit).await.expect("slips");
+    }
+    let tokens = store.slips(&c.id, None).await.expect("slips").into_iter().map(|s| s.token.to_string()).collect();
+    (store, c, tokens)
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(url: &str, addr: &str) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sipas"))
+            .args(["serve", "--db", url, "--addr", addr])
+            .env_remove("DATABASE_URL")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sipas serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let base = loop {
+            let line = lines.next().expect("server exited").expect("line");
+            if let Some(rest) = line.split("http://").nth(1) {
+                break format!("http://{}", rest.split_whitespace().next().expect("addr"));
+            }
+        };
+        std::thread::spawn(move || for _ in lines.by_ref() {});
+        Server { child, base }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Outcome of one submission attempt.
+enum Reply {
+    Thanks(Duration),
+    Other(u16),
+    Silence,
+}
+
+async fn submit(client: &reqwest::Client, base: &str, token: &str, form: &[(String, String)]) -> Reply {
+    let mut body = form.to_vec();
+    body.push((format!("q.{MARKER}"), token.to_owned()));
+    body.push(("action".into(), "submit".into()));
+    let t = Instant::now();
+    match client.post(format!("{base}/s/{token}")).form(&body).send().await {
+        Ok(resp) => {
+            let status = resp.status().as_u16();
+            match resp.text().await {
+                Ok(text) if status == 200 && text.contains(THANKS) => Reply::Thanks(t.elapsed()),
+                Ok(_) => Reply::Other(status),
+                Err(_) => Reply::Silence,
+            }
+        }
+        Err(_) => Reply::Silence,
+    }
+}
+
+async fn load(name: &str, url: &str, postgres: bool, requests: usize, concurrency: usize) {
+    let (_, c, tokens) = prepare(url, postgres, requests).await;
+    let form = Arc::new(answers(&c));
+    let server = Server::start(url, "127.0.0.1:0");
+    let base = Arc::new(server.base.clone());
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().expect("client");
+
+    // GET of the questionnaire page, on the first tokens, before they are used.
+    let gets = requests.min(5000);
+    let next = Arc::new(AtomicUsize::new(0));
+    let tokens = Arc::new(tokens);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (client, base, next, tokens) = (client.clone(), base.clone(), next.clone(), tokens.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut ok = 0usize;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= gets {
+                    break ok;
+                }
+                let resp = client.get(format!("{base}/s/{}", tokens[i % 1000])).send().await.expect("get");
+                if resp.status().is_success() && resp.bytes().await.is_ok() {
+                    ok += 1;
+                }
+            }
+        }));
+    }
+    let mut got = 0;
+    for t in tasks {
+        got += t.await.expect("task");
+    }
+    let get_rate = got as f64 / started.elapsed().as_secs_f64();
+    let page =
+        client.get(format!("{base}/s/{}", tokens[0])).header("accept-encoding", "identity").send().await.expect("get");
+    let raw = page.bytes().await.expect("page");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut enc, &raw).expect("gzip");
+    let gz = enc.finish().expect("gzip").len();
+
+    // Submissions: each token once.
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (client, base, next, tokens, form) =
+            (client.clone(), base.clone(), next.clone(), tokens.clone(), form.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut failed = 0usize;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= tokens.len() {
+                    break (lat, failed);
+                }
+                match submit(&client, &base, &tokens[i], &form).await {
+                    Reply::Thanks(d) => lat.push(d),
+                    _ => failed += 1,
+                }
+            }
+        }));
+    }
+    let mut lat = Vec::new();
+    let mut failed = 0;
+    for t in tasks {
+        let (l, f) = t.await.expect("task");
+        lat.extend(l);
+        failed += f;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    lat.sort();
+    println!(
+        "{:<11} {:>8} {:>6} {:>10.0} {:>8.1} {:>8.1} {:>8.1} {:>7} {:>10.0} {:>9}",
+        name,
+        lat.len(),
+        failed,
+        lat.len() as f64 / secs,
+        percentile(&lat, 0.50),
+        percentile(&lat, 0.95),
+        percentile(&lat, 0.99),
+        concurrency,
+        get_rate,
+        gz
+    );
+}
+
+async fn crash(name: &str, url: &str, postgres: bool, requests: usize, kills: usize) {
+    let (store, c, tokens) = prepare(url, postgres, requests).await;
+    let form = Arc::new(answers(&c));
+    let first = Server::start(url, "127.0.0.1:0");
+    let addr = first.base.trim_start_matches("http://").to_owned();
+    let server = Arc::new(std::sync::Mutex::new(first));
+    let base = Arc::new(format!("http://{addr}"));
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
+    let next = Arc::new(AtomicUsize::new(0));
+    let tokens = Arc::new(tokens);
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let (client, base, next, tokens, form) =
+            (client.clone(), base.clone(), next.clone(), tokens.clone(), form.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            let (mut resent, mut already) = (0usize, 0usize);
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= tokens.len() {
+                    break (acknowledged, resent, already);
+                }
+                // Send again until an answer comes: thanks, or "already answered"
+                // when an earlier try was stored but its reply lost in the crash.
+                loop {
+                    match submit(&client, &base, &tokens[i], &form).await {
+                        Reply::Thanks(_) => {
+                            acknowledged.push(tokens[i].clone());
+                            break;
+                        }
+                        Reply::Other(200) => {
+                            already += 1;
+                            break;
+                        }
+                        Reply::Other(_) | Reply::Silence => {
+                            resent += 1;
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                    }
+                }
+            }
+        }));
+    }
+    // The killer: SIGKILL at random moments, restart on the same port.
+    let killer = {
+        let (server, url, addr) = (server.clone(), url.to_owned(), addr.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut rng = rand::rng();
+            for _ in 0..kills {
+                std::thread::sleep(Duration::from_millis(rng.random_range(100..700)));
+                let mut s = server.lock().expect("lock");
+                s.kill();
+                *s = Server::start(&url, &addr);
+            }
+        })
+    };
+    let mut acknowledged = Vec::new();
+    let (mut resent, mut already) = (0, 0);
+    for t in tasks {
+        let (a, r, al) = t.await.expect("task");
+        acknowledged.extend(a);
+        resent += r;
+        already += al;
+    }
+    killer.await.expect("killer");
+    drop(server);
+
+    // Every stored response carries its token in the marker question.
+    use futures::TryStreamExt;
+    let mut stored: HashMap<String, usize> = HashMap::new();
+    let mut stream = store.responses(&c.id);
+    let mut rows = 0usize;
+    while let Some(r) = stream.try_next().await.expect("responses") {
+        rows += 1;
+        if let Some(t) = r.cells.get(MARKER) {
+            *stored.entry(t.clone()).or_default() += 1;
+        }
+    }
+    let lost = acknowledged.iter().filter(|t| !stored.contains_key(*t)).count();
+    let duplicated = stored.values().filter(|&&n| n > 1).count();
+    let answered = store
+        .quota_board(&c.id)
+        .await
+        .expect("board")
+        .iter()
+        .filter(|r| r.group == "citizens")
+        .map(|r| r.answered)
+        .sum::<i64>();
+    println!(
+        "{name:<11} kills {kills}: acknowledged {}, stored {}, lost {lost}, duplicated {duplicated}",
+        acknowledged.len(),
+        acknowledged.iter().filter(|t| stored.get(*t) == Some(&1)).count(),
+    );
+    println!(
+        "{:<11} resent after no reply {resent}, of which found already stored {already}; response rows {rows}, quota count {answered}",
+        ""
+    );
+    assert_eq!(lost, 0, "an acknowledged submission was lost");
+    assert_eq!(duplicated, 0, "a token was used twice");
+    assert_eq!(i64::try_from(rows).expect("rows"), answered, "quota counts match the rows");
+}
+
+fn main() {
+    let requests = env_num("SIPAS_LOAD_REQUESTS", 20_000);
+    let concurrency = env_num("SIPAS_LOAD_CONCURRENCY", 64);
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "sipas load and crash tests · {cores} cores (client and server share them) · {}",
+        chrono::Local::now().format("%Y-%m-%d %H:%M")
+    );
+    println!();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut backends = vec![("SQLite", format!("sqlite://{}", dir.path().join("load.db").display()), false)];
+    if let Ok(pg) = std::env::var("SIPAS_BENCH_POSTGRES")
+        && !pg.is_empty()
+    {
+        backends.push(("PostgreSQL", pg, true));
+    }
+    println!("Submissions: POST /s/{{token}}, a complete questionnaire each, acknowledged after commit");
+    println!(
+        "{:<11} {:>8} {:>6} {:>10} {:>8} {:>8} {:>8} {:>7} {:>10} {:>9}",
+        "store", "stored", "failed", "per s", "p50 ms", "p95 ms", "p99 ms", "clients", "GET/s", "page gz B"
+    );
+    for (name, url, pg) in &backends {
+        rt.block_on(load(name, url, *pg, requests, concurrency));
+    }
+    println!();
+    println!("Crash: SIGKILL during the load, restarted each time; clients resend what got no reply");
+    let dir2 = tempfile::tempdir().expect("temp dir");
+    for (name, url, pg) in &backends {
+        let url = if *pg { url.clone() } else { format!("sqlite://{}", dir2.path().join("crash.db").display()) };
+        rt.block_on(crash(name, &url, *pg, requests, 5));
+    }
+}
