@@ -351,6 +351,59 @@ async fn crash(name: &str, url: &str, postgres: bool, requests: usize, kills: us
     assert_eq!(i64::try_from(rows).expect("rows"), answered, "quota counts match the rows");
 }
 
+/// Two `sipas serve` processes on one PostgreSQL; counter-QR requests spread
+/// over both never issue more than a unit's cap (the quota plus half again).
+async fn two_processes(url: &str, requests: usize) {
+    let (store, c, _) = prepare(url, true, 0).await;
+    let a = Server::start(url, "127.0.0.1:0");
+    let b = Server::start(url, "127.0.0.1:0");
+    let bases = Arc::new([a.base.clone(), b.base.clone()]);
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let units: Arc<Vec<String>> =
+        Arc::new(c.quotas().into_iter().filter(|q| q.group == "citizens").map(|q| q.unit.to_string()).collect());
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..64 {
+        let (client, bases, next, units, id) =
+            (client.clone(), bases.clone(), next.clone(), units.clone(), c.id.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut issued: HashMap<String, usize> = HashMap::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= requests {
+                    break issued;
+                }
+                let unit = &units[i % units.len()];
+                let url = format!("{}/c/{id}~{unit}", bases[i % 2]);
+                let resp = client.post(url).form(&[("field", "")]).send().await.expect("counter");
+                if resp.status().as_u16() == 303 {
+                    *issued.entry(unit.clone()).or_default() += 1;
+                }
+            }
+        }));
+    }
+    let mut issued: HashMap<String, usize> = HashMap::new();
+    for t in tasks {
+        for (u, n) in t.await.expect("task") {
+            *issued.entry(u).or_default() += n;
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let quota = c.quotas().into_iter().find(|q| q.group == "citizens").map_or(0, |q| q.quota) as usize;
+    let cap = quota + quota / 2;
+    let stored: usize = store.slips(&c.id, None).await.expect("slips").len();
+    let over = issued.values().filter(|&&n| n > cap).count();
+    println!(
+        "PostgreSQL  2 processes, {requests} counter requests in {secs:.1} s: issued {} in {} units, cap {cap} a unit, max {} in one unit, units over cap {over}, invitations stored {stored}",
+        issued.values().sum::<usize>(),
+        issued.len(),
+        issued.values().max().copied().unwrap_or_default(),
+    );
+    assert_eq!(over, 0, "a unit was issued more than its cap");
+    assert_eq!(stored, issued.values().sum::<usize>(), "every issued link is stored, nothing more");
+}
+
 fn main() {
     let requests = env_num("SIPAS_LOAD_REQUESTS", 20_000);
     let concurrency = env_num("SIPAS_LOAD_CONCURRENCY", 64);
@@ -382,5 +435,10 @@ fn main() {
     for (name, url, pg) in &backends {
         let url = if *pg { url.clone() } else { format!("sqlite://{}", dir2.path().join("crash.db").display()) };
         rt.block_on(crash(name, &url, *pg, requests, 5));
+    }
+    if let Some((_, url, _)) = backends.iter().find(|b| b.2) {
+        println!();
+        println!("Concurrency: counter QR (POST /c/{{campaign}}~{{unit}}) spread over two processes");
+        rt.block_on(two_processes(url, 4000));
     }
 }

@@ -107,6 +107,7 @@ async fn aggregation(dir: &std::path::Path, sizes: &[u64]) {
         "{:<11} {:>10} {:>12} {:>11} {:>13} {:>17}",
         "store", "responses", "generate s", "report s", "baseline s", "baseline/report"
     );
+    let mut compared = None;
     for &n in sizes {
         for (name, url) in backends(dir, n) {
             if name == "PostgreSQL" {
@@ -131,6 +132,9 @@ async fn aggregation(dir: &std::path::Path, sizes: &[u64]) {
                 }
             }
             let (r, b) = (median(reports), median(baselines));
+            if name == "SQLite" && Some(&n) == sizes.iter().max() {
+                compared = Some((url.clone(), n, r));
+            }
             println!(
                 "{:<11} {:>10} {:>12.2} {:>11.3} {:>13.3} {:>17.1}",
                 name,
@@ -142,6 +146,89 @@ async fn aggregation(dir: &std::path::Path, sizes: &[u64]) {
             );
         }
     }
+    println!();
+    if let Some((url, n, report)) = compared {
+        compare(dir, &url, n, report).await;
+    }
+}
+
+/// A virtualenv with pandas and DuckDB under `target/`, made once.
+fn python() -> Option<std::path::PathBuf> {
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-venv");
+    let py = venv.join("bin/python");
+    let ready = |py: &std::path::Path| {
+        std::process::Command::new(py).args(["-c", "import pandas, duckdb"]).output().is_ok_and(|o| o.status.success())
+    };
+    if ready(&py) {
+        return Some(py);
+    }
+    let made =
+        std::process::Command::new("python3").args(["-m", "venv"]).arg(&venv).status().is_ok_and(|s| s.success());
+    let installed = made
+        && std::process::Command::new(&py)
+            .args(["-m", "pip", "install", "--quiet", "pandas", "duckdb"])
+            .status()
+            .is_ok_and(|s| s.success());
+    (installed && ready(&py)).then_some(py)
+}
+
+/// The same breakdowns from the exported CSV in pandas and DuckDB, as an
+/// analyst would otherwise compute them, beside sipas's report.
+async fn compare(dir: &std::path::Path, url: &str, n: u64, report: Duration) {
+    let Some(py) = python() else {
+        println!("pandas/DuckDB comparison skipped: could not install them in target/bench-venv");
+        return;
+    };
+    let store = store::connect(url).await.expect("store");
+    let campaign = examples::quang_binh().expect("example");
+    let csv_path = dir.join("export.csv");
+    let t = Instant::now();
+    let file = std::io::BufWriter::new(std::fs::File::create(&csv_path).expect("csv"));
+    sipas_aggregator::export::csv(&*store, &campaign, file, &|_| {}).await.expect("export");
+    let export = t.elapsed();
+    let q = campaign.questionnaire_of("citizens").expect("citizens");
+    let likert: Vec<&str> =
+        q.questions().filter(|x| x.kind == sipas_shared::QuestionKind::Likert5).map(|x| x.code.as_str()).collect();
+    let overall = q.questions().find(|x| x.overall).map_or(likert[0], |x| x.code.as_str());
+    let out = std::process::Command::new(&py)
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/compare.py"))
+        .arg(&csv_path)
+        .arg(likert.join(","))
+        .arg(overall)
+        .arg("3")
+        .output()
+        .expect("python");
+    let Ok(result) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else {
+        println!("pandas/DuckDB comparison failed: {}", String::from_utf8_lossy(&out.stderr));
+        return;
+    };
+    // The same counts, or the comparison means nothing.
+    let agg = load::aggregate(&*store, &campaign, &|_| {}).await.expect("aggregate");
+    let (qi, _) = agg.questionnaire_of("citizens").expect("citizens");
+    let pooled = agg.pooled(|_| true);
+    let cell = &pooled[&qi];
+    let ours: u64 = q
+        .questions()
+        .zip(&cell.questions)
+        .filter(|(x, _)| x.kind == sipas_shared::QuestionKind::Likert5)
+        .map(|(_, t)| t.likert_n())
+        .sum();
+    let (pd, dk) = (result["pandas"][0].as_u64(), result["duckdb"][0].as_u64());
+    let agree = pd == Some(ours) && dk == Some(ours);
+    let (ps, ds) = (result["pandas_s"].as_f64().unwrap_or(f64::NAN), result["duckdb_s"].as_f64().unwrap_or(f64::NAN));
+    println!(
+        "Same breakdowns ({} likert questions per unit, overall by unit × field, cells) over {n} responses, median of 3",
+        likert.len()
+    );
+    println!("pandas and DuckDB start from the exported CSV ({:.1} s to export, not counted)", export.as_secs_f64());
+    println!("{:<34} {:>10} {:>16}", "tool", "seconds", "× sipas report");
+    println!("{:<34} {:>10.3} {:>16.1}", "sipas report (kept counts)", report.as_secs_f64(), 1.0);
+    println!("{:<34} {:>10.3} {:>16.1}", "pandas (read_csv + groupby)", ps, ps / report.as_secs_f64());
+    println!("{:<34} {:>10.3} {:>16.1}", "DuckDB (read_csv + SQL)", ds, ds / report.as_secs_f64());
+    println!(
+        "likert answers counted: sipas {ours}, pandas {pd:?}, DuckDB {dk:?} — {}",
+        if agree { "agree" } else { "DISAGREE" }
+    );
     println!();
 }
 

@@ -167,6 +167,13 @@ impl Definitions {
     }
 }
 
+/// A submission waiting for the writer, and where to send its outcome.
+pub(crate) type Job = (SubmitJob, tokio::sync::oneshot::Sender<Result<Submission, StoreError>>);
+/// The queue to a store's submission writer.
+pub(crate) type Writer = tokio::sync::mpsc::Sender<Job>;
+/// Submissions committed together at most.
+pub(crate) const GROUP: usize = 256;
+
 /// A submission ready for the store: the token, the answers as stored, and
 /// the cells the tallies count.
 #[derive(Debug, Clone)]

@@ -8,6 +8,9 @@ use std::time::Duration;
 pub struct PostgresStore {
     pool: PgPool,
     definitions: super::Definitions,
+    /// Submissions go to one writer per process that commits them in groups:
+    /// fewer commits, and fewer waits on the tally rows every answer counts in.
+    submissions: super::Writer,
 }
 
 impl PostgresStore {
@@ -17,17 +20,8 @@ impl PostgresStore {
         let pool =
             PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
         sqlx::migrate!("../migrations/postgres").run(&pool).await?;
-        Ok(Self { pool, definitions: super::Definitions::default() })
-    }
-}
-
-impl PostgresStore {
-    /// Each submission its own transaction: PostgreSQL groups concurrent commits itself.
-    async fn submit_job(&self, job: super::SubmitJob) -> Result<super::Submission, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let outcome = Self::submit_group(&mut tx, &[&job]).await?.remove(0);
-        tx.commit().await?;
-        Ok(outcome)
+        let submissions = Self::spawn_writer(pool.clone());
+        Ok(Self { pool, definitions: super::Definitions::default(), submissions })
     }
 }
 

@@ -5,6 +5,56 @@
 macro_rules! sql_store {
     ($store:ident, $db:ty, $backend:expr) => {
         impl $store {
+            /// Starts the writer that commits submissions in groups.
+            fn spawn_writer(pool: sqlx::Pool<$db>) -> $crate::store::Writer {
+                let (writer, queue) = tokio::sync::mpsc::channel($crate::store::GROUP * 4);
+                tokio::spawn(Self::group_commit(pool, queue));
+                writer
+            }
+
+            /// Hands a submission to the writer and waits until it is committed.
+            async fn submit_job(&self, job: $crate::store::SubmitJob) -> Result<$crate::store::Submission, StoreError> {
+                let stopped = || StoreError::Corrupt("bộ ghi phiếu đã dừng".into());
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                self.submissions.send((job, reply)).await.map_err(|_| stopped())?;
+                answer.await.map_err(|_| stopped())?
+            }
+
+            /// The writer: takes every submission waiting (up to `GROUP`), runs
+            /// them in one transaction and answers each once the commit is
+            /// durable. One commit (one fsync on SQLite) serves the whole group.
+            /// If a group fails as a whole, each submission is retried alone so
+            /// one bad submission cannot fail the others.
+            async fn group_commit(pool: sqlx::Pool<$db>, mut queue: tokio::sync::mpsc::Receiver<$crate::store::Job>) {
+                let mut batch: Vec<$crate::store::Job> = Vec::with_capacity($crate::store::GROUP);
+                while queue.recv_many(&mut batch, $crate::store::GROUP).await > 0 {
+                    let jobs: Vec<&$crate::store::SubmitJob> = batch.iter().map(|(job, _)| job).collect();
+                    match Self::run_group(&pool, &jobs).await {
+                        Ok(outcomes) => {
+                            for ((_, reply), outcome) in batch.drain(..).zip(outcomes) {
+                                let _ = reply.send(Ok(outcome));
+                            }
+                        }
+                        Err(_) => {
+                            for (job, reply) in batch.drain(..) {
+                                let alone = Self::run_group(&pool, &[&job]).await.map(|mut o| o.remove(0));
+                                let _ = reply.send(alone);
+                            }
+                        }
+                    }
+                }
+            }
+
+            async fn run_group(
+                pool: &sqlx::Pool<$db>,
+                jobs: &[&$crate::store::SubmitJob],
+            ) -> Result<Vec<$crate::store::Submission>, StoreError> {
+                let mut tx = pool.begin().await?;
+                let outcomes = Self::submit_group(&mut tx, jobs).await?;
+                tx.commit().await?;
+                Ok(outcomes)
+            }
+
             /// Submissions inside a transaction the caller commits, a handful of
             /// statements for the whole group: the invitations are claimed, the
             /// responses stored, quotas and tallies counted, drafts dropped. A used
