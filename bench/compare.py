@@ -21,11 +21,13 @@ def pandas_run(path, likert, overall):
     df = pd.read_csv(path, dtype={c: "Int8" for c in likert}, keep_default_na=True, low_memory=False)
     # Per unit × question: counts of each level, n, satisfied share (4–5).
     long = df.melt(id_vars=["unit"], value_vars=likert, var_name="q", value_name="v").dropna(subset=["v"])
+    # 0 is "không biết": missing, left out of every denominator (METHOD §2).
+    long = long[long["v"].between(1, 5)]
     counts = long.groupby(["unit", "q", "v"]).size().unstack(fill_value=0)
     n = counts.sum(axis=1)
     satisfied = (counts.get(4, 0) + counts.get(5, 0)) / n
     # Per unit × field: distribution of the overall question.
-    by_field = df.dropna(subset=[overall]).groupby(["unit", "field", overall]).size()
+    by_field = df[df[overall].between(1, 5)].groupby(["unit", "field", overall]).size()
     # Responses per unit × group × field.
     cells = df.groupby(["unit", "group", "field"], dropna=False).size()
     return int(counts.values.sum()), int(by_field.sum()), int(cells.sum()), float(satisfied.mean())
@@ -43,10 +45,10 @@ def duckdb_run(path, likert, overall):
                    sum(CASE WHEN v = 1 THEN 1 ELSE 0 END), sum(CASE WHEN v = 2 THEN 1 ELSE 0 END),
                    sum(CASE WHEN v = 3 THEN 1 ELSE 0 END), sum(CASE WHEN v = 4 THEN 1 ELSE 0 END),
                    sum(CASE WHEN v = 5 THEN 1 ELSE 0 END)
-            FROM (UNPIVOT b ON {cols} INTO NAME q VALUE v) GROUP BY unit, q"""
+            FROM (UNPIVOT b ON {cols} INTO NAME q VALUE v) WHERE v BETWEEN 1 AND 5 GROUP BY unit, q"""
     ).fetchall()
     by_field = con.execute(
-        f'SELECT unit, field, "{overall}", count(*) FROM b WHERE "{overall}" IS NOT NULL GROUP BY ALL'
+        f'SELECT unit, field, "{overall}", count(*) FROM b WHERE "{overall}" BETWEEN 1 AND 5 GROUP BY ALL'
     ).fetchall()
     cells = con.execute("SELECT unit, \"group\", field, count(*) FROM b GROUP BY ALL").fetchall()
     total = sum(r[2] for r in counts)
