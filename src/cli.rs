@@ -118,6 +118,9 @@ pub enum FrameCommand {
         /// Bỏ qua các dòng lỗi thay vì từ chối cả tệp
         #[arg(long)]
         skip_bad: bool,
+        /// Danh sách (roster) của một nhóm không chọn từ Bộ phận một cửa, vd. delegates
+        #[arg(long)]
+        group: Option<String>,
     },
 }
 

@@ -806,3 +806,52 @@ async fn double_entry_imports_only_when_both_keyers_agree() {
     assert!(out.contains("Hai lần nhập khớp nhau"), "{out}");
     assert!(store.count_responses("hand").await.expect("count") > 0);
 }
+
+#[tokio::test]
+async fn delegates_are_drawn_from_a_roster_when_there_is_one_and_invited_in_full_otherwise() {
+    let db = with_frames().await;
+    let roster = fixture("rosters/QB01-delegates.csv");
+    let roster = roster.to_str().expect("path");
+    // Row 10 (the 7th delegate) has no phone: named, nothing imported.
+    let out =
+        sipas(&db, &["frame", "import", "--campaign", CAMPAIGN, "--unit", "QB01", "--group", "delegates", roster]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("dòng 10, cột «Số điện thoại»"), "{}", stderr(&out));
+    let wrong =
+        sipas(&db, &["frame", "import", "--campaign", CAMPAIGN, "--unit", "QB01", "--group", "citizens", roster]);
+    assert_eq!(wrong.status.code(), Some(2));
+    let out = run(
+        &db,
+        &["frame", "import", "--campaign", CAMPAIGN, "--unit", "QB01", "--group", "delegates", "--skip-bad", roster],
+    );
+    assert!(out.contains("Đã nhập 19 người vào danh sách nhóm delegates"), "{out}");
+
+    run(&db, &["sample", "--campaign", CAMPAIGN, "--seed", "4"]);
+    let store = open(&db).await;
+    let slips = store.slips(CAMPAIGN, None).await.expect("slips");
+    // QB01's delegates: 15 of the 19 on the roster, the other 4 in reserve, all named.
+    let qb01: Vec<_> = slips.iter().filter(|s| s.unit == "QB01" && s.group == "delegates").collect();
+    assert_eq!(qb01.iter().filter(|s| s.reserve_rank.is_none()).count(), 15);
+    assert_eq!(qb01.iter().filter(|s| s.reserve_rank.is_some()).count(), 4);
+    assert!(qb01.iter().all(|s| s.contact.is_some() && s.field.is_none()));
+    // The roster is not part of the citizens' frame, nor of the frame sizes reports weight by.
+    let citizens: BTreeSet<&str> = slips
+        .iter()
+        .filter(|s| s.group == "citizens")
+        .filter_map(|s| s.contact.as_ref().map(|c| c.phone.as_str()))
+        .collect();
+    assert!(qb01.iter().all(|s| !citizens.contains(s.contact.as_ref().map_or("", |c| c.phone.as_str()))));
+    let frame_total: u64 = store.frame_field_counts(CAMPAIGN).await.expect("counts")["QB01"].values().sum();
+    let qb01_frame = store
+        .frame_rows(CAMPAIGN)
+        .await
+        .expect("rows")
+        .iter()
+        .filter(|r| r.unit == "QB01" && r.roster_of.is_none())
+        .count();
+    assert!(frame_total <= qb01_frame as u64);
+    // Elsewhere, without a roster, delegates are invited in full with open slips.
+    let qb02: Vec<_> = slips.iter().filter(|s| s.unit == "QB02" && s.group == "delegates").collect();
+    assert_eq!(qb02.len(), 15);
+    assert!(qb02.iter().all(|s| s.contact.is_none()));
+}

@@ -81,6 +81,7 @@ async fn a_response_is_stored_once_and_never_linked_to_its_person() {
             &campaign.id,
             &NewPerson {
                 unit: unit.clone(),
+                roster_of: None,
                 full_name: "Đặng Quang Nga".into(),
                 procedure: "Xác nhận tình trạng hôn nhân".into(),
                 field: campaign.field_of("Xác nhận tình trạng hôn nhân").map(str::to_owned),

@@ -56,16 +56,21 @@ pub fn csv_rows(text: &str) -> Vec<(usize, Vec<String>)> {
 #[derive(Clone, Copy)]
 struct Columns {
     name: usize,
-    procedure: usize,
+    /// The procedure (a counter's list) or the position (a roster).
+    procedure: Option<usize>,
     address: Option<usize>,
     phone: usize,
 }
 
-fn find_columns(row: &[String]) -> Option<Columns> {
+fn find_columns(row: &[String], roster: bool) -> Option<Columns> {
     let folded: Vec<String> = row.iter().map(|c| fold_header(c)).collect();
     let find = |test: &dyn Fn(&str) -> bool| folded.iter().position(|h| test(h));
     let name = find(&|h| h.starts_with("hovaten") || h.starts_with("hoten") || h == "name" || h == "fullname")?;
-    let procedure = find(&|h| h.contains("thutuc") || h.contains("procedure"))?;
+    let procedure = if roster {
+        find(&|h| h.contains("chucvu") || h.contains("position") || h.contains("thutuc"))
+    } else {
+        Some(find(&|h| h.contains("thutuc") || h.contains("procedure"))?)
+    };
     let phone = find(&|h| h.contains("dienthoai") || h.contains("phone") || h == "sdt")?;
     let address = find(&|h| h.contains("diachi") || h.contains("address"));
     Some(Columns { name, procedure, address, phone })
@@ -76,23 +81,40 @@ fn find_columns(row: &[String]) -> Option<Columns> {
 /// # Errors
 /// A [`RowError`] when no header row with name, procedure and phone columns is found.
 pub fn read_frame(rows: &[(usize, Vec<String>)], campaign: &Campaign) -> Result<Frame, RowError> {
-    let (start, cols) =
-        rows.iter().enumerate().find_map(|(i, (_, r))| find_columns(r).map(|c| (i, c))).ok_or_else(|| RowError {
-            line: 1,
-            column: None,
-            message: "không tìm thấy dòng tiêu đề có các cột «Họ và tên», «Tên thủ tục hành chính» và «Số điện thoại»"
-                .into(),
-        })?;
+    read_list(rows, campaign, false)
+}
+
+/// Reads a roster (council delegates, civil servants): name and phone, a
+/// position and an address if given; no procedure, so no field.
+///
+/// # Errors
+/// A [`RowError`] when no header row with name and phone columns is found.
+pub fn read_roster(rows: &[(usize, Vec<String>)], campaign: &Campaign) -> Result<Frame, RowError> {
+    read_list(rows, campaign, true)
+}
+
+fn read_list(rows: &[(usize, Vec<String>)], campaign: &Campaign, roster: bool) -> Result<Frame, RowError> {
+    let wanted = if roster {
+        "không tìm thấy dòng tiêu đề có các cột «Họ và tên» và «Số điện thoại»"
+    } else {
+        "không tìm thấy dòng tiêu đề có các cột «Họ và tên», «Tên thủ tục hành chính» và «Số điện thoại»"
+    };
+    let (start, cols) = rows
+        .iter()
+        .enumerate()
+        .find_map(|(i, (_, r))| find_columns(r, roster).map(|c| (i, c)))
+        .ok_or_else(|| RowError { line: 1, column: None, message: wanted.into() })?;
     let mut frame = Frame::default();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for (line, row) in &rows[start + 1..] {
         let line = *line;
         let cell = |i: usize| row.get(i).map(|c| c.trim()).unwrap_or("");
-        let (name, procedure, raw_phone) = (cell(cols.name), cell(cols.procedure), cell(cols.phone));
+        let (name, procedure, raw_phone) = (cell(cols.name), cols.procedure.map(cell).unwrap_or(""), cell(cols.phone));
         let address = cols.address.map(cell).unwrap_or("");
         // Blank rows and the signature block ("Người lập danh sách … ngày tháng năm")
-        // have no procedure and no digits where the phone goes.
-        if procedure.is_empty() && !raw_phone.chars().any(|c| c.is_ascii_digit()) {
+        // have no procedure (or, in a roster, no name) and no digits where the phone goes.
+        let key = if roster { name } else { procedure };
+        if key.is_empty() && !raw_phone.chars().any(|c| c.is_ascii_digit()) {
             continue;
         }
         let err = |column: &str, message: String| RowError { line, column: Some(column.to_owned()), message };
@@ -100,7 +122,7 @@ pub fn read_frame(rows: &[(usize, Vec<String>)], campaign: &Campaign) -> Result<
         if name.is_empty() {
             frame.errors.push(err("Họ và tên", "thiếu họ và tên".into()));
         }
-        if procedure.is_empty() {
+        if procedure.is_empty() && !roster {
             frame.errors.push(err("Tên thủ tục", "thiếu tên thủ tục hành chính".into()));
         }
         let phone = match Phone::parse(raw_phone) {
@@ -116,8 +138,8 @@ pub fn read_frame(rows: &[(usize, Vec<String>)], campaign: &Campaign) -> Result<
             continue;
         }
         seen.insert(phone.to_string(), line);
-        let field = campaign.field_of(procedure).map(str::to_owned);
-        if field.is_none() {
+        let field = if roster { None } else { campaign.field_of(procedure).map(str::to_owned) };
+        if field.is_none() && !roster {
             *frame.unknown_procedures.entry(procedure.to_owned()).or_default() += 1;
         }
         frame.people.push(FramePerson {
@@ -226,7 +248,8 @@ pub enum ImportError {
     Store(crate::store::StoreError),
 }
 
-/// Reads a frame and stores its people in a unit's frame: all of them, or —
+/// Reads a frame (or, with `roster_of`, a group's roster) and stores its
+/// people in a unit's list: all of them, or —
 /// when the file has bad rows — none, unless `skip_bad`.
 ///
 /// # Errors
@@ -235,10 +258,15 @@ pub async fn import(
     store: &dyn crate::store::Store,
     campaign: &Campaign,
     unit: &crate::domain::UnitCode,
+    roster_of: Option<&str>,
     rows: &[(usize, Vec<String>)],
     skip_bad: bool,
 ) -> Result<Imported, ImportError> {
-    let frame = read_frame(rows, campaign).map_err(|e| ImportError::Rows(vec![e]))?;
+    let frame = match roster_of {
+        Some(_) => read_roster(rows, campaign),
+        None => read_frame(rows, campaign),
+    }
+    .map_err(|e| ImportError::Rows(vec![e]))?;
     if !frame.errors.is_empty() && !skip_bad {
         return Err(ImportError::Rows(frame.errors));
     }
@@ -247,6 +275,7 @@ pub async fn import(
         .iter()
         .map(|p| crate::store::NewPerson {
             unit: unit.clone(),
+            roster_of: roster_of.map(str::to_owned),
             full_name: p.full_name.clone(),
             procedure: p.procedure.clone(),
             field: p.field.clone(),

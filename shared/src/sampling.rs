@@ -342,7 +342,7 @@ pub struct DrawSummary {
     pub unit: String,
     pub group: String,
     pub quota: u64,
-    /// People in the unit's frame (0 for a group invited without a frame).
+    /// People in the unit's frame or the group's roster (0 for a group invited in full).
     pub frame: u64,
     /// n ÷ (1 + n·e²) at a 5 % margin, to show beside the quota.
     pub recommended: u64,
@@ -355,9 +355,10 @@ pub struct DrawSummary {
 
 /// Draws, for every unit × group of a campaign, what its sample still lacks and
 /// issues the invitations: from the frame, stratified by field, for groups
-/// drawn from the counters' lists; open invitations up to the quota (invited in
-/// full, handed out by the unit) for the others. People already invited are
-/// never drawn again.
+/// drawn from the counters' lists; from the group's roster for the others when
+/// one was imported (everyone, if the roster is no larger than the quota); or
+/// else open invitations up to the quota (invited in full, handed out by the
+/// unit). People already invited are never drawn again.
 ///
 /// # Errors
 /// Store failures.
@@ -386,9 +387,17 @@ pub async fn run(
             let m = if d.reserve { &mut plan.reserved } else { &mut plan.drawn };
             *m.entry(d.field.clone()).or_default() += n;
         }
-        let frame_rows = by_unit.get(unit).map(Vec::as_slice).unwrap_or_default();
-        let slips: Vec<NewSlip> = if g.frame {
-            for r in frame_rows {
+        // A frame group draws from the counters' lists; another group from
+        // its roster when one was imported, or else is invited in full.
+        let list: Vec<&FrameRow> = by_unit
+            .get(unit)
+            .map(|rows| {
+                let wanted = if g.frame { None } else { Some(group) };
+                rows.iter().copied().filter(|r| r.roster_of.as_deref() == wanted).collect()
+            })
+            .unwrap_or_default();
+        let slips: Vec<NewSlip> = if g.frame || !list.is_empty() {
+            for r in &list {
                 *plan.frame_sizes.entry(r.field.clone()).or_default() += 1;
                 if !r.invited {
                     plan.candidates.push(Candidate { person: r.person, field: r.field.clone(), key: r.phone.clone() });
@@ -416,9 +425,10 @@ pub async fn run(
                 })
                 .collect()
         };
+        let frame_rows = &list;
         let reserves = slips.iter().filter(|s| s.reserve_rank.is_some()).count() as u64;
         let main_now = plan.drawn.values().sum::<u64>() + (slips.len() as u64 - reserves);
-        let frame = if g.frame { frame_rows.len() as u64 } else { 0 };
+        let frame = frame_rows.len() as u64;
         let summary = DrawSummary {
             unit: unit.to_owned(),
             group: group.to_owned(),

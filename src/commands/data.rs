@@ -31,18 +31,36 @@ fn row_errors(file: &Path, errors: &[RowError]) -> Failure {
 }
 
 /// `sipas frame import`: a counter's transaction list into a unit's sampling frame.
-pub async fn import_frame(db: &str, campaign_id: &str, unit: &str, file: &Path, skip_bad: bool) -> Result<(), Failure> {
+pub async fn import_frame(
+    db: &str,
+    campaign_id: &str,
+    unit: &str,
+    file: &Path,
+    skip_bad: bool,
+    roster_of: Option<&str>,
+) -> Result<(), Failure> {
     use sipas_shared::frame::{self, ImportError};
     let (store, campaign) = open_campaign(db, campaign_id).await?;
     let unit_code = campaign
         .unit(unit)
         .map(|u| u.code.clone())
         .ok_or_else(|| Failure::BadInput(format!("đơn vị «{unit}» không có trong đợt khảo sát «{campaign_id}»")))?;
+    if let Some(g) = roster_of {
+        match campaign.group(g) {
+            Some(group) if !group.frame => {}
+            Some(_) => {
+                return Err(Failure::BadInput(format!(
+                    "--group {g}: nhóm này chọn từ danh sách giao dịch; nhập không có --group"
+                )));
+            }
+            None => return Err(Failure::BadInput(format!("--group {g}: đợt «{campaign_id}» không có nhóm này"))),
+        }
+    }
     let bytes =
         std::fs::read(file).map_err(|e| Failure::BadInput(format!("{}: không đọc được tệp: {e}", file.display())))?;
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     let rows = frame::file_rows(name, &bytes).map_err(|e| Failure::BadInput(format!("{}: {e}", file.display())))?;
-    let done = match frame::import(&*store, &campaign, &unit_code, &rows, skip_bad).await {
+    let done = match frame::import(&*store, &campaign, &unit_code, roster_of, &rows, skip_bad).await {
         Ok(done) => done,
         Err(ImportError::Store(e)) => return Err(e.into()),
         Err(ImportError::Rows(errors)) => {
@@ -57,8 +75,9 @@ pub async fn import_frame(db: &str, campaign_id: &str, unit: &str, file: &Path, 
     for (line, first, phone) in &done.duplicates {
         eprintln!("{}: dòng {line} trùng số điện thoại {phone} với dòng {first}: gộp làm một", file.display());
     }
+    let list = roster_of.map_or_else(|| "khung chọn mẫu".to_owned(), |g| format!("danh sách nhóm {g}"));
     println!(
-        "Đã nhập {} người vào khung chọn mẫu của {} ({} dòng lỗi bỏ qua, {} dòng trùng đã gộp, {} người đã có từ trước)",
+        "Đã nhập {} người vào {list} của {} ({} dòng lỗi bỏ qua, {} dòng trùng đã gộp, {} người đã có từ trước)",
         done.added,
         unit_code,
         done.skipped.len(),

@@ -85,8 +85,8 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Frame(FrameCommand::Import { campaign, unit, file, skip_bad }) => {
-            data::import_frame(&cli.db, &campaign, &unit, &file, skip_bad).await
+        Command::Frame(FrameCommand::Import { campaign, unit, file, skip_bad, group }) => {
+            data::import_frame(&cli.db, &campaign, &unit, &file, skip_bad, group.as_deref()).await
         }
         Command::Sample { campaign, seed, reserve } => field::sample(&cli.db, &campaign, seed, reserve).await,
         Command::Invitations { campaign, unit, format, public_url, out } => {

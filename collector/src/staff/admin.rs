@@ -92,11 +92,15 @@ async fn campaign_page(
             } }
             p { a href=(format!("{base}/invitations?format=html")) { "In phiếu mời của mọi đơn vị" } " · " a href=(format!("{base}/invitations?format=csv")) { "CSV SMS của mọi đơn vị" } }
 
-            h2 { "Nhập danh sách giao dịch (khung chọn mẫu)" }
+            h2 { "Nhập danh sách giao dịch (khung chọn mẫu) hoặc danh sách đại biểu, công chức" }
             form.box method="post" action=(format!("{base}/frame")) enctype="multipart/form-data" {
                 (csrf_field(&staff))
                 p { label for="unit" { "Đơn vị " } select #unit name="unit" required {
                     @for u in campaign.units.iter().filter(|u| campaign.children(&u.code).next().is_none()) { option value=(u.code) { (u.name) } }
+                } }
+                p { label for="list" { "Danh sách " } select #list name="list" {
+                    option value="" { "giao dịch tại Bộ phận một cửa (người dân)" }
+                    @for g in campaign.groups.iter().filter(|g| !g.frame) { option value=(g.code) { "danh sách " (g.name) } }
                 } }
                 p { label for="file" { "Tệp CSV hoặc Excel (cột: TT, Họ và tên, Tên thủ tục hành chính, Địa chỉ, Số điện thoại) " } input #file type="file" name="file" accept=".csv,.xlsx,.xls,.ods" required; }
                 p { label { input type="checkbox" name="skip_bad" value="1"; " Bỏ qua dòng lỗi, nhập các dòng hợp lệ" } }
@@ -135,7 +139,8 @@ async fn upload_frame(
     staff.require(ADMIN)?;
     let back = format!("/admin/campaigns/{id}");
     let bad = |m: String| Ok(Redirect::to(&with_flash(&back, false, &m)).into_response());
-    let (mut csrf, mut unit, mut file, mut skip_bad) = (String::new(), String::new(), None, false);
+    let (mut csrf, mut unit, mut file, mut skip_bad, mut list) =
+        (String::new(), String::new(), None, false, String::new());
     loop {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
@@ -152,6 +157,7 @@ async fn upload_frame(
             "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
             "unit" => unit = String::from_utf8_lossy(&bytes).into_owned(),
             "skip_bad" => skip_bad = true,
+            "list" => list = String::from_utf8_lossy(&bytes).into_owned(),
             "file" => file = Some((file_name.unwrap_or_default(), bytes)),
             _ => {}
         }
@@ -161,12 +167,17 @@ async fn upload_frame(
     let Some(code) = campaign.unit(&unit).map(|u| u.code.clone()) else {
         return bad(format!("đơn vị «{unit}» không có trong đợt khảo sát"));
     };
+    let roster_of = match list.as_str() {
+        "" => None,
+        g if campaign.group(g).is_some_and(|g| !g.frame) => Some(g),
+        g => return bad(format!("nhóm «{g}» không nhận danh sách riêng")),
+    };
     let Some((file_name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else { return bad("chưa chọn tệp".into()) };
     let rows = match frame::file_rows(&file_name, &bytes) {
         Ok(r) => r,
         Err(e) => return bad(format!("{file_name}: {e}")),
     };
-    let done = match frame::import(&*state.store, &campaign, &code, &rows, skip_bad).await {
+    let done = match frame::import(&*state.store, &campaign, &code, roster_of, &rows, skip_bad).await {
         Ok(d) => d,
         Err(ImportError::Store(e)) => return Err(e.into()),
         Err(ImportError::Rows(errors)) => {
@@ -199,7 +210,8 @@ async fn upload_frame(
             detail: &detail,
         })
         .await?;
-    let mut m = format!("Đã nhập khung chọn mẫu {}: {detail}.", code);
+    let what = roster_of.map_or_else(|| "khung chọn mẫu".to_owned(), |g| format!("danh sách {g}"));
+    let mut m = format!("Đã nhập {what} {code}: {detail}.");
     if !done.unknown_procedures.is_empty() {
         let names: Vec<String> = done.unknown_procedures.iter().map(|(p, n)| format!("{p} ({n})")).collect();
         m.push_str(&format!(" Thủ tục chưa có trong danh mục lĩnh vực: {}.", names.join(", ")));

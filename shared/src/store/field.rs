@@ -161,6 +161,8 @@ pub struct FrameRow {
     pub field: Option<String>,
     pub phone: String,
     pub invited: bool,
+    /// The group whose roster lists the person; `None` for a counter's list.
+    pub roster_of: Option<String>,
 }
 
 /// Sampling, invitations, outcomes, staff accounts and the audit log.

@@ -32,9 +32,9 @@ macro_rules! field_store {
         #[async_trait::async_trait]
         impl $crate::store::field::FieldOps for $store {
             async fn frame_rows(&self, campaign: &str) -> Result<Vec<$crate::store::field::FrameRow>, StoreError> {
-                let rows: Vec<(i64, String, Option<String>, String, i64)> = sqlx::query_as(
+                let rows: Vec<(i64, String, Option<String>, String, i64, Option<String>)> = sqlx::query_as(
                     "SELECT p.id, p.unit, p.field, p.phone,
-                            CAST(CASE WHEN EXISTS (SELECT 1 FROM invitations i WHERE i.person_id = p.id) THEN 1 ELSE 0 END AS BIGINT)
+                            CAST(CASE WHEN EXISTS (SELECT 1 FROM invitations i WHERE i.person_id = p.id) THEN 1 ELSE 0 END AS BIGINT), p.roster_of
                      FROM frame_people p WHERE p.campaign_id = $1 ORDER BY p.unit, p.phone",
                 )
                 .bind(campaign)
@@ -42,12 +42,13 @@ macro_rules! field_store {
                 .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(person, unit, field, phone, invited)| $crate::store::field::FrameRow {
+                    .map(|(person, unit, field, phone, invited, roster_of)| $crate::store::field::FrameRow {
                         person,
                         unit,
                         field,
                         phone,
                         invited: invited != 0,
+                        roster_of,
                     })
                     .collect())
             }

@@ -97,6 +97,8 @@ impl QuotaStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPerson {
     pub unit: UnitCode,
+    /// The group whose roster lists the person; `None` for a counter's list.
+    pub roster_of: Option<String>,
     pub full_name: String,
     pub procedure: String,
     pub field: Option<String>,

@@ -341,8 +341,8 @@ macro_rules! sql_store {
                 let mut added = 0;
                 for p in people {
                     let done = sqlx::query(
-                        "INSERT INTO frame_people (campaign_id, unit, full_name, procedure, field, address, phone, source_line, created_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                        "INSERT INTO frame_people (campaign_id, unit, full_name, procedure, field, address, phone, source_line, created_at, roster_of)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                          ON CONFLICT (campaign_id, unit, phone) DO NOTHING",
                     )
                     .bind(campaign)
@@ -354,6 +354,7 @@ macro_rules! sql_store {
                     .bind(p.phone.as_str())
                     .bind(p.source_line)
                     .bind(now)
+                    .bind(&p.roster_of)
                     .execute(&mut *tx)
                     .await?;
                     added += done.rows_affected();
@@ -553,7 +554,7 @@ macro_rules! sql_store {
                 campaign: &str,
             ) -> Result<std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>, StoreError> {
                 let rows: Vec<(String, String, i64)> = sqlx::query_as(
-                    "SELECT unit, field, COUNT(*) FROM frame_people WHERE campaign_id = $1 AND field IS NOT NULL
+                    "SELECT unit, field, COUNT(*) FROM frame_people WHERE campaign_id = $1 AND field IS NOT NULL AND roster_of IS NULL
                      GROUP BY unit, field",
                 )
                 .bind(campaign)
