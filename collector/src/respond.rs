@@ -44,8 +44,7 @@ async fn resolve(state: &AppState, lang: Lang, raw: &str) -> Result<Target, AppE
     let not_found =
         || Target::Page(StatusCode::NOT_FOUND, message(lang, lang.t(Key::NotFound), &[lang.t(Key::NotFoundBody)]));
     let Some(token) = Token::parse(raw) else { return Ok(not_found()) };
-    let Some(invitation) = state.store.invitation(&token).await? else { return Ok(not_found()) };
-    let Some(campaign) = state.store.campaign(&invitation.campaign).await? else { return Ok(not_found()) };
+    let Some((invitation, campaign)) = state.store.open_invitation(&token).await? else { return Ok(not_found()) };
     match invitation.status.as_str() {
         "answered" => {
             let page = message(lang, lang.t(Key::Already), &[lang.t(Key::AlreadyBody)]);

@@ -291,6 +291,10 @@ pub trait Store: FieldOps + Send + Sync {
     /// The invitation behind a token.
     async fn invitation(&self, token: &Token) -> Result<Option<InvitationView>, StoreError>;
 
+    /// The invitation behind a token with its campaign, in one round trip
+    /// when the campaign's definition is already parsed (every respondent request).
+    async fn open_invitation(&self, token: &Token) -> Result<Option<(InvitationView, Campaign)>, StoreError>;
+
     /// Keeps partial answers against a token so the respondent can resume;
     /// does nothing once the token is used.
     async fn save_draft(&self, token: &Token, cells: &BTreeMap<String, String>) -> Result<(), StoreError>;

@@ -441,6 +441,28 @@ macro_rules! sql_store {
                 }))
             }
 
+            async fn open_invitation(
+                &self,
+                token: &$crate::domain::Token,
+            ) -> Result<Option<($crate::store::InvitationView, $crate::campaign::Campaign)>, StoreError> {
+                let row: Option<(String, String, String, Option<String>, String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+                    "SELECT i.campaign_id, i.unit, i.group_code, i.field, i.status, c.updated_at
+                     FROM invitations i JOIN campaigns c ON c.id = i.campaign_id WHERE i.token = $1",
+                )
+                .bind(token.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some((campaign, unit, group, field, status, version)) = row else { return Ok(None) };
+                let definition = match self.definitions.get(&campaign, version) {
+                    Some(c) => c,
+                    None => match self.campaign(&campaign).await? {
+                        Some(c) => c,
+                        None => return Ok(None),
+                    },
+                };
+                Ok(Some(($crate::store::InvitationView { campaign, unit, group, field, status }, definition)))
+            }
+
             async fn save_draft(
                 &self,
                 token: &$crate::domain::Token,
