@@ -144,3 +144,59 @@ async fn a_citizen_answers_by_tapping_on_a_phone() {
     let n = store.count_responses(&campaign.id).await.expect("count");
     assert_eq!(n, 1);
 }
+
+#[tokio::test]
+async fn an_enumerator_chases_a_refusal_on_a_phone() {
+    let Some((_driver, c)) = start_browser().await else { return };
+    let db = TestDb::new().await;
+    let campaign = common::example_campaign();
+    let frame = common::fixture("frames/QB01.csv");
+    for args in [
+        vec!["campaign", "load", campaign.to_str().expect("path")],
+        vec![
+            "frame",
+            "import",
+            "--campaign",
+            "quang-binh-2026",
+            "--unit",
+            "QB01",
+            "--skip-bad",
+            frame.to_str().expect("path"),
+        ],
+        vec!["sample", "--campaign", "quang-binh-2026", "--seed", "9"],
+    ] {
+        let out = common::sipas(&db, &args);
+        assert!(out.status.success(), "{}", common::stderr(&out));
+    }
+    common::add_user(&db, "lan", "enumerator", &["QB01"]);
+    let server = spawn_server(&db, &[]);
+
+    // Signing in sends the enumerator on to the page first asked for.
+    c.goto(&format!("{}/enumerator/quang-binh-2026", server.base)).await.expect("open board");
+    c.find(Locator::Id("name")).await.expect("name").send_keys("lan").await.expect("type");
+    c.find(Locator::Id("password")).await.expect("password").send_keys(common::PASSWORD).await.expect("type");
+    c.find(Locator::Css("button.go")).await.expect("button").click().await.expect("sign in");
+    c.wait().for_element(Locator::Css("table")).await.expect("the board");
+    assert!(h1(&c).await.starts_with("Tiến độ chỉ tiêu"));
+    let width = c.execute("return document.documentElement.scrollWidth", vec![]).await.expect("script");
+    assert!(width.as_u64().is_some_and(|w| w <= 360), "the page itself does not scroll sideways: {width}");
+    let shot = c.screenshot().await.expect("screenshot");
+    std::fs::write(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("enumerator.png"), &shot).expect("write");
+
+    c.find(Locator::LinkText("Thị trấn Yên Bình")).await.expect("unit link").click().await.expect("open unit");
+    c.wait().for_element(Locator::Css("td.code")).await.expect("slips");
+    let refuse = c.find(Locator::XPath("//button[text()='Từ chối']")).await.expect("refuse button");
+    c.execute("arguments[0].scrollIntoView({block:'center'})", vec![serde_json::to_value(&refuse).expect("el")])
+        .await
+        .expect("scroll");
+    refuse.click().await.expect("refuse");
+    c.wait().for_element(Locator::Css("div.ok")).await.expect("confirmation");
+    let replace = c.find(Locator::XPath("//button[text()='Thay bằng người dự phòng']")).await.expect("replace button");
+    c.execute("arguments[0].scrollIntoView({block:'center'})", vec![serde_json::to_value(&replace).expect("el")])
+        .await
+        .expect("scroll");
+    replace.click().await.expect("replace");
+    let ok = c.wait().for_element(Locator::Css("div.ok")).await.expect("confirmation");
+    assert!(ok.text().await.expect("text").starts_with("Đã mời người dự phòng"));
+    c.close().await.expect("close");
+}

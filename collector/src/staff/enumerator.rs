@@ -111,8 +111,9 @@ async fn board(
             @if rows.is_empty() { p { "Chưa có đơn vị nào được giao cho tài khoản này." } }
             div.wrap { table {
                 thead { tr {
-                    th { "Đơn vị" } th { "Nhóm" } th.n { "Chỉ tiêu" } th.n { "Đã mời" } th.n { "Đã trả lời" } th.n { "Phiếu giấy chờ nhập" }
-                    th.n { "Từ chối" } th.n { "Không liên lạc được" } th.n { "Dự phòng còn" } th.n { "Còn thiếu" } th { "Tiến độ" } th.n title="n = N ÷ (1 + N·0,05²)" { "Cỡ mẫu nên có" }
+                    th { "Đơn vị" } th { "Nhóm" } th { "Đã trả lời / chỉ tiêu" } th.n { "Còn thiếu" }
+                    th.n.more { "Đã mời" } th.n.more { "Phiếu giấy chờ nhập" } th.n.more { "Từ chối" } th.n.more { "Không liên lạc được" }
+                    th.n.more { "Dự phòng còn" } th.n.more title="n = N ÷ (1 + N·0,05²)" { "Cỡ mẫu nên có" }
                 } }
                 tbody {
                     @for r in &rows {
@@ -121,10 +122,11 @@ async fn board(
                         tr {
                             td { a href=(format!("/enumerator/{id}/{}", r.unit)) { (unit) } }
                             td { (group.map_or(r.group.as_str(), |g| g.name.as_str())) }
-                            td.n { (r.quota) } td.n { (r.invited) } td.n { (r.answered) } td.n { (r.paper) }
-                            td.n { (r.refused) } td.n { (r.unreachable) } td.n { (r.reserves) } td.n { b { (r.remaining()) } }
-                            td { (bar(r)) }
-                            td.n {
+                            td { (r.answered) " / " (r.quota) (bar(r)) }
+                            td.n { b { (r.remaining()) } }
+                            td.n.more { (r.invited) } td.n.more { (r.paper) } td.n.more { (r.refused) } td.n.more { (r.unreachable) }
+                            td.n.more { (r.reserves) }
+                            td.n.more {
                                 @if group.is_some_and(|g| g.frame) {
                                     @let n = frame.get(&r.unit).copied().unwrap_or_default();
                                     @if n > 0 { (recommended_size(n, 0.05)) " / " (n) } @else { "–" }
@@ -134,11 +136,12 @@ async fn board(
                     }
                 }
                 tfoot { tr {
-                    th colspan="2" { "Cộng" } th.n { (total(|r| r.quota)) } th.n { (total(|r| r.invited)) } th.n { (total(|r| r.answered)) }
-                    th.n { (total(|r| r.paper)) } th.n { (total(|r| r.refused)) } th.n { (total(|r| r.unreachable)) } th.n { (total(|r| r.reserves)) }
-                    th.n { (total(QuotaStatus::remaining)) } th {} th {}
+                    th colspan="2" { "Cộng" } th { (total(|r| r.answered)) " / " (total(|r| r.quota)) } th.n { (total(QuotaStatus::remaining)) }
+                    th.n.more { (total(|r| r.invited)) } th.n.more { (total(|r| r.paper)) } th.n.more { (total(|r| r.refused)) }
+                    th.n.more { (total(|r| r.unreachable)) } th.n.more { (total(|r| r.reserves)) } th.more {}
                 } }
             } }
+            p.note.narrow { "Màn hình hẹp: xem đủ các cột (đã mời, từ chối, không liên lạc được, dự phòng) khi xoay ngang hoặc trên máy tính; từng người ở trang của đơn vị." }
         },
     )
     .into_response())
