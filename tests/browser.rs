@@ -190,13 +190,23 @@ async fn an_enumerator_chases_a_refusal_on_a_phone() {
         .await
         .expect("scroll");
     refuse.click().await.expect("refuse");
-    c.wait().for_element(Locator::Css("div.ok")).await.expect("confirmation");
+    // Wait for the new page's message, not the old page's.
+    c.wait()
+        .for_element(Locator::XPath("//div[@class='ok' and contains(., ': từ chối')]"))
+        .await
+        .expect("confirmation of the refusal");
     let replace = c.find(Locator::XPath("//button[text()='Thay bằng người dự phòng']")).await.expect("replace button");
     c.execute("arguments[0].scrollIntoView({block:'center'})", vec![serde_json::to_value(&replace).expect("el")])
         .await
         .expect("scroll");
     replace.click().await.expect("replace");
-    let ok = c.wait().for_element(Locator::Css("div.ok")).await.expect("confirmation");
-    assert!(ok.text().await.expect("text").starts_with("Đã mời người dự phòng"));
+    c.wait()
+        .for_element(Locator::XPath("//div[@class='ok' and starts-with(normalize-space(.), 'Đã mời người dự phòng')]"))
+        .await
+        .expect("confirmation of the release");
+    assert!(
+        c.find(Locator::XPath("//span[contains(., 'đã thay bằng')]")).await.is_ok(),
+        "the slip shows its replacement"
+    );
     c.close().await.expect("close");
 }
