@@ -4,7 +4,7 @@
 //! Sessions and tokens live in the store (as hashes), so any collector
 //! process behind a load balancer recognises them.
 
-use crate::staff::page;
+use crate::staff::{page, percent_encode};
 use crate::{AppError, AppState};
 use axum::extract::{FromRequestParts, Query, Request, State};
 use axum::http::header::AUTHORIZATION;
@@ -100,17 +100,8 @@ fn unauthenticated(path_and_query: &str) -> Response {
         let body = json!({ "error": { "code": "unauthorized", "message": "cần khoá API hợp lệ (Authorization: Bearer …)", "field": null } });
         return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
     }
-    let next: String = url_encode(path_and_query);
+    let next = percent_encode(path_and_query, b"/");
     Redirect::to(&format!("/login?next={next}")).into_response()
-}
-
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => char::from(b).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 impl FromRequestParts<AppState> for Staff {
@@ -277,6 +268,6 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), None);
         assert_eq!(safe_next(Some("https://evil.example")), None);
         assert_eq!(safe_next(Some("/\\evil.example")), None);
-        assert_eq!(url_encode("/reports?x=1&y=2"), "/reports%3Fx%3D1%26y%3D2");
+        assert_eq!(percent_encode("/reports?x=1&y=2", b"/"), "/reports%3Fx%3D1%26y%3D2");
     }
 }

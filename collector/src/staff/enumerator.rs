@@ -220,10 +220,11 @@ async fn unit_page(
     let slips = state.store.slips(&id, Some(&unit)).await?;
     let (open, reserves): (Vec<&Slip>, Vec<&Slip>) = slips.iter().partition(|s| s.status != "reserve");
     let base = format!("/enumerator/{id}/{unit}");
+    let quotas = campaign.quotas();
     let groups: Vec<_> = campaign
         .groups
         .iter()
-        .filter(|g| campaign.quotas().iter().any(|q| q.unit == u.code && q.group == g.code && q.quota > 0))
+        .filter(|g| quotas.iter().any(|q| q.unit == u.code && q.group == g.code && q.quota > 0))
         .collect();
     Ok(page(
         &format!("{} – {}", u.name, campaign.name),
@@ -269,10 +270,26 @@ struct OutcomeForm {
     outcome: String,
 }
 
-/// Checks that a slip belongs to the unit in the path, so an enumerator cannot
-/// reach another unit's slip through their own unit's URL.
-async fn slip_in_unit(state: &AppState, id: &str, unit: &str, code: &str) -> Result<Option<Slip>, AppError> {
-    Ok(state.store.slip(id, code).await?.filter(|s| s.unit == unit))
+/// What every change to a slip checks first: the role, the form's CSRF token,
+/// the unit, and that the slip belongs to the unit in the path, so an
+/// enumerator cannot reach another unit's slip through their own unit's URL.
+/// Gives the unit page to return to, or the redirect saying the slip is unknown.
+async fn checked_slip(
+    state: &AppState,
+    staff: &Staff,
+    id: &str,
+    unit: &str,
+    f: &OutcomeForm,
+) -> Result<Result<String, Response>, AppError> {
+    staff.require(STAFF)?;
+    staff.check_csrf(&f.csrf)?;
+    staff.require_unit(unit)?;
+    let back = format!("/enumerator/{id}/{unit}");
+    if state.store.slip(id, &f.code).await?.is_some_and(|s| s.unit == unit) {
+        return Ok(Ok(back));
+    }
+    let message = FieldError::NoSuchSlip(f.code.clone()).to_string();
+    Ok(Err(Redirect::to(&with_flash(&back, false, &message)).into_response()))
 }
 
 async fn outcome(
@@ -281,18 +298,15 @@ async fn outcome(
     Path((id, unit)): Path<(String, String)>,
     Form(f): Form<OutcomeForm>,
 ) -> Result<Response, AppError> {
-    staff.require(STAFF)?;
-    staff.check_csrf(&f.csrf)?;
-    staff.require_unit(&unit)?;
-    let back = format!("/enumerator/{id}/{unit}");
+    let back = match checked_slip(&state, &staff, &id, &unit, &f).await? {
+        Ok(back) => back,
+        Err(refused) => return Ok(refused),
+    };
     let Some(outcome) = Outcome::parse(&f.outcome) else {
         return Ok(
             Redirect::to(&with_flash(&back, false, &format!("kết quả «{}» không hợp lệ", f.outcome))).into_response()
         );
     };
-    if slip_in_unit(&state, &id, &unit, &f.code).await?.is_none() {
-        return Ok(Redirect::to(&with_flash(&back, false, &FieldError::NoSuchSlip(f.code).to_string())).into_response());
-    }
     let to = match state.store.record_outcome(&id, &f.code, outcome, &staff.user.name).await? {
         Ok(status) => with_flash(
             &back,
@@ -310,13 +324,10 @@ async fn replace(
     Path((id, unit)): Path<(String, String)>,
     Form(f): Form<OutcomeForm>,
 ) -> Result<Response, AppError> {
-    staff.require(STAFF)?;
-    staff.check_csrf(&f.csrf)?;
-    staff.require_unit(&unit)?;
-    let back = format!("/enumerator/{id}/{unit}");
-    if slip_in_unit(&state, &id, &unit, &f.code).await?.is_none() {
-        return Ok(Redirect::to(&with_flash(&back, false, &FieldError::NoSuchSlip(f.code).to_string())).into_response());
-    }
+    let back = match checked_slip(&state, &staff, &id, &unit, &f).await? {
+        Ok(back) => back,
+        Err(refused) => return Ok(refused),
+    };
     let to = match state.store.release_reserve(&id, &f.code, &staff.user.name).await? {
         Ok(reserve) => with_flash(
             &back,

@@ -85,15 +85,20 @@ impl Flash {
     }
 }
 
-/// `path?ok=message` with the message encoded.
-pub fn with_flash(path: &str, ok: bool, message: &str) -> String {
-    let encoded: String = message
-        .bytes()
+/// Percent-encodes all but unreserved characters and those in `keep`.
+pub(crate) fn percent_encode(s: &str, keep: &[u8]) -> String {
+    s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => char::from(b).to_string(),
+            b if keep.contains(&b) => char::from(b).to_string(),
             _ => format!("%{b:02X}"),
         })
-        .collect();
+        .collect()
+}
+
+/// `path?ok=message` with the message encoded.
+pub fn with_flash(path: &str, ok: bool, message: &str) -> String {
+    let encoded = percent_encode(message, b"");
     let sep = if path.contains('?') { '&' } else { '?' };
     format!("{path}{sep}{}={encoded}", if ok { "ok" } else { "err" })
 }
