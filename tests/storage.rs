@@ -112,6 +112,17 @@ async fn a_response_is_stored_once_and_never_linked_to_its_person() {
     assert_eq!(store.submit(&token, &answers, day).await.expect("resubmit"), Submission::AlreadyAnswered);
     assert_eq!(store.submit(&Token::generate(), &answers, day).await.expect("unknown"), Submission::UnknownToken);
 
+    // The answer counts against the quota at once, but waits, sealed, until
+    // its cell holds k answers or the campaign closes.
+    assert_eq!(store.count_responses(&campaign.id).await.expect("count"), 0);
+    assert_eq!(store.anonymity(&campaign.id).await.expect("held").held, 1);
+    let board = store.quota_board(&campaign.id).await.expect("board");
+    let row = board.iter().find(|r| r.unit == "QB01" && r.group == "citizens").expect("row");
+    assert_eq!(row.answered, 1, "quotas count at submit time");
+    let after_close = campaign.closes.succ_opt().expect("day");
+    assert_eq!(store.sweep(after_close).await.expect("sweep").released_at_close, 1);
+    let a = store.anonymity(&campaign.id).await.expect("released");
+    assert_eq!((a.held, a.released_below_k), (0, 1), "a remainder under k is released at close, and counted");
     assert_eq!(store.count_responses(&campaign.id).await.expect("count"), 1);
     let stored: Vec<_> = store.responses(&campaign.id).try_collect().await.expect("stream");
     assert_eq!(stored.len(), 1);
@@ -167,7 +178,7 @@ async fn concurrent_submissions_of_one_token_store_one_response() {
         }
     }
     assert_eq!(stored, 1);
-    assert_eq!(store.count_responses(&campaign.id).await.expect("count"), 1);
+    assert_eq!(store.anonymity(&campaign.id).await.expect("held").held, 1);
 }
 
 #[tokio::test]

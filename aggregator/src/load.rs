@@ -64,6 +64,7 @@ pub async fn report(
         quotas: store.quota_board(&campaign.id).await?,
         frame_fields: store.frame_field_counts(&campaign.id).await?,
         appraisals: store.appraisals(&campaign.id).await?,
+        anonymity: store.anonymity(&campaign.id).await?,
     };
     Ok(report::build(&agg, &ctx, by))
 }

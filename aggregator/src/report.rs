@@ -46,6 +46,8 @@ pub struct Context {
     pub frame_fields: BTreeMap<String, BTreeMap<String, u64>>,
     /// Appraised self-assessment points, for the composite PAR INDEX.
     pub appraisals: Vec<sipas_shared::appraisal::Appraisal>,
+    /// Answers still held before release, and remainders released under k.
+    pub anonymity: sipas_shared::store::Anonymity,
 }
 
 /// Indices of one set of responses.
@@ -166,6 +168,29 @@ pub struct Report {
     pub breakdown: Option<Breakdown>,
     /// Stored answers that no longer fit the questionnaire and were left out.
     pub ignored_answers: u64,
+    /// Answers submitted but not yet in these figures (held until their unit ×
+    /// group × field holds k), and answers released at close in smaller batches.
+    pub anonymity: sipas_shared::store::Anonymity,
+}
+
+/// What a report says about answers outside its figures or released in small
+/// batches (SPEC §10), one sentence each.
+pub fn anonymity_notes(a: &sipas_shared::store::Anonymity) -> Vec<String> {
+    let mut notes = Vec::new();
+    if a.held > 0 {
+        notes.push(format!(
+            "{} phiếu đã nhận (đã tính vào chỉ tiêu) chưa có trong số liệu: phiếu được đưa vào theo từng đợt ít nhất {} phiếu \
+             cùng đơn vị, nhóm đối tượng và lĩnh vực, để không ai ghép được phiếu với người trả lời.",
+            a.held, a.k
+        ));
+    }
+    if a.released_below_k > 0 {
+        notes.push(format!(
+            "{} phiếu được đưa vào khi đợt khảo sát kết thúc, trong những nhóm ít hơn {} phiếu.",
+            a.released_below_k, a.k
+        ));
+    }
+    notes
 }
 
 /// Figures of the cells that pass `keep`.
@@ -313,6 +338,7 @@ pub fn build(agg: &Aggregate<'_>, ctx: &Context, by: By) -> Report {
         totals,
         breakdown: (by != By::Unit).then(|| breakdown(agg, by)),
         ignored_answers: agg.ignored_answers,
+        anonymity: ctx.anonymity,
     }
 }
 

@@ -177,7 +177,11 @@ async fn submit_answers(
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    state.store.save_draft(&token, &valid).await?;
+    // A draft is kept only when the respondent asks for it (SPEC §10): a
+    // submission that fails checks comes back on the page, not into storage.
+    if saving {
+        state.store.save_draft(&token, &valid).await?;
+    }
     let notice = if errors.is_empty() { Notice::Saved } else { Notice::Fix };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     // The page comes back with every answer as typed, faulty ones marked.

@@ -33,6 +33,17 @@ pub struct Campaign {
     pub targets: Targets,
     pub scoring: Scoring,
     pub par: ParSettings,
+    /// Answers are released to reports in batches of at least this many per
+    /// unit × group × field (SPEC §10); 1 releases each answer at once.
+    #[serde(default = "default_anonymity_k")]
+    pub anonymity_k: u32,
+}
+
+/// The batch size a campaign releases answers in unless it says otherwise.
+pub const DEFAULT_ANONYMITY_K: u32 = 5;
+
+fn default_anonymity_k() -> u32 {
+    DEFAULT_ANONYMITY_K
 }
 
 /// A respondent group and its quota per unit.
@@ -343,6 +354,10 @@ impl Campaign {
                 return Err(at(key, "chỉ tiêu phải là phần trăm từ 0 đến 100".into()));
             }
         }
+        let anonymity_k = file.anonymity_k.unwrap_or(DEFAULT_ANONYMITY_K);
+        if !(1..=50).contains(&anonymity_k) {
+            return Err(at("anonymity_k", "số phiếu tối thiểu mỗi lần công bố phải từ 1 đến 50".into()));
+        }
         let mut band_names = BTreeSet::new();
         for b in &file.par.bands {
             if b.min < Decimal::ZERO || b.min > Decimal::ONE_HUNDRED || !band_names.insert(b.name.as_str()) {
@@ -365,6 +380,7 @@ impl Campaign {
             targets: file.targets,
             scoring: file.scoring,
             par: file.par,
+            anonymity_k,
         })
     }
 }
@@ -397,6 +413,8 @@ struct CampaignFile {
     scoring: Scoring,
     #[serde(default)]
     par: ParSettings,
+    #[serde(default)]
+    anonymity_k: Option<u32>,
 }
 
 #[derive(Deserialize)]

@@ -183,6 +183,7 @@ pub async fn report(
         })?,
     };
     let (store, campaign) = open_campaign(db, campaign_id).await?;
+    release_due(&*store).await?;
     let bar = progress("Đang tổng hợp");
     let report = load::report(&*store, &campaign, by, &|n| bar.set_position(n)).await?;
     bar.finish_and_clear();
@@ -206,6 +207,16 @@ pub async fn report(
     write_out(out, &bytes)
 }
 
+/// Before a report or an export: the answers a closed campaign still held
+/// are released (with no service running, nothing else would), and said so.
+async fn release_due(store: &dyn Store) -> Result<(), Failure> {
+    let done = store.sweep(chrono::Local::now().date_naive()).await?;
+    if done.released_at_close > 0 {
+        eprintln!("Đợt khảo sát đã kết thúc: đã đưa {} phiếu còn chờ vào số liệu.", done.released_at_close);
+    }
+    Ok(())
+}
+
 /// Writes to a file (saying so) or to standard output.
 fn write_out(out: Option<&Path>, bytes: &[u8]) -> Result<(), Failure> {
     match out {
@@ -226,6 +237,7 @@ fn write_out(out: Option<&Path>, bytes: &[u8]) -> Result<(), Failure> {
 /// `sipas export`: anonymous response-level data.
 pub async fn export(db: &str, campaign_id: &str, format: ExportFormat, out: Option<&Path>) -> Result<(), Failure> {
     let (store, campaign) = open_campaign(db, campaign_id).await?;
+    release_due(&*store).await?;
     let bar = progress("Đang xuất");
     let tick = |n| bar.set_position(n);
     let fail = |e: export::ExportError| Failure::Other(e.to_string());

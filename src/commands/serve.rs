@@ -41,6 +41,7 @@ pub async fn serve(db: &str, addr: std::net::SocketAddr, demo: bool, public_url:
     if let Some(campaign) = fresh_demo {
         print_demo_links(&*store, &campaign, &public_url).await?;
     }
+    tokio::spawn(sweep_every(store.clone(), SWEEP_EVERY));
     let state = sipas_collector::AppState::new(store.clone(), public_url);
     let app = sipas_collector::app_with_reports(state, sipas_aggregator::web::router(store));
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
@@ -76,6 +77,26 @@ async fn print_demo_links(store: &dyn Store, campaign: &Campaign, base: &str) ->
     );
     println!("  Báo cáo: {base}/reports/{}", campaign.id);
     Ok(())
+}
+
+/// How often the service releases what a closed campaign still holds, expires
+/// drafts and scrubs deleted bytes from the database files.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+async fn sweep_every(store: Arc<dyn Store>, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match store.sweep(chrono::Local::now().date_naive()).await {
+            Ok(done) if done.released_at_close > 0 || done.drafts_expired > 0 => tracing::info!(
+                released_at_close = done.released_at_close,
+                drafts_expired = done.drafts_expired,
+                "sweep"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("sweep: {e}"),
+        }
+    }
 }
 
 /// The database URL without credentials, for logs.

@@ -64,5 +64,8 @@ pub fn render_report(report: &crate::report::Report, tables: &[Table]) -> String
             report.ignored_answers
         );
     }
+    for note in crate::report::anonymity_notes(&report.anonymity) {
+        let _ = writeln!(out, "Lưu ý: {note}");
+    }
     out
 }

@@ -152,6 +152,9 @@ pub fn report_page(campaign: &Campaign, report: &Report) -> Markup {
                 "Năm " (report.year) " · " (report.totals.figures.responses) " phiếu · lập lúc " (report.generated_at)
                 " · số liệu tính chính xác, làm tròn nửa lên 2 chữ số thập phân."
             }
+            @for note in crate::report::anonymity_notes(&report.anonymity) {
+                p.note.anonymity { (note) }
+            }
             p {
                 "Chỉ số SIPAS (gộp phiếu): "
                 strong { (sipas_total.and_then(|s| s.index).map_or("–".to_owned(), |x| x.to_string())) "%" }

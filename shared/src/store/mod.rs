@@ -7,6 +7,8 @@
 
 pub mod field;
 mod field_sql;
+mod held_sql;
+pub mod key;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -43,6 +45,8 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Duplicate(String),
+    #[error("khoá dịch vụ: {0}")]
+    Key(String),
 }
 
 impl From<serde_json::Error> for StoreError {
@@ -176,14 +180,13 @@ pub(crate) type Writer = tokio::sync::mpsc::Sender<Job>;
 /// Submissions committed together at most.
 pub(crate) const GROUP: usize = 256;
 
-/// A submission ready for the store: the token, the answers as stored, and
-/// the cells the tallies count.
+/// A submission ready for the store: the token and what will be sealed while
+/// the answer waits for its release.
 #[derive(Debug, Clone)]
 pub struct SubmitJob {
     pub token: String,
-    pub cells: String,
-    pub counted: Vec<(String, String)>,
-    pub on: NaiveDate,
+    /// A [`HeldAnswer`] as JSON, sealed by the writer once the cell is known.
+    pub held: Vec<u8>,
 }
 
 impl SubmitJob {
@@ -195,9 +198,48 @@ impl SubmitJob {
             .filter(|(_, a)| !matches!(a, crate::Answer::Text(_) | crate::Answer::Number(_)))
             .map(|(k, a)| (k.clone(), a.to_cell()))
             .collect();
-        Ok(SubmitJob { token: token.as_str().to_owned(), cells: serde_json::to_string(answers)?, counted, on })
+        let held = HeldAnswer { on, answers: serde_json::to_string(answers)?, counted };
+        Ok(SubmitJob { token: token.as_str().to_owned(), held: serde_json::to_vec(&held)? })
     }
 }
+
+/// An answer waiting, sealed, for its cell to hold k: the day it came, the
+/// answers as `responses` stores them, and the cells the tallies count.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct HeldAnswer {
+    pub on: NaiveDate,
+    pub answers: String,
+    pub counted: Vec<(String, String)>,
+}
+
+/// Where a campaign's answers stand against its anonymity threshold.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Anonymity {
+    /// Answers are released in batches of at least this many per unit × group × field.
+    pub k: i64,
+    /// Answers submitted and counted against quotas, waiting for their cell to hold k.
+    pub held: i64,
+    /// Answers released when the campaign closed, in batches smaller than k.
+    pub released_below_k: i64,
+}
+
+/// What one sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Sweep {
+    /// Answers released because their campaign had closed.
+    pub released_at_close: u64,
+    /// Drafts removed (campaign closed, or untouched for 30 days).
+    pub drafts_expired: u64,
+}
+
+/// What a held answer is sealed to: its cell, so a blob moved to another
+/// cell does not open.
+pub(crate) fn held_context(campaign: &str, unit: &str, group: &str, field: &str) -> String {
+    format!("held|{campaign}|{unit}|{group}|{field}")
+}
+
+/// Days a saved draft is kept without being touched.
+pub const DRAFT_DAYS: i64 = 30;
 
 /// Answer counts of one cell (unit × group × field) and question, as kept
 /// while answers arrive.
@@ -295,14 +337,17 @@ pub trait Store: FieldOps + Send + Sync {
     /// when the campaign's definition is already parsed (every respondent request).
     async fn open_invitation(&self, token: &Token) -> Result<Option<(InvitationView, Campaign)>, StoreError>;
 
-    /// Keeps partial answers against a token so the respondent can resume;
-    /// does nothing once the token is used.
+    /// Keeps partial answers, sealed and named by a keyed hash of the token,
+    /// so the respondent can resume; does nothing once the token is used.
     async fn save_draft(&self, token: &Token, cells: &BTreeMap<String, String>) -> Result<(), StoreError>;
 
     async fn draft(&self, token: &Token) -> Result<Option<BTreeMap<String, String>>, StoreError>;
 
-    /// Stores a response against a token in one transaction: the response row,
-    /// the invitation's state and the quota count. A used token stores nothing.
+    /// Takes a response against a token in one transaction: the invitation's
+    /// state, the quota count and the answers, sealed and held with no link to
+    /// the invitation. The transaction also releases every cell it brings to k
+    /// held answers, shuffled into `responses` with the tallies. A used token
+    /// stores nothing.
     async fn submit(&self, token: &Token, answers: &Answers, on: NaiveDate) -> Result<Submission, StoreError>;
 
     /// Stores responses that arrive in bulk (keyed-in paper ballots, demo data),
@@ -322,7 +367,17 @@ pub trait Store: FieldOps + Send + Sync {
     /// The answer counts kept as responses arrive: what reports are built from.
     async fn tallies(&self, campaign: &str) -> Result<Tallies, StoreError>;
 
-    /// Every response of a campaign, streamed in storage order.
+    /// Releases what is due: every held answer of a campaign that has closed
+    /// (remainders under k included, and counted as such), and drops drafts of
+    /// closed campaigns or untouched for [`DRAFT_DAYS`]. Then scrubs what was
+    /// deleted from the files (SQLite: WAL truncated; PostgreSQL: vacuum).
+    async fn sweep(&self, today: NaiveDate) -> Result<Sweep, StoreError>;
+
+    /// Answers held and released under k, for the report.
+    async fn anonymity(&self, campaign: &str) -> Result<Anonymity, StoreError>;
+
+    /// Every released response of a campaign, streamed by unit, group, field
+    /// and a random key: never in order of arrival.
     fn responses<'a>(&'a self, campaign: &'a str) -> BoxStream<'a, Result<StoredResponse, StoreError>>;
 }
 
@@ -331,10 +386,19 @@ pub trait Store: FieldOps + Send + Sync {
 /// # Errors
 /// [`StoreError::UnsupportedUrl`] for another scheme; database and migration errors.
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    connect_with_key(url, &key::KeySource::for_url(url)).await
+}
+
+/// Opens the store with the service key from `key` (see [`key::KeySource`]).
+///
+/// # Errors
+/// As [`connect`], and [`StoreError::Key`] when the key is missing or is not
+/// the one the database was sealed with.
+pub async fn connect_with_key(url: &str, key: &key::KeySource) -> Result<Arc<dyn Store>, StoreError> {
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(url).await?))
+        Ok(Arc::new(SqliteStore::connect(url, key).await?))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Ok(Arc::new(PostgresStore::connect(url).await?))
+        Ok(Arc::new(PostgresStore::connect(url, key).await?))
     } else {
         Err(StoreError::UnsupportedUrl(url.to_owned()))
     }

@@ -8,6 +8,8 @@ use std::time::Duration;
 pub struct PostgresStore {
     pool: PgPool,
     definitions: super::Definitions,
+    /// Seals held answers and drafts; kept outside the database.
+    key: std::sync::Arc<super::key::ServiceKey>,
     /// Submissions go to one writer per process that commits them in groups:
     /// fewer commits, and fewer waits on the tally rows every answer counts in.
     submissions: super::Writer,
@@ -16,14 +18,16 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// # Errors
     /// When the server cannot be reached or the schema migrated.
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    pub async fn connect(url: &str, key: &super::key::KeySource) -> Result<Self, StoreError> {
         let pool =
             PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
         sqlx::migrate!("../migrations/postgres").run(&pool).await?;
-        let submissions = Self::spawn_writer(pool.clone());
-        Ok(Self { pool, definitions: super::Definitions::default(), submissions })
+        let key = std::sync::Arc::new(Self::adopt_key(&pool, key).await?);
+        let submissions = Self::spawn_writer(pool.clone(), key.clone());
+        Ok(Self { pool, definitions: super::Definitions::default(), key, submissions })
     }
 }
 
 super::sql::sql_store!(PostgresStore, sqlx::Postgres, super::Backend::Postgres);
 super::field_sql::field_store!(PostgresStore, sqlx::Postgres);
+super::held_sql::held_store!(PostgresStore, sqlx::Postgres, super::Backend::Postgres);

@@ -6,9 +6,9 @@ macro_rules! sql_store {
     ($store:ident, $db:ty, $backend:expr) => {
         impl $store {
             /// Starts the writer that commits submissions in groups.
-            fn spawn_writer(pool: sqlx::Pool<$db>) -> $crate::store::Writer {
+            fn spawn_writer(pool: sqlx::Pool<$db>, key: std::sync::Arc<$crate::store::key::ServiceKey>) -> $crate::store::Writer {
                 let (writer, queue) = tokio::sync::mpsc::channel($crate::store::GROUP * 4);
-                tokio::spawn(Self::group_commit(pool, queue));
+                tokio::spawn(Self::group_commit(pool, key, queue));
                 writer
             }
 
@@ -25,11 +25,15 @@ macro_rules! sql_store {
             /// durable. One commit (one fsync on SQLite) serves the whole group.
             /// If a group fails as a whole, each submission is retried alone so
             /// one bad submission cannot fail the others.
-            async fn group_commit(pool: sqlx::Pool<$db>, mut queue: tokio::sync::mpsc::Receiver<$crate::store::Job>) {
+            async fn group_commit(
+                pool: sqlx::Pool<$db>,
+                key: std::sync::Arc<$crate::store::key::ServiceKey>,
+                mut queue: tokio::sync::mpsc::Receiver<$crate::store::Job>,
+            ) {
                 let mut batch: Vec<$crate::store::Job> = Vec::with_capacity($crate::store::GROUP);
                 while queue.recv_many(&mut batch, $crate::store::GROUP).await > 0 {
                     let jobs: Vec<&$crate::store::SubmitJob> = batch.iter().map(|(job, _)| job).collect();
-                    match Self::run_group(&pool, &jobs).await {
+                    match Self::run_group(&pool, &key, &jobs).await {
                         Ok(outcomes) => {
                             for ((_, reply), outcome) in batch.drain(..).zip(outcomes) {
                                 let _ = reply.send(Ok(outcome));
@@ -37,7 +41,7 @@ macro_rules! sql_store {
                         }
                         Err(_) => {
                             for (job, reply) in batch.drain(..) {
-                                let alone = Self::run_group(&pool, &[&job]).await.map(|mut o| o.remove(0));
+                                let alone = Self::run_group(&pool, &key, &[&job]).await.map(|mut o| o.remove(0));
                                 let _ = reply.send(alone);
                             }
                         }
@@ -47,24 +51,27 @@ macro_rules! sql_store {
 
             async fn run_group(
                 pool: &sqlx::Pool<$db>,
+                key: &$crate::store::key::ServiceKey,
                 jobs: &[&$crate::store::SubmitJob],
             ) -> Result<Vec<$crate::store::Submission>, StoreError> {
                 let mut tx = pool.begin().await?;
-                let outcomes = Self::submit_group(&mut tx, jobs).await?;
+                let outcomes = Self::submit_group(&mut tx, key, jobs).await?;
                 tx.commit().await?;
                 Ok(outcomes)
             }
 
             /// Submissions inside a transaction the caller commits, a handful of
             /// statements for the whole group: the invitations are claimed, the
-            /// responses stored, quotas and tallies counted, drafts dropped. A used
-            /// token changes nothing; the same token twice in a group is stored once.
+            /// answers sealed and held, quotas counted, drafts dropped, and every
+            /// cell brought to k held answers released. A used token changes
+            /// nothing; the same token twice in a group is stored once.
             async fn submit_group(
                 tx: &mut sqlx::Transaction<'_, $db>,
+                key: &$crate::store::key::ServiceKey,
                 jobs: &[&$crate::store::SubmitJob],
             ) -> Result<Vec<$crate::store::Submission>, StoreError> {
                 use $crate::store::Submission;
-                use std::collections::{BTreeMap, HashMap, HashSet};
+                use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
                 // Claiming writes first, so SQLite takes its write lock at once and
                 // two submissions of one token queue instead of both reading "issued".
                 let mut q = sqlx::QueryBuilder::<$db>::new(
@@ -107,27 +114,25 @@ macro_rules! sql_store {
                 if stored.is_empty() {
                     return Ok(outcomes);
                 }
+                // The answers wait sealed, with their cell and nothing else.
                 let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO responses (campaign_id, unit, group_code, field, submitted_on, source, answers) ",
+                    "INSERT INTO held_answers (campaign_id, unit, group_code, field, sealed) ",
                 );
                 q.push_values(&stored, |mut b, (j, (campaign, unit, group, field))| {
-                    b.push_bind(campaign.clone())
-                        .push_bind(unit.clone())
-                        .push_bind(group.clone())
-                        .push_bind(field.clone())
-                        .push_bind(j.on)
-                        .push_bind("online")
-                        .push_bind(j.cells.clone());
+                    let field = field.clone().unwrap_or_default();
+                    let sealed = key.seal(&$crate::store::held_context(campaign, unit, group, &field), &j.held);
+                    b.push_bind(campaign.clone()).push_bind(unit.clone()).push_bind(group.clone()).push_bind(field).push_bind(sealed);
                 });
                 q.build().execute(&mut **tx).await?;
                 let mut answered: BTreeMap<(&str, &str, &str), i64> = BTreeMap::new();
-                let mut counts: BTreeMap<&str, (BTreeMap<$crate::store::TallyKey, i64>, BTreeMap<$crate::store::CellCountKey, i64>)> =
-                    BTreeMap::new();
-                for (j, (campaign, unit, group, field)) in &stored {
+                let mut touched: BTreeMap<&str, BTreeSet<(String, String, String)>> = BTreeMap::new();
+                for (_, (campaign, unit, group, field)) in &stored {
                     *answered.entry((campaign, unit, group)).or_default() += 1;
-                    let (tallies, cells) = counts.entry(campaign.as_str()).or_default();
-                    let counted = j.counted.iter().map(|(k, v)| (k, v));
-                    $crate::store::count_cells(unit, group, field.as_deref(), counted, &|_| true, tallies, cells);
+                    touched.entry(campaign.as_str()).or_default().insert((
+                        unit.clone(),
+                        group.clone(),
+                        field.clone().unwrap_or_default(),
+                    ));
                 }
                 for ((campaign, unit, group), n) in answered {
                     sqlx::query("UPDATE quotas SET answered = answered + $1 WHERE campaign_id = $2 AND unit = $3 AND group_code = $4")
@@ -138,16 +143,16 @@ macro_rules! sql_store {
                         .execute(&mut **tx)
                         .await?;
                 }
-                for (campaign, (tallies, cells)) in &counts {
-                    Self::write_tallies(tx, campaign, tallies, cells).await?;
-                }
-                let mut q = sqlx::QueryBuilder::<$db>::new("DELETE FROM drafts WHERE token IN (");
+                let mut q = sqlx::QueryBuilder::<$db>::new("DELETE FROM drafts WHERE name IN (");
                 let mut list = q.separated(", ");
                 for (j, _) in &stored {
-                    list.push_bind(j.token.clone());
+                    list.push_bind(key.draft_name(&j.token));
                 }
                 q.push(")");
                 q.build().execute(&mut **tx).await?;
+                for (campaign, cells) in touched {
+                    Self::release_full_cells(tx, key, campaign, &cells).await?;
+                }
                 Ok(outcomes)
             }
 
@@ -212,10 +217,11 @@ macro_rules! sql_store {
                 let now = chrono::Utc::now();
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(
-                    "INSERT INTO campaigns (id, name, year, opens, closes, definition, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                    "INSERT INTO campaigns (id, name, year, opens, closes, definition, updated_at, anonymity_k)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                      ON CONFLICT (id) DO UPDATE SET name = excluded.name, year = excluded.year, opens = excluded.opens,
-                       closes = excluded.closes, definition = excluded.definition, updated_at = excluded.updated_at",
+                       closes = excluded.closes, definition = excluded.definition, updated_at = excluded.updated_at,
+                       anonymity_k = excluded.anonymity_k",
                 )
                 .bind(&c.id)
                 .bind(&c.name)
@@ -224,6 +230,7 @@ macro_rules! sql_store {
                 .bind(c.closes)
                 .bind(&definition)
                 .bind(now)
+                .bind(i64::from(c.anonymity_k))
                 .execute(&mut *tx)
                 .await?;
                 for u in &c.units {
@@ -468,15 +475,22 @@ macro_rules! sql_store {
                 token: &$crate::domain::Token,
                 cells: &std::collections::BTreeMap<String, String>,
             ) -> Result<(), StoreError> {
-                let json = serde_json::to_string(cells)?;
                 // Only while the invitation is open: a used token keeps no draft.
+                let open: Option<(String,)> =
+                    sqlx::query_as("SELECT campaign_id FROM invitations WHERE token = $1 AND status = 'issued'")
+                        .bind(token.as_str())
+                        .fetch_optional(&self.pool)
+                        .await?;
+                let Some((campaign,)) = open else { return Ok(()) };
+                let name = self.key.draft_name(token.as_str());
+                let sealed = self.key.seal(&name, &serde_json::to_vec(cells)?);
                 sqlx::query(
-                    "INSERT INTO drafts (token, cells, updated_at)
-                     SELECT token, $2, $3 FROM invitations WHERE token = $1 AND status = 'issued'
-                     ON CONFLICT (token) DO UPDATE SET cells = excluded.cells, updated_at = excluded.updated_at",
+                    "INSERT INTO drafts (name, campaign_id, sealed, updated_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at",
                 )
-                .bind(token.as_str())
-                .bind(&json)
+                .bind(&name)
+                .bind(campaign)
+                .bind(sealed)
                 .bind(chrono::Utc::now())
                 .execute(&self.pool)
                 .await?;
@@ -487,11 +501,11 @@ macro_rules! sql_store {
                 &self,
                 token: &$crate::domain::Token,
             ) -> Result<Option<std::collections::BTreeMap<String, String>>, StoreError> {
-                let row: Option<(String,)> = sqlx::query_as("SELECT cells FROM drafts WHERE token = $1")
-                    .bind(token.as_str())
-                    .fetch_optional(&self.pool)
-                    .await?;
-                row.map(|(json,)| serde_json::from_str(&json).map_err(StoreError::from)).transpose()
+                let name = self.key.draft_name(token.as_str());
+                let row: Option<(Vec<u8>,)> =
+                    sqlx::query_as("SELECT sealed FROM drafts WHERE name = $1").bind(&name).fetch_optional(&self.pool).await?;
+                row.map(|(sealed,)| serde_json::from_slice(&self.key.open(&name, &sealed)?).map_err(StoreError::from))
+                    .transpose()
             }
 
             async fn submit(
@@ -534,7 +548,7 @@ macro_rules! sql_store {
                 }
                 let mut tx = self.pool.begin().await?;
                 Self::write_tallies(&mut tx, campaign, &tallies, &cell_counts).await?;
-                // Multi-row inserts: 7 parameters a row stays far below both
+                // Multi-row inserts: 8 parameters a row stays far below both
                 // backends' parameter limits.
                 for chunk in responses.chunks(1000) {
                     let mut cells = Vec::with_capacity(chunk.len());
@@ -543,7 +557,7 @@ macro_rules! sql_store {
                         *answered.entry((r.unit.as_str(), r.group.as_str())).or_default() += 1;
                     }
                     let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO responses (campaign_id, unit, group_code, field, submitted_on, source, answers) ",
+                        "INSERT INTO responses (campaign_id, unit, group_code, field, submitted_on, source, answers, shuffle) ",
                     );
                     q.push_values(chunk.iter().zip(cells), |mut b, (r, answers)| {
                         b.push_bind(campaign.to_owned())
@@ -552,7 +566,8 @@ macro_rules! sql_store {
                             .push_bind(r.field.clone())
                             .push_bind(r.submitted_on)
                             .push_bind(r.source.clone())
-                            .push_bind(answers);
+                            .push_bind(answers)
+                            .push_bind(rand::random::<i64>());
                     });
                     q.build().execute(&mut *tx).await?;
                 }
@@ -686,13 +701,22 @@ macro_rules! sql_store {
                 })
             }
 
+            async fn sweep(&self, today: chrono::NaiveDate) -> Result<$crate::store::Sweep, StoreError> {
+                self.sweep_due(today).await
+            }
+
+            async fn anonymity(&self, campaign: &str) -> Result<$crate::store::Anonymity, StoreError> {
+                self.anonymity_of(campaign).await
+            }
+
             fn responses<'a>(
                 &'a self,
                 campaign: &'a str,
             ) -> futures::stream::BoxStream<'a, Result<$crate::store::StoredResponse, StoreError>> {
                 use futures::StreamExt;
                 sqlx::query_as::<$db, (String, String, Option<String>, chrono::NaiveDate, String, String)>(
-                    "SELECT unit, group_code, field, submitted_on, source, answers FROM responses WHERE campaign_id = $1 ORDER BY id",
+                    "SELECT unit, group_code, field, submitted_on, source, answers FROM responses WHERE campaign_id = $1
+                     ORDER BY unit, group_code, field NULLS FIRST, shuffle",
                 )
                 .bind(campaign)
                 .fetch(&self.pool)

@@ -1,0 +1,235 @@
+//! Held answers and their release (SPEC §10), for both backends: answers wait
+//! sealed until their unit × group × field holds k, then come out together,
+//! shuffled, into `responses` with their tallies; a campaign that closes
+//! releases its remainders; drafts expire; deleted bytes are scrubbed.
+
+macro_rules! held_store {
+    ($store:ident, $db:ty, $backend:expr) => {
+        impl $store {
+            /// Loads the service key and checks it is the one this database was
+            /// sealed with; a database never sealed adopts it (and may create it).
+            async fn adopt_key(
+                pool: &sqlx::Pool<$db>,
+                source: &$crate::store::key::KeySource,
+            ) -> Result<$crate::store::key::ServiceKey, StoreError> {
+                let stored: Option<(String,)> =
+                    sqlx::query_as("SELECT value FROM service_settings WHERE name = 'key_check'").fetch_optional(pool).await?;
+                let key = $crate::store::key::ServiceKey::load(source, stored.is_none())?;
+                if stored.is_none() {
+                    sqlx::query("INSERT INTO service_settings (name, value) VALUES ('key_check', $1) ON CONFLICT (name) DO NOTHING")
+                        .bind(key.check())
+                        .execute(pool)
+                        .await?;
+                }
+                let (check,): (String,) =
+                    sqlx::query_as("SELECT value FROM service_settings WHERE name = 'key_check'").fetch_one(pool).await?;
+                if check != key.check() {
+                    return Err(StoreError::Key(
+                        "khoá này không phải khoá đã niêm phong cơ sở dữ liệu; dùng đúng tệp khoá (SIPAS_KEY_FILE) \
+                         mà các tiến trình khác của cơ sở dữ liệu này dùng"
+                            .into(),
+                    ));
+                }
+                Ok(key)
+            }
+
+            /// Releases each of `cells` (unit, group, field; '' for none) that
+            /// holds at least the campaign's k answers.
+            async fn release_full_cells(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                key: &$crate::store::key::ServiceKey,
+                campaign: &str,
+                cells: &std::collections::BTreeSet<(String, String, String)>,
+            ) -> Result<u64, StoreError> {
+                let k: Option<(i64,)> =
+                    sqlx::query_as("SELECT CAST(anonymity_k AS BIGINT) FROM campaigns WHERE id = $1").bind(campaign).fetch_optional(&mut **tx).await?;
+                let k = k.map_or(i64::from($crate::campaign::DEFAULT_ANONYMITY_K), |(k,)| k);
+                let mut q = sqlx::QueryBuilder::<$db>::new("SELECT unit, group_code, field FROM held_answers WHERE campaign_id = ");
+                q.push_bind(campaign.to_owned());
+                q.push(" AND (unit, group_code, field) IN (");
+                q.push_values(cells, |mut b, (unit, group, field)| {
+                    b.push_bind(unit.clone()).push_bind(group.clone()).push_bind(field.clone());
+                });
+                q.push(") GROUP BY unit, group_code, field HAVING COUNT(*) >= ");
+                q.push_bind(k);
+                let mut ready: Vec<(String, String, String)> = q.build_query_as().fetch_all(&mut **tx).await?;
+                ready.sort();
+                Self::release_cells(tx, key, campaign, k, &ready, false).await
+            }
+
+            /// Moves the held answers of `cells` into `responses`, shuffled, with
+            /// their tallies, and logs each batch. A cell with fewer than `k`
+            /// is left alone unless `at_close`. Cells must come sorted, so that
+            /// concurrent releasers on PostgreSQL lock them in one order.
+            async fn release_cells(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                key: &$crate::store::key::ServiceKey,
+                campaign: &str,
+                k: i64,
+                cells: &[(String, String, String)],
+                at_close: bool,
+            ) -> Result<u64, StoreError> {
+                use rand::seq::SliceRandom;
+                use std::collections::BTreeMap;
+                // PostgreSQL: another process may be releasing the same cell; the
+                // row locks make it wait and then see the rows gone, so it never
+                // releases a short batch. SQLite has one writer at a time.
+                let select = if matches!($backend, $crate::store::Backend::Postgres) {
+                    "SELECT id, sealed FROM held_answers WHERE campaign_id = $1 AND unit = $2 AND group_code = $3 AND field = $4 FOR UPDATE"
+                } else {
+                    "SELECT id, sealed FROM held_answers WHERE campaign_id = $1 AND unit = $2 AND group_code = $3 AND field = $4"
+                };
+                let mut released: Vec<(String, String, Option<String>, chrono::NaiveDate, String)> = Vec::new();
+                let mut tallies = BTreeMap::new();
+                let mut cell_counts = BTreeMap::new();
+                let mut log = Vec::new();
+                for (unit, group, field) in cells {
+                    let rows: Vec<(i64, Vec<u8>)> =
+                        sqlx::query_as(select).bind(campaign).bind(unit).bind(group).bind(field).fetch_all(&mut **tx).await?;
+                    let n = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+                    if n == 0 || (n < k && !at_close) {
+                        continue;
+                    }
+                    let mut q = sqlx::QueryBuilder::<$db>::new("DELETE FROM held_answers WHERE id IN (");
+                    let mut list = q.separated(", ");
+                    for (id, _) in &rows {
+                        list.push_bind(*id);
+                    }
+                    q.push(")");
+                    q.build().execute(&mut **tx).await?;
+                    let context = $crate::store::held_context(campaign, unit, group, field);
+                    let mut batch = Vec::with_capacity(rows.len());
+                    for (_, blob) in &rows {
+                        let held: $crate::store::HeldAnswer = serde_json::from_slice(&key.open(&context, blob)?)?;
+                        batch.push(held);
+                    }
+                    // Every answer of a batch carries the same day, the batch's
+                    // last: a day of its own would tell answers apart.
+                    let Some(day) = batch.iter().map(|h| h.on).max() else { continue };
+                    let field = (!field.is_empty()).then(|| field.clone());
+                    for held in batch {
+                        let counted = held.counted.iter().map(|(q, a)| (q, a));
+                        $crate::store::count_cells(
+                            unit,
+                            group,
+                            field.as_deref(),
+                            counted,
+                            &|_| true,
+                            &mut tallies,
+                            &mut cell_counts,
+                        );
+                        released.push((unit.clone(), group.clone(), field.clone(), day, held.answers));
+                    }
+                    log.push((unit, group, field, n, n < k));
+                }
+                if released.is_empty() {
+                    return Ok(0);
+                }
+                released.shuffle(&mut rand::rng());
+                for chunk in released.chunks(1000) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO responses (campaign_id, unit, group_code, field, submitted_on, source, answers, shuffle) ",
+                    );
+                    q.push_values(chunk, |mut b, (unit, group, field, day, answers)| {
+                        b.push_bind(campaign.to_owned())
+                            .push_bind(unit.clone())
+                            .push_bind(group.clone())
+                            .push_bind(field.clone())
+                            .push_bind(*day)
+                            .push_bind("online")
+                            .push_bind(answers.clone())
+                            .push_bind(rand::random::<i64>());
+                    });
+                    q.build().execute(&mut **tx).await?;
+                }
+                Self::write_tallies(tx, campaign, &tallies, &cell_counts).await?;
+                let today = chrono::Local::now().date_naive();
+                for (unit, group, field, n, below_k) in log {
+                    sqlx::query(
+                        "INSERT INTO releases (campaign_id, unit, group_code, field, n, below_k, released_on)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(campaign)
+                    .bind(unit)
+                    .bind(group)
+                    .bind(field.unwrap_or_default())
+                    .bind(n)
+                    .bind(below_k)
+                    .bind(today)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(u64::try_from(released.len()).unwrap_or(u64::MAX))
+            }
+
+            async fn sweep_due(&self, today: chrono::NaiveDate) -> Result<$crate::store::Sweep, StoreError> {
+                let mut out = $crate::store::Sweep::default();
+                let closed: Vec<(String, i64)> =
+                    sqlx::query_as("SELECT id, CAST(anonymity_k AS BIGINT) FROM campaigns WHERE closes < $1 ORDER BY id")
+                        .bind(today)
+                        .fetch_all(&self.pool)
+                        .await?;
+                for (campaign, k) in closed {
+                    let mut tx = self.pool.begin().await?;
+                    // A write first, so SQLite takes its write lock before reading.
+                    sqlx::query("UPDATE service_settings SET value = value WHERE name = 'key_check'").execute(&mut *tx).await?;
+                    let cells: Vec<(String, String, String)> = sqlx::query_as(
+                        "SELECT DISTINCT unit, group_code, field FROM held_answers WHERE campaign_id = $1
+                         ORDER BY unit, group_code, field",
+                    )
+                    .bind(&campaign)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    out.released_at_close += Self::release_cells(&mut tx, &self.key, &campaign, k, &cells, true).await?;
+                    tx.commit().await?;
+                }
+                let stale = chrono::Utc::now() - chrono::Duration::days($crate::store::DRAFT_DAYS);
+                let gone = sqlx::query(
+                    "DELETE FROM drafts WHERE updated_at < $1 OR campaign_id IN (SELECT id FROM campaigns WHERE closes < $2)",
+                )
+                .bind(stale)
+                .bind(today)
+                .execute(&self.pool)
+                .await?;
+                out.drafts_expired = gone.rows_affected();
+                self.scrub().await?;
+                Ok(out)
+            }
+
+            /// Leaves no copy of deleted held answers or drafts where someone
+            /// holding the files could find it: SQLite deletes with
+            /// `secure_delete` and here truncates the WAL; PostgreSQL vacuums the
+            /// two tables so no dead tuple keeps them.
+            async fn scrub(&self) -> Result<(), StoreError> {
+                if matches!($backend, $crate::store::Backend::Postgres) {
+                    sqlx::query("VACUUM held_answers, drafts").execute(&self.pool).await?;
+                } else {
+                    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await?;
+                }
+                Ok(())
+            }
+
+            async fn anonymity_of(&self, campaign: &str) -> Result<$crate::store::Anonymity, StoreError> {
+                let k: Option<(i64,)> =
+                    sqlx::query_as("SELECT CAST(anonymity_k AS BIGINT) FROM campaigns WHERE id = $1").bind(campaign).fetch_optional(&self.pool).await?;
+                let (held,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM held_answers WHERE campaign_id = $1")
+                    .bind(campaign)
+                    .fetch_one(&self.pool)
+                    .await?;
+                let (below,): (i64,) = sqlx::query_as(
+                    "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM releases WHERE campaign_id = $1 AND below_k",
+                )
+                .bind(campaign)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok($crate::store::Anonymity {
+                    k: k.map_or(i64::from($crate::campaign::DEFAULT_ANONYMITY_K), |(k,)| k),
+                    held,
+                    released_below_k: below,
+                })
+            }
+        }
+    };
+}
+
+pub(crate) use held_store;
