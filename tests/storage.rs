@@ -186,3 +186,49 @@ async fn an_unsupported_url_is_refused_with_a_clear_message() {
     let err = store::connect("mysql://localhost/x").await.err().expect("refused");
     assert!(err.to_string().contains("sqlite://"), "{err}");
 }
+
+#[tokio::test]
+async fn a_database_opens_only_with_the_key_it_was_sealed_with() {
+    use sipas_shared::store::key::KeySource;
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let first = KeySource::File(dir.path().join("first.key"));
+    store::connect_with_key(&db.url, &first).await.expect("a new database adopts a new key");
+    assert!(dir.path().join("first.key").exists(), "the key is written outside the database");
+    store::connect_with_key(&db.url, &first).await.expect("and opens with it again");
+    // Another key, or none, would seal answers no other process could open.
+    let other = KeySource::Inline("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into());
+    let err = store::connect_with_key(&db.url, &other).await.err().expect("another key is refused");
+    assert!(err.to_string().contains("không phải khoá đã niêm phong"), "{err}");
+    let missing = KeySource::File(dir.path().join("lost.key"));
+    let err = store::connect_with_key(&db.url, &missing).await.err().expect("a lost key is refused");
+    assert!(err.to_string().contains("không tìm thấy tệp khoá"), "{err}");
+    assert!(!dir.path().join("lost.key").exists(), "and never replaced by a new one");
+}
+
+#[tokio::test]
+async fn drafts_are_sealed_and_expire_when_the_campaign_closes() {
+    let db = TestDb::new().await;
+    let store = store::connect(&db.url).await.expect("connect");
+    let campaign = Campaign::load(&common::example_campaign()).expect("loads");
+    store.save_campaign(&campaign).await.expect("save");
+    let token = store
+        .create_invitation(&NewInvitation {
+            campaign: campaign.id.clone(),
+            unit: UnitCode::parse("QB05").expect("code"),
+            group: "citizens".into(),
+            field: None,
+            person: None,
+        })
+        .await
+        .expect("invitation");
+    let cells: std::collections::BTreeMap<String, String> = [("YK".to_owned(), "ghế chờ còn thiếu".to_owned())].into();
+    store.save_draft(&token, &cells).await.expect("draft");
+    assert_eq!(store.draft(&token).await.expect("read"), Some(cells));
+    let during = campaign.closes;
+    assert_eq!(store.sweep(during).await.expect("sweep").drafts_expired, 0, "kept while the campaign runs");
+    assert!(store.draft(&token).await.expect("read").is_some());
+    let after = campaign.closes.succ_opt().expect("day");
+    assert_eq!(store.sweep(after).await.expect("sweep").drafts_expired, 1, "gone when it closes");
+    assert_eq!(store.draft(&token).await.expect("read"), None);
+}
