@@ -322,6 +322,12 @@ async fn crash(name: &str, url: &str, postgres: bool, requests: usize, kills: us
     killer.await.expect("killer");
     drop(server);
 
+    // Answers wait for their cell to hold k; the campaign's close releases
+    // the remainder, so every acknowledged answer can be looked for.
+    let held = store.anonymity(&c.id).await.expect("anonymity").held;
+    let after_close = c.closes.succ_opt().expect("day");
+    let released = store.sweep(after_close).await.expect("release at close").released_at_close;
+    assert_eq!(u64::try_from(held).expect("held"), released, "the close releases every held answer");
     // Every stored response carries its token in the marker question.
     use futures::TryStreamExt;
     let mut stored: HashMap<String, usize> = HashMap::new();
@@ -349,7 +355,7 @@ async fn crash(name: &str, url: &str, postgres: bool, requests: usize, kills: us
         acknowledged.iter().filter(|t| stored.get(*t) == Some(&1)).count(),
     );
     println!(
-        "{:<11} resent after no reply {resent}, of which found already stored {already}; response rows {rows}, quota count {answered}",
+        "{:<11} resent after no reply {resent}, of which found already stored {already}; response rows {rows}, quota count {answered}; held until the close {held}",
         ""
     );
     assert_eq!(lost, 0, "an acknowledged submission was lost");
