@@ -855,3 +855,29 @@ async fn delegates_are_drawn_from_a_roster_when_there_is_one_and_invited_in_full
     assert_eq!(qb02.len(), 15);
     assert!(qb02.iter().all(|s| s.contact.is_none()));
 }
+
+#[tokio::test]
+async fn draws_started_at_once_never_issue_more_than_one_draw() {
+    let db = with_frames().await;
+    // Three "Chọn mẫu" at the same moment, each its own process.
+    let outs: Vec<_> = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..3).map(|_| s.spawn(|| sipas(&db, &["sample", "--campaign", CAMPAIGN]))).collect();
+        runs.into_iter().map(|r| r.join().expect("thread")).collect()
+    });
+    for out in &outs {
+        assert!(out.status.success(), "{}", stderr(out));
+    }
+    let store = open(&db).await;
+    let campaign = store.campaign(CAMPAIGN).await.expect("campaign").expect("exists");
+    let slips = store.slips(CAMPAIGN, None).await.expect("slips");
+    for q in campaign.quotas() {
+        let main = slips
+            .iter()
+            .filter(|s| s.unit == q.unit.as_str() && s.group == q.group && s.reserve_rank.is_none())
+            .count();
+        assert!(main <= q.quota as usize, "{}/{}: {main} invited for a quota of {}", q.unit, q.group, q.quota);
+    }
+    // Groups invited in full got exactly their quota, once.
+    let qb02: usize = slips.iter().filter(|s| s.unit == "QB02" && s.group == "delegates").count();
+    assert_eq!(qb02, 15);
+}

@@ -369,6 +369,45 @@ pub async fn run(
     reserve_pct: u32,
     actor: &str,
 ) -> Result<Vec<DrawSummary>, StoreError> {
+    // One draw of a campaign at a time, across processes: a second waits for
+    // the first and then only tops up what is still missing (nothing, mostly).
+    let lease = format!("sample:{}", campaign.id);
+    let holder = format!("{actor}:{}", uuid_like());
+    let gave_up = std::time::Instant::now() + LEASE_WAIT;
+    loop {
+        let until = chrono::Utc::now() + chrono::Duration::from_std(LEASE_TTL).unwrap_or_default();
+        if store.take_lease(&lease, &holder, until).await? {
+            break;
+        }
+        if std::time::Instant::now() > gave_up {
+            return Err(StoreError::Duplicate(
+                "một lượt chọn mẫu khác của đợt này đang chạy; hãy thử lại sau ít phút".into(),
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let drawn = draw_all(store, campaign, seed, reserve_pct, actor).await;
+    store.end_lease(&lease, &holder).await?;
+    drawn
+}
+
+/// How long a draw may hold its campaign before another may take over (a
+/// process killed mid-draw), and how long a second draw waits.
+const LEASE_TTL: std::time::Duration = std::time::Duration::from_secs(600);
+const LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+fn uuid_like() -> String {
+    use rand::RngCore;
+    format!("{:016x}", rand::rng().next_u64())
+}
+
+async fn draw_all(
+    store: &dyn Store,
+    campaign: &Campaign,
+    seed: u64,
+    reserve_pct: u32,
+    actor: &str,
+) -> Result<Vec<DrawSummary>, StoreError> {
     let rows = store.frame_rows(&campaign.id).await?;
     let drawn = store.drawn_counts(&campaign.id).await?;
     let mut by_unit: BTreeMap<&str, Vec<&FrameRow>> = BTreeMap::new();

@@ -168,6 +168,14 @@ pub struct FrameRow {
 /// Sampling, invitations, outcomes, staff accounts and the audit log.
 #[async_trait]
 pub trait FieldOps: Send + Sync {
+    /// Takes the lease `name` for `holder` until `until`, unless another holder
+    /// has it and it has not expired; returns whether it was taken. Works
+    /// across processes on one database.
+    async fn take_lease(&self, name: &str, holder: &str, until: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// Gives the lease back, if `holder` still has it.
+    async fn end_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
+
     /// Every frame row of a campaign (id, unit, field, phone, whether invited):
     /// what the draw needs, nothing more.
     async fn frame_rows(&self, campaign: &str) -> Result<Vec<FrameRow>, StoreError>;

@@ -302,6 +302,25 @@ macro_rules! field_store {
                 Ok(Ok(reserve))
             }
 
+            async fn take_lease(&self, name: &str, holder: &str, until: chrono::DateTime<chrono::Utc>) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "INSERT INTO leases (name, holder, until) VALUES ($1, $2, $3)
+                     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until WHERE leases.until < $4",
+                )
+                .bind(name)
+                .bind(holder)
+                .bind(until)
+                .bind(chrono::Utc::now())
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn end_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+                sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2").bind(name).bind(holder).execute(&self.pool).await?;
+                Ok(())
+            }
+
             async fn audit(&self, entry: $crate::store::field::Audit<'_>) -> Result<(), StoreError> {
                 let mut tx = self.pool.begin().await?;
                 Self::log_in_tx(&mut tx, entry).await?;
