@@ -880,4 +880,12 @@ async fn draws_started_at_once_never_issue_more_than_one_draw() {
     // Groups invited in full got exactly their quota, once.
     let qb02: usize = slips.iter().filter(|s| s.unit == "QB02" && s.group == "delegates").count();
     assert_eq!(qb02, 15);
+    // Each frame import wrote its audit line in the transaction that added
+    // its people (from the command line too), with what it added.
+    let log = store.audit_log(CAMPAIGN, 500).await.expect("log");
+    let imports: Vec<_> = log.iter().filter(|e| e.action == "frame_import").collect();
+    assert_eq!(imports.len(), 3, "{imports:?}");
+    assert!(imports.iter().all(|e| e.actor == "dòng lệnh" && e.detail.contains("thêm ")), "{imports:?}");
+    let draws = log.iter().filter(|e| e.action == "sample").count();
+    assert_eq!(draws, slips.iter().map(|s| (&s.unit, &s.group)).collect::<BTreeSet<_>>().len(), "one draw's lines");
 }

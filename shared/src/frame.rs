@@ -261,6 +261,8 @@ pub async fn import(
     roster_of: Option<&str>,
     rows: &[(usize, Vec<String>)],
     skip_bad: bool,
+    actor: &str,
+    file_name: &str,
 ) -> Result<Imported, ImportError> {
     let frame = match roster_of {
         Some(_) => read_roster(rows, campaign),
@@ -284,7 +286,17 @@ pub async fn import(
             source_line: i64::try_from(p.line).ok(),
         })
         .collect();
-    let added = store.add_people(&campaign.id, &people).await.map_err(ImportError::Store)?;
+    let detail =
+        format!("{file_name}: bỏ qua {} dòng lỗi, gộp {} dòng trùng", frame.errors.len(), frame.duplicates.len());
+    let subject = unit.to_string();
+    let audit = crate::store::field::Audit {
+        actor,
+        campaign: &campaign.id,
+        action: "frame_import",
+        subject: &subject,
+        detail: &detail,
+    };
+    let added = store.add_people(&campaign.id, &people, Some(audit)).await.map_err(ImportError::Store)?;
     Ok(Imported {
         added,
         already: people.len() as u64 - added,

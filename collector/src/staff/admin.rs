@@ -16,7 +16,6 @@ use sipas_shared::StoreError;
 use sipas_shared::auth::{self, MIN_PASSWORD, Role};
 use sipas_shared::frame::{self, ImportError};
 use sipas_shared::sampling::{self, recommended_size};
-use sipas_shared::store::field::Audit;
 use std::collections::BTreeMap;
 
 const ADMIN: &[Role] = &[Role::Admin];
@@ -177,21 +176,24 @@ async fn upload_frame(
         Ok(r) => r,
         Err(e) => return bad(format!("{file_name}: {e}")),
     };
-    let done = match frame::import(&*state.store, &campaign, &code, roster_of, &rows, skip_bad).await {
-        Ok(d) => d,
-        Err(ImportError::Store(e)) => return Err(e.into()),
-        Err(ImportError::Rows(errors)) => {
-            let mut m = format!("{file_name}: {} dòng lỗi, chưa nhập dòng nào.", errors.len());
-            for e in errors.iter().take(20) {
-                m.push_str(&format!(" {e};"));
+    let done =
+        match frame::import(&*state.store, &campaign, &code, roster_of, &rows, skip_bad, &staff.user.name, &file_name)
+            .await
+        {
+            Ok(d) => d,
+            Err(ImportError::Store(e)) => return Err(e.into()),
+            Err(ImportError::Rows(errors)) => {
+                let mut m = format!("{file_name}: {} dòng lỗi, chưa nhập dòng nào.", errors.len());
+                for e in errors.iter().take(20) {
+                    m.push_str(&format!(" {e};"));
+                }
+                if errors.len() > 20 {
+                    m.push_str(" …");
+                }
+                m.push_str(" Sửa tệp, hoặc đánh dấu «Bỏ qua dòng lỗi».");
+                return bad(m);
             }
-            if errors.len() > 20 {
-                m.push_str(" …");
-            }
-            m.push_str(" Sửa tệp, hoặc đánh dấu «Bỏ qua dòng lỗi».");
-            return bad(m);
-        }
-    };
+        };
     let detail = format!(
         "{file_name}: thêm {}, đã có {}, bỏ qua {} dòng lỗi, gộp {} dòng trùng",
         done.added,
@@ -199,17 +201,6 @@ async fn upload_frame(
         done.skipped.len(),
         done.duplicates.len()
     );
-    let subject = code.to_string();
-    state
-        .store
-        .audit(Audit {
-            actor: &staff.user.name,
-            campaign: &id,
-            action: "frame_import",
-            subject: &subject,
-            detail: &detail,
-        })
-        .await?;
     let what = roster_of.map_or_else(|| "khung chọn mẫu".to_owned(), |g| format!("danh sách {g}"));
     let mut m = format!("Đã nhập {what} {code}: {detail}.");
     if !done.unknown_procedures.is_empty() {

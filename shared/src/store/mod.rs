@@ -312,8 +312,15 @@ pub trait Store: FieldOps + Send + Sync {
     async fn add_person(&self, campaign: &str, person: &NewPerson) -> Result<i64, StoreError>;
 
     /// Adds people to sampling frames in one transaction; a phone already in
-    /// the unit's frame is left as it is. Returns how many were added.
-    async fn add_people(&self, campaign: &str, people: &[NewPerson]) -> Result<u64, StoreError>;
+    /// the unit's frame is left as it is. Returns how many were added. The
+    /// audit line, if any, is written in the same transaction, its detail
+    /// followed by the counts.
+    async fn add_people(
+        &self,
+        campaign: &str,
+        people: &[NewPerson],
+        audit: Option<field::Audit<'_>>,
+    ) -> Result<u64, StoreError>;
 
     /// Issues an invitation and returns its token.
     async fn create_invitation(&self, invitation: &NewInvitation) -> Result<Token, StoreError>;

@@ -332,7 +332,7 @@ macro_rules! sql_store {
             }
 
             async fn add_person(&self, campaign: &str, p: &$crate::store::NewPerson) -> Result<i64, StoreError> {
-                self.add_people(campaign, std::slice::from_ref(p)).await?;
+                self.add_people(campaign, std::slice::from_ref(p), None).await?;
                 let (id,): (i64,) = sqlx::query_as("SELECT id FROM frame_people WHERE campaign_id = $1 AND unit = $2 AND phone = $3")
                     .bind(campaign)
                     .bind(p.unit.as_str())
@@ -342,7 +342,12 @@ macro_rules! sql_store {
                 Ok(id)
             }
 
-            async fn add_people(&self, campaign: &str, people: &[$crate::store::NewPerson]) -> Result<u64, StoreError> {
+            async fn add_people(
+                &self,
+                campaign: &str,
+                people: &[$crate::store::NewPerson],
+                audit: Option<$crate::store::field::Audit<'_>>,
+            ) -> Result<u64, StoreError> {
                 let mut tx = self.pool.begin().await?;
                 let now = chrono::Utc::now();
                 let mut added = 0;
@@ -365,6 +370,11 @@ macro_rules! sql_store {
                     .execute(&mut *tx)
                     .await?;
                     added += done.rows_affected();
+                }
+                if let Some(a) = audit {
+                    let already = people.len() as u64 - added;
+                    let detail = format!("{} (thêm {added}, đã có {already})", a.detail);
+                    Self::log_in_tx(&mut tx, $crate::store::field::Audit { detail: &detail, ..a }).await?;
                 }
                 tx.commit().await?;
                 Ok(added)
