@@ -240,6 +240,13 @@ pub struct Imported {
     pub unknown_procedures: BTreeMap<String, usize>,
 }
 
+/// Who imports which file, for the audit line written with the people.
+#[derive(Debug, Clone, Copy)]
+pub struct Provenance<'a> {
+    pub actor: &'a str,
+    pub file_name: &'a str,
+}
+
 /// Why an import stored nothing.
 #[derive(Debug)]
 pub enum ImportError {
@@ -261,9 +268,9 @@ pub async fn import(
     roster_of: Option<&str>,
     rows: &[(usize, Vec<String>)],
     skip_bad: bool,
-    actor: &str,
-    file_name: &str,
+    from: Provenance<'_>,
 ) -> Result<Imported, ImportError> {
+    let Provenance { actor, file_name } = from;
     let frame = match roster_of {
         Some(_) => read_roster(rows, campaign),
         None => read_frame(rows, campaign),

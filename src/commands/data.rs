@@ -60,7 +60,16 @@ pub async fn import_frame(
         std::fs::read(file).map_err(|e| Failure::BadInput(format!("{}: không đọc được tệp: {e}", file.display())))?;
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     let rows = frame::file_rows(name, &bytes).map_err(|e| Failure::BadInput(format!("{}: {e}", file.display())))?;
-    let done = match frame::import(&*store, &campaign, &unit_code, roster_of, &rows, skip_bad, "dòng lệnh", name).await
+    let done = match frame::import(
+        &*store,
+        &campaign,
+        &unit_code,
+        roster_of,
+        &rows,
+        skip_bad,
+        frame::Provenance { actor: "dòng lệnh", file_name: name },
+    )
+    .await
     {
         Ok(done) => done,
         Err(ImportError::Store(e)) => return Err(e.into()),

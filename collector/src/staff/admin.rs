@@ -176,24 +176,31 @@ async fn upload_frame(
         Ok(r) => r,
         Err(e) => return bad(format!("{file_name}: {e}")),
     };
-    let done =
-        match frame::import(&*state.store, &campaign, &code, roster_of, &rows, skip_bad, &staff.user.name, &file_name)
-            .await
-        {
-            Ok(d) => d,
-            Err(ImportError::Store(e)) => return Err(e.into()),
-            Err(ImportError::Rows(errors)) => {
-                let mut m = format!("{file_name}: {} dòng lỗi, chưa nhập dòng nào.", errors.len());
-                for e in errors.iter().take(20) {
-                    m.push_str(&format!(" {e};"));
-                }
-                if errors.len() > 20 {
-                    m.push_str(" …");
-                }
-                m.push_str(" Sửa tệp, hoặc đánh dấu «Bỏ qua dòng lỗi».");
-                return bad(m);
+    let done = match frame::import(
+        &*state.store,
+        &campaign,
+        &code,
+        roster_of,
+        &rows,
+        skip_bad,
+        frame::Provenance { actor: &staff.user.name, file_name: &file_name },
+    )
+    .await
+    {
+        Ok(d) => d,
+        Err(ImportError::Store(e)) => return Err(e.into()),
+        Err(ImportError::Rows(errors)) => {
+            let mut m = format!("{file_name}: {} dòng lỗi, chưa nhập dòng nào.", errors.len());
+            for e in errors.iter().take(20) {
+                m.push_str(&format!(" {e};"));
             }
-        };
+            if errors.len() > 20 {
+                m.push_str(" …");
+            }
+            m.push_str(" Sửa tệp, hoặc đánh dấu «Bỏ qua dòng lỗi».");
+            return bad(m);
+        }
+    };
     let detail = format!(
         "{file_name}: thêm {}, đã có {}, bỏ qua {} dòng lỗi, gộp {} dòng trùng",
         done.added,
