@@ -109,7 +109,7 @@ struct Server {
 impl Server {
     fn start(url: &str, addr: &str) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sipas"))
-            .args(["serve", "--db", url, "--addr", addr])
+            .args(["serve", "--db", url, "--addr", addr, "--no-rate-limits"])
             .env_remove("DATABASE_URL")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())

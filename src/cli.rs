@@ -30,6 +30,12 @@ pub enum Command {
         /// Địa chỉ người dân truy cập, dùng trong đường dẫn và mã QR (mặc định: địa chỉ đang phục vụ)
         #[arg(long, env = "SIPAS_PUBLIC_URL")]
         public_url: Option<String>,
+        /// Lấy địa chỉ người dùng từ X-Forwarded-For (khi chạy sau proxy ngược)
+        #[arg(long, env = "SIPAS_TRUST_PROXY")]
+        trust_proxy: bool,
+        /// Tắt giới hạn tần suất theo địa chỉ (chỉ để thử tải trên máy này)
+        #[arg(long)]
+        no_rate_limits: bool,
     },
     /// Đợt khảo sát
     #[command(subcommand)]

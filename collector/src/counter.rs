@@ -72,10 +72,8 @@ async fn show_counter(
     match resolve(&state, lang, &code).await? {
         Counter::Page(status, page) => Ok((status, page).into_response()),
         Counter::Open { campaign, unit, unit_name, group } => {
-            let board = state.store.quota_board(&campaign.id).await?;
-            let is_full =
-                board.iter().find(|r| r.unit == unit && r.group == group).is_none_or(|r| r.answered >= r.quota);
-            if is_full {
+            // "Full" before the person is asked anything.
+            if !state.store.counter_open(&campaign.id, &unit, &group).await? {
                 return Ok(full(lang));
             }
             let title = campaign.questionnaire_of(&group).map_or(campaign.name.as_str(), |q| match lang {

@@ -12,6 +12,7 @@ pub mod qr;
 mod respond;
 pub mod slips;
 pub mod staff;
+pub mod throttle;
 pub mod views;
 
 use axum::Router;
@@ -29,11 +30,22 @@ pub struct AppState {
     /// The address respondents reach the service at, for links and QR codes
     /// (e.g. `https://khaosat.example.gov.vn`).
     pub public_url: String,
+    /// Per-address budgets of what outsiders can repeat; `None` turns them
+    /// off (load tests on loopback).
+    pub limits: Option<Arc<throttle::Limits>>,
 }
 
 impl AppState {
+    /// The state with the standard rate limits, client addresses taken from
+    /// the connection.
     pub fn new(store: Arc<dyn Store>, public_url: impl Into<String>) -> Self {
-        Self { store, public_url: public_url.into() }
+        Self { store, public_url: public_url.into(), limits: Some(Arc::new(throttle::Limits::standard(false))) }
+    }
+
+    #[must_use]
+    pub fn with_limits(mut self, limits: Option<Arc<throttle::Limits>>) -> Self {
+        self.limits = limits;
+        self
     }
 }
 
@@ -46,6 +58,7 @@ pub fn app_with_reports(state: AppState, reports: Router) -> Router {
 
 /// The collector alone: respondents, staff pages, QR codes.
 pub fn app(state: AppState) -> Router {
+    let limits = state.limits.clone();
     Router::new()
         .merge(health::router())
         .merge(respond::router())
@@ -56,4 +69,5 @@ pub fn app(state: AppState) -> Router {
         .merge(staff::enumerator::router())
         .merge(code::router())
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(limits, throttle::limit))
 }

@@ -52,6 +52,19 @@ async fn resolve(state: &AppState, lang: Lang, raw: &str) -> Result<Target, AppE
         }
         // A reserve not yet released, or a slip an enumerator closed
         // (refused, wrong number, answered on paper): not a live link.
+        "issued" if invitation.expired => {
+            let (title, body) = match lang {
+                Lang::Vi => (
+                    "Phiếu này đã hết hạn",
+                    "Phiếu lấy tại Bộ phận một cửa chỉ dùng được trong 2 giờ. Xin quét lại mã QR tại quầy để nhận phiếu mới.",
+                ),
+                Lang::En => (
+                    "This questionnaire has expired",
+                    "A questionnaire taken at the counter stays open for 2 hours. Please scan the QR code at the counter again.",
+                ),
+            };
+            return Ok(Target::Page(StatusCode::GONE, message(lang, title, &[body])));
+        }
         "issued" => {}
         _ => return Ok(not_found()),
     }

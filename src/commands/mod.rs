@@ -61,7 +61,10 @@ impl From<std::io::Error> for Failure {
 
 pub async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Serve { addr, demo, public_url } => serve::serve(&cli.db, addr, demo, public_url.as_deref()).await,
+        Command::Serve { addr, demo, public_url, trust_proxy, no_rate_limits } => {
+            let limits = (!no_rate_limits).then(|| Arc::new(sipas_collector::throttle::Limits::standard(trust_proxy)));
+            serve::serve(&cli.db, addr, demo, public_url.as_deref(), limits).await
+        }
         Command::Campaign(CampaignCommand::Load { file }) => {
             let campaign = Campaign::load(&file)?;
             let store = store::connect(&cli.db).await?;

@@ -9,7 +9,13 @@ use std::sync::Arc;
 /// Synthetic responses loaded by `serve --demo`.
 const DEMO_RESPONSES: u64 = 600;
 
-pub async fn serve(db: &str, addr: std::net::SocketAddr, demo: bool, public_url: Option<&str>) -> Result<(), Failure> {
+pub async fn serve(
+    db: &str,
+    addr: std::net::SocketAddr,
+    demo: bool,
+    public_url: Option<&str>,
+    limits: Option<Arc<sipas_collector::throttle::Limits>>,
+) -> Result<(), Failure> {
     let store: Arc<dyn Store> = store::connect(db).await?;
     let mut fresh_demo = None;
     if demo {
@@ -41,9 +47,11 @@ pub async fn serve(db: &str, addr: std::net::SocketAddr, demo: bool, public_url:
     if let Some(campaign) = fresh_demo {
         print_demo_links(&*store, &campaign, &public_url).await?;
     }
-    tokio::spawn(sweep_every(store.clone(), SWEEP_EVERY));
-    let state = sipas_collector::AppState::new(store.clone(), public_url);
+    tokio::spawn(sweep_every(store.clone(), limits.clone(), SWEEP_EVERY));
+    let state = sipas_collector::AppState::new(store.clone(), public_url).with_limits(limits);
     let app = sipas_collector::app_with_reports(state, sipas_aggregator::web::router(store));
+    // The client's address feeds the rate limits.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())
 }
@@ -83,10 +91,17 @@ async fn print_demo_links(store: &dyn Store, campaign: &Campaign, base: &str) ->
 /// drafts and scrubs deleted bytes from the database files.
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
-async fn sweep_every(store: Arc<dyn Store>, every: std::time::Duration) {
+async fn sweep_every(
+    store: Arc<dyn Store>,
+    limits: Option<Arc<sipas_collector::throttle::Limits>>,
+    every: std::time::Duration,
+) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
+        if let Some(l) = &limits {
+            l.forget_idle();
+        }
         match store.sweep(chrono::Local::now().date_naive()).await {
             Ok(done) if done.released_at_close > 0 || done.drafts_expired > 0 => tracing::info!(
                 released_at_close = done.released_at_close,

@@ -163,11 +163,16 @@ macro_rules! field_store {
             }
 
             async fn token_by_code(&self, code: &str) -> Result<Option<$crate::domain::Token>, StoreError> {
-                let row: Option<(String,)> =
-                    sqlx::query_as("SELECT token FROM invitations WHERE code = $1 AND status <> 'reserve'")
-                        .bind(code)
-                        .fetch_optional(&self.pool)
-                        .await?;
+                // Only a live slip: a guessed code of an answered, closed or
+                // expired one leads nowhere.
+                let row: Option<(String,)> = sqlx::query_as(
+                    "SELECT token FROM invitations WHERE code = $1 AND status = 'issued'
+                       AND (expires_at IS NULL OR expires_at > $2)",
+                )
+                .bind(code)
+                .bind(chrono::Utc::now())
+                .fetch_optional(&self.pool)
+                .await?;
                 Ok(row.and_then(|(t,)| $crate::domain::Token::parse(&t)))
             }
 

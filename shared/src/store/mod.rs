@@ -131,6 +131,8 @@ pub struct InvitationView {
     pub field: Option<String>,
     /// `issued`, `answered`, `refused`, `unreachable`, …
     pub status: String,
+    /// A counter link left unanswered past its life.
+    pub expired: bool,
 }
 
 /// The outcome of submitting answers against a token.
@@ -238,6 +240,16 @@ pub(crate) fn held_context(campaign: &str, unit: &str, group: &str, field: &str)
     format!("held|{campaign}|{unit}|{group}|{field}")
 }
 
+/// How long a questionnaire taken from a counter stays open unanswered.
+pub const COUNTER_LINK_LIFE: chrono::TimeDelta = chrono::TimeDelta::hours(2);
+
+/// Whether a counter may hand out one more questionnaire: answers below the
+/// quota, and answers plus live links below the quota and half again (people
+/// who take a link and walk away without answering).
+pub(crate) fn counter_has_room(quota: i64, answered: i64, live: i64) -> bool {
+    answered < quota && answered + live < quota + quota / 2
+}
+
 /// Days a saved draft is kept without being touched.
 pub const DRAFT_DAYS: i64 = 30;
 
@@ -325,10 +337,11 @@ pub trait Store: FieldOps + Send + Sync {
     /// Issues an invitation and returns its token.
     async fn create_invitation(&self, invitation: &NewInvitation) -> Result<Token, StoreError>;
 
-    /// Issues a fresh invitation from a standing counter QR, unless the unit's
-    /// quota is full: answers have reached the quota, or half as many again as
-    /// the quota have been issued. The check and the count are one atomic
-    /// update, so concurrent requests never issue more.
+    /// Issues a fresh invitation from a counter, unless the unit is full:
+    /// answers have reached the quota, or answers plus live links (issued,
+    /// unanswered, not expired: they live [`COUNTER_LINK_LIFE`]) have reached
+    /// half as many again. Concurrent requests queue on the quota row, so they
+    /// never issue more.
     async fn issue_counter_invitation(
         &self,
         campaign: &str,
@@ -336,6 +349,10 @@ pub trait Store: FieldOps + Send + Sync {
         group: &str,
         field: Option<&str>,
     ) -> Result<Option<Token>, StoreError>;
+
+    /// Whether the counter of a unit × group would hand out a questionnaire
+    /// now (the same rule as [`issue_counter_invitation`](Self::issue_counter_invitation)).
+    async fn counter_open(&self, campaign: &str, unit: &str, group: &str) -> Result<bool, StoreError>;
 
     /// The invitation behind a token.
     async fn invitation(&self, token: &Token) -> Result<Option<InvitationView>, StoreError>;

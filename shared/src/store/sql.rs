@@ -75,8 +75,10 @@ macro_rules! sql_store {
                 // Claiming writes first, so SQLite takes its write lock at once and
                 // two submissions of one token queue instead of both reading "issued".
                 let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "UPDATE invitations SET status = 'answered' WHERE status = 'issued' AND token IN (",
+                    "UPDATE invitations SET status = 'answered' WHERE status = 'issued' AND (expires_at IS NULL OR expires_at > ",
                 );
+                q.push_bind(chrono::Utc::now());
+                q.push(") AND token IN (");
                 let mut list = q.separated(", ");
                 for j in jobs {
                     list.push_bind(j.token.clone());
@@ -154,6 +156,27 @@ macro_rules! sql_store {
                     Self::release_full_cells(tx, key, campaign, &cells).await?;
                 }
                 Ok(outcomes)
+            }
+
+            /// Counter links issued and neither answered nor expired.
+            async fn live_counter_links(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                campaign: &str,
+                unit: &str,
+                group: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<i64, StoreError> {
+                let (live,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM invitations WHERE campaign_id = $1 AND unit = $2 AND group_code = $3
+                       AND status = 'issued' AND expires_at > $4",
+                )
+                .bind(campaign)
+                .bind(unit)
+                .bind(group)
+                .bind(now)
+                .fetch_one(&mut **tx)
+                .await?;
+                Ok(live)
             }
 
             /// Adds counts to the tallies, in key order, several rows a statement.
@@ -407,54 +430,81 @@ macro_rules! sql_store {
                 field: Option<&str>,
             ) -> Result<Option<$crate::domain::Token>, StoreError> {
                 let mut tx = self.pool.begin().await?;
-                let claimed = sqlx::query(
-                    "UPDATE quotas SET issued = issued + 1
-                     WHERE campaign_id = $1 AND unit = $2 AND group_code = $3
-                       AND answered < quota AND issued < quota + quota / 2",
+                // The quota row first: it is the lock that queues concurrent
+                // requests (the writer's lock on SQLite), so the count of live
+                // links below, a statement of its own, sees every earlier one.
+                let claimed: Option<(i64, i64)> = sqlx::query_as(
+                    "UPDATE quotas SET issued = issued + 1 WHERE campaign_id = $1 AND unit = $2 AND group_code = $3
+                     RETURNING CAST(quota AS BIGINT), CAST(answered AS BIGINT)",
                 )
                 .bind(campaign)
                 .bind(unit)
                 .bind(group)
-                .execute(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
-                if claimed.rows_affected() == 0 {
+                let now = chrono::Utc::now();
+                let live = Self::live_counter_links(&mut tx, campaign, unit, group, now).await?;
+                let Some((quota, answered)) = claimed else {
+                    tx.rollback().await?;
+                    return Ok(None);
+                };
+                if !$crate::store::counter_has_room(quota, answered, live) {
                     tx.rollback().await?;
                     return Ok(None);
                 }
                 let token = $crate::domain::Token::generate();
                 sqlx::query(
-                    "INSERT INTO invitations (token, campaign_id, unit, group_code, field, person_id, status, created_at, code)
-                     VALUES ($1, $2, $3, $4, $5, NULL, 'issued', $6, $7)",
+                    "INSERT INTO invitations (token, campaign_id, unit, group_code, field, person_id, status, created_at, code, expires_at)
+                     VALUES ($1, $2, $3, $4, $5, NULL, 'issued', $6, $7, $8)",
                 )
                 .bind(token.as_str())
                 .bind(campaign)
                 .bind(unit)
                 .bind(group)
                 .bind(field)
-                .bind(chrono::Utc::now())
+                .bind(now)
                 .bind($crate::domain::ShortCode::generate().as_str().to_owned())
+                .bind(now + $crate::store::COUNTER_LINK_LIFE)
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
                 Ok(Some(token))
             }
 
+            async fn counter_open(&self, campaign: &str, unit: &str, group: &str) -> Result<bool, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let row: Option<(i64, i64)> = sqlx::query_as(
+                    "SELECT CAST(quota AS BIGINT), CAST(answered AS BIGINT) FROM quotas
+                     WHERE campaign_id = $1 AND unit = $2 AND group_code = $3",
+                )
+                .bind(campaign)
+                .bind(unit)
+                .bind(group)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let live = Self::live_counter_links(&mut tx, campaign, unit, group, chrono::Utc::now()).await?;
+                tx.rollback().await?;
+                Ok(row.is_some_and(|(quota, answered)| $crate::store::counter_has_room(quota, answered, live)))
+            }
+
             async fn invitation(
                 &self,
                 token: &$crate::domain::Token,
             ) -> Result<Option<$crate::store::InvitationView>, StoreError> {
-                let row: Option<(String, String, String, Option<String>, String)> = sqlx::query_as(
-                    "SELECT campaign_id, unit, group_code, field, status FROM invitations WHERE token = $1",
-                )
-                .bind(token.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(row.map(|(campaign, unit, group, field, status)| $crate::store::InvitationView {
+                let row: Option<(String, String, String, Option<String>, String, Option<chrono::DateTime<chrono::Utc>>)> =
+                    sqlx::query_as(
+                        "SELECT campaign_id, unit, group_code, field, status, expires_at FROM invitations WHERE token = $1",
+                    )
+                    .bind(token.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|(campaign, unit, group, field, status, expires)| $crate::store::InvitationView {
                     campaign,
                     unit,
                     group,
                     field,
                     status,
+                    expired: expires.is_some_and(|e| e <= chrono::Utc::now()),
                 }))
             }
 
@@ -462,14 +512,16 @@ macro_rules! sql_store {
                 &self,
                 token: &$crate::domain::Token,
             ) -> Result<Option<($crate::store::InvitationView, $crate::campaign::Campaign)>, StoreError> {
-                let row: Option<(String, String, String, Option<String>, String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
-                    "SELECT i.campaign_id, i.unit, i.group_code, i.field, i.status, c.updated_at
+                type Row = (String, String, String, Option<String>, String, chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>);
+                let row: Option<Row> = sqlx::query_as(
+                    "SELECT i.campaign_id, i.unit, i.group_code, i.field, i.status, c.updated_at, i.expires_at
                      FROM invitations i JOIN campaigns c ON c.id = i.campaign_id WHERE i.token = $1",
                 )
                 .bind(token.as_str())
                 .fetch_optional(&self.pool)
                 .await?;
-                let Some((campaign, unit, group, field, status, version)) = row else { return Ok(None) };
+                let Some((campaign, unit, group, field, status, version, expires)) = row else { return Ok(None) };
+                let expired = expires.is_some_and(|e| e <= chrono::Utc::now());
                 let definition = match self.definitions.get(&campaign, version) {
                     Some(c) => c,
                     None => match self.campaign(&campaign).await? {
@@ -477,7 +529,7 @@ macro_rules! sql_store {
                         None => return Ok(None),
                     },
                 };
-                Ok(Some(($crate::store::InvitationView { campaign, unit, group, field, status }, definition)))
+                Ok(Some(($crate::store::InvitationView { campaign, unit, group, field, status, expired }, definition)))
             }
 
             async fn save_draft(

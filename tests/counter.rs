@@ -1,0 +1,137 @@
+//! The counter QR played as an attacker (SPEC §10): one client looping on it,
+//! and links taken without answering to close a commune's counter.
+
+mod common;
+
+use common::{TestDb, example_campaign, spawn_server};
+use sipas_shared::Campaign;
+use sipas_shared::store::{self, Store};
+use std::sync::Arc;
+
+async fn open_campaign(db: &TestDb) -> (Arc<dyn Store>, Campaign) {
+    let store = store::connect(&db.url).await.expect("store");
+    let mut campaign = Campaign::load(&example_campaign()).expect("campaign");
+    let today = chrono::Local::now().date_naive();
+    (campaign.opens, campaign.closes) = (today - chrono::Duration::days(3), today + chrono::Duration::days(20));
+    store.save_campaign(&campaign).await.expect("save");
+    (store, campaign)
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+/// Posts the counter's form; the questionnaire link it hands out, if any.
+async fn take(client: &reqwest::Client, counter: &str) -> (u16, Option<String>) {
+    let resp = client.post(counter).form(&[("field", "Đất đai")]).send().await.expect("post");
+    let location = resp.headers().get("location").and_then(|l| l.to_str().ok()).map(str::to_owned);
+    (resp.status().as_u16(), location)
+}
+
+#[tokio::test]
+async fn one_client_looping_on_the_counter_gets_a_few_links_not_the_quota() {
+    let db = TestDb::new().await;
+    let (store, campaign) = open_campaign(&db).await;
+    let server = spawn_server(&db, &[]);
+    let counter = format!("{}/c/{}~QB01", server.base, campaign.id);
+    let client = client();
+    let mut links = 0;
+    let mut refused = 0;
+    for _ in 0..26 {
+        match take(&client, &counter).await {
+            (303, Some(_)) => links += 1,
+            (429, None) => refused += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(links, 3, "before: 26 of 26 citizen ballots went to one client");
+    assert_eq!(refused, 23);
+    let resp = client.post(&counter).form(&[("field", "Đất đai")]).send().await.expect("post");
+    assert!(resp.headers().get("retry-after").is_some(), "says when to come back");
+    assert!(resp.text().await.expect("body").contains("Xin thử lại sau"));
+    let board = store.quota_board(&campaign.id).await.expect("board");
+    let row = board.iter().find(|r| r.unit == "QB01" && r.group == "citizens").expect("row");
+    assert_eq!(row.invited, 3);
+}
+
+#[tokio::test]
+async fn links_taken_and_not_answered_expire_and_reopen_the_counter() {
+    let db = TestDb::new().await;
+    let (store, campaign) = open_campaign(&db).await;
+    // Many addresses are played here by switching the limits off: the cap and
+    // the expiry must hold on their own.
+    let server = spawn_server(&db, &["--no-rate-limits"]);
+    let counter = format!("{}/c/{}~QB02", server.base, campaign.id);
+    let client = client();
+    let mut hoard = Vec::new();
+    for _ in 0..60 {
+        if let (303, Some(link)) = take(&client, &counter).await {
+            hoard.push(link);
+        }
+    }
+    assert_eq!(hoard.len(), 39, "live links are capped at the quota and half again");
+    // Full: said before the person is asked for a field.
+    let page = reqwest::get(&counter).await.expect("get").text().await.expect("body");
+    assert!(page.contains("Đã đủ số phiếu khảo sát") && !page.contains("name=\"field\""), "{page}");
+
+    // Two hours later the hoard has expired: the counter serves real people again.
+    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+    expire_counter_links(&db, past).await;
+    let page = reqwest::get(&counter).await.expect("get").text().await.expect("body");
+    assert!(page.contains("name=\"field\""), "the counter is open again");
+    let (status, fresh) = take(&client, &counter).await;
+    assert_eq!((status, fresh.is_some()), (303, true));
+    // An expired link says so and takes no answer.
+    let old = format!("{}{}", server.base, hoard[0]);
+    let resp = reqwest::get(&old).await.expect("get");
+    assert_eq!(resp.status().as_u16(), 410);
+    assert!(resp.text().await.expect("body").contains("đã hết hạn"));
+    let resp =
+        reqwest::Client::new().post(&old).form(&[("q.HL", "1"), ("action", "submit")]).send().await.expect("post");
+    assert_eq!(resp.status().as_u16(), 410);
+    let board = store.quota_board(&campaign.id).await.expect("board");
+    let row = board.iter().find(|r| r.unit == "QB02" && r.group == "citizens").expect("row");
+    assert_eq!(row.answered, 0, "nothing counted from an expired link");
+}
+
+/// Moves every counter link's expiry to `at` (what two hours do).
+async fn expire_counter_links(db: &TestDb, at: chrono::DateTime<chrono::Utc>) {
+    let sql = "UPDATE invitations SET expires_at = $1 WHERE expires_at IS NOT NULL";
+    if db.is_postgres() {
+        let pool = sqlx::PgPool::connect(&db.url).await.expect("pg");
+        sqlx::query(sql).bind(at).execute(&pool).await.expect("update");
+    } else {
+        let pool = sqlx::SqlitePool::connect(&db.url).await.expect("sqlite");
+        sqlx::query(sql).bind(at).execute(&pool).await.expect("update");
+    }
+}
+
+#[tokio::test]
+async fn short_codes_cannot_be_guessed_in_bulk_and_lead_only_to_live_slips() {
+    let db = TestDb::new().await;
+    let (store, campaign) = open_campaign(&db).await;
+    let server = spawn_server(&db, &[]);
+    let client = client();
+    let token = store
+        .issue_counter_invitation(&campaign.id, "QB03", "citizens", Some("Đất đai"))
+        .await
+        .expect("issue")
+        .expect("room");
+    let slip = store.slips(&campaign.id, Some("QB03")).await.expect("slips").into_iter().next().expect("slip");
+    assert_eq!(slip.token, token);
+    let typed = |code: &str| format!("{}/k?code={code}", server.base);
+    let resp = client.get(typed(&slip.code)).send().await.expect("get");
+    assert_eq!(resp.status().as_u16(), 303, "a live slip's code leads to it");
+    // Guessing: before, about 1,200 tries a second went unanswered by any limit.
+    let mut statuses = Vec::new();
+    for i in 0..20 {
+        statuses.push(client.get(typed(&format!("ZZZZ-{i:04}"))).send().await.expect("get").status().as_u16());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 404).count(), 9, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 11, "{statuses:?}");
+    // A slip no longer live (answered, expired) is not found by its code.
+    expire_counter_links(&db, chrono::Utc::now() - chrono::Duration::minutes(1)).await;
+    let other = spawn_server(&db, &[]);
+    let resp = client.get(format!("{}/k?code={}", other.base, slip.code)).send().await.expect("get");
+    assert_eq!(resp.status().as_u16(), 404);
+}
