@@ -47,6 +47,8 @@ fn campaign() -> Campaign {
     let mut c = examples::quang_binh().expect("example");
     let today = chrono::Local::now().date_naive();
     (c.opens, c.closes) = (today - chrono::Duration::days(1), today + chrono::Duration::days(30));
+    // The two-process test posts the counter as a printed poster would.
+    c.counter_poster = true;
     c
 }
 

@@ -102,6 +102,25 @@ pub enum Command {
     /// Tài khoản cán bộ
     #[command(subcommand)]
     User(UserCommand),
+    /// Màn hình, máy tính bảng tại Bộ phận một cửa
+    #[command(subcommand)]
+    Counter(CounterCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CounterCommand {
+    /// Đăng ký một màn hình cho Bộ phận một cửa của đơn vị: in đường dẫn màn hình mở (chỉ in một lần)
+    Enrol {
+        #[arg(long)]
+        campaign: String,
+        #[arg(long)]
+        unit: String,
+        /// Tên gọi của thiết bị, vd. «Máy tính bảng quầy 1»
+        #[arg(long, default_value = "Màn hình tại Bộ phận một cửa")]
+        label: String,
+        #[arg(long, env = "SIPAS_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -141,8 +141,11 @@ async fn a_citizen_answers_by_tapping_on_a_phone() {
     assert!(c.find(Locator::Css("form")).await.is_err(), "no second form");
     c.close().await.expect("close");
 
-    let n = store.count_responses(&campaign.id).await.expect("count");
-    assert_eq!(n, 1);
+    // Counted against the quota at once; held until its cell holds k answers.
+    let held = store.anonymity(&campaign.id).await.expect("anonymity").held;
+    assert_eq!((held, store.count_responses(&campaign.id).await.expect("count")), (1, 0));
+    let board = store.quota_board(&campaign.id).await.expect("board");
+    assert_eq!(board.iter().find(|r| r.unit == "QB02" && r.group == "citizens").map(|r| r.answered), Some(1));
 }
 
 #[tokio::test]

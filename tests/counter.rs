@@ -8,9 +8,16 @@ use sipas_shared::Campaign;
 use sipas_shared::store::{self, Store};
 use std::sync::Arc;
 
+/// The example campaign open today, its counters printed posters (the
+/// weaker mode, which the limits below must hold on their own).
 async fn open_campaign(db: &TestDb) -> (Arc<dyn Store>, Campaign) {
+    open_campaign_with(db, true).await
+}
+
+async fn open_campaign_with(db: &TestDb, poster: bool) -> (Arc<dyn Store>, Campaign) {
     let store = store::connect(&db.url).await.expect("store");
     let mut campaign = Campaign::load(&example_campaign()).expect("campaign");
+    campaign.counter_poster = poster;
     let today = chrono::Local::now().date_naive();
     (campaign.opens, campaign.closes) = (today - chrono::Duration::days(3), today + chrono::Duration::days(20));
     store.save_campaign(&campaign).await.expect("save");
@@ -134,4 +141,51 @@ async fn short_codes_cannot_be_guessed_in_bulk_and_lead_only_to_live_slips() {
     let other = spawn_server(&db, &[]);
     let resp = client.get(format!("{}/k?code={}", other.base, slip.code)).send().await.expect("get");
     assert_eq!(resp.status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn a_photographed_counter_code_stops_working_within_minutes() {
+    let db = TestDb::new().await;
+    let (store, campaign) = open_campaign_with(&db, false).await;
+    // The passes are the subject here, not the per-address limits.
+    let server = spawn_server(&db, &["--no-rate-limits"]);
+    let client = client();
+    let counter = format!("{}/c/{}~QB04", server.base, campaign.id);
+    // The guessable fixed code no longer opens anything.
+    assert_eq!(reqwest::get(&counter).await.expect("get").status().as_u16(), 403);
+    assert_eq!(take(&client, &counter).await, (403, None));
+
+    // An admin enrols the counter's screen; it shows a QR with a pass.
+    let out = common::sipas(
+        &db,
+        &["counter", "enrol", "--campaign", &campaign.id, "--unit", "QB04", "--public-url", &server.base],
+    );
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let screen = common::stdout(&out).trim().to_owned();
+    assert!(screen.starts_with(&format!("{}/d/", server.base)), "{screen}");
+    let page = reqwest::get(&screen).await.expect("screen").text().await.expect("body");
+    assert!(page.contains("<svg") && page.contains("http-equiv=\"refresh\""), "a QR that renews itself");
+    let device = store.devices(&campaign.id).await.expect("devices").pop().expect("enrolled");
+    assert_eq!(device.unit, "QB04");
+    let log = store.audit_log(&campaign.id, 10).await.expect("log");
+    assert!(log.iter().any(|e| e.action == "device_enrol" && e.subject == "QB04"), "audited");
+
+    let slot = chrono::Utc::now().timestamp() / 120;
+    let with = |pass: &str| format!("{counter}?p={pass}");
+    let key = store.service_key();
+    let now = sipas_collector::pass_for(key, &device, slot);
+    assert_eq!(reqwest::get(with(&now)).await.expect("get").status().as_u16(), 200);
+    let (status, link) = take(&client, &with(&now)).await;
+    assert_eq!((status, link.is_some()), (303, true), "the code on the screen gives a questionnaire");
+    // A photo taken six minutes ago, a forged pass, another unit's screen.
+    let stale = sipas_collector::pass_for(key, &device, slot - 3);
+    let forged = format!("{}.{slot}.AAAAAAAAAAAAAAAA", device.id);
+    for bad in [stale.as_str(), forged.as_str()] {
+        assert_eq!(take(&client, &with(bad)).await, (403, None), "{bad}");
+    }
+    let elsewhere = format!("{}/c/{}~QB05?p={now}", server.base, campaign.id);
+    assert_eq!(reqwest::get(&elsewhere).await.expect("get").status().as_u16(), 403);
+    // An unknown screen address shows nothing.
+    let status = reqwest::get(format!("{}/d/not-a-device", server.base)).await.expect("get").status().as_u16();
+    assert_eq!(status, 404);
 }

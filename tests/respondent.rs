@@ -288,6 +288,7 @@ async fn the_counter_issues_fresh_questionnaires_until_the_quota_is_full() {
     let s = setup_with(true, |c| {
         let citizens = c.groups.iter_mut().find(|g| g.code == "citizens").expect("citizens");
         citizens.overrides.insert(UnitCode::parse("QB01").expect("unit"), 2);
+        c.counter_poster = true;
     })
     .await;
     // The cap under concurrent requests, from one address: without the

@@ -1,8 +1,11 @@
-//! Counter mode (SPEC §6): `GET /c/{counter}` is a standing QR at a one-stop
+//! Counter mode (SPEC §6, §10): `GET /c/{counter}` is the QR at a one-stop
 //! counter. The person says which field they just used and gets a fresh,
 //! single-use questionnaire, until the unit's citizen quota is full.
 //!
-//! A counter code is `{campaign}~{unit}`; neither part may contain `~`.
+//! A counter code is `{campaign}~{unit}`; neither part may contain `~`. Unless
+//! the campaign allows printed posters, the code must carry a pass (`?p=`)
+//! from a screen enrolled at that counter (`GET /d/{secret}`), which shows a
+//! new one every two minutes: a photographed QR stops working within minutes.
 
 use crate::views::text::Key;
 use crate::views::{Lang, closed, counter_page, message};
@@ -15,9 +18,47 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use sipas_shared::Campaign;
 use sipas_shared::campaign::Group;
+use sipas_shared::store::field::Device;
+use sipas_shared::store::key::ServiceKey;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/c/{counter}", get(show_counter).post(issue_from_counter))
+    Router::new()
+        .route("/c/{counter}", get(show_counter).post(issue_from_counter))
+        .route("/d/{secret}", get(show_device))
+}
+
+/// A pass is good for the two-minute slot it was made in and the two before
+/// it, so a QR scanned just before it changed still works: 4 to 6 minutes.
+const SLOT_SECS: i64 = 120;
+const SLOTS_VALID: i64 = 3;
+
+fn current_slot() -> i64 {
+    chrono::Utc::now().timestamp() / SLOT_SECS
+}
+
+fn signed_text(device: &Device, slot: i64) -> String {
+    format!("counter|{}|{}|{}|{slot}", device.id, device.campaign, device.unit)
+}
+
+/// The pass an enrolled device shows in `slot`: `{device}.{slot}.{tag}`.
+pub fn pass_for(key: &ServiceKey, device: &Device, slot: i64) -> String {
+    format!("{}.{slot}.{}", device.id, key.tag(&signed_text(device, slot)))
+}
+
+/// Whether `pass` was made by a device enrolled at this unit, recently.
+async fn pass_is_good(state: &AppState, campaign: &str, unit: &str, pass: &str) -> Result<bool, AppError> {
+    let mut parts = pass.splitn(3, '.');
+    let (Some(id), Some(slot), Some(tag)) = (parts.next(), parts.next(), parts.next()) else { return Ok(false) };
+    let (Ok(id), Ok(slot)) = (id.parse::<i64>(), slot.parse::<i64>()) else { return Ok(false) };
+    let now = current_slot();
+    if slot > now || slot <= now - SLOTS_VALID {
+        return Ok(false);
+    }
+    let Some(device) = state.store.device(id).await? else { return Ok(false) };
+    Ok(!device.revoked
+        && device.campaign == campaign
+        && device.unit == unit
+        && state.store.service_key().tag(&signed_text(&device, slot)) == tag)
 }
 
 /// The code printed under a unit's standing QR.
@@ -26,8 +67,10 @@ pub fn counter_code(campaign: &str, unit: &str) -> String {
 }
 
 #[derive(Deserialize)]
-struct LangQuery {
+struct CounterQuery {
     lang: Option<String>,
+    /// The rotating pass of an enrolled device.
+    p: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -46,7 +89,7 @@ enum Counter {
     Page(StatusCode, maud::Markup),
 }
 
-async fn resolve(state: &AppState, lang: Lang, code: &str) -> Result<Counter, AppError> {
+async fn resolve(state: &AppState, lang: Lang, code: &str, pass: Option<&str>) -> Result<Counter, AppError> {
     let not_found =
         || Counter::Page(StatusCode::NOT_FOUND, message(lang, lang.t(Key::NotFound), &[lang.t(Key::NotFoundBody)]));
     let Some((campaign_id, unit)) = code.split_once('~') else { return Ok(not_found()) };
@@ -56,6 +99,19 @@ async fn resolve(state: &AppState, lang: Lang, code: &str) -> Result<Counter, Ap
         return Ok(Counter::Page(StatusCode::OK, closed(lang, &campaign)));
     }
     let (unit, unit_name, group) = (u.code.to_string(), u.name.clone(), group.code.clone());
+    if !campaign.counter_poster && !pass_is_good(state, &campaign.id, &unit, pass.unwrap_or_default()).await? {
+        let (title, body) = match lang {
+            Lang::Vi => (
+                "Mã QR này đã hết hiệu lực",
+                "Xin quét mã QR đang hiển thị trên màn hình tại Bộ phận một cửa: mã đổi vài phút một lần.",
+            ),
+            Lang::En => (
+                "This QR code is no longer valid",
+                "Please scan the code on the screen at the counter: it changes every few minutes.",
+            ),
+        };
+        return Ok(Counter::Page(StatusCode::FORBIDDEN, message(lang, title, &[body])));
+    }
     Ok(Counter::Open { campaign: Box::new(campaign), unit, unit_name, group })
 }
 
@@ -66,10 +122,10 @@ fn full(lang: Lang) -> Response {
 async fn show_counter(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    Query(q): Query<LangQuery>,
+    Query(q): Query<CounterQuery>,
 ) -> Result<Response, AppError> {
     let lang = Lang::from_query(q.lang.as_deref());
-    match resolve(&state, lang, &code).await? {
+    match resolve(&state, lang, &code, q.p.as_deref()).await? {
         Counter::Page(status, page) => Ok((status, page).into_response()),
         Counter::Open { campaign, unit, unit_name, group } => {
             // "Full" before the person is asked anything.
@@ -80,7 +136,10 @@ async fn show_counter(
                 Lang::En => q.title_en.as_deref().unwrap_or(&q.title),
                 Lang::Vi => &q.title,
             });
-            let action = format!("/c/{code}{}", lang.query());
+            let action = match &q.p {
+                Some(p) => format!("/c/{code}?p={}{}", percent(p), lang.query().replace('?', "&")),
+                None => format!("/c/{code}{}", lang.query()),
+            };
             Ok(counter_page(lang, title, &unit_name, &campaign.fields, &action).into_response())
         }
     }
@@ -89,11 +148,11 @@ async fn show_counter(
 async fn issue_from_counter(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    Query(q): Query<LangQuery>,
+    Query(q): Query<CounterQuery>,
     Form(choice): Form<FieldChoice>,
 ) -> Result<Response, AppError> {
     let lang = Lang::from_query(q.lang.as_deref());
-    let (campaign, unit, group) = match resolve(&state, lang, &code).await? {
+    let (campaign, unit, group) = match resolve(&state, lang, &code, q.p.as_deref()).await? {
         Counter::Page(status, page) => return Ok((status, page).into_response()),
         Counter::Open { campaign, unit, group, .. } => (campaign, unit, group),
     };
@@ -113,4 +172,38 @@ async fn issue_from_counter(
         Some(token) => Ok(Redirect::to(&format!("/s/{token}{}", lang.query())).into_response()),
         None => Ok(full(lang)),
     }
+}
+
+/// A pass is digits, dots and URL-safe base64: nothing to escape but keep it so.
+fn percent(s: &str) -> String {
+    s.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect()
+}
+
+#[derive(Deserialize)]
+struct DeviceQuery {
+    lang: Option<String>,
+}
+
+/// The screen at the counter: the unit's QR with a pass that changes every two
+/// minutes; the page reloads itself every minute. Reached with the device's
+/// secret, which only its enrolment showed.
+async fn show_device(
+    State(state): State<AppState>,
+    Path(secret): Path<String>,
+    Query(q): Query<DeviceQuery>,
+) -> Result<Response, AppError> {
+    let lang = Lang::from_query(q.lang.as_deref());
+    let not_found = || (StatusCode::NOT_FOUND, message(lang, lang.t(Key::NotFound), &[lang.t(Key::NotFoundBody)]));
+    let Some(device) = state.store.device_by_secret(&sipas_shared::auth::secret_hash(&secret)).await? else {
+        return Ok(not_found().into_response());
+    };
+    let Some(campaign) = state.store.campaign(&device.campaign).await? else { return Ok(not_found().into_response()) };
+    let unit_name = campaign.unit(&device.unit).map_or(device.unit.as_str(), |u| u.name.as_str());
+    let pass = pass_for(state.store.service_key(), &device, current_slot());
+    let link =
+        format!("{}/c/{}?p={pass}", state.public_url.trim_end_matches('/'), counter_code(&campaign.id, &device.unit));
+    let svg = qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::M)
+        .map(|c| c.render::<qrcode::render::svg::Color>().quiet_zone(true).min_dimensions(320, 320).build())
+        .unwrap_or_default();
+    Ok(crate::views::counter_screen(lang, &campaign.name, unit_name, &svg, 60).into_response())
 }

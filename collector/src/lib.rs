@@ -19,7 +19,7 @@ use axum::Router;
 use sipas_shared::Store;
 use std::sync::Arc;
 
-pub use counter::counter_code;
+pub use counter::{counter_code, pass_for};
 pub use error::AppError;
 
 /// What every handler can reach. Nothing here is authoritative state: several

@@ -37,6 +37,11 @@ pub struct Campaign {
     /// unit × group × field (SPEC §10); 1 releases each answer at once.
     #[serde(default = "default_anonymity_k")]
     pub anonymity_k: u32,
+    /// Whether a unit's counter may be a printed poster with a fixed QR code.
+    /// Off by default: a counter then takes only the rotating code an enrolled
+    /// screen shows, which a photograph of it cannot reuse for long.
+    #[serde(default)]
+    pub counter_poster: bool,
 }
 
 /// The batch size a campaign releases answers in unless it says otherwise.
@@ -381,6 +386,7 @@ impl Campaign {
             scoring: file.scoring,
             par: file.par,
             anonymity_k,
+            counter_poster: file.counter_poster,
         })
     }
 }
@@ -415,6 +421,8 @@ struct CampaignFile {
     par: ParSettings,
     #[serde(default)]
     anonymity_k: Option<u32>,
+    #[serde(default)]
+    counter_poster: bool,
 }
 
 #[derive(Deserialize)]

@@ -138,3 +138,41 @@ pub async fn user(db: &str, cmd: UserCommand) -> Result<(), Failure> {
         }
     }
 }
+
+/// `sipas counter enrol`: a screen for a unit's counter; its address is shown
+/// once (only a hash of the secret in it is kept).
+pub async fn enrol_device(
+    db: &str,
+    id: &str,
+    unit: &str,
+    label: &str,
+    public_url: Option<&str>,
+) -> Result<(), Failure> {
+    let Some(public_url) = public_url.filter(|u| u.starts_with("http://") || u.starts_with("https://")) else {
+        return Err(Failure::BadInput(
+            "--public-url: cần địa chỉ đầy đủ mà màn hình mở được, vd. https://khaosat.example.gov.vn".into(),
+        ));
+    };
+    let (store, campaign) = open_campaign(db, id).await?;
+    if campaign.unit(unit).is_none() {
+        return Err(Failure::BadInput(format!("đợt {id} không có đơn vị «{unit}»")));
+    }
+    let link = enrol(&*store, &campaign.id, unit, label, "dòng lệnh", public_url).await?;
+    println!("{link}");
+    eprintln!("Mở đường dẫn này trên màn hình tại Bộ phận một cửa; giữ kín như mật khẩu (không in lại được).");
+    Ok(())
+}
+
+/// Enrols a device and returns the address its screen opens.
+pub async fn enrol(
+    store: &dyn store::Store,
+    campaign: &str,
+    unit: &str,
+    label: &str,
+    actor: &str,
+    public_url: &str,
+) -> Result<String, Failure> {
+    let secret = sipas_shared::auth::new_secret();
+    store.enrol_device(campaign, unit, label, &sipas_shared::auth::secret_hash(&secret), actor).await?;
+    Ok(format!("{}/d/{secret}", public_url.trim_end_matches('/')))
+}

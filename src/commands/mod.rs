@@ -107,6 +107,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Demo(DemoCommand::Generate(args)) => data::generate(&cli.db, &args).await,
         Command::User(cmd) => field::user(&cli.db, cmd).await,
+        Command::Counter(crate::cli::CounterCommand::Enrol { campaign, unit, label, public_url }) => {
+            field::enrol_device(&cli.db, &campaign, &unit, &label, public_url.as_deref()).await
+        }
     }
 }
 

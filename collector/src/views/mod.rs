@@ -69,6 +69,37 @@ pub fn counter_page(lang: Lang, title: &str, unit: &str, fields: &[String], acti
     )
 }
 
+/// The screen an enrolled device shows at the counter: a large QR code that
+/// reloads every `refresh` seconds (no JavaScript).
+pub fn counter_screen(lang: Lang, title: &str, unit: &str, qr_svg: &str, refresh: u32) -> Markup {
+    let (ask, note) = match lang {
+        Lang::Vi => (
+            "Mời Ông/Bà quét mã để đánh giá sự phục vụ",
+            "Phiếu không hỏi họ tên hay số điện thoại. Mã đổi vài phút một lần.",
+        ),
+        Lang::En => (
+            "Scan the code to rate the service",
+            "The questionnaire asks no name or phone. The code changes every few minutes.",
+        ),
+    };
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width,initial-scale=1";
+                meta http-equiv="refresh" content=(refresh);
+                title { (title) }
+                style { (PreEscaped(STYLE)) ".screen{text-align:center}.screen svg{width:min(80vw,70vh);height:auto}" }
+            }
+            body.screen {
+                header { h1 { (ask) } p { (unit) } }
+                main { div.qr { (PreEscaped(qr_svg)) } p.note { (note) } }
+            }
+        }
+    }
+}
+
 /// The page for a campaign outside its survey window.
 pub fn closed(lang: Lang, campaign: &sipas_shared::Campaign) -> Markup {
     use text::Key;

@@ -165,6 +165,16 @@ pub struct FrameRow {
     pub roster_of: Option<String>,
 }
 
+/// A screen or tablet enrolled at a unit's one-stop counter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    pub id: i64,
+    pub campaign: String,
+    pub unit: String,
+    pub label: String,
+    pub revoked: bool,
+}
+
 /// Sampling, invitations, outcomes, staff accounts and the audit log.
 #[async_trait]
 pub trait FieldOps: Send + Sync {
@@ -175,6 +185,24 @@ pub trait FieldOps: Send + Sync {
 
     /// Gives the lease back, if `holder` still has it.
     async fn end_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
+
+    /// Enrols a counter device for a unit, audited in the same transaction;
+    /// only the hash of its secret is kept.
+    async fn enrol_device(
+        &self,
+        campaign: &str,
+        unit: &str,
+        label: &str,
+        secret_hash: &str,
+        actor: &str,
+    ) -> Result<i64, StoreError>;
+
+    /// The device a secret (by its hash) belongs to, unless revoked.
+    async fn device_by_secret(&self, secret_hash: &str) -> Result<Option<Device>, StoreError>;
+
+    async fn device(&self, id: i64) -> Result<Option<Device>, StoreError>;
+
+    async fn devices(&self, campaign: &str) -> Result<Vec<Device>, StoreError>;
 
     /// Every frame row of a campaign (id, unit, field, phone, whether invited):
     /// what the draw needs, nothing more.

@@ -321,6 +321,68 @@ macro_rules! field_store {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn enrol_device(
+                &self,
+                campaign: &str,
+                unit: &str,
+                label: &str,
+                secret_hash: &str,
+                actor: &str,
+            ) -> Result<i64, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO counter_devices (campaign_id, unit, label, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5)
+                     RETURNING id",
+                )
+                .bind(campaign)
+                .bind(unit)
+                .bind(label)
+                .bind(secret_hash)
+                .bind(chrono::Utc::now())
+                .fetch_one(&mut *tx)
+                .await?;
+                let detail = format!("thiết bị số {id}: «{label}»");
+                let audit = $crate::store::field::Audit { actor, campaign, action: "device_enrol", subject: unit, detail: &detail };
+                Self::log_in_tx(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            async fn device_by_secret(&self, secret_hash: &str) -> Result<Option<$crate::store::field::Device>, StoreError> {
+                let row: Option<(i64, String, String, String, bool)> = sqlx::query_as(
+                    "SELECT id, campaign_id, unit, label, revoked_at IS NOT NULL FROM counter_devices
+                     WHERE secret_hash = $1 AND revoked_at IS NULL",
+                )
+                .bind(secret_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(id, campaign, unit, label, revoked)| $crate::store::field::Device { id, campaign, unit, label, revoked }))
+            }
+
+            async fn device(&self, id: i64) -> Result<Option<$crate::store::field::Device>, StoreError> {
+                let row: Option<(i64, String, String, String, bool)> = sqlx::query_as(
+                    "SELECT id, campaign_id, unit, label, revoked_at IS NOT NULL FROM counter_devices WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(id, campaign, unit, label, revoked)| $crate::store::field::Device { id, campaign, unit, label, revoked }))
+            }
+
+            async fn devices(&self, campaign: &str) -> Result<Vec<$crate::store::field::Device>, StoreError> {
+                let rows: Vec<(i64, String, String, String, bool)> = sqlx::query_as(
+                    "SELECT id, campaign_id, unit, label, revoked_at IS NOT NULL FROM counter_devices
+                     WHERE campaign_id = $1 ORDER BY unit, id",
+                )
+                .bind(campaign)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, campaign, unit, label, revoked)| $crate::store::field::Device { id, campaign, unit, label, revoked })
+                    .collect())
+            }
+
             async fn end_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
                 sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2").bind(name).bind(holder).execute(&self.pool).await?;
                 Ok(())

@@ -63,6 +63,7 @@ impl KeySource {
 pub struct ServiceKey {
     cipher: XChaCha20Poly1305,
     names: [u8; 32],
+    tags: [u8; 32],
     check: String,
 }
 
@@ -86,6 +87,7 @@ impl ServiceKey {
         ServiceKey {
             cipher: XChaCha20Poly1305::new(&seal.into()),
             names,
+            tags: derive(master, "sipas tag v1"),
             check: check[..12].iter().map(|b| format!("{b:02x}")).collect(),
         }
     }
@@ -156,6 +158,14 @@ impl ServiceKey {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.names).expect("HMAC takes a key of any length");
         mac.update(token.as_bytes());
         STANDARD.encode(mac.finalize().into_bytes())
+    }
+
+    /// A short tag proving the service made `text` (a counter's rotating
+    /// code), 16 URL-safe characters.
+    pub fn tag(&self, text: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.tags).expect("HMAC takes a key of any length");
+        mac.update(text.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..12])
     }
 
     /// Seals `plain` bound to `context` (which the holder must name again to

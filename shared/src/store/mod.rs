@@ -305,6 +305,9 @@ pub(crate) fn count_cells<'a>(
 pub trait Store: FieldOps + Send + Sync {
     fn backend(&self) -> Backend;
 
+    /// The service key, for what the service signs (a counter's rotating code).
+    fn service_key(&self) -> &key::ServiceKey;
+
     /// Whether no campaign has been loaded yet (for `serve --demo`).
     async fn is_empty(&self) -> Result<bool, StoreError>;
 

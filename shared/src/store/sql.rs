@@ -228,6 +228,10 @@ macro_rules! sql_store {
                 $backend
             }
 
+            fn service_key(&self) -> &$crate::store::key::ServiceKey {
+                &self.key
+            }
+
             async fn is_empty(&self) -> Result<bool, StoreError> {
                 let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM campaigns").fetch_one(&self.pool).await?;
                 Ok(n == 0)
