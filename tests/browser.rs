@@ -30,6 +30,10 @@ fn find(names: &[&str]) -> Option<String> {
 }
 
 async fn start_browser() -> Option<(Driver, Client)> {
+    start_browser_at(360, 740).await
+}
+
+async fn start_browser_at(width: u32, height: u32) -> Option<(Driver, Client)> {
     let (Some(driver), Some(chromium)) = (
         find(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]),
         find(&["/usr/bin/chromium", "/usr/bin/chromium-browser"]),
@@ -58,7 +62,7 @@ async fn start_browser() -> Option<(Driver, Client)> {
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", format!("--user-data-dir={}", profile.display()),
             ],
-            "mobileEmulation": { "deviceMetrics": { "width": 360, "height": 740, "pixelRatio": 2.0 } }
+            "mobileEmulation": { "deviceMetrics": { "width": width, "height": height, "pixelRatio": 2.0 } }
         }
     });
     let caps = caps.as_object().cloned().expect("object");
@@ -212,4 +216,75 @@ async fn an_enumerator_chases_a_refusal_on_a_phone() {
         "the slip shows its replacement"
     );
     c.close().await.expect("close");
+}
+
+/// Taps the label of each answer, as a finger would.
+async fn tap_all(c: &Client, ids: &[&str]) {
+    for id in ids {
+        let label = c.find(Locator::Css(&format!("label[for=\"{id}\"]"))).await.expect("label");
+        c.execute("arguments[0].scrollIntoView({block:'center'})", vec![serde_json::to_value(&label).expect("el")])
+            .await
+            .expect("scroll");
+        label.click().await.unwrap_or_else(|e| panic!("tap {id}: {e}"));
+    }
+}
+
+async fn press(c: &Client, css: &str) {
+    let button = c.find(Locator::Css(css)).await.expect("button");
+    c.execute("arguments[0].scrollIntoView({block:'center'})", vec![serde_json::to_value(&button).expect("el")])
+        .await
+        .expect("scroll");
+    button.click().await.expect("press");
+}
+
+#[tokio::test]
+async fn a_counter_tablet_takes_two_answers_in_a_row_and_resets_itself() {
+    let Some((_driver, c)) = start_browser_at(800, 1280).await else { return };
+    let db = TestDb::new().await;
+    let store = store::connect(&db.url).await.expect("connect");
+    let mut campaign = Campaign::load(&common::example_campaign()).expect("example");
+    let today = chrono::Local::now().date_naive();
+    (campaign.opens, campaign.closes) = (today - chrono::Duration::days(5), today + chrono::Duration::days(5));
+    store.save_campaign(&campaign).await.expect("save");
+    let secret = sipas_shared::auth::new_secret();
+    let hash = sipas_shared::auth::secret_hash(&secret);
+    store.enrol_device(&campaign.id, "QB03", "Máy tính bảng quầy 1", &hash, "thử").await.expect("enrol");
+    let server = spawn_server(&db, &[]);
+    c.goto(&format!("{}/d/{secret}/kiosk", server.base)).await.expect("kiosk");
+
+    for round in 0..2 {
+        // The start page: the field of the procedure just done, large targets.
+        c.wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("label[for=\"f3\"]"))
+            .await
+            .expect("start page");
+        tap_all(&c, &["f3"]).await;
+        press(&c, "button.go").await;
+        c.wait().for_element(Locator::Css("label[for=\"HL-5\"]")).await.expect("questionnaire");
+        assert!(h1(&c).await.starts_with("Phiếu khảo sát sự hài lòng"));
+        let kiosk = c.execute("return document.body.className", vec![]).await.expect("class");
+        assert_eq!(kiosk.as_str(), Some("kiosk"));
+        assert!(c.find(Locator::Css("button.save")).await.is_err(), "no saving for later on a shared tablet");
+        let overflow = c.execute("return document.documentElement.scrollWidth", vec![]).await.expect("script");
+        assert!(overflow.as_u64().is_some_and(|w| w <= 800), "no sideways scrolling: {overflow}");
+        let height = c
+            .execute("return document.querySelector('label[for=\"HL-5\"]').getBoundingClientRect().height", vec![])
+            .await
+            .expect("height");
+        assert!(height.as_f64().is_some_and(|h| h >= 60.0), "targets a finger finds: {height}");
+        tap_all(&c, &["HL-5", "HL1-4", "HL2-4", "HL3-5", "HL4-4", "GY-0"]).await;
+        if round == 0 {
+            let shot = c.screenshot().await.expect("screenshot");
+            std::fs::write(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("kiosk.png"), &shot).expect("write");
+        }
+        press(&c, "button.go").await;
+        c.wait().for_element(Locator::XPath("//h1[text()='Cảm ơn Ông/Bà']")).await.expect("thank-you page");
+        // No one touches it: back to the start by itself, for the next person.
+    }
+    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("label[for=\"f3\"]")).await.expect("reset");
+    c.close().await.expect("close");
+    let board = store.quota_board(&campaign.id).await.expect("board");
+    let row = board.iter().find(|r| r.unit == "QB03" && r.group == "citizens").expect("row");
+    assert_eq!(row.answered, 2, "two people, two answers, one tablet");
 }

@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/c/{counter}", get(show_counter).post(issue_from_counter))
         .route("/d/{secret}", get(show_device))
+        .route("/d/{secret}/kiosk", get(show_kiosk).post(start_on_kiosk))
 }
 
 /// A pass is good for the two-minute slot it was made in and the two before
@@ -140,7 +141,7 @@ async fn show_counter(
                 Some(p) => format!("/c/{code}?p={}{}", percent(p), lang.query().replace('?', "&")),
                 None => format!("/c/{code}{}", lang.query()),
             };
-            Ok(counter_page(lang, title, &unit_name, &campaign.fields, &action).into_response())
+            Ok(counter_page(lang, title, &unit_name, &campaign.fields, &action, None).into_response())
         }
     }
 }
@@ -156,21 +157,26 @@ async fn issue_from_counter(
         Counter::Page(status, page) => return Ok((status, page).into_response()),
         Counter::Open { campaign, unit, group, .. } => (campaign, unit, group),
     };
-    let field = choice.field.trim();
-    let field = if field.is_empty() {
-        None
-    } else if campaign.fields.iter().any(|f| f == field) {
-        Some(field)
-    } else {
-        return Err(AppError::BadInput {
-            code: "unknown_field",
-            message: format!("lĩnh vực «{field}» không có trong danh mục"),
-            field: Some("field".into()),
-        });
-    };
+    let field = known_field(&campaign, &choice.field)?;
     match state.store.issue_counter_invitation(&campaign.id, &unit, &group, field).await? {
         Some(token) => Ok(Redirect::to(&format!("/s/{token}{}", lang.query())).into_response()),
         None => Ok(full(lang)),
+    }
+}
+
+/// The field a person chose, if it is in the catalogue; none if left blank.
+fn known_field<'a>(campaign: &Campaign, chosen: &'a str) -> Result<Option<&'a str>, AppError> {
+    let field = chosen.trim();
+    if field.is_empty() {
+        Ok(None)
+    } else if campaign.fields.iter().any(|f| f == field) {
+        Ok(Some(field))
+    } else {
+        Err(AppError::BadInput {
+            code: "unknown_field",
+            message: format!("lĩnh vực «{field}» không có trong danh mục"),
+            field: Some("field".into()),
+        })
     }
 }
 
@@ -206,4 +212,77 @@ async fn show_device(
         .map(|c| c.render::<qrcode::render::svg::Color>().quiet_zone(true).min_dimensions(320, 320).build())
         .unwrap_or_default();
     Ok(crate::views::counter_screen(lang, &campaign.name, unit_name, &svg, 60).into_response())
+}
+
+/// The enrolled device behind a secret, with its campaign.
+async fn enrolled(state: &AppState, secret: &str) -> Result<Option<(Device, Campaign)>, AppError> {
+    let Some(device) = state.store.device_by_secret(&sipas_shared::auth::secret_hash(secret)).await? else {
+        return Ok(None);
+    };
+    Ok(state.store.campaign(&device.campaign).await?.map(|c| (device, c)))
+}
+
+/// Kiosk mode: the enrolled tablet itself takes the questionnaire. Its start
+/// page asks for the field; a full counter says so and looks again every two
+/// minutes.
+async fn show_kiosk(
+    State(state): State<AppState>,
+    Path(secret): Path<String>,
+    Query(q): Query<DeviceQuery>,
+) -> Result<Response, AppError> {
+    let lang = Lang::from_query(q.lang.as_deref());
+    let Some((device, campaign)) = enrolled(&state, &secret).await? else {
+        return Ok(
+            (StatusCode::NOT_FOUND, message(lang, lang.t(Key::NotFound), &[lang.t(Key::NotFoundBody)])).into_response()
+        );
+    };
+    if !campaign.is_open_on(chrono::Local::now().date_naive()) {
+        return Ok(closed(lang, &campaign).into_response());
+    }
+    let Some(group) = citizens(&campaign) else { return Ok(full(lang)) };
+    let start = format!("/d/{secret}/kiosk{}", lang.query());
+    if !state.store.counter_open(&campaign.id, &device.unit, &group.code).await? {
+        let page = crate::views::layout_on(
+            lang,
+            lang.t(Key::QuotaFull),
+            None,
+            maud::html! { div.box { p { (lang.t(Key::QuotaFullBody)) } } },
+            Some(crate::views::Kiosk { back_to: &start, after: 120 }),
+        );
+        return Ok(page.into_response());
+    }
+    let title = campaign.questionnaire_of(&group.code).map_or(campaign.name.as_str(), |qn| match lang {
+        Lang::En => qn.title_en.as_deref().unwrap_or(&qn.title),
+        Lang::Vi => &qn.title,
+    });
+    let unit_name = campaign.unit(&device.unit).map_or(device.unit.as_str(), |u| u.name.as_str());
+    let kiosk = crate::views::Kiosk { back_to: &start, after: crate::views::form::KIOSK_IDLE_SECS };
+    Ok(counter_page(lang, title, unit_name, &campaign.fields, &start, Some(kiosk)).into_response())
+}
+
+/// A person starts on the tablet: a fresh counter questionnaire, opened there.
+async fn start_on_kiosk(
+    State(state): State<AppState>,
+    Path(secret): Path<String>,
+    Query(q): Query<DeviceQuery>,
+    Form(choice): Form<FieldChoice>,
+) -> Result<Response, AppError> {
+    let lang = Lang::from_query(q.lang.as_deref());
+    let Some((device, campaign)) = enrolled(&state, &secret).await? else {
+        return Ok(
+            (StatusCode::NOT_FOUND, message(lang, lang.t(Key::NotFound), &[lang.t(Key::NotFoundBody)])).into_response()
+        );
+    };
+    if !campaign.is_open_on(chrono::Local::now().date_naive()) {
+        return Ok(closed(lang, &campaign).into_response());
+    }
+    let Some(group) = citizens(&campaign) else { return Ok(full(lang)) };
+    let field = known_field(&campaign, &choice.field)?;
+    match state.store.issue_counter_invitation(&campaign.id, &device.unit, &group.code, field).await? {
+        Some(token) => {
+            let lang_q = lang.query().replace('?', "&");
+            Ok(Redirect::to(&format!("/s/{token}?kiosk={}{lang_q}", percent(&secret))).into_response())
+        }
+        None => Ok(full(lang)),
+    }
 }

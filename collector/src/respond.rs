@@ -27,6 +27,25 @@ pub fn router() -> Router<AppState> {
 #[derive(Deserialize)]
 struct LangQuery {
     lang: Option<String>,
+    /// The counter tablet's secret, when the questionnaire runs on it.
+    kiosk: Option<String>,
+}
+
+impl LangQuery {
+    /// The kiosk's start page, if this questionnaire runs on a counter tablet.
+    fn kiosk_start(&self) -> Option<String> {
+        let secret = self.kiosk.as_deref()?;
+        let clean = secret.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+        (clean && !secret.is_empty()).then(|| format!("/d/{secret}/kiosk"))
+    }
+
+    /// The query a form posts back with.
+    fn echo(&self, lang: Lang) -> String {
+        match (&self.kiosk_start(), self.kiosk.as_deref()) {
+            (Some(_), Some(secret)) => format!("?kiosk={secret}{}", lang.query().replace('?', "&")),
+            _ => lang.query().to_owned(),
+        }
+    }
 }
 
 /// What a token leads to, once checked.
@@ -75,7 +94,7 @@ async fn resolve(state: &AppState, lang: Lang, raw: &str) -> Result<Target, AppE
 }
 
 fn render(
-    lang: Lang,
+    q: &LangQuery,
     raw_token: &str,
     campaign: &Campaign,
     invitation: &InvitationView,
@@ -83,11 +102,13 @@ fn render(
     errors: &BTreeMap<String, String>,
     notice: Option<Notice>,
 ) -> Result<Markup, AppError> {
+    let lang = Lang::from_query(q.lang.as_deref());
     let questionnaire = campaign
         .questionnaire_of(&invitation.group)
         .ok_or_else(|| AppError::NotFound(format!("phiếu của nhóm «{}»", invitation.group)))?;
     let unit = campaign.unit(&invitation.unit).map_or(invitation.unit.as_str(), |u| u.name.as_str());
-    let action = format!("/s/{raw_token}{}", lang.query());
+    let action = format!("/s/{raw_token}{}", q.echo(lang));
+    let kiosk = q.kiosk_start();
     Ok(form_page(&FormPage {
         lang,
         title_unit: unit,
@@ -97,6 +118,7 @@ fn render(
         notice,
         action: &action,
         keying: None,
+        kiosk: kiosk.as_deref(),
     }))
 }
 
@@ -109,7 +131,7 @@ async fn show_questionnaire(
     match resolve(&state, lang, &raw).await? {
         Target::Open { token, invitation, campaign } => {
             let cells = state.store.draft(&token).await?.unwrap_or_default();
-            Ok(render(lang, &raw, &campaign, &invitation, &cells, &BTreeMap::new(), None)?.into_response())
+            Ok(render(&q, &raw, &campaign, &invitation, &cells, &BTreeMap::new(), None)?.into_response())
         }
         Target::Page(status, page) => Ok((status, page).into_response()),
     }
@@ -161,9 +183,18 @@ async fn submit_answers(
     let issues = match questionnaire.check_answers(&cells) {
         Ok(answers) if !saving => {
             return match state.store.submit(&token, &answers, today()).await? {
-                Submission::Stored => {
-                    Ok(message(lang, lang.t(Key::Thanks), &[lang.t(Key::ThanksBody)]).into_response())
-                }
+                Submission::Stored => match q.kiosk_start() {
+                    // The tablet goes back to its start for the next person.
+                    Some(start) => Ok(crate::views::layout_on(
+                        lang,
+                        lang.t(Key::Thanks),
+                        None,
+                        maud::html! { div.box { p { (lang.t(Key::ThanksBody)) } } },
+                        Some(crate::views::Kiosk { back_to: &start, after: 6 }),
+                    )
+                    .into_response()),
+                    None => Ok(message(lang, lang.t(Key::Thanks), &[lang.t(Key::ThanksBody)]).into_response()),
+                },
                 Submission::AlreadyAnswered => {
                     Ok(message(lang, lang.t(Key::Already), &[lang.t(Key::AlreadyBody)]).into_response())
                 }
@@ -200,5 +231,5 @@ async fn submit_answers(
     // The page comes back with every answer as typed, faulty ones marked.
     let shown: BTreeMap<String, String> =
         cells.into_iter().filter(|(code, _)| questionnaire.question(code).is_some()).collect();
-    Ok((status, render(lang, &raw, &campaign, &invitation, &shown, &errors, Some(notice))?).into_response())
+    Ok((status, render(&q, &raw, &campaign, &invitation, &shown, &errors, Some(notice))?).into_response())
 }

@@ -20,6 +20,7 @@ type Limiter = DefaultKeyedRateLimiter<IpAddr>;
 /// The budgets, one per kind of request.
 pub struct Limits {
     counter: Limiter,
+    kiosk: Limiter,
     code: Limiter,
     submit: Limiter,
     login: Limiter,
@@ -36,12 +37,14 @@ fn quota(burst: u32, every: Duration) -> Quota {
 impl Limits {
     /// The service's budgets per address:
     /// - counter: 3 questionnaires, then one more every 5 minutes;
+    /// - a counter's own tablet (kiosk): 10, then one every 20 seconds;
     /// - short codes: 10 tries, then one every 6 seconds;
     /// - answers posted (submit or save): 60, then 2 a second;
     /// - sign-in attempts: 10, then one every 30 seconds.
     pub fn standard(trust_proxy: bool) -> Self {
         Limits {
             counter: RateLimiter::keyed(quota(3, Duration::from_secs(300))),
+            kiosk: RateLimiter::keyed(quota(10, Duration::from_secs(20))),
             code: RateLimiter::keyed(quota(10, Duration::from_secs(6))),
             submit: RateLimiter::keyed(quota(60, Duration::from_millis(500))),
             login: RateLimiter::keyed(quota(10, Duration::from_secs(30))),
@@ -52,6 +55,7 @@ impl Limits {
     fn for_request(&self, method: &Method, path: &str) -> Option<&Limiter> {
         match (method, path) {
             (&Method::POST, p) if p.starts_with("/c/") => Some(&self.counter),
+            (&Method::POST, p) if p.starts_with("/d/") => Some(&self.kiosk),
             (&Method::GET, "/k") => Some(&self.code),
             (&Method::POST, p) if p.starts_with("/s/") => Some(&self.submit),
             (&Method::POST, "/login") => Some(&self.login),
@@ -75,7 +79,7 @@ impl Limits {
 
     /// Forgets addresses whose budget is full again, so memory stays bounded.
     pub fn forget_idle(&self) {
-        for l in [&self.counter, &self.code, &self.submit, &self.login] {
+        for l in [&self.counter, &self.kiosk, &self.code, &self.submit, &self.login] {
             l.retain_recent();
         }
     }

@@ -471,6 +471,7 @@ fn render_ballot(
         notice,
         action: &action,
         keying: Some(keying),
+        kiosk: None,
     });
     Ok((status, page).into_response())
 }

@@ -2,7 +2,6 @@
 //! input labelled; skip logic and required answers are decided on the server,
 //! so the form works with JavaScript off.
 
-use super::layout;
 use super::text::{Key, Lang};
 use maud::{Markup, PreEscaped, html};
 use sipas_shared::questionnaire::{Question, QuestionKind, Questionnaire, Scalar};
@@ -30,7 +29,13 @@ pub struct FormPage<'a> {
     /// Staff keying a paper ballot: fields shown above the questions (unit,
     /// field, CSRF token); the form then has no "save for later".
     pub keying: Option<Markup>,
+    /// On a counter's tablet: the start page it returns to when left idle;
+    /// no "save for later" on a shared device.
+    pub kiosk: Option<&'a str>,
 }
+
+/// A questionnaire left untouched this long on a kiosk goes back to its start.
+pub const KIOSK_IDLE_SECS: u32 = 120;
 
 /// Hides questions whose condition is not met, live; without it they stay
 /// visible with a note, and the server ignores their answers.
@@ -170,7 +175,8 @@ pub fn form_page(p: &FormPage<'_>) -> Markup {
             Some(start)
         })
         .collect();
-    layout(
+    let kiosk = p.kiosk.map(|back_to| super::Kiosk { back_to, after: KIOSK_IDLE_SECS });
+    super::layout_on(
         lang,
         pick(lang, &q.title, q.title_en.as_ref()),
         Some(&subtitle),
@@ -195,11 +201,12 @@ pub fn form_page(p: &FormPage<'_>) -> Markup {
                     }
                 }
                 button.go type="submit" name="action" value="submit" { (lang.t(Key::Submit)) }
-                @if p.keying.is_none() {
+                @if p.keying.is_none() && p.kiosk.is_none() {
                     button.save type="submit" name="action" value="save" formnovalidate { (lang.t(Key::Save)) }
                 }
             }
             script { (PreEscaped(SKIP_SCRIPT)) }
         },
+        kiosk,
     )
 }

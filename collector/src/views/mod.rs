@@ -25,16 +25,33 @@ button{font:inherit;font-weight:600;padding:.8rem 1.2rem;border-radius:6px;borde
 
 /// The page frame shared by every respondent page.
 pub fn layout(lang: Lang, title: &str, subtitle: Option<&str>, body: Markup) -> Markup {
+    layout_on(lang, title, subtitle, body, None)
+}
+
+/// Large targets for a tablet on a counter, read at arm's length.
+const KIOSK_STYLE: &str = ".kiosk{font-size:21px}.kiosk main{max-width:52rem}.kiosk .opt{min-height:64px;padding:.6rem 1rem}.kiosk .opt input{width:1.8rem;height:1.8rem}.kiosk button{min-height:80px;font-size:1.15em;padding:1rem 2rem}";
+
+/// On a counter's tablet (kiosk): where the page goes by itself after `after`
+/// seconds, so an abandoned or finished questionnaire never waits for the next
+/// person.
+pub struct Kiosk<'a> {
+    pub back_to: &'a str,
+    pub after: u32,
+}
+
+/// [`layout`], on a kiosk when `kiosk` says so.
+pub fn layout_on(lang: Lang, title: &str, subtitle: Option<&str>, body: Markup, kiosk: Option<Kiosk<'_>>) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width,initial-scale=1";
+                @if let Some(k) = &kiosk { meta http-equiv="refresh" content=(format!("{};url={}", k.after, k.back_to)); }
                 title { (title) }
-                style { (PreEscaped(STYLE)) }
+                style { (PreEscaped(STYLE)) @if kiosk.is_some() { (PreEscaped(KIOSK_STYLE)) } }
             }
-            body {
+            body class=[kiosk.is_some().then_some("kiosk")] {
                 header {
                     h1 { (title) }
                     @if let Some(s) = subtitle { p { (s) } }
@@ -46,10 +63,17 @@ pub fn layout(lang: Lang, title: &str, subtitle: Option<&str>, body: Markup) -> 
 }
 
 /// The counter page: which field the person just used.
-pub fn counter_page(lang: Lang, title: &str, unit: &str, fields: &[String], action: &str) -> Markup {
+pub fn counter_page(
+    lang: Lang,
+    title: &str,
+    unit: &str,
+    fields: &[String],
+    action: &str,
+    kiosk: Option<Kiosk<'_>>,
+) -> Markup {
     use text::Key;
     let subtitle = format!("{}: {unit}", lang.t(Key::Unit));
-    layout(
+    layout_on(
         lang,
         title,
         Some(&subtitle),
@@ -66,6 +90,7 @@ pub fn counter_page(lang: Lang, title: &str, unit: &str, fields: &[String], acti
             }
             p.note { (lang.t(Key::Anonymous)) }
         },
+        kiosk,
     )
 }
 
