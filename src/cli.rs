@@ -160,6 +160,20 @@ pub enum ResponsesCommand {
         /// chỉ nhập khi hai tệp khớp từng ô
         #[arg(long)]
         verify: Option<PathBuf>,
+        /// Cho phép phiếu không số vượt chỉ tiêu của đơn vị × nhóm (quyết định của quản trị viên)
+        #[arg(long)]
+        allow_over_quota: bool,
+    },
+    /// Phát số phiếu giấy cho từng đơn vị × nhóm (chỉ tiêu và dự phòng), in danh sách số còn dùng được
+    Numbers {
+        #[arg(long)]
+        campaign: String,
+        /// Chỉ một đơn vị
+        #[arg(long)]
+        unit: Option<String>,
+        /// Số phiếu dự phòng, phần trăm chỉ tiêu
+        #[arg(long, default_value_t = 20)]
+        spare: u32,
     },
 }
 

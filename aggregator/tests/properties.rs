@@ -53,6 +53,7 @@ fn ballot() -> impl Strategy<Value = StoredResponse> {
                 field: if citizen { field.map(str::to_owned) } else { None },
                 submitted_on: chrono::NaiveDate::from_ymd_opt(2026, 10, 2).expect("date"),
                 source: "paper".into(),
+                ballot: None,
                 cells,
             }
         })
@@ -167,6 +168,7 @@ fn cells_are_keyed_by_unit_group_and_field() {
         field: Some("F1".into()),
         submitted_on: chrono::NaiveDate::from_ymd_opt(2026, 10, 2).expect("date"),
         source: "online".into(),
+        ballot: None,
         cells: BTreeMap::from([("HL".to_owned(), "4".to_owned()), ("GONE".to_owned(), "1".to_owned())]),
     };
     agg.add(&r);

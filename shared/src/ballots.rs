@@ -31,7 +31,9 @@ impl fmt::Display for RowError {
     }
 }
 
-const FIXED: [&str; 4] = ["unit", "group", "field", "submitted_at"];
+const FIXED: [&str; 5] = ["unit", "group", "field", "submitted_at", "ballot"];
+/// Columns a file may leave out.
+const OPTIONAL: [&str; 3] = ["field", "submitted_at", "ballot"];
 
 /// Picks `;` when the header line has more of them than commas (Excel in a
 /// Vietnamese locale writes `;`).
@@ -93,12 +95,20 @@ pub fn read_rows(text: &str) -> Result<CsvRows, RowError> {
 /// # Errors
 /// Every faulty row and cell, with line numbers; nothing is returned then.
 pub fn read_ballots(text: &str, campaign: &Campaign) -> Result<Vec<StoredResponse>, Vec<RowError>> {
+    read_paper_ballots(text, campaign).map(|rows| rows.into_iter().map(|(_, r)| r).collect())
+}
+
+/// [`read_ballots`], each ballot with the line it was read from.
+///
+/// # Errors
+/// Every faulty row and cell, with line numbers; nothing is returned then.
+pub fn read_paper_ballots(text: &str, campaign: &Campaign) -> Result<Vec<(usize, StoredResponse)>, Vec<RowError>> {
     let CsvRows { header, records, errors: unreadable } = read_rows(text).map_err(|e| vec![e])?;
     let mut errors = Vec::new();
     let position = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
     let fixed: Vec<Option<usize>> = FIXED.iter().map(|c| position(c)).collect();
     for (name, pos) in FIXED.iter().zip(&fixed) {
-        if pos.is_none() && *name != "field" && *name != "submitted_at" {
+        if pos.is_none() && !OPTIONAL.contains(name) {
             errors.push(RowError {
                 line: 1, column: Some((*name).to_owned()), message: "thiếu cột bắt buộc".into()
             });
@@ -126,7 +136,20 @@ pub fn read_ballots(text: &str, campaign: &Campaign) -> Result<Vec<StoredRespons
         let group = cell(&rec, fixed[1]);
         let field = Some(cell(&rec, fixed[2])).filter(|f| !f.is_empty());
         let day_text = cell(&rec, fixed[3]);
+        let number = cell(&rec, fixed[4]);
         let mut row_ok = true;
+        let ballot = if number.is_empty() {
+            None
+        } else if let Some(code) = crate::domain::ShortCode::parse(&number) {
+            Some(code.as_str().to_owned())
+        } else {
+            errors.push(err(
+                "ballot",
+                format!("số phiếu «{number}» không đúng dạng (8 ký tự in trên phiếu, vd. 7JWJ-C1ZG)"),
+            ));
+            row_ok = false;
+            None
+        };
         if campaign.unit(&unit).is_none() {
             errors.push(err("unit", format!("đơn vị «{unit}» không có trong đợt khảo sát")));
             row_ok = false;
@@ -151,6 +174,18 @@ pub fn read_ballots(text: &str, campaign: &Campaign) -> Result<Vec<StoredRespons
             row_ok = false;
             campaign.closes
         };
+        if !campaign.is_open_on(submitted_on) {
+            errors.push(err(
+                "submitted_at",
+                format!(
+                    "ngày {} nằm ngoài thời gian khảo sát ({} – {})",
+                    submitted_on.format("%d/%m/%Y"),
+                    campaign.opens.format("%d/%m/%Y"),
+                    campaign.closes.format("%d/%m/%Y")
+                ),
+            ));
+            row_ok = false;
+        }
         let mut cells = BTreeMap::new();
         for (i, h) in header.iter().enumerate() {
             if FIXED.iter().any(|f| h.eq_ignore_ascii_case(f)) {
@@ -168,14 +203,18 @@ pub fn read_ballots(text: &str, campaign: &Campaign) -> Result<Vec<StoredRespons
             cells.insert(h.clone(), v.to_owned());
         }
         match questionnaire.check_answers(&cells) {
-            Ok(answers) if row_ok => ballots.push(StoredResponse {
-                unit,
-                group,
-                field,
-                submitted_on,
-                source: "paper".into(),
-                cells: answers.to_cells(),
-            }),
+            Ok(answers) if row_ok => ballots.push((
+                line,
+                StoredResponse {
+                    unit,
+                    group,
+                    field,
+                    submitted_on,
+                    source: "paper".into(),
+                    ballot,
+                    cells: answers.to_cells(),
+                },
+            )),
             Ok(_) => {}
             Err(issues) => errors
                 .extend(issues.into_iter().map(|AnswerIssue { question, error }| err(&question, error.to_string()))),
@@ -239,6 +278,7 @@ pub fn compare_entries(first: &[StoredResponse], second: &[StoredResponse]) -> V
         field: None,
         submitted_on: chrono::NaiveDate::MIN,
         source: String::new(),
+        ballot: None,
         cells: std::collections::BTreeMap::new(),
     };
     for i in 0..first.len().max(second.len()) {
@@ -278,6 +318,7 @@ mod double_entry {
             field: Some("Đất đai".into()),
             submitted_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
             source: "paper".into(),
+            ballot: None,
             cells: cells.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
         }
     }

@@ -105,6 +105,7 @@ impl<'c> Generator<'c> {
             field: field_index.map(|f| self.campaign.fields[f].clone()),
             submitted_on: self.campaign.opens + chrono::Duration::days(day),
             source: "demo".into(),
+            ballot: None,
             cells,
         }
     }

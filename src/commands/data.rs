@@ -8,7 +8,7 @@ use sipas_aggregator::{export, load, render};
 use sipas_shared::appraisal::read_appraisals;
 use sipas_shared::ballots::{RowError, read_ballots};
 use sipas_shared::demo::Generator;
-use sipas_shared::{Campaign, Store};
+use sipas_shared::{Campaign, Store, StoreError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -105,10 +105,18 @@ pub async fn import_frame(
 
 /// `sipas responses import`: all ballots of a file, or none.
 /// With `verify`, a second keyer's file of the same ballots must match cell for cell.
-pub async fn import_responses(db: &str, campaign_id: &str, file: &Path, verify: Option<&Path>) -> Result<(), Failure> {
+pub async fn import_responses(
+    db: &str,
+    campaign_id: &str,
+    file: &Path,
+    verify: Option<&Path>,
+    allow_over_quota: bool,
+) -> Result<(), Failure> {
     let (store, campaign) = open_campaign(db, campaign_id).await?;
     let text = read_csv_text(file)?;
-    let ballots = read_ballots(&text, &campaign).map_err(|errors| row_errors(file, &errors))?;
+    let numbered =
+        sipas_shared::ballots::read_paper_ballots(&text, &campaign).map_err(|errors| row_errors(file, &errors))?;
+    let ballots: Vec<_> = numbered.iter().map(|(_, r)| r.clone()).collect();
     if let Some(second) = verify {
         let other = read_ballots(&read_csv_text(second)?, &campaign).map_err(|errors| row_errors(second, &errors))?;
         let mismatches = sipas_shared::ballots::compare_entries(&ballots, &other);
@@ -126,8 +134,63 @@ pub async fn import_responses(db: &str, campaign_id: &str, file: &Path, verify: 
         }
         println!("Hai lần nhập khớp nhau ({} phiếu).", ballots.len());
     }
-    store.insert_responses(&campaign.id, &ballots).await?;
+    let fingerprint = sha_hex(text.as_bytes());
+    let name = file.display().to_string();
+    let batch = sipas_shared::store::field::PaperBatch {
+        ballots: &numbered,
+        allow_over_quota,
+        fingerprint: Some(&fingerprint),
+        audit: sipas_shared::store::field::Audit {
+            actor: "dòng lệnh",
+            campaign: &campaign.id,
+            action: "paper_import",
+            subject: "-",
+            detail: &name,
+        },
+    };
+    match store.key_paper_ballots(&campaign.id, batch).await {
+        Ok(()) => {}
+        Err(StoreError::Rows(errors)) => return Err(row_errors(file, &errors)),
+        Err(StoreError::Duplicate(m)) => return Err(Failure::BadInput(format!("{}: {m}", file.display()))),
+        Err(e) => return Err(e.into()),
+    }
     println!("Đã nhập {} phiếu giấy vào đợt khảo sát {}", ballots.len(), campaign.id);
+    Ok(())
+}
+
+fn sha_hex(bytes: &[u8]) -> String {
+    sipas_shared::auth::secret_hash(&String::from_utf8_lossy(bytes))
+}
+
+/// `sipas responses numbers`: tops up the printed ballot numbers of every
+/// unit × group to its quota plus spares, and lists those not yet keyed
+/// (CSV: unit, group, number) for the labels on paper questionnaires.
+pub async fn ballot_numbers(db: &str, campaign_id: &str, unit: Option<&str>, spare: u32) -> Result<(), Failure> {
+    let (store, campaign) = open_campaign(db, campaign_id).await?;
+    if let Some(u) = unit
+        && campaign.unit(u).is_none()
+    {
+        return Err(Failure::BadInput(format!("đợt {campaign_id} không có đơn vị «{u}»")));
+    }
+    let wanted: Vec<(String, String, u64)> = campaign
+        .quotas()
+        .into_iter()
+        .filter(|q| q.quota > 0 && unit.is_none_or(|u| q.unit.as_str() == u))
+        .map(|q| {
+            let quota = u64::from(q.quota);
+            (q.unit.to_string(), q.group.clone(), quota + (quota * u64::from(spare)).div_ceil(100))
+        })
+        .collect();
+    let issued = store.issue_ballot_numbers(&campaign.id, &wanted, "dòng lệnh").await?;
+    eprintln!("Đã phát thêm {issued} số phiếu giấy (chỉ tiêu và {spare} % dự phòng).");
+    let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+    out.write_record(["unit", "group", "number"]).map_err(|e| Failure::Other(e.to_string()))?;
+    for n in store.ballot_numbers(&campaign.id, unit).await?.into_iter().filter(|n| !n.used) {
+        let shown = sipas_collector::slips::display_code(&n.number);
+        out.write_record([n.unit.as_str(), n.group.as_str(), shown.as_str()])
+            .map_err(|e| Failure::Other(e.to_string()))?;
+    }
+    out.flush()?;
     Ok(())
 }
 

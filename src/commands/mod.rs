@@ -95,8 +95,11 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Invitations { campaign, unit, format, public_url, out } => {
             field::invitations(&cli.db, &campaign, unit.as_deref(), format, &public_url, out.as_deref()).await
         }
-        Command::Responses(ResponsesCommand::Import { campaign, file, verify }) => {
-            data::import_responses(&cli.db, &campaign, &file, verify.as_deref()).await
+        Command::Responses(ResponsesCommand::Import { campaign, file, verify, allow_over_quota }) => {
+            data::import_responses(&cli.db, &campaign, &file, verify.as_deref(), allow_over_quota).await
+        }
+        Command::Responses(ResponsesCommand::Numbers { campaign, unit, spare }) => {
+            data::ballot_numbers(&cli.db, &campaign, unit.as_deref(), spare).await
         }
         Command::Report { campaign, by, format, out } => {
             data::report(&cli.db, &campaign, by.as_deref(), format, out.as_deref()).await

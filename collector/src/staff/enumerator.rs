@@ -15,10 +15,11 @@ use axum::{Form, Router};
 use maud::{Markup, html};
 use serde::Deserialize;
 use sipas_shared::auth::Role;
+use sipas_shared::domain::ShortCode;
 use sipas_shared::sampling::recommended_size;
-use sipas_shared::store::field::{Audit, FieldError, Outcome, Slip};
+use sipas_shared::store::field::{Audit, FieldError, Outcome, PaperBatch, Slip};
 use sipas_shared::store::{QuotaStatus, StoredResponse};
-use sipas_shared::{Campaign, Store};
+use sipas_shared::{Campaign, Store, StoreError};
 use std::collections::BTreeMap;
 
 const STAFF: &[Role] = &[Role::Admin, Role::Enumerator];
@@ -401,11 +402,18 @@ fn keying_fields(
     field: Option<&str>,
     frame: bool,
     error: Option<&str>,
+    number: Option<&str>,
 ) -> Markup {
     html! {
         (csrf_field(staff))
         input type="hidden" name="group" value=(group);
         @if let Some(e) = error { div.alert role="alert" { (e) } }
+        fieldset {
+            legend { label for="ballot" { "Số phiếu (in trên phiếu giấy)" } }
+            input #ballot type="text" name="ballot" value=(number.unwrap_or_default()) autocomplete="off"
+                autocapitalize="characters" maxlength="12" placeholder="7JWJ-C1ZG" style="font:1.2rem monospace;width:12ch;padding:.4rem";
+            p.note { "Phiếu không có số chỉ được nhập khi đơn vị × nhóm còn thiếu chỉ tiêu." }
+        }
         @if frame {
             fieldset {
                 legend { "Lĩnh vực thủ tục người trả lời đã giao dịch" }
@@ -437,6 +445,7 @@ async fn ballot_form(
         &BTreeMap::new(),
         &BTreeMap::new(),
         None,
+        None,
     )
 }
 
@@ -451,6 +460,7 @@ fn render_ballot(
     cells: &BTreeMap<String, String>,
     errors: &BTreeMap<String, String>,
     message: Option<&str>,
+    number: Option<&str>,
 ) -> Result<Response, AppError> {
     let g = campaign.group(group).ok_or_else(|| AppError::NotFound(format!("nhóm đối tượng «{group}»")))?;
     let questionnaire = campaign
@@ -459,7 +469,7 @@ fn render_ballot(
     let u = campaign.unit(unit).ok_or_else(|| AppError::NotFound(format!("đơn vị «{unit}»")))?;
     let title = format!("{} · nhập phiếu giấy ({})", u.name, g.name);
     let action = format!("/enumerator/{id}/{unit}/ballot");
-    let keying = keying_fields(staff, campaign, group, field, g.frame, message);
+    let keying = keying_fields(staff, campaign, group, field, g.frame, message, number);
     let notice = (!errors.is_empty()).then_some(crate::views::form::Notice::Fix);
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = form_page(&FormPage {
@@ -506,29 +516,79 @@ async fn key_ballot(
             &BTreeMap::new(),
             &BTreeMap::new(),
             Some(&format!("lĩnh vực «{f}» không có trong danh mục")),
+            None,
         );
     }
     let (cells, _) = crate::respond::cells_from_form(&fields);
+    let typed = get("ballot").trim().to_owned();
+    let number = match (typed.is_empty(), ShortCode::parse(&typed)) {
+        (true, _) => None,
+        (false, Some(code)) => Some(code.as_str().to_owned()),
+        (false, None) => {
+            let shown: BTreeMap<String, String> =
+                cells.into_iter().filter(|(c, _)| questionnaire.question(c).is_some()).collect();
+            let m = format!("số phiếu «{typed}» không đúng dạng (8 ký tự in trên phiếu, vd. 7JWJ-C1ZG)");
+            return render_ballot(
+                &staff,
+                &campaign,
+                &id,
+                &unit,
+                &group,
+                field.as_deref(),
+                &shown,
+                &BTreeMap::new(),
+                Some(&m),
+                Some(&typed),
+            );
+        }
+    };
     match questionnaire.check_answers(&cells) {
         Ok(answers) => {
             let response = StoredResponse {
                 unit: unit.clone(),
                 group: group.clone(),
-                field,
+                field: field.clone(),
                 submitted_on: chrono::Local::now().date_naive(),
                 source: "paper".into(),
+                ballot: number,
                 cells: answers.to_cells(),
             };
-            state.store.insert_responses(&id, std::slice::from_ref(&response)).await?;
             let subject = format!("{unit}/{group}");
-            let audit = Audit {
-                actor: &staff.user.name,
-                campaign: &id,
-                action: "key_ballot",
-                subject: &subject,
-                detail: "nhập một phiếu giấy",
+            let ballots = [(1, response)];
+            let batch = PaperBatch {
+                ballots: &ballots,
+                allow_over_quota: false,
+                fingerprint: None,
+                audit: Audit {
+                    actor: &staff.user.name,
+                    campaign: &id,
+                    action: "key_ballot",
+                    subject: &subject,
+                    detail: "một phiếu",
+                },
             };
-            state.store.audit(audit).await?;
+            match state.store.key_paper_ballots(&id, batch).await {
+                Ok(()) => {}
+                Err(StoreError::Rows(refused)) => {
+                    let m: Vec<String> = refused.into_iter().map(|r| r.message).collect();
+                    let shown: BTreeMap<String, String> =
+                        cells.into_iter().filter(|(c, _)| questionnaire.question(c).is_some()).collect();
+                    let page = render_ballot(
+                        &staff,
+                        &campaign,
+                        &id,
+                        &unit,
+                        &group,
+                        field.as_deref(),
+                        &shown,
+                        &BTreeMap::new(),
+                        Some(&m.join("; ")),
+                        Some(&typed),
+                    )?;
+                    return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+                }
+                Err(e) => return Err(e.into()),
+            }
             let back =
                 with_flash(&format!("/enumerator/{id}/{unit}"), true, &format!("Đã lưu một phiếu giấy ({}).", g.name));
             Ok(Redirect::to(&back).into_response())
@@ -540,7 +600,7 @@ async fn key_ballot(
                 .collect();
             let shown: BTreeMap<String, String> =
                 cells.into_iter().filter(|(c, _)| questionnaire.question(c).is_some()).collect();
-            render_ballot(&staff, &campaign, &id, &unit, &group, field.as_deref(), &shown, &errors, None)
+            render_ballot(&staff, &campaign, &id, &unit, &group, field.as_deref(), &shown, &errors, None, Some(&typed))
         }
     }
 }

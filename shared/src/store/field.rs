@@ -175,6 +175,27 @@ pub struct Device {
     pub revoked: bool,
 }
 
+/// A paper ballot number as the office prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BallotNumber {
+    pub unit: String,
+    pub group: String,
+    pub number: String,
+    pub used: bool,
+}
+
+/// Keyed paper ballots to store together.
+pub struct PaperBatch<'a> {
+    /// Each ballot with the line (or position) it came from, for messages.
+    pub ballots: &'a [(usize, crate::store::StoredResponse)],
+    /// Ballots without a number may go past their unit × group quota: an
+    /// admin's decision, never an enumerator's.
+    pub allow_over_quota: bool,
+    /// A fingerprint of the file: the same file is imported once.
+    pub fingerprint: Option<&'a str>,
+    pub audit: Audit<'a>,
+}
+
 /// Sampling, invitations, outcomes, staff accounts and the audit log.
 #[async_trait]
 pub trait FieldOps: Send + Sync {
@@ -182,6 +203,28 @@ pub trait FieldOps: Send + Sync {
     /// has it and it has not expired; returns whether it was taken. Works
     /// across processes on one database.
     async fn take_lease(&self, name: &str, holder: &str, until: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// Stores keyed paper ballots, all or none, with their audit line: a
+    /// numbered ballot needs a number issued for its unit × group and not yet
+    /// used (and uses it); ballots without one count against the quota and are
+    /// refused past it unless allowed; a file already imported imports nothing.
+    ///
+    /// # Errors
+    /// [`StoreError::Rows`] naming each refused ballot; [`StoreError::Duplicate`]
+    /// for a file imported before.
+    async fn key_paper_ballots(&self, campaign: &str, batch: PaperBatch<'_>) -> Result<(), StoreError>;
+
+    /// Tops up each (unit, group) to `total` printed ballot numbers; returns
+    /// how many were issued. Audited in the same transaction.
+    async fn issue_ballot_numbers(
+        &self,
+        campaign: &str,
+        wanted: &[(String, String, u64)],
+        actor: &str,
+    ) -> Result<u64, StoreError>;
+
+    /// The ballot numbers of a campaign (of one unit), by unit, group, number.
+    async fn ballot_numbers(&self, campaign: &str, unit: Option<&str>) -> Result<Vec<BallotNumber>, StoreError>;
 
     /// Gives the lease back, if `holder` still has it.
     async fn end_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;

@@ -383,6 +383,176 @@ macro_rules! field_store {
                     .collect())
             }
 
+            async fn key_paper_ballots(
+                &self,
+                campaign: &str,
+                batch: $crate::store::field::PaperBatch<'_>,
+            ) -> Result<(), StoreError> {
+                use std::collections::BTreeMap;
+                let definition = $crate::store::Store::campaign(self, campaign).await?;
+                let mut tx = self.pool.begin().await?;
+                let now = chrono::Utc::now();
+                if let Some(fp) = batch.fingerprint {
+                    // The write first: it takes SQLite's lock and settles a race on PostgreSQL.
+                    let fresh = sqlx::query(
+                        "INSERT INTO paper_imports (campaign_id, fingerprint, at, ballots) VALUES ($1, $2, $3, $4)
+                         ON CONFLICT (campaign_id, fingerprint) DO NOTHING",
+                    )
+                    .bind(campaign)
+                    .bind(fp)
+                    .bind(now)
+                    .bind(i64::try_from(batch.ballots.len()).unwrap_or(i64::MAX))
+                    .execute(&mut *tx)
+                    .await?;
+                    if fresh.rows_affected() == 0 {
+                        let (at,): (chrono::DateTime<chrono::Utc>,) =
+                            sqlx::query_as("SELECT at FROM paper_imports WHERE campaign_id = $1 AND fingerprint = $2")
+                                .bind(campaign)
+                                .bind(fp)
+                                .fetch_one(&mut *tx)
+                                .await?;
+                        let local = at.with_timezone(&chrono::Local).format("%H:%M %d/%m/%Y");
+                        return Err(StoreError::Duplicate(format!("tệp này đã được nhập lúc {local}: không nhập lại phiếu nào")));
+                    }
+                }
+                let mut refused = Vec::new();
+                let mut unnumbered: BTreeMap<(&str, &str), (i64, usize)> = BTreeMap::new();
+                for (line, r) in batch.ballots {
+                    let Some(number) = &r.ballot else {
+                        let e = unnumbered.entry((r.unit.as_str(), r.group.as_str())).or_insert((0, *line));
+                        e.0 += 1;
+                        continue;
+                    };
+                    let used = sqlx::query(
+                        "UPDATE ballot_numbers SET used_at = $1
+                         WHERE campaign_id = $2 AND number = $3 AND unit = $4 AND group_code = $5 AND used_at IS NULL",
+                    )
+                    .bind(now)
+                    .bind(campaign)
+                    .bind(number)
+                    .bind(&r.unit)
+                    .bind(&r.group)
+                    .execute(&mut *tx)
+                    .await?;
+                    if used.rows_affected() == 0 {
+                        let known: Option<(String, String, bool)> = sqlx::query_as(
+                            "SELECT unit, group_code, used_at IS NOT NULL FROM ballot_numbers WHERE campaign_id = $1 AND number = $2",
+                        )
+                        .bind(campaign)
+                        .bind(number)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        let message = match known {
+                            None => format!("số phiếu «{number}» không được phát cho đợt khảo sát này"),
+                            Some((_, _, true)) => format!("phiếu số «{number}» đã được nhập rồi"),
+                            Some((u, g, false)) => format!("số phiếu «{number}» được phát cho {u}, nhóm {g}, không phải {}, nhóm {}", r.unit, r.group),
+                        };
+                        refused.push($crate::ballots::RowError { line: *line, column: Some("ballot".into()), message });
+                    }
+                }
+                if !batch.allow_over_quota {
+                    for ((unit, group), (n, first_line)) in &unnumbered {
+                        let row: Option<(i64, i64)> = sqlx::query_as(
+                            "SELECT CAST(quota AS BIGINT), CAST(answered AS BIGINT) FROM quotas
+                             WHERE campaign_id = $1 AND unit = $2 AND group_code = $3",
+                        )
+                        .bind(campaign)
+                        .bind(*unit)
+                        .bind(*group)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        let (quota, answered) = row.unwrap_or((0, 0));
+                        if answered + n > quota {
+                            refused.push($crate::ballots::RowError {
+                                line: *first_line,
+                                column: Some("ballot".into()),
+                                message: format!(
+                                    "{n} phiếu không số của {unit}, nhóm {group} vượt chỉ tiêu ({answered} đã có / {quota}): \
+                                     hãy nhập số in trên phiếu, hoặc để quản trị viên cho phép vượt chỉ tiêu"
+                                ),
+                            });
+                        }
+                    }
+                }
+                if !refused.is_empty() {
+                    tx.rollback().await?;
+                    return Err(StoreError::Rows(refused));
+                }
+                let responses: Vec<$crate::store::StoredResponse> = batch.ballots.iter().map(|(_, r)| r.clone()).collect();
+                Self::insert_in_tx(&mut tx, definition.as_ref(), campaign, &responses).await?;
+                let detail = format!("{} (nhập {} phiếu giấy)", batch.audit.detail, responses.len());
+                Self::log_in_tx(&mut tx, $crate::store::field::Audit { detail: &detail, ..batch.audit }).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn issue_ballot_numbers(
+                &self,
+                campaign: &str,
+                wanted: &[(String, String, u64)],
+                actor: &str,
+            ) -> Result<u64, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let now = chrono::Utc::now();
+                let mut issued = 0u64;
+                for (unit, group, total) in wanted {
+                    let (have,): (i64,) = sqlx::query_as(
+                        "SELECT COUNT(*) FROM ballot_numbers WHERE campaign_id = $1 AND unit = $2 AND group_code = $3",
+                    )
+                    .bind(campaign)
+                    .bind(unit)
+                    .bind(group)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let mut missing = total.saturating_sub(u64::try_from(have).unwrap_or(0));
+                    let mut tries = 0;
+                    while missing > 0 && tries < 1000 {
+                        tries += 1;
+                        let done = sqlx::query(
+                            "INSERT INTO ballot_numbers (campaign_id, number, unit, group_code, issued_at) VALUES ($1, $2, $3, $4, $5)
+                             ON CONFLICT DO NOTHING",
+                        )
+                        .bind(campaign)
+                        .bind($crate::domain::ShortCode::generate().as_str().to_owned())
+                        .bind(unit)
+                        .bind(group)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                        if done.rows_affected() == 1 {
+                            missing -= 1;
+                            issued += 1;
+                        }
+                    }
+                }
+                if issued > 0 {
+                    let detail = format!("phát {issued} số phiếu giấy");
+                    let audit = $crate::store::field::Audit { actor, campaign, action: "ballot_numbers", subject: "-", detail: &detail };
+                    Self::log_in_tx(&mut tx, audit).await?;
+                }
+                tx.commit().await?;
+                Ok(issued)
+            }
+
+            async fn ballot_numbers(
+                &self,
+                campaign: &str,
+                unit: Option<&str>,
+            ) -> Result<Vec<$crate::store::field::BallotNumber>, StoreError> {
+                let rows: Vec<(String, String, String, bool)> = sqlx::query_as(
+                    "SELECT unit, group_code, number, used_at IS NOT NULL FROM ballot_numbers
+                     WHERE campaign_id = $1 AND ($2 IS NULL OR unit = $2) ORDER BY unit, group_code, number",
+                )
+                .bind(campaign)
+                .bind(unit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(unit, group, number, used)| $crate::store::field::BallotNumber { unit, group, number, used })
+                    .collect())
+            }
+
             async fn end_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
                 sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2").bind(name).bind(holder).execute(&self.pool).await?;
                 Ok(())

@@ -47,6 +47,10 @@ pub enum StoreError {
     Duplicate(String),
     #[error("khoá dịch vụ: {0}")]
     Key(String),
+    /// Rows of an input the store refused, each named (paper ballots whose
+    /// number is unknown or used, or past a quota).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Rows(Vec<crate::ballots::RowError>),
 }
 
 impl From<serde_json::Error> for StoreError {
@@ -152,6 +156,9 @@ pub struct StoredResponse {
     pub submitted_on: NaiveDate,
     /// How it arrived: `online`, `paper` or `demo`.
     pub source: String,
+    /// A paper ballot's own printed number (linked to no person).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ballot: Option<String>,
     /// Answer cells by question code (SPEC §7 text form).
     pub cells: BTreeMap<String, String>,
 }

@@ -179,6 +179,74 @@ macro_rules! sql_store {
                 Ok(live)
             }
 
+            /// Stores responses that arrive whole (paper, demo) in the caller's
+            /// transaction: the rows, their tallies and their quota counts.
+            async fn insert_in_tx(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                definition: Option<&$crate::campaign::Campaign>,
+                campaign: &str,
+                responses: &[$crate::store::StoredResponse],
+            ) -> Result<(), StoreError> {
+                let mut answered: std::collections::BTreeMap<(&str, &str), i64> = std::collections::BTreeMap::new();
+                // Which cells are counted depends on the question's kind.
+                let kinds: std::collections::HashMap<(&str, &str), $crate::questionnaire::QuestionKind> = definition
+                    .map(|c| {
+                        c.groups
+                            .iter()
+                            .filter_map(|g| c.questionnaire(&g.questionnaire).map(|q| (g, q)))
+                            .flat_map(|(g, q)| q.questions().map(move |x| ((g.code.as_str(), x.code.as_str()), x.kind)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let (mut tallies, mut cell_counts) = Default::default();
+                for r in responses {
+                    let counted = |code: &str| {
+                        !matches!(
+                            kinds.get(&(r.group.as_str(), code)),
+                            Some($crate::questionnaire::QuestionKind::Text | $crate::questionnaire::QuestionKind::Number)
+                        )
+                    };
+                    $crate::store::count_cells(&r.unit, &r.group, r.field.as_deref(), r.cells.iter(), &counted, &mut tallies, &mut cell_counts);
+                }
+                Self::write_tallies(tx, campaign, &tallies, &cell_counts).await?;
+                // Multi-row inserts: 9 parameters a row stays far below both
+                // backends' parameter limits.
+                for chunk in responses.chunks(1000) {
+                    let mut cells = Vec::with_capacity(chunk.len());
+                    for r in chunk {
+                        cells.push(serde_json::to_string(&r.cells)?);
+                        *answered.entry((r.unit.as_str(), r.group.as_str())).or_default() += 1;
+                    }
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO responses (campaign_id, unit, group_code, field, submitted_on, source, answers, shuffle, ballot) ",
+                    );
+                    q.push_values(chunk.iter().zip(cells), |mut b, (r, answers)| {
+                        b.push_bind(campaign.to_owned())
+                            .push_bind(r.unit.clone())
+                            .push_bind(r.group.clone())
+                            .push_bind(r.field.clone())
+                            .push_bind(r.submitted_on)
+                            .push_bind(r.source.clone())
+                            .push_bind(answers)
+                            .push_bind(rand::random::<i64>())
+                            .push_bind(r.ballot.clone());
+                    });
+                    q.build().execute(&mut **tx).await?;
+                }
+                for ((unit, group), n) in answered {
+                    sqlx::query(
+                        "UPDATE quotas SET answered = answered + $1 WHERE campaign_id = $2 AND unit = $3 AND group_code = $4",
+                    )
+                    .bind(n)
+                    .bind(campaign)
+                    .bind(unit)
+                    .bind(group)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(())
+            }
+
             /// Adds counts to the tallies, in key order, several rows a statement.
             async fn write_tallies(
                 tx: &mut sqlx::Transaction<'_, $db>,
@@ -589,65 +657,9 @@ macro_rules! sql_store {
                 campaign: &str,
                 responses: &[$crate::store::StoredResponse],
             ) -> Result<(), StoreError> {
-                let mut answered: std::collections::BTreeMap<(&str, &str), i64> = std::collections::BTreeMap::new();
-                // Which cells are counted depends on the question's kind.
                 let definition = self.campaign(campaign).await?;
-                let kinds: std::collections::HashMap<(&str, &str), $crate::questionnaire::QuestionKind> = definition
-                    .as_ref()
-                    .map(|c| {
-                        c.groups
-                            .iter()
-                            .filter_map(|g| c.questionnaire(&g.questionnaire).map(|q| (g, q)))
-                            .flat_map(|(g, q)| q.questions().map(move |x| ((g.code.as_str(), x.code.as_str()), x.kind)))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let (mut tallies, mut cell_counts) = Default::default();
-                for r in responses {
-                    let counted = |code: &str| {
-                        !matches!(
-                            kinds.get(&(r.group.as_str(), code)),
-                            Some($crate::questionnaire::QuestionKind::Text | $crate::questionnaire::QuestionKind::Number)
-                        )
-                    };
-                    $crate::store::count_cells(&r.unit, &r.group, r.field.as_deref(), r.cells.iter(), &counted, &mut tallies, &mut cell_counts);
-                }
                 let mut tx = self.pool.begin().await?;
-                Self::write_tallies(&mut tx, campaign, &tallies, &cell_counts).await?;
-                // Multi-row inserts: 8 parameters a row stays far below both
-                // backends' parameter limits.
-                for chunk in responses.chunks(1000) {
-                    let mut cells = Vec::with_capacity(chunk.len());
-                    for r in chunk {
-                        cells.push(serde_json::to_string(&r.cells)?);
-                        *answered.entry((r.unit.as_str(), r.group.as_str())).or_default() += 1;
-                    }
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO responses (campaign_id, unit, group_code, field, submitted_on, source, answers, shuffle) ",
-                    );
-                    q.push_values(chunk.iter().zip(cells), |mut b, (r, answers)| {
-                        b.push_bind(campaign.to_owned())
-                            .push_bind(r.unit.clone())
-                            .push_bind(r.group.clone())
-                            .push_bind(r.field.clone())
-                            .push_bind(r.submitted_on)
-                            .push_bind(r.source.clone())
-                            .push_bind(answers)
-                            .push_bind(rand::random::<i64>());
-                    });
-                    q.build().execute(&mut *tx).await?;
-                }
-                for ((unit, group), n) in answered {
-                    sqlx::query(
-                        "UPDATE quotas SET answered = answered + $1 WHERE campaign_id = $2 AND unit = $3 AND group_code = $4",
-                    )
-                    .bind(n)
-                    .bind(campaign)
-                    .bind(unit)
-                    .bind(group)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                Self::insert_in_tx(&mut tx, definition.as_ref(), campaign, responses).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -780,16 +792,17 @@ macro_rules! sql_store {
                 campaign: &'a str,
             ) -> futures::stream::BoxStream<'a, Result<$crate::store::StoredResponse, StoreError>> {
                 use futures::StreamExt;
-                sqlx::query_as::<$db, (String, String, Option<String>, chrono::NaiveDate, String, String)>(
-                    "SELECT unit, group_code, field, submitted_on, source, answers FROM responses WHERE campaign_id = $1
+                sqlx::query_as::<$db, (String, String, Option<String>, chrono::NaiveDate, String, String, Option<String>)>(
+                    "SELECT unit, group_code, field, submitted_on, source, answers, ballot FROM responses
+                     WHERE campaign_id = $1 AND excluded IS NULL
                      ORDER BY unit, group_code, field NULLS FIRST, shuffle",
                 )
                 .bind(campaign)
                 .fetch(&self.pool)
                 .map(|row| {
-                    let (unit, group, field, submitted_on, source, answers) = row?;
+                    let (unit, group, field, submitted_on, source, answers, ballot) = row?;
                     let cells = serde_json::from_str(&answers)?;
-                    Ok($crate::store::StoredResponse { unit, group, field, submitted_on, source, cells })
+                    Ok($crate::store::StoredResponse { unit, group, field, submitted_on, source, ballot, cells })
                 })
                 .boxed()
             }
