@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{PASSWORD, TestDb, add_user, fixture, sipas, spawn_server, stderr, stdout};
+use common::{TestDb, add_user, fixture, sipas, spawn_server, stderr, stdout};
 use sipas_shared::store;
 
 const HEADER: &str = "unit,group,field,submitted_at,ballot,HL,HL1,TC1,HL4,KQ1,CT,P1,P2,P3";
@@ -136,27 +136,10 @@ async fn an_enumerator_cannot_key_more_ballots_than_the_quota() {
     let db = hand().await;
     add_user(&db, "lan", "enumerator", &["A"]);
     let server = spawn_server(&db, &[]);
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let login = client.get(format!("{}/login", server.base)).send().await.expect("login").text().await.expect("body");
-    let csrf = |page: &str| {
-        let doc = scraper::Html::parse_document(page);
-        let sel = scraper::Selector::parse("input[name=csrf]").expect("selector");
-        doc.select(&sel).next().and_then(|i| i.value().attr("value")).expect("csrf").to_owned()
-    };
-    let resp = client
-        .post(format!("{}/login", server.base))
-        .form(&[("name", "lan"), ("password", PASSWORD), ("csrf", csrf(&login).as_str())])
-        .send()
-        .await
-        .expect("sign in");
-    assert_eq!(resp.status().as_u16(), 303);
+    let client = common::sign_in(&server.base, "lan").await;
     let form_url = format!("{}/enumerator/hand/A/ballot", server.base);
     let page = client.get(format!("{form_url}?group=citizens")).send().await.expect("form").text().await.expect("body");
-    let token = csrf(&page);
+    let token = common::csrf_in(&page);
     let mut statuses = Vec::new();
     for _ in 0..10 {
         let fields = [

@@ -184,6 +184,12 @@ pub fn anonymity_notes(a: &sipas_shared::store::Anonymity) -> Vec<String> {
             a.held, a.k
         ));
     }
+    if a.excluded > 0 {
+        notes.push(format!(
+            "{} phiếu bị loại khỏi chỉ số sau khi xem xét hoặc do nhập sai (có ghi lý do, không bị xoá).",
+            a.excluded
+        ));
+    }
     if a.released_below_k > 0 {
         notes.push(format!(
             "{} phiếu được đưa vào khi đợt khảo sát kết thúc, trong những nhóm ít hơn {} phiếu.",

@@ -11,7 +11,8 @@ use axum::routing::get;
 use axum::{Form, Router};
 use maud::Markup;
 use serde::Deserialize;
-use sipas_shared::store::{InvitationView, Submission};
+use sipas_shared::store::key::ServiceKey;
+use sipas_shared::store::{Flag, InvitationView, Submission};
 use sipas_shared::{Answer, Campaign, Token};
 use std::collections::BTreeMap;
 
@@ -93,11 +94,56 @@ async fn resolve(state: &AppState, lang: Lang, raw: &str) -> Result<Target, AppE
     Ok(Target::Open { token, invitation, campaign: Box::new(campaign) })
 }
 
+/// The signed time a questionnaire page was made: `{unix}.{tag}`.
+fn page_stamp(key: &ServiceKey, token: &str, at: i64) -> String {
+    format!("{at}.{}", key.tag(&format!("page|{token}|{at}")))
+}
+
+/// Seconds since the page was made, if the stamp is the service's own.
+fn seconds_on_page(key: &ServiceKey, token: &str, stamp: &str) -> Option<i64> {
+    let (at, _) = stamp.split_once('.')?;
+    let at: i64 = at.parse().ok()?;
+    (page_stamp(key, token, at) == stamp).then(|| chrono::Utc::now().timestamp() - at)
+}
+
+/// Fewer seconds than this per question answered is faster than reading.
+const SECONDS_PER_ANSWER: i64 = 2;
+
+/// The coarse signals kept with an answer for review (SPEC §10): answered
+/// implausibly fast (or posted without the page), one of a burst from one
+/// address. Nothing that leads back to the address is kept.
+fn review_flags(
+    state: &AppState,
+    token: &str,
+    fields: &[(String, String)],
+    answered: usize,
+    client: Option<std::net::IpAddr>,
+) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    let stamp = fields.iter().find(|(k, _)| k == "t").map(|(_, v)| v.as_str()).unwrap_or_default();
+    let least = i64::try_from(answered).unwrap_or(i64::MAX).saturating_mul(SECONDS_PER_ANSWER);
+    if seconds_on_page(state.store.service_key(), token, stamp).is_none_or(|s| s < least) {
+        flags.push(Flag::Fast);
+    }
+    if let (Some(limits), Some(ip)) = (&state.limits, client)
+        && limits.burst(ip)
+    {
+        flags.push(Flag::Burst);
+    }
+    flags
+}
+
+/// An open questionnaire: the token as it came, its invitation and campaign.
+struct Opened<'a> {
+    raw_token: &'a str,
+    campaign: &'a Campaign,
+    invitation: &'a InvitationView,
+}
+
 fn render(
     q: &LangQuery,
-    raw_token: &str,
-    campaign: &Campaign,
-    invitation: &InvitationView,
+    key: &ServiceKey,
+    Opened { raw_token, campaign, invitation }: Opened<'_>,
     cells: &BTreeMap<String, String>,
     errors: &BTreeMap<String, String>,
     notice: Option<Notice>,
@@ -109,6 +155,7 @@ fn render(
     let unit = campaign.unit(&invitation.unit).map_or(invitation.unit.as_str(), |u| u.name.as_str());
     let action = format!("/s/{raw_token}{}", q.echo(lang));
     let kiosk = q.kiosk_start();
+    let stamp = page_stamp(key, raw_token, chrono::Utc::now().timestamp());
     Ok(form_page(&FormPage {
         lang,
         title_unit: unit,
@@ -119,6 +166,7 @@ fn render(
         action: &action,
         keying: None,
         kiosk: kiosk.as_deref(),
+        stamp: Some(&stamp),
     }))
 }
 
@@ -131,7 +179,15 @@ async fn show_questionnaire(
     match resolve(&state, lang, &raw).await? {
         Target::Open { token, invitation, campaign } => {
             let cells = state.store.draft(&token).await?.unwrap_or_default();
-            Ok(render(&q, &raw, &campaign, &invitation, &cells, &BTreeMap::new(), None)?.into_response())
+            Ok(render(
+                &q,
+                state.store.service_key(),
+                Opened { raw_token: &raw, campaign: &campaign, invitation: &invitation },
+                &cells,
+                &BTreeMap::new(),
+                None,
+            )?
+            .into_response())
         }
         Target::Page(status, page) => Ok((status, page).into_response()),
     }
@@ -166,6 +222,8 @@ async fn submit_answers(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     Query(q): Query<LangQuery>,
+    headers: axum::http::HeaderMap,
+    connect: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     use crate::views::text::Key;
@@ -182,7 +240,9 @@ async fn submit_answers(
 
     let issues = match questionnaire.check_answers(&cells) {
         Ok(answers) if !saving => {
-            return match state.store.submit(&token, &answers, today()).await? {
+            let client = state.limits.as_ref().map(|l| l.client_of(&headers, connect.map(|c| c.0.0)));
+            let flags = review_flags(&state, &raw, &fields, answers.len(), client.flatten());
+            return match state.store.submit_flagged(&token, &answers, today(), flags).await? {
                 Submission::Stored => match q.kiosk_start() {
                     // The tablet goes back to its start for the next person.
                     Some(start) => Ok(crate::views::layout_on(
@@ -231,5 +291,16 @@ async fn submit_answers(
     // The page comes back with every answer as typed, faulty ones marked.
     let shown: BTreeMap<String, String> =
         cells.into_iter().filter(|(code, _)| questionnaire.question(code).is_some()).collect();
-    Ok((status, render(&q, &raw, &campaign, &invitation, &shown, &errors, Some(notice))?).into_response())
+    Ok((
+        status,
+        render(
+            &q,
+            state.store.service_key(),
+            Opened { raw_token: &raw, campaign: &campaign, invitation: &invitation },
+            &shown,
+            &errors,
+            Some(notice),
+        )?,
+    )
+        .into_response())
 }

@@ -24,6 +24,9 @@ pub struct Limits {
     code: Limiter,
     submit: Limiter,
     login: Limiter,
+    /// Not a limit: answers from one address beyond this budget are flagged
+    /// for review as a burst.
+    burst: Limiter,
     /// Read the client's address from the last `X-Forwarded-For` entry (the
     /// service runs behind a reverse proxy that sets it).
     trust_proxy: bool,
@@ -48,6 +51,7 @@ impl Limits {
             code: RateLimiter::keyed(quota(10, Duration::from_secs(6))),
             submit: RateLimiter::keyed(quota(60, Duration::from_millis(500))),
             login: RateLimiter::keyed(quota(10, Duration::from_secs(30))),
+            burst: RateLimiter::keyed(quota(5, Duration::from_secs(120))),
             trust_proxy,
         }
     }
@@ -64,22 +68,34 @@ impl Limits {
     }
 
     fn client(&self, req: &Request) -> IpAddr {
+        let connect = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+        self.client_of(req.headers(), connect).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+    }
+
+    /// The client's address: the last `X-Forwarded-For` entry behind a trusted
+    /// proxy, else the connection's.
+    pub fn client_of(&self, headers: &axum::http::HeaderMap, connect: Option<SocketAddr>) -> Option<IpAddr> {
         if self.trust_proxy
-            && let Some(ip) = req
-                .headers()
+            && let Some(ip) = headers
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.rsplit(',').next())
-                .and_then(|ip| ip.trim().parse().ok())
+                .and_then(|ip| ip.trim().parse::<IpAddr>().ok())
         {
-            return ip;
+            return Some(ip);
         }
-        req.extensions().get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
+        connect.map(|c| c.ip())
+    }
+
+    /// Counts an answer from `ip`; whether it is one of a burst (more than 5
+    /// within about ten minutes).
+    pub fn burst(&self, ip: IpAddr) -> bool {
+        self.burst.check_key(&ip).is_err()
     }
 
     /// Forgets addresses whose budget is full again, so memory stays bounded.
     pub fn forget_idle(&self) {
-        for l in [&self.counter, &self.kiosk, &self.code, &self.submit, &self.login] {
+        for l in [&self.counter, &self.kiosk, &self.code, &self.submit, &self.login, &self.burst] {
             l.retain_recent();
         }
     }

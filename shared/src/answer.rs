@@ -168,6 +168,24 @@ impl Answers {
         self.0.is_empty()
     }
 
+    /// Every rating the same, over at least five rating questions: a sign the
+    /// questionnaire was clicked through rather than read.
+    pub fn straight_lined(&self) -> bool {
+        let mut ratings = self.0.values().filter_map(|a| match a {
+            Answer::Likert(l) => Some(l.get()),
+            _ => None,
+        });
+        let Some(first) = ratings.next() else { return false };
+        let mut n = 1;
+        for r in ratings {
+            if r != first {
+                return false;
+            }
+            n += 1;
+        }
+        n >= 5
+    }
+
     /// The answers as cells, the form they are stored in.
     pub fn to_cells(&self) -> BTreeMap<String, String> {
         self.0.iter().map(|(k, v)| (k.clone(), v.to_cell())).collect()

@@ -200,3 +200,29 @@ pub fn bearer_client(token: &str) -> reqwest::Client {
 pub fn analyst(db: &TestDb) -> reqwest::Client {
     bearer_client(&api_token(db, "phan-tich", "analyst", &[]))
 }
+
+/// A browser-like client signed in as `name` (password [`PASSWORD`]), keeping
+/// its cookies and following no redirects.
+pub async fn sign_in(base: &str, name: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let login = client.get(format!("{base}/login")).send().await.expect("login").text().await.expect("body");
+    let resp = client
+        .post(format!("{base}/login"))
+        .form(&[("name", name), ("password", PASSWORD), ("csrf", csrf_in(&login).as_str())])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(resp.status().as_u16(), 303, "{name} signs in");
+    client
+}
+
+/// The CSRF token of a staff page's form.
+pub fn csrf_in(page: &str) -> String {
+    let doc = scraper::Html::parse_document(page);
+    let sel = scraper::Selector::parse("input[name=csrf]").expect("selector");
+    doc.select(&sel).next().and_then(|i| i.value().attr("value")).expect("a CSRF field").to_owned()
+}

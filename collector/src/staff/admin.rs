@@ -30,6 +30,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/campaigns/{campaign}/frame", post(upload_frame).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
         .route("/admin/campaigns/{campaign}/sample", post(sample))
         .route("/admin/campaigns/{campaign}/invitations", get(invitations))
+        .route("/admin/campaigns/{campaign}/review", get(review_page))
+        .route("/admin/campaigns/{campaign}/review/{response}", post(review))
 }
 
 async fn home(State(state): State<AppState>, staff: Staff) -> Result<Response, AppError> {
@@ -45,7 +47,7 @@ async fn home(State(state): State<AppState>, staff: Staff) -> Result<Response, A
                 thead { tr { th { "Mã" } th { "Tên" } th.n { "Năm" } th { "Thời gian" } th {} } }
                 tbody { @for c in &list { tr {
                     td.code { (c.id) } td { (c.name) } td.n { (c.year) } td { (c.opens.format("%d/%m/%Y")) " – " (c.closes.format("%d/%m/%Y")) }
-                    td { a href=(format!("/admin/campaigns/{}", c.id)) { "Khung mẫu, chọn mẫu, phiếu mời" } " · " a href=(format!("/enumerator/{}", c.id)) { "Tiến độ" } " · " a href=(format!("/reports/{}", c.id)) { "Báo cáo" } }
+                    td { a href=(format!("/admin/campaigns/{}", c.id)) { "Khung mẫu, chọn mẫu, phiếu mời" } " · " a href=(format!("/enumerator/{}", c.id)) { "Tiến độ" } " · " a href=(format!("/reports/{}", c.id)) { "Báo cáo" } " · " a href=(format!("/admin/campaigns/{}/review", c.id)) { "Xem xét phiếu" } }
                 } } }
             } }
         },
@@ -374,4 +376,113 @@ async fn add_user(State(state): State<AppState>, staff: Staff, Form(f): Form<Use
         return users_page(&state, &staff, &Flash { ok: Some(m), err: None }).await;
     }
     Ok(Redirect::to(&with_flash(back, true, &m)).into_response())
+}
+
+/// Flagged responses (straight-lining, implausibly fast, bursts from one
+/// address) and excluded ones, by unit, with what the admin may decide.
+async fn review_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Query(flash): Query<Flash>,
+) -> Result<Response, AppError> {
+    staff.require(ADMIN)?;
+    let campaign = load_campaign(&*state.store, &id).await?;
+    let list = state.store.review_list(&id).await?;
+    let (flagged, excluded): (Vec<_>, Vec<_>) = list.iter().partition(|r| r.excluded.is_none());
+    let unit_name = |code: &str| campaign.unit(code).map_or(code.to_owned(), |u| u.name.clone());
+    let action = |rid: i64| format!("/admin/campaigns/{id}/review/{rid}");
+    Ok(page(
+        &format!("Xem xét phiếu – {}", campaign.name),
+        Some(&staff),
+        html! {
+            (flash.render())
+            p { a href=(format!("/admin/campaigns/{id}")) { "← Đợt khảo sát" } }
+            p.note {
+                "Phiếu được đánh dấu khi mọi câu đánh giá cùng một mức, khi trả lời nhanh hơn đọc câu hỏi, hoặc khi là một trong nhiều phiếu gửi từ cùng một địa chỉ trong vài phút. "
+                "Chỉ lưu dấu hiệu này, không lưu địa chỉ; dấu hiệu được xoá khi đã xem xét. Phiếu bị loại không bị xoá và có thể khôi phục."
+            }
+            h2 { "Cần xem xét (" (flagged.len()) ")" }
+            div.wrap { table {
+                thead { tr { th { "Phiếu" } th { "Đơn vị" } th { "Nhóm" } th { "Lĩnh vực" } th { "Dấu hiệu" } th { "Trả lời" } th { "Quyết định" } } }
+                tbody { @for r in &flagged { tr {
+                    td.code { "#" (r.id) }
+                    td { (unit_name(&r.unit)) }
+                    td { (r.group) }
+                    td { (r.field.as_deref().unwrap_or("–")) }
+                    td { @for f in &r.flags { span.tag { (f.label()) } " " } }
+                    td.note { (r.cells.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")) }
+                    td {
+                        form.inline method="post" action=(action(r.id)) {
+                            (csrf_field(&staff)) input type="hidden" name="decision" value="keep";
+                            button type="submit" { "Giữ lại" }
+                        }
+                        form.inline method="post" action=(action(r.id)) {
+                            (csrf_field(&staff)) input type="hidden" name="decision" value="exclude";
+                            input type="text" name="reason" required maxlength="200" placeholder="Lý do loại";
+                            button.go type="submit" { "Loại khỏi chỉ số" }
+                        }
+                    }
+                } } }
+            } }
+            h2 { "Đã loại khỏi chỉ số (" (excluded.len()) ")" }
+            div.wrap { table {
+                thead { tr { th { "Phiếu" } th { "Đơn vị" } th { "Nhóm" } th { "Lý do" } th {} } }
+                tbody { @for r in &excluded { tr {
+                    td.code { "#" (r.id) } td { (unit_name(&r.unit)) } td { (r.group) } td { (r.excluded.as_deref().unwrap_or_default()) }
+                    td { form.inline method="post" action=(action(r.id)) {
+                        (csrf_field(&staff)) input type="hidden" name="decision" value="restore";
+                        button type="submit" { "Khôi phục" }
+                    } }
+                } } }
+            } }
+        },
+    )
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct ReviewForm {
+    csrf: String,
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn review(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, response)): Path<(String, i64)>,
+    Form(f): Form<ReviewForm>,
+) -> Result<Response, AppError> {
+    use sipas_shared::store::field::Review;
+    staff.require(ADMIN)?;
+    staff.check_csrf(&f.csrf)?;
+    let back = format!("/admin/campaigns/{id}/review");
+    let reason = f.reason.trim();
+    let decision = match f.decision.as_str() {
+        "keep" => Review::Keep,
+        "exclude" if !reason.is_empty() => Review::Exclude(reason),
+        "exclude" => return Ok(Redirect::to(&with_flash(&back, false, "hãy ghi lý do loại phiếu")).into_response()),
+        "restore" => Review::Restore,
+        other => {
+            return Ok(
+                Redirect::to(&with_flash(&back, false, &format!("quyết định «{other}» không hợp lệ"))).into_response()
+            );
+        }
+    };
+    match state.store.review_response(&id, response, decision, &staff.user.name).await {
+        Ok(()) => {
+            let m = match decision {
+                Review::Keep => format!("Đã giữ lại phiếu #{response}."),
+                Review::Exclude(r) => format!("Đã loại phiếu #{response} khỏi chỉ số: {r}."),
+                Review::Restore => format!("Đã đưa phiếu #{response} trở lại chỉ số."),
+            };
+            Ok(Redirect::to(&with_flash(&back, true, &m)).into_response())
+        }
+        Err(StoreError::NotFound(what) | StoreError::Duplicate(what)) => {
+            Ok(Redirect::to(&with_flash(&back, false, &what)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/enumerator/{campaign}/{unit}/outcome", post(outcome))
         .route("/enumerator/{campaign}/{unit}/replace", post(replace))
         .route("/enumerator/{campaign}/{unit}/ballot", get(ballot_form).post(key_ballot))
+        .route("/enumerator/{campaign}/{unit}/withdraw", post(withdraw_ballot))
         .route("/enumerator/{campaign}/{unit}/slips", get(print_slips))
 }
 
@@ -240,6 +241,18 @@ async fn unit_page(
             div.box {
                 "Nhập phiếu giấy: "
                 @for g in &groups { a href=(format!("{base}/ballot?group={}", g.code)) { (g.name) } " " }
+                details {
+                    summary { "Rút một phiếu giấy đã nhập sai" }
+                    form method="post" action=(format!("{base}/withdraw")) {
+                        (csrf_field(&staff))
+                        label { "Số phiếu " input type="text" name="ballot" required maxlength="12" placeholder="7JWJ-C1ZG" autocapitalize="characters"; }
+                        " "
+                        label { "Lý do " input type="text" name="reason" required maxlength="200"; }
+                        " "
+                        button.go type="submit" { "Rút phiếu" }
+                    }
+                    p.note { "Phiếu được loại khỏi chỉ số (không xoá) và số phiếu được dùng lại để nhập đúng." }
+                }
             }
             h2 { "Phiếu mời (" (open.len()) ")" }
             @if open.is_empty() { p { "Chưa chọn mẫu cho đơn vị này." } }
@@ -482,6 +495,7 @@ fn render_ballot(
         action: &action,
         keying: Some(keying),
         kiosk: None,
+        stamp: None,
     });
     Ok((status, page).into_response())
 }
@@ -602,5 +616,45 @@ async fn key_ballot(
                 cells.into_iter().filter(|(c, _)| questionnaire.question(c).is_some()).collect();
             render_ballot(&staff, &campaign, &id, &unit, &group, field.as_deref(), &shown, &errors, None, Some(&typed))
         }
+    }
+}
+
+#[derive(Deserialize)]
+struct WithdrawForm {
+    csrf: String,
+    ballot: String,
+    reason: String,
+}
+
+/// A keyer takes back a paper ballot keyed wrongly, by the number printed on
+/// it (which leads to no person), with a reason: out of the indices, never
+/// deleted, its number free for the ballot keyed right.
+async fn withdraw_ballot(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, unit)): Path<(String, String)>,
+    Form(f): Form<WithdrawForm>,
+) -> Result<Response, AppError> {
+    staff.require(STAFF)?;
+    staff.check_csrf(&f.csrf)?;
+    staff.require_unit(&unit)?;
+    let back = format!("/enumerator/{id}/{unit}");
+    let reason = f.reason.trim();
+    let Some(number) = ShortCode::parse(&f.ballot) else {
+        return Ok(Redirect::to(&with_flash(&back, false, &format!("số phiếu «{}» không đúng dạng", f.ballot.trim())))
+            .into_response());
+    };
+    if reason.is_empty() {
+        return Ok(Redirect::to(&with_flash(&back, false, "hãy ghi lý do rút phiếu")).into_response());
+    }
+    match state.store.withdraw_ballot(&id, &unit, number.as_str(), reason, &staff.user.name).await {
+        Ok(()) => {
+            let m = format!("Đã rút phiếu số {} khỏi chỉ số: {reason}.", crate::slips::display_code(number.as_str()));
+            Ok(Redirect::to(&with_flash(&back, true, &m)).into_response())
+        }
+        Err(StoreError::NotFound(what)) => {
+            Ok(Redirect::to(&with_flash(&back, false, &format!("không tìm thấy {what}"))).into_response())
+        }
+        Err(e) => Err(e.into()),
     }
 }

@@ -32,6 +32,8 @@ pub struct FormPage<'a> {
     /// On a counter's tablet: the start page it returns to when left idle;
     /// no "save for later" on a shared device.
     pub kiosk: Option<&'a str>,
+    /// When the page was made, signed (`t`): how long answering took.
+    pub stamp: Option<&'a str>,
 }
 
 /// A questionnaire left untouched this long on a kiosk goes back to its start.
@@ -194,6 +196,7 @@ pub fn form_page(p: &FormPage<'_>) -> Markup {
             }
             form method="post" action=(p.action) {
                 @if let Some(k) = &p.keying { (k) }
+                @if let Some(t) = p.stamp { input type="hidden" name="t" value=(t); }
                 @for (si, section) in q.sections.iter().enumerate() {
                     h2.sec { (lang.t(Key::Section)) " " (si + 1) "/" (total_sections) ": " (pick(lang, &section.title, section.title_en.as_ref())) }
                     @for (qi, item) in section.questions.iter().enumerate() {

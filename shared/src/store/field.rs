@@ -196,6 +196,32 @@ pub struct PaperBatch<'a> {
     pub audit: Audit<'a>,
 }
 
+/// A response up for review (flagged or excluded), as the admin's page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Flagged {
+    pub id: i64,
+    pub unit: String,
+    pub group: String,
+    pub field: Option<String>,
+    pub submitted_on: chrono::NaiveDate,
+    pub source: String,
+    pub flags: Vec<crate::store::Flag>,
+    /// Why it was taken out of the indices, if it was.
+    pub excluded: Option<String>,
+    pub cells: std::collections::BTreeMap<String, String>,
+}
+
+/// What an admin decides about a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Review<'a> {
+    /// Looked at and kept: its flags are dropped.
+    Keep,
+    /// Out of the indices, for this reason; never deleted.
+    Exclude(&'a str),
+    /// Back into the indices.
+    Restore,
+}
+
 /// Sampling, invitations, outcomes, staff accounts and the audit log.
 #[async_trait]
 pub trait FieldOps: Send + Sync {
@@ -225,6 +251,36 @@ pub trait FieldOps: Send + Sync {
 
     /// The ballot numbers of a campaign (of one unit), by unit, group, number.
     async fn ballot_numbers(&self, campaign: &str, unit: Option<&str>) -> Result<Vec<BallotNumber>, StoreError>;
+
+    /// Flagged responses not yet reviewed, and excluded ones, by unit.
+    async fn review_list(&self, campaign: &str) -> Result<Vec<Flagged>, StoreError>;
+
+    /// Applies an admin's decision about response `id`, with its tallies,
+    /// quota count and audit line in one transaction. An excluded paper
+    /// ballot's number becomes free again, for the ballot keyed right.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when there is no such response in that state;
+    /// [`StoreError::Duplicate`] restoring a ballot whose number was keyed again.
+    async fn review_response(
+        &self,
+        campaign: &str,
+        id: i64,
+        decision: Review<'_>,
+        actor: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Withdraws the paper ballot keyed under `number` in `unit` (keyed wrongly),
+    /// as [`Review::Exclude`]: the keyer finds it by the number on the paper,
+    /// which leads to no person.
+    async fn withdraw_ballot(
+        &self,
+        campaign: &str,
+        unit: &str,
+        number: &str,
+        reason: &str,
+        actor: &str,
+    ) -> Result<(), StoreError>;
 
     /// Gives the lease back, if `holder` still has it.
     async fn end_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;

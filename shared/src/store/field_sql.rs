@@ -553,6 +553,149 @@ macro_rules! field_store {
                     .collect())
             }
 
+            async fn review_list(&self, campaign: &str) -> Result<Vec<$crate::store::field::Flagged>, StoreError> {
+                type Row = (i64, String, String, Option<String>, chrono::NaiveDate, String, Option<String>, Option<String>, String);
+                let rows: Vec<Row> = sqlx::query_as(
+                    "SELECT id, unit, group_code, field, submitted_on, source, flags, excluded, answers FROM responses
+                     WHERE campaign_id = $1 AND (flags IS NOT NULL OR excluded IS NOT NULL)
+                     ORDER BY unit, group_code, shuffle",
+                )
+                .bind(campaign)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(id, unit, group, field, submitted_on, source, flags, excluded, answers)| {
+                        Ok($crate::store::field::Flagged {
+                            id,
+                            unit,
+                            group,
+                            field,
+                            submitted_on,
+                            source,
+                            flags: flags.unwrap_or_default().split(',').filter_map($crate::store::Flag::parse).collect(),
+                            excluded,
+                            cells: serde_json::from_str(&answers)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn review_response(
+                &self,
+                campaign: &str,
+                id: i64,
+                decision: $crate::store::field::Review<'_>,
+                actor: &str,
+            ) -> Result<(), StoreError> {
+                use $crate::store::field::Review;
+                let definition = $crate::store::Store::campaign(self, campaign).await?;
+                let mut tx = self.pool.begin().await?;
+                let subject = format!("phiếu #{id}");
+                if decision == Review::Keep {
+                    let done = sqlx::query("UPDATE responses SET flags = NULL WHERE campaign_id = $1 AND id = $2 AND flags IS NOT NULL")
+                        .bind(campaign)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::NotFound(format!("{subject} đang chờ xem xét")));
+                    }
+                    let audit = $crate::store::field::Audit { actor, campaign, action: "review_keep", subject: &subject, detail: "giữ lại" };
+                    Self::log_in_tx(&mut tx, audit).await?;
+                    tx.commit().await?;
+                    return Ok(());
+                }
+                let (sql, action, detail, sign) = match decision {
+                    Review::Exclude(reason) => (
+                        "UPDATE responses SET excluded = $3, flags = NULL WHERE campaign_id = $1 AND id = $2 AND excluded IS NULL
+                         RETURNING unit, group_code, field, answers, ballot",
+                        "exclude_response",
+                        reason.to_owned(),
+                        -1i64,
+                    ),
+                    _ => (
+                        "UPDATE responses SET excluded = NULL WHERE campaign_id = $1 AND id = $2 AND excluded IS NOT NULL AND $3 = $3
+                         RETURNING unit, group_code, field, answers, ballot",
+                        "restore_response",
+                        "đưa lại vào chỉ số".to_owned(),
+                        1i64,
+                    ),
+                };
+                let row: Option<(String, String, Option<String>, String, Option<String>)> =
+                    sqlx::query_as(sql).bind(campaign).bind(id).bind(&detail).fetch_optional(&mut *tx).await?;
+                let Some((unit, group, field, answers, ballot)) = row else {
+                    return Err(StoreError::NotFound(format!("{subject} (hoặc phiếu đã ở trạng thái này)")));
+                };
+                let cells: std::collections::BTreeMap<String, String> = serde_json::from_str(&answers)?;
+                let (mut tallies, mut counts) = (std::collections::BTreeMap::new(), std::collections::BTreeMap::new());
+                let questionnaire = definition.as_ref().and_then(|c| c.questionnaire_of(&group));
+                let counted = |code: &str| {
+                    !questionnaire.and_then(|q| q.question(code)).is_some_and(|q| {
+                        matches!(q.kind, $crate::questionnaire::QuestionKind::Text | $crate::questionnaire::QuestionKind::Number)
+                    })
+                };
+                $crate::store::count_cells(&unit, &group, field.as_deref(), cells.iter(), &counted, &mut tallies, &mut counts);
+                tallies.values_mut().for_each(|n| *n *= sign);
+                counts.values_mut().for_each(|n| *n *= sign);
+                Self::write_tallies(&mut tx, campaign, &tallies, &counts).await?;
+                for table in ["DELETE FROM tallies WHERE campaign_id = $1 AND n <= 0", "DELETE FROM cell_counts WHERE campaign_id = $1 AND n <= 0"] {
+                    sqlx::query(table).bind(campaign).execute(&mut *tx).await?;
+                }
+                sqlx::query("UPDATE quotas SET answered = answered + $1 WHERE campaign_id = $2 AND unit = $3 AND group_code = $4")
+                    .bind(sign)
+                    .bind(campaign)
+                    .bind(&unit)
+                    .bind(&group)
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some(number) = &ballot {
+                    let freed = sqlx::query(if sign < 0 {
+                        "UPDATE ballot_numbers SET used_at = NULL WHERE campaign_id = $1 AND number = $2 AND used_at IS NOT NULL"
+                    } else {
+                        "UPDATE ballot_numbers SET used_at = CURRENT_TIMESTAMP WHERE campaign_id = $1 AND number = $2 AND used_at IS NULL"
+                    })
+                    .bind(campaign)
+                    .bind(number)
+                    .execute(&mut *tx)
+                    .await?;
+                    if sign > 0 && freed.rows_affected() == 0 {
+                        return Err(StoreError::Duplicate(format!(
+                            "số phiếu «{number}» đã được dùng cho phiếu nhập lại: không khôi phục phiếu cũ"
+                        )));
+                    }
+                }
+                let subject = match &ballot {
+                    Some(n) => format!("{subject} (phiếu giấy số {n})"),
+                    None => subject,
+                };
+                let audit = $crate::store::field::Audit { actor, campaign, action, subject: &subject, detail: &detail };
+                Self::log_in_tx(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn withdraw_ballot(
+                &self,
+                campaign: &str,
+                unit: &str,
+                number: &str,
+                reason: &str,
+                actor: &str,
+            ) -> Result<(), StoreError> {
+                let row: Option<(i64,)> = sqlx::query_as(
+                    "SELECT id FROM responses WHERE campaign_id = $1 AND unit = $2 AND ballot = $3 AND excluded IS NULL",
+                )
+                .bind(campaign)
+                .bind(unit)
+                .bind(number)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some((id,)) = row else {
+                    return Err(StoreError::NotFound(format!("phiếu giấy số «{number}» đã nhập của đơn vị {unit}")));
+                };
+                self.review_response(campaign, id, $crate::store::field::Review::Exclude(reason), actor).await
+            }
+
             async fn end_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
                 sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2").bind(name).bind(holder).execute(&self.pool).await?;
                 Ok(())

@@ -79,7 +79,7 @@ macro_rules! held_store {
                 } else {
                     "SELECT id, sealed FROM held_answers WHERE campaign_id = $1 AND unit = $2 AND group_code = $3 AND field = $4"
                 };
-                let mut released: Vec<(String, String, Option<String>, chrono::NaiveDate, String)> = Vec::new();
+                let mut released: Vec<(String, String, Option<String>, chrono::NaiveDate, String, Option<String>)> = Vec::new();
                 let mut tallies = BTreeMap::new();
                 let mut cell_counts = BTreeMap::new();
                 let mut log = Vec::new();
@@ -118,7 +118,9 @@ macro_rules! held_store {
                             &mut tallies,
                             &mut cell_counts,
                         );
-                        released.push((unit.clone(), group.clone(), field.clone(), day, held.answers));
+                        let flags = (!held.flags.is_empty())
+                            .then(|| held.flags.iter().map(|f| f.code()).collect::<Vec<_>>().join(","));
+                        released.push((unit.clone(), group.clone(), field.clone(), day, held.answers, flags));
                     }
                     log.push((unit, group, field, n, n < k));
                 }
@@ -128,9 +130,9 @@ macro_rules! held_store {
                 released.shuffle(&mut rand::rng());
                 for chunk in released.chunks(1000) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO responses (campaign_id, unit, group_code, field, submitted_on, source, answers, shuffle) ",
+                        "INSERT INTO responses (campaign_id, unit, group_code, field, submitted_on, source, answers, shuffle, flags) ",
                     );
-                    q.push_values(chunk, |mut b, (unit, group, field, day, answers)| {
+                    q.push_values(chunk, |mut b, (unit, group, field, day, answers, flags)| {
                         b.push_bind(campaign.to_owned())
                             .push_bind(unit.clone())
                             .push_bind(group.clone())
@@ -138,7 +140,8 @@ macro_rules! held_store {
                             .push_bind(*day)
                             .push_bind("online")
                             .push_bind(answers.clone())
-                            .push_bind(rand::random::<i64>());
+                            .push_bind(rand::random::<i64>())
+                            .push_bind(flags.clone());
                     });
                     q.build().execute(&mut **tx).await?;
                 }
@@ -222,10 +225,16 @@ macro_rules! held_store {
                 .bind(campaign)
                 .fetch_one(&self.pool)
                 .await?;
+                let (excluded,): (i64,) =
+                    sqlx::query_as("SELECT COUNT(*) FROM responses WHERE campaign_id = $1 AND excluded IS NOT NULL")
+                        .bind(campaign)
+                        .fetch_one(&self.pool)
+                        .await?;
                 Ok($crate::store::Anonymity {
                     k: k.map_or(i64::from($crate::campaign::DEFAULT_ANONYMITY_K), |(k,)| k),
                     held,
                     released_below_k: below,
+                    excluded,
                 })
             }
         }

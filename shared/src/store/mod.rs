@@ -201,13 +201,18 @@ pub struct SubmitJob {
 impl SubmitJob {
     /// # Errors
     /// Only if the answers cannot be written as JSON.
-    pub fn new(token: &Token, answers: &Answers, on: NaiveDate) -> Result<Self, StoreError> {
+    pub fn new(token: &Token, answers: &Answers, on: NaiveDate, mut flags: Vec<Flag>) -> Result<Self, StoreError> {
         let counted = answers
             .iter()
             .filter(|(_, a)| !matches!(a, crate::Answer::Text(_) | crate::Answer::Number(_)))
             .map(|(k, a)| (k.clone(), a.to_cell()))
             .collect();
-        let held = HeldAnswer { on, answers: serde_json::to_string(answers)?, counted };
+        if answers.straight_lined() {
+            flags.push(Flag::Straight);
+        }
+        flags.sort();
+        flags.dedup();
+        let held = HeldAnswer { on, answers: serde_json::to_string(answers)?, counted, flags };
         Ok(SubmitJob { token: token.as_str().to_owned(), held: serde_json::to_vec(&held)? })
     }
 }
@@ -219,6 +224,44 @@ pub(crate) struct HeldAnswer {
     pub on: NaiveDate,
     pub answers: String,
     pub counted: Vec<(String, String)>,
+    #[serde(default)]
+    pub flags: Vec<Flag>,
+}
+
+/// A coarse reason to look at a response again (SPEC §10): nothing in it
+/// points to a person or an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flag {
+    /// Every rating the same.
+    Straight,
+    /// Answered faster than anyone reads the questions.
+    Fast,
+    /// One of many answers from one address within minutes.
+    Burst,
+}
+
+impl Flag {
+    pub fn code(self) -> &'static str {
+        match self {
+            Flag::Straight => "straight",
+            Flag::Fast => "fast",
+            Flag::Burst => "burst",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        [Flag::Straight, Flag::Fast, Flag::Burst].into_iter().find(|f| f.code() == code)
+    }
+
+    /// What the review page says.
+    pub fn label(self) -> &'static str {
+        match self {
+            Flag::Straight => "mọi câu đánh giá cùng một mức",
+            Flag::Fast => "trả lời nhanh bất thường",
+            Flag::Burst => "một trong nhiều phiếu gửi từ cùng một địa chỉ trong vài phút",
+        }
+    }
 }
 
 /// Where a campaign's answers stand against its anonymity threshold.
@@ -230,6 +273,8 @@ pub struct Anonymity {
     pub held: i64,
     /// Answers released when the campaign closed, in batches smaller than k.
     pub released_below_k: i64,
+    /// Responses an admin excluded from the indices (or a keyer withdrew), with a reason; kept.
+    pub excluded: i64,
 }
 
 /// What one sweep did.
@@ -382,7 +427,18 @@ pub trait Store: FieldOps + Send + Sync {
     /// the invitation. The transaction also releases every cell it brings to k
     /// held answers, shuffled into `responses` with the tallies. A used token
     /// stores nothing.
-    async fn submit(&self, token: &Token, answers: &Answers, on: NaiveDate) -> Result<Submission, StoreError>;
+    async fn submit(&self, token: &Token, answers: &Answers, on: NaiveDate) -> Result<Submission, StoreError> {
+        self.submit_flagged(token, answers, on, Vec::new()).await
+    }
+
+    /// [`submit`](Self::submit), with the signals the service saw for review.
+    async fn submit_flagged(
+        &self,
+        token: &Token,
+        answers: &Answers,
+        on: NaiveDate,
+        flags: Vec<Flag>,
+    ) -> Result<Submission, StoreError>;
 
     /// Stores responses that arrive in bulk (keyed-in paper ballots, demo data),
     /// all or none, counting each against its quota. Each keeps its `source`.

@@ -642,13 +642,14 @@ macro_rules! sql_store {
                     .transpose()
             }
 
-            async fn submit(
+            async fn submit_flagged(
                 &self,
                 token: &$crate::domain::Token,
                 answers: &$crate::answer::Answers,
                 on: chrono::NaiveDate,
+                flags: Vec<$crate::store::Flag>,
             ) -> Result<$crate::store::Submission, StoreError> {
-                let job = $crate::store::SubmitJob::new(token, answers, on)?;
+                let job = $crate::store::SubmitJob::new(token, answers, on, flags)?;
                 self.submit_job(job).await
             }
 
