@@ -189,3 +189,45 @@ async fn a_photographed_counter_code_stops_working_within_minutes() {
     let status = reqwest::get(format!("{}/d/not-a-device", server.base)).await.expect("get").status().as_u16();
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn an_admin_enrols_a_counter_screen_from_the_web_and_sees_its_address_once() {
+    let db = TestDb::new().await;
+    let (store, campaign) = open_campaign_with(&db, false).await;
+    common::add_user(&db, "quan-tri", "admin", &[]);
+    common::add_user(&db, "lan", "enumerator", &["QB01"]);
+    let server = spawn_server(&db, &[]);
+    let page_url = format!("{}/admin/campaigns/{}", server.base, campaign.id);
+    // An enumerator cannot enrol a screen.
+    let lan = common::sign_in(&server.base, "lan").await;
+    let resp =
+        lan.post(format!("{page_url}/devices")).form(&[("csrf", "x"), ("unit", "QB01"), ("label", "t")]).send().await;
+    assert_eq!(resp.expect("post").status().as_u16(), 403);
+    let admin = common::sign_in(&server.base, "quan-tri").await;
+    let page = admin.get(&page_url).send().await.expect("page").text().await.expect("body");
+    assert!(page.contains("Đăng ký màn hình"));
+    let csrf = common::csrf_in(&page);
+    let shown = admin
+        .post(format!("{page_url}/devices"))
+        .form(&[("csrf", csrf.as_str()), ("unit", "QB01"), ("label", "Máy tính bảng quầy 2")])
+        .send()
+        .await
+        .expect("enrol")
+        .text()
+        .await
+        .expect("body");
+    let link = shown
+        .split(|c: char| c == '<' || c == '>')
+        .find(|t| t.starts_with(&format!("{}/d/", server.base)))
+        .expect("the screen's address, once")
+        .to_owned();
+    assert!(shown.contains("<svg"), "and as a QR for the tablet to scan");
+    let screen = reqwest::get(&link).await.expect("screen");
+    assert_eq!(screen.status().as_u16(), 200);
+    assert!(screen.text().await.expect("body").contains("Mời Ông/Bà quét mã"));
+    let devices = store.devices(&campaign.id).await.expect("devices");
+    assert_eq!(devices.len(), 1);
+    assert_eq!((devices[0].unit.as_str(), devices[0].label.as_str()), ("QB01", "Máy tính bảng quầy 2"));
+    let again = admin.get(&page_url).send().await.expect("page").text().await.expect("body");
+    assert!(again.contains("Máy tính bảng quầy 2") && !again.contains(&link), "listed, its address never shown again");
+}

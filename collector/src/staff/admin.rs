@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/campaigns/{campaign}/sample", post(sample))
         .route("/admin/campaigns/{campaign}/invitations", get(invitations))
         .route("/admin/campaigns/{campaign}/review", get(review_page))
+        .route("/admin/campaigns/{campaign}/devices", post(enrol_device))
         .route("/admin/campaigns/{campaign}/review/{response}", post(review))
 }
 
@@ -72,6 +73,7 @@ async fn campaign_page(
     let board = state.store.quota_board(&id).await?;
     let citizens: Option<&str> = campaign.groups.iter().find(|g| g.frame).map(|g| g.code.as_str());
     let log = state.store.audit_log(&id, 50).await?;
+    let devices = state.store.devices(&id).await?;
     let base = format!("/admin/campaigns/{id}");
     Ok(page(
         &campaign.name,
@@ -117,6 +119,27 @@ async fn campaign_page(
                     " " label for="reserve" { "Dự phòng (%) " } input #reserve type="number" name="reserve" value="50" min="0" max="500";
                 }
                 button.go type="submit" { "Chọn mẫu" }
+            }
+
+            h2 { "Màn hình QR tại Bộ phận một cửa" }
+            p.note {
+                "Mỗi màn hình (máy tính bảng) đã đăng ký hiển thị mã QR đổi 2 phút một lần, hoặc cho người dân trả lời ngay trên máy. "
+                "Mã chụp lại hay đường dẫn cố định không dùng được ở nơi khác."
+            }
+            @if !devices.is_empty() {
+                ul { @for d in &devices { li { (d.unit) ": " (d.label) @if d.revoked { " (đã thu hồi)" } } } }
+            }
+            form.box method="post" action=(format!("{base}/devices")) {
+                (csrf_field(&staff))
+                label for="device-unit" { "Đơn vị " }
+                select #device-unit name="unit" {
+                    @for u in campaign.units.iter().filter(|u| board.iter().any(|r| r.unit == u.code.as_str() && Some(r.group.as_str()) == citizens && r.quota > 0)) {
+                        option value=(u.code) { (u.name) }
+                    }
+                }
+                " " label for="device-label" { "Tên thiết bị " }
+                input #device-label type="text" name="label" value="Máy tính bảng quầy 1" maxlength="80" required;
+                " " button.go type="submit" { "Đăng ký màn hình" }
             }
 
             h2 { "Nhật ký thay đổi (50 mục gần nhất)" }
@@ -391,6 +414,7 @@ async fn review_page(
     let list = state.store.review_list(&id).await?;
     let (flagged, excluded): (Vec<_>, Vec<_>) = list.iter().partition(|r| r.excluded.is_none());
     let unit_name = |code: &str| campaign.unit(code).map_or(code.to_owned(), |u| u.name.clone());
+    let group_name = |code: &str| campaign.group(code).map_or(code.to_owned(), |g| g.name.clone());
     let action = |rid: i64| format!("/admin/campaigns/{id}/review/{rid}");
     Ok(page(
         &format!("Xem xét phiếu – {}", campaign.name),
@@ -408,7 +432,7 @@ async fn review_page(
                 tbody { @for r in &flagged { tr {
                     td.code { "#" (r.id) }
                     td { (unit_name(&r.unit)) }
-                    td { (r.group) }
+                    td { (group_name(&r.group)) }
                     td { (r.field.as_deref().unwrap_or("–")) }
                     td { @for f in &r.flags { span.tag { (f.label()) } " " } }
                     td.note { (r.cells.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")) }
@@ -429,7 +453,7 @@ async fn review_page(
             div.wrap { table {
                 thead { tr { th { "Phiếu" } th { "Đơn vị" } th { "Nhóm" } th { "Lý do" } th {} } }
                 tbody { @for r in &excluded { tr {
-                    td.code { "#" (r.id) } td { (unit_name(&r.unit)) } td { (r.group) } td { (r.excluded.as_deref().unwrap_or_default()) }
+                    td.code { "#" (r.id) } td { (unit_name(&r.unit)) } td { (group_name(&r.group)) } td { (r.excluded.as_deref().unwrap_or_default()) }
                     td { form.inline method="post" action=(action(r.id)) {
                         (csrf_field(&staff)) input type="hidden" name="decision" value="restore";
                         button type="submit" { "Khôi phục" }
@@ -485,4 +509,50 @@ async fn review(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize)]
+struct DeviceForm {
+    csrf: String,
+    unit: String,
+    label: String,
+}
+
+/// Enrols a counter screen: its address is shown this once, as text and as a
+/// QR the tablet can scan to open it; only a hash of its secret is kept.
+async fn enrol_device(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Form(f): Form<DeviceForm>,
+) -> Result<Response, AppError> {
+    staff.require(ADMIN)?;
+    staff.check_csrf(&f.csrf)?;
+    let campaign = load_campaign(&*state.store, &id).await?;
+    let back = format!("/admin/campaigns/{id}");
+    let Some(unit) = campaign.unit(&f.unit) else {
+        return Ok(
+            Redirect::to(&with_flash(&back, false, &format!("đơn vị «{}» không có trong đợt", f.unit))).into_response()
+        );
+    };
+    let label = f.label.trim();
+    let label = if label.is_empty() { "Màn hình tại Bộ phận một cửa" } else { label };
+    let secret = auth::new_secret();
+    state.store.enrol_device(&id, unit.code.as_str(), label, &auth::secret_hash(&secret), &staff.user.name).await?;
+    let link = format!("{}/d/{secret}", state.public_url.trim_end_matches('/'));
+    let qr = qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::M)
+        .map(|c| c.render::<qrcode::render::svg::Color>().min_dimensions(240, 240).build())
+        .unwrap_or_default();
+    Ok(page(
+        "Đã đăng ký màn hình",
+        Some(&staff),
+        html! {
+            div.ok role="status" { "Đã đăng ký «" (label) "» cho " (unit.name) "." }
+            p { "Mở đường dẫn này trên màn hình tại quầy (hoặc quét mã bằng máy tính bảng). Đường dẫn chỉ hiện một lần; giữ kín như mật khẩu." }
+            p.code { (link) }
+            div { (maud::PreEscaped(qr)) }
+            p { a href=(back) { "← Đợt khảo sát" } }
+        },
+    )
+    .into_response())
 }
