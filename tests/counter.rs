@@ -217,7 +217,7 @@ async fn an_admin_enrols_a_counter_screen_from_the_web_and_sees_its_address_once
         .await
         .expect("body");
     let link = shown
-        .split(|c: char| c == '<' || c == '>')
+        .split(['<', '>'])
         .find(|t| t.starts_with(&format!("{}/d/", server.base)))
         .expect("the screen's address, once")
         .to_owned();
