@@ -341,3 +341,25 @@ async fn the_counter_issues_fresh_questionnaires_until_the_quota_is_full() {
         .expect("post");
     assert_eq!(resp.status().as_u16(), 422, "a field not in the catalogue is refused");
 }
+
+#[tokio::test]
+async fn pages_go_out_compressed_with_security_headers() {
+    let s = setup(true).await;
+    let token = s.invite("QB05", "citizens").await;
+    let resp = reqwest::Client::new().get(s.url(&token)).header("accept-encoding", "gzip").send().await.expect("get");
+    assert_eq!(resp.headers()["content-encoding"], "gzip");
+    let h = resp.headers().clone();
+    let on_the_wire = resp.bytes().await.expect("body").len();
+    // What a phone receives: before, 25,971 bytes uncompressed whatever it asked.
+    assert!(on_the_wire < 5 * 1024, "{on_the_wire} bytes on the wire");
+    let csp = h["content-security-policy"].to_str().expect("csp");
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'sha256-"), "{csp}");
+    assert_eq!(h["referrer-policy"], "no-referrer", "links carry tokens");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert!(h.get("cache-control").is_none(), "a respondent's page is not a staff page");
+    let login = reqwest::get(format!("{}/login", s.server.base)).await.expect("login");
+    assert_eq!(login.headers()["cache-control"], "no-store");
+    // After signing in, only a path of this site is followed.
+    let evil = reqwest::get(format!("{}/login?next=/%09/evil.example", s.server.base)).await.expect("login");
+    assert!(!evil.text().await.expect("body").contains("evil.example"), "a tab browsers drop is not a way out");
+}

@@ -163,7 +163,15 @@ struct NextQuery {
 
 /// Only a path on this site, never `//elsewhere`.
 fn safe_next(next: Option<&str>) -> Option<String> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).map(str::to_owned)
+    // A path of this site only: browsers drop tabs and newlines from a
+    // location, so "/\t/evil.example" would become "//evil.example".
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.contains('\\')
+            && !n.chars().any(|c| c.is_control() || c.is_whitespace())
+    })
+    .map(str::to_owned)
 }
 
 fn login_form(csrf: &str, next: Option<&str>, error: Option<&str>) -> maud::Markup {
@@ -268,6 +276,8 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), None);
         assert_eq!(safe_next(Some("https://evil.example")), None);
         assert_eq!(safe_next(Some("/\\evil.example")), None);
+        assert_eq!(safe_next(Some("/\t/evil.example")), None, "a tab browsers drop");
+        assert_eq!(safe_next(Some("/\n/evil.example")), None);
         assert_eq!(percent_encode("/reports?x=1&y=2", b"/"), "/reports%3Fx%3D1%26y%3D2");
     }
 }

@@ -7,6 +7,7 @@ pub mod auth;
 mod code;
 mod counter;
 mod error;
+mod headers;
 mod health;
 pub mod qr;
 mod respond;
@@ -53,11 +54,15 @@ impl AppState {
 /// only admins and analysts may open.
 pub fn app_with_reports(state: AppState, reports: Router) -> Router {
     let guard = axum::middleware::from_fn_with_state(state.clone(), auth::reports_only);
-    app(state).merge(reports.route_layer(guard))
+    headers::harden(routes(state).merge(reports.route_layer(guard)))
 }
 
 /// The collector alone: respondents, staff pages, QR codes.
 pub fn app(state: AppState) -> Router {
+    headers::harden(routes(state))
+}
+
+fn routes(state: AppState) -> Router {
     let limits = state.limits.clone();
     Router::new()
         .merge(health::router())

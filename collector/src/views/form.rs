@@ -41,7 +41,7 @@ pub const KIOSK_IDLE_SECS: u32 = 120;
 
 /// Hides questions whose condition is not met, live; without it they stay
 /// visible with a note, and the server ignores their answers.
-const SKIP_SCRIPT: &str = "document.querySelectorAll('[data-if]').forEach(function(f){var n='q.'+f.dataset.if,v=f.dataset.values.split(' ');function u(){var on=[].some.call(document.getElementsByName(n),function(i){return i.checked&&v.indexOf(i.value)>=0});f.hidden=!on}document.getElementsByName(n).forEach(function(i){i.addEventListener('change',u)});u()})";
+pub(crate) const SKIP_SCRIPT: &str = "document.querySelectorAll('[data-if]').forEach(function(f){var n='q.'+f.dataset.if,v=f.dataset.values.split(' ');function u(){var on=[].some.call(document.getElementsByName(n),function(i){return i.checked&&v.indexOf(i.value)>=0});f.hidden=!on}document.getElementsByName(n).forEach(function(i){i.addEventListener('change',u)});u()})";
 
 fn pick<'a>(lang: Lang, vi: &'a str, en: Option<&'a String>) -> &'a str {
     match (lang, en) {
