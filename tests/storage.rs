@@ -232,3 +232,28 @@ async fn drafts_are_sealed_and_expire_when_the_campaign_closes() {
     assert_eq!(store.sweep(after).await.expect("sweep").drafts_expired, 1, "gone when it closes");
     assert_eq!(store.draft(&token).await.expect("read"), None);
 }
+
+#[tokio::test]
+async fn a_formula_typed_as_an_answer_leaves_the_export_as_text() {
+    let db = TestDb::new().await;
+    let store = store::connect(&db.url).await.expect("connect");
+    let campaign = Campaign::load(&common::example_campaign()).expect("loads");
+    store.save_campaign(&campaign).await.expect("save");
+    let mut cells: BTreeMap<String, String> = citizen_answers(&campaign).to_cells();
+    cells.insert("YK".into(), "=HYPERLINK(\"http://evil.example\",\"Bấm vào đây\")".into());
+    let r = sipas_shared::store::StoredResponse {
+        unit: "QB01".into(),
+        group: "citizens".into(),
+        field: None,
+        submitted_on: campaign.opens,
+        source: "paper".into(),
+        ballot: None,
+        cells,
+    };
+    store.insert_responses(&campaign.id, &[r]).await.expect("insert");
+    let out = common::sipas(&db, &["export", "--campaign", &campaign.id, "--format", "csv"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let csv = common::stdout(&out);
+    assert!(csv.contains("\"'=HYPERLINK("), "a spreadsheet shows it as text: {csv}");
+    assert!(!csv.contains(",\"=HYPERLINK(") && !csv.contains(",=HYPERLINK("), "{csv}");
+}

@@ -60,7 +60,9 @@ pub async fn csv(
     let mut n = 0u64;
     let mut stream = store.responses(&campaign.id);
     while let Some(r) = stream.try_next().await? {
-        w.write_record(row(&r, &cols))?;
+        let cells = row(&r, &cols);
+        let safe: Vec<_> = cells.iter().map(|c| sipas_shared::spreadsheet::defuse(c)).collect();
+        w.write_record(safe.iter().map(|c| c.as_bytes()))?;
         n += 1;
         if n.is_multiple_of(10_000) {
             progress(n);

@@ -98,7 +98,7 @@ pub fn slips_csv(campaign: &Campaign, slips: &[&Slip], public_url: &str) -> Resu
     for s in slips {
         let unit = campaign.unit(&s.unit).map_or("", |u| u.name.as_str());
         let (name, phone) = s.contact.as_ref().map_or(("", ""), |c| (c.name.as_str(), c.phone.as_str()));
-        w.write_record([
+        let cells = [
             s.unit.as_str(),
             unit,
             s.group.as_str(),
@@ -108,7 +108,9 @@ pub fn slips_csv(campaign: &Campaign, slips: &[&Slip], public_url: &str) -> Resu
             phone,
             &link(public_url, &s.token),
             &sms_text(campaign, s, public_url),
-        ])?;
+        ];
+        let safe: Vec<_> = cells.iter().map(|c| sipas_shared::spreadsheet::defuse(c)).collect();
+        w.write_record(safe.iter().map(|c| c.as_bytes()))?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }

@@ -13,6 +13,7 @@ pub mod frame;
 pub mod questionnaire;
 pub mod sampling;
 pub mod source;
+pub mod spreadsheet;
 pub mod store;
 
 pub use answer::{Answer, AnswerError, Answers};

@@ -50,7 +50,7 @@ pub fn write_csv(table: &Table, out: impl std::io::Write) -> std::io::Result<()>
     let mut w = csv::Writer::from_writer(out);
     w.write_record(&table.headers)?;
     for row in &table.rows {
-        w.write_record(row.iter().map(|v| v.display("")))?;
+        w.write_record(row.iter().map(|v| sipas_shared::spreadsheet::defuse(&v.display("")).into_owned()))?;
     }
     w.flush()
 }
