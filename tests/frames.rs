@@ -121,3 +121,41 @@ async fn a_spreadsheet_with_title_rows_and_phones_stored_as_numbers() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_frame_import_killed_midway_leaves_its_people_and_its_audit_line_together_or_neither() {
+    use rand::Rng;
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("QB02.csv");
+    let mut text = String::from("tt;Họ và tên;Tên thủ tục hành chính;Địa chỉ;Số điện thoại\n");
+    for i in 0..3000 {
+        text.push_str(&format!("{i};Người thứ {i};Đăng ký khai sinh;Thôn {};09{:08}\n", i % 9, 10_000_000 + i));
+    }
+    std::fs::write(&path, text).expect("write");
+    let file = path.to_str().expect("path");
+    let mut rng = rand::rng();
+    for round in 0..4 {
+        let db = TestDb::new().await;
+        let out = sipas(&db, &["campaign", "load", common::example_campaign().to_str().expect("path")]);
+        assert!(out.status.success());
+        let mut child =
+            common::sipas_child(&db, &["frame", "import", "--campaign", "quang-binh-2026", "--unit", "QB02", file]);
+        // Killed at a random moment, or (last round) left to finish.
+        if round < 3 {
+            std::thread::sleep(std::time::Duration::from_millis(rng.random_range(50..1500)));
+            let _ = child.kill();
+        }
+        let _ = child.wait();
+        let store = sipas_shared::store::connect(&db.url).await.expect("store");
+        let people = store.frame_rows("quang-binh-2026").await.expect("rows").len();
+        let lines = store.audit_log("quang-binh-2026", 10).await.expect("log");
+        let audited = lines.iter().filter(|e| e.action == "frame_import").count();
+        assert!(
+            (people, audited) == (0, 0) || (people, audited) == (3000, 1),
+            "round {round}: {people} people with {audited} audit lines"
+        );
+        if round == 3 {
+            assert_eq!((people, audited), (3000, 1));
+        }
+    }
+}

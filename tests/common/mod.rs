@@ -226,3 +226,17 @@ pub fn csrf_in(page: &str) -> String {
     let sel = scraper::Selector::parse("input[name=csrf]").expect("selector");
     doc.select(&sel).next().and_then(|i| i.value().attr("value")).expect("a CSRF field").to_owned()
 }
+
+/// Starts `sipas` with `--db` set, without waiting for it (to kill it midway).
+pub fn sipas_child(db: &TestDb, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_sipas"))
+        .args(args)
+        .arg("--db")
+        .arg(&db.url)
+        .current_dir(root())
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start sipas")
+}
