@@ -231,3 +231,40 @@ async fn an_admin_enrols_a_counter_screen_from_the_web_and_sees_its_address_once
     let again = admin.get(&page_url).send().await.expect("page").text().await.expect("body");
     assert!(again.contains("Máy tính bảng quầy 2") && !again.contains(&link), "listed, its address never shown again");
 }
+
+#[tokio::test]
+async fn a_kiosk_can_wait_for_staff_and_invite_one_person_in_n_at_random() {
+    let db = TestDb::new().await;
+    let (store, campaign) = open_campaign_with(&db, false).await;
+    let secret = sipas_shared::auth::new_secret();
+    let hash = sipas_shared::auth::secret_hash(&secret);
+    store.enrol_device(&campaign.id, "QB08", "Quầy 3", &hash, "thử").await.expect("enrol");
+    let server = spawn_server(&db, &["--no-rate-limits"]);
+    let kiosk = format!("{}/d/{secret}/kiosk", server.base);
+    let body = |url: String| async move { reqwest::get(url).await.expect("get").text().await.expect("body") };
+
+    // Staff start it after each transaction: nothing to answer until then.
+    let waiting = body(format!("{kiosk}?kmode=staff")).await;
+    assert!(waiting.contains("Giao dịch xong") && !waiting.contains("name=\"field\""), "{waiting}");
+    let started = body(format!("{kiosk}?kmode=staff&go=1")).await;
+    assert!(started.contains("name=\"field\"") && started.contains("kmode=staff"), "{started}");
+    let resp = client().post(format!("{kiosk}?kmode=staff")).form(&[("field", "Đất đai")]).send().await.expect("start");
+    let to = resp.headers()["location"].to_str().expect("location").to_owned();
+    assert!(to.contains("kiosk=") && to.contains("kmode=staff"), "{to}");
+    let form = body(format!("{}{to}", server.base)).await;
+    assert!(form.contains(&format!("url=/d/{secret}/kiosk?kmode=staff")), "idle or done, back to the waiting screen");
+
+    // One in two, drawn at random: both outcomes come up.
+    let mut asked = 0;
+    let mut skipped = 0;
+    for _ in 0..40 {
+        let page = body(format!("{kiosk}?kmode=1in2&go=1")).await;
+        if page.contains("name=\"field\"") {
+            asked += 1;
+        } else if page.contains("Lần này không cần đánh giá") {
+            skipped += 1;
+        }
+    }
+    assert_eq!(asked + skipped, 40);
+    assert!(asked > 0 && skipped > 0, "asked {asked}, skipped {skipped}");
+}

@@ -188,6 +188,47 @@ fn percent(s: &str) -> String {
 #[derive(Deserialize)]
 struct DeviceQuery {
     lang: Option<String>,
+    /// How a kiosk starts (see [`KioskMode`]).
+    kmode: Option<String>,
+    /// Staff pressed "done" on the waiting screen.
+    go: Option<String>,
+}
+
+/// Who starts a questionnaire on a counter tablet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KioskMode {
+    /// The person, whenever the start page is showing.
+    Open,
+    /// Staff, after each transaction (`kmode=staff`).
+    Staff,
+    /// Staff after each transaction, and then only one person in n, drawn at
+    /// random (`kmode=1in5`): a sample the staff do not choose.
+    OneIn(u32),
+}
+
+impl KioskMode {
+    pub fn parse(s: Option<&str>) -> Self {
+        match s {
+            Some("staff") => KioskMode::Staff,
+            Some(m) => match m.strip_prefix("1in").and_then(|n| n.parse().ok()) {
+                Some(n) if (2..=50).contains(&n) => KioskMode::OneIn(n),
+                _ => KioskMode::Open,
+            },
+            None => KioskMode::Open,
+        }
+    }
+
+    /// The mode as the query carries it, `&`-joined after `?lang…`.
+    pub(crate) fn query(self, lang: Lang) -> String {
+        let mode = match self {
+            KioskMode::Open => String::new(),
+            KioskMode::Staff => "kmode=staff".to_owned(),
+            KioskMode::OneIn(n) => format!("kmode=1in{n}"),
+        };
+        let lang = lang.query().trim_start_matches('?').to_owned();
+        let parts: Vec<&str> = [mode.as_str(), lang.as_str()].into_iter().filter(|p| !p.is_empty()).collect();
+        if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
+    }
 }
 
 /// The screen at the counter: the unit's QR with a pass that changes every two
@@ -240,7 +281,8 @@ async fn show_kiosk(
         return Ok(closed(lang, &campaign).into_response());
     }
     let Some(group) = citizens(&campaign) else { return Ok(full(lang)) };
-    let start = format!("/d/{secret}/kiosk{}", lang.query());
+    let mode = KioskMode::parse(q.kmode.as_deref());
+    let start = format!("/d/{secret}/kiosk{}", mode.query(lang));
     if !state.store.counter_open(&campaign.id, &device.unit, &group.code).await? {
         let page = crate::views::layout_on(
             lang,
@@ -248,6 +290,45 @@ async fn show_kiosk(
             None,
             maud::html! { div.box { p { (lang.t(Key::QuotaFullBody)) } } },
             Some(crate::views::Kiosk { back_to: &start, after: 120 }),
+        );
+        return Ok(page.into_response());
+    }
+    let pressed = q.go.as_deref() == Some("1");
+    if mode != KioskMode::Open && !pressed {
+        // The waiting screen: staff press after each transaction.
+        let (title, button) = match lang {
+            Lang::Vi => ("Cán bộ bấm sau mỗi lượt giải quyết thủ tục", "Giao dịch xong"),
+            Lang::En => ("Staff: press after each transaction", "Transaction done"),
+        };
+        let page = crate::views::layout_on(
+            lang,
+            title,
+            None,
+            maud::html! {
+                form method="get" action=(format!("/d/{secret}/kiosk")) {
+                    @if let Some(m) = &q.kmode { input type="hidden" name="kmode" value=(m); }
+                    @if lang == Lang::En { input type="hidden" name="lang" value="en"; }
+                    input type="hidden" name="go" value="1";
+                    button.go type="submit" { (button) }
+                }
+            },
+            Some(crate::views::Kiosk { back_to: &start, after: 600 }),
+        );
+        return Ok(page.into_response());
+    }
+    if let KioskMode::OneIn(n) = mode
+        && rand::random_range(0..n) != 0
+    {
+        let (title, body) = match lang {
+            Lang::Vi => ("Cảm ơn Ông/Bà", "Lần này không cần đánh giá."),
+            Lang::En => ("Thank you", "No questionnaire this time."),
+        };
+        let page = crate::views::layout_on(
+            lang,
+            title,
+            None,
+            maud::html! { div.box { p { (body) } } },
+            Some(crate::views::Kiosk { back_to: &start, after: 4 }),
         );
         return Ok(page.into_response());
     }
@@ -280,8 +361,8 @@ async fn start_on_kiosk(
     let field = known_field(&campaign, &choice.field)?;
     match state.store.issue_counter_invitation(&campaign.id, &device.unit, &group.code, field).await? {
         Some(token) => {
-            let lang_q = lang.query().replace('?', "&");
-            Ok(Redirect::to(&format!("/s/{token}?kiosk={}{lang_q}", percent(&secret))).into_response())
+            let mode = KioskMode::parse(q.kmode.as_deref()).query(lang).replace('?', "&");
+            Ok(Redirect::to(&format!("/s/{token}?kiosk={}{mode}", percent(&secret))).into_response())
         }
         None => Ok(full(lang)),
     }

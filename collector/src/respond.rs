@@ -30,6 +30,8 @@ struct LangQuery {
     lang: Option<String>,
     /// The counter tablet's secret, when the questionnaire runs on it.
     kiosk: Option<String>,
+    /// How that tablet starts a questionnaire, to go back to the same screen.
+    kmode: Option<String>,
 }
 
 impl LangQuery {
@@ -37,13 +39,18 @@ impl LangQuery {
     fn kiosk_start(&self) -> Option<String> {
         let secret = self.kiosk.as_deref()?;
         let clean = secret.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
-        (clean && !secret.is_empty()).then(|| format!("/d/{secret}/kiosk"))
+        let mode =
+            crate::counter::KioskMode::parse(self.kmode.as_deref()).query(Lang::from_query(self.lang.as_deref()));
+        (clean && !secret.is_empty()).then(|| format!("/d/{secret}/kiosk{mode}"))
     }
 
     /// The query a form posts back with.
     fn echo(&self, lang: Lang) -> String {
         match (&self.kiosk_start(), self.kiosk.as_deref()) {
-            (Some(_), Some(secret)) => format!("?kiosk={secret}{}", lang.query().replace('?', "&")),
+            (Some(_), Some(secret)) => {
+                let mode = crate::counter::KioskMode::parse(self.kmode.as_deref()).query(lang).replace('?', "&");
+                format!("?kiosk={secret}{mode}")
+            }
             _ => lang.query().to_owned(),
         }
     }
