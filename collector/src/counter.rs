@@ -263,6 +263,24 @@ async fn enrolled(state: &AppState, secret: &str) -> Result<Option<(Device, Camp
     Ok(state.store.campaign(&device.campaign).await?.map(|c| (device, c)))
 }
 
+/// A kiosk that may take answers now: its device, campaign and the citizens'
+/// group; or the page to show instead (unknown device, campaign closed).
+async fn kiosk_of(
+    state: &AppState,
+    lang: Lang,
+    secret: &str,
+) -> Result<Result<(Device, Campaign, Group), Response>, AppError> {
+    let Some((device, campaign)) = enrolled(state, secret).await? else {
+        let page = message(lang, lang.t(Key::NotFound), &[lang.t(Key::NotFoundBody)]);
+        return Ok(Err((StatusCode::NOT_FOUND, page).into_response()));
+    };
+    if !campaign.is_open_on(chrono::Local::now().date_naive()) {
+        return Ok(Err(closed(lang, &campaign).into_response()));
+    }
+    let Some(group) = citizens(&campaign).cloned() else { return Ok(Err(full(lang))) };
+    Ok(Ok((device, campaign, group)))
+}
+
 /// Kiosk mode: the enrolled tablet itself takes the questionnaire. Its start
 /// page asks for the field; a full counter says so and looks again every two
 /// minutes.
@@ -272,15 +290,10 @@ async fn show_kiosk(
     Query(q): Query<DeviceQuery>,
 ) -> Result<Response, AppError> {
     let lang = Lang::from_query(q.lang.as_deref());
-    let Some((device, campaign)) = enrolled(&state, &secret).await? else {
-        return Ok(
-            (StatusCode::NOT_FOUND, message(lang, lang.t(Key::NotFound), &[lang.t(Key::NotFoundBody)])).into_response()
-        );
+    let (device, campaign, group) = match kiosk_of(&state, lang, &secret).await? {
+        Ok(open) => open,
+        Err(page) => return Ok(page),
     };
-    if !campaign.is_open_on(chrono::Local::now().date_naive()) {
-        return Ok(closed(lang, &campaign).into_response());
-    }
-    let Some(group) = citizens(&campaign) else { return Ok(full(lang)) };
     let mode = KioskMode::parse(q.kmode.as_deref());
     let start = format!("/d/{secret}/kiosk{}", mode.query(lang));
     if !state.store.counter_open(&campaign.id, &device.unit, &group.code).await? {
@@ -349,15 +362,10 @@ async fn start_on_kiosk(
     Form(choice): Form<FieldChoice>,
 ) -> Result<Response, AppError> {
     let lang = Lang::from_query(q.lang.as_deref());
-    let Some((device, campaign)) = enrolled(&state, &secret).await? else {
-        return Ok(
-            (StatusCode::NOT_FOUND, message(lang, lang.t(Key::NotFound), &[lang.t(Key::NotFoundBody)])).into_response()
-        );
+    let (device, campaign, group) = match kiosk_of(&state, lang, &secret).await? {
+        Ok(open) => open,
+        Err(page) => return Ok(page),
     };
-    if !campaign.is_open_on(chrono::Local::now().date_naive()) {
-        return Ok(closed(lang, &campaign).into_response());
-    }
-    let Some(group) = citizens(&campaign) else { return Ok(full(lang)) };
     let field = known_field(&campaign, &choice.field)?;
     match state.store.issue_counter_invitation(&campaign.id, &device.unit, &group.code, field).await? {
         Some(token) => {

@@ -535,88 +535,78 @@ async fn key_ballot(
     }
     let (cells, _) = crate::respond::cells_from_form(&fields);
     let typed = get("ballot").trim().to_owned();
+    let shown: BTreeMap<String, String> = cells
+        .iter()
+        .filter(|(c, _)| questionnaire.question(c).is_some())
+        .map(|(c, v)| (c.clone(), v.clone()))
+        .collect();
+    // The form again, as typed, with what is wrong.
+    let refuse = |errors: &BTreeMap<String, String>, message: Option<&str>| -> Result<Response, AppError> {
+        let page = render_ballot(
+            &staff,
+            &campaign,
+            &id,
+            &unit,
+            &group,
+            field.as_deref(),
+            &shown,
+            errors,
+            message,
+            Some(&typed),
+        )?;
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    };
     let number = match (typed.is_empty(), ShortCode::parse(&typed)) {
         (true, _) => None,
         (false, Some(code)) => Some(code.as_str().to_owned()),
         (false, None) => {
-            let shown: BTreeMap<String, String> =
-                cells.into_iter().filter(|(c, _)| questionnaire.question(c).is_some()).collect();
             let m = format!("số phiếu «{typed}» không đúng dạng (8 ký tự in trên phiếu, vd. 7JWJ-C1ZG)");
-            return render_ballot(
-                &staff,
-                &campaign,
-                &id,
-                &unit,
-                &group,
-                field.as_deref(),
-                &shown,
-                &BTreeMap::new(),
-                Some(&m),
-                Some(&typed),
-            );
+            return refuse(&BTreeMap::new(), Some(&m));
         }
     };
-    match questionnaire.check_answers(&cells) {
-        Ok(answers) => {
-            let response = StoredResponse {
-                unit: unit.clone(),
-                group: group.clone(),
-                field: field.clone(),
-                submitted_on: chrono::Local::now().date_naive(),
-                source: "paper".into(),
-                ballot: number,
-                cells: answers.to_cells(),
-            };
-            let subject = format!("{unit}/{group}");
-            let ballots = [(1, response)];
-            let batch = PaperBatch {
-                ballots: &ballots,
-                allow_over_quota: false,
-                fingerprint: None,
-                audit: Audit {
-                    actor: &staff.user.name,
-                    campaign: &id,
-                    action: "key_ballot",
-                    subject: &subject,
-                    detail: "một phiếu",
-                },
-            };
-            match state.store.key_paper_ballots(&id, batch).await {
-                Ok(()) => {}
-                Err(StoreError::Rows(refused)) => {
-                    let m: Vec<String> = refused.into_iter().map(|r| r.message).collect();
-                    let shown: BTreeMap<String, String> =
-                        cells.into_iter().filter(|(c, _)| questionnaire.question(c).is_some()).collect();
-                    let page = render_ballot(
-                        &staff,
-                        &campaign,
-                        &id,
-                        &unit,
-                        &group,
-                        field.as_deref(),
-                        &shown,
-                        &BTreeMap::new(),
-                        Some(&m.join("; ")),
-                        Some(&typed),
-                    )?;
-                    return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-                }
-                Err(e) => return Err(e.into()),
-            }
-            let back =
-                with_flash(&format!("/enumerator/{id}/{unit}"), true, &format!("Đã lưu một phiếu giấy ({}).", g.name));
-            Ok(Redirect::to(&back).into_response())
-        }
+    let answers = match questionnaire.check_answers(&cells) {
+        Ok(answers) => answers,
         Err(issues) => {
             let errors: BTreeMap<String, String> = issues
                 .into_iter()
                 .map(|i| (i.question, crate::views::text::answer_error(Lang::Vi, &i.error)))
                 .collect();
-            let shown: BTreeMap<String, String> =
-                cells.into_iter().filter(|(c, _)| questionnaire.question(c).is_some()).collect();
-            render_ballot(&staff, &campaign, &id, &unit, &group, field.as_deref(), &shown, &errors, None, Some(&typed))
+            return refuse(&errors, None);
         }
+    };
+    let response = StoredResponse {
+        unit: unit.clone(),
+        group: group.clone(),
+        field: field.clone(),
+        submitted_on: chrono::Local::now().date_naive(),
+        source: "paper".into(),
+        ballot: number,
+        cells: answers.to_cells(),
+    };
+    let subject = format!("{unit}/{group}");
+    let ballots = [(1, response)];
+    let batch = PaperBatch {
+        ballots: &ballots,
+        allow_over_quota: false,
+        fingerprint: None,
+        audit: Audit {
+            actor: &staff.user.name,
+            campaign: &id,
+            action: "key_ballot",
+            subject: &subject,
+            detail: "một phiếu",
+        },
+    };
+    match state.store.key_paper_ballots(&id, batch).await {
+        Ok(()) => {}
+        Err(StoreError::Rows(refused)) => {
+            let m: Vec<String> = refused.into_iter().map(|r| r.message).collect();
+            return refuse(&BTreeMap::new(), Some(&m.join("; ")));
+        }
+        Err(e) => return Err(e.into()),
     }
+    let back = with_flash(&format!("/enumerator/{id}/{unit}"), true, &format!("Đã lưu một phiếu giấy ({}).", g.name));
+    Ok(Redirect::to(&back).into_response())
 }
 
 #[derive(Deserialize)]
