@@ -228,6 +228,58 @@ async fn compare(dir: &std::path::Path, url: &str, n: u64, report: Duration) {
     println!();
 }
 
+/// A counter's list of `rows` people, as offices send it (title rows, `;`).
+fn frame_csv(rows: usize) -> Vec<u8> {
+    let mut text = String::from(
+        "\u{feff}THỊ TRẤN YÊN BÌNH\nDANH SÁCH\n\ntt;Họ và tên;Tên thủ tục hành chính;Địa chỉ;Số điện thoại\n",
+    );
+    for i in 0..rows {
+        text.push_str(&format!("{i};Người thứ {i};Đăng ký khai sinh;Thôn {}, xã Yên Bình;09{:08}\r\n", i % 9, i));
+    }
+    text.into_bytes()
+}
+
+/// `frame import` of large lists: reading (line numbers included) and storing,
+/// each size in a fresh SQLite file; linear means 200k takes about 10× 20k.
+async fn frame_import(dir: &std::path::Path) {
+    println!("Frame import (a counter's CSV list into a unit's frame, SQLite), median of 3");
+    println!("{:<10} {:>10} {:>10} {:>10} {:>12}", "rows", "read s", "store s", "total s", "× 20k total");
+    let mut base = None;
+    for rows in [20_000usize, 200_000] {
+        let bytes = frame_csv(rows);
+        let mut times = Vec::new();
+        for run in 0..3 {
+            let url = format!("sqlite://{}", dir.join(format!("frame-{rows}-{run}.db")).display());
+            let store = store::connect(&url).await.expect("store");
+            let campaign = examples::quang_binh().expect("example");
+            store.save_campaign(&campaign).await.expect("save");
+            let unit = sipas_shared::UnitCode::parse("QB01").expect("unit");
+            let started = Instant::now();
+            let parsed = sipas_shared::frame::file_rows("QB01.csv", &bytes).expect("rows");
+            let read = started.elapsed();
+            assert_eq!(parsed.last().map(|r| r.0), Some(rows + 4), "line numbers as in the file");
+            let from = sipas_shared::frame::Provenance { actor: "bench", file_name: "QB01.csv" };
+            let done = sipas_shared::frame::import(&*store, &campaign, &unit, None, &parsed, false, from)
+                .await
+                .unwrap_or_else(|_| panic!("import"));
+            assert_eq!(done.added, rows as u64);
+            times.push((read, started.elapsed()));
+        }
+        times.sort_by_key(|t| t.1);
+        let (read, total) = times[1];
+        let base_total = *base.get_or_insert(total.as_secs_f64());
+        println!(
+            "{:<10} {:>10.2} {:>10.2} {:>10.2} {:>12.1}",
+            rows,
+            read.as_secs_f64(),
+            (total - read).as_secs_f64(),
+            total.as_secs_f64(),
+            total.as_secs_f64() / base_total
+        );
+    }
+    println!();
+}
+
 fn main() {
     let sizes: Vec<u64> = std::env::var("SIPAS_BENCH_SIZES")
         .ok()
@@ -239,6 +291,7 @@ fn main() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");
     let fits = rt.block_on(page_sizes(dir.path()));
+    rt.block_on(frame_import(dir.path()));
     rt.block_on(aggregation(dir.path(), &sizes));
     if !fits {
         eprintln!("a questionnaire page is over the {PAGE_BUDGET}-byte budget");

@@ -6,7 +6,7 @@
 
 use crate::campaign::Campaign;
 use crate::questionnaire::AnswerIssue;
-use crate::source::record_line;
+use crate::source::RecordLines;
 use crate::store::StoredResponse;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
@@ -77,12 +77,13 @@ pub fn read_rows(text: &str) -> Result<CsvRows, RowError> {
         .collect();
     let mut records = Vec::new();
     let mut errors = Vec::new();
+    let mut lines = RecordLines::new(text);
     for rec in reader.records() {
         match rec {
             Ok(r) if r.iter().all(|c| c.trim().is_empty()) => {}
-            Ok(r) => records.push((r.position().map_or(0, |p| record_line(text, p.byte())), r)),
+            Ok(r) => records.push((r.position().map_or(0, |p| lines.line(p.byte())), r)),
             Err(e) => {
-                let line = e.position().map_or(0, |p| record_line(text, p.byte()));
+                let line = e.position().map_or(0, |p| lines.line(p.byte()));
                 errors.push(RowError { line, column: None, message: format!("dòng CSV không đọc được: {e}") });
             }
         }

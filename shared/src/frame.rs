@@ -7,7 +7,7 @@
 use crate::ballots::{RowError, sniff_delimiter};
 use crate::campaign::{Campaign, fold_header};
 use crate::domain::Phone;
-use crate::source::record_line;
+use crate::source::RecordLines;
 use std::collections::BTreeMap;
 
 /// One person of the frame, checked.
@@ -44,12 +44,11 @@ pub fn csv_rows(text: &str) -> Vec<(usize, Vec<String>)> {
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
+    let mut lines = RecordLines::new(text);
     reader
         .records()
         .filter_map(Result::ok)
-        .map(|r| {
-            (r.position().map_or(0, |p| record_line(text, p.byte())), r.iter().map(|c| c.trim().to_owned()).collect())
-        })
+        .map(|r| (r.position().map_or(0, |p| lines.line(p.byte())), r.iter().map(|c| c.trim().to_owned()).collect()))
         .collect()
 }
 
