@@ -641,13 +641,7 @@ macro_rules! field_store {
                 for table in ["DELETE FROM tallies WHERE campaign_id = $1 AND n <= 0", "DELETE FROM cell_counts WHERE campaign_id = $1 AND n <= 0"] {
                     sqlx::query(table).bind(campaign).execute(&mut *tx).await?;
                 }
-                sqlx::query("UPDATE quotas SET answered = answered + $1 WHERE campaign_id = $2 AND unit = $3 AND group_code = $4")
-                    .bind(sign)
-                    .bind(campaign)
-                    .bind(&unit)
-                    .bind(&group)
-                    .execute(&mut *tx)
-                    .await?;
+                Self::count_answered(&mut tx, campaign, &unit, &group, sign).await?;
                 if let Some(number) = &ballot {
                     let freed = sqlx::query(if sign < 0 {
                         "UPDATE ballot_numbers SET used_at = NULL WHERE campaign_id = $1 AND number = $2 AND used_at IS NOT NULL"

@@ -137,13 +137,7 @@ macro_rules! sql_store {
                     ));
                 }
                 for ((campaign, unit, group), n) in answered {
-                    sqlx::query("UPDATE quotas SET answered = answered + $1 WHERE campaign_id = $2 AND unit = $3 AND group_code = $4")
-                        .bind(n)
-                        .bind(campaign)
-                        .bind(unit)
-                        .bind(group)
-                        .execute(&mut **tx)
-                        .await?;
+                    Self::count_answered(tx, campaign, unit, group, n).await?;
                 }
                 let mut q = sqlx::QueryBuilder::<$db>::new("DELETE FROM drafts WHERE name IN (");
                 let mut list = q.separated(", ");
@@ -234,16 +228,26 @@ macro_rules! sql_store {
                     q.build().execute(&mut **tx).await?;
                 }
                 for ((unit, group), n) in answered {
-                    sqlx::query(
-                        "UPDATE quotas SET answered = answered + $1 WHERE campaign_id = $2 AND unit = $3 AND group_code = $4",
-                    )
+                    Self::count_answered(tx, campaign, unit, group, n).await?;
+                }
+                Ok(())
+            }
+
+            /// Adds `n` (negative to take back) to a unit × group's answers.
+            async fn count_answered(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                campaign: &str,
+                unit: &str,
+                group: &str,
+                n: i64,
+            ) -> Result<(), StoreError> {
+                sqlx::query("UPDATE quotas SET answered = answered + $1 WHERE campaign_id = $2 AND unit = $3 AND group_code = $4")
                     .bind(n)
                     .bind(campaign)
                     .bind(unit)
                     .bind(group)
                     .execute(&mut **tx)
                     .await?;
-                }
                 Ok(())
             }
 
