@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{TestDb, api_token, bearer_client, example_campaign, fixture, sipas, spawn_server, stderr};
+use common::{TestDb, api_token, bearer_client, fixture, sipas, spawn_server, stderr};
 use sipas_shared::Campaign;
 use sipas_shared::demo::Generator;
 use sipas_shared::store::field::Slip;
@@ -28,9 +28,7 @@ struct Field {
 async fn field() -> Field {
     let db = TestDb::new().await;
     let store = store::connect(&db.url).await.expect("store");
-    let mut campaign = Campaign::load(&example_campaign()).expect("campaign");
-    let today = chrono::Local::now().date_naive();
-    (campaign.opens, campaign.closes) = (today - chrono::Duration::days(3), today + chrono::Duration::days(20));
+    let campaign = common::example_open_today();
     store.save_campaign(&campaign).await.expect("save");
     let roster = fixture("rosters/QB01-delegates.csv");
     for args in [

@@ -10,8 +10,8 @@ mod common;
 
 use common::{TestDb, spawn_server};
 use fantoccini::{Client, ClientBuilder, Locator};
+use sipas_shared::UnitCode;
 use sipas_shared::store::{self, NewInvitation};
-use sipas_shared::{Campaign, UnitCode};
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -90,9 +90,7 @@ async fn a_citizen_answers_by_tapping_on_a_phone() {
     let Some((_driver, c)) = start_browser().await else { return };
     let db = TestDb::new().await;
     let store = store::connect(&db.url).await.expect("connect");
-    let mut campaign = Campaign::load(&common::example_campaign()).expect("example");
-    let today = chrono::Local::now().date_naive();
-    (campaign.opens, campaign.closes) = (today - chrono::Duration::days(5), today + chrono::Duration::days(5));
+    let campaign = common::example_open_today();
     store.save_campaign(&campaign).await.expect("save");
     let token = store
         .create_invitation(&NewInvitation {
@@ -242,9 +240,7 @@ async fn a_counter_tablet_takes_two_answers_in_a_row_and_resets_itself() {
     let Some((_driver, c)) = start_browser_at(800, 1280).await else { return };
     let db = TestDb::new().await;
     let store = store::connect(&db.url).await.expect("connect");
-    let mut campaign = Campaign::load(&common::example_campaign()).expect("example");
-    let today = chrono::Local::now().date_naive();
-    (campaign.opens, campaign.closes) = (today - chrono::Duration::days(5), today + chrono::Duration::days(5));
+    let campaign = common::example_open_today();
     store.save_campaign(&campaign).await.expect("save");
     let secret = sipas_shared::auth::new_secret();
     let hash = sipas_shared::auth::secret_hash(&secret);

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestDb, example_campaign, spawn_server};
+use common::{TestDb, spawn_server};
 use sipas_shared::Campaign;
 use sipas_shared::store::{self, Store};
 use std::sync::Arc;
@@ -16,10 +16,8 @@ async fn open_campaign(db: &TestDb) -> (Arc<dyn Store>, Campaign) {
 
 async fn open_campaign_with(db: &TestDb, poster: bool) -> (Arc<dyn Store>, Campaign) {
     let store = store::connect(&db.url).await.expect("store");
-    let mut campaign = Campaign::load(&example_campaign()).expect("campaign");
+    let mut campaign = common::example_open_today();
     campaign.counter_poster = poster;
-    let today = chrono::Local::now().date_naive();
-    (campaign.opens, campaign.closes) = (today - chrono::Duration::days(3), today + chrono::Duration::days(20));
     store.save_campaign(&campaign).await.expect("save");
     (store, campaign)
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{TestDb, add_user, example_campaign, fixture, sipas, spawn_server, stderr};
+use common::{TestDb, add_user, fixture, sipas, spawn_server, stderr};
 use sipas_aggregator::load;
 use sipas_aggregator::report::{self, By, Context};
 use sipas_shared::store::field::Review;
@@ -40,9 +40,7 @@ fn form(level: &str, comment: &str) -> Vec<(&'static str, String)> {
 async fn suspicious_answers_are_flagged_and_an_admin_excludes_one_with_the_counts_kept_exact() {
     let db = TestDb::new().await;
     let store = store::connect(&db.url).await.expect("store");
-    let mut campaign = Campaign::load(&example_campaign()).expect("campaign");
-    let today = chrono::Local::now().date_naive();
-    (campaign.opens, campaign.closes) = (today - chrono::Duration::days(3), today + chrono::Duration::days(20));
+    let campaign = common::example_open_today();
     store.save_campaign(&campaign).await.expect("save");
     add_user(&db, "quan-tri", "admin", &[]);
     let server = spawn_server(&db, &[]);

@@ -240,3 +240,11 @@ pub fn sipas_child(db: &TestDb, args: &[&str]) -> Child {
         .spawn()
         .expect("start sipas")
 }
+
+/// The example campaign with its survey window around today, so links open.
+pub fn example_open_today() -> sipas_shared::Campaign {
+    let mut campaign = sipas_shared::Campaign::load(&example_campaign()).expect("example campaign");
+    let today = chrono::Local::now().date_naive();
+    (campaign.opens, campaign.closes) = (today - chrono::Duration::days(3), today + chrono::Duration::days(20));
+    campaign
+}
