@@ -519,12 +519,12 @@ macro_rules! sql_store {
                 .bind(group)
                 .fetch_optional(&mut *tx)
                 .await?;
-                let now = chrono::Utc::now();
-                let live = Self::live_counter_links(&mut tx, campaign, unit, group, now).await?;
                 let Some((quota, answered)) = claimed else {
                     tx.rollback().await?;
                     return Ok(None);
                 };
+                let now = chrono::Utc::now();
+                let live = Self::live_counter_links(&mut tx, campaign, unit, group, now).await?;
                 if !$crate::store::counter_has_room(quota, answered, live) {
                     tx.rollback().await?;
                     return Ok(None);
