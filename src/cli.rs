@@ -209,21 +209,50 @@ pub enum UserCommand {
     Add {
         #[arg(long, value_enum)]
         role: Role,
+        /// Đơn vị được giao (điều tra viên): MÃ, hoặc ĐỢT/MÃ
         #[arg(long = "unit")]
         units: Vec<String>,
+        /// Đợt khảo sát của các --unit ghi mã trần
+        #[arg(long)]
+        campaign: Option<String>,
         /// Đọc mật khẩu từ dòng đầu của đầu vào chuẩn thay vì tạo ngẫu nhiên
         #[arg(long)]
         password_stdin: bool,
         name: String,
     },
-    /// Cấp khoá API cho tài khoản (in ra một lần)
+    /// Cấp khoá API cho tài khoản (in ra một lần); khoá chỉ mở /api/v1
     Token {
         #[arg(long, default_value = "api")]
         label: String,
+        /// Số ngày khoá còn hiệu lực
+        #[arg(long, default_value_t = sipas_shared::auth::TOKEN_DAYS)]
+        days: i64,
         name: String,
     },
     /// Danh sách tài khoản
     List,
+    /// Tạm ngừng tài khoản: đăng xuất mọi phiên, mọi khoá API ngừng hoạt động
+    Disable { name: String },
+    /// Mở lại tài khoản đã tạm ngừng
+    Enable { name: String },
+    /// Đặt lại mật khẩu (tạo ngẫu nhiên, hoặc --password-stdin); đăng xuất mọi phiên
+    Passwd {
+        #[arg(long)]
+        password_stdin: bool,
+        name: String,
+    },
+    /// Đổi đơn vị được giao của điều tra viên
+    Units {
+        #[arg(long = "unit", required = true)]
+        units: Vec<String>,
+        #[arg(long)]
+        campaign: Option<String>,
+        name: String,
+    },
+    /// Gỡ khoá đăng nhập sau nhiều lần sai
+    Unlock { name: String },
+    /// Thu hồi mọi khoá API của tài khoản
+    Revoke { name: String },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]

@@ -257,20 +257,27 @@ impl Session {
     async fn csrf(&self, page: &str) -> String {
         csrf_of(&self.get(page).await.1)
     }
+
+    /// The message the page a form redirected to shows once: `PATH ok=…` or
+    /// `PATH err=…`. The location itself carries only the message's id.
+    async fn flash(&self, location: &str) -> String {
+        assert!(!location.contains("ok=") && !location.contains("err="), "no text in the URL: {location}");
+        let (_, page) = self.get(location).await;
+        let doc = Html::parse_document(&page);
+        let path = location.split('?').next().unwrap_or_default();
+        let text = |css: &str| doc.select(&sel(css)).next().map(|e| e.text().collect::<String>());
+        match (text("main .ok"), text("main .alert")) {
+            (Some(ok), _) => format!("{path} ok={ok}"),
+            (None, Some(err)) => format!("{path} err={err}"),
+            (None, None) => format!("{path} (no message)"),
+        }
+    }
 }
 
 fn csrf_of(page: &str) -> String {
     let doc = Html::parse_document(page);
     let input = doc.select(&sel("input[name=csrf]")).next().expect("a CSRF field");
     input.value().attr("value").expect("value").to_owned()
-}
-
-/// A redirect's flash message, decoded: `ok=…` or `err=…`.
-fn decode(location: &str) -> String {
-    let base = reqwest::Url::parse("http://sipas.invalid").expect("url");
-    let url = base.join(location).expect("location");
-    let pairs: Vec<String> = url.query_pairs().map(|(k, v)| format!("{k}={v}")).collect();
-    format!("{} {}", url.path(), pairs.join("&"))
 }
 
 #[tokio::test]
@@ -382,11 +389,31 @@ async fn every_role_reaches_exactly_its_routes() {
         (format!("/api/v1/campaigns/{c}/export/export.csv"), 200, 403, 200),
         (format!("/api/v1/campaigns/{c}/export/export.json"), 200, 403, 200),
     ];
+    // Pages are for signed-in sessions; API tokens open the API only.
+    let pages = [
+        common::sign_in(&server.base, "quan-tri").await,
+        common::sign_in(&server.base, "dtv").await,
+        common::sign_in(&server.base, "phan-tich").await,
+    ];
     for (path, a, e, n) in &matrix {
         let url = format!("{}{path}", server.base);
-        for (who, client, want) in [("admin", &admin, a), ("enumerator", &enumerator, e), ("analyst", &analyst, n)] {
+        let api = path.starts_with("/api/");
+        let [admin_page, enumerator_page, analyst_page] = &pages;
+        let clients = if api { [&admin, &enumerator, &analyst] } else { [admin_page, enumerator_page, analyst_page] };
+        for ((who, client), want) in ["admin", "enumerator", "analyst"].into_iter().zip(clients).zip([a, e, n]) {
             let got = client.get(&url).send().await.expect("get").status().as_u16();
             assert_eq!(got, *want, "{who} GET {path}");
+            if !api {
+                // The same account's API token on a page: the login form, not the page.
+                let token = match who {
+                    "admin" => &admin,
+                    "enumerator" => &enumerator,
+                    _ => &analyst,
+                };
+                let resp = token.get(&url).send().await.expect("get");
+                assert_eq!(resp.status().as_u16(), 303, "{who}'s API token on {path}");
+                assert!(resp.headers()["location"].to_str().expect("location").starts_with("/login"));
+            }
         }
         // Nobody signed in: pages send to the login form, the API answers 401.
         let resp = nobody.get(&url).send().await.expect("get");
@@ -435,12 +462,12 @@ async fn every_role_reaches_exactly_its_routes() {
     let slip = open(&db).await.slips(c, Some("QB03")).await.expect("slips").into_iter().next().expect("a QB03 slip");
     type Post<'a> = (String, Vec<(&'a str, &'a str)>, [u16; 3]);
     let posts: Vec<Post> = vec![
-        (format!("/admin/campaigns/{c}/sample"), vec![("seed", "1")], [403, 403, 403]),
-        ("/admin/users".into(), vec![("name", "x"), ("role", "admin")], [403, 403, 403]),
-        (format!("/enumerator/{c}/QB03/outcome"), vec![("code", &slip.code), ("outcome", "refused")], [403, 403, 403]),
-        (format!("/enumerator/{c}/QB03/replace"), vec![("code", &slip.code)], [403, 403, 403]),
+        (format!("/admin/campaigns/{c}/sample"), vec![("seed", "1")], [303, 303, 303]),
+        ("/admin/users".into(), vec![("name", "x"), ("role", "admin")], [303, 303, 303]),
+        (format!("/enumerator/{c}/QB03/outcome"), vec![("code", &slip.code), ("outcome", "refused")], [303, 303, 303]),
+        (format!("/enumerator/{c}/QB03/replace"), vec![("code", &slip.code)], [303, 303, 303]),
     ];
-    // API tokens carry no CSRF token, so no form can be posted with one.
+    // An API token is no sign-in for a page, so no form can be posted with one.
     for (path, fields, want) in &posts {
         for (client, w) in [&admin, &enumerator, &analyst].into_iter().zip(want) {
             let got = client
@@ -489,7 +516,8 @@ async fn an_enumerator_records_outcomes_releases_reserves_and_keys_paper_ballots
         let (status, to) =
             s.post(&outcome, &[("csrf", &csrf), ("code", &first.code), ("outcome", "call_failed")]).await;
         assert_eq!(status, 303);
-        assert!(to.starts_with(&unit_page) && to.contains("ok="), "{}", decode(&to));
+        let m = s.flash(&to).await;
+        assert!(to.starts_with(&unit_page) && m.contains("ok="), "{m}");
         let now = store.slip(CAMPAIGN, &first.code).await.expect("slip").expect("exists");
         assert_eq!(now.attempts, n);
         assert_eq!(now.status, if n == 3 { "unreachable" } else { "issued" });
@@ -500,7 +528,8 @@ async fn an_enumerator_records_outcomes_releases_reserves_and_keys_paper_ballots
     assert_eq!(status, 303);
     // An outcome that makes no sense is refused with a reason.
     let (_, to) = s.post(&outcome, &[("csrf", &csrf), ("code", &second.code), ("outcome", "paper")]).await;
-    assert!(decode(&to).contains("đang ở trạng thái «refused»"), "{}", decode(&to));
+    let m = s.flash(&to).await;
+    assert!(m.contains("đang ở trạng thái «refused»"), "{m}");
 
     // Board: 2 of QB01's citizens closed, reserves intact.
     let board = store.quota_board(CAMPAIGN).await.expect("board");
@@ -510,14 +539,16 @@ async fn an_enumerator_records_outcomes_releases_reserves_and_keys_paper_ballots
     // One click: the next reserve of the same field replaces the unreachable person.
     let (status, to) = s.post(&format!("{unit_page}/replace"), &[("csrf", &csrf), ("code", &first.code)]).await;
     assert_eq!(status, 303);
-    assert!(decode(&to).contains("Đã mời người dự phòng"), "{}", decode(&to));
+    let m = s.flash(&to).await;
+    assert!(m.contains("Đã mời người dự phòng"), "{m}");
     let replaced = store.slip(CAMPAIGN, &first.code).await.expect("slip").expect("exists");
     let reserve_code = replaced.replaced_by.clone().expect("replaced");
     let reserve = store.slip(CAMPAIGN, &reserve_code).await.expect("slip").expect("exists");
     assert_eq!((reserve.status.as_str(), &reserve.field, reserve.reserve_rank), ("issued", &first.field, Some(1)));
     // Not twice for the same person.
     let (_, to) = s.post(&format!("{unit_page}/replace"), &[("csrf", &csrf), ("code", &first.code)]).await;
-    assert!(decode(&to).contains("đã được thay"), "{}", decode(&to));
+    let m = s.flash(&to).await;
+    assert!(m.contains("đã được thay"), "{m}");
     // The released reserve's link opens the questionnaire; an unreleased one does not.
     let plain = reqwest::Client::new();
     let open_link = plain.get(format!("{}/s/{}", server.base, reserve.token)).send().await.expect("get");
@@ -538,7 +569,8 @@ async fn an_enumerator_records_outcomes_releases_reserves_and_keys_paper_ballots
     // Another unit's slip cannot be reached through this unit's address, nor its own.
     let other = store.slips(CAMPAIGN, Some("QB03")).await.expect("slips").into_iter().next().expect("slip");
     let (_, to) = s.post(&outcome, &[("csrf", &csrf), ("code", &other.code), ("outcome", "refused")]).await;
-    assert!(decode(&to).contains("không có phiếu mã"), "{}", decode(&to));
+    let m = s.flash(&to).await;
+    assert!(m.contains("không có phiếu mã"), "{m}");
     let (status, _) = s
         .post(
             &format!("/enumerator/{CAMPAIGN}/QB03/outcome"),
@@ -630,7 +662,7 @@ async fn the_admin_uploads_a_messy_frame_draws_and_adds_staff_from_the_browser()
     // QB03 has a row without a phone: named, nothing stored.
     let resp = upload(csrf.clone(), false).await.expect("upload");
     assert_eq!(resp.status().as_u16(), 303);
-    let to = decode(resp.headers()["location"].to_str().expect("location"));
+    let to = s.flash(resp.headers()["location"].to_str().expect("location")).await;
     assert!(to.contains("dòng lỗi, chưa nhập dòng nào") && to.contains("dòng 11"), "{to}");
     let store = open(&db).await;
     assert!(store.frame_rows(CAMPAIGN).await.expect("rows").is_empty());
@@ -638,21 +670,23 @@ async fn the_admin_uploads_a_messy_frame_draws_and_adds_staff_from_the_browser()
     let resp = upload("forged".into(), true).await.expect("upload");
     assert_eq!(resp.status().as_u16(), 403);
     let resp = upload(csrf.clone(), true).await.expect("upload");
-    let to = decode(resp.headers()["location"].to_str().expect("location"));
+    let to = s.flash(resp.headers()["location"].to_str().expect("location")).await;
     assert!(to.contains("Đã nhập khung chọn mẫu QB03"), "{to}");
     let imported = store.frame_rows(CAMPAIGN).await.expect("rows").len();
     assert!(imported > 150, "{imported}");
 
     let (status, to) = s.post(&format!("{page}/sample"), &[("csrf", &csrf), ("seed", "5"), ("reserve", "50")]).await;
     assert_eq!(status, 303);
-    assert!(decode(&to).contains("hạt giống 5"), "{}", decode(&to));
+    let m = s.flash(&to).await;
+    assert!(m.contains("hạt giống 5"), "{m}");
     let (_, shown) = s.get(&page).await;
     assert!(shown.contains("sample") && shown.contains("frame_import"), "the audit log lists both");
     let slips = store.slips(CAMPAIGN, Some("QB03")).await.expect("slips");
     assert_eq!(slips.iter().filter(|x| x.group == "citizens" && x.status == "issued").count(), 26);
     let (status, to) = s.post(&format!("{page}/sample"), &[("csrf", &csrf), ("seed", "-1")]).await;
     assert_eq!(status, 303);
-    assert!(decode(&to).contains("err="), "{to}");
+    let m = s.flash(&to).await;
+    assert!(m.contains("err="), "{m}");
 
     // Staff accounts from the browser; a generated password is shown once, on the page.
     let users_csrf = s.csrf("/admin/users").await;
@@ -674,12 +708,17 @@ async fn the_admin_uploads_a_messy_frame_draws_and_adds_staff_from_the_browser()
             &[("csrf", &users_csrf), ("name", "minh"), ("role", "analyst"), ("password", "dai-du-muoi-ky-tu")],
         )
         .await;
-    assert!(decode(&to).contains("đã có"), "{}", decode(&to));
+    let m = s.flash(&to).await;
+    assert!(m.contains("đã có"), "{m}");
     let (_, to) = s.post("/admin/users", &[("csrf", &users_csrf), ("name", "tuan"), ("role", "enumerator")]).await;
-    assert!(decode(&to).contains("cần ít nhất một mã đơn vị"), "{}", decode(&to));
+    let m = s.flash(&to).await;
+    assert!(m.contains("cần ít nhất một mã đơn vị"), "{m}");
     let users = store.users().await.expect("users");
     let minh = users.iter().find(|u| u.name == "minh").expect("minh");
-    assert_eq!(minh.units, ["QB03", "QB04"]);
+    assert_eq!(minh.units, [format!("{CAMPAIGN}/QB03"), format!("{CAMPAIGN}/QB04")], "scoped to the campaign");
+    let (_, to) = s.post("/admin/users", &[("csrf", &users_csrf), ("name", "tuan"), ("role", "enumerator"), ("units", "QB99")]).await;
+    let m = s.flash(&to).await;
+    assert!(m.contains("err=") && m.contains("QB99"), "an unknown unit is refused: {m}");
 }
 
 #[tokio::test]
@@ -703,8 +742,10 @@ async fn an_analyst_never_meets_a_name_phone_or_address() {
     for f in ["csv", "json", "xlsx"] {
         paths.push(format!("/reports/{CAMPAIGN}/download/report.{f}"));
     }
+    let analyst_page = common::sign_in(&server.base, "phan-tich").await;
     for path in &paths {
-        let resp = analyst.get(format!("{}{path}", server.base)).send().await.expect("get");
+        let client = if path.starts_with("/api/") { &analyst } else { &analyst_page };
+        let resp = client.get(format!("{}{path}", server.base)).send().await.expect("get");
         assert_eq!(resp.status().as_u16(), 200, "{path}");
         bodies.push((path.clone(), resp.bytes().await.expect("body").to_vec()));
     }
@@ -715,7 +756,7 @@ async fn an_analyst_never_meets_a_name_phone_or_address() {
         format!("/enumerator/{CAMPAIGN}/QB01"),
         format!("/enumerator/{CAMPAIGN}/QB01/slips?format=csv"),
     ] {
-        let resp = analyst.get(format!("{}{path}", server.base)).send().await.expect("get");
+        let resp = analyst_page.get(format!("{}{path}", server.base)).send().await.expect("get");
         assert_eq!(resp.status().as_u16(), 403, "{path}");
         bodies.push((path, resp.bytes().await.expect("body").to_vec()));
     }

@@ -38,7 +38,7 @@ async fn get_html(client: &reqwest::Client, url: &str) -> (u16, Html) {
 async fn the_report_page_shows_tables_charts_and_downloads() {
     let db = loaded().await;
     let server = spawn_server(&db, &[]);
-    let client = analyst(&db);
+    let client = analyst(&db, &server.base).await;
     let (status, list) = get_html(&client, &format!("{}/reports", server.base)).await;
     assert_eq!(status, 200);
     let links: Vec<&str> = list.select(&sel("main a")).filter_map(|a| a.value().attr("href")).collect();
@@ -95,7 +95,7 @@ async fn the_report_page_shows_tables_charts_and_downloads() {
 async fn the_page_follows_the_chosen_breakdown() {
     let db = loaded().await;
     let server = spawn_server(&db, &[]);
-    let client = analyst(&db);
+    let client = analyst(&db, &server.base).await;
     let (_, page) = get_html(&client, &format!("{}/reports/hand?by=field", server.base)).await;
     assert_eq!(texts(&page, "nav.by a.on"), vec!["lĩnh vực"]);
     assert!(texts(&page, "h2").iter().any(|h| h == "Đợt tính tay — theo lĩnh vực"));
@@ -110,7 +110,7 @@ async fn the_page_follows_the_chosen_breakdown() {
 async fn the_api_returns_the_cli_document_and_json_errors() {
     let db = loaded().await;
     let server = spawn_server(&db, &[]);
-    let client = analyst(&db);
+    let client = analyst(&db, &server.base).await;
     let mut api: Value = client
         .get(format!("{}/api/v1/campaigns/hand/report", server.base))
         .send()
@@ -142,7 +142,7 @@ async fn the_api_returns_the_cli_document_and_json_errors() {
 async fn serve_demo_has_a_report_to_show() {
     let db = TestDb::new().await;
     let server = spawn_server(&db, &["--demo"]);
-    let client = analyst(&db);
+    let client = analyst(&db, &server.base).await;
     assert!(server.banner.iter().any(|l| l.contains("với 600 phiếu giả lập")), "{:?}", server.banner);
     let (status, page) = get_html(&client, &format!("{}/reports/quang-binh-2026", server.base)).await;
     assert_eq!(status, 200);

@@ -54,9 +54,9 @@ impl Staff {
         }
     }
 
-    /// Refuses a unit outside an enumerator's assignment.
-    pub fn require_unit(&self, unit: &str) -> Result<(), AppError> {
-        if self.user.may_work_on(unit) {
+    /// Refuses a unit outside an enumerator's assignment in that campaign.
+    pub fn require_unit(&self, campaign: &str, unit: &str) -> Result<(), AppError> {
+        if self.user.may_work_on(campaign, unit) {
             Ok(())
         } else {
             Err(AppError::Forbidden(format!("Tài khoản {} không được giao đơn vị {unit}.", self.user.name)))
@@ -81,9 +81,19 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers.get(AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
 }
 
-/// Who is asking, if anyone.
-pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Staff>, AppError> {
-    if let Some(token) = bearer(headers) {
+/// Where API tokens work: a token opens the API only, never a staff page
+/// (whose downloads carry names and phones).
+pub const API_PREFIX: &str = "/api/v1";
+
+fn is_api(path: &str) -> bool {
+    path == API_PREFIX || path.starts_with("/api/v1/")
+}
+
+/// Who is asking at `path`, if anyone: an API token on the API, a session
+/// cookie elsewhere.
+pub async fn authenticate(state: &AppState, headers: &HeaderMap, path: &str) -> Result<Option<Staff>, AppError> {
+    if is_api(path) {
+        let Some(token) = bearer(headers) else { return Ok(None) };
         let user = state.store.api_user(&auth::secret_hash(token)).await?;
         return Ok(user.map(|user| Staff { user, csrf: String::new() }));
     }
@@ -97,7 +107,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Optio
 /// 401 with a JSON error for the API.
 fn unauthenticated(path_and_query: &str) -> Response {
     if path_and_query.starts_with("/api/") {
-        let body = json!({ "error": { "code": "unauthorized", "message": "cần khoá API hợp lệ (Authorization: Bearer …)", "field": null } });
+        let body = json!({ "error": { "code": "unauthorized", "message": "cần khoá API hợp lệ, còn hạn (Authorization: Bearer …)", "field": null } });
         return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
     }
     let next = percent_encode(path_and_query, b"/");
@@ -109,7 +119,7 @@ impl FromRequestParts<AppState> for Staff {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let path = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
-        match authenticate(state, &parts.headers).await {
+        match authenticate(state, &parts.headers, parts.uri.path()).await {
             Ok(Some(staff)) => Ok(staff),
             Ok(None) => Err(unauthenticated(&path)),
             Err(e) => Err(e.into_response()),
@@ -121,7 +131,7 @@ impl FromRequestParts<AppState> for Staff {
 /// see aggregates and anonymous answers, never a person.
 pub async fn reports_only(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
-    let staff = match authenticate(&state, request.headers()).await {
+    let staff = match authenticate(&state, request.headers(), request.uri().path()).await {
         Ok(Some(s)) => s,
         Ok(None) => return unauthenticated(&path),
         Err(e) => return e.into_response(),
@@ -209,7 +219,12 @@ struct LoginForm {
     next: Option<String>,
 }
 
-async fn login(State(state): State<AppState>, jar: CookieJar, Form(f): Form<LoginForm>) -> Result<Response, AppError> {
+async fn login(
+    State(state): State<AppState>,
+    client: crate::throttle::Client,
+    jar: CookieJar,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, AppError> {
     let next = safe_next(f.next.as_deref());
     let again = |jar: CookieJar, status: StatusCode, msg: &str| {
         let csrf = auth::new_secret();
@@ -222,21 +237,32 @@ async fn login(State(state): State<AppState>, jar: CookieJar, Form(f): Form<Logi
         return Ok(again(jar, StatusCode::FORBIDDEN, "Biểu mẫu đăng nhập đã hết hạn; hãy thử lại."));
     }
     let name = f.name.trim();
+    // Failures count per typed name *and* client address: an outsider who
+    // types a colleague's name wrongly locks only the outsider's own address
+    // (which the per-address budget slows anyway), never the colleague.
+    let (name_key, client_key) = (auth::login_key(name), client.key());
     let since = chrono::Utc::now() - chrono::Duration::minutes(LOCK_MINUTES);
-    if state.store.login_failures(name, since).await? >= MAX_FAILURES {
-        tracing::warn!(user = name, "login refused: too many failures");
-        let msg = format!("Đăng nhập sai quá {MAX_FAILURES} lần: tài khoản tạm khoá {LOCK_MINUTES} phút.");
+    if state.store.login_failures(&name_key, &client_key, since).await? >= MAX_FAILURES {
+        tracing::warn!("login refused: too many failures from one address for one name");
+        let msg = format!("Đăng nhập sai quá {MAX_FAILURES} lần từ máy này: hãy thử lại sau {LOCK_MINUTES} phút.");
         return Ok(again(jar, StatusCode::TOO_MANY_REQUESTS, &msg));
     }
-    let found = state.store.user_by_name(name).await?;
+    let found = if name.chars().count() <= 64 { state.store.user_by_name(name).await? } else { None };
     let user = match found {
         Some((user, hash)) if auth::verify_password(&f.password, &hash) => user,
-        _ => {
-            state.store.login_failed(name, since).await?;
+        found => {
+            if found.is_none() {
+                // As long as a wrong password for a real account takes.
+                auth::verify_nobody(&f.password);
+            }
+            state.store.login_failed(&name_key, &client_key, since).await?;
             return Ok(again(jar, StatusCode::UNAUTHORIZED, "Tên đăng nhập hoặc mật khẩu không đúng."));
         }
     };
-    state.store.clear_login_failures(name).await?;
+    if user.disabled {
+        return Ok(again(jar, StatusCode::FORBIDDEN, "Tài khoản này đã bị quản trị viên tạm ngừng."));
+    }
+    state.store.clear_login_failures(&name_key).await?;
     let secret = auth::new_secret();
     let expires = chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS);
     state.store.create_session(&auth::secret_hash(&secret), user.id, &auth::new_secret(), expires).await?;

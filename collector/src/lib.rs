@@ -9,6 +9,7 @@ mod counter;
 mod error;
 mod headers;
 mod health;
+pub mod metrics;
 pub mod qr;
 mod respond;
 pub mod slips;
@@ -34,13 +35,20 @@ pub struct AppState {
     /// Per-address budgets of what outsiders can repeat; `None` turns them
     /// off (load tests on loopback).
     pub limits: Option<Arc<throttle::Limits>>,
+    /// What `/metrics` shows.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
     /// The state with the standard rate limits, client addresses taken from
     /// the connection.
     pub fn new(store: Arc<dyn Store>, public_url: impl Into<String>) -> Self {
-        Self { store, public_url: public_url.into(), limits: Some(Arc::new(throttle::Limits::standard(false))) }
+        Self {
+            store,
+            public_url: public_url.into(),
+            limits: Some(Arc::new(throttle::Limits::standard(false))),
+            metrics: Arc::default(),
+        }
     }
 
     #[must_use]
@@ -54,18 +62,29 @@ impl AppState {
 /// only admins and analysts may open.
 pub fn app_with_reports(state: AppState, reports: Router) -> Router {
     let guard = axum::middleware::from_fn_with_state(state.clone(), auth::reports_only);
-    headers::harden(routes(state).merge(reports.route_layer(guard)))
+    let metrics = state.metrics.clone();
+    counted(metrics, routes(state).merge(reports.route_layer(guard)))
 }
 
 /// The collector alone: respondents, staff pages, QR codes.
 pub fn app(state: AppState) -> Router {
-    headers::harden(routes(state))
+    let metrics = state.metrics.clone();
+    counted(metrics, routes(state))
+}
+
+/// Every route counted by its pattern, then the layers every response gets.
+fn counted(metrics: Arc<metrics::Metrics>, router: Router) -> Router {
+    let router = router
+        .route_layer(axum::middleware::from_fn(metrics::note_route))
+        .layer(axum::middleware::from_fn_with_state(metrics, metrics::count));
+    headers::harden(router)
 }
 
 fn routes(state: AppState) -> Router {
     let limits = state.limits.clone();
     Router::new()
         .merge(health::router())
+        .merge(metrics::router())
         .merge(respond::router())
         .merge(counter::router())
         .merge(qr::router())

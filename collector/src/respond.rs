@@ -249,7 +249,11 @@ async fn submit_answers(
         Ok(answers) if !saving => {
             let client = state.limits.as_ref().map(|l| l.client_of(&headers, connect.map(|c| c.0.0)));
             let flags = review_flags(&state, &raw, &fields, answers.len(), client.flatten());
-            return match state.store.submit_flagged(&token, &answers, today(), flags).await? {
+            let outcome = state.store.submit_flagged(&token, &answers, today(), flags).await?;
+            if outcome == Submission::Stored {
+                state.metrics.submitted();
+            }
+            return match outcome {
                 Submission::Stored => match q.kiosk_start() {
                     // The tablet goes back to its start for the next person.
                     Some(start) => Ok(crate::views::layout_on(

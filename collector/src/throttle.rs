@@ -101,6 +101,42 @@ impl Limits {
     }
 }
 
+/// The client's address as the rate limits see it, for handlers that count
+/// per client (failed sign-ins).
+#[derive(Debug, Clone, Copy)]
+pub struct Client(pub Option<IpAddr>);
+
+impl Client {
+    /// A fixed-size key for the address, IPv6 by its /64 (one household or
+    /// phone gets a whole /64), never the address itself.
+    pub fn key(&self) -> String {
+        let text = match self.0 {
+            Some(IpAddr::V6(v6)) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            Some(ip) => ip.to_string(),
+            None => "unknown".to_owned(),
+        };
+        sipas_shared::auth::secret_hash(&format!("client:{text}"))
+    }
+}
+
+impl axum::extract::FromRequestParts<crate::AppState> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &crate::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let connect = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+        Ok(Client(match &state.limits {
+            Some(limits) => limits.client_of(&parts.headers, connect),
+            None => connect.map(|c| c.ip()),
+        }))
+    }
+}
+
 /// The middleware: a request over its budget gets 429 with `Retry-After`
 /// and a page that says when to try again.
 pub async fn limit(State(limits): State<Option<Arc<Limits>>>, req: Request, next: Next) -> Response {

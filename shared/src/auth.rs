@@ -62,19 +62,116 @@ pub struct User {
     pub id: i64,
     pub name: String,
     pub role: Role,
-    /// Units an enumerator may work on; empty for other roles.
+    /// Units an enumerator may work on, each within its campaign
+    /// (`CAMPAIGN/UNIT`, see [`scoped_unit`]); empty for other roles.
     pub units: Vec<String>,
+    /// Disabled by an admin: no sign-in, no session, no token works.
+    pub disabled: bool,
+}
+
+/// An enumerator's assignment: a unit within one campaign. Unit codes repeat
+/// from one year's campaign to the next, so a bare code would open the same
+/// commune in every campaign.
+pub fn scoped_unit(campaign: &str, unit: &str) -> String {
+    format!("{campaign}/{unit}")
 }
 
 impl User {
-    /// Whether this person may see and change a unit's invitations.
-    pub fn may_work_on(&self, unit: &str) -> bool {
+    /// Whether this person may see and change a unit's invitations in a campaign.
+    pub fn may_work_on(&self, campaign: &str, unit: &str) -> bool {
         match self.role {
             Role::Admin => true,
-            Role::Enumerator => self.units.iter().any(|u| u == unit),
+            Role::Enumerator => {
+                self.units.iter().any(|u| u.split_once('/').is_some_and(|(c, code)| c == campaign && code == unit))
+            }
             Role::Analyst => false,
         }
     }
+}
+
+/// The assignment of an enumerator, each entry `CAMPAIGN/UNIT`: entries
+/// given that way are checked, bare unit codes are taken in `campaign` when
+/// one is named, else in the only campaign that has that code.
+///
+/// # Errors
+/// A Vietnamese message naming the code that no campaign (or more than one)
+/// has.
+pub fn resolve_units(
+    campaigns: &[crate::Campaign],
+    campaign: Option<&str>,
+    given: &[String],
+) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for entry in given.iter().flat_map(|g| g.split([',', ' ', ';'])).map(str::trim).filter(|e| !e.is_empty()) {
+        let (named, code) = match entry.split_once('/') {
+            Some((c, u)) => (Some(c), u),
+            None => (campaign, entry),
+        };
+        let having: Vec<&crate::Campaign> = campaigns
+            .iter()
+            .filter(|c| named.is_none_or(|n| c.id == n))
+            .filter(|c| c.unit(code).is_some())
+            .collect();
+        let scoped = match (having.as_slice(), named) {
+            ([one], _) => scoped_unit(&one.id, code),
+            ([], Some(n)) if !campaigns.iter().any(|c| c.id == n) => return Err(format!("không có đợt khảo sát «{n}»")),
+            ([], Some(n)) => return Err(format!("đợt {n} không có đơn vị «{code}»")),
+            ([], None) => return Err(format!("không đợt khảo sát nào có đơn vị «{code}»")),
+            (many, _) => {
+                let ids: Vec<&str> = many.iter().map(|c| c.id.as_str()).collect();
+                return Err(format!(
+                    "đơn vị «{code}» có trong nhiều đợt ({}): ghi rõ đợt, vd. {}/{code}",
+                    ids.join(", "),
+                    ids[0]
+                ));
+            }
+        };
+        if !out.contains(&scoped) {
+            out.push(scoped);
+        }
+    }
+    Ok(out)
+}
+
+/// A change to a staff account (SPEC §5, `sipas user …`), audited with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountChange {
+    /// Signs out every session and stops every token until enabled again.
+    Disable,
+    Enable,
+    /// A new password hash; signs out every session.
+    Password(String),
+    /// A new assignment (`CAMPAIGN/UNIT` entries).
+    Units(Vec<String>),
+    /// Forgets failed sign-ins, lifting any lockout.
+    Unlock,
+    /// Revokes every API token of the account.
+    RevokeTokens,
+}
+
+impl AccountChange {
+    /// The audit log's action code.
+    pub fn action(&self) -> &'static str {
+        match self {
+            AccountChange::Disable => "user_disable",
+            AccountChange::Enable => "user_enable",
+            AccountChange::Password(_) => "user_password",
+            AccountChange::Units(_) => "user_units",
+            AccountChange::Unlock => "user_unlock",
+            AccountChange::RevokeTokens => "user_revoke_tokens",
+        }
+    }
+}
+
+/// How long an API token lasts unless its issuer says otherwise.
+pub const TOKEN_DAYS: i64 = 90;
+
+/// The key a failed sign-in is counted under: a fixed-size hash of what was
+/// typed (at most 64 characters, case folded), so whatever an outsider types
+/// costs the same few bytes.
+pub fn login_key(typed: &str) -> String {
+    let folded: String = typed.trim().chars().take(64).flat_map(char::to_lowercase).collect();
+    secret_hash(&format!("login:{folded}"))
 }
 
 /// The shortest password accepted.
@@ -94,6 +191,14 @@ pub fn hash_password(password: &str) -> Result<String, String> {
 /// Whether a password matches a stored hash; a malformed hash never matches.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// Spends the time a real check takes, for a name that has no account, so
+/// the answer's timing does not tell which names exist.
+pub fn verify_nobody(password: &str) {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = DUMMY.get_or_init(|| hash_password("không-có-tài-khoản-này").unwrap_or_default());
+    let _ = verify_password(password, hash);
 }
 
 /// A fresh random secret (256 bits, URL-safe): session cookies, API tokens, CSRF tokens.
@@ -142,11 +247,19 @@ mod tests {
 
     #[test]
     fn enumerators_work_only_on_their_units() {
-        let u = User { id: 1, name: "a".into(), role: Role::Enumerator, units: vec!["QB01".into()] };
-        assert!(u.may_work_on("QB01"));
-        assert!(!u.may_work_on("QB02"));
+        let u = User { id: 1, name: "a".into(), role: Role::Enumerator, units: vec![scoped_unit("qb-2026", "QB01")], disabled: false };
+        assert!(u.may_work_on("qb-2026", "QB01"));
+        assert!(!u.may_work_on("qb-2026", "QB02"));
+        assert!(!u.may_work_on("qb-2025", "QB01"), "the same code in another campaign");
         let analyst = User { role: Role::Analyst, ..u.clone() };
-        assert!(!analyst.may_work_on("QB01"));
-        assert!(User { role: Role::Admin, ..u }.may_work_on("QB09"));
+        assert!(!analyst.may_work_on("qb-2026", "QB01"));
+        assert!(User { role: Role::Admin, ..u }.may_work_on("qb-2025", "QB09"));
+    }
+
+    #[test]
+    fn failed_sign_ins_cost_the_same_whatever_is_typed() {
+        assert_eq!(login_key("Lan"), login_key(" lan "));
+        assert_eq!(login_key(&"x".repeat(100_000)).len(), login_key("a").len());
+        assert_ne!(login_key("lan"), login_key("hoa"));
     }
 }

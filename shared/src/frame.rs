@@ -188,44 +188,20 @@ mod tests {
     }
 }
 
-/// Raw rows of a frame file, as sent: CSV (UTF-8, with or without BOM) or a
-/// spreadsheet's first sheet (XLSX, XLS, ODS), numbered as the office sees them.
+/// Raw rows of a frame file, as sent: CSV (UTF-8, with or without BOM) or an
+/// Excel workbook's first sheet (XLSX), numbered as the office sees them.
+/// Spreadsheets are read within fixed bounds (`spreadsheet::read_rows`).
 ///
 /// # Errors
 /// A message naming what is wrong with the file as a whole.
 pub fn file_rows(name: &str, bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, String> {
     let lower = name.to_lowercase();
-    if [".xlsx", ".xls", ".ods", ".xlsm"].iter().any(|e| lower.ends_with(e)) {
-        return spreadsheet_rows(bytes);
+    if [".xlsx", ".xls", ".ods", ".xlsm", ".xlsb"].iter().any(|e| lower.ends_with(e)) {
+        return crate::spreadsheet::read_rows(bytes);
     }
     let text =
         std::str::from_utf8(bytes).map_err(|_| "tệp không phải UTF-8 (trong Excel chọn «CSV UTF-8»)".to_owned())?;
     Ok(csv_rows(text))
-}
-
-/// Raw rows of a spreadsheet's first sheet, numbered from 1 as Excel shows them.
-fn spreadsheet_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, String> {
-    use calamine::{Data, Reader, open_workbook_auto_from_rs};
-    let bad = |e: String| format!("không đọc được bảng tính: {e}");
-    let mut book = open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|e| bad(e.to_string()))?;
-    let sheet = book.sheet_names().first().cloned().ok_or_else(|| bad("không có trang tính nào".into()))?;
-    let range = book.worksheet_range(&sheet).map_err(|e| bad(e.to_string()))?;
-    let first_row = range.start().map_or(0, |(r, _)| r as usize);
-    Ok(range
-        .rows()
-        .enumerate()
-        .map(|(i, row)| {
-            let cells = row
-                .iter()
-                .map(|c| match c {
-                    // Phones typed as numbers come back as floats: write them whole.
-                    Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}"),
-                    other => other.to_string().trim().to_owned(),
-                })
-                .collect();
-            (first_row + i + 1, cells)
-        })
-        .collect())
 }
 
 /// What an import stored and what it left out.

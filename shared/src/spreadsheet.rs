@@ -1,10 +1,119 @@
-//! Cells written for spreadsheets. Excel and LibreOffice run a cell that
+//! Spreadsheets in and out.
+//!
+//! In: an office's workbook is read within fixed bounds, whatever its sheet
+//! dimensions claim: a 1.6 KB file with cells at A1 and XFD1048576, or a few
+//! megabytes that unpack to gigabytes, is refused with a message instead of
+//! taking the server's memory.
+//!
+//! Out: Excel and LibreOffice run a cell that
 //! starts with `=`, `+`, `-`, `@`, a tab or a carriage return as a formula
 //! (`=HYPERLINK(…)`, `=cmd|…`), and such text reaches CSV files from free-text
 //! answers and from frames sent by counters. Those cells are written behind an
 //! apostrophe, which the spreadsheet shows as plain text; numbers stay numbers.
 
 use std::borrow::Cow;
+use std::io::{Cursor, Read};
+
+/// What a workbook may unpack to, all parts together. A 200,000-row frame
+/// is about 80 MB of sheet XML and shared strings.
+pub const MAX_UNPACKED: u64 = 192 * 1024 * 1024;
+/// Parts (files) in a workbook's zip.
+const MAX_PARTS: usize = 2_000;
+/// Non-empty cells read from the sheet (a 200,000-row frame has a million).
+pub const MAX_CELLS: usize = 4_000_000;
+/// Columns read; cells further right (a stray note in column XFD) are ignored.
+pub const MAX_COLUMNS: u32 = 64;
+
+/// Advice for a workbook in a format not read here.
+const SAVE_AS: &str = "hãy mở tệp trong Excel, chọn «Lưu thành» → «Excel Workbook (.xlsx)» hoặc «CSV UTF-8» rồi gửi lại";
+
+/// Raw rows of an Excel workbook's (XLSX) first sheet, numbered from 1 as
+/// Excel shows them; empty rows are left out, cells are trimmed, whole
+/// numbers (phones typed as numbers) written without a decimal point.
+///
+/// The sheet is streamed cell by cell (never allocated from its declared
+/// dimensions), after every part of the zip has been unpacked once, counted,
+/// into nothing, up to [`MAX_UNPACKED`]. Old `.xls`, `.xlsb` and `.ods`
+/// files are refused with advice: their readers allocate the whole sheet
+/// from what the file claims.
+///
+/// # Errors
+/// A Vietnamese message saying what is wrong with the file as a whole.
+pub fn read_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, String> {
+    use calamine::{Data, DataRef, Reader, Xlsx};
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return Err(format!("tệp Excel 97–2003 (.xls) không được nhận: {SAVE_AS}"));
+    }
+    if !bytes.starts_with(b"PK") {
+        return Err(format!("không phải tệp Excel .xlsx: {SAVE_AS}"));
+    }
+    check_unpacked(bytes)?;
+    let bad = |e: String| format!("không đọc được bảng tính: {e}");
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
+        .map_err(|e| bad(format!("{e}; {SAVE_AS}")))?;
+    let sheet = book.sheet_names().first().cloned().ok_or_else(|| bad("không có trang tính nào".into()))?;
+    let mut cells = book.worksheet_cells_reader(&sheet).map_err(|e| bad(e.to_string()))?;
+    let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
+    let mut seen = 0usize;
+    while let Some(cell) = cells.next_cell().map_err(|e| bad(e.to_string()))? {
+        seen += 1;
+        if seen > MAX_CELLS {
+            return Err(format!("trang tính «{sheet}» có hơn 4 triệu ô có dữ liệu: hãy chia tệp theo đơn vị"));
+        }
+        let (r, c) = cell.get_position();
+        if c >= MAX_COLUMNS {
+            continue;
+        }
+        let text = match cell.get_value() {
+            DataRef::Empty => continue,
+            // Phones typed as numbers come back as floats: write them whole.
+            DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+            other => Data::from(other.clone()).to_string().trim().to_owned(),
+        };
+        if text.is_empty() {
+            continue;
+        }
+        let line = r as usize + 1;
+        if rows.last().map(|(l, _)| *l) != Some(line) {
+            rows.push((line, Vec::new()));
+        }
+        if let Some((_, row)) = rows.last_mut() {
+            let c = c as usize;
+            if row.len() <= c {
+                row.resize(c + 1, String::new());
+            }
+            row[c] = text;
+        }
+    }
+    Ok(rows)
+}
+
+/// Unpacks every part of a zip into nothing, refusing the file once the
+/// parts together pass [`MAX_UNPACKED`]: sizes a zip declares can lie, the
+/// bytes it inflates to cannot.
+fn check_unpacked(bytes: &[u8]) -> Result<(), String> {
+    let bad = |e: String| format!("không đọc được bảng tính: {e}");
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| bad(e.to_string()))?;
+    if zip.len() > MAX_PARTS {
+        return Err(bad(format!("tệp nén có {} phần, quá nhiều cho một bảng tính", zip.len())));
+    }
+    if zip.index_for_name("mimetype").is_some() && zip.index_for_name("content.xml").is_some() {
+        return Err(format!("tệp OpenDocument (.ods) không được nhận: {SAVE_AS}"));
+    }
+    let mut left = MAX_UNPACKED;
+    for i in 0..zip.len() {
+        let entry = zip.by_index(i).map_err(|e| bad(e.to_string()))?;
+        let n = std::io::copy(&mut entry.take(left + 1), &mut std::io::sink()).map_err(|e| bad(e.to_string()))?;
+        if n > left {
+            return Err(format!(
+                "bảng tính giải nén ra hơn {} MB: quá lớn cho một danh sách; hãy chia tệp theo đơn vị hoặc lưu thành CSV UTF-8",
+                MAX_UNPACKED / (1024 * 1024)
+            ));
+        }
+        left -= n;
+    }
+    Ok(())
+}
 
 /// `cell`, made safe to open in a spreadsheet.
 pub fn defuse(cell: &str) -> Cow<'_, str> {

@@ -2,7 +2,7 @@
 
 use super::{Failure, open_campaign};
 use crate::cli::{SlipFormat, UserCommand};
-use sipas_shared::auth::{self, MIN_PASSWORD, Role};
+use sipas_shared::auth::{self, AccountChange, MIN_PASSWORD, Role};
 use sipas_shared::store;
 use sipas_shared::{StoreError, sampling};
 use std::io::{BufRead, Write};
@@ -81,11 +81,13 @@ pub async fn invitations(
 pub async fn user(db: &str, cmd: UserCommand) -> Result<(), Failure> {
     let store = store::connect(db).await?;
     match cmd {
-        UserCommand::Add { role, units, password_stdin, name } => {
+        UserCommand::Add { role, units, campaign, password_stdin, name } => {
             let role = Role::from(role);
             let name = name.trim().to_owned();
-            if name.is_empty() || name.chars().any(char::is_whitespace) || name.len() > 64 {
-                return Err(Failure::BadInput(format!("tên đăng nhập «{name}»: không để trống, không có dấu cách")));
+            if name.is_empty() || name.chars().any(char::is_whitespace) || name.chars().count() > 64 {
+                return Err(Failure::BadInput(format!(
+                    "tên đăng nhập «{name}»: không để trống, không có dấu cách, tối đa 64 ký tự"
+                )));
             }
             if role == Role::Enumerator && units.is_empty() {
                 return Err(Failure::BadInput("điều tra viên cần ít nhất một --unit MÃ_ĐƠN_VỊ".into()));
@@ -93,16 +95,8 @@ pub async fn user(db: &str, cmd: UserCommand) -> Result<(), Failure> {
             if role != Role::Enumerator && !units.is_empty() {
                 return Err(Failure::BadInput("--unit chỉ dùng cho vai trò enumerator".into()));
             }
-            let (password, generated) = if password_stdin {
-                let mut line = String::new();
-                std::io::stdin().lock().read_line(&mut line)?;
-                (line.trim_end_matches(['\r', '\n']).to_owned(), false)
-            } else {
-                (auth::new_password(), true)
-            };
-            if password.chars().count() < MIN_PASSWORD {
-                return Err(Failure::BadInput(format!("mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự")));
-            }
+            let units = assigned_units(&*store, campaign.as_deref(), &units).await?;
+            let (password, generated) = read_password(password_stdin)?;
             let hash = auth::hash_password(&password).map_err(Failure::Other)?;
             match store.add_user(&name, role, &units, &hash).await {
                 Ok(_) => {}
@@ -116,27 +110,104 @@ pub async fn user(db: &str, cmd: UserCommand) -> Result<(), Failure> {
             }
             Ok(())
         }
-        UserCommand::Token { label, name } => {
+        UserCommand::Token { label, days, name } => {
+            if !(1..=3650).contains(&days) {
+                return Err(Failure::BadInput(format!("--days {days}: từ 1 đến 3650 ngày")));
+            }
             let (user, _) = store
                 .user_by_name(&name)
                 .await?
                 .ok_or_else(|| Failure::BadInput(format!("không có tài khoản «{name}»")))?;
+            if user.disabled {
+                return Err(Failure::BadInput(format!("tài khoản «{name}» đang tạm ngừng (sipas user enable {name})")));
+            }
             let secret = auth::new_secret();
-            store.add_api_token(&auth::secret_hash(&secret), user.id, &label).await?;
+            let expires = chrono::Utc::now() + chrono::Duration::days(days);
+            store.add_api_token(&auth::secret_hash(&secret), user.id, &label, expires).await?;
             eprintln!(
-                "Khoá API của {name} ({}), chỉ hiện một lần; gửi trong tiêu đề «Authorization: Bearer …»:",
-                user.role.label()
+                "Khoá API của {name} ({}), chỉ hiện một lần, dùng được cho /api/v1 đến {}; gửi trong tiêu đề «Authorization: Bearer …»:",
+                user.role.label(),
+                expires.with_timezone(&chrono::Local).format("%d/%m/%Y")
             );
             println!("{secret}");
             Ok(())
         }
         UserCommand::List => {
             for u in store.users().await? {
-                println!("{}\t{}\t{}", u.name, u.role, u.units.join(","));
+                let state = if u.disabled { "tạm ngừng" } else { "hoạt động" };
+                println!("{}\t{}\t{state}\t{}", u.name, u.role, u.units.join(","));
             }
             Ok(())
         }
+        UserCommand::Disable { name } => change(&*store, &name, AccountChange::Disable, "Đã tạm ngừng").await,
+        UserCommand::Enable { name } => change(&*store, &name, AccountChange::Enable, "Đã mở lại").await,
+        UserCommand::Unlock { name } => change(&*store, &name, AccountChange::Unlock, "Đã gỡ khoá đăng nhập của").await,
+        UserCommand::Revoke { name } => change(&*store, &name, AccountChange::RevokeTokens, "Đã thu hồi khoá API của").await,
+        UserCommand::Passwd { password_stdin, name } => {
+            let (password, generated) = read_password(password_stdin)?;
+            let hash = auth::hash_password(&password).map_err(Failure::Other)?;
+            change(&*store, &name, AccountChange::Password(hash), "Đã đặt lại mật khẩu của").await?;
+            if generated {
+                println!("Mật khẩu mới (chỉ hiện một lần): {password}");
+            }
+            Ok(())
+        }
+        UserCommand::Units { units, campaign, name } => {
+            let (user, _) = store
+                .user_by_name(&name)
+                .await?
+                .ok_or_else(|| Failure::BadInput(format!("không có tài khoản «{name}»")))?;
+            if user.role != Role::Enumerator {
+                return Err(Failure::BadInput(format!("«{name}» không phải điều tra viên: chỉ điều tra viên được giao đơn vị")));
+            }
+            let units = assigned_units(&*store, campaign.as_deref(), &units).await?;
+            let done = format!("Đã giao {} cho", units.join(", "));
+            change(&*store, &name, AccountChange::Units(units), &done).await
+        }
     }
+}
+
+/// Applies an account change and says what was done.
+async fn change(store: &dyn store::Store, name: &str, what: AccountChange, done: &str) -> Result<(), Failure> {
+    let revoking = what == AccountChange::RevokeTokens;
+    let Some(n) = store.change_user(name, &what, CLI_ACTOR).await? else {
+        return Err(Failure::BadInput(format!("không có tài khoản «{name}»; xem `sipas user list`")));
+    };
+    if revoking {
+        println!("{done} {name}: {n} khoá.");
+    } else {
+        println!("{done} tài khoản {name}.");
+    }
+    Ok(())
+}
+
+/// An enumerator's units, each checked against the campaigns in the store.
+async fn assigned_units(store: &dyn store::Store, campaign: Option<&str>, given: &[String]) -> Result<Vec<String>, Failure> {
+    if given.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut campaigns = Vec::new();
+    for c in store.campaigns().await? {
+        if let Some(full) = store.campaign(&c.id).await? {
+            campaigns.push(full);
+        }
+    }
+    auth::resolve_units(&campaigns, campaign, given).map_err(|e| Failure::BadInput(format!("--unit: {e}")))
+}
+
+/// A password from the first line of standard input, or a fresh one.
+fn read_password(from_stdin: bool) -> Result<(String, bool), Failure> {
+    let (password, generated) = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+    } else {
+        (auth::new_password(), true)
+    };
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(Failure::BadInput(format!("mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự")));
+    }
+    Ok((password, generated))
 }
 
 /// `sipas counter enrol`: a screen for a unit's counter; its address is shown

@@ -196,9 +196,21 @@ pub fn bearer_client(token: &str) -> reqwest::Client {
         .expect("client")
 }
 
-/// An analyst's client: what the report pages and API need.
-pub fn analyst(db: &TestDb) -> reqwest::Client {
-    bearer_client(&api_token(db, "phan-tich", "analyst", &[]))
+/// An analyst's client for what the report pages and API need: signed in
+/// for the pages (a session cookie) and carrying an API token for `/api/v1`
+/// (tokens open nothing else).
+pub async fn analyst(db: &TestDb, base: &str) -> reqwest::Client {
+    let token = api_token(db, "phan-tich", "analyst", &[]);
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().expect("header"));
+    let client = reqwest::Client::builder()
+        .default_headers(headers)
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    sign_in_with(&client, base, "phan-tich").await;
+    client
 }
 
 /// A browser-like client signed in as `name` (password [`PASSWORD`]), keeping
@@ -209,6 +221,12 @@ pub async fn sign_in(base: &str, name: &str) -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
+    sign_in_with(&client, base, name).await;
+    client
+}
+
+/// Signs `client` (which keeps cookies) in through the login form.
+pub async fn sign_in_with(client: &reqwest::Client, base: &str, name: &str) {
     let login = client.get(format!("{base}/login")).send().await.expect("login").text().await.expect("body");
     let resp = client
         .post(format!("{base}/login"))
@@ -217,7 +235,6 @@ pub async fn sign_in(base: &str, name: &str) -> reqwest::Client {
         .await
         .expect("sign in");
     assert_eq!(resp.status().as_u16(), 303, "{name} signs in");
-    client
 }
 
 /// The CSRF token of a staff page's form.

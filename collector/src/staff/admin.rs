@@ -3,11 +3,11 @@
 //! audit log.
 
 use super::enumerator::{load_campaign, slips_response};
-use super::{Flash, csrf_field, page, with_flash};
+use super::{Flash, FlashId, csrf_field, flash, page};
 use crate::auth::Staff;
 use crate::{AppError, AppState};
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::html;
@@ -60,8 +60,9 @@ async fn campaign_page(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<String>,
-    Query(flash): Query<Flash>,
+    Query(flash_id): Query<FlashId>,
 ) -> Result<Response, AppError> {
+    let flash = flash_id.take(&state, &staff).await?;
     staff.require(ADMIN)?;
     let campaign = load_campaign(&*state.store, &id).await?;
     let mut frame: BTreeMap<String, (u64, u64)> = BTreeMap::new();
@@ -162,20 +163,20 @@ async fn upload_frame(
 ) -> Result<Response, AppError> {
     staff.require(ADMIN)?;
     let back = format!("/admin/campaigns/{id}");
-    let bad = |m: String| Ok(Redirect::to(&with_flash(&back, false, &m)).into_response());
+    let bad = async |m: String| flash(&state, &staff, &back, false, &m).await;
     let (mut csrf, mut unit, mut file, mut skip_bad, mut list) =
         (String::new(), String::new(), None, false, String::new());
     loop {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => return bad(format!("không đọc được tệp gửi lên: {e}")),
+            Err(e) => return bad(format!("không đọc được tệp gửi lên: {e}")).await,
         };
         let name = field.name().unwrap_or_default().to_owned();
         let file_name = field.file_name().map(str::to_owned);
         let bytes = match field.bytes().await {
             Ok(b) => b,
-            Err(e) => return bad(format!("không đọc được tệp gửi lên: {e}")),
+            Err(e) => return bad(format!("không đọc được tệp gửi lên: {e}")).await,
         };
         match name.as_str() {
             "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
@@ -189,17 +190,17 @@ async fn upload_frame(
     staff.check_csrf(&csrf)?;
     let campaign = load_campaign(&*state.store, &id).await?;
     let Some(code) = campaign.unit(&unit).map(|u| u.code.clone()) else {
-        return bad(format!("đơn vị «{unit}» không có trong đợt khảo sát"));
+        return bad(format!("đơn vị «{unit}» không có trong đợt khảo sát")).await;
     };
     let roster_of = match list.as_str() {
         "" => None,
         g if campaign.group(g).is_some_and(|g| !g.frame) => Some(g),
-        g => return bad(format!("nhóm «{g}» không nhận danh sách riêng")),
+        g => return bad(format!("nhóm «{g}» không nhận danh sách riêng")).await,
     };
-    let Some((file_name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else { return bad("chưa chọn tệp".into()) };
-    let rows = match frame::file_rows(&file_name, &bytes) {
+    let Some((file_name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else { return bad("chưa chọn tệp".into()).await };
+    let rows = match read_upload(file_name.clone(), bytes).await {
         Ok(r) => r,
-        Err(e) => return bad(format!("{file_name}: {e}")),
+        Err(e) => return bad(format!("{file_name}: {e}")).await,
     };
     let done = match frame::import(
         &*state.store,
@@ -223,7 +224,7 @@ async fn upload_frame(
                 m.push_str(" …");
             }
             m.push_str(" Sửa tệp, hoặc đánh dấu «Bỏ qua dòng lỗi».");
-            return bad(m);
+            return bad(m).await;
         }
     };
     let detail = format!(
@@ -239,7 +240,22 @@ async fn upload_frame(
         let names: Vec<String> = done.unknown_procedures.iter().map(|(p, n)| format!("{p} ({n})")).collect();
         m.push_str(&format!(" Thủ tục chưa có trong danh mục lĩnh vực: {}.", names.join(", ")));
     }
-    Ok(Redirect::to(&with_flash(&back, true, &m)).into_response())
+    flash(&state, &staff, &back, true, &m).await
+}
+
+/// How long reading one uploaded file may take before the page gives up.
+const READ_BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// An uploaded list parsed on a blocking thread, so the service's workers
+/// keep answering respondents meanwhile; bounded in size by the readers and
+/// in time by [`READ_BUDGET`].
+async fn read_upload(name: String, bytes: axum::body::Bytes) -> Result<Vec<(usize, Vec<String>)>, String> {
+    let work = tokio::task::spawn_blocking(move || frame::file_rows(&name, &bytes));
+    match tokio::time::timeout(READ_BUDGET, work).await {
+        Ok(Ok(rows)) => rows,
+        Ok(Err(e)) => Err(format!("không đọc được tệp: {e}")),
+        Err(_) => Err(format!("đọc tệp quá {} giây: hãy chia tệp theo đơn vị", READ_BUDGET.as_secs())),
+    }
 }
 
 #[derive(Deserialize)]
@@ -266,12 +282,11 @@ async fn sample(
         s => match s.parse::<u64>() {
             Ok(n) => n,
             Err(_) => {
-                return Ok(Redirect::to(&with_flash(
+                return flash(&state, &staff, 
                     &back,
                     false,
                     &format!("hạt giống «{s}» phải là số nguyên không âm"),
-                ))
-                .into_response());
+                ).await;
             }
         },
     };
@@ -280,8 +295,7 @@ async fn sample(
         s => match s.parse::<u32>() {
             Ok(n) if n <= 500 => n,
             _ => {
-                return Ok(Redirect::to(&with_flash(&back, false, &format!("tỷ lệ dự phòng «{s}» phải từ 0 đến 500")))
-                    .into_response());
+                return flash(&state, &staff, &back, false, &format!("tỷ lệ dự phòng «{s}» phải từ 0 đến 500")).await;
             }
         },
     };
@@ -297,7 +311,7 @@ async fn sample(
     if !short.is_empty() {
         m.push_str(&format!(" Khung mẫu quá ít: {}.", short.join("; ")));
     }
-    Ok(Redirect::to(&with_flash(&back, true, &m)).into_response())
+    flash(&state, &staff, &back, true, &m).await
 }
 
 #[derive(Deserialize)]
@@ -316,13 +330,15 @@ async fn invitations(
     slips_response(&state, &id, q.unit.as_deref().filter(|u| !u.is_empty()), q.format.as_deref()).await
 }
 
-async fn users(State(state): State<AppState>, staff: Staff, Query(flash): Query<Flash>) -> Result<Response, AppError> {
+async fn users(State(state): State<AppState>, staff: Staff, Query(flash): Query<FlashId>) -> Result<Response, AppError> {
     staff.require(ADMIN)?;
+    let flash = flash.take(&state, &staff).await?;
     users_page(&state, &staff, &flash).await
 }
 
 async fn users_page(state: &AppState, staff: &Staff, flash: &Flash) -> Result<Response, AppError> {
     let list = state.store.users().await?;
+    let campaigns = state.store.campaigns().await?;
     Ok(page(
         "Tài khoản",
         Some(staff),
@@ -340,6 +356,9 @@ async fn users_page(state: &AppState, staff: &Staff, flash: &Flash) -> Result<Re
                     option value="enumerator" { "điều tra viên (chỉ các đơn vị được giao)" }
                     option value="analyst" { "phân tích (chỉ báo cáo, không thấy thông tin cá nhân)" }
                     option value="admin" { "quản trị" }
+                } }
+                p { label for="campaign" { "Đợt khảo sát của các đơn vị được giao " } select #campaign name="campaign" {
+                    @for c in &campaigns { option value=(c.id) { (c.name) " (" (c.id) ")" } }
                 } }
                 p { label for="units" { "Mã đơn vị được giao (cách nhau bởi dấu phẩy, cho điều tra viên) " } input #units type="text" name="units"; }
                 p { label for="password" { "Mật khẩu (ít nhất " (MIN_PASSWORD) " ký tự; bỏ trống = tạo ngẫu nhiên) " } input #password type="password" name="password" autocomplete="new-password"; }
@@ -361,6 +380,8 @@ struct UserForm {
     #[serde(default)]
     units: String,
     #[serde(default)]
+    campaign: String,
+    #[serde(default)]
     password: String,
 }
 
@@ -368,27 +389,35 @@ async fn add_user(State(state): State<AppState>, staff: Staff, Form(f): Form<Use
     staff.require(ADMIN)?;
     staff.check_csrf(&f.csrf)?;
     let back = "/admin/users";
-    let bad = |m: &str| Ok(Redirect::to(&with_flash(back, false, m)).into_response());
+    let bad = async |m: &str| flash(&state, &staff, back, false, m).await;
     let name = f.name.trim();
     if name.is_empty() || name.chars().any(char::is_whitespace) || name.len() > 64 {
-        return bad("tên đăng nhập: không để trống, không có dấu cách");
+        return bad("tên đăng nhập: không để trống, không có dấu cách").await;
     }
-    let Some(role) = Role::parse(&f.role) else { return bad("vai trò không hợp lệ") };
-    let units: Vec<String> =
-        f.units.split([',', ' ', ';']).map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned).collect();
+    let Some(role) = Role::parse(&f.role) else { return bad("vai trò không hợp lệ").await };
+    let given = [f.units.clone()];
+    let mut campaigns = Vec::new();
+    for c in state.store.campaigns().await? {
+        campaigns.extend(state.store.campaign(&c.id).await?);
+    }
+    let chosen = Some(f.campaign.trim()).filter(|c| !c.is_empty());
+    let units = match auth::resolve_units(&campaigns, chosen, &given) {
+        Ok(u) => u,
+        Err(e) => return bad(&format!("đơn vị được giao: {e}")).await,
+    };
     if role == Role::Enumerator && units.is_empty() {
-        return bad("điều tra viên cần ít nhất một mã đơn vị");
+        return bad("điều tra viên cần ít nhất một mã đơn vị").await;
     }
     let (password, generated) =
         if f.password.is_empty() { (auth::new_password(), true) } else { (f.password.clone(), false) };
     if password.chars().count() < MIN_PASSWORD {
-        return bad(&format!("mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự"));
+        return bad(&format!("mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự")).await;
     }
     let hash = auth::hash_password(&password).map_err(AppError::Internal)?;
     let units = if role == Role::Enumerator { units } else { Vec::new() };
     match state.store.add_user(name, role, &units, &hash).await {
         Ok(_) => {}
-        Err(StoreError::Duplicate(m)) => return bad(&m),
+        Err(StoreError::Duplicate(m)) => return bad(&m).await,
         Err(e) => return Err(e.into()),
     }
     tracing::info!(by = %staff.user.name, user = name, role = %role, "staff account added");
@@ -398,7 +427,7 @@ async fn add_user(State(state): State<AppState>, staff: Staff, Form(f): Form<Use
         m.push_str(&format!(" Mật khẩu (chỉ hiện lần này): {password}"));
         return users_page(&state, &staff, &Flash { ok: Some(m), err: None }).await;
     }
-    Ok(Redirect::to(&with_flash(back, true, &m)).into_response())
+    flash(&state, &staff, back, true, &m).await
 }
 
 /// Flagged responses (straight-lining, implausibly fast, bursts from one
@@ -407,8 +436,9 @@ async fn review_page(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<String>,
-    Query(flash): Query<Flash>,
+    Query(flash_id): Query<FlashId>,
 ) -> Result<Response, AppError> {
+    let flash = flash_id.take(&state, &staff).await?;
     staff.require(ADMIN)?;
     let campaign = load_campaign(&*state.store, &id).await?;
     let list = state.store.review_list(&id).await?;
@@ -487,11 +517,11 @@ async fn review(
     let decision = match f.decision.as_str() {
         "keep" => Review::Keep,
         "exclude" if !reason.is_empty() => Review::Exclude(reason),
-        "exclude" => return Ok(Redirect::to(&with_flash(&back, false, "hãy ghi lý do loại phiếu")).into_response()),
+        "exclude" => return flash(&state, &staff, &back, false, "hãy ghi lý do loại phiếu").await,
         "restore" => Review::Restore,
         other => {
             return Ok(
-                Redirect::to(&with_flash(&back, false, &format!("quyết định «{other}» không hợp lệ"))).into_response()
+                flash(&state, &staff, &back, false, &format!("quyết định «{other}» không hợp lệ")).await?
             );
         }
     };
@@ -502,10 +532,10 @@ async fn review(
                 Review::Exclude(r) => format!("Đã loại phiếu #{response} khỏi chỉ số: {r}."),
                 Review::Restore => format!("Đã đưa phiếu #{response} trở lại chỉ số."),
             };
-            Ok(Redirect::to(&with_flash(&back, true, &m)).into_response())
+            flash(&state, &staff, &back, true, &m).await
         }
         Err(StoreError::NotFound(what) | StoreError::Duplicate(what)) => {
-            Ok(Redirect::to(&with_flash(&back, false, &what)).into_response())
+            flash(&state, &staff, &back, false, &what).await
         }
         Err(e) => Err(e.into()),
     }
@@ -532,7 +562,7 @@ async fn enrol_device(
     let back = format!("/admin/campaigns/{id}");
     let Some(unit) = campaign.unit(&f.unit) else {
         return Ok(
-            Redirect::to(&with_flash(&back, false, &format!("đơn vị «{}» không có trong đợt", f.unit))).into_response()
+            flash(&state, &staff, &back, false, &format!("đơn vị «{}» không có trong đợt", f.unit)).await?
         );
     };
     let label = f.label.trim();

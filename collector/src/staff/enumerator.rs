@@ -2,7 +2,7 @@
 //! with the outcomes enumerators record, reserves released in one click, and
 //! the keying form for paper ballots. An enumerator sees only assigned units.
 
-use super::{Flash, csrf_field, page, with_flash};
+use super::{FlashId, csrf_field, flash, page};
 use crate::auth::Staff;
 use crate::views::Lang;
 use crate::views::form::{FormPage, form_page};
@@ -89,7 +89,7 @@ async fn board(
     staff.require(STAFF)?;
     let campaign = load_campaign(&*state.store, &id).await?;
     let mut rows: Vec<QuotaStatus> =
-        state.store.quota_board(&id).await?.into_iter().filter(|r| staff.user.may_work_on(&r.unit)).collect();
+        state.store.quota_board(&id).await?.into_iter().filter(|r| staff.user.may_work_on(&id, &r.unit)).collect();
     let by_unit = q.sort.as_deref() == Some("unit");
     if !by_unit {
         // Furthest behind first: least of the quota answered, then most still to go.
@@ -213,10 +213,11 @@ async fn unit_page(
     State(state): State<AppState>,
     staff: Staff,
     Path((id, unit)): Path<(String, String)>,
-    Query(flash): Query<Flash>,
+    Query(flash_id): Query<FlashId>,
 ) -> Result<Response, AppError> {
+    let flash = flash_id.take(&state, &staff).await?;
     staff.require(STAFF)?;
-    staff.require_unit(&unit)?;
+    staff.require_unit(&id, &unit)?;
     let campaign = load_campaign(&*state.store, &id).await?;
     let u = campaign.unit(&unit).ok_or_else(|| AppError::NotFound(format!("đơn vị «{unit}»")))?;
     let slips = state.store.slips(&id, Some(&unit)).await?;
@@ -297,13 +298,13 @@ async fn checked_slip(
 ) -> Result<Result<String, Response>, AppError> {
     staff.require(STAFF)?;
     staff.check_csrf(&f.csrf)?;
-    staff.require_unit(unit)?;
+    staff.require_unit(id, unit)?;
     let back = format!("/enumerator/{id}/{unit}");
     if state.store.slip(id, &f.code).await?.is_some_and(|s| s.unit == unit) {
         return Ok(Ok(back));
     }
     let message = FieldError::NoSuchSlip(f.code.clone()).to_string();
-    Ok(Err(Redirect::to(&with_flash(&back, false, &message)).into_response()))
+    Ok(Err(flash(state, staff, &back, false, &message).await?))
 }
 
 async fn outcome(
@@ -318,18 +319,14 @@ async fn outcome(
     };
     let Some(outcome) = Outcome::parse(&f.outcome) else {
         return Ok(
-            Redirect::to(&with_flash(&back, false, &format!("kết quả «{}» không hợp lệ", f.outcome))).into_response()
+            flash(&state, &staff, &back, false, &format!("kết quả «{}» không hợp lệ", f.outcome)).await?
         );
     };
-    let to = match state.store.record_outcome(&id, &f.code, outcome, &staff.user.name).await? {
-        Ok(status) => with_flash(
-            &back,
-            true,
-            &format!("Phiếu {}: {}", crate::slips::display_code(&f.code), status_label(&status)),
-        ),
-        Err(e) => with_flash(&back, false, &e.to_string()),
+    let (ok, message) = match state.store.record_outcome(&id, &f.code, outcome, &staff.user.name).await? {
+        Ok(status) => (true, format!("Phiếu {}: {}", crate::slips::display_code(&f.code), status_label(&status))),
+        Err(e) => (false, e.to_string()),
     };
-    Ok(Redirect::to(&to).into_response())
+    flash(&state, &staff, &back, ok, &message).await
 }
 
 async fn replace(
@@ -342,19 +339,18 @@ async fn replace(
         Ok(back) => back,
         Err(refused) => return Ok(refused),
     };
-    let to = match state.store.release_reserve(&id, &f.code, &staff.user.name).await? {
-        Ok(reserve) => with_flash(
-            &back,
+    let (ok, message) = match state.store.release_reserve(&id, &f.code, &staff.user.name).await? {
+        Ok(reserve) => (
             true,
-            &format!(
+            format!(
                 "Đã mời người dự phòng {} thay cho phiếu {}",
                 crate::slips::display_code(&reserve),
                 crate::slips::display_code(&f.code)
             ),
         ),
-        Err(e) => with_flash(&back, false, &e.to_string()),
+        Err(e) => (false, e.to_string()),
     };
-    Ok(Redirect::to(&to).into_response())
+    flash(&state, &staff, &back, ok, &message).await
 }
 
 #[derive(Deserialize)]
@@ -369,7 +365,7 @@ async fn print_slips(
     Query(q): Query<SlipQuery>,
 ) -> Result<Response, AppError> {
     staff.require(STAFF)?;
-    staff.require_unit(&unit)?;
+    staff.require_unit(&id, &unit)?;
     slips_response(&state, &id, Some(&unit), q.format.as_deref()).await
 }
 
@@ -446,7 +442,7 @@ async fn ballot_form(
     Query(q): Query<GroupQuery>,
 ) -> Result<Response, AppError> {
     staff.require(STAFF)?;
-    staff.require_unit(&unit)?;
+    staff.require_unit(&id, &unit)?;
     let campaign = load_campaign(&*state.store, &id).await?;
     render_ballot(
         &staff,
@@ -509,7 +505,7 @@ async fn key_ballot(
     staff.require(STAFF)?;
     let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).unwrap_or_default();
     staff.check_csrf(get("csrf"))?;
-    staff.require_unit(&unit)?;
+    staff.require_unit(&id, &unit)?;
     let campaign = load_campaign(&*state.store, &id).await?;
     let group = get("group").to_owned();
     let g = campaign.group(&group).ok_or_else(|| AppError::NotFound(format!("nhóm đối tượng «{group}»")))?;
@@ -605,8 +601,8 @@ async fn key_ballot(
         }
         Err(e) => return Err(e.into()),
     }
-    let back = with_flash(&format!("/enumerator/{id}/{unit}"), true, &format!("Đã lưu một phiếu giấy ({}).", g.name));
-    Ok(Redirect::to(&back).into_response())
+    flash(&state, &staff, &format!("/enumerator/{id}/{unit}"), true, &format!("Đã lưu một phiếu giấy ({}).", g.name))
+        .await
 }
 
 #[derive(Deserialize)]
@@ -627,23 +623,22 @@ async fn withdraw_ballot(
 ) -> Result<Response, AppError> {
     staff.require(STAFF)?;
     staff.check_csrf(&f.csrf)?;
-    staff.require_unit(&unit)?;
+    staff.require_unit(&id, &unit)?;
     let back = format!("/enumerator/{id}/{unit}");
     let reason = f.reason.trim();
     let Some(number) = ShortCode::parse(&f.ballot) else {
-        return Ok(Redirect::to(&with_flash(&back, false, &format!("số phiếu «{}» không đúng dạng", f.ballot.trim())))
-            .into_response());
+        return Ok(flash(&state, &staff, &back, false, &format!("số phiếu «{}» không đúng dạng", f.ballot.trim())).await?);
     };
     if reason.is_empty() {
-        return Ok(Redirect::to(&with_flash(&back, false, "hãy ghi lý do rút phiếu")).into_response());
+        return Ok(flash(&state, &staff, &back, false, "hãy ghi lý do rút phiếu").await?);
     }
     match state.store.withdraw_ballot(&id, &unit, number.as_str(), reason, &staff.user.name).await {
         Ok(()) => {
             let m = format!("Đã rút phiếu số {} khỏi chỉ số: {reason}.", crate::slips::display_code(number.as_str()));
-            Ok(Redirect::to(&with_flash(&back, true, &m)).into_response())
+            Ok(flash(&state, &staff, &back, true, &m).await?)
         }
         Err(StoreError::NotFound(what)) => {
-            Ok(Redirect::to(&with_flash(&back, false, &format!("không tìm thấy {what}"))).into_response())
+            Ok(flash(&state, &staff, &back, false, &format!("không tìm thấy {what}")).await?)
         }
         Err(e) => Err(e.into()),
     }

@@ -6,6 +6,8 @@ pub mod admin;
 pub mod enumerator;
 
 use crate::auth::Staff;
+use crate::{AppError, AppState};
+use axum::response::{IntoResponse, Redirect, Response};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use sipas_shared::auth::Role;
 
@@ -69,8 +71,8 @@ pub fn csrf_field(staff: &Staff) -> Markup {
     html! { input type="hidden" name="csrf" value=(staff.csrf); }
 }
 
-/// A message carried across a redirect (`?ok=…` / `?err=…`).
-#[derive(Debug, Default, serde::Deserialize)]
+/// A message shown once on the page a form redirects to.
+#[derive(Debug, Default)]
 pub struct Flash {
     pub ok: Option<String>,
     pub err: Option<String>,
@@ -85,6 +87,49 @@ impl Flash {
     }
 }
 
+/// The `?m=` a redirect carries: only the id of a message kept in the
+/// store for the staff member it was written for. The text itself (which
+/// may quote a file's cells, phones included) never travels in a URL, and a
+/// link with made-up text shows nothing.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct FlashId {
+    m: Option<String>,
+}
+
+impl FlashId {
+    /// The message, once; nothing for an unknown id or another staff member's.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn take(&self, state: &AppState, staff: &Staff) -> Result<Flash, AppError> {
+        let Some(id) = self.m.as_deref().filter(|m| !m.is_empty() && m.len() <= 64) else { return Ok(Flash::default()) };
+        Ok(match state.store.take_flash(id, staff.user.id).await? {
+            Some((true, text)) => Flash { ok: Some(text), err: None },
+            Some((false, text)) => Flash { ok: None, err: Some(text) },
+            None => Flash::default(),
+        })
+    }
+}
+
+/// The longest message kept for a page (a frame with thousands of bad rows
+/// is summarised, not stored whole).
+const FLASH_CHARS: usize = 4_000;
+
+/// Redirects to `path` with a message for this staff member's next page.
+///
+/// # Errors
+/// Store failures.
+pub async fn flash(state: &AppState, staff: &Staff, path: &str, ok: bool, message: &str) -> Result<Response, AppError> {
+    let text: String = if message.chars().count() > FLASH_CHARS {
+        message.chars().take(FLASH_CHARS).chain("…".chars()).collect()
+    } else {
+        message.to_owned()
+    };
+    let id = state.store.put_flash(staff.user.id, ok, &text).await?;
+    let sep = if path.contains('?') { '&' } else { '?' };
+    Ok(Redirect::to(&format!("{path}{sep}m={id}")).into_response())
+}
+
 /// Percent-encodes all but unreserved characters and those in `keep`.
 pub(crate) fn percent_encode(s: &str, keep: &[u8]) -> String {
     s.bytes()
@@ -94,11 +139,4 @@ pub(crate) fn percent_encode(s: &str, keep: &[u8]) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-/// `path?ok=message` with the message encoded.
-pub fn with_flash(path: &str, ok: bool, message: &str) -> String {
-    let encoded = percent_encode(message, b"");
-    let sep = if path.contains('?') { '&' } else { '?' };
-    format!("{path}{sep}{}={encoded}", if ok { "ok" } else { "err" })
 }

@@ -367,14 +367,43 @@ pub trait FieldOps: Send + Sync {
 
     async fn end_session(&self, token_hash: &str) -> Result<(), StoreError>;
 
-    async fn add_api_token(&self, token_hash: &str, user: i64, label: &str) -> Result<(), StoreError>;
+    /// Adds an API token that works until `expires`.
+    async fn add_api_token(
+        &self,
+        token_hash: &str,
+        user: i64,
+        label: &str,
+        expires: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 
+    /// The account of a live token: not expired, not revoked, account enabled.
     async fn api_user(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
 
-    /// Records a failed login and returns the failures for that name since `since`.
-    async fn login_failed(&self, name: &str, since: DateTime<Utc>) -> Result<i64, StoreError>;
+    /// Records a failed sign-in under a typed name's key from one client,
+    /// forgets failures older than `since`, and returns that pair's
+    /// failures since then.
+    async fn login_failed(&self, name_key: &str, client_key: &str, since: DateTime<Utc>) -> Result<i64, StoreError>;
 
-    async fn login_failures(&self, name: &str, since: DateTime<Utc>) -> Result<i64, StoreError>;
+    /// A typed name's failures from one client since `since`.
+    async fn login_failures(&self, name_key: &str, client_key: &str, since: DateTime<Utc>)
+    -> Result<i64, StoreError>;
 
-    async fn clear_login_failures(&self, name: &str) -> Result<(), StoreError>;
+    /// Forgets a name's failures from every client.
+    async fn clear_login_failures(&self, name_key: &str) -> Result<(), StoreError>;
+
+    /// Changes an account, audited in the same transaction; `None` when no
+    /// account has that name, else how many rows changed (tokens revoked,
+    /// failures forgotten, 1 for the account itself).
+    async fn change_user(
+        &self,
+        name: &str,
+        change: &crate::auth::AccountChange,
+        actor: &str,
+    ) -> Result<Option<u64>, StoreError>;
+
+    /// Keeps a message for one staff member's next page; returns its id.
+    async fn put_flash(&self, user: i64, ok: bool, text: &str) -> Result<String, StoreError>;
+
+    /// The message, once, and only for the staff member it was kept for.
+    async fn take_flash(&self, id: &str, user: i64) -> Result<Option<(bool, String)>, StoreError>;
 }

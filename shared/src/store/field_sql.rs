@@ -3,11 +3,13 @@
 macro_rules! field_store {
     ($store:ident, $db:ty) => {
         impl $store {
-            fn user_from_row(id: i64, name: String, role: &str, units: &str) -> Result<$crate::auth::User, StoreError> {
-                let role = $crate::auth::Role::parse(role)
+            fn user_from_row(
+                (id, name, role, units, disabled): (i64, String, String, String, bool),
+            ) -> Result<$crate::auth::User, StoreError> {
+                let role = $crate::auth::Role::parse(&role)
                     .ok_or_else(|| StoreError::Corrupt(format!("vai trò «{role}» của tài khoản {name}")))?;
                 let units = units.split(',').filter(|u| !u.is_empty()).map(str::to_owned).collect();
-                Ok($crate::auth::User { id, name, role, units })
+                Ok($crate::auth::User { id, name, role, units, disabled })
             }
 
             async fn log_in_tx(
@@ -738,18 +740,25 @@ macro_rules! field_store {
             }
 
             async fn user_by_name(&self, name: &str) -> Result<Option<($crate::auth::User, String)>, StoreError> {
-                let row: Option<(i64, String, String, String, String)> =
-                    sqlx::query_as("SELECT id, name, role, units, password_hash FROM users WHERE name = $1")
-                        .bind(name)
-                        .fetch_optional(&self.pool)
-                        .await?;
-                row.map(|(id, name, role, units, hash)| Ok((Self::user_from_row(id, name, &role, &units)?, hash))).transpose()
+                let row: Option<(i64, String, String, String, bool, String)> = sqlx::query_as(
+                    "SELECT id, name, role, units, disabled_at IS NOT NULL, password_hash FROM users WHERE name = $1",
+                )
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|(id, name, role, units, disabled, hash)| {
+                    Ok((Self::user_from_row((id, name, role, units, disabled))?, hash))
+                })
+                .transpose()
             }
 
             async fn users(&self) -> Result<Vec<$crate::auth::User>, StoreError> {
-                let rows: Vec<(i64, String, String, String)> =
-                    sqlx::query_as("SELECT id, name, role, units FROM users ORDER BY name").fetch_all(&self.pool).await?;
-                rows.into_iter().map(|(id, name, role, units)| Self::user_from_row(id, name, &role, &units)).collect()
+                let rows: Vec<(i64, String, String, String, bool)> = sqlx::query_as(
+                    "SELECT id, name, role, units, disabled_at IS NOT NULL FROM users ORDER BY name",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(Self::user_from_row).collect()
             }
 
             async fn create_session(
@@ -759,7 +768,13 @@ macro_rules! field_store {
                 csrf: &str,
                 expires: chrono::DateTime<chrono::Utc>,
             ) -> Result<(), StoreError> {
-                sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(chrono::Utc::now()).execute(&self.pool).await?;
+                let now = chrono::Utc::now();
+                sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(&self.pool).await?;
+                // Messages nobody came back for.
+                sqlx::query("DELETE FROM flash_messages WHERE created_at < $1")
+                    .bind(now - chrono::Duration::hours(1))
+                    .execute(&self.pool)
+                    .await?;
                 sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf, expires_at) VALUES ($1, $2, $3, $4)")
                     .bind(token_hash)
                     .bind(user)
@@ -771,15 +786,18 @@ macro_rules! field_store {
             }
 
             async fn session(&self, token_hash: &str) -> Result<Option<($crate::auth::User, String)>, StoreError> {
-                let row: Option<(i64, String, String, String, String)> = sqlx::query_as(
-                    "SELECT u.id, u.name, u.role, u.units, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id
-                     WHERE s.token_hash = $1 AND s.expires_at > $2",
+                let row: Option<(i64, String, String, String, bool, String)> = sqlx::query_as(
+                    "SELECT u.id, u.name, u.role, u.units, FALSE, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id
+                     WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
                 )
                 .bind(token_hash)
                 .bind(chrono::Utc::now())
                 .fetch_optional(&self.pool)
                 .await?;
-                row.map(|(id, name, role, units, csrf)| Ok((Self::user_from_row(id, name, &role, &units)?, csrf))).transpose()
+                row.map(|(id, name, role, units, disabled, csrf)| {
+                    Ok((Self::user_from_row((id, name, role, units, disabled))?, csrf))
+                })
+                .transpose()
             }
 
             async fn end_session(&self, token_hash: &str) -> Result<(), StoreError> {
@@ -787,48 +805,167 @@ macro_rules! field_store {
                 Ok(())
             }
 
-            async fn add_api_token(&self, token_hash: &str, user: i64, label: &str) -> Result<(), StoreError> {
-                sqlx::query("INSERT INTO api_tokens (token_hash, user_id, label, created_at) VALUES ($1, $2, $3, $4)")
-                    .bind(token_hash)
-                    .bind(user)
-                    .bind(label)
-                    .bind(chrono::Utc::now())
-                    .execute(&self.pool)
-                    .await?;
+            async fn add_api_token(
+                &self,
+                token_hash: &str,
+                user: i64,
+                label: &str,
+                expires: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO api_tokens (token_hash, user_id, label, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(token_hash)
+                .bind(user)
+                .bind(label)
+                .bind(chrono::Utc::now())
+                .bind(expires)
+                .execute(&self.pool)
+                .await?;
                 Ok(())
             }
 
             async fn api_user(&self, token_hash: &str) -> Result<Option<$crate::auth::User>, StoreError> {
-                let row: Option<(i64, String, String, String)> = sqlx::query_as(
-                    "SELECT u.id, u.name, u.role, u.units FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+                let row: Option<(i64, String, String, String, bool)> = sqlx::query_as(
+                    "SELECT u.id, u.name, u.role, u.units, FALSE FROM api_tokens t JOIN users u ON u.id = t.user_id
+                     WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND u.disabled_at IS NULL",
                 )
                 .bind(token_hash)
+                .bind(chrono::Utc::now())
                 .fetch_optional(&self.pool)
                 .await?;
-                row.map(|(id, name, role, units)| Self::user_from_row(id, name, &role, &units)).transpose()
+                row.map(Self::user_from_row).transpose()
             }
 
-            async fn login_failed(&self, name: &str, since: chrono::DateTime<chrono::Utc>) -> Result<i64, StoreError> {
-                sqlx::query("INSERT INTO login_failures (name, at) VALUES ($1, $2)")
-                    .bind(name)
+            async fn login_failed(
+                &self,
+                name_key: &str,
+                client_key: &str,
+                since: chrono::DateTime<chrono::Utc>,
+            ) -> Result<i64, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM login_failures WHERE at <= $1").bind(since).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO login_failures (name_key, client_key, at) VALUES ($1, $2, $3)")
+                    .bind(name_key)
+                    .bind(client_key)
                     .bind(chrono::Utc::now())
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
-                self.login_failures(name, since).await
+                tx.commit().await?;
+                self.login_failures(name_key, client_key, since).await
             }
 
-            async fn login_failures(&self, name: &str, since: chrono::DateTime<chrono::Utc>) -> Result<i64, StoreError> {
-                let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM login_failures WHERE name = $1 AND at > $2")
-                    .bind(name)
-                    .bind(since)
-                    .fetch_one(&self.pool)
-                    .await?;
+            async fn login_failures(
+                &self,
+                name_key: &str,
+                client_key: &str,
+                since: chrono::DateTime<chrono::Utc>,
+            ) -> Result<i64, StoreError> {
+                let (n,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM login_failures WHERE name_key = $1 AND client_key = $2 AND at > $3",
+                )
+                .bind(name_key)
+                .bind(client_key)
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await?;
                 Ok(n)
             }
 
-            async fn clear_login_failures(&self, name: &str) -> Result<(), StoreError> {
-                sqlx::query("DELETE FROM login_failures WHERE name = $1").bind(name).execute(&self.pool).await?;
+            async fn clear_login_failures(&self, name_key: &str) -> Result<(), StoreError> {
+                sqlx::query("DELETE FROM login_failures WHERE name_key = $1").bind(name_key).execute(&self.pool).await?;
                 Ok(())
+            }
+
+            async fn change_user(
+                &self,
+                name: &str,
+                change: &$crate::auth::AccountChange,
+                actor: &str,
+            ) -> Result<Option<u64>, StoreError> {
+                use $crate::auth::AccountChange;
+                let mut tx = self.pool.begin().await?;
+                let found: Option<(i64,)> =
+                    sqlx::query_as("SELECT id FROM users WHERE name = $1").bind(name).fetch_optional(&mut *tx).await?;
+                let Some((id,)) = found else { return Ok(None) };
+                let now = chrono::Utc::now();
+                let (changed, detail) = match change {
+                    AccountChange::Disable => {
+                        sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL")
+                            .bind(now)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+                        (1, String::new())
+                    }
+                    AccountChange::Enable => {
+                        sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                        (1, String::new())
+                    }
+                    AccountChange::Password(hash) => {
+                        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                            .bind(hash)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+                        (1, String::new())
+                    }
+                    AccountChange::Units(units) => {
+                        sqlx::query("UPDATE users SET units = $1 WHERE id = $2")
+                            .bind(units.join(","))
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        (1, units.join(", "))
+                    }
+                    AccountChange::Unlock => {
+                        let done = sqlx::query("DELETE FROM login_failures WHERE name_key = $1")
+                            .bind($crate::auth::login_key(name))
+                            .execute(&mut *tx)
+                            .await?;
+                        (done.rows_affected(), String::new())
+                    }
+                    AccountChange::RevokeTokens => {
+                        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                            .bind(now)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        (done.rows_affected(), format!("{} khoá API", done.rows_affected()))
+                    }
+                };
+                Self::log_in_tx(
+                    &mut tx,
+                    $crate::store::field::Audit { actor, campaign: "", action: change.action(), subject: name, detail: &detail },
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(Some(changed))
+            }
+
+            async fn put_flash(&self, user: i64, ok: bool, text: &str) -> Result<String, StoreError> {
+                let id = $crate::auth::new_secret();
+                sqlx::query("INSERT INTO flash_messages (id, user_id, ok, text, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(&id)
+                    .bind(user)
+                    .bind(ok)
+                    .bind(text)
+                    .bind(chrono::Utc::now())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(id)
+            }
+
+            async fn take_flash(&self, id: &str, user: i64) -> Result<Option<(bool, String)>, StoreError> {
+                let row: Option<(bool, String)> =
+                    sqlx::query_as("DELETE FROM flash_messages WHERE id = $1 AND user_id = $2 RETURNING ok, text")
+                        .bind(id)
+                        .bind(user)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row)
             }
         }
     };

@@ -352,10 +352,21 @@ pub(crate) fn count_cells<'a>(
     }
 }
 
+/// How the store's connections and writer are doing, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreHealth {
+    pub connections: u32,
+    pub idle: usize,
+    /// Submissions waiting for the group-commit writer.
+    pub writer_queue: usize,
+}
+
 /// Everything the collector, aggregator and CLI read and write.
 #[async_trait]
 pub trait Store: FieldOps + Send + Sync {
     fn backend(&self) -> Backend;
+
+    fn health(&self) -> StoreHealth;
 
     /// The service key, for what the service signs (a counter's rotating code).
     fn service_key(&self) -> &key::ServiceKey;

@@ -296,6 +296,14 @@ macro_rules! sql_store {
 
         #[async_trait::async_trait]
         impl $crate::store::Store for $store {
+            fn health(&self) -> $crate::store::StoreHealth {
+                $crate::store::StoreHealth {
+                    connections: self.pool.size(),
+                    idle: self.pool.num_idle(),
+                    writer_queue: self.submissions.max_capacity() - self.submissions.capacity(),
+                }
+            }
+
             fn backend(&self) -> $crate::store::Backend {
                 $backend
             }
