@@ -14,8 +14,17 @@ pub struct Cli {
     /// Cơ sở dữ liệu: sqlite://tệp.db hoặc postgres://…
     #[arg(long, global = true, env = "DATABASE_URL", default_value = sipas_shared::store::DEFAULT_URL)]
     pub db: String,
+    /// Dạng nhật ký trên stderr: text (đọc bằng mắt) hoặc json (một dòng JSON mỗi sự kiện)
+    #[arg(long, global = true, value_enum, default_value = "text", env = "SIPAS_LOG_FORMAT")]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -36,6 +45,25 @@ pub enum Command {
         /// Tắt giới hạn tần suất theo địa chỉ (chỉ để thử tải trên máy này)
         #[arg(long)]
         no_rate_limits: bool,
+        /// Số giây một kết nối có để gửi xong phần đầu yêu cầu (chống kết nối treo)
+        #[arg(long, default_value_t = 10)]
+        header_timeout: u64,
+        /// Số kết nối mở cùng lúc tối đa
+        #[arg(long, default_value_t = 1024)]
+        max_connections: usize,
+    },
+    /// Sao lưu cơ sở dữ liệu SQLite khi dịch vụ vẫn chạy (một bản sao nhất quán)
+    Backup {
+        /// Tệp bản sao sẽ ghi (chưa có)
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Khôi phục cơ sở dữ liệu SQLite từ một bản sao (dừng dịch vụ trước)
+    Restore {
+        file: PathBuf,
+        /// Thay cơ sở dữ liệu đang có
+        #[arg(long)]
+        replace: bool,
     },
     /// Đợt khảo sát
     #[command(subcommand)]

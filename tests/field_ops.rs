@@ -716,7 +716,9 @@ async fn the_admin_uploads_a_messy_frame_draws_and_adds_staff_from_the_browser()
     let users = store.users().await.expect("users");
     let minh = users.iter().find(|u| u.name == "minh").expect("minh");
     assert_eq!(minh.units, [format!("{CAMPAIGN}/QB03"), format!("{CAMPAIGN}/QB04")], "scoped to the campaign");
-    let (_, to) = s.post("/admin/users", &[("csrf", &users_csrf), ("name", "tuan"), ("role", "enumerator"), ("units", "QB99")]).await;
+    let (_, to) = s
+        .post("/admin/users", &[("csrf", &users_csrf), ("name", "tuan"), ("role", "enumerator"), ("units", "QB99")])
+        .await;
     let m = s.flash(&to).await;
     assert!(m.contains("err=") && m.contains("QB99"), "an unknown unit is refused: {m}");
 }

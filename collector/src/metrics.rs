@@ -33,7 +33,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     in_flight: Gauge,
     /// Connections the listener holds open (set by the serving loop).
-    pub connections: Gauge,
+    connections: Gauge,
     submissions: Counter,
     pool_connections: Gauge,
     pool_idle: Gauge,
@@ -65,6 +65,15 @@ impl Metrics {
     /// Counts one submitted questionnaire.
     pub fn submitted(&self) {
         self.submissions.inc();
+    }
+
+    /// The serving loop opened a client connection.
+    pub fn connection_opened(&self) {
+        self.connections.inc();
+    }
+
+    pub fn connection_closed(&self) {
+        self.connections.dec();
     }
 }
 

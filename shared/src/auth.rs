@@ -107,14 +107,13 @@ pub fn resolve_units(
             Some((c, u)) => (Some(c), u),
             None => (campaign, entry),
         };
-        let having: Vec<&crate::Campaign> = campaigns
-            .iter()
-            .filter(|c| named.is_none_or(|n| c.id == n))
-            .filter(|c| c.unit(code).is_some())
-            .collect();
+        let having: Vec<&crate::Campaign> =
+            campaigns.iter().filter(|c| named.is_none_or(|n| c.id == n)).filter(|c| c.unit(code).is_some()).collect();
         let scoped = match (having.as_slice(), named) {
             ([one], _) => scoped_unit(&one.id, code),
-            ([], Some(n)) if !campaigns.iter().any(|c| c.id == n) => return Err(format!("không có đợt khảo sát «{n}»")),
+            ([], Some(n)) if !campaigns.iter().any(|c| c.id == n) => {
+                return Err(format!("không có đợt khảo sát «{n}»"));
+            }
             ([], Some(n)) => return Err(format!("đợt {n} không có đơn vị «{code}»")),
             ([], None) => return Err(format!("không đợt khảo sát nào có đơn vị «{code}»")),
             (many, _) => {
@@ -247,7 +246,13 @@ mod tests {
 
     #[test]
     fn enumerators_work_only_on_their_units() {
-        let u = User { id: 1, name: "a".into(), role: Role::Enumerator, units: vec![scoped_unit("qb-2026", "QB01")], disabled: false };
+        let u = User {
+            id: 1,
+            name: "a".into(),
+            role: Role::Enumerator,
+            units: vec![scoped_unit("qb-2026", "QB01")],
+            disabled: false,
+        };
         assert!(u.may_work_on("qb-2026", "QB01"));
         assert!(!u.may_work_on("qb-2026", "QB02"));
         assert!(!u.may_work_on("qb-2025", "QB01"), "the same code in another campaign");

@@ -25,7 +25,8 @@ pub const MAX_CELLS: usize = 4_000_000;
 pub const MAX_COLUMNS: u32 = 64;
 
 /// Advice for a workbook in a format not read here.
-const SAVE_AS: &str = "hãy mở tệp trong Excel, chọn «Lưu thành» → «Excel Workbook (.xlsx)» hoặc «CSV UTF-8» rồi gửi lại";
+const SAVE_AS: &str =
+    "hãy mở tệp trong Excel, chọn «Lưu thành» → «Excel Workbook (.xlsx)» hoặc «CSV UTF-8» rồi gửi lại";
 
 /// Raw rows of an Excel workbook's (XLSX) first sheet, numbered from 1 as
 /// Excel shows them; empty rows are left out, cells are trimmed, whole
@@ -49,8 +50,8 @@ pub fn read_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, String> {
     }
     check_unpacked(bytes)?;
     let bad = |e: String| format!("không đọc được bảng tính: {e}");
-    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
-        .map_err(|e| bad(format!("{e}; {SAVE_AS}")))?;
+    let mut book: Xlsx<_> =
+        calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| bad(format!("{e}; {SAVE_AS}")))?;
     let sheet = book.sheet_names().first().cloned().ok_or_else(|| bad("không có trang tính nào".into()))?;
     let mut cells = book.worksheet_cells_reader(&sheet).map_err(|e| bad(e.to_string()))?;
     let mut rows: Vec<(usize, Vec<String>)> = Vec::new();

@@ -142,7 +142,9 @@ pub async fn user(db: &str, cmd: UserCommand) -> Result<(), Failure> {
         UserCommand::Disable { name } => change(&*store, &name, AccountChange::Disable, "Đã tạm ngừng").await,
         UserCommand::Enable { name } => change(&*store, &name, AccountChange::Enable, "Đã mở lại").await,
         UserCommand::Unlock { name } => change(&*store, &name, AccountChange::Unlock, "Đã gỡ khoá đăng nhập của").await,
-        UserCommand::Revoke { name } => change(&*store, &name, AccountChange::RevokeTokens, "Đã thu hồi khoá API của").await,
+        UserCommand::Revoke { name } => {
+            change(&*store, &name, AccountChange::RevokeTokens, "Đã thu hồi khoá API của").await
+        }
         UserCommand::Passwd { password_stdin, name } => {
             let (password, generated) = read_password(password_stdin)?;
             let hash = auth::hash_password(&password).map_err(Failure::Other)?;
@@ -158,7 +160,9 @@ pub async fn user(db: &str, cmd: UserCommand) -> Result<(), Failure> {
                 .await?
                 .ok_or_else(|| Failure::BadInput(format!("không có tài khoản «{name}»")))?;
             if user.role != Role::Enumerator {
-                return Err(Failure::BadInput(format!("«{name}» không phải điều tra viên: chỉ điều tra viên được giao đơn vị")));
+                return Err(Failure::BadInput(format!(
+                    "«{name}» không phải điều tra viên: chỉ điều tra viên được giao đơn vị"
+                )));
             }
             let units = assigned_units(&*store, campaign.as_deref(), &units).await?;
             let done = format!("Đã giao {} cho", units.join(", "));
@@ -182,7 +186,11 @@ async fn change(store: &dyn store::Store, name: &str, what: AccountChange, done:
 }
 
 /// An enumerator's units, each checked against the campaigns in the store.
-async fn assigned_units(store: &dyn store::Store, campaign: Option<&str>, given: &[String]) -> Result<Vec<String>, Failure> {
+async fn assigned_units(
+    store: &dyn store::Store,
+    campaign: Option<&str>,
+    given: &[String],
+) -> Result<Vec<String>, Failure> {
     if given.is_empty() {
         return Ok(Vec::new());
     }

@@ -2,6 +2,7 @@
 
 mod data;
 mod field;
+mod listen;
 mod serve;
 
 use crate::cli::{CampaignCommand, Cli, Command, DemoCommand, FrameCommand, ParCommand, ResponsesCommand};
@@ -61,9 +62,27 @@ impl From<std::io::Error> for Failure {
 
 pub async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Serve { addr, demo, public_url, trust_proxy, no_rate_limits } => {
+        Command::Serve { addr, demo, public_url, trust_proxy, no_rate_limits, header_timeout, max_connections } => {
             let limits = (!no_rate_limits).then(|| Arc::new(sipas_collector::throttle::Limits::standard(trust_proxy)));
-            serve::serve(&cli.db, addr, demo, public_url.as_deref(), limits).await
+            let server_limits = listen::ServerLimits {
+                header_read: std::time::Duration::from_secs(header_timeout.max(1)),
+                max_connections: max_connections.max(1),
+                ..listen::ServerLimits::default()
+            };
+            serve::serve(&cli.db, addr, demo, public_url.as_deref(), limits, server_limits).await
+        }
+        Command::Backup { out } => {
+            let bytes = store::backup::backup(&cli.db, &out).await.map_err(bad_input)?;
+            println!("Đã sao lưu vào {} ({} KB).", out.display(), bytes.div_ceil(1024));
+            eprintln!(
+                "Bản sao không chứa khoá dịch vụ: giữ tệp khoá (hoặc SIPAS_KEY) ở nơi khác, an toàn như bản sao."
+            );
+            Ok(())
+        }
+        Command::Restore { file, replace } => {
+            store::backup::restore(&file, &cli.db, replace).await.map_err(bad_input)?;
+            println!("Đã khôi phục {} từ {}.", cli.db, file.display());
+            Ok(())
         }
         Command::Campaign(CampaignCommand::Load { file }) => {
             let campaign = Campaign::load(&file)?;
@@ -113,6 +132,14 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Counter(crate::cli::CounterCommand::Enrol { campaign, unit, label, public_url }) => {
             field::enrol_device(&cli.db, &campaign, &unit, &label, public_url.as_deref()).await
         }
+    }
+}
+
+/// A store error the user can fix (a wrong path, key or URL): exit code 2.
+fn bad_input(e: StoreError) -> Failure {
+    match e {
+        StoreError::Database(_) | StoreError::Migrate(_) => Failure::Other(e.to_string()),
+        other => Failure::BadInput(other.to_string()),
     }
 }
 

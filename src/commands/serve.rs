@@ -15,6 +15,7 @@ pub async fn serve(
     demo: bool,
     public_url: Option<&str>,
     limits: Option<Arc<sipas_collector::throttle::Limits>>,
+    server_limits: super::listen::ServerLimits,
 ) -> Result<(), Failure> {
     let store: Arc<dyn Store> = store::connect(db).await?;
     let mut fresh_demo = None;
@@ -49,10 +50,11 @@ pub async fn serve(
     }
     tokio::spawn(sweep_every(store.clone(), limits.clone(), SWEEP_EVERY));
     let state = sipas_collector::AppState::new(store.clone(), public_url).with_limits(limits);
+    let metrics = state.metrics.clone();
     let app = sipas_collector::app_with_reports(state, sipas_aggregator::web::router(store));
-    // The client's address feeds the rate limits.
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    let app = super::listen::with_deadline(app, &server_limits);
+    // Each request carries its client's address, for the rate limits.
+    super::listen::serve(listener, app, server_limits, metrics, super::listen::stop_signal()).await?;
     Ok(())
 }
 
@@ -117,11 +119,5 @@ fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => format!("{}://…@{}", &url[..scheme], &url[at + 1..]),
         _ => url.to_owned(),
-    }
-}
-
-async fn shutdown_signal() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
     }
 }

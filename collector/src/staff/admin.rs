@@ -197,7 +197,9 @@ async fn upload_frame(
         g if campaign.group(g).is_some_and(|g| !g.frame) => Some(g),
         g => return bad(format!("nhóm «{g}» không nhận danh sách riêng")).await,
     };
-    let Some((file_name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else { return bad("chưa chọn tệp".into()).await };
+    let Some((file_name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return bad("chưa chọn tệp".into()).await;
+    };
     let rows = match read_upload(file_name.clone(), bytes).await {
         Ok(r) => r,
         Err(e) => return bad(format!("{file_name}: {e}")).await,
@@ -282,11 +284,8 @@ async fn sample(
         s => match s.parse::<u64>() {
             Ok(n) => n,
             Err(_) => {
-                return flash(&state, &staff, 
-                    &back,
-                    false,
-                    &format!("hạt giống «{s}» phải là số nguyên không âm"),
-                ).await;
+                return flash(&state, &staff, &back, false, &format!("hạt giống «{s}» phải là số nguyên không âm"))
+                    .await;
             }
         },
     };
@@ -330,7 +329,11 @@ async fn invitations(
     slips_response(&state, &id, q.unit.as_deref().filter(|u| !u.is_empty()), q.format.as_deref()).await
 }
 
-async fn users(State(state): State<AppState>, staff: Staff, Query(flash): Query<FlashId>) -> Result<Response, AppError> {
+async fn users(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(flash): Query<FlashId>,
+) -> Result<Response, AppError> {
     staff.require(ADMIN)?;
     let flash = flash.take(&state, &staff).await?;
     users_page(&state, &staff, &flash).await
@@ -520,9 +523,7 @@ async fn review(
         "exclude" => return flash(&state, &staff, &back, false, "hãy ghi lý do loại phiếu").await,
         "restore" => Review::Restore,
         other => {
-            return Ok(
-                flash(&state, &staff, &back, false, &format!("quyết định «{other}» không hợp lệ")).await?
-            );
+            return flash(&state, &staff, &back, false, &format!("quyết định «{other}» không hợp lệ")).await;
         }
     };
     match state.store.review_response(&id, response, decision, &staff.user.name).await {
@@ -561,9 +562,7 @@ async fn enrol_device(
     let campaign = load_campaign(&*state.store, &id).await?;
     let back = format!("/admin/campaigns/{id}");
     let Some(unit) = campaign.unit(&f.unit) else {
-        return Ok(
-            flash(&state, &staff, &back, false, &format!("đơn vị «{}» không có trong đợt", f.unit)).await?
-        );
+        return flash(&state, &staff, &back, false, &format!("đơn vị «{}» không có trong đợt", f.unit)).await;
     };
     let label = f.label.trim();
     let label = if label.is_empty() { "Màn hình tại Bộ phận một cửa" } else { label };

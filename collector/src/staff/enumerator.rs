@@ -318,9 +318,7 @@ async fn outcome(
         Err(refused) => return Ok(refused),
     };
     let Some(outcome) = Outcome::parse(&f.outcome) else {
-        return Ok(
-            flash(&state, &staff, &back, false, &format!("kết quả «{}» không hợp lệ", f.outcome)).await?
-        );
+        return flash(&state, &staff, &back, false, &format!("kết quả «{}» không hợp lệ", f.outcome)).await;
     };
     let (ok, message) = match state.store.record_outcome(&id, &f.code, outcome, &staff.user.name).await? {
         Ok(status) => (true, format!("Phiếu {}: {}", crate::slips::display_code(&f.code), status_label(&status))),
@@ -627,19 +625,17 @@ async fn withdraw_ballot(
     let back = format!("/enumerator/{id}/{unit}");
     let reason = f.reason.trim();
     let Some(number) = ShortCode::parse(&f.ballot) else {
-        return Ok(flash(&state, &staff, &back, false, &format!("số phiếu «{}» không đúng dạng", f.ballot.trim())).await?);
+        return flash(&state, &staff, &back, false, &format!("số phiếu «{}» không đúng dạng", f.ballot.trim())).await;
     };
     if reason.is_empty() {
-        return Ok(flash(&state, &staff, &back, false, "hãy ghi lý do rút phiếu").await?);
+        return flash(&state, &staff, &back, false, "hãy ghi lý do rút phiếu").await;
     }
     match state.store.withdraw_ballot(&id, &unit, number.as_str(), reason, &staff.user.name).await {
         Ok(()) => {
             let m = format!("Đã rút phiếu số {} khỏi chỉ số: {reason}.", crate::slips::display_code(number.as_str()));
-            Ok(flash(&state, &staff, &back, true, &m).await?)
+            flash(&state, &staff, &back, true, &m).await
         }
-        Err(StoreError::NotFound(what)) => {
-            Ok(flash(&state, &staff, &back, false, &format!("không tìm thấy {what}")).await?)
-        }
+        Err(StoreError::NotFound(what)) => flash(&state, &staff, &back, false, &format!("không tìm thấy {what}")).await,
         Err(e) => Err(e.into()),
     }
 }

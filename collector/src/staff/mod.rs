@@ -102,7 +102,9 @@ impl FlashId {
     /// # Errors
     /// Store failures.
     pub async fn take(&self, state: &AppState, staff: &Staff) -> Result<Flash, AppError> {
-        let Some(id) = self.m.as_deref().filter(|m| !m.is_empty() && m.len() <= 64) else { return Ok(Flash::default()) };
+        let Some(id) = self.m.as_deref().filter(|m| !m.is_empty() && m.len() <= 64) else {
+            return Ok(Flash::default());
+        };
         Ok(match state.store.take_flash(id, staff.user.id).await? {
             Some((true, text)) => Flash { ok: Some(text), err: None },
             Some((false, text)) => Flash { ok: None, err: Some(text) },

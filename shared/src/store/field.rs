@@ -385,8 +385,7 @@ pub trait FieldOps: Send + Sync {
     async fn login_failed(&self, name_key: &str, client_key: &str, since: DateTime<Utc>) -> Result<i64, StoreError>;
 
     /// A typed name's failures from one client since `since`.
-    async fn login_failures(&self, name_key: &str, client_key: &str, since: DateTime<Utc>)
-    -> Result<i64, StoreError>;
+    async fn login_failures(&self, name_key: &str, client_key: &str, since: DateTime<Utc>) -> Result<i64, StoreError>;
 
     /// Forgets a name's failures from every client.
     async fn clear_login_failures(&self, name_key: &str) -> Result<(), StoreError>;

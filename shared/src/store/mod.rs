@@ -5,6 +5,7 @@
 //! `responses`, which holds no token, no person and only the day of submission
 //! (SPEC §3).
 
+pub mod backup;
 pub mod field;
 mod field_sql;
 mod held_sql;
