@@ -150,3 +150,85 @@ async fn serve_demo_has_a_report_to_show() {
     let labels: Vec<String> = ranking.select(&sel("text[text-anchor=end]")).map(|t| t.text().collect()).collect();
     assert_eq!(labels.len(), 15, "the 15 communes are ranked: {labels:?}");
 }
+
+/// The schema a documented answer must follow, with the document's
+/// components beside it so that its `$ref`s resolve.
+fn response_schema(doc: &Value, path: &str, status: u16, mime: &str) -> Value {
+    let response = &doc["paths"][path]["get"]["responses"][status.to_string()];
+    assert!(response.is_object(), "{path} does not document status {status}");
+    let mut schema = response["content"][mime]["schema"].clone();
+    assert!(schema.is_object(), "{path} {status}: no {mime} schema in {response}");
+    schema["components"] = doc["components"].clone();
+    schema
+}
+
+fn assert_follows(schema: &Value, body: &Value, what: &str) {
+    let validator =
+        jsonschema::validator_for(schema).unwrap_or_else(|e| panic!("{what}: schema does not compile: {e}"));
+    let errors: Vec<String> =
+        validator.iter_errors(body).map(|e| format!("{} at {}", e, e.instance_path())).take(10).collect();
+    assert!(errors.is_empty(), "{what} does not follow its description:\n{}", errors.join("\n"));
+}
+
+#[tokio::test]
+async fn the_api_description_matches_what_the_api_answers() {
+    let db = loaded().await;
+    let server = spawn_server(&db, &[]);
+    // The description itself needs no token.
+    let resp = reqwest::get(format!("{}/api/v1/openapi.json", server.base)).await.expect("get");
+    assert_eq!(resp.status().as_u16(), 200);
+    let doc: Value = resp.json().await.expect("json");
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{}", doc["openapi"]);
+    let paths: Vec<&str> = doc["paths"].as_object().expect("paths").keys().map(String::as_str).collect();
+    assert_eq!(
+        paths,
+        [
+            "/api/v1/campaigns",
+            "/api/v1/campaigns/{campaign}/export/{file}",
+            "/api/v1/campaigns/{campaign}/quotas",
+            "/api/v1/campaigns/{campaign}/report"
+        ]
+    );
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+
+    let client = analyst(&db, &server.base).await;
+    let nobody = reqwest::Client::new();
+    let cases: Vec<(&str, String, &reqwest::Client, u16)> = vec![
+        ("/api/v1/campaigns", "/api/v1/campaigns".into(), &client, 200),
+        ("/api/v1/campaigns", "/api/v1/campaigns".into(), &nobody, 401),
+        ("/api/v1/campaigns/{campaign}/report", "/api/v1/campaigns/hand/report".into(), &client, 200),
+        ("/api/v1/campaigns/{campaign}/report", "/api/v1/campaigns/hand/report?by=unit,field".into(), &client, 200),
+        ("/api/v1/campaigns/{campaign}/report", "/api/v1/campaigns/hand/report?by=group".into(), &client, 200),
+        ("/api/v1/campaigns/{campaign}/report", "/api/v1/campaigns/hand/report?by=colour".into(), &client, 422),
+        ("/api/v1/campaigns/{campaign}/report", "/api/v1/campaigns/nope/report".into(), &client, 404),
+        ("/api/v1/campaigns/{campaign}/quotas", "/api/v1/campaigns/hand/quotas".into(), &client, 200),
+        (
+            "/api/v1/campaigns/{campaign}/export/{file}",
+            "/api/v1/campaigns/hand/export/export.json".into(),
+            &client,
+            200,
+        ),
+        ("/api/v1/campaigns/{campaign}/export/{file}", "/api/v1/campaigns/hand/export/other.txt".into(), &client, 404),
+    ];
+    for (template, url, who, want) in cases {
+        let resp = who.get(format!("{}{url}", server.base)).send().await.expect("get");
+        assert_eq!(resp.status().as_u16(), want, "{url}");
+        let body: Value = resp.json().await.unwrap_or_else(|e| panic!("{url}: {e}"));
+        assert_follows(&response_schema(&doc, template, want, "application/json"), &body, &url);
+    }
+    // A check that can fail: a report missing its units does not pass.
+    let mut report: Value = client
+        .get(format!("{}/api/v1/campaigns/hand/report", server.base))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    report.as_object_mut().expect("object").remove("units");
+    let schema = response_schema(&doc, "/api/v1/campaigns/{campaign}/report", 200, "application/json");
+    assert!(
+        !jsonschema::validator_for(&schema).expect("schema").is_valid(&report),
+        "a report without units is not valid"
+    );
+}

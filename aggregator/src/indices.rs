@@ -11,7 +11,7 @@ use sipas_shared::{Answer, Likert, Questionnaire};
 use std::collections::BTreeMap;
 
 /// One question's figures: the distribution and both item indices.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct QuestionRow {
     pub question: String,
     pub text: String,
@@ -87,7 +87,7 @@ pub fn question_row(q: &Question, t: &QuestionTally) -> QuestionRow {
 }
 
 /// One SIPAS component's index.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ComponentRow {
     pub component: String,
     pub name: String,
@@ -106,7 +106,7 @@ pub struct ComponentRow {
 }
 
 /// SIPAS figures of one unit or breakdown cell.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SipasBlock {
     /// Mean of the component indices (of the part means, where parts are set).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,7 +126,7 @@ pub struct SipasBlock {
     pub questions: Vec<QuestionRow>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PartRow {
     pub part: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -230,7 +230,7 @@ fn combine(items: &[ItemSpread]) -> Option<ItemSpread> {
 }
 
 /// One survey-based PAR criterion.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CriterionRow {
     pub criterion: String,
     pub name: String,
@@ -245,7 +245,7 @@ pub struct CriterionRow {
 }
 
 /// Survey score of a unit: Σ criterion points, and as a share of the maximum.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SurveyScore {
     pub points: Shown,
     /// Σ max points of the criteria that had answers.
@@ -348,7 +348,7 @@ pub fn survey_score(rows: &[CriterionRow]) -> Option<SurveyScore> {
 }
 
 /// A five-level distribution: counts and independently rounded percentages.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Distribution {
     pub n: u64,
     pub counts: [u64; 5],

@@ -10,7 +10,7 @@ use sipas_shared::Campaign;
 use sipas_shared::appraisal::Appraisal;
 use sipas_shared::questionnaire::Criterion;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AreaScore {
     pub area: String,
     pub points: Shown,
@@ -18,7 +18,7 @@ pub struct AreaScore {
 }
 
 /// A unit's composite PAR INDEX.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ParIndex {
     pub areas: Vec<AreaScore>,
     pub appraised_points: Shown,

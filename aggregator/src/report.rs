@@ -12,7 +12,7 @@ use sipas_shared::store::QuotaStatus;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The breakdowns `sipas report --by` offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub enum By {
     #[serde(rename = "unit")]
     Unit,
@@ -51,7 +51,7 @@ pub struct Context {
 }
 
 /// Indices of one set of responses.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Figures {
     pub responses: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,14 +63,14 @@ pub struct Figures {
 }
 
 /// Distribution of the whole-service question in one field.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FieldRow {
     pub field: String,
     #[serde(flatten)]
     pub distribution: Distribution,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct QuotaRow {
     pub group: String,
     pub quota: i64,
@@ -79,7 +79,7 @@ pub struct QuotaRow {
 }
 
 /// Targets met or not; absent where the campaign sets no target or there is no figure.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TargetsMet {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sipas: Option<bool>,
@@ -87,7 +87,7 @@ pub struct TargetsMet {
     pub par_survey: Option<bool>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct UnitReport {
     pub unit: String,
     pub name: String,
@@ -116,7 +116,7 @@ pub struct UnitReport {
     pub quota: Vec<QuotaRow>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct BreakdownRow {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
@@ -128,13 +128,13 @@ pub struct BreakdownRow {
     pub figures: Figures,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Breakdown {
     pub by: By,
     pub rows: Vec<BreakdownRow>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Totals {
     #[serde(flatten)]
     pub figures: Figures,
@@ -146,7 +146,7 @@ pub struct Totals {
     pub answered: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Method {
     pub item_index: ItemIndex,
     pub rounding: &'static str,
@@ -154,7 +154,7 @@ pub struct Method {
 }
 
 /// The whole report document (`sipas report --format json`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Report {
     pub campaign: String,
     pub name: String,

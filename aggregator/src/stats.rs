@@ -45,6 +45,18 @@ impl Serialize for Shown {
     }
 }
 
+/// In the API's description: the number JSON carries, two places at most.
+impl utoipa::PartialSchema for Shown {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Number)
+            .description(Some("rounded half-up to 2 decimal places"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Shown {}
+
 impl std::fmt::Display for Shown {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:.2}", self.rounded())
@@ -59,6 +71,21 @@ fn z95() -> f64 {
 /// A 95 % interval in percent, rounded to two places for display.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Interval(pub f64, pub f64);
+
+/// In the API's description: `[low, high]`.
+impl utoipa::PartialSchema for Interval {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        ArrayBuilder::new()
+            .items(ObjectBuilder::new().schema_type(Type::Number))
+            .min_items(Some(2))
+            .max_items(Some(2))
+            .description(Some("95 % interval in percent, [low, high]"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Interval {}
 
 fn two_places(x: f64) -> f64 {
     (x * 100.0).round() / 100.0

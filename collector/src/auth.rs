@@ -85,6 +85,9 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// (whose downloads carry names and phones).
 pub const API_PREFIX: &str = "/api/v1";
 
+/// The API's OpenAPI 3 description.
+pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
+
 fn is_api(path: &str) -> bool {
     path == API_PREFIX || path.starts_with("/api/v1/")
 }
@@ -130,6 +133,10 @@ impl FromRequestParts<AppState> for Staff {
 /// Guards the report pages and the API: admins and analysts only. Analysts
 /// see aggregates and anonymous answers, never a person.
 pub async fn reports_only(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    // The API's description is public: it names no campaign and no person.
+    if request.uri().path() == OPENAPI_PATH {
+        return next.run(request).await;
+    }
     let path = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
     let staff = match authenticate(&state, request.headers(), request.uri().path()).await {
         Ok(Some(s)) => s,

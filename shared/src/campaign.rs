@@ -69,7 +69,7 @@ pub struct Group {
 }
 
 /// Targets a report shows each unit against (METHOD §5), in percent.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Targets {
     #[serde(default)]
@@ -81,7 +81,7 @@ pub struct Targets {
 }
 
 /// Which question index feeds the component and SIPAS indices (METHOD §3).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ItemIndex {
     #[default]

@@ -1,6 +1,7 @@
 //! Report pages for analysts (`/reports`) and the report API
 //! (`/api/v1/campaigns/{id}/report`), served by `sipas serve`.
 
+pub mod api;
 mod charts;
 mod views;
 
@@ -28,10 +29,11 @@ pub fn router(store: Arc<dyn Store>) -> Router {
         .route("/reports", get(list_campaigns))
         .route("/reports/{campaign}", get(show_report))
         .route("/reports/{campaign}/download/{file}", get(download_report))
-        .route("/api/v1/campaigns", get(api_campaigns))
-        .route("/api/v1/campaigns/{campaign}/report", get(api_report))
-        .route("/api/v1/campaigns/{campaign}/quotas", get(api_quotas))
-        .route("/api/v1/campaigns/{campaign}/export/{file}", get(api_export))
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/api/v1/campaigns", get(api::list_campaigns))
+        .route("/api/v1/campaigns/{campaign}/report", get(api::report))
+        .route("/api/v1/campaigns/{campaign}/quotas", get(api::quotas))
+        .route("/api/v1/campaigns/{campaign}/export/{file}", get(api::export))
         .with_state(ReportState { store })
 }
 
@@ -159,72 +161,4 @@ async fn download_report(
     }
     .await;
     result.unwrap_or_else(WebError::page)
-}
-
-async fn api_campaigns(State(state): State<ReportState>) -> Response {
-    match state.store.campaigns().await {
-        Ok(list) => Json(json!({ "campaigns": list })).into_response(),
-        Err(e) => WebError::from(e).json(),
-    }
-}
-
-async fn api_report(
-    State(state): State<ReportState>,
-    Path(id): Path<String>,
-    Query(q): Query<ReportQuery>,
-) -> Response {
-    match build(&state, &id, &q).await {
-        Ok((_, report)) => Json(report).into_response(),
-        Err(e) => e.json(),
-    }
-}
-
-/// Progress against quotas per unit × group: counts only, never a person.
-async fn api_quotas(State(state): State<ReportState>, Path(id): Path<String>) -> Response {
-    let result = async {
-        let campaign = find_campaign(&state, &id).await?;
-        let board = state.store.quota_board(&campaign.id).await?;
-        let rows: Vec<_> = board
-            .iter()
-            .map(|r| {
-                json!({
-                    "unit": r.unit, "group": r.group, "quota": r.quota, "invited": r.invited, "answered": r.answered,
-                    "paper": r.paper, "refused": r.refused, "unreachable": r.unreachable, "reserves": r.reserves,
-                    "remaining": r.remaining(),
-                })
-            })
-            .collect();
-        Ok::<_, WebError>(Json(json!({ "campaign": campaign.id, "quotas": rows })).into_response())
-    }
-    .await;
-    result.unwrap_or_else(WebError::json)
-}
-
-/// The anonymous response-level data of `sipas export`: `export.csv` or `export.json`.
-async fn api_export(State(state): State<ReportState>, Path((id, file)): Path<(String, String)>) -> Response {
-    let result = async {
-        let campaign = find_campaign(&state, &id).await?;
-        let mut body = Vec::new();
-        let none = |_: u64| {};
-        let (mime, ext) = match file.as_str() {
-            "export.csv" => {
-                crate::export::csv(&*state.store, &campaign, &mut body, &none)
-                    .await
-                    .map_err(|e| WebError::Render(e.to_string()))?;
-                ("text/csv; charset=utf-8", "csv")
-            }
-            "export.json" => {
-                crate::export::json(&*state.store, &campaign, &mut body, &none)
-                    .await
-                    .map_err(|e| WebError::Render(e.to_string()))?;
-                ("application/json", "json")
-            }
-            other => return Err(WebError::NotFound(format!("tệp «{other}»"))),
-        };
-        let disposition = format!("attachment; filename=\"{}-phieu.{ext}\"", campaign.id);
-        Ok(([(header::CONTENT_TYPE, mime.to_owned()), (header::CONTENT_DISPOSITION, disposition)], body)
-            .into_response())
-    }
-    .await;
-    result.unwrap_or_else(WebError::json)
 }

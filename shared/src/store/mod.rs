@@ -69,7 +69,7 @@ pub enum Backend {
 }
 
 /// One line of `sipas campaign list`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CampaignSummary {
     pub id: String,
     pub name: String,
@@ -266,7 +266,7 @@ impl Flag {
 }
 
 /// Where a campaign's answers stand against its anonymity threshold.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Anonymity {
     /// Answers are released in batches of at least this many per unit × group × field.
     pub k: i64,
