@@ -526,3 +526,40 @@ async fn the_service_stops_cleanly_and_logs_json_without_secrets() {
     assert!(stderr(&out).is_empty() || !stderr(&out).contains('\u{1b}'), "{}", stderr(&out));
     assert!(!stderr(&out).contains("slow statement"), "{}", stderr(&out));
 }
+
+#[tokio::test]
+async fn messages_after_a_form_cannot_be_forged_nor_read_by_someone_else() {
+    let db = loaded().await;
+    add_user(&db, "quan-tri", "admin", &[]);
+    add_user(&db, "tham-dinh", "admin", &[]);
+    let server = spawn_server(&db, &[]);
+    let base = &server.base;
+    let page = format!("{base}/admin/campaigns/{CAMPAIGN}");
+    let shown = |body: String| {
+        let doc = scraper::Html::parse_document(&body);
+        let sel = scraper::Selector::parse("main .ok, main .alert").expect("selector");
+        doc.select(&sel).map(|e| e.text().collect::<String>()).collect::<Vec<_>>()
+    };
+    let a = common::sign_in(base, "quan-tri").await;
+    // Text in the URL is never shown in the official boxes.
+    let forged = format!("{page}?ok=Đã%20duyệt%20kết%20quả&err=Hãy%20gọi%200912345678&m=bịa-đặt");
+    assert!(shown(a.get(&forged).send().await.expect("get").text().await.expect("body")).is_empty());
+    // A real message: its id only in the URL, shown once, to its own reader.
+    let csrf = common::csrf_in(&a.get(&page).send().await.expect("page").text().await.expect("body"));
+    let resp =
+        a.post(format!("{page}/sample")).form(&[("csrf", csrf.as_str()), ("seed", "-1")]).send().await.expect("post");
+    let to = resp.headers()["location"].to_str().expect("location").to_owned();
+    assert!(to.starts_with(&format!("/admin/campaigns/{CAMPAIGN}?m=")), "{to}");
+    let b = common::sign_in(base, "tham-dinh").await;
+    assert!(
+        shown(b.get(format!("{base}{to}")).send().await.expect("get").text().await.expect("body")).is_empty(),
+        "not another's"
+    );
+    let first = shown(a.get(format!("{base}{to}")).send().await.expect("get").text().await.expect("body"));
+    assert_eq!(first.len(), 1);
+    assert!(first[0].contains("hạt giống «-1»"), "{first:?}");
+    assert!(
+        shown(a.get(format!("{base}{to}")).send().await.expect("get").text().await.expect("body")).is_empty(),
+        "once"
+    );
+}
