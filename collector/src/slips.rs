@@ -12,13 +12,24 @@ use sipas_shared::store::field::Slip;
 /// Slips on one A4 page: two columns of four.
 pub const PER_PAGE: usize = 8;
 
+/// A4 with a 6 mm margin every printer can print (198 × 285 mm): two columns
+/// of four slips of 99 × 71 mm, fixed sizes so no page drifts into the next,
+/// each slip kept whole on its page and its text clipped to its box whatever
+/// the names or the link's length.
 const PRINT_STYLE: &str = "\
-@page{size:A4;margin:0}*{box-sizing:border-box}body{margin:0;font:11pt/1.35 'Times New Roman',serif;color:#000}\
-.sheet{width:210mm;height:297mm;display:grid;grid-template-columns:1fr 1fr;grid-template-rows:repeat(4,1fr);break-after:page}\
-.slip{border:1px dashed #999;padding:5mm 6mm;display:flex;gap:4mm;overflow:hidden}\
-.slip svg{width:32mm;height:32mm;flex:none}.slip h2{font-size:11pt;margin:0 0 1mm}.slip p{margin:0 0 1mm}\
-.code{font:bold 14pt monospace;letter-spacing:1px}.url{font:8pt monospace;word-break:break-all}.small{font-size:9pt}\
-@media screen{body{background:#ddd}.sheet{background:#fff;margin:5mm auto;box-shadow:0 0 3mm #0004}}";
+@page{size:A4;margin:6mm}*{box-sizing:border-box}html,body{margin:0;padding:0}\
+body{font:9pt/1.25 'Times New Roman','Liberation Serif',serif;color:#000}\
+.sheet{width:198mm;height:284mm;display:grid;grid-template-columns:99mm 99mm;grid-template-rows:repeat(4,71mm);\
+overflow:hidden;break-after:page;page-break-after:always}.sheet:last-of-type{break-after:auto;page-break-after:auto}\
+.slip{border:1px dashed #888;padding:3.5mm;display:grid;grid-template-columns:29mm 1fr;column-gap:3mm;\
+overflow:hidden;break-inside:avoid;page-break-inside:avoid}\
+.slip svg{width:29mm;height:29mm;display:block}.qr .code{margin-top:2mm;text-align:center}\
+.slip .text{overflow:hidden;min-width:0}.slip h2{font-size:9pt;margin:0 0 1mm}.slip p{margin:0 0 .8mm}\
+.clamp2,.clamp3,.slip h2{display:-webkit-box;-webkit-box-orient:vertical;overflow:hidden}\
+.clamp2{-webkit-line-clamp:2}.clamp3,.slip h2{-webkit-line-clamp:3}\
+.code{font:bold 12pt monospace;letter-spacing:.5px;white-space:nowrap}.url{font:6.5pt/1.2 monospace;word-break:break-all}\
+.small{font-size:8pt}.foot{font-size:7.5pt;color:#222}\
+@media screen{body{background:#ddd}.sheet{background:#fff;margin:5mm auto;padding:0;box-shadow:0 0 3mm #0004}}";
 
 /// Only what may still be answered goes on paper or out by SMS.
 pub fn printable(slips: &[Slip]) -> Vec<&Slip> {
@@ -31,9 +42,26 @@ fn qr_svg(text: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The page a unit prints: 8 slips a sheet.
+/// Sheets to print: 8 slips a sheet, and a sheet never holds two units, so
+/// each commune's run of pages can be handed to it as printed.
+pub fn sheets<'a>(campaign: &Campaign, slips: &[&'a Slip]) -> Vec<Vec<&'a Slip>> {
+    let order = |code: &str| campaign.units.iter().position(|u| u.code.as_str() == code).unwrap_or(usize::MAX);
+    let mut sorted: Vec<&Slip> = slips.to_vec();
+    sorted.sort_by_key(|s| (order(&s.unit), s.unit.clone()));
+    let mut out: Vec<Vec<&Slip>> = Vec::new();
+    for s in sorted {
+        match out.last_mut() {
+            Some(sheet) if sheet.len() < PER_PAGE && sheet[0].unit == s.unit => sheet.push(s),
+            _ => out.push(vec![s]),
+        }
+    }
+    out
+}
+
+/// The page a unit (or a whole campaign) prints: 8 slips a sheet.
 pub fn slips_html(campaign: &Campaign, slips: &[&Slip], public_url: &str) -> Markup {
     let entry = format!("{}/k", public_url.trim_end_matches('/'));
+    let deadline = campaign.closes.format("%d/%m/%Y").to_string();
     html! {
         (DOCTYPE)
         html lang="vi" {
@@ -46,22 +74,29 @@ pub fn slips_html(campaign: &Campaign, slips: &[&Slip], public_url: &str) -> Mar
                 @if slips.is_empty() {
                     p { "Không có phiếu mời nào đang mở: hãy chọn mẫu trước (sipas sample)." }
                 }
-                @for page in slips.chunks(PER_PAGE) {
-                    section.sheet {
-                        @for s in page {
+                @for sheet in sheets(campaign, slips) {
+                    section.sheet data-unit=(sheet[0].unit) {
+                        @for s in sheet {
                             @let url = link(public_url, &s.token);
                             @let unit = campaign.unit(&s.unit).map_or(s.unit.as_str(), |u| u.name.as_str());
                             @let group = campaign.group(&s.group).map_or(s.group.as_str(), |g| g.name.as_str());
                             div.slip {
-                                (PreEscaped(qr_svg(&url)))
-                                div {
-                                    h2 { (campaign.name) }
-                                    p { b { (unit) } " · " (group) }
-                                    @if let Some(c) = &s.contact { p.small { "Kính gửi: " (c.name) } }
-                                    p.small { "Quét mã QR bằng điện thoại, hoặc vào " b { (entry) } " và nhập mã:" }
+                                div.qr {
+                                    (PreEscaped(qr_svg(&url)))
                                     p.code { (display_code(&s.code)) }
-                                    p.url { (url) }
-                                    p.small { "Phiếu ẩn danh, chỉ dùng một lần." }
+                                }
+                                div.text {
+                                    h2 { (campaign.name) }
+                                    p.clamp2 { b { (unit) } " · " (group) }
+                                    @if let Some(c) = &s.contact { p.clamp2 { "Kính gửi: " (c.name) } }
+                                    p { "Xin trả lời trước ngày " b { (deadline) } "." }
+                                    p.small.clamp3 { "Quét mã QR bằng điện thoại, hoặc vào " b { (entry) } " và nhập mã in dưới mã QR." }
+                                    p.url.clamp3 { (url) }
+                                    p.foot.clamp3 {
+                                        "Phiếu ẩn danh, chỉ dùng một lần."
+                                        @if let Some(c) = &campaign.contact { " Cần hỗ trợ: " (c) "." }
+                                        @else if let Some(o) = &campaign.organiser { " " (o) "." }
+                                    }
                                 }
                             }
                         }

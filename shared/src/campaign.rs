@@ -23,6 +23,9 @@ pub struct Campaign {
     pub opens: NaiveDate,
     pub closes: NaiveDate,
     pub organiser: Option<String>,
+    /// How respondents reach the organiser (phone, address), printed on slips.
+    #[serde(default)]
+    pub contact: Option<String>,
     pub units: Vec<Unit>,
     pub groups: Vec<Group>,
     pub questionnaires: Vec<Questionnaire>,
@@ -377,6 +380,7 @@ impl Campaign {
             opens,
             closes,
             organiser: file.organiser,
+            contact: file.contact,
             units,
             groups,
             questionnaires,
@@ -401,6 +405,8 @@ struct CampaignFile {
     closes: toml::value::Datetime,
     #[serde(default)]
     organiser: Option<String>,
+    #[serde(default)]
+    contact: Option<String>,
     #[serde(default)]
     units_csv: Option<String>,
     #[serde(default)]
