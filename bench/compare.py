@@ -18,7 +18,7 @@ import time
 def pandas_run(path, likert, overall):
     import pandas as pd
 
-    df = pd.read_csv(path, dtype={c: "Int8" for c in likert}, keep_default_na=True, low_memory=False)
+    df = pd.read_csv(path, encoding="utf-8-sig", dtype={c: "Int8" for c in likert}, keep_default_na=True, low_memory=False)
     # Per unit × question: counts of each level, n, satisfied share (4–5).
     long = df.melt(id_vars=["unit"], value_vars=likert, var_name="q", value_name="v").dropna(subset=["v"])
     # 0 is "không biết": missing, left out of every denominator (METHOD §2).

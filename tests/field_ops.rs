@@ -178,12 +178,28 @@ async fn invitations_print_eight_slips_a_page_and_a_csv_for_sms() {
 
     let csv_text =
         run(&db, &["invitations", "--campaign", CAMPAIGN, "--unit", "QB01", "--format", "csv", "--public-url", base]);
+    assert!(csv_text.starts_with('\u{feff}'), "a BOM, so Excel reads the Vietnamese");
     let mut reader = csv::Reader::from_reader(csv_text.trim_start_matches('\u{feff}').as_bytes());
     let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_owned).collect();
-    assert_eq!(header, ["unit", "unit_name", "group", "field", "code", "name", "phone", "link", "sms"]);
+    assert_eq!(
+        header,
+        [
+            "Mã đơn vị",
+            "Tên đơn vị",
+            "Nhóm",
+            "Lĩnh vực",
+            "Mã phiếu",
+            "Họ và tên",
+            "Số điện thoại",
+            "Đường dẫn",
+            "Tin nhắn",
+            "Tin nhắn không dấu (1 tin)",
+            "Gửi SMS"
+        ]
+    );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
     assert_eq!(rows.len(), 46);
-    let citizens: Vec<_> = rows.iter().filter(|r| &r[2] == "citizens").collect();
+    let citizens: Vec<_> = rows.iter().filter(|r| r[2].starts_with("Người dân")).collect();
     assert_eq!(citizens.len(), 26);
     for r in &citizens {
         assert!(!r[5].is_empty(), "a name");
@@ -193,8 +209,28 @@ async fn invitations_print_eight_slips_a_page_and_a_csv_for_sms() {
             &r[6]
         );
         assert!(r[8].contains(&r[7]) && r[8].contains(&r[4]), "the SMS carries the link and the code: {}", &r[8]);
+        let short = &r[9];
+        assert!(short.chars().count() <= 160 && short.is_ascii(), "one GSM segment: {short}");
+        assert!(
+            short.contains(&r[7]) && short.contains(&r[4]) && short.starts_with("Thi tran Yen Binh moi"),
+            "{short}"
+        );
+        assert_eq!(&r[10], "có");
     }
-    assert!(rows.iter().filter(|r| &r[2] != "citizens").all(|r| r[5].is_empty() && r[6].is_empty()));
+    let others: Vec<_> = rows.iter().filter(|r| !r[2].starts_with("Người dân")).collect();
+    assert_eq!(others.len(), 20);
+    for r in others {
+        assert!(r[5].is_empty() && r[6].is_empty(), "no one named without a roster");
+        assert!(r[8].is_empty() && r[9].is_empty() && &r[10] == "không có số điện thoại", "no SMS without a phone");
+    }
+    // A long public address: the short text gives up words, never the segment.
+    let long = "https://khaosat-hai-long-nguoi-dan.so-noi-vu.tinh-quang-binh-vi-du.example.gov.vn/khao-sat-2026";
+    let csv_text =
+        run(&db, &["invitations", "--campaign", CAMPAIGN, "--unit", "QB01", "--format", "csv", "--public-url", long]);
+    let mut reader = csv::Reader::from_reader(csv_text.trim_start_matches('\u{feff}').as_bytes());
+    for r in reader.records().map(|r| r.expect("row")).filter(|r| &r[10] == "có") {
+        assert!(r[9].chars().count() <= 160 && r[9].contains(&r[4]), "{}", &r[9]);
+    }
 
     let no_url = sipas(&db, &["invitations", "--campaign", CAMPAIGN, "--format", "csv", "--public-url", "khaosat"]);
     assert_eq!(no_url.status.code(), Some(2));
@@ -214,6 +250,19 @@ async fn invitations_print_eight_slips_a_page_and_a_csv_for_sms() {
     let resp = client.get(format!("{}/k?code=ZZZZ-ZZZZ", server.base)).send().await.expect("get");
     assert_eq!(resp.status().as_u16(), 404);
     assert!(resp.text().await.expect("body").contains("Không tìm thấy phiếu có mã này"));
+    // Saving for later shows the slip's code to write down, and where to type it.
+    let resp = client
+        .post(format!("{}/s/{token}", server.base))
+        .form(&[("q.HL", "4"), ("action", "save")])
+        .send()
+        .await
+        .expect("save");
+    assert_eq!(resp.status().as_u16(), 200);
+    let page = Html::parse_document(&resp.text().await.expect("body"));
+    let shown: String = page.select(&sel(".ok .resume-code")).next().expect("the code").text().collect();
+    assert_eq!(shown, citizens[0][4]);
+    let note: String = page.select(&sel(".ok")).next().expect("notice").text().collect();
+    assert!(note.contains(&format!("{}/k", server.base)), "{note}");
 }
 
 /// A browser-like session: signs in through the login form.

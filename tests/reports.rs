@@ -152,7 +152,11 @@ async fn export_is_anonymous_and_complete() {
     assert!(csv.status.success(), "{}", stderr(&csv));
     let body = stdout(&csv);
     let mut lines = body.lines();
-    assert_eq!(lines.next(), Some("unit,group,field,submitted_at,HL,HL1,TC1,HL4,KQ1,CT,P1,P2,P3"));
+    assert_eq!(
+        lines.next(),
+        Some("\u{feff}unit,group,field,submitted_at,HL,HL1,TC1,HL4,KQ1,CT,P1,P2,P3"),
+        "a BOM for Excel"
+    );
     assert_eq!(lines.clone().count(), 10);
     assert!(body.contains("A,citizens,F1,2026-10-02,4,3,4,5,5,a;b,,,"), "{body}");
     let json = sipas(&db, &["export", "--campaign", "hand", "--format", "json"]);

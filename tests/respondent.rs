@@ -363,3 +363,21 @@ async fn pages_go_out_compressed_with_security_headers() {
     let evil = reqwest::get(format!("{}/login?next=/%09/evil.example", s.server.base)).await.expect("login");
     assert!(!evil.text().await.expect("body").contains("evil.example"), "a tab browsers drop is not a way out");
 }
+
+#[tokio::test]
+async fn saving_shows_how_to_come_back_and_a_wrong_link_points_to_the_code_page() {
+    let s = setup(true).await;
+    let token = s.invite("QB03", "citizens").await;
+    let (status, page) = post(&s.url(&token), &[("q.HL", "5"), ("action", "save")]).await;
+    assert_eq!(status, 200);
+    // The invitation's short code to write down, and where to type it.
+    let code: String = page.select(&sel(".ok .resume-code")).next().expect("the code to keep").text().collect();
+    assert!(code.len() == 9 && code.as_bytes()[4] == b'-', "{code}");
+    let typed = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let resp = typed.get(format!("{}/k", s.server.base)).query(&[("code", code.as_str())]).send().await.expect("get");
+    assert_eq!(resp.headers()["location"].to_str().expect("location"), format!("/s/{token}"), "the code leads back");
+    let (status, missing) = get(&format!("{}/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", s.server.base)).await;
+    assert_eq!(status, 404);
+    let to: Vec<&str> = missing.select(&sel("main a")).filter_map(|a| a.value().attr("href")).collect();
+    assert_eq!(to, ["/k"], "the page where a slip's code can be typed");
+}

@@ -53,6 +53,9 @@ pub async fn csv(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<u64, ExportError> {
     let cols = question_columns(campaign);
+    let mut out = out;
+    // A BOM, so Excel opens the Vietnamese as UTF-8 (importers accept it, SPEC §7).
+    out.write_all("\u{feff}".as_bytes())?;
     let mut w = csv::Writer::from_writer(out);
     let mut header = vec!["unit".to_owned(), "group".into(), "field".into(), "submitted_at".into()];
     header.extend(cols.iter().cloned());

@@ -91,8 +91,7 @@ enum Counter {
 }
 
 async fn resolve(state: &AppState, lang: Lang, code: &str, pass: Option<&str>) -> Result<Counter, AppError> {
-    let not_found =
-        || Counter::Page(StatusCode::NOT_FOUND, message(lang, lang.t(Key::NotFound), &[lang.t(Key::NotFoundBody)]));
+    let not_found = || Counter::Page(StatusCode::NOT_FOUND, crate::views::not_found_page(lang));
     let Some((campaign_id, unit)) = code.split_once('~') else { return Ok(not_found()) };
     let Some(campaign) = state.store.campaign(campaign_id).await? else { return Ok(not_found()) };
     let (Some(u), Some(group)) = (campaign.unit(unit), citizens(&campaign)) else { return Ok(not_found()) };
@@ -240,7 +239,7 @@ async fn show_device(
     Query(q): Query<DeviceQuery>,
 ) -> Result<Response, AppError> {
     let lang = Lang::from_query(q.lang.as_deref());
-    let not_found = || (StatusCode::NOT_FOUND, message(lang, lang.t(Key::NotFound), &[lang.t(Key::NotFoundBody)]));
+    let not_found = || (StatusCode::NOT_FOUND, crate::views::not_found_page(lang));
     let Some(device) = state.store.device_by_secret(&sipas_shared::auth::secret_hash(&secret)).await? else {
         return Ok(not_found().into_response());
     };
@@ -271,7 +270,7 @@ async fn kiosk_of(
     secret: &str,
 ) -> Result<Result<(Device, Campaign, Group), Response>, AppError> {
     let Some((device, campaign)) = enrolled(state, secret).await? else {
-        let page = message(lang, lang.t(Key::NotFound), &[lang.t(Key::NotFoundBody)]);
+        let page = crate::views::not_found_page(lang);
         return Ok(Err((StatusCode::NOT_FOUND, page).into_response()));
     };
     if !campaign.is_open_on(chrono::Local::now().date_naive()) {

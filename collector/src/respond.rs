@@ -1,7 +1,7 @@
 //! The respondent flow (SPEC §6): `GET /s/{token}` shows the questionnaire,
 //! `POST /s/{token}` saves partial answers or submits them.
 
-use crate::views::form::{FormPage, Notice, form_page};
+use crate::views::form::{FormPage, Notice, Resume, form_page};
 use crate::views::{Lang, closed, message};
 use crate::{AppError, AppState};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -68,8 +68,7 @@ fn today() -> chrono::NaiveDate {
 
 async fn resolve(state: &AppState, lang: Lang, raw: &str) -> Result<Target, AppError> {
     use crate::views::text::Key;
-    let not_found =
-        || Target::Page(StatusCode::NOT_FOUND, message(lang, lang.t(Key::NotFound), &[lang.t(Key::NotFoundBody)]));
+    let not_found = || Target::Page(StatusCode::NOT_FOUND, crate::views::not_found_page(lang));
     let Some(token) = Token::parse(raw) else { return Ok(not_found()) };
     let Some((invitation, campaign)) = state.store.open_invitation(&token).await? else { return Ok(not_found()) };
     match invitation.status.as_str() {
@@ -270,8 +269,7 @@ async fn submit_answers(
                     Ok(message(lang, lang.t(Key::Already), &[lang.t(Key::AlreadyBody)]).into_response())
                 }
                 Submission::UnknownToken => {
-                    Ok((StatusCode::NOT_FOUND, message(lang, lang.t(Key::NotFound), &[lang.t(Key::NotFoundBody)]))
-                        .into_response())
+                    Ok((StatusCode::NOT_FOUND, crate::views::not_found_page(lang)).into_response())
                 }
             };
         }
@@ -297,7 +295,18 @@ async fn submit_answers(
     if saving {
         state.store.save_draft(&token, &valid).await?;
     }
-    let notice = if errors.is_empty() { Notice::Saved } else { Notice::Fix };
+    let notice = if !errors.is_empty() {
+        Notice::Fix
+    } else {
+        match state.store.code_of(&token).await? {
+            Some(code) => Resume::Code {
+                code: crate::slips::display_code(&code),
+                at: format!("{}/k", state.public_url.trim_end_matches('/')),
+            },
+            None => Resume::Link(format!("{}/s/{raw}", state.public_url.trim_end_matches('/'))),
+        }
+        .into()
+    };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     // The page comes back with every answer as typed, faulty ones marked.
     let shown: BTreeMap<String, String> =

@@ -122,27 +122,79 @@ pub fn sms_text(campaign: &Campaign, slip: &Slip, public_url: &str) -> String {
     )
 }
 
-/// CSV for an SMS gateway: who, which phone, which link, the message.
+/// One SMS segment holds 160 characters of the GSM alphabet, but only 70
+/// once a single Vietnamese letter is in it.
+pub const SMS_SEGMENT: usize = 160;
+
+/// `text` without diacritics (đ → d) and with nothing outside printable ASCII.
+fn ascii(text: &str) -> String {
+    text.chars()
+        .map(sipas_shared::campaign::fold_vietnamese)
+        .filter(|c| c.is_ascii() && !c.is_ascii_control())
+        .collect()
+}
+
+/// The same invitation in one SMS segment: ASCII, at most 160 characters,
+/// saying less as the link gets longer.
+pub fn sms_short(campaign: &Campaign, slip: &Slip, public_url: &str) -> String {
+    let unit = campaign.unit(&slip.unit).map_or(slip.unit.as_str(), |u| u.name.as_str());
+    let (url, code) = (link(public_url, &slip.token), display_code(&slip.code));
+    let entry = format!("{}/k", public_url.trim_end_matches('/'));
+    [
+        format!("{} moi Ong/Ba danh gia muc do hai long (an danh): {url} Ma phieu: {code}", ascii(unit)),
+        format!("Moi Ong/Ba danh gia muc do hai long (an danh): {url} Ma: {code}"),
+        format!("Danh gia hai long (an danh): vao {entry} nhap ma {code}"),
+    ]
+    .into_iter()
+    .find(|t| t.chars().count() <= SMS_SEGMENT)
+    .unwrap_or_else(|| format!("Danh gia hai long, ma phieu {code}"))
+}
+
+/// The SMS file's columns, in a fixed order that gateways may rely on (README).
+pub const SMS_COLUMNS: [&str; 11] = [
+    "Mã đơn vị",
+    "Tên đơn vị",
+    "Nhóm",
+    "Lĩnh vực",
+    "Mã phiếu",
+    "Họ và tên",
+    "Số điện thoại",
+    "Đường dẫn",
+    "Tin nhắn",
+    "Tin nhắn không dấu (1 tin)",
+    "Gửi SMS",
+];
+
+/// CSV for an SMS gateway and for Excel (UTF-8 with BOM): who, which phone,
+/// which link, the full message and a one-segment ASCII one; a row without
+/// a phone says so and carries no message.
 ///
 /// # Errors
 /// Only if writing to memory fails.
 pub fn slips_csv(campaign: &Campaign, slips: &[&Slip], public_url: &str) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    // A BOM so Excel reads the Vietnamese correctly.
-    w.write_record(["\u{feff}unit", "unit_name", "group", "field", "code", "name", "phone", "link", "sms"])?;
+    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    w.write_record(SMS_COLUMNS)?;
     for s in slips {
         let unit = campaign.unit(&s.unit).map_or("", |u| u.name.as_str());
+        let group = campaign.group(&s.group).map_or(s.group.as_str(), |g| g.name.as_str());
         let (name, phone) = s.contact.as_ref().map_or(("", ""), |c| (c.name.as_str(), c.phone.as_str()));
+        let (full, short, send) = if phone.is_empty() {
+            (String::new(), String::new(), "không có số điện thoại")
+        } else {
+            (sms_text(campaign, s, public_url), sms_short(campaign, s, public_url), "có")
+        };
         let cells = [
             s.unit.as_str(),
             unit,
-            s.group.as_str(),
+            group,
             s.field.as_deref().unwrap_or(""),
             &display_code(&s.code),
             name,
             phone,
             &link(public_url, &s.token),
-            &sms_text(campaign, s, public_url),
+            &full,
+            &short,
+            send,
         ];
         let safe: Vec<_> = cells.iter().map(|c| sipas_shared::spreadsheet::defuse(c)).collect();
         w.write_record(safe.iter().map(|c| c.as_bytes()))?;

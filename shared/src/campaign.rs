@@ -498,7 +498,7 @@ pub fn fold_header(s: &str) -> String {
 
 /// Strips a Vietnamese letter of its diacritics (đ → d).
 pub fn fold_vietnamese(c: char) -> char {
-    const GROUPS: [(&str, char); 12] = [
+    const GROUPS: [(&str, char); 14] = [
         ("àáảãạăằắẳẵặâầấẩẫậ", 'a'),
         ("èéẻẽẹêềếểễệ", 'e'),
         ("ìíỉĩị", 'i'),
@@ -508,6 +508,8 @@ pub fn fold_vietnamese(c: char) -> char {
         ("đ", 'd'),
         ("ÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬ", 'A'),
         ("ÈÉẺẼẸÊỀẾỂỄỆ", 'E'),
+        ("ÌÍỈĨỊ", 'I'),
+        ("ỲÝỶỸỴ", 'Y'),
         ("ÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢ", 'O'),
         ("ÙÚỦŨỤƯỪỨỬỮỰ", 'U'),
         ("Đ", 'D'),

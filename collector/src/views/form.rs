@@ -8,10 +8,25 @@ use sipas_shared::questionnaire::{Question, QuestionKind, Questionnaire, Scalar}
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A banner above the form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
-    Saved,
+    /// Saved for later, with how to come back: the invitation's short code
+    /// and the address to type it at, or (a counter's link, which has no
+    /// code) the page's own address to bookmark.
+    Saved(Resume),
     Fix,
+}
+
+impl From<Resume> for Notice {
+    fn from(r: Resume) -> Self {
+        Notice::Saved(r)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resume {
+    Code { code: String, at: String },
+    Link(String),
 }
 
 /// Everything the form page shows.
@@ -183,8 +198,17 @@ pub fn form_page(p: &FormPage<'_>) -> Markup {
         pick(lang, &q.title, q.title_en.as_ref()),
         Some(&subtitle),
         html! {
-            @match p.notice {
-                Some(Notice::Saved) => div.ok role="status" { (lang.t(Key::Saved)) },
+            @match &p.notice {
+                Some(Notice::Saved(resume)) => div.ok role="status" {
+                    p { (lang.t(Key::Saved)) }
+                    @match resume {
+                        Resume::Code { code, at } => {
+                            p { (lang.t(Key::ResumeCode)) " " strong.resume-code { (code) } }
+                            p { (lang.t(Key::ResumeWhere)) " " strong { (at) } }
+                        }
+                        Resume::Link(link) => p { (lang.t(Key::ResumeLink)) " " span.resume-link { (link) } },
+                    }
+                },
                 Some(Notice::Fix) => div.alert role="alert" { (lang.t(Key::Fix)) },
                 None => {},
             }

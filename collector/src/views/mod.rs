@@ -141,3 +141,19 @@ pub fn closed(lang: Lang, campaign: &sipas_shared::Campaign) -> Markup {
 pub fn message(lang: Lang, title: &str, lines: &[&str]) -> Markup {
     layout(lang, title, None, html! { div.box { @for l in lines { p { (l) } } } })
 }
+
+/// A link that leads nowhere: what to check, and the page where the code of
+/// a paper invitation can be typed instead.
+pub fn not_found_page(lang: Lang) -> Markup {
+    use text::Key;
+    let to_code = match lang {
+        Lang::Vi => "/k",
+        Lang::En => "/k?lang=en",
+    };
+    layout(
+        lang,
+        lang.t(Key::NotFound),
+        None,
+        html! { div.box { p { (lang.t(Key::NotFoundBody)) } p { a href=(to_code) { (lang.t(Key::TypeCode)) } } } },
+    )
+}

@@ -323,6 +323,10 @@ pub trait FieldOps: Send + Sync {
     /// The token behind a typed short code, while it is open.
     async fn token_by_code(&self, code: &str) -> Result<Option<Token>, StoreError>;
 
+    /// The short code printed for a token's invitation, if it has one (a
+    /// counter's link has none).
+    async fn code_of(&self, token: &Token) -> Result<Option<String>, StoreError>;
+
     /// Records an outcome and logs it; returns the new status.
     async fn record_outcome(
         &self,

@@ -164,6 +164,14 @@ macro_rules! field_store {
                 row.map($crate::store::field_sql::slip_from_row).transpose()
             }
 
+            async fn code_of(&self, token: &$crate::domain::Token) -> Result<Option<String>, StoreError> {
+                let row: Option<(Option<String>,)> = sqlx::query_as("SELECT code FROM invitations WHERE token = $1")
+                    .bind(token.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.and_then(|(c,)| c))
+            }
+
             async fn token_by_code(&self, code: &str) -> Result<Option<$crate::domain::Token>, StoreError> {
                 // Only a live slip: a guessed code of an answered, closed or
                 // expired one leads nowhere.
