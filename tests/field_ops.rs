@@ -981,3 +981,87 @@ async fn draws_started_at_once_never_issue_more_than_one_draw() {
     let draws = log.iter().filter(|e| e.action == "sample").count();
     assert_eq!(draws, slips.iter().map(|s| (&s.unit, &s.group)).collect::<BTreeSet<_>>().len(), "one draw's lines");
 }
+
+#[tokio::test]
+async fn an_admin_runs_the_account_lifecycle_from_the_page() {
+    let db = TestDb::new().await;
+    run(&db, &["campaign", "load", example_campaign().to_str().expect("path")]);
+    add_user(&db, "quan-tri", "admin", &[]);
+    let token = api_token(&db, "lan", "enumerator", &["QB01"]);
+    let server = spawn_server(&db, &["--no-rate-limits"]);
+    let base = &server.base;
+    let (admin, status) = Session::login(base, "quan-tri", PASSWORD).await;
+    assert_eq!(status, 303);
+    let csrf = admin.csrf("/admin/users").await;
+    let act = |action: &'static str, units: &'static str| {
+        let admin = &admin;
+        let csrf = csrf.clone();
+        async move {
+            let (status, to) =
+                admin.post("/admin/users/lan", &[("csrf", &csrf), ("action", action), ("units", units)]).await;
+            assert_eq!(status, 303, "{action}");
+            admin.flash(&to).await
+        }
+    };
+    let (lan, status) = Session::login(base, "lan", PASSWORD).await;
+    assert_eq!(status, 303);
+    let unit_page = format!("/enumerator/{CAMPAIGN}/QB01");
+    assert_eq!(lan.get(&unit_page).await.0, 200);
+
+    // Disabled: signed out at once, cannot sign in, its token stops.
+    assert!(act("disable", "").await.contains("ok=Đã tạm ngừng lan"));
+    assert_eq!(lan.get(&unit_page).await.0, 303);
+    assert_eq!(Session::login(base, "lan", PASSWORD).await.1, 403);
+    let api = bearer_client(&token);
+    let campaigns = format!("{base}/api/v1/campaigns");
+    assert_eq!(api.get(&campaigns).send().await.expect("get").status().as_u16(), 401, "a disabled account's token");
+    let (_, page) = admin.get("/admin/users").await;
+    assert!(page.contains("tạm ngừng"), "the list says so");
+    assert!(act("enable", "").await.contains("ok="));
+    let (lan, status) = Session::login(base, "lan", PASSWORD).await;
+    assert_eq!(status, 303);
+
+    // New units, checked against the campaign.
+    assert!(act("units", "QB99").await.contains("err="), "an unknown unit is refused");
+    assert!(act("units", "QB02").await.contains("ok=Đã giao cho lan"));
+    assert_eq!(lan.get(&unit_page).await.0, 403);
+    assert_eq!(lan.get(&format!("/enumerator/{CAMPAIGN}/QB02")).await.0, 200);
+
+    // A new password, shown once on the page; the old one stops working.
+    let (status, body) = admin.post("/admin/users/lan", &[("csrf", &csrf), ("action", "passwd")]).await;
+    assert_eq!(status, 200);
+    let shown = Html::parse_document(&body);
+    let ok: String = shown.select(&sel(".ok")).next().expect("message").text().collect();
+    let password = ok.rsplit(": ").next().expect("password").trim().to_owned();
+    assert_eq!(lan.get(&unit_page).await.0, 303, "signed out");
+    assert_eq!(Session::login(base, "lan", PASSWORD).await.1, 401);
+    assert_eq!(Session::login(base, "lan", &password).await.1, 303);
+
+    // Locked after failures, unlocked by the admin.
+    for _ in 0..5 {
+        Session::login(base, "lan", "sai-mat-khau").await;
+    }
+    assert_eq!(Session::login(base, "lan", &password).await.1, 429);
+    assert!(act("unlock", "").await.contains("ok="));
+    assert_eq!(Session::login(base, "lan", &password).await.1, 303);
+
+    // Tokens revoked.
+    assert!(act("enable", "").await.contains("ok="));
+    let fresh = bearer_client(&token);
+    // An enumerator's live token is known to the API (403: not this role's), a dead one is not (401).
+    assert_eq!(fresh.get(&campaigns).send().await.expect("get").status().as_u16(), 403);
+    assert!(act("revoke", "").await.contains("ok=Đã thu hồi 1 khoá API"));
+    assert_eq!(fresh.get(&campaigns).send().await.expect("get").status().as_u16(), 401);
+    // An admin does not lock themself out; a forged form changes nothing.
+    let (_, to) = admin.post("/admin/users/quan-tri", &[("csrf", &csrf), ("action", "disable")]).await;
+    assert!(admin.flash(&to).await.contains("err="));
+    let (status, _) = admin.post("/admin/users/lan", &[("csrf", "forged"), ("action", "disable")]).await;
+    assert_eq!(status, 403);
+    // Each change is in the audit log, named by who made it.
+    let store = open(&db).await;
+    let log = store.audit_log("", 50).await.expect("log");
+    let actions: BTreeSet<&str> = log.iter().filter(|e| e.actor == "quan-tri").map(|e| e.action.as_str()).collect();
+    for a in ["user_disable", "user_enable", "user_units", "user_password", "user_unlock", "user_revoke_tokens"] {
+        assert!(actions.contains(a), "{a} in {actions:?}");
+    }
+}

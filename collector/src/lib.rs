@@ -90,6 +90,7 @@ fn routes(state: AppState) -> Router {
         .merge(qr::router())
         .merge(auth::router())
         .merge(staff::admin::router())
+        .merge(staff::accounts::router())
         .merge(staff::enumerator::router())
         .merge(code::router())
         .with_state(state)

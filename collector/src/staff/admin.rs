@@ -3,7 +3,7 @@
 //! audit log.
 
 use super::enumerator::{load_campaign, slips_response};
-use super::{Flash, FlashId, csrf_field, flash, page};
+use super::{FlashId, csrf_field, flash, page};
 use crate::auth::Staff;
 use crate::{AppError, AppState};
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
@@ -13,7 +13,7 @@ use axum::{Form, Router};
 use maud::html;
 use serde::Deserialize;
 use sipas_shared::StoreError;
-use sipas_shared::auth::{self, MIN_PASSWORD, Role};
+use sipas_shared::auth::{self, Role};
 use sipas_shared::frame::{self, ImportError};
 use sipas_shared::sampling::{self, recommended_size};
 use std::collections::BTreeMap;
@@ -25,7 +25,6 @@ const UPLOAD_LIMIT: usize = 20 * 1024 * 1024;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin", get(home))
-        .route("/admin/users", get(users).post(add_user))
         .route("/admin/campaigns/{campaign}", get(campaign_page))
         .route("/admin/campaigns/{campaign}/frame", post(upload_frame).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
         .route("/admin/campaigns/{campaign}/sample", post(sample))
@@ -327,110 +326,6 @@ async fn invitations(
 ) -> Result<Response, AppError> {
     staff.require(ADMIN)?;
     slips_response(&state, &id, q.unit.as_deref().filter(|u| !u.is_empty()), q.format.as_deref()).await
-}
-
-async fn users(
-    State(state): State<AppState>,
-    staff: Staff,
-    Query(flash): Query<FlashId>,
-) -> Result<Response, AppError> {
-    staff.require(ADMIN)?;
-    let flash = flash.take(&state, &staff).await?;
-    users_page(&state, &staff, &flash).await
-}
-
-async fn users_page(state: &AppState, staff: &Staff, flash: &Flash) -> Result<Response, AppError> {
-    let list = state.store.users().await?;
-    let campaigns = state.store.campaigns().await?;
-    Ok(page(
-        "Tài khoản",
-        Some(staff),
-        html! {
-            (flash.render())
-            div.wrap { table {
-                thead { tr { th { "Tên đăng nhập" } th { "Vai trò" } th { "Đơn vị được giao" } } }
-                tbody { @for u in &list { tr { td { (u.name) } td { (u.role.label()) } td { (u.units.join(", ")) } } } }
-            } }
-            h2 { "Thêm tài khoản" }
-            form.box method="post" action="/admin/users" {
-                (csrf_field(staff))
-                p { label for="name" { "Tên đăng nhập " } input #name type="text" name="name" required autocomplete="off"; }
-                p { label for="role" { "Vai trò " } select #role name="role" {
-                    option value="enumerator" { "điều tra viên (chỉ các đơn vị được giao)" }
-                    option value="analyst" { "phân tích (chỉ báo cáo, không thấy thông tin cá nhân)" }
-                    option value="admin" { "quản trị" }
-                } }
-                p { label for="campaign" { "Đợt khảo sát của các đơn vị được giao " } select #campaign name="campaign" {
-                    @for c in &campaigns { option value=(c.id) { (c.name) " (" (c.id) ")" } }
-                } }
-                p { label for="units" { "Mã đơn vị được giao (cách nhau bởi dấu phẩy, cho điều tra viên) " } input #units type="text" name="units"; }
-                p { label for="password" { "Mật khẩu (ít nhất " (MIN_PASSWORD) " ký tự; bỏ trống = tạo ngẫu nhiên) " } input #password type="password" name="password" autocomplete="new-password"; }
-                button.go type="submit" { "Thêm" }
-            }
-        },
-    )
-    .into_response())
-}
-
-#[derive(Deserialize)]
-struct UserForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    role: String,
-    #[serde(default)]
-    units: String,
-    #[serde(default)]
-    campaign: String,
-    #[serde(default)]
-    password: String,
-}
-
-async fn add_user(State(state): State<AppState>, staff: Staff, Form(f): Form<UserForm>) -> Result<Response, AppError> {
-    staff.require(ADMIN)?;
-    staff.check_csrf(&f.csrf)?;
-    let back = "/admin/users";
-    let bad = async |m: &str| flash(&state, &staff, back, false, m).await;
-    let name = f.name.trim();
-    if name.is_empty() || name.chars().any(char::is_whitespace) || name.len() > 64 {
-        return bad("tên đăng nhập: không để trống, không có dấu cách").await;
-    }
-    let Some(role) = Role::parse(&f.role) else { return bad("vai trò không hợp lệ").await };
-    let given = [f.units.clone()];
-    let mut campaigns = Vec::new();
-    for c in state.store.campaigns().await? {
-        campaigns.extend(state.store.campaign(&c.id).await?);
-    }
-    let chosen = Some(f.campaign.trim()).filter(|c| !c.is_empty());
-    let units = match auth::resolve_units(&campaigns, chosen, &given) {
-        Ok(u) => u,
-        Err(e) => return bad(&format!("đơn vị được giao: {e}")).await,
-    };
-    if role == Role::Enumerator && units.is_empty() {
-        return bad("điều tra viên cần ít nhất một mã đơn vị").await;
-    }
-    let (password, generated) =
-        if f.password.is_empty() { (auth::new_password(), true) } else { (f.password.clone(), false) };
-    if password.chars().count() < MIN_PASSWORD {
-        return bad(&format!("mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự")).await;
-    }
-    let hash = auth::hash_password(&password).map_err(AppError::Internal)?;
-    let units = if role == Role::Enumerator { units } else { Vec::new() };
-    match state.store.add_user(name, role, &units, &hash).await {
-        Ok(_) => {}
-        Err(StoreError::Duplicate(m)) => return bad(&m).await,
-        Err(e) => return Err(e.into()),
-    }
-    tracing::info!(by = %staff.user.name, user = name, role = %role, "staff account added");
-    let mut m = format!("Đã thêm tài khoản {name} ({}).", role.label());
-    if generated {
-        // Shown on this page only, never carried in a URL.
-        m.push_str(&format!(" Mật khẩu (chỉ hiện lần này): {password}"));
-        return users_page(&state, &staff, &Flash { ok: Some(m), err: None }).await;
-    }
-    flash(&state, &staff, back, true, &m).await
 }
 
 /// Flagged responses (straight-lining, implausibly fast, bursts from one

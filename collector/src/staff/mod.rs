@@ -2,6 +2,7 @@
 //! who chase quotas and key in paper ballots. Plain HTML forms, each with a
 //! CSRF token; they work on a phone and without JavaScript.
 
+pub mod accounts;
 pub mod admin;
 pub mod enumerator;
 
@@ -27,7 +28,10 @@ input[type=text],input[type=password],input[type=number],input[type=file],select
 .alert{background:#fdecea;border-left:4px solid #b00020;padding:.6rem 1rem;margin:0 0 1rem}.ok{background:#e7f4ea;border-left:4px solid #1e7b34;padding:.6rem 1rem;margin:0 0 1rem}\
 .note{color:#555;font-size:.9rem}.tag{display:inline-block;padding:0 .4rem;border-radius:3px;background:#eef1f5;font-size:.85rem}\
 .code{font-family:monospace;font-weight:600}.narrow{display:none}\
-@media (max-width:40rem){.more{display:none}.narrow{display:block}main{padding:.6rem}header{padding:.5rem .75rem}}\
+@media (max-width:40rem){.more{display:none}.narrow{display:block}main{padding:.6rem}header{padding:.5rem .75rem}\
+table.cards thead{display:none}table.cards tr{display:block;border-bottom:2px solid #e1e4e8;padding:.35rem 0}\
+table.cards td{display:block;border:0;padding:.15rem .5rem}table.cards td[data-label]::before{content:attr(data-label) \": \";font-weight:600}\
+table.cards form.inline{display:inline-block;margin:.15rem 0}}\
 fieldset{border:0;background:#fff;border-radius:8px;margin:0 0 1rem;padding:.75rem 1rem;box-shadow:0 1px 2px #0002}legend{font-weight:600;float:left;width:100%;margin-bottom:.5rem}legend+*{clear:both}\
 .opt{display:flex;align-items:center;gap:.6rem;min-height:40px;padding:.3rem .6rem;margin:.2rem 0;border:1px solid #c7ccd3;border-radius:6px;background:#fff}\
 .err{color:#b00020;font-weight:600}.sec{font-size:1.05rem;color:#1f3a5f}.req{color:#b00020}textarea{width:100%;font:inherit}";
