@@ -198,7 +198,7 @@ async fn change_account(
         }
         "units" => {
             let campaigns = all_campaigns(&state).await?;
-            match auth::resolve_units(&campaigns, None, &[f.units.clone()]) {
+            match auth::resolve_units(&campaigns, None, std::slice::from_ref(&f.units)) {
                 Ok(units) if !units.is_empty() => AccountChange::Units(units),
                 Ok(_) => return flash(&state, &staff, back, false, "điều tra viên cần ít nhất một mã đơn vị").await,
                 Err(e) => return flash(&state, &staff, back, false, &format!("đơn vị được giao: {e}")).await,
