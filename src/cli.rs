@@ -87,8 +87,11 @@ pub enum Command {
         campaign: String,
         #[arg(long)]
         unit: Option<String>,
-        #[arg(long, value_enum)]
-        format: SlipFormat,
+        #[arg(long, value_enum, required_unless_present = "counter_posters")]
+        format: Option<SlipFormat>,
+        /// Áp phích A4 cho Bộ phận một cửa mỗi đơn vị (mã QR cố định), khi đợt cho phép (counter_poster = true)
+        #[arg(long)]
+        counter_posters: bool,
         /// Địa chỉ người trả lời mở phiếu, in vào mã QR (vd. https://khaosat.quangbinh.gov.vn)
         #[arg(long, env = "SIPAS_PUBLIC_URL")]
         public_url: String,

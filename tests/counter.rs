@@ -266,3 +266,70 @@ async fn a_kiosk_can_wait_for_staff_and_invite_one_person_in_n_at_random() {
     assert_eq!(asked + skipped, 40);
     assert!(asked > 0 && skipped > 0, "asked {asked}, skipped {skipped}");
 }
+
+#[tokio::test]
+async fn a_campaign_that_allows_posters_prints_one_a_counter_and_serves_its_qr() {
+    let db = TestDb::new().await;
+    let (_store, campaign) = open_campaign_with(&db, true).await;
+    let public = "https://khaosat.example.gov.vn";
+    let out =
+        common::sipas(&db, &["invitations", "--campaign", &campaign.id, "--counter-posters", "--public-url", public]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let doc = scraper::Html::parse_document(&common::stdout(&out));
+    let sel = |s: &str| scraper::Selector::parse(s).expect("selector");
+    let posters: Vec<_> = doc.select(&sel("section.poster")).collect();
+    assert_eq!(posters.len(), 15, "one a commune's counter");
+    for p in &posters {
+        let unit = p.value().attr("data-unit").expect("unit");
+        let link: String = p.select(&sel(".link")).next().expect("link").text().collect();
+        assert_eq!(link, format!("{public}/c/{}~{unit}", campaign.id));
+        assert!(p.select(&sel("svg")).next().is_some(), "the QR");
+        assert!(p.text().collect::<String>().contains("ẩn danh"));
+    }
+    add_user_admin(&db);
+    let server = spawn_server(&db, &[]);
+    let resp = client().get(format!("{}/qr/c/{}~QB01.svg", server.base, campaign.id)).send().await.expect("get");
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.headers()["content-type"], "image/svg+xml");
+    let resp = client().get(format!("{}/qr/c/{}~QB99.png", server.base, campaign.id)).send().await.expect("get");
+    assert_eq!(resp.status().as_u16(), 404);
+    let admin = common::sign_in(&server.base, "quan-tri").await;
+    let page = admin
+        .get(format!("{}/admin/campaigns/{}/posters?unit=QB02", server.base, campaign.id))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(page.status().as_u16(), 200);
+    let doc = scraper::Html::parse_document(&page.text().await.expect("body"));
+    assert_eq!(doc.select(&sel("section.poster")).count(), 1);
+}
+
+fn add_user_admin(db: &TestDb) {
+    common::add_user(db, "quan-tri", "admin", &[]);
+}
+
+#[tokio::test]
+async fn without_posters_the_fixed_qr_is_neither_printed_nor_drawn() {
+    let db = TestDb::new().await;
+    let (_store, campaign) = open_campaign_with(&db, false).await;
+    let out = common::sipas(
+        &db,
+        &[
+            "invitations",
+            "--campaign",
+            &campaign.id,
+            "--counter-posters",
+            "--public-url",
+            "https://khaosat.example.gov.vn",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("sipas counter enrol"), "says what to do instead: {}", common::stderr(&out));
+    add_user_admin(&db);
+    let server = spawn_server(&db, &[]);
+    let resp = client().get(format!("{}/qr/c/{}~QB01.svg", server.base, campaign.id)).send().await.expect("get");
+    assert_eq!(resp.status().as_u16(), 404);
+    let admin = common::sign_in(&server.base, "quan-tri").await;
+    let page = admin.get(format!("{}/admin/campaigns/{}/posters", server.base, campaign.id)).send().await.expect("get");
+    assert_eq!(page.status().as_u16(), 403);
+}

@@ -107,6 +107,74 @@ pub fn slips_html(campaign: &Campaign, slips: &[&Slip], public_url: &str) -> Mar
     }
 }
 
+const POSTER_STYLE: &str = "\
+@page{size:A4;margin:12mm}*{box-sizing:border-box}html,body{margin:0;padding:0}\
+body{font:14pt/1.35 'Times New Roman','Liberation Serif',serif;color:#000}\
+.poster{height:272mm;display:flex;flex-direction:column;align-items:center;text-align:center;overflow:hidden;\
+break-after:page;page-break-after:always}.poster:last-of-type{break-after:auto;page-break-after:auto}\
+.poster h1{font-size:24pt;margin:0 0 3mm}.poster h2{font-size:17pt;margin:0 0 6mm;font-weight:normal}\
+.poster svg{width:110mm;height:110mm;display:block}.poster .link{font:bold 13pt monospace;word-break:break-all;margin:3mm 0 5mm}\
+.poster ol{text-align:left;margin:0 auto 4mm;max-width:160mm}.poster li{margin:0 0 2mm}.poster .foot{font-size:11pt;margin-top:auto}\
+@media screen{body{background:#ddd}.poster{background:#fff;width:186mm;margin:5mm auto;padding:6mm;box-shadow:0 0 3mm #0004}}";
+
+/// Why a campaign gets no printed counter posters.
+pub const NO_POSTERS: &str = "đợt này không cho phép áp phích mã cố định (counter_poster = false trong tệp đợt): \
+    tại quầy hãy dùng màn hình QR đổi mã (sipas counter enrol), an toàn hơn vì ảnh chụp mã không dùng lại được";
+
+/// An A4 poster per unit for its one-stop counter: the fixed QR, the short
+/// link, what to do, in large type.
+pub fn counter_posters_html(campaign: &Campaign, units: &[&sipas_shared::domain::Unit], public_url: &str) -> Markup {
+    let deadline = campaign.closes.format("%d/%m/%Y").to_string();
+    html! {
+        (DOCTYPE)
+        html lang="vi" {
+            head {
+                meta charset="utf-8";
+                title { "Áp phích Bộ phận một cửa – " (campaign.name) }
+                style { (PreEscaped(POSTER_STYLE)) }
+            }
+            body {
+                @for u in units {
+                    @let url = crate::qr::counter_link(public_url, &campaign.id, u.code.as_str());
+                    section.poster data-unit=(u.code) {
+                        h1 { "Ông/Bà hài lòng với sự phục vụ hôm nay?" }
+                        h2 { (u.name) " · Bộ phận một cửa" }
+                        (PreEscaped(qr_svg(&url)))
+                        p.link { (url) }
+                        ol {
+                            li { "Mở máy ảnh của điện thoại, hướng vào mã QR (hoặc gõ địa chỉ ở trên)." }
+                            li { "Chọn lĩnh vực thủ tục Ông/Bà vừa giải quyết." }
+                            li { "Trả lời khoảng 5 phút rồi bấm «Gửi phiếu»." }
+                        }
+                        p { "Phiếu " b { "ẩn danh" } ": không hỏi tên, số điện thoại. Mỗi lần giao dịch một phiếu. Nhận ý kiến đến hết ngày " b { (deadline) } "." }
+                        p.foot {
+                            (campaign.name)
+                            @if let Some(o) = &campaign.organiser { br; (o) }
+                            @if let Some(c) = &campaign.contact { br; "Cần hỗ trợ: " (c) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The units that take citizens at a counter: those with a quota for a
+/// group drawn from a frame.
+pub fn counter_units<'a>(campaign: &'a Campaign, only: Option<&str>) -> Vec<&'a sipas_shared::domain::Unit> {
+    let quotas = campaign.quotas();
+    campaign
+        .units
+        .iter()
+        .filter(|u| only.is_none_or(|o| u.code.as_str() == o))
+        .filter(|u| {
+            quotas.iter().any(|q| {
+                q.unit.as_str() == u.code.as_str() && q.quota > 0 && campaign.group(&q.group).is_some_and(|g| g.frame)
+            })
+        })
+        .collect()
+}
+
 /// `ABCD1234` as printed: `ABCD-1234`.
 pub fn display_code(code: &str) -> String {
     sipas_shared::domain::ShortCode::parse(code).map_or_else(|| code.to_owned(), |c| c.to_string())

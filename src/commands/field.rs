@@ -42,11 +42,19 @@ pub async fn sample(db: &str, id: &str, seed: Option<u64>, reserve: u32) -> Resu
     Ok(())
 }
 
+/// What `sipas invitations` prints.
+#[derive(Debug, Clone, Copy)]
+pub enum Printout {
+    Slips(SlipFormat),
+    /// One A4 poster per unit's counter.
+    Posters,
+}
+
 pub async fn invitations(
     db: &str,
     id: &str,
     unit: Option<&str>,
-    format: SlipFormat,
+    what: Printout,
     public_url: &str,
     out: Option<&Path>,
 ) -> Result<(), Failure> {
@@ -61,17 +69,32 @@ pub async fn invitations(
     {
         return Err(Failure::BadInput(format!("đợt {id} không có đơn vị «{u}»")));
     }
-    let all = store.slips(&campaign.id, unit).await?;
-    let open = sipas_collector::slips::printable(&all);
-    let body = match format {
-        SlipFormat::Html => sipas_collector::slips::slips_html(&campaign, &open, public_url).into_string().into_bytes(),
-        SlipFormat::Csv => sipas_collector::slips::slips_csv(&campaign, &open, public_url)
-            .map_err(|e| Failure::Other(e.to_string()))?,
+    let (body, count, what) = match what {
+        Printout::Posters => {
+            if !campaign.counter_poster {
+                return Err(Failure::BadInput(format!("đợt {id}: {}", sipas_collector::slips::NO_POSTERS)));
+            }
+            let units = sipas_collector::slips::counter_units(&campaign, unit);
+            let html = sipas_collector::slips::counter_posters_html(&campaign, &units, public_url);
+            (html.into_string().into_bytes(), units.len(), "áp phích")
+        }
+        Printout::Slips(format) => {
+            let all = store.slips(&campaign.id, unit).await?;
+            let open = sipas_collector::slips::printable(&all);
+            let body = match format {
+                SlipFormat::Html => {
+                    sipas_collector::slips::slips_html(&campaign, &open, public_url).into_string().into_bytes()
+                }
+                SlipFormat::Csv => sipas_collector::slips::slips_csv(&campaign, &open, public_url)
+                    .map_err(|e| Failure::Other(e.to_string()))?,
+            };
+            (body, open.len(), "phiếu mời")
+        }
     };
     match out {
         Some(path) => {
             std::fs::write(path, &body).map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?;
-            eprintln!("Đã ghi {} phiếu mời vào {}", open.len(), path.display());
+            eprintln!("Đã ghi {count} {what} vào {}", path.display());
         }
         None => std::io::stdout().write_all(&body)?,
     }

@@ -111,8 +111,13 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             data::import_frame(&cli.db, &campaign, &unit, &file, skip_bad, group.as_deref()).await
         }
         Command::Sample { campaign, seed, reserve } => field::sample(&cli.db, &campaign, seed, reserve).await,
-        Command::Invitations { campaign, unit, format, public_url, out } => {
-            field::invitations(&cli.db, &campaign, unit.as_deref(), format, &public_url, out.as_deref()).await
+        Command::Invitations { campaign, unit, format, counter_posters, public_url, out } => {
+            let what = match format {
+                _ if counter_posters => field::Printout::Posters,
+                Some(f) => field::Printout::Slips(f),
+                None => field::Printout::Slips(crate::cli::SlipFormat::Html),
+            };
+            field::invitations(&cli.db, &campaign, unit.as_deref(), what, &public_url, out.as_deref()).await
         }
         Command::Responses(ResponsesCommand::Import { campaign, file, verify, allow_over_quota }) => {
             data::import_responses(&cli.db, &campaign, &file, verify.as_deref(), allow_over_quota).await

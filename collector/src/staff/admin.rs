@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/campaigns/{campaign}/frame", post(upload_frame).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
         .route("/admin/campaigns/{campaign}/sample", post(sample))
         .route("/admin/campaigns/{campaign}/invitations", get(invitations))
+        .route("/admin/campaigns/{campaign}/posters", get(posters))
         .route("/admin/campaigns/{campaign}/review", get(review_page))
         .route("/admin/campaigns/{campaign}/devices", post(enrol_device))
         .route("/admin/campaigns/{campaign}/review/{response}", post(review))
@@ -140,6 +141,12 @@ async fn campaign_page(
                 " " label for="device-label" { "Tên thiết bị " }
                 input #device-label type="text" name="label" value="Máy tính bảng quầy 1" maxlength="80" required;
                 " " button.go type="submit" { "Đăng ký màn hình" }
+            }
+            h2 { "Áp phích QR cố định" }
+            @if campaign.counter_poster {
+                p { a href=(format!("{base}/posters")) { "In áp phích A4 cho Bộ phận một cửa của mỗi đơn vị" } " (mã QR, địa chỉ ngắn, hướng dẫn)." }
+            } @else {
+                p.note { "Không dùng: " (crate::slips::NO_POSTERS) "." }
             }
 
             h2 { "Nhật ký thay đổi (50 mục gần nhất)" }
@@ -326,6 +333,26 @@ async fn invitations(
 ) -> Result<Response, AppError> {
     staff.require(ADMIN)?;
     slips_response(&state, &id, q.unit.as_deref().filter(|u| !u.is_empty()), q.format.as_deref()).await
+}
+
+/// The A4 counter posters of every unit (or `?unit=`), where the campaign
+/// allows them.
+async fn posters(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Query(q): Query<InvitationsQuery>,
+) -> Result<Response, AppError> {
+    staff.require(ADMIN)?;
+    let campaign = load_campaign(&*state.store, &id).await?;
+    if !campaign.counter_poster {
+        return Err(AppError::Forbidden(format!("Đợt {id}: {}.", crate::slips::NO_POSTERS)));
+    }
+    let units = crate::slips::counter_units(&campaign, q.unit.as_deref().filter(|u| !u.is_empty()));
+    if units.is_empty() {
+        return Err(AppError::NotFound("đơn vị có Bộ phận một cửa trong đợt".into()));
+    }
+    Ok(crate::slips::counter_posters_html(&campaign, &units, &state.public_url).into_response())
 }
 
 /// Flagged responses (straight-lining, implausibly fast, bursts from one
