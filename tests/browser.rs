@@ -190,11 +190,49 @@ async fn an_enumerator_chases_a_refusal_on_a_phone() {
 
     c.find(Locator::LinkText("Thị trấn Yên Bình")).await.expect("unit link").click().await.expect("open unit");
     c.wait().for_element(Locator::Css("td.code")).await.expect("slips");
-    let refuse = c.find(Locator::XPath("//button[text()='Từ chối']")).await.expect("refuse button");
+    // Cards on a phone: nothing sideways, every outcome button within the screen.
+    let width = c.execute("return document.documentElement.scrollWidth", vec![]).await.expect("script");
+    assert!(width.as_u64().is_some_and(|w| w <= 360), "the unit page does not scroll sideways: {width}");
+    let outside = c
+        .execute(
+            "return [...document.querySelectorAll('td.actions button, td.actions summary')]\
+             .filter(b => { const r = b.getBoundingClientRect(); return r.left < 0 || r.right > 360; }).length",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(outside.as_u64(), Some(0), "outcome buttons off-screen");
+    let row_height = c
+        .execute("return document.querySelector('table.cards tbody tr').getBoundingClientRect().height", vec![])
+        .await
+        .expect("script");
+    assert!(row_height.as_f64().is_some_and(|h| h < 258.0), "a slip takes less than before: {row_height}");
+    let shot = c.screenshot().await.expect("screenshot");
+    std::fs::write(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("enumerator-unit.png"), &shot)
+        .expect("write");
+    // Finding one person among 46 by the start of a name.
+    let first_name: String = c
+        .execute("return document.querySelector('td[data-label=\"Người nhận\"]').innerText.split(' · ')[0]", vec![])
+        .await
+        .expect("script")
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    c.find(Locator::Id("q")).await.expect("search box").send_keys(&first_name).await.expect("type");
+    c.find(Locator::Css("form.search button")).await.expect("search").click().await.expect("search");
+    c.wait().for_element(Locator::LinkText("Bỏ lọc")).await.expect("filtered");
+    let rows =
+        c.execute("return document.querySelectorAll('table.cards tbody tr').length", vec![]).await.expect("rows");
+    assert!(rows.as_u64().is_some_and(|n| (1..46).contains(&n)), "{first_name}: {rows}");
+    // A refusal is asked twice.
+    let refuse = c.find(Locator::XPath("//summary[text()='Từ chối']")).await.expect("refuse");
     c.execute("arguments[0].scrollIntoView({block:'center'})", vec![serde_json::to_value(&refuse).expect("el")])
         .await
         .expect("scroll");
     refuse.click().await.expect("refuse");
+    let confirm = c.find(Locator::XPath("//button[text()='Xác nhận từ chối']")).await.expect("confirm button");
+    assert!(confirm.is_displayed().await.expect("shown"), "the confirmation appears");
+    confirm.click().await.expect("confirm");
     // Wait for the new page's message, not the old page's.
     c.wait()
         .for_element(Locator::XPath("//div[@class='ok' and contains(., ': từ chối')]"))
@@ -283,4 +321,63 @@ async fn a_counter_tablet_takes_two_answers_in_a_row_and_resets_itself() {
     let board = store.quota_board(&campaign.id).await.expect("board");
     let row = board.iter().find(|r| r.unit == "QB03" && r.group == "citizens").expect("row");
     assert_eq!(row.answered, 2, "two people, two answers, one tablet");
+}
+
+#[tokio::test]
+async fn no_staff_page_scrolls_sideways_on_a_phone() {
+    let Some((_driver, c)) = start_browser().await else { return };
+    let db = TestDb::new().await;
+    let frame = common::fixture("frames/QB01.csv");
+    let campaign = common::example_campaign();
+    for args in [
+        vec!["campaign", "load", campaign.to_str().expect("path")],
+        vec![
+            "frame",
+            "import",
+            "--campaign",
+            "quang-binh-2026",
+            "--unit",
+            "QB01",
+            "--skip-bad",
+            frame.to_str().expect("path"),
+        ],
+        vec!["sample", "--campaign", "quang-binh-2026", "--seed", "9"],
+        vec!["demo", "generate", "--campaign", "quang-binh-2026", "--responses", "300", "--seed", "2"],
+    ] {
+        let out = common::sipas(&db, &args);
+        assert!(out.status.success(), "{}", common::stderr(&out));
+    }
+    common::add_user(&db, "quan-tri", "admin", &[]);
+    common::add_user(&db, "lan", "enumerator", &["QB01"]);
+    let server = spawn_server(&db, &[]);
+    c.goto(&format!("{}/login", server.base)).await.expect("login");
+    c.find(Locator::Id("name")).await.expect("name").send_keys("quan-tri").await.expect("type");
+    c.find(Locator::Id("password")).await.expect("password").send_keys(common::PASSWORD).await.expect("type");
+    c.find(Locator::Css("button.go")).await.expect("button").click().await.expect("sign in");
+    c.wait().for_element(Locator::Css("main")).await.expect("home");
+    let id = "quang-binh-2026";
+    let pages = [
+        "/admin".to_owned(),
+        "/admin/users".to_owned(),
+        format!("/admin/campaigns/{id}"),
+        format!("/admin/campaigns/{id}/review"),
+        "/enumerator".to_owned(),
+        format!("/enumerator/{id}"),
+        format!("/enumerator/{id}/QB01"),
+        format!("/enumerator/{id}/QB01/ballot?group=citizens"),
+        "/reports".to_owned(),
+        format!("/reports/{id}"),
+        format!("/reports/{id}?by=unit,field"),
+    ];
+    let mut wide = Vec::new();
+    for path in &pages {
+        c.goto(&format!("{}{path}", server.base)).await.expect("open");
+        c.wait().for_element(Locator::Css("main")).await.expect("page");
+        let width = c.execute("return document.documentElement.scrollWidth", vec![]).await.expect("script");
+        if !width.as_u64().is_some_and(|w| w <= 360) {
+            wide.push(format!("{path}: {width}px"));
+        }
+    }
+    assert!(wide.is_empty(), "pages wider than a 360 px phone: {wide:?}");
+    c.close().await.expect("close");
 }

@@ -173,24 +173,30 @@ fn outcome_button(staff: &Staff, action: &str, code: &str, outcome: Outcome, lab
     }
 }
 
-fn slip_row(staff: &Staff, base: &str, s: &Slip) -> Markup {
+fn slip_row(staff: &Staff, base: &str, campaign: &sipas_shared::Campaign, s: &Slip) -> Markup {
     let outcome_url = format!("{base}/outcome");
+    let group = campaign.group(&s.group).map_or(s.group.as_str(), |g| g.name.as_str());
     html! {
         tr {
-            td.code { (crate::slips::display_code(&s.code)) }
-            td { (s.group) }
-            td { (s.field.as_deref().unwrap_or("–")) }
-            td { @if let Some(c) = &s.contact { (c.name) br; a href=(format!("tel:{}", c.phone)) { (c.phone) } } @else { span.note { "phiếu phát tay" } } }
-            td {
+            td.code data-label="Mã" { (crate::slips::display_code(&s.code)) }
+            td data-label="Nhóm" { (group) }
+            td data-label="Lĩnh vực" { (s.field.as_deref().unwrap_or("–")) }
+            td data-label="Người nhận" { @if let Some(c) = &s.contact { (c.name) " · " a href=(format!("tel:{}", c.phone)) { (c.phone) } } @else { span.note { "phiếu phát tay" } } }
+            td data-label="Trạng thái" {
                 span.tag { (status_label(&s.status)) }
                 @if s.attempts > 0 { " " span.note { "gọi " (s.attempts) " lần" } }
-                @if let Some(r) = &s.replaced_by { br; span.note { "đã thay bằng " (crate::slips::display_code(r)) } }
+                @if let Some(r) = &s.replaced_by { " " span.note { "đã thay bằng " (crate::slips::display_code(r)) } }
                 @if let Some(rank) = s.reserve_rank { " " span.note { "dự phòng #" (rank) } }
             }
-            td {
+            td.actions {
                 @if s.status == "issued" {
                     (outcome_button(staff, &outcome_url, &s.code, Outcome::CallFailed, "Gọi không được"))
-                    (outcome_button(staff, &outcome_url, &s.code, Outcome::Refused, "Từ chối"))
+                    // A refusal takes the person out of the sample: asked twice.
+                    details.confirm {
+                        summary { "Từ chối" }
+                        span.note { "Người này từ chối trả lời? " }
+                        (outcome_button(staff, &outcome_url, &s.code, Outcome::Refused, "Xác nhận từ chối"))
+                    }
                     (outcome_button(staff, &outcome_url, &s.code, Outcome::WrongNumber, "Sai số"))
                     (outcome_button(staff, &outcome_url, &s.code, Outcome::Paper, "Trả lời trên giấy"))
                 }
@@ -209,11 +215,39 @@ fn slip_row(staff: &Staff, base: &str, s: &Slip) -> Markup {
     }
 }
 
+/// Whether a slip matches what was typed in the search box: its code
+/// (dashes and case aside), the digits of its phone, or its addressee's name
+/// (diacritics and case aside).
+fn matches_search(s: &Slip, typed: &str) -> bool {
+    let fold = |t: &str| -> String {
+        t.chars()
+            .map(|c| sipas_shared::campaign::fold_vietnamese(c).to_ascii_lowercase())
+            .filter(|c| c.is_alphanumeric())
+            .collect()
+    };
+    let want = fold(typed);
+    if want.is_empty() {
+        return true;
+    }
+    let digits: String = typed.chars().filter(char::is_ascii_digit).collect();
+    fold(&s.code).contains(&want)
+        || s.contact
+            .as_ref()
+            .is_some_and(|c| fold(&c.name).contains(&want) || (digits.len() >= 3 && c.phone.contains(&digits)))
+}
+
+#[derive(Deserialize, Default)]
+struct UnitQuery {
+    #[serde(default)]
+    q: String,
+}
+
 async fn unit_page(
     State(state): State<AppState>,
     staff: Staff,
     Path((id, unit)): Path<(String, String)>,
     Query(flash_id): Query<FlashId>,
+    Query(search): Query<UnitQuery>,
 ) -> Result<Response, AppError> {
     let flash = flash_id.take(&state, &staff).await?;
     staff.require(STAFF)?;
@@ -221,7 +255,9 @@ async fn unit_page(
     let campaign = load_campaign(&*state.store, &id).await?;
     let u = campaign.unit(&unit).ok_or_else(|| AppError::NotFound(format!("đơn vị «{unit}»")))?;
     let slips = state.store.slips(&id, Some(&unit)).await?;
-    let (open, reserves): (Vec<&Slip>, Vec<&Slip>) = slips.iter().partition(|s| s.status != "reserve");
+    let typed = search.q.trim();
+    let (open, reserves): (Vec<&Slip>, Vec<&Slip>) =
+        slips.iter().filter(|s| matches_search(s, typed)).partition(|s| s.status != "reserve");
     let base = format!("/enumerator/{id}/{unit}");
     let quotas = campaign.quotas();
     let groups: Vec<_> = campaign
@@ -255,19 +291,29 @@ async fn unit_page(
                     p.note { "Phiếu được loại khỏi chỉ số (không xoá) và số phiếu được dùng lại để nhập đúng." }
                 }
             }
+            form.search method="get" action=(base) role="search" {
+                label for="q" { "Tìm theo tên, số điện thoại hoặc mã phiếu " }
+                input #q type="search" name="q" value=(typed) autocomplete="off";
+                " " button type="submit" { "Tìm" }
+                @if !typed.is_empty() { " " a href=(base) { "Bỏ lọc" } }
+            }
             h2 { "Phiếu mời (" (open.len()) ")" }
-            @if open.is_empty() { p { "Chưa chọn mẫu cho đơn vị này." } }
-            div.wrap { table {
+            @if open.is_empty() {
+                @if typed.is_empty() { p { "Chưa chọn mẫu cho đơn vị này." } } @else { p { "Không có phiếu nào khớp «" (typed) "»." } }
+            }
+            div.wrap { table.cards {
                 thead { tr { th { "Mã" } th { "Nhóm" } th { "Lĩnh vực" } th { "Người nhận" } th { "Trạng thái" } th { "Ghi kết quả" } } }
-                tbody { @for s in &open { (slip_row(&staff, &base, s)) } }
+                tbody { @for s in &open { (slip_row(&staff, &base, &campaign, s)) } }
             } }
             h2 { "Dự phòng chưa dùng (" (reserves.len()) ")" }
             p.note { "Người dự phòng chỉ được mời khi thay cho một người từ chối hoặc không liên lạc được, cùng lĩnh vực." }
-            div.wrap { table {
+            div.wrap { table.cards {
                 thead { tr { th { "Mã" } th { "Nhóm" } th { "Lĩnh vực" } th { "Người" } th { "Thứ tự" } } }
                 tbody { @for s in &reserves {
-                    tr { td.code { (crate::slips::display_code(&s.code)) } td { (s.group) } td { (s.field.as_deref().unwrap_or("–")) }
-                         td { @if let Some(c) = &s.contact { (c.name) } } td.n { (s.reserve_rank.unwrap_or_default()) } }
+                    tr { td.code data-label="Mã" { (crate::slips::display_code(&s.code)) }
+                         td data-label="Nhóm" { (campaign.group(&s.group).map_or(s.group.as_str(), |g| g.name.as_str())) }
+                         td data-label="Lĩnh vực" { (s.field.as_deref().unwrap_or("–")) }
+                         td data-label="Người" { @if let Some(c) = &s.contact { (c.name) } } td.n data-label="Thứ tự" { (s.reserve_rank.unwrap_or_default()) } }
                 } }
             } }
         },

@@ -31,7 +31,10 @@ input[type=text],input[type=password],input[type=number],input[type=file],select
 @media (max-width:40rem){.more{display:none}.narrow{display:block}main{padding:.6rem}header{padding:.5rem .75rem}\
 table.cards thead{display:none}table.cards tr{display:block;border-bottom:2px solid #e1e4e8;padding:.35rem 0}\
 table.cards td{display:block;border:0;padding:.15rem .5rem}table.cards td[data-label]::before{content:attr(data-label) \": \";font-weight:600}\
-table.cards form.inline{display:inline-block;margin:.15rem 0}}\
+table.cards form.inline{display:inline-block;margin:.15rem 0}table.cards td.n{text-align:left}}\
+details.confirm{display:inline-block}details.confirm summary{display:inline-block;padding:.35rem .7rem;border-radius:5px;\
+border:1px solid #b00020;color:#b00020;background:#fff;min-height:36px;cursor:pointer;list-style:none}\
+details.confirm[open]{display:block;padding:.3rem 0}form.search{margin:0 0 .5rem}form.search input{max-width:100%}\
 fieldset{border:0;background:#fff;border-radius:8px;margin:0 0 1rem;padding:.75rem 1rem;box-shadow:0 1px 2px #0002}legend{font-weight:600;float:left;width:100%;margin-bottom:.5rem}legend+*{clear:both}\
 .opt{display:flex;align-items:center;gap:.6rem;min-height:40px;padding:.3rem .6rem;margin:.2rem 0;border:1px solid #c7ccd3;border-radius:6px;background:#fff}\
 .err{color:#b00020;font-weight:600}.sec{font-size:1.05rem;color:#1f3a5f}.req{color:#b00020}textarea{width:100%;font:inherit}";
