@@ -165,7 +165,7 @@ async fn a_photographed_counter_code_stops_working_within_minutes() {
     assert!(page.contains("<svg") && page.contains("http-equiv=\"refresh\""), "a QR that renews itself");
     let device = store.devices(&campaign.id).await.expect("devices").pop().expect("enrolled");
     assert_eq!(device.unit, "QB04");
-    let log = store.audit_log(&campaign.id, 10).await.expect("log");
+    let log = store.audit_log(&campaign.id, 10, 0).await.expect("log");
     assert!(log.iter().any(|e| e.action == "device_enrol" && e.subject == "QB04"), "audited");
 
     let slot = chrono::Utc::now().timestamp() / 120;

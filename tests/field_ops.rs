@@ -670,7 +670,7 @@ async fn an_enumerator_records_outcomes_releases_reserves_and_keys_paper_ballots
     assert_eq!(board.iter().find(|r| r.unit == "QB01" && r.group == "citizens").expect("row").answered, 1);
 
     // Everything the enumerator changed is in the audit log, by name, without a person's data.
-    let log = store.audit_log(CAMPAIGN, 100).await.expect("log");
+    let log = store.audit_log(CAMPAIGN, 100, 0).await.expect("log");
     let mine: Vec<_> = log.iter().filter(|e| e.actor == "lan").collect();
     let actions: Vec<&str> = mine.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions.iter().filter(|a| **a == "call_failed").count(), 3);
@@ -729,7 +729,10 @@ async fn the_admin_uploads_a_messy_frame_draws_and_adds_staff_from_the_browser()
     let m = s.flash(&to).await;
     assert!(m.contains("hạt giống 5"), "{m}");
     let (_, shown) = s.get(&page).await;
-    assert!(shown.contains("sample") && shown.contains("frame_import"), "the audit log lists both");
+    assert!(
+        shown.contains("Chọn mẫu") && shown.contains("Nhập khung chọn mẫu"),
+        "the audit log lists both, in Vietnamese"
+    );
     let slips = store.slips(CAMPAIGN, Some("QB03")).await.expect("slips");
     assert_eq!(slips.iter().filter(|x| x.group == "citizens" && x.status == "issued").count(), 26);
     let (status, to) = s.post(&format!("{page}/sample"), &[("csrf", &csrf), ("seed", "-1")]).await;
@@ -974,7 +977,7 @@ async fn draws_started_at_once_never_issue_more_than_one_draw() {
     assert_eq!(qb02, 15);
     // Each frame import wrote its audit line in the transaction that added
     // its people (from the command line too), with what it added.
-    let log = store.audit_log(CAMPAIGN, 500).await.expect("log");
+    let log = store.audit_log(CAMPAIGN, 500, 0).await.expect("log");
     let imports: Vec<_> = log.iter().filter(|e| e.action == "frame_import").collect();
     assert_eq!(imports.len(), 3, "{imports:?}");
     assert!(imports.iter().all(|e| e.actor == "dòng lệnh" && e.detail.contains("thêm ")), "{imports:?}");
@@ -1059,9 +1062,59 @@ async fn an_admin_runs_the_account_lifecycle_from_the_page() {
     assert_eq!(status, 403);
     // Each change is in the audit log, named by who made it.
     let store = open(&db).await;
-    let log = store.audit_log("", 50).await.expect("log");
+    let log = store.audit_log("", 50, 0).await.expect("log");
     let actions: BTreeSet<&str> = log.iter().filter(|e| e.actor == "quan-tri").map(|e| e.action.as_str()).collect();
     for a in ["user_disable", "user_enable", "user_units", "user_password", "user_unlock", "user_revoke_tokens"] {
         assert!(actions.contains(a), "{a} in {actions:?}");
     }
+}
+
+#[tokio::test]
+async fn the_audit_log_reads_in_local_time_in_vietnamese_by_pages_and_downloads_whole() {
+    let db = TestDb::new().await;
+    run(&db, &["campaign", "load", example_campaign().to_str().expect("path")]);
+    add_user(&db, "quan-tri", "admin", &[]);
+    let store = open(&db).await;
+    for i in 0..60 {
+        let subject = format!("QB{:02}", i % 15 + 1);
+        let entry = sipas_shared::store::field::Audit {
+            actor: "dòng lệnh",
+            campaign: CAMPAIGN,
+            action: "sample",
+            subject: &subject,
+            detail: if i == 0 { "=HYPERLINK(\"http://x\")" } else { "rút 26 phiếu" },
+        };
+        store.audit(entry).await.expect("audit");
+    }
+    let newest = store.audit_log(CAMPAIGN, 1, 0).await.expect("log").remove(0);
+    let hanoi = newest.at + chrono::Duration::hours(7);
+    let server = spawn_server(&db, &[]);
+    let (s, _) = Session::login(&server.base, "quan-tri", PASSWORD).await;
+    let page = format!("/admin/campaigns/{CAMPAIGN}");
+    let (_, first) = s.get(&page).await;
+    let doc = Html::parse_document(&first);
+    let rows: Vec<Vec<String>> = doc
+        .select(&sel("#log ~ div table tbody tr"))
+        .map(|r| r.select(&sel("td")).map(|c| c.text().collect::<String>()).collect())
+        .collect();
+    assert_eq!(rows.len(), 50, "one page of 50");
+    assert_eq!(rows[0][0], hanoi.format("%d/%m/%Y %H:%M").to_string(), "Việt Nam time, not UTC");
+    assert_eq!(rows[0][2], "Chọn mẫu");
+    assert!(first.contains("?page=2#log"), "a link to older lines");
+    let (_, second) = s.get(&format!("{page}?page=2")).await;
+    let older = Html::parse_document(&second).select(&sel("#log ~ div table tbody tr")).count();
+    assert_eq!(older, 10);
+    let resp = s.client.get(format!("{}{page}/audit.csv", server.base)).send().await.expect("csv");
+    assert_eq!(resp.status().as_u16(), 200);
+    let body = resp.text().await.expect("body");
+    assert!(body.starts_with('\u{feff}'), "a BOM for Excel");
+    let mut reader = csv::Reader::from_reader(body.trim_start_matches('\u{feff}').as_bytes());
+    assert_eq!(
+        reader.headers().expect("header").iter().collect::<Vec<_>>(),
+        ["Lúc", "Ai", "Việc", "Mã việc", "Đối tượng", "Chi tiết"]
+    );
+    let all: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(all.len(), 60, "every line");
+    assert_eq!(&all[0][0], hanoi.format("%d/%m/%Y %H:%M").to_string().as_str());
+    assert!(all.iter().any(|r| &r[5] == "'=HYPERLINK(\"http://x\")"), "a formula opens as text");
 }

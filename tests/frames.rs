@@ -148,7 +148,7 @@ async fn a_frame_import_killed_midway_leaves_its_people_and_its_audit_line_toget
         let _ = child.wait();
         let store = sipas_shared::store::connect(&db.url).await.expect("store");
         let people = store.frame_rows("quang-binh-2026").await.expect("rows").len();
-        let lines = store.audit_log("quang-binh-2026", 10).await.expect("log");
+        let lines = store.audit_log("quang-binh-2026", 10, 0).await.expect("log");
         let audited = lines.iter().filter(|e| e.action == "frame_import").count();
         assert!(
             (people, audited) == (0, 0) || (people, audited) == (3000, 1),

@@ -62,7 +62,7 @@ async fn ballots_without_a_number_stop_at_the_quota_unless_an_admin_allows_more(
     assert!(stderr(&out).contains("tệp này đã được nhập lúc"), "{}", stderr(&out));
     assert_eq!(count(&db).await, 6);
     let store = store::connect(&db.url).await.expect("store");
-    let log = store.audit_log("hand", 20).await.expect("log");
+    let log = store.audit_log("hand", 20, 0).await.expect("log");
     assert_eq!(log.iter().filter(|e| e.action == "paper_import").count(), 1, "audited with the ballots, once");
 }
 
@@ -159,6 +159,6 @@ async fn an_enumerator_cannot_key_more_ballots_than_the_quota() {
     assert_eq!(statuses.iter().filter(|s| **s == 422).count(), 6, "{statuses:?}");
     assert_eq!(count(&db).await, 4);
     let store = store::connect(&db.url).await.expect("store");
-    let log = store.audit_log("hand", 50).await.expect("log");
+    let log = store.audit_log("hand", 50, 0).await.expect("log");
     assert_eq!(log.iter().filter(|e| e.action == "key_ballot").count(), 4, "each keyed ballot audited with it");
 }

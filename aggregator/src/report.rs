@@ -160,6 +160,10 @@ pub struct Report {
     pub name: String,
     pub year: i32,
     pub generated_at: String,
+    /// `generated_at` as people of the campaign read it (`dd/mm/yyyy HH:MM`,
+    /// local time), for pages and printouts; the JSON keeps the UTC instant.
+    #[serde(skip)]
+    pub generated_local: String,
     pub method: Method,
     pub targets: Targets,
     pub units: Vec<UnitReport>,
@@ -334,6 +338,8 @@ pub fn build(agg: &Aggregate<'_>, ctx: &Context, by: By) -> Report {
         name: campaign.name.clone(),
         year: campaign.year,
         generated_at: ctx.generated_at.clone(),
+        generated_local: chrono::DateTime::parse_from_rfc3339(&ctx.generated_at)
+            .map_or_else(|_| ctx.generated_at.clone(), |t| campaign.local_time(t.with_timezone(&chrono::Utc))),
         method: Method {
             item_index: campaign.scoring.item_index,
             rounding: "exact decimals, shown rounded half-up to 2 places",

@@ -26,6 +26,9 @@ pub struct Campaign {
     /// How respondents reach the organiser (phone, address), printed on slips.
     #[serde(default)]
     pub contact: Option<String>,
+    /// Where times shown to people are read (IANA name); Việt Nam by default.
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
     pub units: Vec<Unit>,
     pub groups: Vec<Group>,
     pub questionnaires: Vec<Questionnaire>,
@@ -45,6 +48,22 @@ pub struct Campaign {
     /// screen shows, which a photograph of it cannot reuse for long.
     #[serde(default)]
     pub counter_poster: bool,
+}
+
+/// The time zone of a campaign that names none.
+pub const DEFAULT_TIMEZONE: &str = "Asia/Ho_Chi_Minh";
+
+fn default_timezone() -> String {
+    DEFAULT_TIMEZONE.to_owned()
+}
+
+impl Campaign {
+    /// A moment as people of the campaign read it: `dd/mm/yyyy HH:MM`, in
+    /// the campaign's time zone.
+    pub fn local_time(&self, at: chrono::DateTime<chrono::Utc>) -> String {
+        let tz: chrono_tz::Tz = self.timezone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh);
+        at.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string()
+    }
 }
 
 /// The batch size a campaign releases answers in unless it says otherwise.
@@ -366,6 +385,10 @@ impl Campaign {
         if !(1..=50).contains(&anonymity_k) {
             return Err(at("anonymity_k", "số phiếu tối thiểu mỗi lần công bố phải từ 1 đến 50".into()));
         }
+        let timezone = file.timezone.unwrap_or_else(default_timezone);
+        if timezone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(at("timezone", format!("«{timezone}» không phải múi giờ (ví dụ: \"Asia/Ho_Chi_Minh\")")));
+        }
         let mut band_names = BTreeSet::new();
         for b in &file.par.bands {
             if b.min < Decimal::ZERO || b.min > Decimal::ONE_HUNDRED || !band_names.insert(b.name.as_str()) {
@@ -381,6 +404,7 @@ impl Campaign {
             closes,
             organiser: file.organiser,
             contact: file.contact,
+            timezone,
             units,
             groups,
             questionnaires,
@@ -407,6 +431,8 @@ struct CampaignFile {
     organiser: Option<String>,
     #[serde(default)]
     contact: Option<String>,
+    #[serde(default)]
+    timezone: Option<String>,
     #[serde(default)]
     units_csv: Option<String>,
     #[serde(default)]

@@ -43,7 +43,7 @@ pub fn render_report(report: &crate::report::Report, tables: &[Table]) -> String
         report.name,
         report.campaign,
         report.year,
-        report.generated_at,
+        report.generated_local,
         match report.method.item_index {
             sipas_shared::campaign::ItemIndex::SatisfiedShare => "tỷ lệ hài lòng (mức 4–5)",
             sipas_shared::campaign::ItemIndex::ScoreRatio => "tỷ lệ điểm p ÷ P",

@@ -16,6 +16,7 @@ use sipas_shared::StoreError;
 use sipas_shared::auth::{self, Role};
 use sipas_shared::frame::{self, ImportError};
 use sipas_shared::sampling::{self, recommended_size};
+use sipas_shared::store::field::audit_label;
 use std::collections::BTreeMap;
 
 const ADMIN: &[Role] = &[Role::Admin];
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/campaigns/{campaign}/sample", post(sample))
         .route("/admin/campaigns/{campaign}/invitations", get(invitations))
         .route("/admin/campaigns/{campaign}/posters", get(posters))
+        .route("/admin/campaigns/{campaign}/audit.csv", get(audit_csv))
         .route("/admin/campaigns/{campaign}/review", get(review_page))
         .route("/admin/campaigns/{campaign}/devices", post(enrol_device))
         .route("/admin/campaigns/{campaign}/review/{response}", post(review))
@@ -61,6 +63,7 @@ async fn campaign_page(
     staff: Staff,
     Path(id): Path<String>,
     Query(flash_id): Query<FlashId>,
+    Query(log_page): Query<LogPage>,
 ) -> Result<Response, AppError> {
     let flash = flash_id.take(&state, &staff).await?;
     staff.require(ADMIN)?;
@@ -73,7 +76,10 @@ async fn campaign_page(
     }
     let board = state.store.quota_board(&id).await?;
     let citizens: Option<&str> = campaign.groups.iter().find(|g| g.frame).map(|g| g.code.as_str());
-    let log = state.store.audit_log(&id, 50).await?;
+    let page_no = log_page.page.unwrap_or(1).max(1);
+    let mut log = state.store.audit_log(&id, LOG_PAGE + 1, (page_no - 1) * LOG_PAGE).await?;
+    let more = log.len() > LOG_PAGE as usize;
+    log.truncate(LOG_PAGE as usize);
     let devices = state.store.devices(&id).await?;
     let base = format!("/admin/campaigns/{id}");
     Ok(page(
@@ -149,13 +155,24 @@ async fn campaign_page(
                 p.note { "Không dùng: " (crate::slips::NO_POSTERS) "." }
             }
 
-            h2 { "Nhật ký thay đổi (50 mục gần nhất)" }
-            div.wrap { table {
+            h2 #log { "Nhật ký thay đổi" }
+            p.note {
+                "Mới nhất trước, giờ " (campaign.timezone) ". "
+                a href=(format!("{base}/audit.csv")) { "Tải toàn bộ nhật ký (CSV)" }
+            }
+            div.wrap { table.cards {
                 thead { tr { th { "Lúc" } th { "Ai" } th { "Việc" } th { "Đối tượng" } th { "Chi tiết" } } }
                 tbody { @for e in &log { tr {
-                    td { (e.at.format("%d/%m/%Y %H:%M")) } td { (e.actor) } td { (e.action) } td.code { (e.subject) } td { (e.detail) }
+                    td data-label="Lúc" { (campaign.local_time(e.at)) } td data-label="Ai" { (e.actor) }
+                    td data-label="Việc" { (audit_label(&e.action)) } td.code data-label="Đối tượng" { (e.subject) }
+                    td data-label="Chi tiết" { (e.detail) }
                 } } }
             } }
+            p {
+                @if page_no > 1 { a href=(format!("{base}?page={}#log", page_no - 1)) { "← Mới hơn" } " " }
+                "Trang " (page_no)
+                @if more { " " a href=(format!("{base}?page={}#log", page_no + 1)) { "Cũ hơn →" } }
+            }
         },
     )
     .into_response())
@@ -333,6 +350,48 @@ async fn invitations(
 ) -> Result<Response, AppError> {
     staff.require(ADMIN)?;
     slips_response(&state, &id, q.unit.as_deref().filter(|u| !u.is_empty()), q.format.as_deref()).await
+}
+
+/// Audit lines a page of the campaign page shows.
+const LOG_PAGE: i64 = 50;
+
+#[derive(Deserialize, Default)]
+struct LogPage {
+    page: Option<i64>,
+}
+
+/// The whole audit log of a campaign, for Excel: local times, Vietnamese
+/// actions, UTF-8 with a BOM, formula-looking cells defused.
+async fn audit_csv(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> Result<Response, AppError> {
+    staff.require(ADMIN)?;
+    let campaign = load_campaign(&*state.store, &id).await?;
+    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let header = ["Lúc", "Ai", "Việc", "Mã việc", "Đối tượng", "Chi tiết"];
+    w.write_record(header).map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut offset = 0;
+    loop {
+        let batch = state.store.audit_log(&id, 5_000, offset).await?;
+        for e in &batch {
+            let when = campaign.local_time(e.at);
+            let cells = [when.as_str(), &e.actor, audit_label(&e.action), &e.action, &e.subject, &e.detail];
+            let safe: Vec<_> = cells.iter().map(|c| sipas_shared::spreadsheet::defuse(c)).collect();
+            w.write_record(safe.iter().map(|c| c.as_bytes())).map_err(|e| AppError::Internal(e.to_string()))?;
+        }
+        if batch.len() < 5_000 {
+            break;
+        }
+        offset += 5_000;
+    }
+    let body = w.into_inner().map_err(|e| AppError::Internal(e.to_string()))?;
+    let disposition = format!("attachment; filename=\"{id}-nhat-ky.csv\"");
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// The A4 counter posters of every unit (or `?unit=`), where the campaign

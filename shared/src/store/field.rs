@@ -222,6 +222,35 @@ pub enum Review<'a> {
     Restore,
 }
 
+/// What an audit line's action code means, in Vietnamese, for the page and
+/// the file an office reads; an unknown code is shown as it is.
+pub fn audit_label(action: &str) -> &str {
+    match action {
+        "frame_import" => "Nhập khung chọn mẫu",
+        "sample" => "Chọn mẫu",
+        "paper" => "Ghi: trả lời trên giấy",
+        "refused" => "Ghi: từ chối",
+        "call_failed" => "Ghi: gọi không được",
+        "wrong_number" => "Ghi: sai số điện thoại",
+        "reopen" => "Mở lại phiếu mời",
+        "release_reserve" => "Mời người dự phòng",
+        "device_enrol" => "Đăng ký màn hình QR",
+        "ballot_numbers" => "Cấp số phiếu giấy",
+        "key_ballot" => "Nhập phiếu giấy",
+        "paper_import" => "Nhập tệp phiếu giấy",
+        "review_keep" => "Giữ phiếu bị đánh dấu",
+        "exclude_response" => "Loại phiếu khỏi chỉ số",
+        "restore_response" => "Đưa phiếu lại vào chỉ số",
+        "user_disable" => "Tạm ngừng tài khoản",
+        "user_enable" => "Mở lại tài khoản",
+        "user_password" => "Đặt lại mật khẩu",
+        "user_units" => "Giao đơn vị",
+        "user_unlock" => "Gỡ khoá đăng nhập",
+        "user_revoke_tokens" => "Thu hồi khoá API",
+        other => other,
+    }
+}
+
 /// Sampling, invitations, outcomes, staff accounts and the audit log.
 #[async_trait]
 pub trait FieldOps: Send + Sync {
@@ -347,8 +376,8 @@ pub trait FieldOps: Send + Sync {
 
     async fn audit(&self, entry: Audit<'_>) -> Result<(), StoreError>;
 
-    /// The latest entries first.
-    async fn audit_log(&self, campaign: &str, limit: i64) -> Result<Vec<AuditEntry>, StoreError>;
+    /// The latest entries first, `limit` of them after skipping `offset`.
+    async fn audit_log(&self, campaign: &str, limit: i64, offset: i64) -> Result<Vec<AuditEntry>, StoreError>;
 
     /// Adds a staff account; [`StoreError::Duplicate`] when the name is taken.
     async fn add_user(&self, name: &str, role: Role, units: &[String], password_hash: &str) -> Result<i64, StoreError>;

@@ -712,12 +712,19 @@ macro_rules! field_store {
                 Ok(())
             }
 
-            async fn audit_log(&self, campaign: &str, limit: i64) -> Result<Vec<$crate::store::field::AuditEntry>, StoreError> {
+            async fn audit_log(
+                &self,
+                campaign: &str,
+                limit: i64,
+                offset: i64,
+            ) -> Result<Vec<$crate::store::field::AuditEntry>, StoreError> {
                 let rows: Vec<(chrono::DateTime<chrono::Utc>, String, String, String, String)> = sqlx::query_as(
-                    "SELECT at, actor, action, subject, detail FROM audit_log WHERE campaign_id = $1 ORDER BY id DESC LIMIT $2",
+                    "SELECT at, actor, action, subject, detail FROM audit_log WHERE campaign_id = $1
+                     ORDER BY id DESC LIMIT $2 OFFSET $3",
                 )
                 .bind(campaign)
                 .bind(limit)
+                .bind(offset)
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(rows
