@@ -1118,3 +1118,77 @@ async fn the_audit_log_reads_in_local_time_in_vietnamese_by_pages_and_downloads_
     assert_eq!(&all[0][0], hanoi.format("%d/%m/%Y %H:%M").to_string().as_str());
     assert!(all.iter().any(|r| &r[5] == "'=HYPERLINK(\"http://x\")"), "a formula opens as text");
 }
+
+#[tokio::test]
+async fn a_cell_whose_reserves_ran_out_gets_more_from_the_same_list() {
+    let db = with_frames().await;
+    run(&db, &["sample", "--campaign", CAMPAIGN, "--seed", "3", "--reserve", "0"]);
+    let again = run(&db, &["sample", "--campaign", CAMPAIGN, "--seed", "3", "--reserve", "0"]);
+    assert!(again.contains("Rút thêm dự phòng") && again.contains("--reserve 50"), "says how to go on: {again}");
+    add_user(&db, "lan", "enumerator", &["QB01"]);
+    add_user(&db, "binh", "enumerator", &["QB03"]);
+    let server = spawn_server(&db, &[]);
+    let (s, _) = Session::login(&server.base, "lan", PASSWORD).await;
+    let unit_page = format!("/enumerator/{CAMPAIGN}/QB01");
+    let csrf = s.csrf(&unit_page).await;
+    let store = open(&db).await;
+    let slip = store
+        .slips(CAMPAIGN, Some("QB01"))
+        .await
+        .expect("slips")
+        .into_iter()
+        .find(|x| x.group == "citizens" && x.status == "issued")
+        .expect("a citizen");
+    let field = slip.field.clone().expect("a field");
+    s.post(&format!("{unit_page}/outcome"), &[("csrf", &csrf), ("code", &slip.code), ("outcome", "refused")]).await;
+    let (_, to) = s.post(&format!("{unit_page}/replace"), &[("csrf", &csrf), ("code", &slip.code)]).await;
+    let m = s.flash(&to).await;
+    assert!(m.contains("err=") && m.contains("Rút thêm dự phòng"), "{m}");
+    // The page offers more reserves for that cell, and only that one.
+    let (_, page) = s.get(&unit_page).await;
+    let doc = Html::parse_document(&page);
+    let offers: Vec<(String, String)> = doc
+        .select(&sel("form[action$='/reserves']"))
+        .map(|f| {
+            let value = |n: &str| {
+                f.select(&sel(&format!("input[name={n}]")))
+                    .next()
+                    .and_then(|i| i.value().attr("value"))
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            (value("group"), value("field"))
+        })
+        .collect();
+    assert_eq!(offers, [("citizens".to_owned(), field.clone())]);
+    add_user(&db, "quan-tri", "admin", &[]);
+    let (admin, _) = Session::login(&server.base, "quan-tri", PASSWORD).await;
+    let (_, admin_page) = admin.get(&format!("/admin/campaigns/{CAMPAIGN}")).await;
+    let doc = Html::parse_document(&admin_page);
+    let to: Vec<&str> = doc.select(&sel("main .alert a")).filter_map(|a| a.value().attr("href")).collect();
+    assert_eq!(to, [unit_page.as_str()], "/admin points to the unit whose reserves ran out");
+    // Another unit's enumerator cannot draw for it.
+    let (other, _) = Session::login(&server.base, "binh", PASSWORD).await;
+    let other_csrf = other.csrf(&format!("/enumerator/{CAMPAIGN}/QB03")).await;
+    let (status, _) = other
+        .post(&format!("{unit_page}/reserves"), &[("csrf", &other_csrf), ("group", "citizens"), ("field", &field)])
+        .await;
+    assert_eq!(status, 403);
+    let before = store.slips(CAMPAIGN, Some("QB01")).await.expect("slips").len();
+    let (_, to) =
+        s.post(&format!("{unit_page}/reserves"), &[("csrf", &csrf), ("group", "citizens"), ("field", &field)]).await;
+    let m = s.flash(&to).await;
+    assert!(m.contains("ok=Đã rút thêm"), "{m}");
+    let after = store.slips(CAMPAIGN, Some("QB01")).await.expect("slips");
+    let new: Vec<_> = after.iter().filter(|x| x.status == "reserve").collect();
+    assert!(!new.is_empty() && after.len() == before + new.len(), "reserves added, nothing else");
+    assert!(new.iter().all(|x| x.group == "citizens" && x.field.as_deref() == Some(field.as_str())), "the same cell");
+    let ranks: Vec<i64> = new.iter().filter_map(|x| x.reserve_rank).collect();
+    assert!(ranks.contains(&1), "{ranks:?}");
+    // Now the refusal can be replaced, by someone of the same field.
+    let (_, to) = s.post(&format!("{unit_page}/replace"), &[("csrf", &csrf), ("code", &slip.code)]).await;
+    let m = s.flash(&to).await;
+    assert!(m.contains("ok=Đã mời người dự phòng"), "{m}");
+    let log = store.audit_log(CAMPAIGN, 10, 0).await.expect("log");
+    assert!(log.iter().any(|e| e.action == "more_reserves" && e.actor == "lan" && e.detail.contains("seed")));
+}

@@ -369,15 +369,22 @@ pub async fn run(
     reserve_pct: u32,
     actor: &str,
 ) -> Result<Vec<DrawSummary>, StoreError> {
-    // One draw of a campaign at a time, across processes: a second waits for
-    // the first and then only tops up what is still missing (nothing, mostly).
+    let lease = take_lease(store, campaign, actor).await?;
+    let drawn = draw_all(store, campaign, seed, reserve_pct, actor).await;
+    store.end_lease(&lease.0, &lease.1).await?;
+    drawn
+}
+
+/// One draw of a campaign at a time, across processes: a second waits for
+/// the first and then only tops up what is still missing (nothing, mostly).
+async fn take_lease(store: &dyn Store, campaign: &Campaign, actor: &str) -> Result<(String, String), StoreError> {
     let lease = format!("sample:{}", campaign.id);
     let holder = format!("{actor}:{}", uuid_like());
     let gave_up = std::time::Instant::now() + LEASE_WAIT;
     loop {
         let until = chrono::Utc::now() + chrono::Duration::from_std(LEASE_TTL).unwrap_or_default();
         if store.take_lease(&lease, &holder, until).await? {
-            break;
+            return Ok((lease, holder));
         }
         if std::time::Instant::now() > gave_up {
             return Err(StoreError::Duplicate(
@@ -386,9 +393,91 @@ pub async fn run(
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    let drawn = draw_all(store, campaign, seed, reserve_pct, actor).await;
-    store.end_lease(&lease, &holder).await?;
+}
+
+/// One unit × group × field whose reserves ran out.
+#[derive(Debug, Clone, Copy)]
+pub struct Cell<'a> {
+    pub unit: &'a str,
+    pub group: &'a str,
+    pub field: Option<&'a str>,
+}
+
+/// Draws more reserves for one cell whose reserves are used up: from the
+/// people of that unit's list in that field not yet invited, in an order
+/// seeded like the first draw (the seed, campaign, unit, group, field and how
+/// many reserves the cell already had), as many as the first draw's reserve
+/// share of the cell's sample (at least one), ranked after those already
+/// there. Returns how many were drawn (0 when the list has nobody left).
+///
+/// # Errors
+/// Store failures, or another draw of the campaign still running.
+pub async fn more_reserves(
+    store: &dyn Store,
+    campaign: &Campaign,
+    cell: Cell<'_>,
+    seed: u64,
+    actor: &str,
+) -> Result<u64, StoreError> {
+    let lease = take_lease(store, campaign, actor).await?;
+    let drawn = draw_more(store, campaign, cell, seed, actor).await;
+    store.end_lease(&lease.0, &lease.1).await?;
     drawn
+}
+
+async fn draw_more(
+    store: &dyn Store,
+    campaign: &Campaign,
+    Cell { unit, group, field }: Cell<'_>,
+    seed: u64,
+    actor: &str,
+) -> Result<u64, StoreError> {
+    let Some(g) = campaign.group(group) else { return Ok(0) };
+    let wanted = if g.frame { None } else { Some(group) };
+    let rows = store.frame_rows(&campaign.id).await?;
+    let mut pool: Vec<&FrameRow> = rows
+        .iter()
+        .filter(|r| r.unit == unit && r.roster_of.as_deref() == wanted && r.field.as_deref() == field && !r.invited)
+        .collect();
+    let counts = store.drawn_counts(&campaign.id).await?;
+    let mine = |reserve: bool| -> u64 {
+        counts
+            .iter()
+            .filter(|d| {
+                d.unit == unit
+                    && d.group == group
+                    && d.field.as_deref() == field
+                    && d.reserve == reserve
+                    && d.from_frame
+            })
+            .map(|d| u64::try_from(d.n).unwrap_or_default())
+            .sum()
+    };
+    let (main, had) = (mine(false), mine(true));
+    let n = reserve_size(main, 50).max(1);
+    pool.sort_by(|a, b| a.phone.cmp(&b.phone).then(a.person.cmp(&b.person)));
+    let label = field.unwrap_or("(chưa xếp lĩnh vực)");
+    let mut rng = stream(seed, &campaign.id, unit, &format!("{group}\u{0}{label}\u{0}more{had}"));
+    pool.shuffle(&mut rng);
+    let slips: Vec<NewSlip> = pool
+        .iter()
+        .take(usize::try_from(n).unwrap_or(usize::MAX))
+        .enumerate()
+        .map(|(k, r)| NewSlip {
+            unit: unit.to_owned(),
+            group: group.to_owned(),
+            field: r.field.clone(),
+            person: Some(r.person),
+            reserve_rank: Some(u32::try_from(had + k as u64 + 1).unwrap_or(u32::MAX)),
+        })
+        .collect();
+    if slips.is_empty() {
+        return Ok(0);
+    }
+    let subject = format!("{unit}/{group}");
+    let detail = format!("rút thêm {} dự phòng lĩnh vực {label} (seed {seed})", slips.len());
+    let audit = Audit { actor, campaign: &campaign.id, action: "more_reserves", subject: &subject, detail: &detail };
+    store.issue_slips(&campaign.id, &slips, audit).await
 }
 
 /// How long a draw may hold its campaign before another may take over (a

@@ -39,6 +39,14 @@ pub async fn sample(db: &str, id: &str, seed: Option<u64>, reserve: u32) -> Resu
         reserves += r.reserves;
     }
     println!("Đã phát {drawn} phiếu mời và {reserves} người dự phòng. Người đã được mời trước đó không bị rút lại.");
+    if drawn == 0 && reserves == 0 {
+        println!(
+            "Không rút thêm ai: chỉ tiêu và dự phòng đã đủ theo tỷ lệ {reserve} % (kể cả dự phòng đã dùng). \
+             Nếu một ô đã hết người dự phòng, bấm «Rút thêm dự phòng» trên trang đơn vị, \
+             hoặc chạy lại với tỷ lệ lớn hơn, vd. --reserve {}.",
+            reserve + 50
+        );
+    }
     Ok(())
 }
 

@@ -87,6 +87,20 @@ async fn campaign_page(
         Some(&staff),
         html! {
             (flash.render())
+            @let dry: Vec<_> = board.iter().filter(|r| r.reserves == 0 && r.refused + r.unreachable > 0).collect();
+            @if !dry.is_empty() {
+                div.alert {
+                    "Hết người dự phòng (có người từ chối hoặc không liên lạc được): "
+                    @for (i, r) in dry.iter().enumerate() {
+                        @if i > 0 { ", " }
+                        a href=(format!("/enumerator/{id}/{}", r.unit)) {
+                            (campaign.unit(&r.unit).map_or(r.unit.as_str(), |u| u.name.as_str()))
+                            " – " (campaign.group(&r.group).map_or(r.group.as_str(), |g| g.name.as_str()))
+                        }
+                    }
+                    ". Mở trang đơn vị để «Rút thêm dự phòng» cho đúng lĩnh vực."
+                }
+            }
             h2 { "Khung chọn mẫu theo đơn vị" }
             div.wrap { table {
                 thead { tr { th { "Đơn vị" } th.n { "Người trong khung" } th.n { "Đã mời" } th.n { "Chỉ tiêu người dân" } th.n { "Cỡ mẫu nên có (±5 %)" } th { "Phiếu mời" } } }

@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/enumerator/{campaign}/{unit}", get(unit_page))
         .route("/enumerator/{campaign}/{unit}/outcome", post(outcome))
         .route("/enumerator/{campaign}/{unit}/replace", post(replace))
+        .route("/enumerator/{campaign}/{unit}/reserves", post(more_reserves))
         .route("/enumerator/{campaign}/{unit}/ballot", get(ballot_form).post(key_ballot))
         .route("/enumerator/{campaign}/{unit}/withdraw", post(withdraw_ballot))
         .route("/enumerator/{campaign}/{unit}/slips", get(print_slips))
@@ -259,6 +260,13 @@ async fn unit_page(
     let (open, reserves): (Vec<&Slip>, Vec<&Slip>) =
         slips.iter().filter(|s| matches_search(s, typed)).partition(|s| s.status != "reserve");
     let base = format!("/enumerator/{id}/{unit}");
+    // Cells with someone to replace and no reserve left to replace them with.
+    let exhausted: std::collections::BTreeSet<(String, Option<String>)> = slips
+        .iter()
+        .filter(|s| s.replaceable())
+        .filter(|s| !slips.iter().any(|r| r.status == "reserve" && r.group == s.group && r.field == s.field))
+        .map(|s| (s.group.clone(), s.field.clone()))
+        .collect();
     let quotas = campaign.quotas();
     let groups: Vec<_> = campaign
         .groups
@@ -291,6 +299,19 @@ async fn unit_page(
                     p.note { "Phiếu được loại khỏi chỉ số (không xoá) và số phiếu được dùng lại để nhập đúng." }
                 }
             }
+            @for (group, field) in &exhausted {
+                div.alert {
+                    "Hết người dự phòng: " (campaign.group(group).map_or(group.as_str(), |g| g.name.as_str()))
+                    ", lĩnh vực " (field.as_deref().unwrap_or("chưa xếp")) ". "
+                    form.inline method="post" action=(format!("{base}/reserves")) {
+                        (csrf_field(&staff))
+                        input type="hidden" name="group" value=(group);
+                        @if let Some(f) = field { input type="hidden" name="field" value=(f); }
+                        button.go type="submit" { "Rút thêm dự phòng" }
+                    }
+                    span.note { " Rút ngẫu nhiên từ những người chưa được mời trong danh sách của đơn vị, cùng lĩnh vực." }
+                }
+            }
             form.search method="get" action=(base) role="search" {
                 label for="q" { "Tìm theo tên, số điện thoại hoặc mã phiếu " }
                 input #q type="search" name="q" value=(typed) autocomplete="off";
@@ -319,6 +340,49 @@ async fn unit_page(
         },
     )
     .into_response())
+}
+
+#[derive(Deserialize)]
+struct ReservesForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    group: String,
+    field: Option<String>,
+}
+
+/// Draws more reserves for a cell whose reserves ran out (seeded, from the
+/// same list, audited with the seed).
+async fn more_reserves(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, unit)): Path<(String, String)>,
+    Form(f): Form<ReservesForm>,
+) -> Result<Response, AppError> {
+    staff.require(STAFF)?;
+    staff.check_csrf(&f.csrf)?;
+    staff.require_unit(&id, &unit)?;
+    let back = format!("/enumerator/{id}/{unit}");
+    let campaign = load_campaign(&*state.store, &id).await?;
+    if campaign.unit(&unit).is_none() || campaign.group(&f.group).is_none() {
+        return flash(&state, &staff, &back, false, &format!("nhóm «{}» không có trong đợt", f.group)).await;
+    }
+    let field = f.field.as_deref().filter(|s| !s.is_empty());
+    let cell = sipas_shared::sampling::Cell { unit: &unit, group: &f.group, field };
+    let seed = sipas_shared::sampling::fresh_seed();
+    let n = sipas_shared::sampling::more_reserves(&*state.store, &campaign, cell, seed, &staff.user.name).await?;
+    let label = field.unwrap_or("chưa xếp");
+    let (ok, m) = if n == 0 {
+        (
+            false,
+            format!(
+                "Danh sách của đơn vị không còn ai chưa được mời ở lĩnh vực {label}: hãy nhập thêm danh sách giao dịch."
+            ),
+        )
+    } else {
+        (true, format!("Đã rút thêm {n} người dự phòng lĩnh vực {label} (seed {seed})."))
+    };
+    flash(&state, &staff, &back, ok, &m).await
 }
 
 #[derive(Deserialize)]

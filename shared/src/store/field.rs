@@ -116,7 +116,7 @@ pub enum FieldError {
     NotAllowed { code: String, status: String },
     #[error("phiếu {0} đã được thay bằng người dự phòng")]
     AlreadyReplaced(String),
-    #[error("hết người dự phòng cùng lĩnh vực cho phiếu {0}: hãy rút thêm mẫu")]
+    #[error("hết người dự phòng cùng lĩnh vực cho phiếu {0}: bấm «Rút thêm dự phòng» của ô này ở đầu trang đơn vị")]
     NoReserve(String),
 }
 
@@ -228,6 +228,7 @@ pub fn audit_label(action: &str) -> &str {
     match action {
         "frame_import" => "Nhập khung chọn mẫu",
         "sample" => "Chọn mẫu",
+        "more_reserves" => "Rút thêm dự phòng",
         "paper" => "Ghi: trả lời trên giấy",
         "refused" => "Ghi: từ chối",
         "call_failed" => "Ghi: gọi không được",
