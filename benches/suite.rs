@@ -259,7 +259,7 @@ async fn frame_import(dir: &std::path::Path) {
             let read = started.elapsed();
             assert_eq!(parsed.last().map(|r| r.0), Some(rows + 4), "line numbers as in the file");
             let from = sipas_shared::frame::Provenance { actor: "bench", file_name: "QB01.csv" };
-            let done = sipas_shared::frame::import(&*store, &campaign, &unit, None, &parsed, false, from)
+            let done = sipas_shared::frame::import(&*store, &campaign, &unit, None, &parsed, Default::default(), from)
                 .await
                 .unwrap_or_else(|_| panic!("import"));
             assert_eq!(done.added, rows as u64);

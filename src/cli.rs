@@ -177,6 +177,27 @@ pub enum FrameCommand {
         /// Danh sách (roster) của một nhóm không chọn từ Bộ phận một cửa, vd. delegates
         #[arg(long)]
         group: Option<String>,
+        /// Vẫn nhập khi tệp có vẻ là danh sách của đơn vị khác
+        #[arg(long)]
+        force: bool,
+        /// Thay danh sách cũ của đơn vị: bỏ những người chưa được mời (người đã được mời giữ nguyên)
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Danh sách của từng đơn vị: số người, số đã được mời
+    List {
+        #[arg(long)]
+        campaign: String,
+    },
+    /// Bỏ danh sách của một đơn vị (người đã được mời giữ nguyên)
+    Remove {
+        #[arg(long)]
+        campaign: String,
+        #[arg(long)]
+        unit: String,
+        /// Danh sách của nhóm này (vd. delegates) thay vì khung chọn mẫu
+        #[arg(long)]
+        group: Option<String>,
     },
 }
 

@@ -159,3 +159,132 @@ async fn a_frame_import_killed_midway_leaves_its_people_and_its_audit_line_toget
         }
     }
 }
+
+#[tokio::test]
+async fn decomposed_unicode_and_loose_spaces_match_the_catalogue_as_the_composed_file_does() {
+    let db = loaded().await;
+    let composed = import(&db, "QB01", &fixture("frames/QB01.csv"), &["--skip-bad"]);
+    assert!(composed.status.success(), "{}", stderr(&composed));
+    let other = TestDb::new().await;
+    assert!(sipas(&other, &["campaign", "load", common::example_campaign().to_str().expect("path")]).status.success());
+    // The same list saved by Unikey as «Unicode tổ hợp», «Đăng ký  kết hôn» with two spaces.
+    let decomposed = import(&other, "QB01", &fixture("frames/QB01-nfd.csv"), &["--skip-bad"]);
+    assert!(decomposed.status.success(), "{}", stderr(&decomposed));
+    assert!(!stdout(&decomposed).contains("Thủ tục chưa có trong danh mục"), "{}", stdout(&decomposed));
+    let fields = |db: &TestDb| {
+        let url = db.url.clone();
+        async move {
+            store::connect(&url).await.expect("connect").frame_field_counts("quang-binh-2026").await.expect("counts")
+        }
+    };
+    assert_eq!(fields(&db).await, fields(&other).await, "the same people in the same fields");
+}
+
+#[tokio::test]
+async fn another_units_list_is_refused_unless_forced_and_a_unit_without_citizens_takes_none() {
+    let db = loaded().await;
+    // QB01's list («THỊ TRẤN YÊN BÌNH», every address in Yên Bình) chosen for QB02.
+    let out = import(&db, "QB02", &fixture("frames/QB01.csv"), &["--skip-bad"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("danh sách của «Thị trấn Yên Bình»") && err.contains("--force"), "{err}");
+    assert_eq!(frame_size(&db, "QB02").await, 0);
+    let out = import(&db, "QB02", &fixture("frames/QB01.csv"), &["--skip-bad", "--force"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(frame_size(&db, "QB02").await > 150);
+    // The district itself carries no citizen quota: no frame for it.
+    let out = import(&db, "QB", &fixture("frames/QB03.csv"), &["--skip-bad"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("không có chỉ tiêu người dân"), "{}", stderr(&out));
+    // A file without the header gets advice about the header, not about skipping rows.
+    let dir = tempfile::tempdir().expect("dir");
+    let headless = dir.path().join("QB05.csv");
+    std::fs::write(&headless, "1;Nguyễn Văn A;Đăng ký khai sinh;Thôn 1;0912345678\n").expect("write");
+    let out = import(&db, "QB05", &headless, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("dòng tiêu đề cần có") && !stderr(&out).contains("--skip-bad"), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn a_units_list_can_be_seen_removed_and_replaced_keeping_the_invited() {
+    let db = loaded().await;
+    let file = fixture("frames/QB01.csv");
+    assert!(import(&db, "QB01", &file, &["--skip-bad"]).status.success());
+    let total = frame_size(&db, "QB01").await;
+    assert!(sipas(&db, &["sample", "--campaign", "quang-binh-2026", "--seed", "1"]).status.success());
+    let list = stdout(&sipas(&db, &["frame", "list", "--campaign", "quang-binh-2026"]));
+    let row = list.lines().find(|l| l.starts_with("QB01")).expect("QB01 listed");
+    let numbers: Vec<u64> = row.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+    assert_eq!(numbers, [total, 39], "people and invited (26 + 13 reserves): {row}");
+    let out = sipas(&db, &["frame", "remove", "--campaign", "quang-binh-2026", "--unit", "QB01"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("Đã bỏ {} người", total - 39)) && stdout(&out).contains("giữ 39"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(frame_size(&db, "QB01").await, 39, "the invited stay");
+    let out = import(&db, "QB01", &file, &["--skip-bad", "--replace"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Đã bỏ 0 người"), "{}", stdout(&out));
+    assert_eq!(frame_size(&db, "QB01").await, total);
+    let store = store::connect(&db.url).await.expect("connect");
+    let log = store.audit_log("quang-binh-2026", 10, 0).await.expect("log");
+    assert!(log.iter().any(|e| e.action == "frame_remove" && e.subject == "QB01"));
+}
+
+#[tokio::test]
+async fn a_workbook_with_a_cover_sheet_is_read_from_the_sheet_with_the_list() {
+    let db = loaded().await;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    book.add_worksheet()
+        .set_name("Bìa")
+        .expect("name")
+        .write_string(0, 0, "UBND XÃ BẰNG LANG – báo cáo")
+        .expect("cell");
+    let list = book.add_worksheet();
+    for (c, h) in ["TT", "Họ và tên", "Tên thủ tục hành chính", "Địa chỉ", "Số điện thoại"].iter().enumerate()
+    {
+        list.write_string(1, c as u16, *h).expect("header");
+    }
+    list.write_string(0, 0, "XÃ BẰNG LANG").expect("title");
+    list.write_number(2, 0, 1.0).expect("tt");
+    list.write_string(2, 1, "Hoàng Văn Nam").expect("name");
+    list.write_string(2, 2, "Đăng ký khai sinh").expect("procedure");
+    list.write_string(2, 3, "Thôn Nà Ràng, xã Bằng Lang").expect("address");
+    list.write_number(2, 4, 912_345_678.0).expect("phone as a number");
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("QB02.xlsx");
+    book.save(&file).expect("save");
+    let out = import(&db, "QB02", &file, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Đã nhập 1 người"), "{}", stdout(&out));
+}
+
+#[tokio::test]
+async fn an_admin_removes_a_units_list_from_the_page() {
+    let db = loaded().await;
+    assert!(import(&db, "QB01", &fixture("frames/QB01.csv"), &["--skip-bad"]).status.success());
+    common::add_user(&db, "quan-tri", "admin", &[]);
+    let server = common::spawn_server(&db, &[]);
+    let admin = common::sign_in(&server.base, "quan-tri").await;
+    let page = format!("{}/admin/campaigns/quang-binh-2026", server.base);
+    let body = admin.get(&page).send().await.expect("page").text().await.expect("body");
+    assert!(body.contains("Bỏ danh sách"), "offered where a unit has a list");
+    let csrf = common::csrf_in(&body);
+    let resp = admin
+        .post(format!("{page}/frame/remove"))
+        .form(&[("csrf", csrf.as_str()), ("unit", "QB01")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status().as_u16(), 303);
+    assert_eq!(frame_size(&db, "QB01").await, 0);
+    let resp = admin
+        .post(format!("{page}/frame/remove"))
+        .form(&[("csrf", "forged"), ("unit", "QB03")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status().as_u16(), 403);
+}

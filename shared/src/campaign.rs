@@ -200,8 +200,11 @@ impl Campaign {
 
     /// The field of a procedure, matched ignoring case and surrounding spaces.
     pub fn field_of(&self, procedure: &str) -> Option<&str> {
-        let wanted = procedure.trim().to_lowercase();
-        self.procedures.iter().find(|(p, _)| p.trim().to_lowercase() == wanted).map(|(_, f)| f.as_str())
+        let wanted = crate::spreadsheet::tidy(procedure).to_lowercase();
+        self.procedures
+            .iter()
+            .find(|(p, _)| crate::spreadsheet::tidy(p).to_lowercase() == wanted)
+            .map(|(_, f)| f.as_str())
     }
 
     /// Whether `day` is inside the survey window.
@@ -513,7 +516,7 @@ fn key_line(text: &str, key: &str) -> Option<usize> {
 
 /// Folds a header cell for loose matching: lower case, no diacritics, no punctuation.
 pub fn fold_header(s: &str) -> String {
-    s.trim_start_matches('\u{feff}')
+    crate::spreadsheet::tidy(s.trim_start_matches('\u{feff}'))
         .chars()
         .filter_map(|c| {
             let base = fold_vietnamese(c.to_lowercase().next().unwrap_or(c));

@@ -32,6 +32,8 @@ pub struct Frame {
     pub duplicates: Vec<(usize, usize, String)>,
     /// Procedures not in the catalogue, with how many people used them.
     pub unknown_procedures: BTreeMap<String, usize>,
+    /// What the rows above the header say (the office's title: unit, year).
+    pub title: String,
 }
 
 /// Raw rows of a CSV file, every line kept (title rows included), numbered as in the file.
@@ -103,13 +105,23 @@ fn read_list(rows: &[(usize, Vec<String>)], campaign: &Campaign, roster: bool) -
         .enumerate()
         .find_map(|(i, (_, r))| find_columns(r, roster).map(|c| (i, c)))
         .ok_or_else(|| RowError { line: 1, column: None, message: wanted.into() })?;
-    let mut frame = Frame::default();
+    let title = rows[..start]
+        .iter()
+        .flat_map(|(_, r)| r.iter())
+        .map(|c| crate::spreadsheet::tidy(c))
+        .filter(|c| !c.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let mut frame = Frame { title, ..Frame::default() };
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for (line, row) in &rows[start + 1..] {
         let line = *line;
-        let cell = |i: usize| row.get(i).map(|c| c.trim()).unwrap_or("");
-        let (name, procedure, raw_phone) = (cell(cols.name), cols.procedure.map(cell).unwrap_or(""), cell(cols.phone));
-        let address = cols.address.map(cell).unwrap_or("");
+        let tidied = |i: usize| row.get(i).map(|c| crate::spreadsheet::tidy(c)).unwrap_or_default();
+        let (name, procedure, raw_phone) =
+            (tidied(cols.name), cols.procedure.map(tidied).unwrap_or_default(), tidied(cols.phone));
+        let address = cols.address.map(tidied).unwrap_or_default();
+        let (name, procedure, raw_phone, address) =
+            (name.as_str(), procedure.as_str(), raw_phone.as_str(), address.as_str());
         // Blank rows and the signature block ("Người lập danh sách … ngày tháng năm")
         // have no procedure (or, in a roster, no name) and no digits where the phone goes.
         let key = if roster { name } else { procedure };
@@ -197,7 +209,9 @@ mod tests {
 pub fn file_rows(name: &str, bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, String> {
     let lower = name.to_lowercase();
     if [".xlsx", ".xls", ".ods", ".xlsm", ".xlsb"].iter().any(|e| lower.ends_with(e)) {
-        return crate::spreadsheet::read_rows(bytes);
+        return crate::spreadsheet::read_sheet_with(bytes, &|row| {
+            find_columns(row, false).is_some() || find_columns(row, true).is_some()
+        });
     }
     let text =
         std::str::from_utf8(bytes).map_err(|_| "tệp không phải UTF-8 (trong Excel chọn «CSV UTF-8»)".to_owned())?;
@@ -208,6 +222,8 @@ pub fn file_rows(name: &str, bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, 
 #[derive(Debug, Clone, Default)]
 pub struct Imported {
     pub added: u64,
+    /// People of the list it replaced, not yet invited, removed.
+    pub removed: u64,
     /// Already in the unit's frame from an earlier import.
     pub already: u64,
     pub skipped: Vec<RowError>,
@@ -227,7 +243,101 @@ pub struct Provenance<'a> {
 pub enum ImportError {
     /// Bad rows (or no header); nothing stored unless bad rows may be skipped.
     Rows(Vec<RowError>),
+    /// The unit takes no frame: no quota of a group drawn from counters' lists.
+    NoFrameGroup(String),
+    /// The file reads as another unit's list (its title, or most addresses,
+    /// name that unit and not this one); stored only when forced.
+    OtherUnit {
+        named: String,
+        evidence: String,
+    },
     Store(crate::store::StoreError),
+}
+
+impl std::fmt::Display for ImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImportError::Rows(rows) => {
+                write!(f, "{} dòng lỗi, chưa nhập dòng nào", rows.len())
+            }
+            ImportError::NoFrameGroup(unit) => write!(
+                f,
+                "đơn vị {unit} không có chỉ tiêu người dân, tổ chức (nhóm chọn từ danh sách giao dịch): \
+                 hãy nhập danh sách vào từng xã, phường, thị trấn; danh sách đại biểu, công chức thì chọn nhóm"
+            ),
+            ImportError::OtherUnit { named, evidence } => write!(
+                f,
+                "tệp này có vẻ là danh sách của «{named}» ({evidence}), không phải của đơn vị đã chọn: \
+                 chọn đúng đơn vị, hoặc nếu đúng là của đơn vị này thì nhập lại với --force \
+                 (trên trang: đánh dấu «Vẫn nhập vào đơn vị đã chọn»)"
+            ),
+            ImportError::Store(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// What an import may let through.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Allow {
+    /// Store the good rows of a file that has bad ones.
+    pub bad_rows: bool,
+    /// Store a file that reads as another unit's list.
+    pub other_unit: bool,
+    /// Replace the unit's list: its people not yet invited are removed in
+    /// the transaction that adds the file's (the invited stay, and are counted).
+    pub replace: bool,
+}
+
+/// A unit's name as it appears in text: folded, without its kind
+/// («Thị trấn Yên Bình» → `yen binh`).
+fn name_words(s: &str) -> String {
+    let folded: String = crate::spreadsheet::tidy(s)
+        .chars()
+        .map(|c| {
+            let c = crate::campaign::fold_vietnamese(c.to_lowercase().next().unwrap_or(c));
+            if c.is_alphanumeric() { c } else { ' ' }
+        })
+        .collect();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn distinctive(name: &str) -> String {
+    let words = name_words(name);
+    for kind in ["thi tran ", "thi xa ", "thanh pho ", "dac khu ", "phuong ", "huyen ", "quan ", "tinh ", "xa "] {
+        if let Some(rest) = words.strip_prefix(kind) {
+            return rest.to_owned();
+        }
+    }
+    words
+}
+
+fn mentions(text: &str, name: &str) -> bool {
+    !name.is_empty() && format!(" {} ", name_words(text)).contains(&format!(" {name} "))
+}
+
+/// The other unit of the campaign a list reads as, if it reads as one: its
+/// title names that unit and not `unit`, or more than half its addresses do.
+fn other_unit(frame: &Frame, campaign: &Campaign, unit: &crate::domain::UnitCode) -> Option<(String, String)> {
+    let own = campaign.unit(unit.as_str()).map(|u| distinctive(&u.name)).unwrap_or_default();
+    let others: Vec<(&str, String)> = campaign
+        .units
+        .iter()
+        .filter(|u| u.code != *unit)
+        .map(|u| (u.name.as_str(), distinctive(&u.name)))
+        .filter(|(_, d)| !d.is_empty() && *d != own && !own.contains(d.as_str()))
+        .collect();
+    if !mentions(&frame.title, &own)
+        && let Some((name, _)) = others.iter().find(|(_, d)| mentions(&frame.title, d))
+    {
+        return Some(((*name).to_owned(), format!("dòng tiêu đề: «{}»", frame.title)));
+    }
+    let n = frame.people.len();
+    let own_count = frame.people.iter().filter(|p| mentions(&p.address, &own)).count();
+    others.iter().find_map(|(name, d)| {
+        let count = frame.people.iter().filter(|p| mentions(&p.address, d)).count();
+        (count * 2 > n && count > own_count)
+            .then(|| ((*name).to_owned(), format!("{count} trong {n} địa chỉ ghi «{name}»")))
+    })
 }
 
 /// Reads a frame (or, with `roster_of`, a group's roster) and stores its
@@ -242,17 +352,31 @@ pub async fn import(
     unit: &crate::domain::UnitCode,
     roster_of: Option<&str>,
     rows: &[(usize, Vec<String>)],
-    skip_bad: bool,
+    allow: Allow,
     from: Provenance<'_>,
 ) -> Result<Imported, ImportError> {
     let Provenance { actor, file_name } = from;
+    if roster_of.is_none() {
+        let takes_frame = campaign
+            .quotas()
+            .iter()
+            .any(|q| q.unit == *unit && q.quota > 0 && campaign.group(&q.group).is_some_and(|g| g.frame));
+        if !takes_frame {
+            return Err(ImportError::NoFrameGroup(unit.to_string()));
+        }
+    }
     let frame = match roster_of {
         Some(_) => read_roster(rows, campaign),
         None => read_frame(rows, campaign),
     }
     .map_err(|e| ImportError::Rows(vec![e]))?;
-    if !frame.errors.is_empty() && !skip_bad {
+    if !frame.errors.is_empty() && !allow.bad_rows {
         return Err(ImportError::Rows(frame.errors));
+    }
+    if !allow.other_unit
+        && let Some((named, evidence)) = other_unit(&frame, campaign, unit)
+    {
+        return Err(ImportError::OtherUnit { named, evidence });
     }
     let people: Vec<crate::store::NewPerson> = frame
         .people
@@ -278,9 +402,13 @@ pub async fn import(
         subject: &subject,
         detail: &detail,
     };
-    let added = store.add_people(&campaign.id, &people, Some(audit)).await.map_err(ImportError::Store)?;
+    let scope = crate::store::FrameScope { unit: unit.as_str(), roster_of };
+    let replacing = allow.replace.then_some(scope);
+    let (added, removed) =
+        store.add_people(&campaign.id, &people, replacing, Some(audit)).await.map_err(ImportError::Store)?;
     Ok(Imported {
         added,
+        removed,
         already: people.len() as u64 - added,
         skipped: frame.errors,
         duplicates: frame.duplicates,

@@ -41,7 +41,20 @@ const SAVE_AS: &str =
 /// # Errors
 /// A Vietnamese message saying what is wrong with the file as a whole.
 pub fn read_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, String> {
-    use calamine::{Data, DataRef, Reader, Xlsx};
+    read_sheet_with(bytes, &|_| true)
+}
+
+/// Like [`read_rows`], from the first sheet that has a row `is_header`
+/// accepts (a list kept on a workbook's second sheet, behind a cover page),
+/// else from the first sheet. The bounds hold for all sheets together.
+///
+/// # Errors
+/// As [`read_rows`].
+pub fn read_sheet_with(
+    bytes: &[u8],
+    is_header: &dyn Fn(&[String]) -> bool,
+) -> Result<Vec<(usize, Vec<String>)>, String> {
+    use calamine::{Reader, Xlsx};
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         return Err(format!("tệp Excel 97–2003 (.xls) không được nhận: {SAVE_AS}"));
     }
@@ -52,13 +65,35 @@ pub fn read_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, String> {
     let bad = |e: String| format!("không đọc được bảng tính: {e}");
     let mut book: Xlsx<_> =
         calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| bad(format!("{e}; {SAVE_AS}")))?;
-    let sheet = book.sheet_names().first().cloned().ok_or_else(|| bad("không có trang tính nào".into()))?;
-    let mut cells = book.worksheet_cells_reader(&sheet).map_err(|e| bad(e.to_string()))?;
-    let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
+    let sheets = book.sheet_names();
+    if sheets.is_empty() {
+        return Err(bad("không có trang tính nào".into()));
+    }
     let mut seen = 0usize;
+    let mut first = None;
+    for sheet in &sheets {
+        let rows = sheet_rows(&mut book, sheet, &mut seen)?;
+        if rows.iter().any(|(_, r)| is_header(r)) {
+            return Ok(rows);
+        }
+        first.get_or_insert(rows);
+    }
+    Ok(first.unwrap_or_default())
+}
+
+/// One sheet's non-empty rows, counting its cells into `seen`.
+fn sheet_rows<RS: std::io::Read + std::io::Seek>(
+    book: &mut calamine::Xlsx<RS>,
+    sheet: &str,
+    seen: &mut usize,
+) -> Result<Vec<(usize, Vec<String>)>, String> {
+    use calamine::{Data, DataRef};
+    let bad = |e: String| format!("không đọc được bảng tính: {e}");
+    let mut cells = book.worksheet_cells_reader(sheet).map_err(|e| bad(e.to_string()))?;
+    let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
     while let Some(cell) = cells.next_cell().map_err(|e| bad(e.to_string()))? {
-        seen += 1;
-        if seen > MAX_CELLS {
+        *seen += 1;
+        if *seen > MAX_CELLS {
             return Err(format!("trang tính «{sheet}» có hơn 4 triệu ô có dữ liệu: hãy chia tệp theo đơn vị"));
         }
         let (r, c) = cell.get_position();
@@ -116,6 +151,16 @@ fn check_unpacked(bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// A cell as typed, made comparable: Unicode NFC (Unikey's «Unicode tổ hợp»
+/// writes «ế» as e + two combining marks, which would never match the
+/// catalogue's «ế»), every run of spaces, tabs or no-break spaces one space,
+/// no space at either end.
+pub fn tidy(cell: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let composed: String = cell.nfc().collect();
+    composed.split(|c: char| c.is_whitespace() || c == '\u{a0}').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
 /// `cell`, made safe to open in a spreadsheet.
 pub fn defuse(cell: &str) -> Cow<'_, str> {
     let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
@@ -125,6 +170,16 @@ pub fn defuse(cell: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::defuse;
+
+    #[test]
+    fn decomposed_letters_and_doubled_spaces_compare_equal() {
+        // «Đăng ký kết hôn» as Unikey's decomposed Unicode writes it, spaced loosely.
+        let nfd = "D\u{335}a\u{306}ng ky\u{301}  ke\u{302}\u{301}t\u{a0}ho\u{302}n ";
+        let nfd = nfd.replacen("D\u{335}", "Đ", 1);
+        assert_ne!(nfd.trim(), "Đăng ký kết hôn");
+        assert_eq!(super::tidy(&nfd), "Đăng ký kết hôn");
+        assert_eq!(super::tidy("Đăng ký  kết hôn"), "Đăng ký kết hôn");
+    }
 
     #[test]
     fn formulas_become_text_and_numbers_stay() {

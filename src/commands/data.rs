@@ -36,7 +36,7 @@ pub async fn import_frame(
     campaign_id: &str,
     unit: &str,
     file: &Path,
-    skip_bad: bool,
+    allow: sipas_shared::frame::Allow,
     roster_of: Option<&str>,
 ) -> Result<(), Failure> {
     use sipas_shared::frame::{self, ImportError};
@@ -66,7 +66,7 @@ pub async fn import_frame(
         &unit_code,
         roster_of,
         &rows,
-        skip_bad,
+        allow,
         frame::Provenance { actor: "dòng lệnh", file_name: name },
     )
     .await
@@ -75,9 +75,17 @@ pub async fn import_frame(
         Err(ImportError::Store(e)) => return Err(e.into()),
         Err(ImportError::Rows(errors)) => {
             let mut failure = row_errors(file, &errors).to_string();
-            failure.push_str("\n(dùng --skip-bad để nhập các dòng hợp lệ và bỏ qua dòng lỗi)");
+            // Advice that fits: a file without its header is not helped by skipping rows.
+            if errors.iter().any(|e| e.column.is_some()) {
+                failure.push_str("\n(dùng --skip-bad để nhập các dòng hợp lệ và bỏ qua dòng lỗi)");
+            } else {
+                failure.push_str(
+                    "\n(dòng tiêu đề cần có các cột như mẫu: tt, Họ và tên, Tên thủ tục hành chính, Địa chỉ, Số điện thoại)",
+                );
+            }
             return Err(Failure::BadInput(failure));
         }
+        Err(e) => return Err(Failure::BadInput(format!("{}: {e}", file.display()))),
     };
     for e in &done.skipped {
         eprintln!("{}: bỏ qua {e}", file.display());
@@ -86,6 +94,9 @@ pub async fn import_frame(
         eprintln!("{}: dòng {line} trùng số điện thoại {phone} với dòng {first}: gộp làm một", file.display());
     }
     let list = roster_of.map_or_else(|| "khung chọn mẫu".to_owned(), |g| format!("danh sách nhóm {g}"));
+    if allow.replace {
+        println!("Đã bỏ {} người của danh sách cũ chưa được mời (người đã được mời giữ nguyên).", done.removed);
+    }
     println!(
         "Đã nhập {} người vào {list} của {} ({} dòng lỗi bỏ qua, {} dòng trùng đã gộp, {} người đã có từ trước)",
         done.added,
@@ -100,6 +111,55 @@ pub async fn import_frame(
             println!("  {p} ({n} người)");
         }
     }
+    Ok(())
+}
+
+/// `sipas frame list`: each unit's lists, with how many are invited.
+pub async fn list_frames(db: &str, campaign_id: &str) -> Result<(), Failure> {
+    let (store, campaign) = open_campaign(db, campaign_id).await?;
+    let rows = store.frame_rows(&campaign.id).await?;
+    let mut lists: std::collections::BTreeMap<(String, Option<String>), (u64, u64)> = Default::default();
+    for r in &rows {
+        let e = lists.entry((r.unit.clone(), r.roster_of.clone())).or_default();
+        e.0 += 1;
+        e.1 += u64::from(r.invited);
+    }
+    println!("{:<8} {:<28} {:<22} {:>8} {:>10}", "đơn vị", "tên", "danh sách", "số người", "đã được mời");
+    for u in &campaign.units {
+        for ((unit, roster), (n, invited)) in lists.iter().filter(|((unit, _), _)| unit == u.code.as_str()) {
+            let list =
+                roster.as_deref().map_or("khung chọn mẫu", |g| campaign.group(g).map_or(g, |g| g.name.as_str()));
+            println!("{unit:<8} {:<28} {list:<22} {n:>8} {invited:>10}", u.name);
+        }
+    }
+    if lists.is_empty() {
+        println!("Chưa có danh sách nào: sipas frame import --campaign {campaign_id} --unit MÃ TỆP");
+    }
+    Ok(())
+}
+
+/// `sipas frame remove`: a unit's list goes, its invited people stay.
+pub async fn remove_frame(db: &str, campaign_id: &str, unit: &str, roster_of: Option<&str>) -> Result<(), Failure> {
+    let (store, campaign) = open_campaign(db, campaign_id).await?;
+    let Some(u) = campaign.unit(unit) else {
+        return Err(Failure::BadInput(format!("đơn vị «{unit}» không có trong đợt khảo sát «{campaign_id}»")));
+    };
+    if let Some(g) = roster_of
+        && campaign.group(g).is_none_or(|g| g.frame)
+    {
+        return Err(Failure::BadInput(format!("--group {g}: không phải nhóm có danh sách riêng")));
+    }
+    let scope = sipas_shared::store::FrameScope { unit: u.code.as_str(), roster_of };
+    let what = roster_of.map_or_else(|| "khung chọn mẫu".to_owned(), |g| format!("danh sách {g}"));
+    let audit = sipas_shared::store::field::Audit {
+        actor: "dòng lệnh",
+        campaign: &campaign.id,
+        action: "frame_remove",
+        subject: u.code.as_str(),
+        detail: &what,
+    };
+    let (removed, kept) = store.remove_people(&campaign.id, scope, audit).await?;
+    println!("Đã bỏ {removed} người khỏi {what} của {}; giữ {kept} người đã được mời.", u.code);
     Ok(())
 }
 

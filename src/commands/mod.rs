@@ -107,8 +107,13 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Frame(FrameCommand::Import { campaign, unit, file, skip_bad, group }) => {
-            data::import_frame(&cli.db, &campaign, &unit, &file, skip_bad, group.as_deref()).await
+        Command::Frame(FrameCommand::Import { campaign, unit, file, skip_bad, group, force, replace }) => {
+            let allow = sipas_shared::frame::Allow { bad_rows: skip_bad, other_unit: force, replace };
+            data::import_frame(&cli.db, &campaign, &unit, &file, allow, group.as_deref()).await
+        }
+        Command::Frame(FrameCommand::List { campaign }) => data::list_frames(&cli.db, &campaign).await,
+        Command::Frame(FrameCommand::Remove { campaign, unit, group }) => {
+            data::remove_frame(&cli.db, &campaign, &unit, group.as_deref()).await
         }
         Command::Sample { campaign, seed, reserve } => field::sample(&cli.db, &campaign, seed, reserve).await,
         Command::Invitations { campaign, unit, format, counter_posters, public_url, out } => {

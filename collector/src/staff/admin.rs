@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin", get(home))
         .route("/admin/campaigns/{campaign}", get(campaign_page))
         .route("/admin/campaigns/{campaign}/frame", post(upload_frame).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
+        .route("/admin/campaigns/{campaign}/frame/remove", post(remove_frame))
         .route("/admin/campaigns/{campaign}/sample", post(sample))
         .route("/admin/campaigns/{campaign}/invitations", get(invitations))
         .route("/admin/campaigns/{campaign}/posters", get(posters))
@@ -110,7 +111,21 @@ async fn campaign_page(
                     tr {
                         td { (u.name) " " span.note { (u.code) } } td.n { (n) } td.n { (invited) } td.n { (quota) }
                         td.n { @if n > 0 { (recommended_size(n, 0.05)) } @else { "–" } }
-                        td { a href=(format!("{base}/invitations?unit={}&format=html", u.code)) { "In (A4)" } " · " a href=(format!("{base}/invitations?unit={}&format=csv", u.code)) { "CSV SMS" } }
+                        td {
+                            a href=(format!("{base}/invitations?unit={}&format=html", u.code)) { "In (A4)" } " · " a href=(format!("{base}/invitations?unit={}&format=csv", u.code)) { "CSV SMS" }
+                            @if n > invited {
+                                " "
+                                details.confirm {
+                                    summary { "Bỏ danh sách" }
+                                    form.inline method="post" action=(format!("{base}/frame/remove")) {
+                                        (csrf_field(&staff))
+                                        input type="hidden" name="unit" value=(u.code);
+                                        button type="submit" { "Bỏ " (n - invited) " người chưa được mời" }
+                                    }
+                                    span.note { " Người đã được mời giữ nguyên." }
+                                }
+                            }
+                        }
                     }
                 } }
             } }
@@ -126,8 +141,10 @@ async fn campaign_page(
                     option value="" { "giao dịch tại Bộ phận một cửa (người dân)" }
                     @for g in campaign.groups.iter().filter(|g| !g.frame) { option value=(g.code) { "danh sách " (g.name) } }
                 } }
-                p { label for="file" { "Tệp CSV hoặc Excel (cột: TT, Họ và tên, Tên thủ tục hành chính, Địa chỉ, Số điện thoại) " } input #file type="file" name="file" accept=".csv,.xlsx,.xls,.ods" required; }
+                p { label for="file" { "Tệp CSV hoặc Excel .xlsx (cột: TT, Họ và tên, Tên thủ tục hành chính, Địa chỉ, Số điện thoại) " } input #file type="file" name="file" accept=".csv,.xlsx" required; }
                 p { label { input type="checkbox" name="skip_bad" value="1"; " Bỏ qua dòng lỗi, nhập các dòng hợp lệ" } }
+                p { label { input type="checkbox" name="replace" value="1"; " Thay danh sách cũ của đơn vị (người đã được mời giữ nguyên)" } }
+                p { label { input type="checkbox" name="force" value="1"; " Vẫn nhập vào đơn vị đã chọn khi tệp có vẻ là của đơn vị khác" } }
                 button.go type="submit" { "Nhập" }
             }
 
@@ -201,8 +218,8 @@ async fn upload_frame(
     staff.require(ADMIN)?;
     let back = format!("/admin/campaigns/{id}");
     let bad = async |m: String| flash(&state, &staff, &back, false, &m).await;
-    let (mut csrf, mut unit, mut file, mut skip_bad, mut list) =
-        (String::new(), String::new(), None, false, String::new());
+    let (mut csrf, mut unit, mut file, mut allow, mut list) =
+        (String::new(), String::new(), None, frame::Allow::default(), String::new());
     loop {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
@@ -218,7 +235,9 @@ async fn upload_frame(
         match name.as_str() {
             "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
             "unit" => unit = String::from_utf8_lossy(&bytes).into_owned(),
-            "skip_bad" => skip_bad = true,
+            "skip_bad" => allow.bad_rows = true,
+            "force" => allow.other_unit = true,
+            "replace" => allow.replace = true,
             "list" => list = String::from_utf8_lossy(&bytes).into_owned(),
             "file" => file = Some((file_name.unwrap_or_default(), bytes)),
             _ => {}
@@ -247,7 +266,7 @@ async fn upload_frame(
         &code,
         roster_of,
         &rows,
-        skip_bad,
+        allow,
         frame::Provenance { actor: &staff.user.name, file_name: &file_name },
     )
     .await
@@ -262,12 +281,22 @@ async fn upload_frame(
             if errors.len() > 20 {
                 m.push_str(" …");
             }
-            m.push_str(" Sửa tệp, hoặc đánh dấu «Bỏ qua dòng lỗi».");
+            if errors.iter().any(|e| e.column.is_some()) {
+                m.push_str(" Sửa tệp, hoặc đánh dấu «Bỏ qua dòng lỗi».");
+            } else {
+                m.push_str(" Dòng tiêu đề cần có các cột như mẫu: TT, Họ và tên, Tên thủ tục hành chính, Địa chỉ, Số điện thoại.");
+            }
             return bad(m).await;
         }
+        Err(e) => return bad(format!("{file_name}: {e}")).await,
+    };
+    let replaced = if allow.replace {
+        format!(", bỏ {} người cũ chưa được mời", done.removed)
+    } else {
+        String::new()
     };
     let detail = format!(
-        "{file_name}: thêm {}, đã có {}, bỏ qua {} dòng lỗi, gộp {} dòng trùng",
+        "{file_name}: thêm {}, đã có {}, bỏ qua {} dòng lỗi, gộp {} dòng trùng{replaced}",
         done.added,
         done.already,
         done.skipped.len(),
@@ -279,6 +308,41 @@ async fn upload_frame(
         let names: Vec<String> = done.unknown_procedures.iter().map(|(p, n)| format!("{p} ({n})")).collect();
         m.push_str(&format!(" Thủ tục chưa có trong danh mục lĩnh vực: {}.", names.join(", ")));
     }
+    flash(&state, &staff, &back, true, &m).await
+}
+
+#[derive(Deserialize)]
+struct RemoveFrameForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    unit: String,
+}
+
+/// A unit's counter list removed (its people not yet invited), audited.
+async fn remove_frame(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Form(f): Form<RemoveFrameForm>,
+) -> Result<Response, AppError> {
+    staff.require(ADMIN)?;
+    staff.check_csrf(&f.csrf)?;
+    let back = format!("/admin/campaigns/{id}");
+    let campaign = load_campaign(&*state.store, &id).await?;
+    let Some(u) = campaign.unit(&f.unit) else {
+        return flash(&state, &staff, &back, false, &format!("đơn vị «{}» không có trong đợt", f.unit)).await;
+    };
+    let scope = sipas_shared::store::FrameScope { unit: u.code.as_str(), roster_of: None };
+    let audit = sipas_shared::store::field::Audit {
+        actor: &staff.user.name,
+        campaign: &campaign.id,
+        action: "frame_remove",
+        subject: u.code.as_str(),
+        detail: "khung chọn mẫu",
+    };
+    let (removed, kept) = state.store.remove_people(&campaign.id, scope, audit).await?;
+    let m = format!("Đã bỏ {removed} người khỏi khung chọn mẫu của {}; giữ {kept} người đã được mời.", u.name);
     flash(&state, &staff, &back, true, &m).await
 }
 

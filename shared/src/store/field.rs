@@ -227,6 +227,7 @@ pub enum Review<'a> {
 pub fn audit_label(action: &str) -> &str {
     match action {
         "frame_import" => "Nhập khung chọn mẫu",
+        "frame_remove" => "Bỏ danh sách của đơn vị",
         "sample" => "Chọn mẫu",
         "more_reserves" => "Rút thêm dự phòng",
         "paper" => "Ghi: trả lời trên giấy",
@@ -433,6 +434,15 @@ pub trait FieldOps: Send + Sync {
         change: &crate::auth::AccountChange,
         actor: &str,
     ) -> Result<Option<u64>, StoreError>;
+
+    /// Removes a unit's list (its people without an invitation), audited;
+    /// returns (removed, kept because invited).
+    async fn remove_people(
+        &self,
+        campaign: &str,
+        scope: crate::store::FrameScope<'_>,
+        audit: Audit<'_>,
+    ) -> Result<(u64, u64), StoreError>;
 
     /// Keeps a message for one staff member's next page; returns its id.
     async fn put_flash(&self, user: i64, ok: bool, text: &str) -> Result<String, StoreError>;

@@ -12,6 +12,25 @@ macro_rules! field_store {
                 Ok($crate::auth::User { id, name, role, units, disabled })
             }
 
+            /// Removes the people of one list who have no invitation; returns how many.
+            async fn remove_uninvited(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                campaign: &str,
+                scope: $crate::store::FrameScope<'_>,
+            ) -> Result<u64, StoreError> {
+                let done = sqlx::query(
+                    "DELETE FROM frame_people WHERE campaign_id = $1 AND unit = $2
+                       AND (roster_of = $3 OR ($3 IS NULL AND roster_of IS NULL))
+                       AND id NOT IN (SELECT person_id FROM invitations WHERE campaign_id = $1 AND person_id IS NOT NULL)",
+                )
+                .bind(campaign)
+                .bind(scope.unit)
+                .bind(scope.roster_of)
+                .execute(&mut **tx)
+                .await?;
+                Ok(done.rows_affected())
+            }
+
             async fn log_in_tx(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 e: $crate::store::field::Audit<'_>,
@@ -958,6 +977,30 @@ macro_rules! field_store {
                 .await?;
                 tx.commit().await?;
                 Ok(Some(changed))
+            }
+
+            async fn remove_people(
+                &self,
+                campaign: &str,
+                scope: $crate::store::FrameScope<'_>,
+                audit: $crate::store::field::Audit<'_>,
+            ) -> Result<(u64, u64), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let removed = Self::remove_uninvited(&mut tx, campaign, scope).await?;
+                let (kept,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM frame_people WHERE campaign_id = $1 AND unit = $2
+                       AND (roster_of = $3 OR ($3 IS NULL AND roster_of IS NULL))",
+                )
+                .bind(campaign)
+                .bind(scope.unit)
+                .bind(scope.roster_of)
+                .fetch_one(&mut *tx)
+                .await?;
+                let kept = u64::try_from(kept).unwrap_or_default();
+                let detail = format!("{} (bỏ {removed}, giữ {kept} người đã được mời)", audit.detail);
+                Self::log_in_tx(&mut tx, $crate::store::field::Audit { detail: &detail, ..audit }).await?;
+                tx.commit().await?;
+                Ok((removed, kept))
             }
 
             async fn put_flash(&self, user: i64, ok: bool, text: &str) -> Result<String, StoreError> {

@@ -353,6 +353,13 @@ pub(crate) fn count_cells<'a>(
     }
 }
 
+/// One unit's list: its counter frame (`roster_of` none) or a group's roster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameScope<'a> {
+    pub unit: &'a str,
+    pub roster_of: Option<&'a str>,
+}
+
 /// How the store's connections and writer are doing, for `/metrics`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreHealth {
@@ -394,12 +401,16 @@ pub trait Store: FieldOps + Send + Sync {
     /// the unit's frame is left as it is. Returns how many were added. The
     /// audit line, if any, is written in the same transaction, its detail
     /// followed by the counts.
+    /// With `replacing`, the people of that unit's list who have no
+    /// invitation are removed first, in the same transaction (the invited
+    /// stay: their invitations point to them). Returns (added, removed).
     async fn add_people(
         &self,
         campaign: &str,
         people: &[NewPerson],
+        replacing: Option<FrameScope<'_>>,
         audit: Option<field::Audit<'_>>,
-    ) -> Result<u64, StoreError>;
+    ) -> Result<(u64, u64), StoreError>;
 
     /// Issues an invitation and returns its token.
     async fn create_invitation(&self, invitation: &NewInvitation) -> Result<Token, StoreError>;

@@ -439,7 +439,7 @@ macro_rules! sql_store {
             }
 
             async fn add_person(&self, campaign: &str, p: &$crate::store::NewPerson) -> Result<i64, StoreError> {
-                self.add_people(campaign, std::slice::from_ref(p), None).await?;
+                self.add_people(campaign, std::slice::from_ref(p), None, None).await?;
                 let (id,): (i64,) = sqlx::query_as("SELECT id FROM frame_people WHERE campaign_id = $1 AND unit = $2 AND phone = $3")
                     .bind(campaign)
                     .bind(p.unit.as_str())
@@ -453,9 +453,14 @@ macro_rules! sql_store {
                 &self,
                 campaign: &str,
                 people: &[$crate::store::NewPerson],
+                replacing: Option<$crate::store::FrameScope<'_>>,
                 audit: Option<$crate::store::field::Audit<'_>>,
-            ) -> Result<u64, StoreError> {
+            ) -> Result<(u64, u64), StoreError> {
                 let mut tx = self.pool.begin().await?;
+                let removed = match replacing {
+                    Some(scope) => Self::remove_uninvited(&mut tx, campaign, scope).await?,
+                    None => 0,
+                };
                 let now = chrono::Utc::now();
                 let mut added = 0;
                 // Several hundred people a statement: one statement each made a
@@ -481,11 +486,12 @@ macro_rules! sql_store {
                 }
                 if let Some(a) = audit {
                     let already = people.len() as u64 - added;
-                    let detail = format!("{} (thêm {added}, đã có {already})", a.detail);
+                    let replaced = if replacing.is_some() { format!(", bỏ {removed} người cũ chưa được mời") } else { String::new() };
+                    let detail = format!("{} (thêm {added}, đã có {already}{replaced})", a.detail);
                     Self::log_in_tx(&mut tx, $crate::store::field::Audit { detail: &detail, ..a }).await?;
                 }
                 tx.commit().await?;
-                Ok(added)
+                Ok((added, removed))
             }
 
             async fn create_invitation(&self, inv: &$crate::store::NewInvitation) -> Result<$crate::domain::Token, StoreError> {
