@@ -153,26 +153,7 @@ async fn a_citizen_answers_by_tapping_on_a_phone() {
 #[tokio::test]
 async fn an_enumerator_chases_a_refusal_on_a_phone() {
     let Some((_driver, c)) = start_browser().await else { return };
-    let db = TestDb::new().await;
-    let campaign = common::example_campaign();
-    let frame = common::fixture("frames/QB01.csv");
-    for args in [
-        vec!["campaign", "load", campaign.to_str().expect("path")],
-        vec![
-            "frame",
-            "import",
-            "--campaign",
-            "quang-binh-2026",
-            "--unit",
-            "QB01",
-            "--skip-bad",
-            frame.to_str().expect("path"),
-        ],
-        vec!["sample", "--campaign", "quang-binh-2026", "--seed", "9"],
-    ] {
-        let out = common::sipas(&db, &args);
-        assert!(out.status.success(), "{}", common::stderr(&out));
-    }
+    let db = sampled_qb01(false).await;
     common::add_user(&db, "lan", "enumerator", &["QB01"]);
     let server = spawn_server(&db, &[]);
 
@@ -326,27 +307,7 @@ async fn a_counter_tablet_takes_two_answers_in_a_row_and_resets_itself() {
 #[tokio::test]
 async fn no_staff_page_scrolls_sideways_on_a_phone() {
     let Some((_driver, c)) = start_browser().await else { return };
-    let db = TestDb::new().await;
-    let frame = common::fixture("frames/QB01.csv");
-    let campaign = common::example_campaign();
-    for args in [
-        vec!["campaign", "load", campaign.to_str().expect("path")],
-        vec![
-            "frame",
-            "import",
-            "--campaign",
-            "quang-binh-2026",
-            "--unit",
-            "QB01",
-            "--skip-bad",
-            frame.to_str().expect("path"),
-        ],
-        vec!["sample", "--campaign", "quang-binh-2026", "--seed", "9"],
-        vec!["demo", "generate", "--campaign", "quang-binh-2026", "--responses", "300", "--seed", "2"],
-    ] {
-        let out = common::sipas(&db, &args);
-        assert!(out.status.success(), "{}", common::stderr(&out));
-    }
+    let db = sampled_qb01(true).await;
     common::add_user(&db, "quan-tri", "admin", &[]);
     common::add_user(&db, "lan", "enumerator", &["QB01"]);
     let server = spawn_server(&db, &[]);
@@ -380,4 +341,34 @@ async fn no_staff_page_scrolls_sideways_on_a_phone() {
     }
     assert!(wide.is_empty(), "pages wider than a 360 px phone: {wide:?}");
     c.close().await.expect("close");
+}
+
+/// The example campaign with QB01's list imported and drawn (seed 9), and,
+/// with `answered`, 300 synthetic responses for the report pages.
+async fn sampled_qb01(answered: bool) -> TestDb {
+    let db = TestDb::new().await;
+    let campaign = common::example_campaign();
+    let frame = common::fixture("frames/QB01.csv");
+    let mut steps = vec![
+        vec!["campaign", "load", campaign.to_str().expect("path")],
+        vec![
+            "frame",
+            "import",
+            "--campaign",
+            "quang-binh-2026",
+            "--unit",
+            "QB01",
+            "--skip-bad",
+            frame.to_str().expect("path"),
+        ],
+        vec!["sample", "--campaign", "quang-binh-2026", "--seed", "9"],
+    ];
+    if answered {
+        steps.push(vec!["demo", "generate", "--campaign", "quang-binh-2026", "--responses", "300", "--seed", "2"]);
+    }
+    for args in steps {
+        let out = common::sipas(&db, &args);
+        assert!(out.status.success(), "{}", common::stderr(&out));
+    }
+    db
 }

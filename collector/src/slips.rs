@@ -62,49 +62,44 @@ pub fn sheets<'a>(campaign: &Campaign, slips: &[&'a Slip]) -> Vec<Vec<&'a Slip>>
 pub fn slips_html(campaign: &Campaign, slips: &[&Slip], public_url: &str) -> Markup {
     let entry = format!("{}/k", public_url.trim_end_matches('/'));
     let deadline = campaign.closes.format("%d/%m/%Y").to_string();
-    html! {
-        (DOCTYPE)
-        html lang="vi" {
-            head {
-                meta charset="utf-8";
-                title { "Phiếu mời khảo sát – " (campaign.name) }
-                style { (PreEscaped(PRINT_STYLE)) }
-            }
-            body {
-                @if slips.is_empty() {
-                    p { "Không có phiếu mời nào đang mở: hãy chọn mẫu trước (sipas sample)." }
-                }
-                @for sheet in sheets(campaign, slips) {
-                    section.sheet data-unit=(sheet[0].unit) {
-                        @for s in sheet {
-                            @let url = link(public_url, &s.token);
-                            @let unit = campaign.unit(&s.unit).map_or(s.unit.as_str(), |u| u.name.as_str());
-                            @let group = campaign.group(&s.group).map_or(s.group.as_str(), |g| g.name.as_str());
-                            div.slip {
-                                div.qr {
-                                    (PreEscaped(qr_svg(&url)))
-                                    p.code { (display_code(&s.code)) }
-                                }
-                                div.text {
-                                    h2 { (campaign.name) }
-                                    p.clamp2 { b { (unit) } " · " (group) }
-                                    @if let Some(c) = &s.contact { p.clamp2 { "Kính gửi: " (c.name) } }
-                                    p { "Xin trả lời trước ngày " b { (deadline) } "." }
-                                    p.small.clamp3 { "Quét mã QR bằng điện thoại, hoặc vào " b { (entry) } " và nhập mã in dưới mã QR." }
-                                    p.url.clamp3 { (url) }
-                                    p.foot.clamp3 {
-                                        "Phiếu ẩn danh, chỉ dùng một lần."
-                                        @if let Some(c) = &campaign.contact { " Cần hỗ trợ: " (c) "." }
-                                        @else if let Some(o) = &campaign.organiser { " " (o) "." }
+    let title = format!("Phiếu mời khảo sát – {}", campaign.name);
+    printout(
+        &title,
+        PRINT_STYLE,
+        html! {
+                    @if slips.is_empty() {
+                        p { "Không có phiếu mời nào đang mở: hãy chọn mẫu trước (sipas sample)." }
+                    }
+                    @for sheet in sheets(campaign, slips) {
+                        section.sheet data-unit=(sheet[0].unit) {
+                            @for s in sheet {
+                                @let url = link(public_url, &s.token);
+                                @let unit = campaign.unit(&s.unit).map_or(s.unit.as_str(), |u| u.name.as_str());
+                                @let group = campaign.group(&s.group).map_or(s.group.as_str(), |g| g.name.as_str());
+                                div.slip {
+                                    div.qr {
+                                        (PreEscaped(qr_svg(&url)))
+                                        p.code { (display_code(&s.code)) }
+                                    }
+                                    div.text {
+                                        h2 { (campaign.name) }
+                                        p.clamp2 { b { (unit) } " · " (group) }
+                                        @if let Some(c) = &s.contact { p.clamp2 { "Kính gửi: " (c.name) } }
+                                        p { "Xin trả lời trước ngày " b { (deadline) } "." }
+                                        p.small.clamp3 { "Quét mã QR bằng điện thoại, hoặc vào " b { (entry) } " và nhập mã in dưới mã QR." }
+                                        p.url.clamp3 { (url) }
+                                        p.foot.clamp3 {
+                                            "Phiếu ẩn danh, chỉ dùng một lần."
+                                            @if let Some(c) = &campaign.contact { " Cần hỗ trợ: " (c) "." }
+                                            @else if let Some(o) = &campaign.organiser { " " (o) "." }
+                                        }
                                     }
                                 }
                             }
                         }
                     }
-                }
-            }
-        }
-    }
+        },
+    )
 }
 
 const POSTER_STYLE: &str = "\
@@ -125,36 +120,46 @@ pub const NO_POSTERS: &str = "đợt này không cho phép áp phích mã cố �
 /// link, what to do, in large type.
 pub fn counter_posters_html(campaign: &Campaign, units: &[&sipas_shared::domain::Unit], public_url: &str) -> Markup {
     let deadline = campaign.closes.format("%d/%m/%Y").to_string();
+    let title = format!("Áp phích Bộ phận một cửa – {}", campaign.name);
+    printout(
+        &title,
+        POSTER_STYLE,
+        html! {
+                    @for u in units {
+                        @let url = crate::qr::counter_link(public_url, &campaign.id, u.code.as_str());
+                        section.poster data-unit=(u.code) {
+                            h1 { "Ông/Bà hài lòng với sự phục vụ hôm nay?" }
+                            h2 { (u.name) " · Bộ phận một cửa" }
+                            (PreEscaped(qr_svg(&url)))
+                            p.link { (url) }
+                            ol {
+                                li { "Mở máy ảnh của điện thoại, hướng vào mã QR (hoặc gõ địa chỉ ở trên)." }
+                                li { "Chọn lĩnh vực thủ tục Ông/Bà vừa giải quyết." }
+                                li { "Trả lời khoảng 5 phút rồi bấm «Gửi phiếu»." }
+                            }
+                            p { "Phiếu " b { "ẩn danh" } ": không hỏi tên, số điện thoại. Mỗi lần giao dịch một phiếu. Nhận ý kiến đến hết ngày " b { (deadline) } "." }
+                            p.foot {
+                                (campaign.name)
+                                @if let Some(o) = &campaign.organiser { br; (o) }
+                                @if let Some(c) = &campaign.contact { br; "Cần hỗ trợ: " (c) }
+                            }
+                        }
+                    }
+        },
+    )
+}
+
+/// A document meant for the printer: its title, its print style, its pages.
+fn printout(title: &str, style: &str, pages: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="vi" {
             head {
                 meta charset="utf-8";
-                title { "Áp phích Bộ phận một cửa – " (campaign.name) }
-                style { (PreEscaped(POSTER_STYLE)) }
+                title { (title) }
+                style { (PreEscaped(style)) }
             }
-            body {
-                @for u in units {
-                    @let url = crate::qr::counter_link(public_url, &campaign.id, u.code.as_str());
-                    section.poster data-unit=(u.code) {
-                        h1 { "Ông/Bà hài lòng với sự phục vụ hôm nay?" }
-                        h2 { (u.name) " · Bộ phận một cửa" }
-                        (PreEscaped(qr_svg(&url)))
-                        p.link { (url) }
-                        ol {
-                            li { "Mở máy ảnh của điện thoại, hướng vào mã QR (hoặc gõ địa chỉ ở trên)." }
-                            li { "Chọn lĩnh vực thủ tục Ông/Bà vừa giải quyết." }
-                            li { "Trả lời khoảng 5 phút rồi bấm «Gửi phiếu»." }
-                        }
-                        p { "Phiếu " b { "ẩn danh" } ": không hỏi tên, số điện thoại. Mỗi lần giao dịch một phiếu. Nhận ý kiến đến hết ngày " b { (deadline) } "." }
-                        p.foot {
-                            (campaign.name)
-                            @if let Some(o) = &campaign.organiser { br; (o) }
-                            @if let Some(c) = &campaign.contact { br; "Cần hỗ trợ: " (c) }
-                        }
-                    }
-                }
-            }
+            body { (pages) }
         }
     }
 }
