@@ -49,8 +49,10 @@ impl fmt::Display for UnitCode {
     }
 }
 
-/// The level of an administrative unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// The level of an administrative unit. Read from the English kebab-case
+/// name or the Vietnamese word (`xã`, `phường`, `đặc khu`, …); written as the
+/// English name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum UnitKind {
     Province,
@@ -58,7 +60,21 @@ pub enum UnitKind {
     District,
     Commune,
     Ward,
+    /// *Đặc khu*: the island special zones of the 2025 reform, at commune level.
+    SpecialZone,
     ResidentialGroup,
+}
+
+impl<'de> Deserialize<'de> for UnitKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        UnitKind::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "loại đơn vị «{text}» không hợp lệ: dùng tỉnh, sở, huyện, xã, phường, thị trấn, đặc khu, tổ dân phố \
+                 (hoặc province, department, district, commune, ward, special-zone, residential-group)"
+            ))
+        })
+    }
 }
 
 impl UnitKind {
@@ -71,6 +87,7 @@ impl UnitKind {
             "district" | "huyện" | "quận" | "thị xã" => Self::District,
             "commune" | "xã" | "thị trấn" => Self::Commune,
             "ward" | "phường" => Self::Ward,
+            "special-zone" | "special_zone" | "đặc khu" => Self::SpecialZone,
             "residential-group" | "residential_group" | "tổ dân phố" | "thôn" | "bản" => Self::ResidentialGroup,
             _ => return None,
         })
@@ -84,6 +101,7 @@ impl UnitKind {
             Self::District => "huyện",
             Self::Commune => "xã",
             Self::Ward => "phường",
+            Self::SpecialZone => "đặc khu",
             Self::ResidentialGroup => "tổ dân phố, thôn",
         }
     }
@@ -143,6 +161,23 @@ mod tests {
         assert!(UnitCode::parse("").is_err());
         assert!(UnitCode::parse("Xã 1").is_err());
         assert!(UnitCode::parse(&"A".repeat(33)).is_err());
+    }
+
+    #[test]
+    fn kinds_in_campaign_files_take_vietnamese_words_and_are_stored_in_english() {
+        #[derive(serde::Deserialize)]
+        struct Entry {
+            kind: UnitKind,
+        }
+        let read = |t: &str| toml::from_str::<Entry>(t).map(|e| e.kind);
+        assert_eq!(read("kind = \"đặc khu\"").ok(), Some(UnitKind::SpecialZone));
+        assert_eq!(read("kind = \"Phường\"").ok(), Some(UnitKind::Ward));
+        assert_eq!(read("kind = \"commune\"").ok(), Some(UnitKind::Commune));
+        let err = read("kind = \"làng\"").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("loại đơn vị «làng» không hợp lệ") && err.contains("đặc khu"), "{err}");
+        let stored = serde_json::to_string(&UnitKind::SpecialZone).unwrap_or_default();
+        assert_eq!(stored, "\"special-zone\"");
+        assert_eq!(serde_json::from_str::<UnitKind>(&stored).ok(), Some(UnitKind::SpecialZone));
     }
 
     #[test]
