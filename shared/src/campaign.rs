@@ -200,11 +200,13 @@ impl Campaign {
 
     /// The field of a procedure, matched ignoring case and surrounding spaces.
     pub fn field_of(&self, procedure: &str) -> Option<&str> {
-        let wanted = crate::spreadsheet::tidy(procedure).to_lowercase();
-        self.procedures
-            .iter()
-            .find(|(p, _)| crate::spreadsheet::tidy(p).to_lowercase() == wanted)
-            .map(|(_, f)| f.as_str())
+        self.procedure_index().get(&procedure_key(procedure)).copied()
+    }
+
+    /// Fields by procedure in the form [`procedure_key`] gives, built once to
+    /// match the many rows of a frame.
+    pub fn procedure_index(&self) -> BTreeMap<String, &str> {
+        self.procedures.iter().map(|(p, f)| (procedure_key(p), f.as_str())).collect()
     }
 
     /// Whether `day` is inside the survey window.
@@ -512,6 +514,11 @@ fn key_line(text: &str, key: &str) -> Option<usize> {
             t.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with(['=', ']', '.']))
         })
         .map(|i| i + 1)
+}
+
+/// A procedure name as it is compared: tidied (NFC, single spaces), lower case.
+pub fn procedure_key(name: &str) -> String {
+    crate::spreadsheet::tidy(name).to_lowercase()
 }
 
 /// Folds a header cell for loose matching: lower case, no diacritics, no punctuation.

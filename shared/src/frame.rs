@@ -113,6 +113,7 @@ fn read_list(rows: &[(usize, Vec<String>)], campaign: &Campaign, roster: bool) -
         .collect::<Vec<_>>()
         .join(" · ");
     let mut frame = Frame { title, ..Frame::default() };
+    let fields = campaign.procedure_index();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for (line, row) in &rows[start + 1..] {
         let line = *line;
@@ -149,7 +150,8 @@ fn read_list(rows: &[(usize, Vec<String>)], campaign: &Campaign, roster: bool) -
             continue;
         }
         seen.insert(phone.to_string(), line);
-        let field = if roster { None } else { campaign.field_of(procedure).map(str::to_owned) };
+        let field =
+            if roster { None } else { fields.get(&crate::campaign::procedure_key(procedure)).map(|f| (*f).to_owned()) };
         if field.is_none() && !roster {
             *frame.unknown_procedures.entry(procedure.to_owned()).or_default() += 1;
         }
@@ -311,8 +313,14 @@ fn distinctive(name: &str) -> String {
     words
 }
 
-fn mentions(text: &str, name: &str) -> bool {
-    !name.is_empty() && format!(" {} ", name_words(text)).contains(&format!(" {name} "))
+/// `text` folded as [`name_words`] does and padded, for [`names`].
+fn padded(text: &str) -> String {
+    format!(" {} ", name_words(text))
+}
+
+/// Whether padded, folded text contains a unit's distinctive name as words.
+fn names(padded: &str, name: &str) -> bool {
+    !name.is_empty() && padded.contains(&format!(" {name} "))
 }
 
 /// The other unit of the campaign a list reads as, if it reads as one: its
@@ -326,15 +334,18 @@ fn other_unit(frame: &Frame, campaign: &Campaign, unit: &crate::domain::UnitCode
         .map(|u| (u.name.as_str(), distinctive(&u.name)))
         .filter(|(_, d)| !d.is_empty() && *d != own && !own.contains(d.as_str()))
         .collect();
-    if !mentions(&frame.title, &own)
-        && let Some((name, _)) = others.iter().find(|(_, d)| mentions(&frame.title, d))
+    let title = padded(&frame.title);
+    if !names(&title, &own)
+        && let Some((name, _)) = others.iter().find(|(_, d)| names(&title, d))
     {
         return Some(((*name).to_owned(), format!("dòng tiêu đề: «{}»", frame.title)));
     }
-    let n = frame.people.len();
-    let own_count = frame.people.iter().filter(|p| mentions(&p.address, &own)).count();
+    // Each address folded once, not once per unit.
+    let addresses: Vec<String> = frame.people.iter().map(|p| padded(&p.address)).collect();
+    let n = addresses.len();
+    let own_count = addresses.iter().filter(|a| names(a, &own)).count();
     others.iter().find_map(|(name, d)| {
-        let count = frame.people.iter().filter(|p| mentions(&p.address, d)).count();
+        let count = addresses.iter().filter(|a| names(a, d)).count();
         (count * 2 > n && count > own_count)
             .then(|| ((*name).to_owned(), format!("{count} trong {n} địa chỉ ghi «{name}»")))
     })
