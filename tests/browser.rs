@@ -372,3 +372,126 @@ async fn sampled_qb01(answered: bool) -> TestDb {
     }
     db
 }
+
+/// axe-core, from the npm registry (`tests/a11y`, `npm ci` there; `.ci/run`
+/// does it). Without it the check says so and passes, except under `CI=true`.
+fn axe_source() -> Option<String> {
+    let path = common::root().join("tests/a11y/node_modules/axe-core/axe.min.js");
+    match std::fs::read_to_string(&path) {
+        Ok(s) => Some(s),
+        Err(_) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI must run the accessibility check: npm ci --prefix tests/a11y"
+            );
+            eprintln!("accessibility check skipped: {} missing (npm ci --prefix tests/a11y)", path.display());
+            None
+        }
+    }
+}
+
+/// The serious and critical WCAG 2.1 A/AA violations axe finds on the page
+/// the browser shows, one line each: rule, element, what axe says.
+async fn axe_violations(c: &Client, axe: &str, page: &str) -> Vec<String> {
+    c.execute(&format!("{axe}\n;return typeof axe"), vec![]).await.expect("inject axe");
+    let found = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })\
+               .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')\
+                 .flatMap(v => v.nodes.slice(0, 3).map(n => v.id + ' ' + n.target.join(' ') + ': '\
+                   + (n.failureSummary || '').replace(/\\s+/g, ' ').slice(0, 160)))))\
+               .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .expect("run axe");
+    found.as_array().expect("list").iter().map(|v| format!("{page}: {}", v.as_str().unwrap_or_default())).collect()
+}
+
+/// Every respondent, enumerator, admin and report page passes axe-core's
+/// WCAG 2.1 AA rules with no serious or critical violation, at phone width.
+#[tokio::test]
+async fn every_page_passes_axe_at_wcag_2_1_aa() {
+    let Some(axe) = axe_source() else { return };
+    let Some((_driver, c)) = start_browser().await else { return };
+    let mut found = Vec::new();
+
+    // The respondent's pages, in a campaign open today.
+    let db = TestDb::new().await;
+    let store = store::connect(&db.url).await.expect("connect");
+    let mut campaign = common::example_open_today();
+    campaign.counter_poster = true;
+    store.save_campaign(&campaign).await.expect("save");
+    let token = store
+        .create_invitation(&NewInvitation {
+            campaign: campaign.id.clone(),
+            unit: UnitCode::parse("QB02").expect("unit"),
+            group: "citizens".into(),
+            field: Some("Tư pháp – Hộ tịch".into()),
+            person: None,
+        })
+        .await
+        .expect("invitation");
+    let secret = sipas_shared::auth::new_secret();
+    let hash = sipas_shared::auth::secret_hash(&secret);
+    store.enrol_device(&campaign.id, "QB03", "Máy tính bảng quầy 1", &hash, "thử").await.expect("enrol");
+    let server = spawn_server(&db, &[]);
+    let link = format!("/s/{token}");
+    for path in [
+        link.as_str(),
+        "/s/khong-co-phieu-nay",
+        "/k",
+        "/login",
+        "/c/quang-binh-2026~QB03",
+        &format!("{link}?lang=en"),
+        &format!("/d/{secret}/kiosk"),
+    ] {
+        c.goto(&format!("{}{path}", server.base)).await.expect("open");
+        c.wait().for_element(Locator::Css("main")).await.expect("page");
+        found.extend(axe_violations(&c, &axe, path).await);
+    }
+    // The thank-you page and the page of an answered link.
+    c.goto(&format!("{}{link}", server.base)).await.expect("open");
+    tap_all(&c, &["HL-5", "HL1-4", "HL2-4", "HL3-5", "HL4-4", "GY-0"]).await;
+    press(&c, "button.go").await;
+    c.wait().for_element(Locator::XPath("//h1[text()='Cảm ơn Ông/Bà']")).await.expect("thank-you page");
+    found.extend(axe_violations(&c, &axe, "thank-you").await);
+    c.goto(&format!("{}{link}", server.base)).await.expect("reopen");
+    found.extend(axe_violations(&c, &axe, "answered").await);
+    drop(server);
+
+    // Every staff page, signed in as an admin, with 300 answers to report.
+    let db = sampled_qb01(true).await;
+    common::add_user(&db, "quan-tri", "admin", &[]);
+    let server = spawn_server(&db, &[]);
+    c.goto(&format!("{}/login", server.base)).await.expect("login");
+    c.find(Locator::Id("name")).await.expect("name").send_keys("quan-tri").await.expect("type");
+    c.find(Locator::Id("password")).await.expect("password").send_keys(common::PASSWORD).await.expect("type");
+    c.find(Locator::Css("button.go")).await.expect("button").click().await.expect("sign in");
+    c.wait().for_element(Locator::Css("main")).await.expect("home");
+    let id = "quang-binh-2026";
+    for path in [
+        "/admin".to_owned(),
+        "/admin/users".to_owned(),
+        format!("/admin/campaigns/{id}"),
+        format!("/admin/campaigns/{id}/review"),
+        format!("/admin/campaigns/{id}/invitations?unit=QB01"),
+        format!("/admin/campaigns/{id}/posters"),
+        "/enumerator".to_owned(),
+        format!("/enumerator/{id}"),
+        format!("/enumerator/{id}/QB01"),
+        format!("/enumerator/{id}/QB01/ballot?group=citizens"),
+        format!("/enumerator/{id}/QB01/slips"),
+        "/reports".to_owned(),
+        format!("/reports/{id}"),
+        format!("/reports/{id}?by=unit,field"),
+        format!("/reports/{id}?by=field"),
+    ] {
+        c.goto(&format!("{}{path}", server.base)).await.expect("open");
+        c.wait().for_element(Locator::Css("body")).await.expect("page");
+        found.extend(axe_violations(&c, &axe, &path).await);
+    }
+    c.close().await.expect("close");
+    assert!(found.is_empty(), "serious or critical WCAG 2.1 AA violations:\n{}", found.join("\n"));
+}

@@ -96,3 +96,110 @@ fn a_missing_file_is_named() {
     let e = Campaign::load(&common::fixture("campaigns/nowhere/campaign.toml")).expect_err("missing");
     assert!(e.to_string().contains("nowhere") && e.message.contains("không đọc được tệp"), "{e}");
 }
+
+/// Words of the `toml` crate's English messages; none may reach a person.
+const ENGLISH: &[&str] = &[
+    "expected",
+    "invalid",
+    "missing",
+    "unknown",
+    "found",
+    "string",
+    "integer",
+    "type",
+    "variant",
+    "field",
+    "key",
+    "value",
+    "unexpected",
+    "duplicate",
+    "table",
+    "array",
+    "one of",
+    "newline",
+    "parse",
+    "error",
+    "such file",
+];
+
+/// A message with the names it quotes from the file («…») left out.
+fn own_words(message: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    for c in message.chars() {
+        match c {
+            '«' => depth += 1,
+            '»' => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out.to_lowercase()
+}
+
+/// Every way an office has been seen to break a campaign file gives a
+/// message wholly in Vietnamese, at the file, line and key at fault.
+#[test]
+fn every_toml_error_is_vietnamese_with_file_line_and_key() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::copy(common::fixture("campaigns/mini-q.toml"), dir.path().join("q.toml")).expect("copy q");
+    let good = std::fs::read_to_string(common::fixture("campaigns/valid/campaign.toml"))
+        .expect("valid")
+        .replace("../mini-q.toml", "q.toml");
+    // (what was done, the text, the line and key expected, words the message must hold)
+    let cases: Vec<(&str, String, usize, Option<&str>, &str)> = vec![
+        ("quota in quotes", good.replace("quota = 26", "quota = \"26\""), 22, Some("groups[0].quota"), "số nguyên"),
+        ("negative quota", good.replace("quota = 26", "quota = -3"), 22, Some("groups[0].quota"), "không âm"),
+        ("unknown key", good.replace("quota = 26", "quota = 26\nquotas = 4"), 23, Some("groups[0].quotas"), "quotas"),
+        (
+            "unknown kind",
+            good.replace("kind = \"commune\"", "kind = \"village\""),
+            15,
+            Some("units[1].kind"),
+            "village",
+        ),
+        ("text without quotes", good.replace("name = \"Đợt thử\"", "name = Đợt thử"), 2, Some("name"), "ngoặc kép"),
+        ("unclosed string", good.replace("name = \"Xã 1\"", "name = \"Xã 1"), 14, Some("units[1].name"), "ngoặc"),
+        ("two names", good.replace("year = 2026", "year = 2026\nyear = 2027"), 4, Some("year"), "hai lần"),
+        ("decimal comma", good.replace("quota = 26", "quota = 26,5"), 22, Some("groups[0].quota"), ""),
+        ("unclosed table", good.replace("[[groups]]", "[[groups]"), 18, Some("groups"), "ngoặc"),
+        ("day as text", good.replace("opens = 2026-10-01", "opens = \"01/10/2026\""), 4, Some("opens"), ""),
+        ("bad date", good.replace("opens = 2026-10-01", "opens = 2026-13-01"), 4, Some("opens"), ""),
+        ("no groups key", good.replace("quota = 26\n", ""), 18, Some("groups[0]"), "quota"),
+    ];
+    let mut wrong = Vec::new();
+    for (what, text, line, key, holds) in cases {
+        let path = dir.path().join("campaign.toml");
+        std::fs::write(&path, &text).expect("write");
+        let e = Campaign::load(&path).expect_err(what);
+        let words = own_words(&e.message);
+        let english: Vec<&&str> = ENGLISH.iter().filter(|w| words.contains(**w)).collect();
+        if file_name(&e) != "campaign.toml"
+            || e.line != Some(line)
+            || e.key.as_deref() != key
+            || !e.message.contains(holds)
+            || !english.is_empty()
+        {
+            wrong.push(format!("{what}: {e} (line {:?}, key {:?}, English {english:?})", e.line, e.key));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// A questionnaire file that is not there is reported at the line of the
+/// campaign file that names it, in Vietnamese.
+#[test]
+fn a_missing_questionnaire_is_reported_where_it_is_named() {
+    let dir = tempfile::tempdir().expect("dir");
+    let text = std::fs::read_to_string(common::fixture("campaigns/valid/campaign.toml"))
+        .expect("valid")
+        .replace("../mini-q.toml", "phieu-nguoi-dan.toml");
+    let path = dir.path().join("campaign.toml");
+    std::fs::write(&path, text).expect("write");
+    let e = Campaign::load(&path).expect_err("missing questionnaire");
+    assert_eq!(file_name(&e), "campaign.toml", "{e}");
+    assert_eq!(e.line, Some(21), "{e}");
+    assert_eq!(e.key.as_deref(), Some("groups[0].questionnaire"), "{e}");
+    assert!(e.message.contains("phieu-nguoi-dan.toml") && e.message.contains("không có tệp này"), "{e}");
+    assert!(!own_words(&e.message).contains("such file"), "{e}");
+}

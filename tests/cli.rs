@@ -23,6 +23,10 @@ async fn campaign_load_is_idempotent_and_list_puts_the_id_first() {
     let lines: Vec<String> = stdout(&list).lines().map(str::to_owned).collect();
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0].split('\t').next(), Some("quang-binh-2026"));
+    // Dates as people in Việt Nam write them.
+    let c = sipas_shared::Campaign::load(&example).expect("example");
+    let shown = format!("{} – {}", c.opens.format("%d/%m/%Y"), c.closes.format("%d/%m/%Y"));
+    assert!(lines[0].ends_with(&shown), "{}", lines[0]);
 }
 
 #[tokio::test]

@@ -288,3 +288,48 @@ async fn an_admin_removes_a_units_list_from_the_page() {
         .expect("post");
     assert_eq!(resp.status().as_u16(), 403);
 }
+
+/// The list heads its columns with two rows: «Thông tin người dân» merged
+/// over name and address, «Liên hệ» over the phone, and «STT» and the
+/// procedure merged down across both rows, as offices lay out their lists.
+#[tokio::test]
+async fn a_two_row_header_with_merged_cells_is_read() {
+    let db = loaded().await;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    sheet.write_string(0, 0, "DANH SÁCH NGƯỜI DÂN ĐẾN GIAO DỊCH – XÃ BẰNG LANG").expect("title");
+    sheet.merge_range(2, 0, 3, 0, "STT", &bold).expect("merge");
+    sheet.merge_range(2, 1, 2, 2, "Thông tin người dân", &bold).expect("merge");
+    sheet.write_string_with_format(3, 1, "Họ và tên", &bold).expect("sub");
+    sheet.write_string_with_format(3, 2, "Địa chỉ", &bold).expect("sub");
+    sheet.merge_range(2, 3, 3, 3, "Tên thủ tục hành chính", &bold).expect("merge");
+    sheet.write_string_with_format(2, 4, "Liên hệ", &bold).expect("group");
+    sheet.write_string_with_format(3, 4, "Số điện thoại", &bold).expect("sub");
+    let people =
+        [("Hoàng Văn Nam", "Đăng ký khai sinh", 912_345_678.0), ("Lý Thị Mai", "Đăng ký kết hôn", 987_654_321.0)];
+    for (i, (name, procedure, phone)) in people.iter().enumerate() {
+        let r = 4 + i as u32;
+        sheet.write_number(r, 0, (i + 1) as f64).expect("tt");
+        sheet.write_string(r, 1, *name).expect("name");
+        sheet.write_string(r, 2, "Thôn Nà Ràng, xã Bằng Lang").expect("address");
+        sheet.write_string(r, 3, *procedure).expect("procedure");
+        sheet.write_number(r, 4, *phone).expect("phone");
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("QB02.xlsx");
+    book.save(&file).expect("save");
+    let out = import(&db, "QB02", &file, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Đã nhập 2 người"), "{}", stdout(&out));
+    assert_eq!(frame_size(&db, "QB02").await, 2);
+
+    // The same as CSV, as a spreadsheet program saves merged cells (blank beside).
+    let csv = "DANH SÁCH – XÃ XUÂN GIANG;;;;\n;;;;\nSTT;Thông tin người dân;;Tên thủ tục hành chính;Liên hệ\n\
+               ;Họ và tên;Địa chỉ;;Số điện thoại\n1;Nông Văn Tú;Thôn Bản Chang, xã Xuân Giang;Đăng ký khai sinh;0911222333\n";
+    let file = dir.path().join("QB03.csv");
+    std::fs::write(&file, csv).expect("csv");
+    let out = import(&db, "QB03", &file, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Đã nhập 1 người"), "{}", stdout(&out));
+}

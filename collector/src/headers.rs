@@ -1,6 +1,6 @@
 //! What every response carries (SPEC §6): compression when the client takes
 //! it, and security headers — a content security policy that allows only this
-//! site and the one inline script the questionnaire has, no framing, no
+//! site and the two inline scripts (the questionnaire's skip logic, the kiosk's reset), no framing, no
 //! referrer (links carry tokens), no sniffing, and `no-store` on staff pages.
 
 use axum::Router;
@@ -18,9 +18,10 @@ use tower_http::compression::CompressionLayer;
 fn policy() -> &'static HeaderValue {
     static POLICY: OnceLock<HeaderValue> = OnceLock::new();
     POLICY.get_or_init(|| {
-        let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(crate::views::form::SKIP_SCRIPT));
+        let hash = |s: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(s));
+        let (skip, reset) = (hash(crate::views::form::SKIP_SCRIPT), hash(crate::views::RESET_SCRIPT));
         let text = format!(
-            "default-src 'none'; script-src 'sha256-{hash}'; style-src 'unsafe-inline'; img-src 'self' data:; \
+            "default-src 'none'; script-src 'sha256-{skip}' 'sha256-{reset}'; style-src 'unsafe-inline'; img-src 'self' data:; \
              form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         );
         HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))

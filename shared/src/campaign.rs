@@ -317,7 +317,17 @@ impl Campaign {
             let qid = match loaded_from.get(&qpath) {
                 Some(id) => id.clone(),
                 None => {
-                    let qtext = read(&qpath)?;
+                    // A file that cannot be read is reported at the line of
+                    // campaign.toml that names it, where the fix is made.
+                    let qtext = read(&qpath).map_err(|e| {
+                        let mut at_line = at_value(
+                            &format!("{key}.questionnaire"),
+                            &format!("\"{}\"", g.questionnaire),
+                            format!("phiếu «{}» của nhóm «{}»: {}", g.questionnaire, g.code, e.message),
+                        );
+                        at_line.file = path.to_owned();
+                        at_line
+                    })?;
                     let qtext = qtext.strip_prefix('\u{feff}').unwrap_or(&qtext);
                     let q = Questionnaire::from_toml(&qpath, qtext)?;
                     if questionnaires.iter().any(|x| x.id == q.id) {
@@ -492,7 +502,8 @@ struct GroupEntry {
 /// # Errors
 /// When the file is missing or not UTF-8.
 pub fn read(path: &Path) -> Result<String, SourceError> {
-    let bytes = std::fs::read(path).map_err(|e| SourceError::new(path, format!("không đọc được tệp: {e}")))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| SourceError::new(path, format!("không đọc được tệp: {}", crate::source::io_message(&e))))?;
     let text = String::from_utf8(bytes).map_err(|_| SourceError::new(path, "tệp không phải văn bản UTF-8"))?;
     Ok(text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text))
 }

@@ -77,6 +77,35 @@ fn find_columns(row: &[String], roster: bool) -> Option<Columns> {
     Some(Columns { name, procedure, address, phone })
 }
 
+/// The header: its first row's index, how many rows it takes (1 or 2) and
+/// its columns. Offices often head a list with two rows, a merged group
+/// («Thông tin người dân», «Liên hệ») above the column names, and columns
+/// outside a group merged down across both rows; such a header reads as one
+/// row of the lower cells, each blank one taken from the cell above.
+fn find_header(rows: &[(usize, Vec<String>)], roster: bool) -> Option<(usize, usize, Columns)> {
+    let single = |i: usize| rows.get(i).and_then(|(_, r)| find_columns(r, roster));
+    for i in 0..rows.len() {
+        if let Some(c) = single(i) {
+            return Some((i, 1, c));
+        }
+        let Some((_, lower)) = rows.get(i + 1) else { break };
+        if single(i + 1).is_some() {
+            continue;
+        }
+        let upper = &rows[i].1;
+        let merged: Vec<String> = (0..upper.len().max(lower.len()))
+            .map(|c| {
+                let below = lower.get(c).map(|s| s.trim()).unwrap_or_default();
+                if below.is_empty() { upper.get(c).cloned().unwrap_or_default() } else { below.to_owned() }
+            })
+            .collect();
+        if let Some(c) = find_columns(&merged, roster) {
+            return Some((i, 2, c));
+        }
+    }
+    None
+}
+
 /// Reads a frame from raw rows (CSV or a spreadsheet's first sheet).
 ///
 /// # Errors
@@ -100,11 +129,8 @@ fn read_list(rows: &[(usize, Vec<String>)], campaign: &Campaign, roster: bool) -
     } else {
         "không tìm thấy dòng tiêu đề có các cột «Họ và tên», «Tên thủ tục hành chính» và «Số điện thoại»"
     };
-    let (start, cols) = rows
-        .iter()
-        .enumerate()
-        .find_map(|(i, (_, r))| find_columns(r, roster).map(|c| (i, c)))
-        .ok_or_else(|| RowError { line: 1, column: None, message: wanted.into() })?;
+    let (start, header_rows, cols) =
+        find_header(rows, roster).ok_or_else(|| RowError { line: 1, column: None, message: wanted.into() })?;
     let title = rows[..start]
         .iter()
         .flat_map(|(_, r)| r.iter())
@@ -115,7 +141,7 @@ fn read_list(rows: &[(usize, Vec<String>)], campaign: &Campaign, roster: bool) -
     let mut frame = Frame { title, ..Frame::default() };
     let fields = campaign.procedure_index();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    for (line, row) in &rows[start + 1..] {
+    for (line, row) in &rows[start + header_rows..] {
         let line = *line;
         let tidied = |i: usize| row.get(i).map(|c| crate::spreadsheet::tidy(c)).unwrap_or_default();
         let (name, procedure, raw_phone) =

@@ -103,7 +103,14 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Campaign(CampaignCommand::List) => {
             let store = store::connect(&cli.db).await?;
             for c in store.campaigns().await? {
-                println!("{}\t{}\t{}\t{} – {}", c.id, c.year, c.name, c.opens, c.closes);
+                println!(
+                    "{}\t{}\t{}\t{} – {}",
+                    c.id,
+                    c.year,
+                    c.name,
+                    c.opens.format("%d/%m/%Y"),
+                    c.closes.format("%d/%m/%Y")
+                );
             }
             Ok(())
         }

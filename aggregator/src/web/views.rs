@@ -15,7 +15,8 @@ body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;c
 header{background:#1f3a5f;color:#fff;padding:.8rem 1.2rem}header a{color:#fff}
 main{padding:1rem 1.2rem;max-width:1200px}
 h1{font-size:1.35rem;margin:.2rem 0}h2{font-size:1.1rem;margin-top:2rem;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0;display:block;overflow-x:auto}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
+.scroll{overflow-x:auto;max-width:100%}.scroll:focus{outline:2px solid #1f3a5f;outline-offset:2px}
 th,td{border:1px solid #ccc;padding:.25rem .45rem;text-align:right;white-space:nowrap}
 th{background:#eef3f9;position:sticky;top:0}td.t,th.t{text-align:left;white-space:normal;min-width:8rem}
 .met{color:#0b6b2b;font-weight:600}.unmet{color:#b2182b;font-weight:600}
@@ -53,8 +54,8 @@ pub fn campaign_list(list: &[CampaignSummary]) -> Markup {
             @if list.is_empty() {
                 p { "Chưa có đợt khảo sát nào. Nạp một đợt bằng " code { "sipas campaign load tệp.toml" } "." }
             } @else {
-                table {
-                    thead { tr { th.t { "Mã" } th.t { "Tên" } th { "Năm" } th { "Thời gian khảo sát" } } }
+                div.scroll role="region" tabindex="0" aria-label="Các đợt khảo sát" { table {
+                    thead { tr { th.t scope="col" { "Mã" } th.t scope="col" { "Tên" } th scope="col" { "Năm" } th scope="col" { "Thời gian khảo sát" } } }
                     tbody {
                         @for c in list {
                             tr {
@@ -65,7 +66,7 @@ pub fn campaign_list(list: &[CampaignSummary]) -> Markup {
                             }
                         }
                     }
-                }
+                } }
             }
         },
     )
@@ -80,14 +81,18 @@ fn cell(v: &Value) -> Markup {
     }
 }
 
+/// A report table in a region that scrolls sideways on a phone; the region
+/// takes keyboard focus so it can be scrolled without a pointer (WCAG 2.1.1).
 fn table(t: &Table) -> Markup {
     html! {
         @if t.rows.is_empty() {
             p.note { "Chưa có số liệu." }
         } @else {
-            table {
-                thead { tr { @for h in &t.headers { th.t { (h) } } } }
-                tbody { @for row in &t.rows { tr { @for v in row { (cell(v)) } } } }
+            div.scroll role="region" tabindex="0" aria-label=(t.title) {
+                table {
+                    thead { tr { @for h in &t.headers { th.t scope="col" { (h) } } } }
+                    tbody { @for row in &t.rows { tr { @for v in row { (cell(v)) } } } }
+                }
             }
         }
     }

@@ -38,7 +38,7 @@ async fn users_page(state: &AppState, staff: &Staff, flash: &Flash) -> Result<Re
         Some(staff),
         html! {
             (flash.render())
-            div.wrap { table.cards {
+            div.wrap tabindex="0" role="region" aria-label="Tài khoản" { table.cards {
                 thead { tr { th { "Tên đăng nhập" } th { "Vai trò" } th { "Trạng thái" } th { "Đơn vị được giao" } th { "Thao tác" } } }
                 tbody { @for u in &list { tr {
                     td { strong { (u.name) } }

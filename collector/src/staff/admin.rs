@@ -47,7 +47,7 @@ async fn home(State(state): State<AppState>, staff: Staff) -> Result<Response, A
         html! {
             h2 { "Đợt khảo sát" }
             @if list.is_empty() { p { "Chưa có đợt khảo sát nào. Nạp bằng lệnh " code { "sipas campaign load TỆP.toml" } "." } }
-            div.wrap { table {
+            div.wrap tabindex="0" role="region" aria-label="Đợt khảo sát" { table {
                 thead { tr { th { "Mã" } th { "Tên" } th.n { "Năm" } th { "Thời gian" } th {} } }
                 tbody { @for c in &list { tr {
                     td.code { (c.id) } td { (c.name) } td.n { (c.year) } td { (c.opens.format("%d/%m/%Y")) " – " (c.closes.format("%d/%m/%Y")) }
@@ -103,7 +103,7 @@ async fn campaign_page(
                 }
             }
             h2 { "Khung chọn mẫu theo đơn vị" }
-            div.wrap { table {
+            div.wrap tabindex="0" role="region" aria-label="Khung chọn mẫu theo đơn vị" { table {
                 thead { tr { th { "Đơn vị" } th.n { "Người trong khung" } th.n { "Đã mời" } th.n { "Chỉ tiêu người dân" } th.n { "Cỡ mẫu nên có (±5 %)" } th { "Phiếu mời" } } }
                 tbody { @for u in campaign.units.iter().filter(|u| campaign.children(&u.code).next().is_none()) {
                     @let (n, invited) = frame.get(u.code.as_str()).copied().unwrap_or_default();
@@ -191,7 +191,7 @@ async fn campaign_page(
                 "Mới nhất trước, giờ " (campaign.timezone) ". "
                 a href=(format!("{base}/audit.csv")) { "Tải toàn bộ nhật ký (CSV)" }
             }
-            div.wrap { table.cards {
+            div.wrap tabindex="0" role="region" aria-label="Nhật ký" { table.cards {
                 thead { tr { th { "Lúc" } th { "Ai" } th { "Việc" } th { "Đối tượng" } th { "Chi tiết" } } }
                 tbody { @for e in &log { tr {
                     td data-label="Lúc" { (campaign.local_time(e.at)) } td data-label="Ai" { (e.actor) }
@@ -519,7 +519,7 @@ async fn review_page(
                 "Chỉ lưu dấu hiệu này, không lưu địa chỉ; dấu hiệu được xoá khi đã xem xét. Phiếu bị loại không bị xoá và có thể khôi phục."
             }
             h2 { "Cần xem xét (" (flagged.len()) ")" }
-            div.wrap { table {
+            div.wrap tabindex="0" role="region" aria-label="Cần xem xét" { table {
                 thead { tr { th { "Phiếu" } th { "Đơn vị" } th { "Nhóm" } th { "Lĩnh vực" } th { "Dấu hiệu" } th { "Trả lời" } th { "Quyết định" } } }
                 tbody { @for r in &flagged { tr {
                     td.code { "#" (r.id) }
@@ -542,7 +542,7 @@ async fn review_page(
                 } } }
             } }
             h2 { "Đã loại khỏi chỉ số (" (excluded.len()) ")" }
-            div.wrap { table {
+            div.wrap tabindex="0" role="region" aria-label="Đã loại khỏi chỉ số" { table {
                 thead { tr { th { "Phiếu" } th { "Đơn vị" } th { "Nhóm" } th { "Lý do" } th {} } }
                 tbody { @for r in &excluded { tr {
                     td.code { "#" (r.id) } td { (unit_name(&r.unit)) } td { (group_name(&r.group)) } td { (r.excluded.as_deref().unwrap_or_default()) }

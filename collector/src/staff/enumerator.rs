@@ -69,7 +69,8 @@ fn done(r: &QuotaStatus) -> f64 {
     if r.quota > 0 { r.answered as f64 / r.quota as f64 } else { 1.0 }
 }
 
-fn bar(r: &QuotaStatus) -> Markup {
+/// A quota's progress bar, named for screen readers by its unit and group.
+fn bar(r: &QuotaStatus, unit: &str, group: &str) -> Markup {
     let pct = (done(r) * 100.0).clamp(0.0, 100.0);
     let class = if pct >= 100.0 {
         "bar"
@@ -78,7 +79,11 @@ fn bar(r: &QuotaStatus) -> Markup {
     } else {
         "bar low"
     };
-    html! { div class=(class) role="progressbar" aria-valuenow=(format!("{pct:.0}")) aria-valuemin="0" aria-valuemax="100" { span style=(format!("width:{pct:.0}%")) {} } }
+    let label = format!("Tiến độ {unit}, {group}: {} trên {} phiếu", r.answered, r.quota);
+    html! {
+        div class=(class) role="progressbar" aria-label=(label) aria-valuenow=(format!("{pct:.0}"))
+            aria-valuemin="0" aria-valuemax="100" aria-valuetext=(format!("{pct:.0}%")) { span style=(format!("width:{pct:.0}%")) {} }
+    }
 }
 
 async fn board(
@@ -112,7 +117,7 @@ async fn board(
                 @if by_unit { a href="?sort=behind" { "chậm nhất trước" } " · theo đơn vị" } @else { "chậm nhất trước · " a href="?sort=unit" { "theo đơn vị" } }
             }
             @if rows.is_empty() { p { "Chưa có đơn vị nào được giao cho tài khoản này." } }
-            div.wrap { table {
+            div.wrap tabindex="0" role="region" aria-label="Tiến độ chỉ tiêu" { table {
                 thead { tr {
                     th { "Đơn vị" } th { "Nhóm" } th { "Đã trả lời / chỉ tiêu" } th.n { "Còn thiếu" }
                     th.n.more { "Đã mời" } th.n.more { "Phiếu giấy chờ nhập" } th.n.more { "Từ chối" } th.n.more { "Không liên lạc được" }
@@ -122,10 +127,11 @@ async fn board(
                     @for r in &rows {
                         @let unit = campaign.unit(&r.unit).map_or(r.unit.as_str(), |u| u.name.as_str());
                         @let group = campaign.group(&r.group);
+                        @let group_name = group.map_or(r.group.as_str(), |g| g.name.as_str());
                         tr {
                             td { a href=(format!("/enumerator/{id}/{}", r.unit)) { (unit) } }
-                            td { (group.map_or(r.group.as_str(), |g| g.name.as_str())) }
-                            td { (r.answered) " / " (r.quota) (bar(r)) }
+                            td { (group_name) }
+                            td { (r.answered) " / " (r.quota) (bar(r, unit, group_name)) }
                             td.n { b { (r.remaining()) } }
                             td.n.more { (r.invited) } td.n.more { (r.paper) } td.n.more { (r.refused) } td.n.more { (r.unreachable) }
                             td.n.more { (r.reserves) }
@@ -322,13 +328,13 @@ async fn unit_page(
             @if open.is_empty() {
                 @if typed.is_empty() { p { "Chưa chọn mẫu cho đơn vị này." } } @else { p { "Không có phiếu nào khớp «" (typed) "»." } }
             }
-            div.wrap { table.cards {
+            div.wrap tabindex="0" role="region" aria-label="Phiếu đã mời" { table.cards {
                 thead { tr { th { "Mã" } th { "Nhóm" } th { "Lĩnh vực" } th { "Người nhận" } th { "Trạng thái" } th { "Ghi kết quả" } } }
                 tbody { @for s in &open { (slip_row(&staff, &base, &campaign, s)) } }
             } }
             h2 { "Dự phòng chưa dùng (" (reserves.len()) ")" }
             p.note { "Người dự phòng chỉ được mời khi thay cho một người từ chối hoặc không liên lạc được, cùng lĩnh vực." }
-            div.wrap { table.cards {
+            div.wrap tabindex="0" role="region" aria-label="Dự phòng chưa dùng" { table.cards {
                 thead { tr { th { "Mã" } th { "Nhóm" } th { "Lĩnh vực" } th { "Người" } th { "Thứ tự" } } }
                 tbody { @for s in &reserves {
                     tr { td.code data-label="Mã" { (crate::slips::display_code(&s.code)) }
@@ -533,8 +539,8 @@ fn keying_fields(
         }
         @if frame {
             fieldset {
-                legend { "Lĩnh vực thủ tục người trả lời đã giao dịch" }
-                select name="field" {
+                legend { label for="field" { "Lĩnh vực thủ tục người trả lời đã giao dịch" } }
+                select #field name="field" {
                     option value="" { "(không rõ)" }
                     @for f in &campaign.fields { option value=(f) selected[field == Some(f.as_str())] { (f) } }
                 }

@@ -18,7 +18,7 @@ header{background:#1f3a5f;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:w
 header a,header button{color:#fff}header h1{font-size:1.1rem;margin:0;flex:1 1 100%}nav{display:flex;gap:1rem;flex-wrap:wrap;align-items:center}\
 main{max-width:72rem;margin:0 auto;padding:1rem}h2{font-size:1.1rem;margin:1.25rem 0 .5rem;color:#1f3a5f}\
 table{border-collapse:collapse;width:100%;background:#fff;font-size:.92rem}th,td{padding:.35rem .5rem;border-bottom:1px solid #e1e4e8;text-align:left;vertical-align:top}\
-th{background:#eef1f5}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.wrap{overflow-x:auto}\
+th{background:#eef1f5}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.wrap{overflow-x:auto}.wrap:focus-visible{outline:2px solid #1f3a5f;outline-offset:2px}\
 .bar{background:#e1e4e8;border-radius:3px;height:.7rem;min-width:6rem}.bar span{display:block;height:100%;background:#1e7b34;border-radius:3px}\
 .bar.low span{background:#b00020}.bar.mid span{background:#c77700}\
 form.inline{display:inline}button,input,select{font:inherit}button{padding:.35rem .7rem;border-radius:5px;border:1px solid #1f3a5f;background:#fff;color:#1f3a5f;min-height:36px;cursor:pointer}\

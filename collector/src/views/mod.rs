@@ -31,6 +31,13 @@ pub fn layout(lang: Lang, title: &str, subtitle: Option<&str>, body: Markup) -> 
 /// Large targets for a tablet on a counter, read at arm's length.
 const KIOSK_STYLE: &str = ".kiosk{font-size:21px}.kiosk main{max-width:52rem}.kiosk .opt{min-height:64px;padding:.6rem 1rem}.kiosk .opt input{width:1.8rem;height:1.8rem}.kiosk button{min-height:80px;font-size:1.15em;padding:1rem 2rem}";
 
+/// Goes to `data-back` (or reloads) `data-after` seconds after the last touch,
+/// key or scroll: a page left alone resets itself, and a person still
+/// answering is never cut off (WCAG 2.2.1; a `<meta refresh>` counts from
+/// the page's load whatever the person does). Without JavaScript the page
+/// falls back to the `<meta refresh>` inside `<noscript>`.
+pub(crate) const RESET_SCRIPT: &str = "(function(){var b=document.body,s=+b.dataset.after*1000,u=b.dataset.back,t;function r(){clearTimeout(t);t=setTimeout(function(){if(u){location.href=u}else{location.reload()}},s)}['pointerdown','keydown','input','scroll'].forEach(function(e){addEventListener(e,r,{passive:true})});r()})()";
+
 /// On a counter's tablet (kiosk): where the page goes by itself after `after`
 /// seconds, so an abandoned or finished questionnaire never waits for the next
 /// person.
@@ -47,16 +54,17 @@ pub fn layout_on(lang: Lang, title: &str, subtitle: Option<&str>, body: Markup, 
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width,initial-scale=1";
-                @if let Some(k) = &kiosk { meta http-equiv="refresh" content=(format!("{};url={}", k.after, k.back_to)); }
+                @if let Some(k) = &kiosk { noscript { meta http-equiv="refresh" content=(format!("{};url={}", k.after, k.back_to)); } }
                 title { (title) }
                 style { (PreEscaped(STYLE)) @if kiosk.is_some() { (PreEscaped(KIOSK_STYLE)) } }
             }
-            body class=[kiosk.is_some().then_some("kiosk")] {
+            body class=[kiosk.is_some().then_some("kiosk")] data-after=[kiosk.as_ref().map(|k| k.after)] data-back=[kiosk.as_ref().map(|k| k.back_to)] {
                 header {
                     h1 { (title) }
                     @if let Some(s) = subtitle { p { (s) } }
                 }
                 main { (body) }
+                @if kiosk.is_some() { script { (PreEscaped(RESET_SCRIPT)) } }
             }
         }
     }
@@ -95,7 +103,7 @@ pub fn counter_page(
 }
 
 /// The screen an enrolled device shows at the counter: a large QR code that
-/// reloads every `refresh` seconds (no JavaScript).
+/// reloads every `refresh` seconds (by [`RESET_SCRIPT`], or `<meta refresh>` without JavaScript).
 pub fn counter_screen(lang: Lang, title: &str, unit: &str, qr_svg: &str, refresh: u32) -> Markup {
     let (ask, note) = match lang {
         Lang::Vi => (
@@ -113,13 +121,14 @@ pub fn counter_screen(lang: Lang, title: &str, unit: &str, qr_svg: &str, refresh
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width,initial-scale=1";
-                meta http-equiv="refresh" content=(refresh);
+                noscript { meta http-equiv="refresh" content=(refresh); }
                 title { (title) }
                 style { (PreEscaped(STYLE)) ".screen{text-align:center}.screen svg{width:min(80vw,70vh);height:auto}" }
             }
-            body.screen {
+            body.screen data-after=(refresh) {
                 header { h1 { (ask) } p { (unit) } }
                 main { div.qr { (PreEscaped(qr_svg)) } p.note { (note) } }
+                script { (PreEscaped(RESET_SCRIPT)) }
             }
         }
     }
