@@ -2,6 +2,7 @@
 //! and exports. Statistics are pure functions over tallies; store reads and file
 //! writers sit at the edges (`load`, `export`, `render`).
 
+pub mod answers;
 pub mod export;
 pub mod indices;
 pub mod load;

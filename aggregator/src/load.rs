@@ -65,6 +65,37 @@ pub async fn report(
         frame_fields: store.frame_field_counts(&campaign.id).await?,
         appraisals: store.appraisals(&campaign.id).await?,
         anonymity: store.anonymity(&campaign.id).await?,
+        texts: texts(store, campaign).await?,
     };
     Ok(report::build(&agg, &ctx, by))
+}
+
+/// The free-text answers of every text question of the campaign.
+///
+/// # Errors
+/// Storage failures.
+pub async fn texts(
+    store: &dyn Store,
+    campaign: &Campaign,
+) -> Result<Vec<(String, String, Option<String>, String, String)>, StoreError> {
+    let mut codes: Vec<&str> = campaign
+        .questionnaires
+        .iter()
+        .flat_map(|q| q.questions())
+        .filter(|q| q.kind == sipas_shared::questionnaire::QuestionKind::Text)
+        .map(|q| q.code.as_str())
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let mut out = Vec::new();
+    for code in codes {
+        for (unit, group, field, text) in store.text_answers(&campaign.id, code).await? {
+            // Only where this group's questionnaire asks it as free text.
+            let asked = campaign.questionnaire_of(&group).and_then(|q| q.question(code));
+            if asked.is_some_and(|q| q.kind == sipas_shared::questionnaire::QuestionKind::Text) {
+                out.push((unit, group, field, code.to_owned(), text));
+            }
+        }
+    }
+    Ok(out)
 }

@@ -48,6 +48,8 @@ pub struct Context {
     pub appraisals: Vec<sipas_shared::appraisal::Appraisal>,
     /// Answers still held before release, and remainders released under k.
     pub anonymity: sipas_shared::store::Anonymity,
+    /// Free-text answers: (unit, group, field, question, text).
+    pub texts: Vec<(String, String, Option<String>, String, String)>,
 }
 
 /// Indices of one set of responses.
@@ -60,6 +62,9 @@ pub struct Figures {
     pub par_criteria: Vec<CriterionRow>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub par_survey: Option<SurveyScore>,
+    /// The questions off the five-level scale: options, yes/no, numbers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub answers: Vec<crate::answers::AnswerSummary>,
 }
 
 /// Distribution of the whole-service question in one field.
@@ -175,6 +180,9 @@ pub struct Report {
     /// Answers submitted but not yet in these figures (held until their unit ×
     /// group × field holds k), and answers released at close in smaller batches.
     pub anonymity: sipas_shared::store::Anonymity,
+    /// Free-text answers per unit, field and question, masked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub comments: Vec<crate::answers::Comments>,
 }
 
 /// What a report says about answers outside its figures or released in small
@@ -212,6 +220,7 @@ pub fn figures(agg: &Aggregate<'_>, keep: impl Fn(&CellKey) -> bool + Copy) -> F
         sipas: indices::sipas(agg.campaign, &pooled),
         par_survey: indices::survey_score(&par_criteria),
         par_criteria,
+        answers: crate::answers::summaries(agg.campaign, &pooled),
     }
 }
 
@@ -351,6 +360,7 @@ pub fn build(agg: &Aggregate<'_>, ctx: &Context, by: By) -> Report {
         breakdown: (by != By::Unit).then(|| breakdown(agg, by)),
         ignored_answers: agg.ignored_answers,
         anonymity: ctx.anonymity,
+        comments: crate::answers::compile(ctx.texts.clone()),
     }
 }
 

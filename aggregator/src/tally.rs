@@ -10,6 +10,7 @@ use sipas_shared::campaign::Campaign;
 use sipas_shared::questionnaire::{Question, QuestionKind};
 use sipas_shared::store::StoredResponse;
 use sipas_shared::{Answer, Questionnaire};
+use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
 
 /// Answers to one question, counted.
@@ -25,6 +26,8 @@ pub struct QuestionTally {
     pub chose: u64,
     /// "Không biết / không trả lời": answered, but missing for every index.
     pub dont_know: u64,
+    /// `number` answers: how many gave each value (exact mean and median).
+    pub numbers: BTreeMap<Decimal, u64>,
 }
 
 impl QuestionTally {
@@ -49,7 +52,8 @@ impl QuestionTally {
                 }
                 self.chose += n;
             }
-            Answer::Number(_) | Answer::Text(_) => {}
+            Answer::Number(x) => *self.numbers.entry(x.normalize()).or_default() += n,
+            Answer::Text(_) => {}
         }
     }
 
@@ -64,6 +68,9 @@ impl QuestionTally {
         }
         self.chose += other.chose;
         self.dont_know += other.dont_know;
+        for (k, v) in &other.numbers {
+            *self.numbers.entry(*k).or_default() += v;
+        }
     }
 
     /// Valid (non-missing) answers on the five-level scale.

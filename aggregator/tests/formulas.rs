@@ -204,3 +204,60 @@ fn a_question_without_answers_reports_n_zero_and_no_percentage() {
     let json = serde_json::to_value(&row).expect("json");
     assert!(json.get("satisfied_pct").is_none() && json.get("score_pct").is_none(), "{json}");
 }
+
+/// The fixture's free-text answers as the store gives them.
+fn texts(c: &Campaign) -> Vec<(String, String, Option<String>, String, String)> {
+    ballots(c)
+        .into_iter()
+        .filter_map(|r| {
+            let text = r.cells.get("YK").filter(|t| !t.trim().is_empty())?.clone();
+            Some((r.unit, r.group, r.field, "YK".to_owned(), text))
+        })
+        .collect()
+}
+
+#[test]
+fn choices_yes_no_numbers_and_comments() {
+    let c = campaign();
+    let mut agg = Aggregate::new(&c);
+    for r in ballots(&c) {
+        agg.add(&r);
+    }
+    let r = report::build(&agg, &Context { generated_at: "now".into(), texts: texts(&c), ..Default::default() }, By::Unit);
+    let answer = |u: &UnitReport, code: &str| {
+        u.figures.answers.iter().find(|a| a.question == code).cloned().unwrap_or_else(|| panic!("{code}"))
+    };
+    // CT (multi) in A: a; a;b; –; b → 3 respondents chose; a 2 (66.67 %), b 2 (66.67 %).
+    let ct = answer(unit(&r, "A"), "CT");
+    assert_eq!((ct.kind, ct.n), ("multi", 3));
+    let opts: Vec<(&str, u64, Option<Decimal>)> =
+        ct.options.iter().map(|o| (o.code.as_str(), o.count, shown(o.pct))).collect();
+    assert_eq!(opts, [("a", 2, Some(d("66.67"))), ("b", 2, Some(d("66.67")))]);
+    // P2 (single) of the delegates in A: rt, t, k, t → 4; t 2 = 50 %, rt 1 = 25 %, k 1 = 25 %.
+    let p2 = answer(unit(&r, "A"), "P2");
+    let opts: Vec<(&str, u64, Option<Decimal>)> =
+        p2.options.iter().map(|o| (o.code.as_str(), o.count, shown(o.pct))).collect();
+    assert_eq!(opts, [("rt", 1, Some(d("25"))), ("t", 2, Some(d("50"))), ("k", 1, Some(d("25")))]);
+    // P3 (yes/no): 1, 0, –, 1 → n 3, yes 2 = 66.67 %.
+    let p3 = answer(unit(&r, "A"), "P3");
+    assert_eq!((p3.n, p3.yes, p3.no, shown(p3.yes_pct)), (3, Some(2), Some(1), Some(d("66.67"))));
+    // SL (number) in A: 1, 3, 2 → n 3, mean 2, median 2. In B: 4, 1 → mean 2.5, median (1 + 4) ÷ 2 = 2.5.
+    let sl = answer(unit(&r, "A"), "SL");
+    assert_eq!((sl.n, shown(sl.mean), shown(sl.median)), (3, Some(d("2")), Some(d("2"))));
+    let sl = answer(unit(&r, "B"), "SL");
+    assert_eq!((sl.n, shown(sl.mean), shown(sl.median)), (2, Some(d("2.5")), Some(d("2.5"))));
+    // Totals pool all five: 1, 3, 2, 4, 1 → mean 11 ÷ 5 = 2.2, median 2.
+    let sl = r.totals.figures.answers.iter().find(|a| a.question == "SL").expect("SL");
+    assert_eq!((sl.n, shown(sl.mean), shown(sl.median)), (5, Some(d("2.2")), Some(d("2"))));
+    // Comments per unit and field, masked.
+    let a_f1 = r.comments.iter().find(|x| x.unit == "A" && x.field.as_deref() == Some("F1")).expect("A F1");
+    assert_eq!(a_f1.comments, ["Gọi [số đã ẩn] để góp ý", "Cần thêm ghế"]);
+    let b_f1 = r.comments.iter().find(|x| x.unit == "B").expect("B");
+    assert_eq!(b_f1.comments, ["Email [email đã ẩn], CCCD [số đã ẩn]"]);
+    // And the tables every format is written from carry them.
+    let tables = sipas_aggregator::render::tables(&r);
+    let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+    for name in ["Lựa chọn", "Có – Không", "Số", "Ý kiến"] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+}

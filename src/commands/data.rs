@@ -335,7 +335,10 @@ pub async fn report(
             render::write_csv(&tables[0], &mut v)?;
             v
         }
-        ReportFormat::Xlsx => render::xlsx::workbook(&tables).map_err(|e| Failure::Other(e.to_string()))?,
+        ReportFormat::Xlsx => {
+            let meta = render::xlsx::metadata(&report, campaign.organiser.as_deref());
+            render::xlsx::workbook(&tables, &meta).map_err(|e| Failure::Other(e.to_string()))?
+        }
     };
     let default_xlsx = PathBuf::from(format!("{}-bao-cao.xlsx", campaign.id));
     let out = out.or((format == ReportFormat::Xlsx).then_some(default_xlsx.as_path()));

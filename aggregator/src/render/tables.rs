@@ -250,5 +250,113 @@ pub fn tables(report: &Report) -> Vec<Table> {
             .to_vec(),
         rows,
     });
+    out.extend(answer_tables(report));
+    out
+}
+
+/// Each unit's figures and the totals, with the unit's code and name.
+fn scopes(report: &Report) -> Vec<(String, String, &Figures)> {
+    report
+        .units
+        .iter()
+        .map(|u| (u.unit.clone(), u.name.clone(), &u.figures))
+        .chain(std::iter::once((String::new(), "Tổng hợp".to_owned(), &report.totals.figures)))
+        .collect()
+}
+
+/// The questions off the scale: options chosen, yes/no, numbers, comments.
+fn answer_tables(report: &Report) -> Vec<Table> {
+    let mut out = Vec::new();
+    let (mut choices, mut yes_no, mut numbers) = (Vec::new(), Vec::new(), Vec::new());
+    for (code, name, f) in scopes(report) {
+        for a in &f.answers {
+            let head = || vec![Value::Text(code.clone()), Value::Text(name.clone()), Value::Text(a.question.clone())];
+            match a.kind {
+                "single" | "multi" => {
+                    for o in &a.options {
+                        let mut row = head();
+                        row.extend([
+                            Value::Text(a.text.clone()),
+                            Value::Text(o.label.clone()),
+                            Value::Count(o.count),
+                            fig(o.pct),
+                            Value::Count(a.n),
+                        ]);
+                        choices.push(row);
+                    }
+                }
+                "yesno" => {
+                    let mut row = head();
+                    row.extend([
+                        Value::Text(a.text.clone()),
+                        Value::Count(a.n),
+                        Value::Count(a.yes.unwrap_or_default()),
+                        Value::Count(a.no.unwrap_or_default()),
+                        fig(a.yes_pct),
+                        Value::Count(a.dont_know),
+                    ]);
+                    yes_no.push(row);
+                }
+                _ => {
+                    let mut row = head();
+                    row.extend([Value::Text(a.text.clone()), Value::Count(a.n), fig(a.mean), fig(a.median)]);
+                    numbers.push(row);
+                }
+            }
+        }
+    }
+    let headers = |rest: &[&str]| {
+        let mut h: Vec<String> = ["Mã", "Đơn vị", "Câu"].map(String::from).to_vec();
+        h.extend(rest.iter().map(|s| (*s).to_owned()));
+        h
+    };
+    if !choices.is_empty() {
+        out.push(Table {
+            name: "Lựa chọn".into(),
+            title: "Các phương án được chọn (câu một lựa chọn và nhiều lựa chọn)".into(),
+            headers: headers(&["Nội dung", "Phương án", "Số người chọn", "Tỷ lệ (%)", "Số người trả lời"]),
+            rows: choices,
+        });
+    }
+    if !yes_no.is_empty() {
+        out.push(Table {
+            name: "Có – Không".into(),
+            title: "Câu hỏi có/không".into(),
+            headers: headers(&["Nội dung", "Số người trả lời", "Có", "Không", "Tỷ lệ có (%)", "Không biết"]),
+            rows: yes_no,
+        });
+    }
+    if !numbers.is_empty() {
+        out.push(Table {
+            name: "Số".into(),
+            title: "Câu hỏi trả lời bằng số".into(),
+            headers: headers(&["Nội dung", "Số người trả lời", "Trung bình", "Trung vị"]),
+            rows: numbers,
+        });
+    }
+    let name_of = |code: &str| report.units.iter().find(|u| u.unit == code).map_or_else(|| code.to_owned(), |u| u.name.clone());
+    let rows: Vec<Vec<Value>> = report
+        .comments
+        .iter()
+        .flat_map(|c| {
+            c.comments.iter().map(move |text| {
+                vec![
+                    Value::Text(c.unit.clone()),
+                    Value::Text(name_of(&c.unit)),
+                    Value::Text(c.field.clone().unwrap_or_else(|| "Không rõ".into())),
+                    Value::Text(c.question.clone()),
+                    Value::Text(text.clone()),
+                ]
+            })
+        })
+        .collect();
+    if !rows.is_empty() {
+        out.push(Table {
+            name: "Ý kiến".into(),
+            title: "Ý kiến của người trả lời (số điện thoại, số giấy tờ, thư điện tử đã được ẩn)".into(),
+            headers: ["Mã", "Đơn vị", "Lĩnh vực", "Câu", "Ý kiến"].map(String::from).to_vec(),
+            rows,
+        });
+    }
     out
 }

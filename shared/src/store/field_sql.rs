@@ -660,7 +660,7 @@ macro_rules! field_store {
                 let questionnaire = definition.as_ref().and_then(|c| c.questionnaire_of(&group));
                 let counted = |code: &str| {
                     !questionnaire.and_then(|q| q.question(code)).is_some_and(|q| {
-                        matches!(q.kind, $crate::questionnaire::QuestionKind::Text | $crate::questionnaire::QuestionKind::Number)
+                        matches!(q.kind, $crate::questionnaire::QuestionKind::Text)
                     })
                 };
                 $crate::store::count_cells(&unit, &group, field.as_deref(), cells.iter(), &counted, &mut tallies, &mut counts);

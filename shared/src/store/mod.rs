@@ -205,7 +205,7 @@ impl SubmitJob {
     pub fn new(token: &Token, answers: &Answers, on: NaiveDate, mut flags: Vec<Flag>) -> Result<Self, StoreError> {
         let counted = answers
             .iter()
-            .filter(|(_, a)| !matches!(a, crate::Answer::Text(_) | crate::Answer::Number(_)))
+            .filter(|(_, a)| !matches!(a, crate::Answer::Text(_)))
             .map(|(k, a)| (k.clone(), a.to_cell()))
             .collect();
         if answers.straight_lined() {
@@ -332,8 +332,8 @@ pub struct Tallies {
 pub(crate) type TallyKey = (String, String, String, String, String);
 pub(crate) type CellCountKey = (String, String, String);
 
-/// The counted cells of one response: every answer but free text and numbers,
-/// which no index uses.
+/// The counted cells of one response: every answer but free text (numbers are
+/// counted per value, for their mean and median).
 pub(crate) fn count_cells<'a>(
     unit: &str,
     group: &str,
@@ -479,6 +479,16 @@ pub trait Store: FieldOps + Send + Sync {
 
     /// The answer counts kept as responses arrive: what reports are built from.
     async fn tallies(&self, campaign: &str) -> Result<Tallies, StoreError>;
+
+    /// The non-empty answers to one free-text question, of responses in the
+    /// indices: (unit, group, field, text), in the order exports use (unit,
+    /// group, field, then the random key), so their order says nothing of
+    /// when they came.
+    async fn text_answers(
+        &self,
+        campaign: &str,
+        question: &str,
+    ) -> Result<Vec<(String, String, Option<String>, String)>, StoreError>;
 
     /// Releases what is due: every held answer of a campaign that has closed
     /// (remainders under k included, and counted as such), and drops drafts of

@@ -197,7 +197,7 @@ macro_rules! sql_store {
                     let counted = |code: &str| {
                         !matches!(
                             kinds.get(&(r.group.as_str(), code)),
-                            Some($crate::questionnaire::QuestionKind::Text | $crate::questionnaire::QuestionKind::Number)
+                            Some($crate::questionnaire::QuestionKind::Text)
                         )
                     };
                     $crate::store::count_cells(&r.unit, &r.group, r.field.as_deref(), r.cells.iter(), &counted, &mut tallies, &mut cell_counts);
@@ -768,6 +768,33 @@ macro_rules! sql_store {
                 let (n,): (i64,) =
                     sqlx::query_as("SELECT COUNT(*) FROM responses WHERE campaign_id = $1").bind(campaign).fetch_one(&self.pool).await?;
                 Ok(n)
+            }
+
+            async fn text_answers(
+                &self,
+                campaign: &str,
+                question: &str,
+            ) -> Result<Vec<(String, String, Option<String>, String)>, StoreError> {
+                // One JSON field read in the database, not every answer parsed here.
+                let (sql, path) = match $backend {
+                    $crate::store::Backend::Sqlite => (
+                        "SELECT unit, group_code, field, t FROM (SELECT unit, group_code, field, shuffle,
+                                json_extract(answers, $2) AS t FROM responses
+                                WHERE campaign_id = $1 AND excluded IS NULL) x
+                         WHERE t IS NOT NULL AND trim(t) <> ''
+                         ORDER BY unit, group_code, field NULLS FIRST, shuffle",
+                        format!("$.\"{}\"", question.replace('"', "")),
+                    ),
+                    $crate::store::Backend::Postgres => (
+                        "SELECT unit, group_code, field, t FROM (SELECT unit, group_code, field, shuffle,
+                                (answers::json ->> $2) AS t FROM responses
+                                WHERE campaign_id = $1 AND excluded IS NULL) x
+                         WHERE t IS NOT NULL AND trim(t) <> ''
+                         ORDER BY unit, group_code, field NULLS FIRST, shuffle",
+                        question.to_owned(),
+                    ),
+                };
+                Ok(sqlx::query_as(sql).bind(campaign).bind(path).fetch_all(&self.pool).await?)
             }
 
             async fn tallies(&self, campaign: &str) -> Result<$crate::store::Tallies, StoreError> {
