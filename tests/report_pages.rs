@@ -51,7 +51,7 @@ async fn the_report_page_shows_tables_charts_and_downloads() {
 
     // Three SVG charts, each announced to screen readers by its title.
     let charts: Vec<_> = page.select(&sel("svg[role=img]")).collect();
-    assert_eq!(charts.len(), 3);
+    assert_eq!(charts.len(), 5, "ranking, components, fields, and the options of CT and P2");
     let ranking = &charts[0];
     let ranking_text: Vec<String> = ranking.select(&sel("text")).map(|t| t.text().collect()).collect();
     // Ranking, best first: B 75.00, then A 60.42, then the SIPAS target line at 60 %.
@@ -231,4 +231,84 @@ async fn the_api_description_matches_what_the_api_answers() {
         !jsonschema::validator_for(&schema).expect("schema").is_valid(&report),
         "a report without units is not valid"
     );
+}
+
+/// Every question kind reaches the JSON, the page and the workbook, through
+/// the store (number answers counted per value as they arrive, comments read
+/// and masked), and the workbook is set up to be read and printed.
+#[tokio::test]
+async fn every_question_kind_reaches_every_format_and_the_workbook_prints() {
+    let db = loaded().await;
+    let json: Value =
+        serde_json::from_str(&common::stdout(&sipas(&db, &["report", "--campaign", "hand", "--format", "json"])))
+            .expect("json");
+    let totals = &json["totals"]["answers"];
+    let sl = totals.as_array().expect("answers").iter().find(|a| a["question"] == "SL").expect("SL");
+    assert_eq!((sl["n"].as_u64(), sl["mean"].as_f64(), sl["median"].as_f64()), (Some(5), Some(2.2), Some(2.0)));
+    let ct = totals.as_array().expect("answers").iter().find(|a| a["question"] == "CT").expect("CT");
+    assert_eq!(ct["options"][0]["count"].as_u64(), Some(2));
+    let comments = json["comments"].to_string();
+    assert!(comments.contains("Gọi [số đã ẩn] để góp ý") && comments.contains("[email đã ẩn]"), "{comments}");
+    assert!(
+        !comments.contains("0912") && !comments.contains("001203004567") && !comments.contains("lan@"),
+        "{comments}"
+    );
+
+    let server = spawn_server(&db, &[]);
+    let client = analyst(&db, &server.base).await;
+    let (_, page) = get_html(&client, &format!("{}/reports/hand", server.base)).await;
+    let headings = texts(&page, "h2");
+    for h in
+        ["Các phương án được chọn (câu một lựa chọn và nhiều lựa chọn)", "Câu hỏi có/không", "Câu hỏi trả lời bằng số"]
+    {
+        assert!(headings.iter().any(|x| x == h), "{h} in {headings:?}");
+    }
+    let body = page.root_element().text().collect::<String>();
+    assert!(body.contains("Cần thêm ghế") && !body.contains("0912 345 678"), "comments shown, masked");
+
+    let bytes = client
+        .get(format!("{}/reports/hand/download/report.xlsx", server.base))
+        .send()
+        .await
+        .expect("xlsx")
+        .bytes()
+        .await
+        .expect("bytes")
+        .to_vec();
+    use calamine::Reader;
+    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.clone())).expect("xlsx");
+    let sheets = book.sheet_names().clone();
+    for s in ["Chỉ số", "Lựa chọn", "Có – Không", "Số", "Ý kiến"] {
+        assert!(sheets.iter().any(|x| x == s), "{s} in {sheets:?}");
+    }
+    let main = book.worksheet_range("Chỉ số").expect("sheet");
+    let cell = |r: u32, c: u32| main.get_value((r, c)).map(|v| v.to_string()).unwrap_or_default();
+    assert!(cell(0, 0).contains("Đợt tính tay"), "title row: {}", cell(0, 0));
+    let meta: String = (1..6).map(|r| cell(r, 0)).collect::<Vec<_>>().join(" | ");
+    assert!(meta.contains("Lập lúc") && meta.contains("Phương pháp"), "{meta}");
+    let header_row = (0..10).find(|r| cell(*r, 0) == "Mã").expect("header row");
+    assert_eq!(cell(header_row, 1), "Đơn vị", "unit names beside codes");
+    let notes = book.worksheet_range("Ý kiến").expect("sheet");
+    let all: String = notes.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect::<Vec<_>>().join(" ");
+    assert!(all.contains("[số đã ẩn]") && !all.contains("0912"), "{all}");
+
+    // The print setup a spreadsheet program reads.
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
+    let mut part = |name: &str| {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).expect(name), &mut s).expect("read");
+        s
+    };
+    let sheet = part("xl/worksheets/sheet1.xml");
+    for needle in [
+        "orientation=\"landscape\"",
+        "paperSize=\"9\"",
+        "fitToHeight=\"0\"",
+        "<autoFilter",
+        "ySplit=",
+        "fitToPage=\"1\"",
+    ] {
+        assert!(sheet.contains(needle), "{needle} in sheet1.xml");
+    }
+    assert!(part("xl/workbook.xml").contains("_xlnm.Print_Titles"), "header rows repeated on every page");
 }

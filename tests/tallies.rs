@@ -24,6 +24,7 @@ async fn report_json(store: &dyn Store, campaign: &Campaign, streamed: bool) -> 
         frame_fields: store.frame_field_counts(&campaign.id).await.expect("frame"),
         appraisals: Vec::new(),
         anonymity: Default::default(),
+        texts: load::texts(store, campaign).await.expect("texts"),
     };
     serde_json::to_value(report::build(&agg, &ctx, By::UnitField)).expect("json")
 }

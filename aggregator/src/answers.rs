@@ -65,7 +65,7 @@ pub fn median(values: &BTreeMap<Decimal, u64>) -> Option<Decimal> {
         return None;
     }
     // 1-based ranks of the middle value(s).
-    let (lo, hi) = ((n + 1) / 2, n / 2 + 1);
+    let (lo, hi) = (n.div_ceil(2), n / 2 + 1);
     let mut seen = 0;
     let (mut at_lo, mut at_hi) = (None, None);
     for (v, c) in values {

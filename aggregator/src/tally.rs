@@ -6,11 +6,11 @@
 //! same result as the whole. Memory grows with the number of cells, never with
 //! the number of responses.
 
+use rust_decimal::Decimal;
 use sipas_shared::campaign::Campaign;
 use sipas_shared::questionnaire::{Question, QuestionKind};
 use sipas_shared::store::StoredResponse;
 use sipas_shared::{Answer, Questionnaire};
-use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
 
 /// Answers to one question, counted.

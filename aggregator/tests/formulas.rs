@@ -223,7 +223,8 @@ fn choices_yes_no_numbers_and_comments() {
     for r in ballots(&c) {
         agg.add(&r);
     }
-    let r = report::build(&agg, &Context { generated_at: "now".into(), texts: texts(&c), ..Default::default() }, By::Unit);
+    let r =
+        report::build(&agg, &Context { generated_at: "now".into(), texts: texts(&c), ..Default::default() }, By::Unit);
     let answer = |u: &UnitReport, code: &str| {
         u.figures.answers.iter().find(|a| a.question == code).cloned().unwrap_or_else(|| panic!("{code}"))
     };

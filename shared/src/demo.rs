@@ -128,8 +128,12 @@ impl<'c> Generator<'c> {
                 let p = 1.0 / (1.0 + (-(mood + lean - 3.2) * 1.5).exp());
                 Some(if self.rng.random::<f64>() < p { "1" } else { "0" }.into())
             }
+            QuestionKind::Single if q.options.iter().all(|o| o.weight.is_none()) => {
+                // A question that rates nothing (the respondent's profile): any option.
+                q.options.get(self.rng.random_range(0..q.options.len().max(1))).map(|o| o.code.clone())
+            }
             QuestionKind::Single => {
-                // Options are listed best first in the shipped questionnaires.
+                // Rated options are listed best first in the shipped questionnaires.
                 let k = q.options.len();
                 let pos =
                     ((5.0 - (mood + lean + 0.6 * self.normal())) / 4.0 * k as f64).floor().clamp(0.0, (k - 1) as f64);

@@ -334,7 +334,8 @@ fn answer_tables(report: &Report) -> Vec<Table> {
             rows: numbers,
         });
     }
-    let name_of = |code: &str| report.units.iter().find(|u| u.unit == code).map_or_else(|| code.to_owned(), |u| u.name.clone());
+    let name_of =
+        |code: &str| report.units.iter().find(|u| u.unit == code).map_or_else(|| code.to_owned(), |u| u.name.clone());
     let rows: Vec<Vec<Value>> = report
         .comments
         .iter()

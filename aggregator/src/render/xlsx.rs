@@ -33,10 +33,12 @@ pub fn workbook(tables: &[Table], meta: &[String]) -> Result<Vec<u8>, XlsxError>
     let mut book = Workbook::new();
     let title = Format::new().set_bold().set_font_size(14);
     let note = Format::new().set_italic().set_font_color(0x555555);
-    let header =
-        Format::new().set_bold().set_text_wrap().set_background_color(0xDDEBF7).set_align(FormatAlign::Top).set_border(
-            rust_xlsxwriter::FormatBorder::Thin,
-        );
+    let header = Format::new()
+        .set_bold()
+        .set_text_wrap()
+        .set_background_color(0xDDEBF7)
+        .set_align(FormatAlign::Top)
+        .set_border(rust_xlsxwriter::FormatBorder::Thin);
     let figure = Format::new().set_num_format("0.00");
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     let mut names: Vec<String> = Vec::new();

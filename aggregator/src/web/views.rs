@@ -189,6 +189,14 @@ pub fn report_page(campaign: &Campaign, report: &Report) -> Markup {
             h2 { "Mức độ hài lòng chung theo lĩnh vực" }
             @if by_field.is_empty() { p.note { "Chưa có số liệu." } } @else { (charts::stacked("Phân bố năm mức hài lòng theo lĩnh vực", &by_field, &labels)) }
 
+            @let chosen: Vec<_> = report.totals.figures.answers.iter().filter(|a| matches!(a.kind, "single" | "multi") && a.n > 0).collect();
+            @if !chosen.is_empty() {
+                h2 { "Các phương án được chọn (toàn đợt)" }
+                @for a in &chosen {
+                    @let bars: Vec<(String, Option<f64>)> = a.options.iter().map(|o| (format!("{} ({})", o.label, o.count), o.pct.map(as_f64))).collect();
+                    (charts::bars(&format!("{} {} — tỷ lệ trong {} người trả lời", a.question, a.text, a.n), &bars, None))
+                }
+            }
             @for t in &tables {
                 h2 { (t.title) }
                 (table(t))
