@@ -117,7 +117,7 @@ async fn aggregation(dir: &std::path::Path, sizes: &[u64]) {
             let mut baselines = Vec::new();
             for round in 0..5 {
                 let t = Instant::now();
-                let r = load::report(&*store, &campaign, By::UnitField, &|_| {}).await.expect("report");
+                let r = load::report(&*store, &campaign, By::UnitField, None, &|_| {}).await.expect("report");
                 reports.push(t.elapsed());
                 assert_eq!(r.totals.figures.responses, n);
                 if round < 3 {

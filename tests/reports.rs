@@ -109,9 +109,19 @@ async fn xlsx_report_reads_back_with_calamine() {
     let out = sipas(&db, &["report", "--campaign", "hand", "--format", "xlsx", "--out", path.to_str().expect("path")]);
     assert!(out.status.success(), "{}", stderr(&out));
     let mut book: Xlsx<_> = open_workbook(&path).expect("xlsx opens");
-    assert_eq!(book.sheet_names(), vec!["Chỉ số", "Câu hỏi", "Lĩnh vực", "PAR"]);
+    assert_eq!(
+        book.sheet_names(),
+        vec!["Chỉ số", "Câu hỏi", "Lĩnh vực", "PAR", "Lựa chọn", "Có – Không", "Số", "Ý kiến"]
+    );
     let sheet = book.worksheet_range("Chỉ số").expect("sheet");
-    let header: Vec<String> = sheet.rows().next().expect("header").iter().map(ToString::to_string).collect();
+    // Under the title and the metadata rows.
+    let header: Vec<String> = sheet
+        .rows()
+        .find(|r| r[0] == Data::String("Mã".into()))
+        .expect("header")
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     assert_eq!(&header[..5], ["Mã", "Đơn vị", "Cách tính", "Số phiếu", "Chỉ số SIPAS (%)"]);
     let a = sheet.rows().find(|r| r[0] == Data::String("A".into())).expect("row A");
     assert_eq!(a[3], Data::Float(8.0));
@@ -154,11 +164,15 @@ async fn export_is_anonymous_and_complete() {
     let mut lines = body.lines();
     assert_eq!(
         lines.next(),
-        Some("\u{feff}unit,group,field,submitted_at,HL,HL1,TC1,HL4,KQ1,CT,P1,P2,P3"),
+        Some("\u{feff}unit,group,field,submitted_at,HL,HL1,TC1,HL4,KQ1,CT,SL,YK,P1,P2,P3"),
         "a BOM for Excel"
     );
     assert_eq!(lines.clone().count(), 10);
-    assert!(body.contains("A,citizens,F1,2026-10-02,4,3,4,5,5,a;b,,,"), "{body}");
+    assert!(body.contains("A,citizens,F1,2026-10-02,4,3,4,5,5,a;b,3,,,,"), "{body}");
+    assert!(
+        body.contains("Gọi [số đã ẩn] để góp ý") && !body.contains("0912"),
+        "comments masked in the export too: {body}"
+    );
     let json = sipas(&db, &["export", "--campaign", "hand", "--format", "json"]);
     let rows: Vec<Value> = serde_json::from_slice(&json.stdout).expect("json array");
     assert_eq!(rows.len(), 10);

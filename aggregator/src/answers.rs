@@ -164,7 +164,14 @@ pub fn compile(rows: Vec<(String, String, Option<String>, String, String)>) -> V
     for (unit, _group, field, question, text) in rows {
         by.entry((unit, field, question)).or_default().push(mask(text.trim()));
     }
-    by.into_iter().map(|((unit, field, question), comments)| Comments { unit, field, question, comments }).collect()
+    // Sorted: the order says nothing of who wrote first, and the same answers
+    // give the same report.
+    by.into_iter()
+        .map(|((unit, field, question), mut comments)| {
+            comments.sort();
+            Comments { unit, field, question, comments }
+        })
+        .collect()
 }
 
 /// What stands in for a masked number or address.

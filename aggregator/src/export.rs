@@ -63,6 +63,7 @@ pub async fn csv(
     let mut n = 0u64;
     let mut stream = store.responses(&campaign.id);
     while let Some(r) = stream.try_next().await? {
+        let r = mask_texts(campaign, r);
         let cells = row(&r, &cols);
         let safe: Vec<_> = cells.iter().map(|c| sipas_shared::spreadsheet::defuse(c)).collect();
         w.write_record(safe.iter().map(|c| c.as_bytes()))?;
@@ -99,6 +100,7 @@ pub async fn json(
     let mut n = 0u64;
     let mut stream = store.responses(&campaign.id);
     while let Some(r) = stream.try_next().await? {
+        let r = mask_texts(campaign, r);
         out.write_all(if n == 0 { b"\n" } else { b",\n" })?;
         let row = JsonRow {
             unit: &r.unit,
@@ -144,6 +146,7 @@ pub async fn xlsx(
     let mut n = 0u32;
     let mut stream = store.responses(&campaign.id);
     while let Some(r) = stream.try_next().await? {
+        let r = mask_texts(campaign, r);
         n = n.checked_add(1).filter(|n| *n < 1_048_576).ok_or(ExportError::TooManyRowsForXlsx)?;
         for (c, v) in row(&r, &cols).iter().enumerate() {
             if v.is_empty() {
@@ -162,4 +165,18 @@ pub async fn xlsx(
     }
     progress(u64::from(n));
     Ok(book)
+}
+
+/// A response with its free-text answers masked as the report masks them
+/// (phone numbers, ID numbers, e-mail addresses): a comment that names a
+/// way to reach its writer would link the answers to a person.
+fn mask_texts(campaign: &Campaign, mut r: sipas_shared::store::StoredResponse) -> sipas_shared::store::StoredResponse {
+    if let Some(q) = campaign.questionnaire_of(&r.group) {
+        for (code, cell) in &mut r.cells {
+            if q.question(code).is_some_and(|x| x.kind == sipas_shared::questionnaire::QuestionKind::Text) {
+                *cell = crate::answers::mask(cell);
+            }
+        }
+    }
+    r
 }

@@ -3,6 +3,7 @@
 //! writers sit at the edges (`load`, `export`, `render`).
 
 pub mod answers;
+pub mod crosstab;
 pub mod export;
 pub mod indices;
 pub mod load;

@@ -56,6 +56,7 @@ pub async fn report(
     store: &dyn Store,
     campaign: &Campaign,
     by: By,
+    question: Option<&str>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Report, StoreError> {
     let agg = aggregate(store, campaign, progress).await?;
@@ -67,7 +68,26 @@ pub async fn report(
         anonymity: store.anonymity(&campaign.id).await?,
         texts: texts(store, campaign).await?,
     };
-    Ok(report::build(&agg, &ctx, by))
+    let mut report = report::build(&agg, &ctx, if question.is_some() { By::Unit } else { by });
+    if let Some(code) = question {
+        report.breakdown = Some(breakdown_by_question(store, campaign, by, code).await?);
+    }
+    Ok(report)
+}
+
+/// The breakdown by the answer to `code`, from the answers kept column by column.
+///
+/// # Errors
+/// Storage failures, or a damaged chunk.
+pub async fn breakdown_by_question(
+    store: &dyn Store,
+    campaign: &Campaign,
+    by: By,
+    code: &str,
+) -> Result<report::Breakdown, StoreError> {
+    let chunks = store.answer_chunks(&campaign.id).await?;
+    let cross = crate::crosstab::by_answer(campaign, &chunks, code).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(report::question_breakdown(&cross, by, code))
 }
 
 /// The free-text answers of every text question of the campaign.

@@ -22,6 +22,12 @@ pub enum By {
     Field,
     #[serde(rename = "unit,field")]
     UnitField,
+    /// By the answer to one question (its code in [`Breakdown::question`]).
+    #[serde(rename = "question")]
+    Question,
+    /// By unit × the answer to one question.
+    #[serde(rename = "unit,question")]
+    UnitQuestion,
 }
 
 impl By {
@@ -35,6 +41,54 @@ impl By {
             _ => None,
         }
     }
+
+    /// Parses what [`By::parse`] takes, and `question:CODE`,
+    /// `unit,question:CODE` (or `question:CODE,unit`): the breakdown and
+    /// the question it is by.
+    pub fn parse_spec(s: &str) -> Option<(By, Option<String>)> {
+        let s = s.replace(' ', "");
+        let code_ok = |c: &str| !c.is_empty() && !c.contains([',', ':']);
+        if let Some(code) = s.strip_prefix("question:") {
+            if let Some(code) = code.strip_suffix(",unit") {
+                return code_ok(code).then(|| (By::UnitQuestion, Some(code.to_owned())));
+            }
+            return code_ok(code).then(|| (By::Question, Some(code.to_owned())));
+        }
+        if let Some(code) = s.strip_prefix("unit,question:") {
+            return code_ok(code).then(|| (By::UnitQuestion, Some(code.to_owned())));
+        }
+        By::parse(&s).map(|b| (b, None))
+    }
+
+    /// The words `--by` and `?by=` take for this breakdown.
+    pub fn spec(self, question: Option<&str>) -> String {
+        let q = question.unwrap_or_default();
+        match self {
+            By::Unit => "unit".into(),
+            By::Group => "group".into(),
+            By::Field => "field".into(),
+            By::UnitField => "unit,field".into(),
+            By::Question => format!("question:{q}"),
+            By::UnitQuestion => format!("unit,question:{q}"),
+        }
+    }
+}
+
+/// Why a question cannot break a report down, if it cannot.
+///
+/// # Errors
+/// The question is not in the campaign, or not one answer from a short list.
+pub fn check_question(campaign: &Campaign, code: &str) -> Result<(), String> {
+    let found: Vec<_> = campaign.questionnaires.iter().filter_map(|q| q.question(code)).collect();
+    if found.is_empty() {
+        return Err(format!("không có câu «{code}» trong các phiếu của đợt khảo sát"));
+    }
+    if !found.iter().all(|q| crate::crosstab::can_break_down(q)) {
+        return Err(format!(
+            "câu «{code}» không dùng để phân tổ được: chỉ câu một lựa chọn, có/không hoặc thang 5 mức"
+        ));
+    }
+    Ok(())
 }
 
 /// What a report is computed from, besides the tallies.
@@ -125,6 +179,9 @@ pub struct UnitReport {
 pub struct BreakdownRow {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
+    /// For a breakdown by question: the answer given (its label).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -136,6 +193,9 @@ pub struct BreakdownRow {
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Breakdown {
     pub by: By,
+    /// The question of a breakdown by question.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub question: Option<String>,
     pub rows: Vec<BreakdownRow>,
 }
 
@@ -410,7 +470,8 @@ fn breakdown(agg: &Aggregate<'_>, by: By) -> Breakdown {
             By::Unit => (Some(k.unit.clone()), None, None),
             By::Group => (None, Some(k.group.clone()), None),
             By::Field => (None, None, Some(k.field.clone().unwrap_or_default())),
-            By::UnitField => (Some(k.unit.clone()), None, Some(k.field.clone().unwrap_or_default())),
+            By::UnitField | By::UnitQuestion => (Some(k.unit.clone()), None, Some(k.field.clone().unwrap_or_default())),
+            By::Question => (None, None, Some(k.field.clone().unwrap_or_default())),
         })
         .collect();
     let rows = keys
@@ -421,8 +482,50 @@ fn breakdown(agg: &Aggregate<'_>, by: By) -> Breakdown {
                     && group.as_ref().is_none_or(|g| &k.group == g)
                     && field.as_ref().is_none_or(|f| k.field.as_deref().unwrap_or_default() == f.as_str())
             };
-            BreakdownRow { figures: figures(agg, keep), unit, group, field }
+            BreakdownRow { figures: figures(agg, keep), unit, group, field, answer: None }
         })
         .collect();
-    Breakdown { by, rows }
+    Breakdown { by, question: None, rows }
+}
+
+/// The breakdown by the answer to `code`, over an aggregate whose cells
+/// carry that answer where the field would be ([`crate::crosstab::by_answer`]).
+pub fn question_breakdown(cross: &Aggregate<'_>, by: By, code: &str) -> Breakdown {
+    let mut b = breakdown(cross, if by == By::UnitQuestion { By::UnitField } else { By::Field });
+    for row in &mut b.rows {
+        row.answer = row.field.take();
+    }
+    // Answers in the questionnaire's order, those who did not answer last.
+    let order: Vec<String> = cross
+        .campaign
+        .questionnaires
+        .iter()
+        .filter_map(|q| q.question(code))
+        .flat_map(|q| {
+            let answers: Vec<Option<sipas_shared::Answer>> = match q.kind {
+                sipas_shared::questionnaire::QuestionKind::Yesno => {
+                    vec![Some(sipas_shared::Answer::YesNo(true)), Some(sipas_shared::Answer::YesNo(false))]
+                }
+                _ => (0..q.options.len().max(5))
+                    .filter_map(|i| {
+                        q.options
+                            .get(i)
+                            .map(|o| sipas_shared::Answer::Choice(o.code.clone()))
+                            .or_else(|| sipas_shared::Answer::parse(q, &(i + 1).to_string()).ok().flatten())
+                    })
+                    .map(Some)
+                    .collect(),
+            };
+            answers
+                .into_iter()
+                .chain([Some(sipas_shared::Answer::DontKnow), None])
+                .map(|a| crate::crosstab::label(q, a.as_ref()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let rank = |a: &Option<String>| a.as_ref().and_then(|a| order.iter().position(|o| o == a)).unwrap_or(usize::MAX);
+    b.rows.sort_by(|x, y| x.unit.cmp(&y.unit).then(rank(&x.answer).cmp(&rank(&y.answer))));
+    b.by = by;
+    b.question = Some(code.to_owned());
+    b
 }

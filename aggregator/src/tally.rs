@@ -100,6 +100,11 @@ impl Cell {
         Cell { responses: 0, questions: vec![QuestionTally::default(); len] }
     }
 
+    /// An empty cell for a questionnaire of `len` questions.
+    pub fn sized(len: usize) -> Self {
+        Self::new(len)
+    }
+
     pub fn merge(&mut self, other: &Cell) {
         self.responses += other.responses;
         if self.questions.len() < other.questions.len() {
@@ -159,6 +164,17 @@ impl<'c> Aggregate<'c> {
     pub fn questionnaire_of(&self, group: &str) -> Option<(usize, &'c Questionnaire)> {
         let i = *self.layout.group_questionnaire.get(group)?;
         Some((i, &self.campaign.questionnaires[i]))
+    }
+
+    /// A question of the group's questionnaire: its position and definition.
+    pub fn question_of(&self, group: &str, code: &str) -> Option<(usize, &'c Question)> {
+        let i = *self.layout.group_questionnaire.get(group)?;
+        self.layout.codes[i].get(code).copied()
+    }
+
+    /// How many questions the group's questionnaire has (0 for an unknown group).
+    pub fn questions_len(&self, group: &str) -> usize {
+        self.layout.group_questionnaire.get(group).map_or(0, |i| self.layout.codes[*i].len())
     }
 
     /// Counts one response.

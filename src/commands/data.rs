@@ -311,16 +311,22 @@ pub async fn report(
     format: ReportFormat,
     out: Option<&Path>,
 ) -> Result<(), Failure> {
-    let by = match by {
-        None => By::Unit,
-        Some(s) => By::parse(s).ok_or_else(|| {
-            Failure::BadInput(format!("--by «{s}» không hợp lệ: dùng unit, group, field hoặc unit,field"))
+    let (by, question) = match by {
+        None => (By::Unit, None),
+        Some(s) => By::parse_spec(s).ok_or_else(|| {
+            Failure::BadInput(format!(
+                "--by «{s}» không hợp lệ: dùng unit, group, field, unit,field, question:MÃ_CÂU hoặc unit,question:MÃ_CÂU"
+            ))
         })?,
     };
     let (store, campaign) = open_campaign(db, campaign_id).await?;
+    if let Some(code) = &question {
+        sipas_aggregator::report::check_question(&campaign, code)
+            .map_err(|e| Failure::BadInput(format!("--by: {e}")))?;
+    }
     release_due(&*store).await?;
     let bar = progress("Đang tổng hợp");
-    let report = load::report(&*store, &campaign, by, &|n| bar.set_position(n)).await?;
+    let report = load::report(&*store, &campaign, by, question.as_deref(), &|n| bar.set_position(n)).await?;
     bar.finish_and_clear();
     let tables = render::tables(&report);
     let bytes = match format {

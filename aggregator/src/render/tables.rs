@@ -99,9 +99,11 @@ pub fn tables(report: &Report) -> Vec<Table> {
 
     if let Some(b) = &report.breakdown {
         let mut headers: Vec<String> = Vec::new();
-        let by_unit = matches!(b.by, By::Unit | By::UnitField);
+        let by_unit = matches!(b.by, By::Unit | By::UnitField | By::UnitQuestion);
         let by_group = b.by == By::Group;
         let by_field = matches!(b.by, By::Field | By::UnitField);
+        let by_answer = matches!(b.by, By::Question | By::UnitQuestion);
+        let question = b.question.clone().unwrap_or_default();
         if by_unit {
             headers.push("Đơn vị".into());
         }
@@ -110,6 +112,9 @@ pub fn tables(report: &Report) -> Vec<Table> {
         }
         if by_field {
             headers.push("Lĩnh vực".into());
+        }
+        if by_answer {
+            headers.push(format!("Trả lời câu {question}"));
         }
         headers.extend(figure_headers(&components));
         let rows = b
@@ -128,15 +133,20 @@ pub fn tables(report: &Report) -> Vec<Table> {
                         r.field.clone().filter(|f| !f.is_empty()).unwrap_or_else(|| "Không rõ".into()),
                     ));
                 }
+                if by_answer {
+                    row.push(Value::Text(r.answer.clone().unwrap_or_default()));
+                }
                 row.extend(figure_cells(&r.figures, &components));
                 row
             })
             .collect();
         let title = match b.by {
-            By::Unit => "theo đơn vị",
-            By::Group => "theo nhóm đối tượng",
-            By::Field => "theo lĩnh vực",
-            By::UnitField => "theo đơn vị × lĩnh vực",
+            By::Unit => "theo đơn vị".to_owned(),
+            By::Group => "theo nhóm đối tượng".to_owned(),
+            By::Field => "theo lĩnh vực".to_owned(),
+            By::UnitField => "theo đơn vị × lĩnh vực".to_owned(),
+            By::Question => format!("theo câu trả lời câu {question}"),
+            By::UnitQuestion => format!("theo đơn vị × câu trả lời câu {question}"),
         };
         out.insert(0, Table { name: "Phân tổ".into(), title: format!("{} — {title}", report.name), headers, rows });
     }

@@ -90,11 +90,13 @@ impl From<sipas_shared::StoreError> for WebError {
     }
 }
 
-fn parse_by(q: &ReportQuery) -> Result<By, WebError> {
+fn parse_by(q: &ReportQuery) -> Result<(By, Option<String>), WebError> {
     match q.by.as_deref().filter(|s| !s.is_empty()) {
-        None => Ok(By::Unit),
-        Some(s) => By::parse(s).ok_or_else(|| WebError::BadInput {
-            message: format!("«{s}» không phải cách phân tổ: dùng unit, group, field hoặc unit,field"),
+        None => Ok((By::Unit, None)),
+        Some(s) => By::parse_spec(s).ok_or_else(|| WebError::BadInput {
+            message: format!(
+                "«{s}» không phải cách phân tổ: dùng unit, group, field, unit,field, question:MÃ_CÂU hoặc unit,question:MÃ_CÂU"
+            ),
             field: "by",
         }),
     }
@@ -105,9 +107,13 @@ async fn find_campaign(state: &ReportState, id: &str) -> Result<Campaign, WebErr
 }
 
 async fn build(state: &ReportState, id: &str, q: &ReportQuery) -> Result<(Campaign, crate::report::Report), WebError> {
-    let by = parse_by(q)?;
+    let (by, question) = parse_by(q)?;
     let campaign = find_campaign(state, id).await?;
-    let report = load::report(&*state.store, &campaign, by, &|_| {}).await?;
+    if let Some(code) = &question {
+        crate::report::check_question(&campaign, code)
+            .map_err(|message| WebError::BadInput { message, field: "by" })?;
+    }
+    let report = load::report(&*state.store, &campaign, by, question.as_deref(), &|_| {}).await?;
     Ok((campaign, report))
 }
 

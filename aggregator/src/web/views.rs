@@ -98,18 +98,26 @@ fn table(t: &Table) -> Markup {
     }
 }
 
-fn by_code(by: By) -> &'static str {
-    match by {
-        By::Unit => "unit",
-        By::Group => "group",
-        By::Field => "field",
-        By::UnitField => "unit,field",
+/// The questions a report can be broken down by, offered on the page: one
+/// answer from a list (likert questions too, through `?by=question:CODE`).
+fn breakdown_questions(campaign: &Campaign) -> Vec<(&str, &str)> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    for q in campaign.questionnaires.iter().flat_map(|q| q.questions()) {
+        let listed = matches!(
+            q.kind,
+            sipas_shared::questionnaire::QuestionKind::Single | sipas_shared::questionnaire::QuestionKind::Yesno
+        );
+        if listed && q.options.iter().all(|o| o.weight.is_none()) && !out.iter().any(|(c, _)| *c == q.code) {
+            out.push((q.code.as_str(), q.text.as_str()));
+        }
     }
+    out
 }
 
 pub fn report_page(campaign: &Campaign, report: &Report) -> Markup {
     let by = report.breakdown.as_ref().map_or(By::Unit, |b| b.by);
-    let query = if by == By::Unit { String::new() } else { format!("?by={}", by_code(by)) };
+    let question = report.breakdown.as_ref().and_then(|b| b.question.as_deref());
+    let query = if by == By::Unit { String::new() } else { format!("?by={}", by.spec(question)) };
     let tables = render::tables(report);
     let target = campaign.targets.sipas.and_then(|t| t.to_f64());
 
@@ -178,7 +186,17 @@ pub fn report_page(campaign: &Campaign, report: &Report) -> Markup {
             nav.by aria-label="Phân tổ" {
                 "Phân tổ: "
                 @for (b, label) in [(By::Unit, "đơn vị"), (By::Group, "nhóm đối tượng"), (By::Field, "lĩnh vực"), (By::UnitField, "đơn vị × lĩnh vực")] {
-                    a class=[(b == by).then_some("on")] href=(format!("/reports/{}?by={}", campaign.id, by_code(b))) { (label) }
+                    a class=[(b == by).then_some("on")] href=(format!("/reports/{}?by={}", campaign.id, b.spec(None))) { (label) }
+                }
+                @let offered = breakdown_questions(campaign);
+                @if !offered.is_empty() {
+                    br;
+                    "Theo câu trả lời: "
+                    @for (code, text) in offered {
+                        @let on = question == Some(code);
+                        a class=[on.then_some("on")] title=(text) href=(format!("/reports/{}?by=question:{code}", campaign.id)) { (text) }
+                        a class=[(on && by == By::UnitQuestion).then_some("on")] title=(format!("Đơn vị × {text}")) href=(format!("/reports/{}?by=unit,question:{code}", campaign.id)) { "× đơn vị" }
+                    }
                 }
             }
 

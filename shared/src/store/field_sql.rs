@@ -657,16 +657,17 @@ macro_rules! field_store {
                 };
                 let cells: std::collections::BTreeMap<String, String> = serde_json::from_str(&answers)?;
                 let (mut tallies, mut counts) = (std::collections::BTreeMap::new(), std::collections::BTreeMap::new());
+                let mut chunk_rows = $crate::store::columns::ChunkRows::new();
                 let questionnaire = definition.as_ref().and_then(|c| c.questionnaire_of(&group));
                 let counted = |code: &str| {
                     !questionnaire.and_then(|q| q.question(code)).is_some_and(|q| {
                         matches!(q.kind, $crate::questionnaire::QuestionKind::Text)
                     })
                 };
-                $crate::store::count_cells(&unit, &group, field.as_deref(), cells.iter(), &counted, &mut tallies, &mut counts);
+                $crate::store::count_cells(&unit, &group, field.as_deref(), cells.iter(), &counted, &mut tallies, &mut counts, &mut chunk_rows);
                 tallies.values_mut().for_each(|n| *n *= sign);
                 counts.values_mut().for_each(|n| *n *= sign);
-                Self::write_tallies(&mut tx, campaign, &tallies, &counts).await?;
+                Self::write_tallies(&mut tx, campaign, &tallies, &counts, &chunk_rows, sign).await?;
                 for table in ["DELETE FROM tallies WHERE campaign_id = $1 AND n <= 0", "DELETE FROM cell_counts WHERE campaign_id = $1 AND n <= 0"] {
                     sqlx::query(table).bind(campaign).execute(&mut *tx).await?;
                 }

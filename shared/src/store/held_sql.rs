@@ -82,6 +82,7 @@ macro_rules! held_store {
                 let mut released: Vec<(String, String, Option<String>, chrono::NaiveDate, String, Option<String>)> = Vec::new();
                 let mut tallies = BTreeMap::new();
                 let mut cell_counts = BTreeMap::new();
+                let mut chunk_rows = $crate::store::columns::ChunkRows::new();
                 let mut log = Vec::new();
                 for (unit, group, field) in cells {
                     let rows: Vec<(i64, Vec<u8>)> =
@@ -117,6 +118,7 @@ macro_rules! held_store {
                             &|_| true,
                             &mut tallies,
                             &mut cell_counts,
+                            &mut chunk_rows,
                         );
                         let flags = (!held.flags.is_empty())
                             .then(|| held.flags.iter().map(|f| f.code()).collect::<Vec<_>>().join(","));
@@ -145,7 +147,7 @@ macro_rules! held_store {
                     });
                     q.build().execute(&mut **tx).await?;
                 }
-                Self::write_tallies(tx, campaign, &tallies, &cell_counts).await?;
+                Self::write_tallies(tx, campaign, &tallies, &cell_counts, &chunk_rows, 1).await?;
                 let today = chrono::Local::now().date_naive();
                 for (unit, group, field, n, below_k) in log {
                     sqlx::query(
@@ -195,6 +197,8 @@ macro_rules! held_store {
                 .execute(&self.pool)
                 .await?;
                 out.drafts_expired = gone.rows_affected();
+                // Keep each cell's answers in few chunks, for fast breakdowns.
+                $crate::store::Store::compact_chunks(self, 16).await?;
                 self.scrub().await?;
                 Ok(out)
             }

@@ -6,6 +6,7 @@
 //! (SPEC §3).
 
 pub mod backup;
+pub mod columns;
 pub mod field;
 mod field_sql;
 mod held_sql;
@@ -334,6 +335,7 @@ pub(crate) type CellCountKey = (String, String, String);
 
 /// The counted cells of one response: every answer but free text (numbers are
 /// counted per value, for their mean and median).
+#[allow(clippy::too_many_arguments)] // the three counts are written together by `write_tallies`
 pub(crate) fn count_cells<'a>(
     unit: &str,
     group: &str,
@@ -342,16 +344,24 @@ pub(crate) fn count_cells<'a>(
     counted: &dyn Fn(&str) -> bool,
     tallies: &mut BTreeMap<TallyKey, i64>,
     responses: &mut BTreeMap<CellCountKey, i64>,
+    rows: &mut columns::ChunkRows,
 ) {
     let field = field.unwrap_or_default();
-    *responses.entry((unit.to_owned(), group.to_owned(), field.to_owned())).or_default() += 1;
+    let cell = (unit.to_owned(), group.to_owned(), field.to_owned());
+    *responses.entry(cell.clone()).or_default() += 1;
+    let mut row = Vec::new();
     for (code, raw) in cells {
         if counted(code) {
             let key = (unit.to_owned(), group.to_owned(), field.to_owned(), code.clone(), raw.clone());
             *tallies.entry(key).or_default() += 1;
+            row.push((code.clone(), raw.clone()));
         }
     }
+    rows.entry(cell).or_default().push(row);
 }
+
+/// One cell's batch of answers, column by column: (unit, group, field, sign, chunk).
+pub type AnswerChunk = (String, String, Option<String>, i64, Vec<u8>);
 
 /// One unit's list: its counter frame (`roster_of` none) or a group's roster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -479,6 +489,16 @@ pub trait Store: FieldOps + Send + Sync {
 
     /// The answer counts kept as responses arrive: what reports are built from.
     async fn tallies(&self, campaign: &str) -> Result<Tallies, StoreError>;
+
+    /// The campaign's answers column by column ([`columns`]): (unit, group,
+    /// field, sign, chunk). Responses stored before chunks were kept (or
+    /// whose chunks do not add up to the responses in the indices) are
+    /// encoded again first, once.
+    async fn answer_chunks(&self, campaign: &str) -> Result<Vec<AnswerChunk>, StoreError>;
+
+    /// Folds every cell's chunks into one where a cell has more than
+    /// `over`; returns how many cells were folded.
+    async fn compact_chunks(&self, over: i64) -> Result<u64, StoreError>;
 
     /// The non-empty answers to one free-text question, of responses in the
     /// indices: (unit, group, field, text), in the order exports use (unit,

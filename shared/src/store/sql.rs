@@ -192,7 +192,7 @@ macro_rules! sql_store {
                             .collect()
                     })
                     .unwrap_or_default();
-                let (mut tallies, mut cell_counts) = Default::default();
+                let (mut tallies, mut cell_counts, mut chunk_rows) = Default::default();
                 for r in responses {
                     let counted = |code: &str| {
                         !matches!(
@@ -200,9 +200,9 @@ macro_rules! sql_store {
                             Some($crate::questionnaire::QuestionKind::Text)
                         )
                     };
-                    $crate::store::count_cells(&r.unit, &r.group, r.field.as_deref(), r.cells.iter(), &counted, &mut tallies, &mut cell_counts);
+                    $crate::store::count_cells(&r.unit, &r.group, r.field.as_deref(), r.cells.iter(), &counted, &mut tallies, &mut cell_counts, &mut chunk_rows);
                 }
-                Self::write_tallies(tx, campaign, &tallies, &cell_counts).await?;
+                Self::write_tallies(tx, campaign, &tallies, &cell_counts, &chunk_rows, 1).await?;
                 // Multi-row inserts: 9 parameters a row stays far below both
                 // backends' parameter limits.
                 for chunk in responses.chunks(1000) {
@@ -252,12 +252,59 @@ macro_rules! sql_store {
             }
 
             /// Adds counts to the tallies, in key order, several rows a statement.
+            /// Encodes a campaign's responses in the indices into chunks again,
+            /// one per cell, replacing what was kept.
+            async fn encode_chunks_again(&self, campaign: &str) -> Result<(), StoreError> {
+                use futures::TryStreamExt;
+                let definition = $crate::store::Store::campaign(self, campaign).await?;
+                let mut rows = $crate::store::columns::ChunkRows::new();
+                {
+                    let mut stream = $crate::store::Store::responses(self, campaign);
+                    while let Some(r) = stream.try_next().await? {
+                        let questionnaire = definition.as_ref().and_then(|c| c.questionnaire_of(&r.group));
+                        let row = r
+                            .cells
+                            .iter()
+                            .filter(|(code, _)| {
+                                !questionnaire.and_then(|q| q.question(code)).is_some_and(|q| q.kind == $crate::questionnaire::QuestionKind::Text)
+                            })
+                            .map(|(c, a)| (c.clone(), a.clone()))
+                            .collect();
+                        rows.entry((r.unit, r.group, r.field.unwrap_or_default())).or_default().push(row);
+                    }
+                }
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE service_settings SET value = value WHERE name = 'key_check'").execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM answer_chunks WHERE campaign_id = $1").bind(campaign).execute(&mut *tx).await?;
+                Self::write_tallies(&mut tx, campaign, &Default::default(), &Default::default(), &rows, 1).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn write_tallies(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 campaign: &str,
                 tallies: &std::collections::BTreeMap<$crate::store::TallyKey, i64>,
                 responses: &std::collections::BTreeMap<$crate::store::CellCountKey, i64>,
+                rows: &$crate::store::columns::ChunkRows,
+                sign: i64,
             ) -> Result<(), StoreError> {
+                // The same responses, column by column (see `columns`).
+                for ((unit, group, field), cell_rows) in rows {
+                    sqlx::query(
+                        "INSERT INTO answer_chunks (campaign_id, unit, group_code, field, sign, n, body)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(campaign)
+                    .bind(unit)
+                    .bind(group)
+                    .bind(field)
+                    .bind(sign)
+                    .bind(i64::try_from(cell_rows.len()).unwrap_or(i64::MAX))
+                    .bind($crate::store::columns::encode(cell_rows))
+                    .execute(&mut **tx)
+                    .await?;
+                }
                 let rows: Vec<_> = tallies.iter().collect();
                 for chunk in rows.chunks(500) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
@@ -768,6 +815,76 @@ macro_rules! sql_store {
                 let (n,): (i64,) =
                     sqlx::query_as("SELECT COUNT(*) FROM responses WHERE campaign_id = $1").bind(campaign).fetch_one(&self.pool).await?;
                 Ok(n)
+            }
+
+            async fn answer_chunks(&self, campaign: &str) -> Result<Vec<$crate::store::AnswerChunk>, StoreError> {
+                let (kept,): (Option<i64>,) =
+                    sqlx::query_as("SELECT CAST(SUM(sign * n) AS BIGINT) FROM answer_chunks WHERE campaign_id = $1")
+                        .bind(campaign)
+                        .fetch_one(&self.pool)
+                        .await?;
+                let (stored,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM responses WHERE campaign_id = $1 AND excluded IS NULL",
+                )
+                .bind(campaign)
+                .fetch_one(&self.pool)
+                .await?;
+                if kept.unwrap_or(0) != stored {
+                    self.encode_chunks_again(campaign).await?;
+                }
+                let rows: Vec<(String, String, String, i64, Vec<u8>)> = sqlx::query_as(
+                    "SELECT unit, group_code, field, sign, body FROM answer_chunks WHERE campaign_id = $1
+                     ORDER BY unit, group_code, field, sign DESC",
+                )
+                .bind(campaign)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(u, g, f, sign, body)| (u, g, (!f.is_empty()).then_some(f), sign, body))
+                    .collect())
+            }
+
+            async fn compact_chunks(&self, over: i64) -> Result<u64, StoreError> {
+                let cells: Vec<(String, String, String, String)> = sqlx::query_as(
+                    "SELECT campaign_id, unit, group_code, field FROM answer_chunks
+                     GROUP BY campaign_id, unit, group_code, field HAVING COUNT(*) > $1",
+                )
+                .bind(over)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut folded = 0;
+                for (campaign, unit, group, field) in cells {
+                    let mut tx = self.pool.begin().await?;
+                    sqlx::query("UPDATE service_settings SET value = value WHERE name = 'key_check'").execute(&mut *tx).await?;
+                    let chunks: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+                        "SELECT sign, body FROM answer_chunks
+                         WHERE campaign_id = $1 AND unit = $2 AND group_code = $3 AND field = $4",
+                    )
+                    .bind(&campaign)
+                    .bind(&unit)
+                    .bind(&group)
+                    .bind(&field)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let parts: Vec<(i64, &[u8])> = chunks.iter().map(|(s, b)| (*s, b.as_slice())).collect();
+                    let rows = $crate::store::columns::merge(&parts).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    sqlx::query(
+                        "DELETE FROM answer_chunks WHERE campaign_id = $1 AND unit = $2 AND group_code = $3 AND field = $4",
+                    )
+                    .bind(&campaign)
+                    .bind(&unit)
+                    .bind(&group)
+                    .bind(&field)
+                    .execute(&mut *tx)
+                    .await?;
+                    let mut cell = $crate::store::columns::ChunkRows::new();
+                    cell.insert((unit, group, field), rows);
+                    Self::write_tallies(&mut tx, &campaign, &Default::default(), &Default::default(), &cell, 1).await?;
+                    tx.commit().await?;
+                    folded += 1;
+                }
+                Ok(folded)
             }
 
             async fn text_answers(

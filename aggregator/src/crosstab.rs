@@ -1,0 +1,135 @@
+//! Breakdowns by the answer to a question (`--by question:GT`,
+//! `--by unit,question:GT`), counted from the answers kept column by column
+//! (`sipas_shared::store::columns`): one pass over small integers per
+//! chunk, each distinct answer parsed once per chunk, never once per
+//! response.
+//!
+//! The result is an [`Aggregate`] whose cells carry, where the field would
+//! be, the label of the answer given to the question, so every index and
+//! table of the report is computed for each answer exactly as for a field.
+
+use crate::tally::{Aggregate, Cell, CellKey};
+use sipas_shared::Answer;
+use sipas_shared::campaign::Campaign;
+use sipas_shared::questionnaire::{Question, QuestionKind, default_likert_labels};
+use sipas_shared::store::AnswerChunk;
+use sipas_shared::store::columns::{self, ChunkError, Decoded};
+use std::collections::BTreeMap;
+
+/// A cell as chunks name it: (unit, group, field).
+type CellRef<'a> = (&'a str, &'a str, Option<&'a str>);
+
+/// The label a breakdown row shows for those who did not answer the question.
+pub const NOT_ANSWERED: &str = "Không trả lời";
+
+/// Whether `question` can break a report down: one answer per respondent,
+/// from a short list.
+pub fn can_break_down(q: &Question) -> bool {
+    matches!(q.kind, QuestionKind::Single | QuestionKind::Yesno | QuestionKind::Likert5)
+}
+
+/// How a breakdown row names an answer.
+pub fn label(q: &Question, answer: Option<&Answer>) -> String {
+    match answer {
+        None => NOT_ANSWERED.to_owned(),
+        Some(Answer::DontKnow) => "Không biết".to_owned(),
+        Some(Answer::YesNo(true)) => "Có".to_owned(),
+        Some(Answer::YesNo(false)) => "Không".to_owned(),
+        Some(Answer::Choice(c)) => {
+            q.options.iter().find(|o| &o.code == c).map_or_else(|| c.clone(), |o| o.label.clone())
+        }
+        Some(Answer::Likert(l)) => {
+            let labels = q.labels.clone().unwrap_or_else(default_likert_labels);
+            let i = l.index();
+            format!("{} – {}", i + 1, labels.get(i).cloned().unwrap_or_default())
+        }
+        Some(other) => other.to_cell(),
+    }
+}
+
+/// The answers of `chunks` counted per unit, group and answer to `code`
+/// (in place of the field). Responses of groups whose questionnaire does not
+/// ask `code` are left out.
+///
+/// # Errors
+/// A damaged chunk.
+pub fn by_answer<'c>(campaign: &'c Campaign, chunks: &[AnswerChunk], code: &str) -> Result<Aggregate<'c>, ChunkError> {
+    let mut agg = Aggregate::new(campaign);
+    // A cell with an exclusion (a −1 chunk) is folded first, so every count adds.
+    let mut by_cell: BTreeMap<CellRef<'_>, Vec<(i64, &[u8])>> = BTreeMap::new();
+    for (unit, group, field, sign, body) in chunks {
+        by_cell.entry((unit, group, field.as_deref())).or_default().push((*sign, body));
+    }
+    for ((unit, group, _field), parts) in by_cell {
+        let Some(questionnaire) = campaign.questionnaire_of(group) else { continue };
+        let Some(by) = questionnaire.question(code) else { continue };
+        let decoded: Vec<Decoded> = if parts.iter().any(|(s, _)| *s < 0) {
+            vec![columns::decode(&columns::encode(&columns::merge(&parts)?))?]
+        } else {
+            parts.iter().map(|(_, b)| columns::decode(b)).collect::<Result<_, _>>()?
+        };
+        for d in &decoded {
+            count_chunk(&mut agg, unit, group, by, d);
+        }
+    }
+    Ok(agg)
+}
+
+/// Counts one chunk into `agg`, dense: counts[slot][question][answer].
+fn count_chunk(agg: &mut Aggregate<'_>, unit: &str, group: &str, by: &Question, d: &Decoded) {
+    let (nq, na) = (d.questions.len(), d.answers.len() + 1);
+    let by_col = d.questions.iter().position(|q| q == &by.code);
+    // One slot per distinct answer to the breakdown question.
+    let mut slot_of = vec![usize::MAX; na];
+    let mut slots: Vec<u16> = Vec::new();
+    let mut responses: Vec<u64> = Vec::new();
+    let mut counts: Vec<u64> = Vec::new();
+    for r in 0..d.rows {
+        let v = by_col.map_or(0, |c| d.get(r, c));
+        let slot = if slot_of[usize::from(v)] == usize::MAX {
+            slot_of[usize::from(v)] = slots.len();
+            slots.push(v);
+            responses.push(0);
+            counts.resize(counts.len() + nq * na, 0);
+            slots.len() - 1
+        } else {
+            slot_of[usize::from(v)]
+        };
+        responses[slot] += 1;
+        let base = slot * nq * na;
+        let row = &d.values[r * nq..(r + 1) * nq];
+        for (q, v) in row.iter().enumerate() {
+            counts[base + q * na + usize::from(*v)] += 1;
+        }
+    }
+    // Each (question, answer) of the chunk parsed once.
+    let questions: Vec<Option<(usize, &Question)>> = d.questions.iter().map(|q| agg.question_of(group, q)).collect();
+    let mut parsed: BTreeMap<(usize, usize), Option<Answer>> = BTreeMap::new();
+    let mut parse = |q: usize, a: usize| -> Option<Answer> {
+        parsed
+            .entry((q, a))
+            .or_insert_with(|| {
+                let (_, question) = questions[q]?;
+                Answer::parse(question, &d.answers[a - 1]).ok().flatten()
+            })
+            .clone()
+    };
+    for (slot, v) in slots.iter().enumerate() {
+        let answer = (*v > 0).then(|| by_col.and_then(|c| parse(c, usize::from(*v)))).flatten();
+        let key = CellKey { unit: unit.to_owned(), group: group.to_owned(), field: Some(label(by, answer.as_ref())) };
+        let len = agg.questions_len(group);
+        let cell = agg.cells.entry(key).or_insert_with(|| Cell::sized(len));
+        cell.responses += responses[slot];
+        for (q, found) in questions.iter().enumerate() {
+            let Some((i, _)) = found else { continue };
+            for a in 1..na {
+                let n = counts[slot * nq * na + q * na + a];
+                if n > 0
+                    && let Some(answer) = parse(q, a)
+                {
+                    cell.questions[*i].add_n(&answer, n);
+                }
+            }
+        }
+    }
+}
