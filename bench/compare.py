@@ -1,12 +1,13 @@
 """The breakdowns of a sipas report, computed the way an analyst otherwise
 would: from the exported ballot CSV, in pandas and in DuckDB.
 
-    python compare.py EXPORT.csv LIKERT_CODES FIELD_QUESTION ROUNDS
+    python compare.py EXPORT.csv LIKERT_CODES FIELD_QUESTION ROUNDS [BY_QUESTION]
 
 LIKERT_CODES are the five-level questions (comma-separated); FIELD_QUESTION the
 overall-satisfaction question broken down by field. Prints one JSON line with
 the median seconds of each tool (reading the CSV included) and checksums, so
-the caller can see both computed the same counts.
+the caller can see both computed the same counts. With BY_QUESTION, also the
+ad-hoc breakdown of the citizens' five-level answers by unit × the answer to it.
 """
 
 import json
@@ -56,6 +57,24 @@ def duckdb_run(path, likert, overall):
     return int(total), int(sum(r[3] for r in by_field)), int(sum(r[3] for r in cells)), float(share)
 
 
+def duckdb_cross(path, likert, by):
+    """Per unit × answer to `by` × five-level question: the count of each level
+    (the counts every index of a sipas breakdown row is computed from)."""
+    import duckdb
+
+    con = duckdb.connect()
+    types = ", ".join(f"'{c}': 'TINYINT'" for c in likert)
+    con.execute(f"CREATE TEMP TABLE b AS SELECT * FROM read_csv('{path}', header=true, types={{{types}}})")
+    cols = ", ".join(f'"{c}"' for c in likert)
+    rows = con.execute(
+        f"""SELECT unit, by_answer, q, v, count(*) FROM
+              (UNPIVOT (SELECT unit, "{by}" AS by_answer, {cols} FROM b WHERE "group" = 'citizens')
+               ON {cols} INTO NAME q VALUE v)
+            WHERE v BETWEEN 1 AND 5 GROUP BY ALL"""
+    ).fetchall()
+    return int(sum(r[4] for r in rows)), len(rows)
+
+
 def timed(fn, rounds, *args):
     times, out = [], None
     for _ in range(rounds):
@@ -69,7 +88,11 @@ def main():
     path, likert, overall, rounds = sys.argv[1], sys.argv[2].split(","), sys.argv[3], int(sys.argv[4])
     p_time, p_out = timed(pandas_run, rounds, path, likert, overall)
     d_time, d_out = timed(duckdb_run, rounds, path, likert, overall)
-    print(json.dumps({"pandas_s": p_time, "duckdb_s": d_time, "pandas": p_out, "duckdb": d_out}))
+    out = {"pandas_s": p_time, "duckdb_s": d_time, "pandas": p_out, "duckdb": d_out}
+    if len(sys.argv) > 5:
+        c_time, c_out = timed(duckdb_cross, rounds, path, likert, sys.argv[5])
+        out.update({"duckdb_cross_s": c_time, "duckdb_cross": c_out})
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":

@@ -192,6 +192,7 @@ async fn compare(dir: &std::path::Path, url: &str, n: u64, report: Duration) {
         .arg(likert.join(","))
         .arg(overall)
         .arg("3")
+        .arg("GT")
         .output()
         .expect("python");
     let Ok(result) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else {
@@ -224,6 +225,61 @@ async fn compare(dir: &std::path::Path, url: &str, n: u64, report: Duration) {
     println!(
         "likert answers counted: sipas {ours}, pandas {pd:?}, DuckDB {dk:?} — {}",
         if agree { "agree" } else { "DISAGREE" }
+    );
+    println!("export of {n} responses to CSV: {:.2} s (one run)", export.as_secs_f64());
+    println!();
+    cross(&*store, &campaign, n, &result).await;
+}
+
+/// The ad-hoc breakdown by unit × the answer to GT (gender), from the answers
+/// kept column by column, against DuckDB computing the same counts from the
+/// exported CSV: before the sweep folds the chunks (as bulk loads leave
+/// them) and after.
+async fn cross(store: &dyn Store, campaign: &Campaign, n: u64, duck: &serde_json::Value) {
+    let citizens_likert = |b: &sipas_aggregator::report::Breakdown| -> u64 {
+        b.rows
+            .iter()
+            .flat_map(|r| r.figures.sipas.iter().flat_map(|s| &s.questions))
+            .map(|q| q.counts.iter().sum::<u64>())
+            .sum()
+    };
+    let timed = |folded: bool| async move {
+        let mut times = Vec::new();
+        let mut total = 0;
+        for _ in 0..5 {
+            let t = Instant::now();
+            let b = load::breakdown_by_question(store, campaign, By::UnitQuestion, "GT").await.expect("breakdown");
+            times.push(t.elapsed());
+            total = citizens_likert(&b);
+        }
+        let _ = folded;
+        (median(times), total)
+    };
+    // The first call encodes nothing: bulk loads wrote their chunks.
+    let chunks = store.answer_chunks(&campaign.id).await.expect("chunks").len();
+    let (loose, total) = timed(false).await;
+    let folded_cells = store.compact_chunks(0).await.expect("fold");
+    let (folded, total_after) = timed(true).await;
+    let ds = duck["duckdb_cross_s"].as_f64().unwrap_or(f64::NAN);
+    let dk = duck["duckdb_cross"][0].as_u64();
+    println!("Ad-hoc breakdown: every index by unit × answer to GT (gender) over {n} responses, median of 5");
+    println!("{:<44} {:>10} {:>14}", "tool", "seconds", "DuckDB ÷ this");
+    println!(
+        "{:<44} {:>10.3} {:>14.1}",
+        format!("sipas, {chunks} chunks as loaded"),
+        loose.as_secs_f64(),
+        ds / loose.as_secs_f64()
+    );
+    println!(
+        "{:<44} {:>10.3} {:>14.1}",
+        format!("sipas, folded into {folded_cells} cells' chunks"),
+        folded.as_secs_f64(),
+        ds / folded.as_secs_f64()
+    );
+    println!("{:<44} {:>10.3} {:>14.1}", "DuckDB (read_csv + UNPIVOT + GROUP BY)", ds, 1.0);
+    println!(
+        "citizens' likert answers counted: sipas {total} / {total_after}, DuckDB {dk:?} — {}",
+        if dk == Some(total) && total == total_after { "agree" } else { "DISAGREE" }
     );
     println!();
 }

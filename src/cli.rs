@@ -319,6 +319,8 @@ pub enum ReportFormat {
     Json,
     Csv,
     Xlsx,
+    /// The written report to file (Word).
+    Docx,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]

@@ -54,9 +54,31 @@ async fn the_report_page_shows_tables_charts_and_downloads() {
     assert_eq!(charts.len(), 5, "ranking, components, fields, and the options of CT and P2");
     let ranking = &charts[0];
     let ranking_text: Vec<String> = ranking.select(&sel("text")).map(|t| t.text().collect()).collect();
-    // Ranking, best first: B 75.00, then A 60.42, then the SIPAS target line at 60 %.
-    assert_eq!(ranking_text, vec!["Xã B", "75.00", "Xã A", "60.42", "chỉ tiêu 60%"]);
-    assert_eq!(ranking.select(&sel("line")).count(), 1, "one target line");
+    // Ranking, best first: B 75.00, then A 60.42 (each under 30 answers: *),
+    // then the SIPAS target line at 60 %; each bar carries its 95 % interval.
+    assert_eq!(ranking_text, vec!["Xã B *", "75.00", "Xã A *", "60.42", "chỉ tiêu 60%"]);
+    let intervals: Vec<String> = ranking.select(&sel("g.ci > title")).map(|t| t.text().collect()).collect();
+    assert_eq!(intervals.len(), 2, "{intervals:?}");
+    assert!(intervals.iter().all(|t| t.starts_with("khoảng tin cậy 95%: ")), "{intervals:?}");
+    let json: Value =
+        serde_json::from_str(&common::stdout(&sipas(&db, &["report", "--campaign", "hand", "--format", "json"])))
+            .expect("json");
+    let ranks: Vec<(u64, &str, bool, bool)> = json["ranking"]
+        .as_array()
+        .expect("ranking")
+        .iter()
+        .map(|r| {
+            (
+                r["rank"].as_u64().unwrap_or_default(),
+                r["unit"].as_str().unwrap_or_default(),
+                r["small_sample"].as_bool().unwrap_or_default(),
+                r["indistinguishable_from_neighbour"].as_bool().unwrap_or_default(),
+            )
+        })
+        .collect();
+    // 6 and 2 answers: both small, and their intervals overlap.
+    assert_eq!(ranks, [(1, "B", true, true), (2, "A", true, true)]);
+    assert_eq!(ranking.select(&sel("svg > line")).count(), 1, "one target line");
     let stacked = &charts[2];
     let segments: Vec<String> = stacked.select(&sel("rect > title")).map(|t| t.text().collect::<String>()).collect();
     assert!(segments.contains(&"Rất hài lòng: 40.00%".to_owned()), "{segments:?}");
@@ -74,11 +96,19 @@ async fn the_report_page_shows_tables_charts_and_downloads() {
     assert_eq!(
         downloads,
         vec![
+            "/reports/hand/download/report.docx",
             "/reports/hand/download/report.xlsx",
             "/reports/hand/download/report.csv",
             "/reports/hand/download/report.json"
         ]
     );
+    let docx = client.get(format!("{}{}", server.base, downloads[0])).send().await.expect("docx");
+    assert_eq!(
+        docx.headers().get("content-disposition").and_then(|v| v.to_str().ok()),
+        Some("attachment; filename=\"hand-bao-cao.docx\"")
+    );
+    assert!(docx.bytes().await.expect("bytes").starts_with(b"PK"), "a DOCX is a zip");
+    let downloads = &downloads[1..];
     let xlsx = client.get(format!("{}{}", server.base, downloads[0])).send().await.expect("xlsx");
     assert_eq!(
         xlsx.headers().get("content-disposition").and_then(|v| v.to_str().ok()),
@@ -311,4 +341,53 @@ async fn every_question_kind_reaches_every_format_and_the_workbook_prints() {
         assert!(sheet.contains(needle), "{needle} in sheet1.xml");
     }
     assert!(part("xl/workbook.xml").contains("_xlnm.Print_Titles"), "header rows repeated on every page");
+}
+
+/// `--by question:CODE` in the CLI, the page and the API, with the figures
+/// of the hand-worked fixture: P2 of the four delegates of A is rt, t, k, t.
+#[tokio::test]
+async fn a_breakdown_by_the_answer_to_a_question() {
+    let db = loaded().await;
+    let out = sipas(&db, &["report", "--campaign", "hand", "--by", "question:P2", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: Value = serde_json::from_str(&common::stdout(&out)).expect("json");
+    assert_eq!(json["breakdown"]["by"], "question");
+    assert_eq!(json["breakdown"]["question"], "P2");
+    let rows = json["breakdown"]["rows"].as_array().expect("rows");
+    let shown: Vec<(String, u64)> = rows
+        .iter()
+        .map(|r| (r["answer"].as_str().unwrap_or_default().to_owned(), r["responses"].as_u64().unwrap_or_default()))
+        .collect();
+    assert_eq!(shown, [("Rất tốt".to_owned(), 1), ("Tốt".to_owned(), 2), ("Kém".to_owned(), 1)]);
+    // Those who answered «Tốt» (P1 = 4 and empty; P3 = 0 and 1): P3 yes 1 of 2.
+    let good = rows.iter().find(|r| r["answer"] == "Tốt").expect("Tốt");
+    let p3 = good["answers"].as_array().expect("answers").iter().find(|a| a["question"] == "P3").expect("P3");
+    assert_eq!((p3["n"].as_u64(), p3["yes"].as_u64()), (Some(2), Some(1)));
+
+    let out = sipas(&db, &["report", "--campaign", "hand", "--by", "unit,question:P3", "--format", "json"]);
+    let json: Value = serde_json::from_str(&common::stdout(&out)).expect("json");
+    let rows = json["breakdown"]["rows"].as_array().expect("rows");
+    assert!(rows.iter().all(|r| r["unit"] == "A"), "only A's delegates answered P3");
+    let answers: Vec<&str> = rows.iter().filter_map(|r| r["answer"].as_str()).collect();
+    assert_eq!(answers, ["Có", "Không", "Không trả lời"]);
+
+    for (by, says) in
+        [("question:CT", "không dùng để phân tổ"), ("question:ZZ", "không có câu «ZZ»"), ("question:", "không hợp lệ")]
+    {
+        let out = sipas(&db, &["report", "--campaign", "hand", "--by", by]);
+        assert_eq!(out.status.code(), Some(2), "{by}");
+        assert!(stderr(&out).contains(says), "{by}: {}", stderr(&out));
+    }
+
+    let server = spawn_server(&db, &[]);
+    let client = analyst(&db, &server.base).await;
+    let (status, page) = get_html(&client, &format!("{}/reports/hand?by=question:P2", server.base)).await;
+    assert_eq!(status, 200);
+    let headers = texts(&page, "th");
+    assert!(headers.iter().any(|h| h == "Trả lời câu P2"), "{headers:?}");
+    let offered: Vec<&str> = page.select(&sel("nav.by a")).filter_map(|a| a.value().attr("href")).collect();
+    assert!(offered.contains(&"/reports/hand?by=question:P3"), "{offered:?}");
+    let resp =
+        client.get(format!("{}/api/v1/campaigns/hand/report?by=question:CT", server.base)).send().await.expect("api");
+    assert_eq!(resp.status().as_u16(), 422);
 }

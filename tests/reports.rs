@@ -111,7 +111,7 @@ async fn xlsx_report_reads_back_with_calamine() {
     let mut book: Xlsx<_> = open_workbook(&path).expect("xlsx opens");
     assert_eq!(
         book.sheet_names(),
-        vec!["Chỉ số", "Câu hỏi", "Lĩnh vực", "PAR", "Lựa chọn", "Có – Không", "Số", "Ý kiến"]
+        vec!["Chỉ số", "Câu hỏi", "Lĩnh vực", "PAR", "Xếp hạng", "Lựa chọn", "Có – Không", "Số", "Ý kiến"]
     );
     let sheet = book.worksheet_range("Chỉ số").expect("sheet");
     // Under the title and the metadata rows.
@@ -266,4 +266,68 @@ async fn demo_generate_is_reproducible_with_a_seed() {
         .map(|q| q["answered"].as_i64().unwrap_or(0))
         .sum();
     assert_eq!(answered, 2500, "every generated response counts against its quota");
+}
+
+/// The paragraphs of a DOCX as text: the `w:t` runs of each `w:p`, joined.
+fn docx_paragraphs(bytes: &[u8]) -> Vec<String> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a DOCX is a zip");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").expect("document.xml"), &mut xml)
+        .expect("read");
+    xml.split("</w:p>")
+        .map(|p| {
+            let mut out = String::new();
+            for piece in p.split("<w:t").skip(1) {
+                let Some(start) = piece.find('>') else { continue };
+                let Some(end) = piece.find("</w:t>") else { continue };
+                out.push_str(&piece[start + 1..end]);
+            }
+            out.replace("&amp;", "&")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+        })
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// The written report: the national heading, one unit's figures and one
+/// field's sentence, checked against the JSON report, in Vietnamese numbers.
+#[tokio::test]
+async fn the_written_report_matches_the_json_report() {
+    let db = loaded().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("bao-cao.docx");
+    let out = sipas(&db, &["report", "--campaign", "hand", "--format", "docx", "--out", path.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let paragraphs = docx_paragraphs(&std::fs::read(&path).expect("docx"));
+    assert!(paragraphs.iter().any(|p| p == "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"), "{paragraphs:?}");
+    assert!(paragraphs.iter().any(|p| p == "Độc lập - Tự do - Hạnh phúc"));
+    assert!(paragraphs.iter().any(|p| p == "BÁO CÁO"));
+
+    let json: Value = serde_json::from_slice(&sipas(&db, &["report", "--campaign", "hand", "--format", "json"]).stdout)
+        .expect("json");
+    let a = json["units"].as_array().expect("units").iter().find(|u| u["unit"] == "A").expect("A");
+    let vn = |x: &Value| {
+        let s = format!("{}", x.as_f64().expect("number"));
+        s.trim_end_matches(".0").replace('.', ",")
+    };
+    let sipas_line = format!("Chỉ số SIPAS đạt {}%", vn(&a["sipas"]["index"]));
+    assert_eq!(sipas_line, "Chỉ số SIPAS đạt 60,42%", "the hand-worked figure");
+    assert!(paragraphs.iter().any(|p| p.contains(&sipas_line)), "{sipas_line} in {paragraphs:#?}");
+    // A's field F1, written out as the commune reports do, from the JSON figures.
+    let f1 = a["by_field"].as_array().expect("fields").iter().find(|f| f["field"] == "F1").expect("F1");
+    let levels = ["rất không hài lòng", "không hài lòng", "bình thường", "hài lòng", "rất hài lòng"];
+    let parts: Vec<String> =
+        (0..5).rev().map(|i| format!("{} {} phiếu ({}%)", levels[i], f1["counts"][i], vn(&f1["pct"][i]))).collect();
+    let sentence = format!("Lĩnh vực F1: tổng số {} phiếu, trong đó {}.", f1["n"], parts.join(", "));
+    assert!(paragraphs.iter().any(|p| p == &sentence), "{sentence} in {paragraphs:#?}");
+    // The comments, masked; the ranking with its caution.
+    assert!(paragraphs.iter().any(|p| p == "– Gọi [số đã ẩn] để góp ý"));
+    assert!(!paragraphs.iter().any(|p| p.contains("0912")));
+    assert!(
+        paragraphs.iter().any(|p| p.contains("chưa phân biệt được với đơn vị liền kề")),
+        "A and B with n < 30 overlap"
+    );
 }

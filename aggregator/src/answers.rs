@@ -159,7 +159,7 @@ pub struct Comments {
 
 /// Text answers (unit, group, field, question, text) compiled per unit,
 /// field and question, masked.
-pub fn compile(rows: Vec<(String, String, Option<String>, String, String)>) -> Vec<Comments> {
+pub fn compile(rows: Vec<crate::report::TextAnswer>) -> Vec<Comments> {
     let mut by: BTreeMap<(String, Option<String>, String), Vec<String>> = BTreeMap::new();
     for (unit, _group, field, question, text) in rows {
         by.entry((unit, field, question)).or_default().push(mask(text.trim()));

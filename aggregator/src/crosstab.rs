@@ -75,6 +75,49 @@ pub fn by_answer<'c>(campaign: &'c Campaign, chunks: &[AnswerChunk], code: &str)
     Ok(agg)
 }
 
+/// The free-text answers of the chunks: (unit, group, field, question, text),
+/// for the questions each group's questionnaire asks as free text.
+///
+/// # Errors
+/// A damaged chunk.
+pub fn texts(campaign: &Campaign, chunks: &[AnswerChunk]) -> Result<Vec<crate::report::TextAnswer>, ChunkError> {
+    let mut by_cell: BTreeMap<CellRef<'_>, Vec<(i64, &[u8])>> = BTreeMap::new();
+    for (unit, group, field, sign, body) in chunks {
+        by_cell.entry((unit, group, field.as_deref())).or_default().push((*sign, body));
+    }
+    let mut out = Vec::new();
+    for ((unit, group, field), parts) in by_cell {
+        let Some(questionnaire) = campaign.questionnaire_of(group) else { continue };
+        let is_text = |code: &str| questionnaire.question(code).is_some_and(|q| q.kind == QuestionKind::Text);
+        let decoded: Vec<Decoded> = if parts.iter().any(|(s, _)| *s < 0) {
+            vec![columns::decode_only(&columns::encode(&columns::merge(&parts)?), &is_text)?]
+        } else {
+            parts.iter().map(|(_, b)| columns::decode_only(b, &is_text)).collect::<Result<_, _>>()?
+        };
+        for d in &decoded {
+            for (c, code) in d.questions.iter().enumerate() {
+                if !questionnaire.question(code).is_some_and(|q| q.kind == QuestionKind::Text) {
+                    continue;
+                }
+                for r in 0..d.rows {
+                    let v = d.get(r, c);
+                    let text = if v > 0 { d.answers[usize::from(v - 1)].trim() } else { "" };
+                    if !text.is_empty() {
+                        out.push((
+                            unit.to_owned(),
+                            group.to_owned(),
+                            field.map(str::to_owned),
+                            code.clone(),
+                            text.to_owned(),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Counts one chunk into `agg`, dense: counts[slot][question][answer].
 fn count_chunk(agg: &mut Aggregate<'_>, unit: &str, group: &str, by: &Question, d: &Decoded) {
     let (nq, na) = (d.questions.len(), d.answers.len() + 1);

@@ -1,10 +1,10 @@
-//! Anonymous response-level data (SPEC §7 columns), streamed from the store:
-//! one row per response, never a name, phone, address or token.
+//! Anonymous response-level data (SPEC §7 columns), read from the answers kept
+//! column by column: one row per response, never a name, phone, address or
+//! token, free text masked.
 
-use futures::TryStreamExt;
 use serde::Serialize;
 use sipas_shared::Campaign;
-use sipas_shared::store::{Store, StoreError, StoredResponse};
+use sipas_shared::store::{Store, StoreError};
 use std::io::Write;
 
 /// Failures while exporting.
@@ -35,11 +35,92 @@ pub fn question_columns(campaign: &Campaign) -> Vec<String> {
     cols
 }
 
-fn row(r: &StoredResponse, cols: &[String]) -> Vec<String> {
-    let mut out =
-        vec![r.unit.clone(), r.group.clone(), r.field.clone().unwrap_or_default(), r.submitted_on.to_string()];
-    out.extend(cols.iter().map(|c| r.cells.get(c).cloned().unwrap_or_default()));
-    out
+/// One exported response: its cell, its day, and its answers in the order of
+/// [`question_columns`] (`""` where it has none), free text masked.
+pub struct Row<'a> {
+    pub unit: &'a str,
+    pub group: &'a str,
+    pub field: Option<&'a str>,
+    pub day: &'a str,
+    pub cells: &'a [&'a str],
+}
+
+/// Calls `each` for every response in the indices, read from the answers
+/// kept column by column: no per-response JSON to parse, each free-text
+/// answer masked once. Ordered by unit, group and field, and within a cell
+/// by the answers themselves, so the order says nothing of arrival.
+///
+/// # Errors
+/// Storage failures, a damaged chunk, or what `each` returns.
+pub async fn each_row(
+    store: &dyn Store,
+    campaign: &Campaign,
+    mut each: impl FnMut(&Row<'_>) -> Result<(), ExportError>,
+) -> Result<u64, ExportError> {
+    use sipas_shared::store::columns;
+    let cols = question_columns(campaign);
+    let chunks = store.answer_chunks(&campaign.id).await?;
+    let corrupt = |e: columns::ChunkError| ExportError::Store(StoreError::Corrupt(e.to_string()));
+    let mut n = 0u64;
+    let mut i = 0;
+    while i < chunks.len() {
+        let (unit, group, field, _, _) = &chunks[i];
+        let mut j = i;
+        while j < chunks.len() && (&chunks[j].0, &chunks[j].1, &chunks[j].2) == (unit, group, field) {
+            j += 1;
+        }
+        let cell = &chunks[i..j];
+        i = j;
+        // One chunk per cell once folded; several (or an exclusion) are
+        // merged first, so rows of different batches are sorted together.
+        let decoded = if cell.len() == 1 && cell[0].3 > 0 {
+            columns::decode(&cell[0].4).map_err(corrupt)?
+        } else {
+            let parts: Vec<(i64, &[u8])> = cell.iter().map(|c| (c.3, c.4.as_slice())).collect();
+            let rows = columns::merge(&parts).map_err(corrupt)?;
+            columns::decode(&columns::encode(&rows)).map_err(corrupt)?
+        };
+        let questionnaire = campaign.questionnaire_of(group);
+        let is_text = |code: &str| {
+            questionnaire.and_then(|q| q.question(code)).is_some_and(|q| q.kind == sipas_shared::QuestionKind::Text)
+        };
+        // Where each export column sits in the chunk, and the day.
+        let at: Vec<Option<usize>> = cols.iter().map(|c| decoded.questions.iter().position(|q| q == c)).collect();
+        let day_at = decoded.questions.iter().position(|q| q == columns::DAY);
+        let text_col: Vec<bool> = at.iter().map(|a| a.is_some_and(|q| is_text(&decoded.questions[q]))).collect();
+        // Each free-text answer of the chunk masked once.
+        let mut masked: Vec<Option<String>> = vec![None; decoded.answers.len()];
+        for (c, pos) in at.iter().enumerate() {
+            let Some(q) = pos.filter(|_| text_col[c]) else { continue };
+            for r in 0..decoded.rows {
+                let v = usize::from(decoded.get(r, q));
+                if v > 0 && masked[v - 1].is_none() {
+                    masked[v - 1] = Some(crate::answers::mask(&decoded.answers[v - 1]));
+                }
+            }
+        }
+        let mut cells: Vec<&str> = vec![""; cols.len()];
+        for r in 0..decoded.rows {
+            for (c, pos) in at.iter().enumerate() {
+                cells[c] = match pos.map(|q| usize::from(decoded.get(r, q))) {
+                    Some(v) if v > 0 && text_col[c] => masked[v - 1].as_deref().unwrap_or_default(),
+                    Some(v) if v > 0 => decoded.answers[v - 1].as_str(),
+                    _ => "",
+                };
+            }
+            let day = day_at.map(|q| usize::from(decoded.get(r, q))).filter(|v| *v > 0);
+            let row = Row {
+                unit,
+                group,
+                field: field.as_deref(),
+                day: day.map_or("", |v| decoded.answers[v - 1].as_str()),
+                cells: &cells,
+            };
+            each(&row)?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// Writes the ballot CSV; `progress` is called every 10,000 rows.
@@ -61,17 +142,20 @@ pub async fn csv(
     header.extend(cols.iter().cloned());
     w.write_record(&header)?;
     let mut n = 0u64;
-    let mut stream = store.responses(&campaign.id);
-    while let Some(r) = stream.try_next().await? {
-        let r = mask_texts(campaign, r);
-        let cells = row(&r, &cols);
-        let safe: Vec<_> = cells.iter().map(|c| sipas_shared::spreadsheet::defuse(c)).collect();
-        w.write_record(safe.iter().map(|c| c.as_bytes()))?;
+    let mut record = csv::ByteRecord::new();
+    each_row(store, campaign, |r| {
+        record.clear();
+        for c in [r.unit, r.group, r.field.unwrap_or_default(), r.day].iter().chain(r.cells) {
+            record.push_field(sipas_shared::spreadsheet::defuse(c).as_bytes());
+        }
+        w.write_byte_record(&record)?;
         n += 1;
         if n.is_multiple_of(10_000) {
             progress(n);
         }
-    }
+        Ok(())
+    })
+    .await?;
     w.flush()?;
     progress(n);
     Ok(n)
@@ -82,8 +166,8 @@ struct JsonRow<'a> {
     unit: &'a str,
     group: &'a str,
     field: Option<&'a str>,
-    submitted_at: String,
-    answers: &'a std::collections::BTreeMap<String, String>,
+    submitted_at: &'a str,
+    answers: std::collections::BTreeMap<&'a str, &'a str>,
 }
 
 /// Writes a JSON array of responses, one object a line.
@@ -96,25 +180,21 @@ pub async fn json(
     mut out: impl Write,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<u64, ExportError> {
+    let cols = question_columns(campaign);
     out.write_all(b"[")?;
     let mut n = 0u64;
-    let mut stream = store.responses(&campaign.id);
-    while let Some(r) = stream.try_next().await? {
-        let r = mask_texts(campaign, r);
+    each_row(store, campaign, |r| {
         out.write_all(if n == 0 { b"\n" } else { b",\n" })?;
-        let row = JsonRow {
-            unit: &r.unit,
-            group: &r.group,
-            field: r.field.as_deref(),
-            submitted_at: r.submitted_on.to_string(),
-            answers: &r.cells,
-        };
+        let answers = cols.iter().zip(r.cells).filter(|(_, v)| !v.is_empty()).map(|(c, v)| (c.as_str(), *v)).collect();
+        let row = JsonRow { unit: r.unit, group: r.group, field: r.field, submitted_at: r.day, answers };
         serde_json::to_writer(&mut out, &row)?;
         n += 1;
         if n.is_multiple_of(10_000) {
             progress(n);
         }
-    }
+        Ok(())
+    })
+    .await?;
     out.write_all(b"\n]\n")?;
     out.flush()?;
     progress(n);
@@ -144,11 +224,10 @@ pub async fn xlsx(
     }
     sheet.set_freeze_panes(1, 0)?;
     let mut n = 0u32;
-    let mut stream = store.responses(&campaign.id);
-    while let Some(r) = stream.try_next().await? {
-        let r = mask_texts(campaign, r);
+    each_row(store, campaign, |r| {
         n = n.checked_add(1).filter(|n| *n < 1_048_576).ok_or(ExportError::TooManyRowsForXlsx)?;
-        for (c, v) in row(&r, &cols).iter().enumerate() {
+        let head = [r.unit, r.group, r.field.unwrap_or_default(), r.day];
+        for (c, v) in head.iter().chain(r.cells).enumerate() {
             if v.is_empty() {
                 continue;
             }
@@ -156,27 +235,15 @@ pub async fn xlsx(
             // Likert levels and numbers as numbers, so Excel can sum them.
             match v.parse::<f64>() {
                 Ok(x) if c >= 4 => sheet.write_number(n, c, x)?,
-                _ => sheet.write_string(n, c, v)?,
+                _ => sheet.write_string(n, c, *v)?,
             };
         }
         if n.is_multiple_of(10_000) {
             progress(u64::from(n));
         }
-    }
+        Ok(())
+    })
+    .await?;
     progress(u64::from(n));
     Ok(book)
-}
-
-/// A response with its free-text answers masked as the report masks them
-/// (phone numbers, ID numbers, e-mail addresses): a comment that names a
-/// way to reach its writer would link the answers to a person.
-fn mask_texts(campaign: &Campaign, mut r: sipas_shared::store::StoredResponse) -> sipas_shared::store::StoredResponse {
-    if let Some(q) = campaign.questionnaire_of(&r.group) {
-        for (code, cell) in &mut r.cells {
-            if q.question(code).is_some_and(|x| x.kind == sipas_shared::questionnaire::QuestionKind::Text) {
-                *cell = crate::answers::mask(cell);
-            }
-        }
-    }
-    r
 }

@@ -90,32 +90,21 @@ pub async fn breakdown_by_question(
     Ok(report::question_breakdown(&cross, by, code))
 }
 
-/// The free-text answers of every text question of the campaign.
+/// The free-text answers of the campaign (unit, group, field, question,
+/// text), from the answers kept column by column: a few chunks per cell,
+/// not every response.
 ///
 /// # Errors
-/// Storage failures.
-pub async fn texts(
-    store: &dyn Store,
-    campaign: &Campaign,
-) -> Result<Vec<(String, String, Option<String>, String, String)>, StoreError> {
-    let mut codes: Vec<&str> = campaign
+/// Storage failures, or a damaged chunk.
+pub async fn texts(store: &dyn Store, campaign: &Campaign) -> Result<Vec<report::TextAnswer>, StoreError> {
+    let asks_text = campaign
         .questionnaires
         .iter()
         .flat_map(|q| q.questions())
-        .filter(|q| q.kind == sipas_shared::questionnaire::QuestionKind::Text)
-        .map(|q| q.code.as_str())
-        .collect();
-    codes.sort_unstable();
-    codes.dedup();
-    let mut out = Vec::new();
-    for code in codes {
-        for (unit, group, field, text) in store.text_answers(&campaign.id, code).await? {
-            // Only where this group's questionnaire asks it as free text.
-            let asked = campaign.questionnaire_of(&group).and_then(|q| q.question(code));
-            if asked.is_some_and(|q| q.kind == sipas_shared::questionnaire::QuestionKind::Text) {
-                out.push((unit, group, field, code.to_owned(), text));
-            }
-        }
+        .any(|q| q.kind == sipas_shared::questionnaire::QuestionKind::Text);
+    if !asks_text {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let chunks = store.answer_chunks(&campaign.id).await?;
+    crate::crosstab::texts(campaign, &chunks).map_err(|e| StoreError::Corrupt(e.to_string()))
 }

@@ -102,9 +102,12 @@ pub struct Context {
     pub appraisals: Vec<sipas_shared::appraisal::Appraisal>,
     /// Answers still held before release, and remainders released under k.
     pub anonymity: sipas_shared::store::Anonymity,
-    /// Free-text answers: (unit, group, field, question, text).
-    pub texts: Vec<(String, String, Option<String>, String, String)>,
+    /// Free-text answers.
+    pub texts: Vec<TextAnswer>,
 }
+
+/// One free-text answer: (unit, group, field, question, text).
+pub type TextAnswer = (String, String, Option<String>, String, String);
 
 /// Indices of one set of responses.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -243,6 +246,77 @@ pub struct Report {
     /// Free-text answers per unit, field and question, masked.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub comments: Vec<crate::answers::Comments>,
+    /// Units carrying quotas, best SIPAS first, with what the ranking can
+    /// and cannot tell (additional to the official method).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ranking: Vec<RankRow>,
+}
+
+/// Below this many answers a unit's index is marked as a small sample.
+pub const SMALL_SAMPLE: u64 = 30;
+
+/// One unit in the SIPAS ranking.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RankRow {
+    /// 1 for the best; units with equal shown indices share a rank.
+    pub rank: usize,
+    pub unit: String,
+    pub name: String,
+    #[schema(value_type = f64)]
+    pub index: Shown,
+    /// Conservative 95 % interval of the index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<f64>>)]
+    pub ci95: Option<crate::stats::Interval>,
+    /// Answers behind the index (the most any component received).
+    pub n: u64,
+    /// Fewer than [`SMALL_SAMPLE`] answers.
+    pub small_sample: bool,
+    /// Its interval overlaps the unit ranked just above or just below: the
+    /// survey cannot tell which of the two serves better.
+    pub indistinguishable_from_neighbour: bool,
+    /// The index re-weighted to the frame's field shares, where a frame exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>)]
+    pub field_weighted: Option<Shown>,
+}
+
+/// The ranking of the units that carry quotas, best first.
+pub fn ranking(units: &[UnitReport]) -> Vec<RankRow> {
+    let mut rows: Vec<RankRow> = units
+        .iter()
+        .filter(|u| !u.quota.is_empty())
+        .filter_map(|u| {
+            let s = u.figures.sipas.as_ref()?;
+            let n = s.components.iter().map(|c| c.n).max().unwrap_or(0);
+            Some(RankRow {
+                rank: 0,
+                unit: u.unit.clone(),
+                name: u.name.clone(),
+                index: s.index?,
+                ci95: s.ci95,
+                n,
+                small_sample: n < SMALL_SAMPLE,
+                indistinguishable_from_neighbour: false,
+                field_weighted: u.sipas_field_weighted,
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| b.index.rounded().cmp(&a.index.rounded()).then(a.unit.cmp(&b.unit)));
+    let overlap = |a: &RankRow, b: &RankRow| match (a.ci95, b.ci95) {
+        (Some(x), Some(y)) => x.0 <= y.1 && y.0 <= x.1,
+        // Without an interval nothing tells them apart.
+        _ => true,
+    };
+    let ties: Vec<bool> = (0..rows.len())
+        .map(|i| (i > 0 && overlap(&rows[i], &rows[i - 1])) || (i + 1 < rows.len() && overlap(&rows[i], &rows[i + 1])))
+        .collect();
+    for i in 0..rows.len() {
+        rows[i].indistinguishable_from_neighbour = ties[i];
+        rows[i].rank =
+            if i > 0 && rows[i].index.rounded() == rows[i - 1].index.rounded() { rows[i - 1].rank } else { i + 1 };
+    }
+    rows
 }
 
 /// What a report says about answers outside its figures or released in small
@@ -402,7 +476,8 @@ pub fn build(agg: &Aggregate<'_>, ctx: &Context, by: By) -> Report {
         answered: ctx.quotas.iter().map(|q| q.answered).sum(),
     };
 
-    Report {
+    let ranking = ranking(&units);
+    let mut report = Report {
         campaign: campaign.id.clone(),
         name: campaign.name.clone(),
         year: campaign.year,
@@ -421,7 +496,10 @@ pub fn build(agg: &Aggregate<'_>, ctx: &Context, by: By) -> Report {
         ignored_answers: agg.ignored_answers,
         anonymity: ctx.anonymity,
         comments: crate::answers::compile(ctx.texts.clone()),
-    }
+        ranking: Vec::new(),
+    };
+    report.ranking = ranking;
+    report
 }
 
 /// Every unit code with the set of itself and the units below it.

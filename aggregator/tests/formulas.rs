@@ -252,7 +252,7 @@ fn choices_yes_no_numbers_and_comments() {
     assert_eq!((sl.n, shown(sl.mean), shown(sl.median)), (5, Some(d("2.2")), Some(d("2"))));
     // Comments per unit and field, masked.
     let a_f1 = r.comments.iter().find(|x| x.unit == "A" && x.field.as_deref() == Some("F1")).expect("A F1");
-    assert_eq!(a_f1.comments, ["Gọi [số đã ẩn] để góp ý", "Cần thêm ghế"]);
+    assert_eq!(a_f1.comments, ["Cần thêm ghế", "Gọi [số đã ẩn] để góp ý"], "sorted, masked");
     let b_f1 = r.comments.iter().find(|x| x.unit == "B").expect("B");
     assert_eq!(b_f1.comments, ["Email [email đã ẩn], CCCD [số đã ẩn]"]);
     // And the tables every format is written from carry them.

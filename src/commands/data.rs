@@ -299,6 +299,8 @@ pub async fn insert_demo(
         done += take;
         bar.set_position(done);
     }
+    // Each cell's answers in one chunk, for fast breakdowns by question.
+    store.compact_chunks(1).await?;
     bar.finish_and_clear();
     Ok(done)
 }
@@ -341,13 +343,18 @@ pub async fn report(
             render::write_csv(&tables[0], &mut v)?;
             v
         }
+        ReportFormat::Docx => render::docx::document(&report, &campaign, &tables).map_err(Failure::Other)?,
         ReportFormat::Xlsx => {
             let meta = render::xlsx::metadata(&report, campaign.organiser.as_deref());
             render::xlsx::workbook(&tables, &meta).map_err(|e| Failure::Other(e.to_string()))?
         }
     };
-    let default_xlsx = PathBuf::from(format!("{}-bao-cao.xlsx", campaign.id));
-    let out = out.or((format == ReportFormat::Xlsx).then_some(default_xlsx.as_path()));
+    let default_file = match format {
+        ReportFormat::Xlsx => Some(PathBuf::from(format!("{}-bao-cao.xlsx", campaign.id))),
+        ReportFormat::Docx => Some(PathBuf::from(format!("{}-bao-cao.docx", campaign.id))),
+        _ => None,
+    };
+    let out = out.or(default_file.as_deref());
     write_out(out, &bytes)
 }
 

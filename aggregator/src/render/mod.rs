@@ -1,6 +1,7 @@
 //! Report tables, and their text, CSV and XLSX forms. All three formats are
 //! written from the same [`Table`]s, so they cannot disagree.
 
+pub mod docx;
 mod tables;
 pub mod text;
 pub mod xlsx;

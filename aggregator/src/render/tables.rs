@@ -260,6 +260,50 @@ pub fn tables(report: &Report) -> Vec<Table> {
             .to_vec(),
         rows,
     });
+    if !report.ranking.is_empty() {
+        let rows = report
+            .ranking
+            .iter()
+            .map(|r| {
+                let ci = |v: Option<f64>| Value::Figure(v.and_then(|x| rust_decimal::Decimal::try_from(x).ok()));
+                vec![
+                    Value::Count(r.rank as u64),
+                    Value::Text(r.unit.clone()),
+                    Value::Text(r.name.clone()),
+                    fig(Some(r.index)),
+                    ci(r.ci95.map(|i| i.0)),
+                    ci(r.ci95.map(|i| i.1)),
+                    Value::Count(r.n),
+                    Value::Text(if r.small_sample { "dưới 30 phiếu".into() } else { String::new() }),
+                    Value::Text(if r.indistinguishable_from_neighbour {
+                        "chưa phân biệt được".into()
+                    } else {
+                        String::new()
+                    }),
+                    fig(r.field_weighted),
+                ]
+            })
+            .collect();
+        out.push(Table {
+            name: "Xếp hạng".into(),
+            title: "Xếp hạng Chỉ số SIPAS các đơn vị, với khoảng tin cậy 95% [bổ sung]".into(),
+            headers: [
+                "Hạng",
+                "Mã",
+                "Đơn vị",
+                "Chỉ số SIPAS (%)",
+                "KTC 95% từ",
+                "KTC 95% đến",
+                "Số phiếu",
+                "Cỡ mẫu nhỏ",
+                "So với đơn vị liền kề",
+                "SIPAS gia quyền lĩnh vực (%)",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows,
+        });
+    }
     out.extend(answer_tables(report));
     out
 }

@@ -23,6 +23,17 @@ fn truncate(s: &str, n: usize) -> String {
 /// Horizontal bars in percent with an optional target line; a missing value is
 /// drawn as "không có phiếu", never as 0.
 pub fn bars(title: &str, rows: &[(String, Option<f64>)], target: Option<f64>) -> Markup {
+    bars_with_intervals(title, rows, target, &[])
+}
+
+/// [`bars`] with each bar's 95 % interval drawn across it (`intervals[i]`
+/// for `rows[i]`), so two units whose lines overlap are seen to be alike.
+pub fn bars_with_intervals(
+    title: &str,
+    rows: &[(String, Option<f64>)],
+    target: Option<f64>,
+    intervals: &[Option<(f64, f64)>],
+) -> Markup {
     let height = rows.len() as f64 * (BAR_H + GAP) + 30.0;
     let width = LABEL_W + PLOT_W + VALUE_W;
     html! {
@@ -35,6 +46,15 @@ pub fn bars(title: &str, rows: &[(String, Option<f64>)], target: Option<f64>) ->
                 @if let Some(v) = value {
                     rect x=(LABEL_W) y=(y) width=(x_of(*v) - LABEL_W) height=(BAR_H) fill="#2166ac" {}
                     text x=(LABEL_W + PLOT_W + 6.0) y=(y + BAR_H * 0.7) font-size="12" { (format!("{v:.2}")) }
+                    @if let Some(Some((lo, hi))) = intervals.get(i) {
+                        @let mid = y + BAR_H / 2.0;
+                        g class="ci" stroke="#1a1a1a" stroke-width="1.5" {
+                            title { (format!("khoảng tin cậy 95%: {lo:.2} – {hi:.2}")) }
+                            line x1=(x_of(*lo)) x2=(x_of(*hi)) y1=(mid) y2=(mid) {}
+                            line x1=(x_of(*lo)) x2=(x_of(*lo)) y1=(mid - 5.0) y2=(mid + 5.0) {}
+                            line x1=(x_of(*hi)) x2=(x_of(*hi)) y1=(mid - 5.0) y2=(mid + 5.0) {}
+                        }
+                    }
                 } @else {
                     text x=(LABEL_W + 6.0) y=(y + BAR_H * 0.7) font-size="12" fill="#555" { "không có phiếu" }
                 }

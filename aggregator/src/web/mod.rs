@@ -160,6 +160,11 @@ async fn download_report(
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 "xlsx",
             ),
+            "report.docx" => (
+                render::docx::document(&report, &campaign, &tables).map_err(WebError::Render)?,
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "docx",
+            ),
             other => return Err(WebError::NotFound(format!("tệp «{other}»"))),
         };
         let disposition = format!("attachment; filename=\"{}-bao-cao.{ext}\"", campaign.id);

@@ -121,15 +121,20 @@ pub fn report_page(campaign: &Campaign, report: &Report) -> Markup {
     let tables = render::tables(report);
     let target = campaign.targets.sipas.and_then(|t| t.to_f64());
 
-    // Ranking of the units that carry quotas, best first.
-    let quota_units: Vec<&str> = report.units.iter().filter(|u| !u.quota.is_empty()).map(|u| u.unit.as_str()).collect();
-    let mut ranking: Vec<(String, Option<f64>)> = report
-        .units
+    // Ranking of the units that carry quotas, best first, with their intervals.
+    let ranking: Vec<(String, Option<f64>)> = report
+        .ranking
         .iter()
-        .filter(|u| quota_units.contains(&u.unit.as_str()))
-        .map(|u| (u.name.clone(), u.figures.sipas.as_ref().and_then(|s| s.index).map(as_f64)))
+        .map(|r| {
+            let mut label = r.name.clone();
+            if r.small_sample {
+                label.push_str(" *");
+            }
+            (label, Some(as_f64(r.index)))
+        })
         .collect();
-    ranking.sort_by(|a, b| b.1.unwrap_or(-1.0).total_cmp(&a.1.unwrap_or(-1.0)));
+    let intervals: Vec<Option<(f64, f64)>> = report.ranking.iter().map(|r| r.ci95.map(|i| (i.0, i.1))).collect();
+    let alike = report.ranking.iter().filter(|r| r.indistinguishable_from_neighbour).count();
     let components: Vec<(String, Option<f64>)> = report
         .totals
         .figures
@@ -179,6 +184,7 @@ pub fn report_page(campaign: &Campaign, report: &Report) -> Markup {
                 @if let Some(t) = campaign.targets.sipas { " · Chỉ tiêu SIPAS ≥ " (t) "%" }
             }
             nav.buttons aria-label="Tải báo cáo" {
+                a href=(format!("/reports/{}/download/report.docx{query}", campaign.id)) { "Tải báo cáo (Word)" }
                 a href=(format!("/reports/{}/download/report.xlsx{query}", campaign.id)) { "Tải XLSX" }
                 a href=(format!("/reports/{}/download/report.csv{query}", campaign.id)) { "Tải CSV" }
                 a href=(format!("/reports/{}/download/report.json{query}", campaign.id)) { "Tải JSON" }
@@ -201,7 +207,12 @@ pub fn report_page(campaign: &Campaign, report: &Report) -> Markup {
             }
 
             h2 { "Xếp hạng chỉ số SIPAS các đơn vị" }
-            (charts::bars("Chỉ số SIPAS theo đơn vị, cao xuống thấp", &ranking, target))
+            (charts::bars_with_intervals("Chỉ số SIPAS theo đơn vị, cao xuống thấp, với khoảng tin cậy 95%", &ranking, target, &intervals))
+            p.note {
+                "Vạch đen: khoảng tin cậy 95% (bổ sung, ngoài phương pháp chính thức). "
+                @if alike > 0 { (alike) " đơn vị có khoảng tin cậy chồng với đơn vị liền kề: khảo sát chưa đủ căn cứ để phân biệt thứ hạng giữa chúng. " }
+                "* dưới 30 phiếu (cỡ mẫu nhỏ)."
+            }
             h2 { "Chỉ số các thành phần (toàn đợt)" }
             (charts::bars("Chỉ số năm thành phần SIPAS", &components, target))
             h2 { "Mức độ hài lòng chung theo lĩnh vực" }

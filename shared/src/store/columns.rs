@@ -17,13 +17,18 @@
 
 use std::collections::BTreeMap;
 
-/// One response's counted answers: (question code, answer cell).
+/// One response's answers: (question code, answer cell).
 pub type Row = Vec<(String, String)>;
 
-/// A cell's counted answers as written (responses of one unit × group × field).
+/// A cell's answers as written (responses of one unit × group × field).
 pub type ChunkRows = BTreeMap<super::CellCountKey, Vec<Row>>;
 
 const MAGIC: &[u8; 4] = b"SIC1";
+
+/// The pseudo-question under which each row keeps the day its response is
+/// stored under (a batch's day, as `responses` has it): no question code
+/// starts with `@`.
+pub const DAY: &str = "@day";
 
 /// A decoded chunk: the dictionaries and, per response, one index per
 /// question (`0` = not answered, `i + 1` = `answers[i]`).
@@ -141,6 +146,15 @@ impl<'a> Reader<'a> {
 /// # Errors
 /// A damaged chunk.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, ChunkError> {
+    decode_only(bytes, &|_| true)
+}
+
+/// Decodes only the questions `keep` takes (the comments read a few columns
+/// of every chunk, not all of them).
+///
+/// # Errors
+/// A damaged chunk.
+pub fn decode_only(bytes: &[u8], keep: &dyn Fn(&str) -> bool) -> Result<Decoded, ChunkError> {
     let mut r = Reader { bytes, at: 0 };
     if r.take(4)? != MAGIC {
         return Err(ChunkError("sai định dạng"));
@@ -151,14 +165,26 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, ChunkError> {
     let width = r.take(1)?[0];
     let cells = rows.checked_mul(questions.len()).ok_or(ChunkError("quá lớn"))?;
     let body = r.take(cells.checked_mul(usize::from(width)).ok_or(ChunkError("quá lớn"))?)?;
-    let values: Vec<u16> = match width {
-        1 => body.iter().map(|b| u16::from(*b)).collect(),
-        2 => body.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]])).collect(),
-        _ => return Err(ChunkError("sai độ rộng")),
+    let at = |i: usize| -> u16 {
+        match width {
+            1 => u16::from(body[i]),
+            _ => u16::from_le_bytes([body[2 * i], body[2 * i + 1]]),
+        }
+    };
+    if !matches!(width, 1 | 2) {
+        return Err(ChunkError("sai độ rộng"));
+    }
+    let kept: Vec<usize> = (0..questions.len()).filter(|q| keep(&questions[*q])).collect();
+    let nq = questions.len();
+    let values: Vec<u16> = if kept.len() == nq {
+        (0..cells).map(at).collect()
+    } else {
+        (0..rows).flat_map(|r| kept.iter().map(move |q| r * nq + q)).map(at).collect()
     };
     if values.iter().any(|v| usize::from(*v) > answers.len()) {
         return Err(ChunkError("chỉ số ngoài từ điển"));
     }
+    let questions = kept.into_iter().map(|q| questions[q].clone()).collect();
     Ok(Decoded { questions, answers, rows, values })
 }
 

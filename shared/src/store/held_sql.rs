@@ -109,16 +109,20 @@ macro_rules! held_store {
                     let Some(day) = batch.iter().map(|h| h.on).max() else { continue };
                     let field = (!field.is_empty()).then(|| field.clone());
                     for held in batch {
-                        let counted = held.counted.iter().map(|(q, a)| (q, a));
+                        // Every answer goes to the chunks (free text too, for
+                        // the comments); the tallies count what `counted` says.
+                        let all: std::collections::BTreeMap<String, String> = serde_json::from_str(&held.answers)?;
+                        let counted: std::collections::BTreeSet<&str> = held.counted.iter().map(|(q, _)| q.as_str()).collect();
                         $crate::store::count_cells(
                             unit,
                             group,
                             field.as_deref(),
-                            counted,
-                            &|_| true,
+                            all.iter(),
+                            &|code| counted.contains(code),
                             &mut tallies,
                             &mut cell_counts,
                             &mut chunk_rows,
+                            day,
                         );
                         let flags = (!held.flags.is_empty())
                             .then(|| held.flags.iter().map(|f| f.code()).collect::<Vec<_>>().join(","));

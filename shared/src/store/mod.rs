@@ -333,8 +333,8 @@ pub struct Tallies {
 pub(crate) type TallyKey = (String, String, String, String, String);
 pub(crate) type CellCountKey = (String, String, String);
 
-/// The counted cells of one response: every answer but free text (numbers are
-/// counted per value, for their mean and median).
+/// Counts one response: every answer but free text in the tallies (numbers
+/// per value, for their mean and median), every answer in the chunks.
 #[allow(clippy::too_many_arguments)] // the three counts are written together by `write_tallies`
 pub(crate) fn count_cells<'a>(
     unit: &str,
@@ -345,6 +345,7 @@ pub(crate) fn count_cells<'a>(
     tallies: &mut BTreeMap<TallyKey, i64>,
     responses: &mut BTreeMap<CellCountKey, i64>,
     rows: &mut columns::ChunkRows,
+    day: NaiveDate,
 ) {
     let field = field.unwrap_or_default();
     let cell = (unit.to_owned(), group.to_owned(), field.to_owned());
@@ -354,9 +355,12 @@ pub(crate) fn count_cells<'a>(
         if counted(code) {
             let key = (unit.to_owned(), group.to_owned(), field.to_owned(), code.clone(), raw.clone());
             *tallies.entry(key).or_default() += 1;
-            row.push((code.clone(), raw.clone()));
         }
+        // The chunks keep every answer, free text too (the report's comments).
+        row.push((code.clone(), raw.clone()));
     }
+    // The day it is stored under, for exports read from the chunks.
+    row.push((columns::DAY.to_owned(), day.to_string()));
     rows.entry(cell).or_default().push(row);
 }
 
@@ -499,16 +503,6 @@ pub trait Store: FieldOps + Send + Sync {
     /// Folds every cell's chunks into one where a cell has more than
     /// `over`; returns how many cells were folded.
     async fn compact_chunks(&self, over: i64) -> Result<u64, StoreError>;
-
-    /// The non-empty answers to one free-text question, of responses in the
-    /// indices: (unit, group, field, text), in the order exports use (unit,
-    /// group, field, then the random key), so their order says nothing of
-    /// when they came.
-    async fn text_answers(
-        &self,
-        campaign: &str,
-        question: &str,
-    ) -> Result<Vec<(String, String, Option<String>, String)>, StoreError>;
 
     /// Releases what is due: every held answer of a campaign that has closed
     /// (remainders under k included, and counted as such), and drops drafts of

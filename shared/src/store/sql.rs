@@ -200,7 +200,7 @@ macro_rules! sql_store {
                             Some($crate::questionnaire::QuestionKind::Text)
                         )
                     };
-                    $crate::store::count_cells(&r.unit, &r.group, r.field.as_deref(), r.cells.iter(), &counted, &mut tallies, &mut cell_counts, &mut chunk_rows);
+                    $crate::store::count_cells(&r.unit, &r.group, r.field.as_deref(), r.cells.iter(), &counted, &mut tallies, &mut cell_counts, &mut chunk_rows, r.submitted_on);
                 }
                 Self::write_tallies(tx, campaign, &tallies, &cell_counts, &chunk_rows, 1).await?;
                 // Multi-row inserts: 9 parameters a row stays far below both
@@ -256,20 +256,12 @@ macro_rules! sql_store {
             /// one per cell, replacing what was kept.
             async fn encode_chunks_again(&self, campaign: &str) -> Result<(), StoreError> {
                 use futures::TryStreamExt;
-                let definition = $crate::store::Store::campaign(self, campaign).await?;
                 let mut rows = $crate::store::columns::ChunkRows::new();
                 {
                     let mut stream = $crate::store::Store::responses(self, campaign);
                     while let Some(r) = stream.try_next().await? {
-                        let questionnaire = definition.as_ref().and_then(|c| c.questionnaire_of(&r.group));
-                        let row = r
-                            .cells
-                            .iter()
-                            .filter(|(code, _)| {
-                                !questionnaire.and_then(|q| q.question(code)).is_some_and(|q| q.kind == $crate::questionnaire::QuestionKind::Text)
-                            })
-                            .map(|(c, a)| (c.clone(), a.clone()))
-                            .collect();
+                        let mut row: $crate::store::columns::Row = r.cells.into_iter().collect();
+                        row.push(($crate::store::columns::DAY.to_owned(), r.submitted_on.to_string()));
                         rows.entry((r.unit, r.group, r.field.unwrap_or_default())).or_default().push(row);
                     }
                 }
@@ -823,12 +815,14 @@ macro_rules! sql_store {
                         .bind(campaign)
                         .fetch_one(&self.pool)
                         .await?;
-                let (stored,): (i64,) = sqlx::query_as(
-                    "SELECT COUNT(*) FROM responses WHERE campaign_id = $1 AND excluded IS NULL",
-                )
-                .bind(campaign)
-                .fetch_one(&self.pool)
-                .await?;
+                // The responses in the indices, as the tallies count them
+                // (kept in the same transactions as the chunks).
+                let (stored,): (Option<i64>,) =
+                    sqlx::query_as("SELECT CAST(SUM(n) AS BIGINT) FROM cell_counts WHERE campaign_id = $1")
+                        .bind(campaign)
+                        .fetch_one(&self.pool)
+                        .await?;
+                let stored = stored.unwrap_or(0);
                 if kept.unwrap_or(0) != stored {
                     self.encode_chunks_again(campaign).await?;
                 }
@@ -885,33 +879,6 @@ macro_rules! sql_store {
                     folded += 1;
                 }
                 Ok(folded)
-            }
-
-            async fn text_answers(
-                &self,
-                campaign: &str,
-                question: &str,
-            ) -> Result<Vec<(String, String, Option<String>, String)>, StoreError> {
-                // One JSON field read in the database, not every answer parsed here.
-                let (sql, path) = match $backend {
-                    $crate::store::Backend::Sqlite => (
-                        "SELECT unit, group_code, field, t FROM (SELECT unit, group_code, field, shuffle,
-                                json_extract(answers, $2) AS t FROM responses
-                                WHERE campaign_id = $1 AND excluded IS NULL) x
-                         WHERE t IS NOT NULL AND trim(t) <> ''
-                         ORDER BY unit, group_code, field NULLS FIRST, shuffle",
-                        format!("$.\"{}\"", question.replace('"', "")),
-                    ),
-                    $crate::store::Backend::Postgres => (
-                        "SELECT unit, group_code, field, t FROM (SELECT unit, group_code, field, shuffle,
-                                (answers::json ->> $2) AS t FROM responses
-                                WHERE campaign_id = $1 AND excluded IS NULL) x
-                         WHERE t IS NOT NULL AND trim(t) <> ''
-                         ORDER BY unit, group_code, field NULLS FIRST, shuffle",
-                        question.to_owned(),
-                    ),
-                };
-                Ok(sqlx::query_as(sql).bind(campaign).bind(path).fetch_all(&self.pool).await?)
             }
 
             async fn tallies(&self, campaign: &str) -> Result<$crate::store::Tallies, StoreError> {
