@@ -75,10 +75,14 @@ pub async fn each_row(
         // merged first, so rows of different batches are sorted together.
         let decoded = if cell.len() == 1 && cell[0].3 > 0 {
             columns::decode(&cell[0].4).map_err(corrupt)?
+        } else if cell.iter().all(|c| c.3 > 0) {
+            let parts: Vec<&[u8]> = cell.iter().map(|c| c.4.as_slice()).collect();
+            columns::concat(&parts).map_err(corrupt)?
         } else {
             let parts: Vec<(i64, &[u8])> = cell.iter().map(|c| (c.3, c.4.as_slice())).collect();
             let rows = columns::merge(&parts).map_err(corrupt)?;
-            columns::decode(&columns::encode(&rows)).map_err(corrupt)?
+            columns::concat(&columns::encode_split(&rows).iter().map(Vec::as_slice).collect::<Vec<_>>())
+                .map_err(corrupt)?
         };
         let questionnaire = campaign.questionnaire_of(group);
         let is_text = |code: &str| {

@@ -46,6 +46,30 @@ impl Decoded {
         self.values[row * self.questions.len() + question]
     }
 
+    /// Encodes again (as [`encode`] would the same rows, already sorted).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let wide = self.answers.len() > 255;
+        let mut out = Vec::with_capacity(16 + self.values.len() * if wide { 2 } else { 1 });
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&u32::try_from(self.rows).unwrap_or(u32::MAX).to_le_bytes());
+        for list in [&self.questions, &self.answers] {
+            out.extend_from_slice(&u32::try_from(list.len()).unwrap_or(u32::MAX).to_le_bytes());
+            for s in list {
+                out.extend_from_slice(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_le_bytes());
+                out.extend_from_slice(s.as_bytes());
+            }
+        }
+        out.push(if wide { 2 } else { 1 });
+        for v in &self.values {
+            if wide {
+                out.extend_from_slice(&v.to_le_bytes());
+            } else {
+                out.push(u8::try_from(*v).unwrap_or(u8::MAX));
+            }
+        }
+        out
+    }
+
     /// The rows again as (code, cell) pairs.
     pub fn rows(&self) -> Vec<Row> {
         (0..self.rows)
@@ -63,28 +87,46 @@ impl Decoded {
 
 /// Encodes rows (sorted first, so their order is not kept).
 pub fn encode(rows: &[Row]) -> Vec<u8> {
-    let mut questions: Vec<&str> = rows.iter().flatten().map(|(q, _)| q.as_str()).collect();
-    questions.sort_unstable();
-    questions.dedup();
-    let mut answers: Vec<&str> = rows.iter().flatten().map(|(_, a)| a.as_str()).collect();
-    answers.sort_unstable();
-    answers.dedup();
-    let qi: BTreeMap<&str, usize> = questions.iter().enumerate().map(|(i, q)| (*q, i)).collect();
-    let ai: BTreeMap<&str, u16> =
-        answers.iter().enumerate().map(|(i, a)| (*a, u16::try_from(i + 1).unwrap_or(u16::MAX))).collect();
-    let mut encoded: Vec<Vec<u16>> = rows
-        .iter()
-        .map(|row| {
-            let mut v = vec![0u16; questions.len()];
-            for (q, a) in row {
-                v[qi[q.as_str()]] = ai[a.as_str()];
-            }
-            v
-        })
-        .collect();
-    encoded.sort_unstable();
+    use std::collections::HashMap;
+    // Dictionaries in first-seen order, one pass; sorted afterwards.
+    let mut q_seen: HashMap<&str, usize> = HashMap::new();
+    let mut a_seen: HashMap<&str, usize> = HashMap::new();
+    let mut pairs: Vec<(usize, usize)> = Vec::with_capacity(rows.iter().map(Vec::len).sum());
+    let mut ends: Vec<usize> = Vec::with_capacity(rows.len());
+    for row in rows {
+        for (q, a) in row {
+            let nq = q_seen.len();
+            let qi = *q_seen.entry(q.as_str()).or_insert(nq);
+            let na = a_seen.len();
+            let ai = *a_seen.entry(a.as_str()).or_insert(na);
+            pairs.push((qi, ai));
+        }
+        ends.push(pairs.len());
+    }
+    fn sorted(seen: HashMap<&str, usize>) -> (Vec<&str>, Vec<usize>) {
+        let mut list: Vec<(&str, usize)> = seen.into_iter().collect();
+        list.sort_unstable();
+        let mut remap = vec![0; list.len()];
+        for (new, (_, old)) in list.iter().enumerate() {
+            remap[*old] = new;
+        }
+        (list.into_iter().map(|(s, _)| s).collect(), remap)
+    }
+    let (questions, q_remap) = sorted(q_seen);
+    let (answers, a_remap) = sorted(a_seen);
+    let width = questions.len();
+    let mut values = vec![0u16; rows.len() * width];
+    let mut start = 0;
+    for (r, end) in ends.iter().enumerate() {
+        for (qi, ai) in &pairs[start..*end] {
+            values[r * width + q_remap[*qi]] = u16::try_from(a_remap[*ai] + 1).unwrap_or(u16::MAX);
+        }
+        start = *end;
+    }
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_unstable_by(|x, y| values[x * width..(x + 1) * width].cmp(&values[y * width..(y + 1) * width]));
     let wide = answers.len() > 255;
-    let mut out = Vec::with_capacity(16 + rows.len() * questions.len() * if wide { 2 } else { 1 });
+    let mut out = Vec::with_capacity(16 + values.len() * if wide { 2 } else { 1 });
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&u32::try_from(rows.len()).unwrap_or(u32::MAX).to_le_bytes());
     let strings = |out: &mut Vec<u8>, list: &[&str]| {
@@ -97,11 +139,13 @@ pub fn encode(rows: &[Row]) -> Vec<u8> {
     strings(&mut out, &questions);
     strings(&mut out, &answers);
     out.push(if wide { 2 } else { 1 });
-    for v in encoded.iter().flatten() {
-        if wide {
-            out.extend_from_slice(&v.to_le_bytes());
-        } else {
-            out.push(u8::try_from(*v).unwrap_or(u8::MAX));
+    for r in order {
+        for v in &values[r * width..(r + 1) * width] {
+            if wide {
+                out.extend_from_slice(&v.to_le_bytes());
+            } else {
+                out.push(u8::try_from(*v).unwrap_or(u8::MAX));
+            }
         }
     }
     out
@@ -186,6 +230,63 @@ pub fn decode_only(bytes: &[u8], keep: &dyn Fn(&str) -> bool) -> Result<Decoded,
     }
     let questions = kept.into_iter().map(|q| questions[q].clone()).collect();
     Ok(Decoded { questions, answers, rows, values })
+}
+
+/// Several chunks of one cell as one, their rows sorted together, without
+/// turning answers back into text: the dictionaries are joined and each
+/// chunk's values mapped into them.
+///
+/// # Errors
+/// A damaged chunk, or more distinct answers than one chunk holds.
+pub fn concat(parts: &[&[u8]]) -> Result<Decoded, ChunkError> {
+    let decoded: Vec<Decoded> = parts.iter().map(|b| decode(b)).collect::<Result<_, _>>()?;
+    let mut questions: Vec<String> = decoded.iter().flat_map(|d| d.questions.iter().cloned()).collect();
+    questions.sort_unstable();
+    questions.dedup();
+    let mut answers: Vec<String> = decoded.iter().flat_map(|d| d.answers.iter().cloned()).collect();
+    answers.sort_unstable();
+    answers.dedup();
+    if answers.len() >= usize::from(u16::MAX) {
+        return Err(ChunkError("quá nhiều đáp án khác nhau trong một ô"));
+    }
+    let width = questions.len();
+    let rows: usize = decoded.iter().map(|d| d.rows).sum();
+    let mut values = vec![0u16; rows * width];
+    let mut r0 = 0;
+    for d in &decoded {
+        let q_map: Vec<usize> = d.questions.iter().map(|q| questions.binary_search(q).unwrap_or(0)).collect();
+        let a_map: Vec<u16> = d
+            .answers
+            .iter()
+            .map(|a| u16::try_from(answers.binary_search(a).unwrap_or(0) + 1).unwrap_or(u16::MAX))
+            .collect();
+        for r in 0..d.rows {
+            for (q, to) in q_map.iter().enumerate() {
+                let v = d.get(r, q);
+                if v > 0 {
+                    values[(r0 + r) * width + to] = a_map[usize::from(v - 1)];
+                }
+            }
+        }
+        r0 += d.rows;
+    }
+    let mut order: Vec<usize> = (0..rows).collect();
+    order.sort_unstable_by(|x, y| values[x * width..(x + 1) * width].cmp(&values[y * width..(y + 1) * width]));
+    let values = order.iter().flat_map(|r| values[r * width..(r + 1) * width].iter().copied()).collect();
+    Ok(Decoded { questions, answers, rows, values })
+}
+
+/// Encodes rows as chunks of at most 60,000 distinct answers each (a chunk
+/// indexes its answers with 16 bits).
+pub fn encode_split(rows: &[Row]) -> Vec<Vec<u8>> {
+    let distinct: std::collections::HashSet<&str> = rows.iter().flatten().map(|(_, a)| a.as_str()).collect();
+    if distinct.len() <= 60_000 || rows.len() < 2 {
+        return vec![encode(rows)];
+    }
+    let (a, b) = rows.split_at(rows.len() / 2);
+    let mut out = encode_split(a);
+    out.extend(encode_split(b));
+    out
 }
 
 /// Folds chunks of one cell, each with its sign, into the rows they leave:

@@ -351,10 +351,20 @@ pub(crate) fn count_cells<'a>(
     let cell = (unit.to_owned(), group.to_owned(), field.to_owned());
     *responses.entry(cell.clone()).or_default() += 1;
     let mut row = Vec::new();
+    // One key reused for every answer: a count already there costs no allocation.
+    let mut probe = (unit.to_owned(), group.to_owned(), field.to_owned(), String::new(), String::new());
     for (code, raw) in cells {
         if counted(code) {
-            let key = (unit.to_owned(), group.to_owned(), field.to_owned(), code.clone(), raw.clone());
-            *tallies.entry(key).or_default() += 1;
+            probe.3.clear();
+            probe.3.push_str(code);
+            probe.4.clear();
+            probe.4.push_str(raw);
+            match tallies.get_mut(&probe) {
+                Some(n) => *n += 1,
+                None => {
+                    tallies.insert(probe.clone(), 1);
+                }
+            }
         }
         // The chunks keep every answer, free text too (the report's comments).
         row.push((code.clone(), raw.clone()));

@@ -283,19 +283,22 @@ macro_rules! sql_store {
             ) -> Result<(), StoreError> {
                 // The same responses, column by column (see `columns`).
                 for ((unit, group, field), cell_rows) in rows {
-                    sqlx::query(
-                        "INSERT INTO answer_chunks (campaign_id, unit, group_code, field, sign, n, body)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    )
-                    .bind(campaign)
-                    .bind(unit)
-                    .bind(group)
-                    .bind(field)
-                    .bind(sign)
-                    .bind(i64::try_from(cell_rows.len()).unwrap_or(i64::MAX))
-                    .bind($crate::store::columns::encode(cell_rows))
-                    .execute(&mut **tx)
-                    .await?;
+                    for body in $crate::store::columns::encode_split(cell_rows) {
+                        let n = $crate::store::columns::decode_only(&body, &|_| false).map(|d| d.rows).unwrap_or(0);
+                        sqlx::query(
+                            "INSERT INTO answer_chunks (campaign_id, unit, group_code, field, sign, n, body)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        )
+                        .bind(campaign)
+                        .bind(unit)
+                        .bind(group)
+                        .bind(field)
+                        .bind(sign)
+                        .bind(i64::try_from(n).unwrap_or(i64::MAX))
+                        .bind(body)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
                 }
                 let rows: Vec<_> = tallies.iter().collect();
                 for chunk in rows.chunks(500) {
@@ -828,7 +831,7 @@ macro_rules! sql_store {
                 }
                 let rows: Vec<(String, String, String, i64, Vec<u8>)> = sqlx::query_as(
                     "SELECT unit, group_code, field, sign, body FROM answer_chunks WHERE campaign_id = $1
-                     ORDER BY unit, group_code, field, sign DESC",
+                     ORDER BY unit, group_code, field, id",
                 )
                 .bind(campaign)
                 .fetch_all(&self.pool)
@@ -861,8 +864,14 @@ macro_rules! sql_store {
                     .bind(&field)
                     .fetch_all(&mut *tx)
                     .await?;
-                    let parts: Vec<(i64, &[u8])> = chunks.iter().map(|(s, b)| (*s, b.as_slice())).collect();
-                    let rows = $crate::store::columns::merge(&parts).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let corrupt = |e: $crate::store::columns::ChunkError| StoreError::Corrupt(e.to_string());
+                    // Only additions: joined as integers, no answer turned back into text.
+                    let joined = if chunks.iter().all(|(s, _)| *s > 0) {
+                        let parts: Vec<&[u8]> = chunks.iter().map(|(_, b)| b.as_slice()).collect();
+                        $crate::store::columns::concat(&parts).ok()
+                    } else {
+                        None
+                    };
                     sqlx::query(
                         "DELETE FROM answer_chunks WHERE campaign_id = $1 AND unit = $2 AND group_code = $3 AND field = $4",
                     )
@@ -872,9 +881,26 @@ macro_rules! sql_store {
                     .bind(&field)
                     .execute(&mut *tx)
                     .await?;
-                    let mut cell = $crate::store::columns::ChunkRows::new();
-                    cell.insert((unit, group, field), rows);
-                    Self::write_tallies(&mut tx, &campaign, &Default::default(), &Default::default(), &cell, 1).await?;
+                    if let Some(d) = joined {
+                        sqlx::query(
+                            "INSERT INTO answer_chunks (campaign_id, unit, group_code, field, sign, n, body)
+                             VALUES ($1, $2, $3, $4, 1, $5, $6)",
+                        )
+                        .bind(&campaign)
+                        .bind(&unit)
+                        .bind(&group)
+                        .bind(&field)
+                        .bind(i64::try_from(d.rows).unwrap_or(i64::MAX))
+                        .bind(d.to_bytes())
+                        .execute(&mut *tx)
+                        .await?;
+                    } else {
+                        let parts: Vec<(i64, &[u8])> = chunks.iter().map(|(s, b)| (*s, b.as_slice())).collect();
+                        let rows = $crate::store::columns::merge(&parts).map_err(corrupt)?;
+                        let mut cell = $crate::store::columns::ChunkRows::new();
+                        cell.insert((unit, group, field), rows);
+                        Self::write_tallies(&mut tx, &campaign, &Default::default(), &Default::default(), &cell, 1).await?;
+                    }
                     tx.commit().await?;
                     folded += 1;
                 }
