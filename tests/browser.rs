@@ -81,6 +81,30 @@ async fn start_browser_at(width: u32, height: u32) -> Option<(Driver, Client)> {
     panic!("chromedriver did not answer on {url}");
 }
 
+/// A citizen's invitation in QB02, for the field Tư pháp – Hộ tịch.
+async fn invite_to_qb02(store: &dyn sipas_shared::store::Store, campaign: &str) -> String {
+    store
+        .create_invitation(&NewInvitation {
+            campaign: campaign.to_owned(),
+            unit: UnitCode::parse("QB02").expect("unit"),
+            group: "citizens".into(),
+            field: Some("Tư pháp – Hộ tịch".into()),
+            person: None,
+        })
+        .await
+        .expect("invitation")
+        .to_string()
+}
+
+/// Signs `name` in through the login form, and waits for the home page.
+async fn sign_in_as(c: &Client, base: &str, name: &str) {
+    c.goto(&format!("{base}/login")).await.expect("login");
+    c.find(Locator::Id("name")).await.expect("name").send_keys(name).await.expect("type");
+    c.find(Locator::Id("password")).await.expect("password").send_keys(common::PASSWORD).await.expect("type");
+    c.find(Locator::Css("button.go")).await.expect("button").click().await.expect("sign in");
+    c.wait().for_element(Locator::Css("main")).await.expect("home");
+}
+
 async fn h1(c: &Client) -> String {
     c.find(Locator::Css("h1")).await.expect("h1").text().await.expect("text")
 }
@@ -92,16 +116,7 @@ async fn a_citizen_answers_by_tapping_on_a_phone() {
     let store = store::connect(&db.url).await.expect("connect");
     let campaign = common::example_open_today();
     store.save_campaign(&campaign).await.expect("save");
-    let token = store
-        .create_invitation(&NewInvitation {
-            campaign: campaign.id.clone(),
-            unit: UnitCode::parse("QB02").expect("unit"),
-            group: "citizens".into(),
-            field: Some("Tư pháp – Hộ tịch".into()),
-            person: None,
-        })
-        .await
-        .expect("invitation");
+    let token = invite_to_qb02(&*store, &campaign.id).await;
     let server = spawn_server(&db, &[]);
     let link = format!("{}/s/{token}", server.base);
 
@@ -311,11 +326,7 @@ async fn no_staff_page_scrolls_sideways_on_a_phone() {
     common::add_user(&db, "quan-tri", "admin", &[]);
     common::add_user(&db, "lan", "enumerator", &["QB01"]);
     let server = spawn_server(&db, &[]);
-    c.goto(&format!("{}/login", server.base)).await.expect("login");
-    c.find(Locator::Id("name")).await.expect("name").send_keys("quan-tri").await.expect("type");
-    c.find(Locator::Id("password")).await.expect("password").send_keys(common::PASSWORD).await.expect("type");
-    c.find(Locator::Css("button.go")).await.expect("button").click().await.expect("sign in");
-    c.wait().for_element(Locator::Css("main")).await.expect("home");
+    sign_in_as(&c, &server.base, "quan-tri").await;
     let id = "quang-binh-2026";
     let pages = [
         "/admin".to_owned(),
@@ -423,16 +434,7 @@ async fn every_page_passes_axe_at_wcag_2_1_aa() {
     let mut campaign = common::example_open_today();
     campaign.counter_poster = true;
     store.save_campaign(&campaign).await.expect("save");
-    let token = store
-        .create_invitation(&NewInvitation {
-            campaign: campaign.id.clone(),
-            unit: UnitCode::parse("QB02").expect("unit"),
-            group: "citizens".into(),
-            field: Some("Tư pháp – Hộ tịch".into()),
-            person: None,
-        })
-        .await
-        .expect("invitation");
+    let token = invite_to_qb02(&*store, &campaign.id).await;
     let secret = sipas_shared::auth::new_secret();
     let hash = sipas_shared::auth::secret_hash(&secret);
     store.enrol_device(&campaign.id, "QB03", "Máy tính bảng quầy 1", &hash, "thử").await.expect("enrol");
@@ -465,11 +467,7 @@ async fn every_page_passes_axe_at_wcag_2_1_aa() {
     let db = sampled_qb01(true).await;
     common::add_user(&db, "quan-tri", "admin", &[]);
     let server = spawn_server(&db, &[]);
-    c.goto(&format!("{}/login", server.base)).await.expect("login");
-    c.find(Locator::Id("name")).await.expect("name").send_keys("quan-tri").await.expect("type");
-    c.find(Locator::Id("password")).await.expect("password").send_keys(common::PASSWORD).await.expect("type");
-    c.find(Locator::Css("button.go")).await.expect("button").click().await.expect("sign in");
-    c.wait().for_element(Locator::Css("main")).await.expect("home");
+    sign_in_as(&c, &server.base, "quan-tri").await;
     let id = "quang-binh-2026";
     for path in [
         "/admin".to_owned(),
