@@ -331,3 +331,28 @@ async fn the_written_report_matches_the_json_report() {
         "A and B with n < 30 overlap"
     );
 }
+
+/// The written report carries the page's three charts as pictures.
+#[tokio::test]
+async fn the_written_report_carries_the_charts_as_pictures() {
+    let db = loaded().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("bao-cao.docx");
+    let out = sipas(&db, &["report", "--campaign", "hand", "--format", "docx", "--out", path.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&path).expect("docx")).expect("zip");
+    let pictures: Vec<String> = (0..zip.len())
+        .filter_map(|i| zip.by_index(i).ok().and_then(|f| f.name().ok().map(std::borrow::Cow::into_owned)))
+        .filter(|n| n.starts_with("word/media/") && n.ends_with(".png"))
+        .collect();
+    assert_eq!(pictures.len(), 3, "ranking, components, fields: {pictures:?}");
+    for name in &pictures {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut zip.by_name(name).expect("picture"), &mut bytes).expect("read");
+        let img = image::load_from_memory(&bytes).expect("a picture that opens");
+        assert!(img.width() >= 600 && img.height() >= 100, "{name}: {}×{}", img.width(), img.height());
+        // Drawn, not blank: some pixels are neither white nor transparent.
+        let inked = img.to_rgba8().pixels().filter(|p| p.0[3] > 0 && (p.0[0] < 200 || p.0[2] < 200)).count();
+        assert!(inked > 1000, "{name}: {inked} inked pixels");
+    }
+}

@@ -3,7 +3,8 @@
 //! figures of the whole campaign against its targets, each unit's figures and
 //! the distribution by field written out in sentences, the ranking with its
 //! uncertainty, the PAR survey points, the improvement priorities, the
-//! compiled comments, and the report's tables. Numbers are written the
+//! compiled comments, the report's charts (drawn from the page's SVG with
+//! resvg) and its tables. Numbers are written the
 //! Vietnamese way (71,43%; 1.234 phiếu), in Times New Roman 13 pt on A4.
 //!
 //! Written with `docx-rs`, a maintained writer of Office Open XML.
@@ -12,7 +13,7 @@ use super::{Table, Value};
 use crate::report::{RankRow, Report, UnitReport};
 use crate::stats::{Shown, round2};
 use docx_rs::{
-    AlignmentType, BreakType, Docx, PageMargin, Paragraph, Run, RunFonts, Table as DocxTable, TableCell, TableRow,
+    AlignmentType, BreakType, Docx, PageMargin, Paragraph, Pic, Run, RunFonts, Table as DocxTable, TableCell, TableRow,
     WidthType,
 };
 use rust_decimal::Decimal;
@@ -92,6 +93,53 @@ pub fn field_sentence(field: &str, d: &crate::indices::Distribution) -> String {
         })
         .collect();
     format!("Lĩnh vực {field}: tổng số {} phiếu, trong đó {}.", vn_count(d.n), parts.join(", "))
+}
+
+/// The fonts the charts are drawn with: the machine's, loaded once.
+fn fonts() -> std::sync::Arc<resvg::usvg::fontdb::Database> {
+    static FONTS: std::sync::OnceLock<std::sync::Arc<resvg::usvg::fontdb::Database>> = std::sync::OnceLock::new();
+    FONTS
+        .get_or_init(|| {
+            let mut db = resvg::usvg::fontdb::Database::new();
+            db.load_system_fonts();
+            std::sync::Arc::new(db)
+        })
+        .clone()
+}
+
+/// A chart of the report page (SVG) drawn as a PNG at twice its size, for
+/// print; `None` if it cannot be drawn.
+pub fn chart_png(svg: &str) -> Option<(Vec<u8>, u32, u32)> {
+    let db = fonts();
+    // A sans-serif face the machine has (the charts name none).
+    let families: Vec<String> = db.faces().flat_map(|f| f.families.iter().map(|(n, _)| n.clone())).collect();
+    let family = ["DejaVu Sans", "Noto Sans", "Arial", "Liberation Sans", "FreeSans"]
+        .iter()
+        .find(|f| families.iter().any(|x| x == *f))
+        .map(|f| (*f).to_owned())
+        .or_else(|| families.first().cloned())?;
+    let options = resvg::usvg::Options { fontdb: db, font_family: family, ..resvg::usvg::Options::default() };
+    let tree = resvg::usvg::Tree::from_str(svg, &options).ok()?;
+    let size = tree.size();
+    let (w, h) = ((size.width() * 2.0).ceil() as u32, (size.height() * 2.0).ceil() as u32);
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(w.max(1), h.max(1))?;
+    pixmap.fill(resvg::tiny_skia::Color::WHITE);
+    resvg::render(&tree, resvg::tiny_skia::Transform::from_scale(2.0, 2.0), &mut pixmap.as_mut());
+    Some((pixmap.encode_png().ok()?, w, h))
+}
+
+/// A chart as a picture paragraph, 16 cm wide at most.
+fn chart(svg: &str) -> Option<Paragraph> {
+    let (png, w, h) = chart_png(svg)?;
+    // EMU: 914,400 per inch; the PNG is at 2 × 96 dpi.
+    let (mut ew, mut eh) =
+        (u32::try_from(u64::from(w) * 914_400 / 192).ok()?, u32::try_from(u64::from(h) * 914_400 / 192).ok()?);
+    let max = 5_760_000; // 16 cm
+    if ew > max {
+        eh = u32::try_from(u64::from(eh) * u64::from(max) / u64::from(ew)).ok()?;
+        ew = max;
+    }
+    Some(Paragraph::new().add_run(Run::new().add_image(Pic::new(&png).size(ew, eh))).align(AlignmentType::Center))
 }
 
 fn met(m: Option<bool>) -> &'static str {
@@ -216,6 +264,7 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
     }
 
     let sipas = report.totals.figures.sipas.as_ref();
+    let [ranking_chart, components_chart, fields_chart] = crate::web::charts::report_charts(campaign, report);
     doc = doc.add_paragraph(heading("II. KẾT QUẢ CHUNG"));
     let mut line = format!(
         "Chỉ số SIPAS chung (gộp phiếu) đạt {}; mức độ hài lòng chung {}.",
@@ -237,8 +286,18 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
             doc = doc.add_paragraph(para(&format!("– {}: {}.", c.name, pct(c.index))));
         }
     }
+    if sipas.is_some()
+        && let Some(p) = chart(&components_chart.into_string())
+    {
+        doc = doc.add_paragraph(p);
+    }
     for f in &report.totals.by_field {
         doc = doc.add_paragraph(para(&field_sentence(&f.field, &f.distribution)));
+    }
+    if !report.totals.by_field.is_empty()
+        && let Some(p) = chart(&fields_chart.into_string())
+    {
+        doc = doc.add_paragraph(p);
     }
 
     doc = doc.add_paragraph(heading("III. XẾP HẠNG CÁC ĐƠN VỊ")).add_paragraph(para(
@@ -246,6 +305,11 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
          chưa đủ căn cứ để nói đơn vị nào phục vụ tốt hơn.",
     ));
     doc = doc.add_table(ranking_table(&report.ranking));
+    if !report.ranking.is_empty()
+        && let Some(p) = chart(&ranking_chart.into_string())
+    {
+        doc = doc.add_paragraph(p);
+    }
 
     doc = doc.add_paragraph(heading("IV. KẾT QUẢ TỪNG ĐƠN VỊ"));
     for u in report.units.iter().filter(|u| u.figures.responses > 0) {

@@ -1,7 +1,12 @@
 //! Server-rendered SVG charts: no chart library and no JavaScript. Each chart
 //! carries a title for screen readers; the same figures are in the tables.
 
+use crate::indices::as_f64;
+use crate::report::Report;
 use maud::{Markup, html};
+use rust_decimal::prelude::ToPrimitive;
+use sipas_shared::Campaign;
+use sipas_shared::questionnaire::default_likert_labels;
 
 const BAR_H: f64 = 22.0;
 const GAP: f64 = 6.0;
@@ -106,4 +111,52 @@ pub fn stacked(title: &str, rows: &[(String, [f64; 5])], level_labels: &[String]
             }
         }
     }
+}
+
+/// The report's three charts — the ranking with its intervals, the
+/// components, the levels by field — as the page shows them and the written
+/// report prints them.
+pub fn report_charts(campaign: &Campaign, report: &Report) -> [Markup; 3] {
+    let target = campaign.targets.sipas.and_then(|t| t.to_f64());
+    let ranking: Vec<(String, Option<f64>)> = report
+        .ranking
+        .iter()
+        .map(|r| (if r.small_sample { format!("{} *", r.name) } else { r.name.clone() }, Some(as_f64(r.index))))
+        .collect();
+    let intervals: Vec<Option<(f64, f64)>> = report.ranking.iter().map(|r| r.ci95.map(|i| (i.0, i.1))).collect();
+    let components: Vec<(String, Option<f64>)> = report
+        .totals
+        .figures
+        .sipas
+        .iter()
+        .flat_map(|s| &s.components)
+        .map(|c| (c.name.clone(), c.index.map(as_f64)))
+        .collect();
+    let by_field: Vec<(String, [f64; 5])> = report
+        .totals
+        .by_field
+        .iter()
+        .map(|f| {
+            let mut pct = [0.0; 5];
+            for (slot, p) in pct.iter_mut().zip(&f.distribution.pct) {
+                *slot = as_f64(*p);
+            }
+            (format!("{} ({} phiếu)", f.field, f.distribution.n), pct)
+        })
+        .collect();
+    let labels = campaign
+        .questionnaires
+        .iter()
+        .find(|q| !q.components.is_empty())
+        .map_or_else(default_likert_labels, |q| q.likert_labels.clone());
+    [
+        bars_with_intervals(
+            "Chỉ số SIPAS theo đơn vị, cao xuống thấp, với khoảng tin cậy 95%",
+            &ranking,
+            target,
+            &intervals,
+        ),
+        bars("Chỉ số năm thành phần SIPAS", &components, target),
+        stacked("Phân bố năm mức hài lòng theo lĩnh vực", &by_field, &labels),
+    ]
 }

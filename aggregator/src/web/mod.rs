@@ -2,7 +2,7 @@
 //! (`/api/v1/campaigns/{id}/report`), served by `sipas serve`.
 
 pub mod api;
-mod charts;
+pub mod charts;
 mod views;
 
 use crate::load;

@@ -5,9 +5,7 @@ use crate::indices::as_f64;
 use crate::render::{self, Table, Value};
 use crate::report::{By, Report};
 use maud::{DOCTYPE, Markup, html};
-use rust_decimal::prelude::ToPrimitive;
 use sipas_shared::Campaign;
-use sipas_shared::questionnaire::default_likert_labels;
 use sipas_shared::store::CampaignSummary;
 
 const STYLE: &str = "
@@ -119,47 +117,9 @@ pub fn report_page(campaign: &Campaign, report: &Report) -> Markup {
     let question = report.breakdown.as_ref().and_then(|b| b.question.as_deref());
     let query = if by == By::Unit { String::new() } else { format!("?by={}", by.spec(question)) };
     let tables = render::tables(report);
-    let target = campaign.targets.sipas.and_then(|t| t.to_f64());
 
-    // Ranking of the units that carry quotas, best first, with their intervals.
-    let ranking: Vec<(String, Option<f64>)> = report
-        .ranking
-        .iter()
-        .map(|r| {
-            let mut label = r.name.clone();
-            if r.small_sample {
-                label.push_str(" *");
-            }
-            (label, Some(as_f64(r.index)))
-        })
-        .collect();
-    let intervals: Vec<Option<(f64, f64)>> = report.ranking.iter().map(|r| r.ci95.map(|i| (i.0, i.1))).collect();
     let alike = report.ranking.iter().filter(|r| r.indistinguishable_from_neighbour).count();
-    let components: Vec<(String, Option<f64>)> = report
-        .totals
-        .figures
-        .sipas
-        .iter()
-        .flat_map(|s| &s.components)
-        .map(|c| (c.name.clone(), c.index.map(as_f64)))
-        .collect();
-    let by_field: Vec<(String, [f64; 5])> = report
-        .totals
-        .by_field
-        .iter()
-        .map(|f| {
-            let mut pct = [0.0; 5];
-            for (slot, p) in pct.iter_mut().zip(&f.distribution.pct) {
-                *slot = as_f64(*p);
-            }
-            (format!("{} ({} phiếu)", f.field, f.distribution.n), pct)
-        })
-        .collect();
-    let labels = campaign
-        .questionnaires
-        .iter()
-        .find(|q| !q.components.is_empty())
-        .map_or_else(default_likert_labels, |q| q.likert_labels.clone());
+    let [ranking_chart, components_chart, fields_chart] = charts::report_charts(campaign, report);
     let sipas_total = report.totals.figures.sipas.as_ref();
 
     layout(
@@ -207,16 +167,16 @@ pub fn report_page(campaign: &Campaign, report: &Report) -> Markup {
             }
 
             h2 { "Xếp hạng chỉ số SIPAS các đơn vị" }
-            (charts::bars_with_intervals("Chỉ số SIPAS theo đơn vị, cao xuống thấp, với khoảng tin cậy 95%", &ranking, target, &intervals))
+            (ranking_chart)
             p.note {
                 "Vạch đen: khoảng tin cậy 95% (bổ sung, ngoài phương pháp chính thức). "
                 @if alike > 0 { (alike) " đơn vị có khoảng tin cậy chồng với đơn vị liền kề: khảo sát chưa đủ căn cứ để phân biệt thứ hạng giữa chúng. " }
                 "* dưới 30 phiếu (cỡ mẫu nhỏ)."
             }
             h2 { "Chỉ số các thành phần (toàn đợt)" }
-            (charts::bars("Chỉ số năm thành phần SIPAS", &components, target))
+            (components_chart)
             h2 { "Mức độ hài lòng chung theo lĩnh vực" }
-            @if by_field.is_empty() { p.note { "Chưa có số liệu." } } @else { (charts::stacked("Phân bố năm mức hài lòng theo lĩnh vực", &by_field, &labels)) }
+            @if report.totals.by_field.is_empty() { p.note { "Chưa có số liệu." } } @else { (fields_chart) }
 
             @let chosen: Vec<_> = report.totals.figures.answers.iter().filter(|a| matches!(a.kind, "single" | "multi") && a.n > 0).collect();
             @if !chosen.is_empty() {
