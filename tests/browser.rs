@@ -404,11 +404,14 @@ fn axe_source() -> Option<String> {
 /// The serious and critical WCAG 2.1 A/AA violations axe finds on the page
 /// the browser shows, one line each: rule, element, what axe says.
 async fn axe_violations(c: &Client, axe: &str, page: &str) -> Vec<String> {
+    // A long page (46 slips, a report's tables) takes axe a while on a busy machine.
+    let timeouts = fantoccini::wd::TimeoutConfiguration::new(Some(Duration::from_secs(180)), None, None);
+    c.update_timeouts(timeouts).await.expect("script timeout");
     c.execute(&format!("{axe}\n;return typeof axe"), vec![]).await.expect("inject axe");
     let found = c
         .execute_async(
             "const done = arguments[arguments.length - 1];\
-             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })\
+             axe.run(document, { resultTypes: ['violations'], runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })\
                .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')\
                  .flatMap(v => v.nodes.slice(0, 3).map(n => v.id + ' ' + n.target.join(' ') + ': '\
                    + (n.failureSummary || '').replace(/\\s+/g, ' ').slice(0, 160)))))\
