@@ -19,6 +19,27 @@ use std::collections::BTreeMap;
 /// A cell as chunks name it: (unit, group, field).
 type CellRef<'a> = (&'a str, &'a str, Option<&'a str>);
 
+/// A cell's chunks, each with its sign.
+type CellParts<'a> = Vec<(i64, &'a [u8])>;
+
+/// The chunks grouped by the cell they belong to.
+fn by_cell(chunks: &[AnswerChunk]) -> BTreeMap<CellRef<'_>, CellParts<'_>> {
+    let mut out: BTreeMap<CellRef<'_>, CellParts<'_>> = BTreeMap::new();
+    for (unit, group, field, sign, body) in chunks {
+        out.entry((unit, group, field.as_deref())).or_default().push((*sign, body));
+    }
+    out
+}
+
+/// A cell's chunks decoded (the questions `keep` takes); a cell with an
+/// exclusion (a −1 chunk) is folded first, so every count adds.
+fn decode_cell(parts: &[(i64, &[u8])], keep: &dyn Fn(&str) -> bool) -> Result<Vec<Decoded>, ChunkError> {
+    if parts.iter().any(|(s, _)| *s < 0) {
+        return Ok(vec![columns::decode_only(&columns::encode(&columns::merge(parts)?), keep)?]);
+    }
+    parts.iter().map(|(_, b)| columns::decode_only(b, keep)).collect()
+}
+
 /// The label a breakdown row shows for those who did not answer the question.
 pub const NOT_ANSWERED: &str = "Không trả lời";
 
@@ -55,20 +76,10 @@ pub fn label(q: &Question, answer: Option<&Answer>) -> String {
 /// A damaged chunk.
 pub fn by_answer<'c>(campaign: &'c Campaign, chunks: &[AnswerChunk], code: &str) -> Result<Aggregate<'c>, ChunkError> {
     let mut agg = Aggregate::new(campaign);
-    // A cell with an exclusion (a −1 chunk) is folded first, so every count adds.
-    let mut by_cell: BTreeMap<CellRef<'_>, Vec<(i64, &[u8])>> = BTreeMap::new();
-    for (unit, group, field, sign, body) in chunks {
-        by_cell.entry((unit, group, field.as_deref())).or_default().push((*sign, body));
-    }
-    for ((unit, group, _field), parts) in by_cell {
+    for ((unit, group, _field), parts) in by_cell(chunks) {
         let Some(questionnaire) = campaign.questionnaire_of(group) else { continue };
         let Some(by) = questionnaire.question(code) else { continue };
-        let decoded: Vec<Decoded> = if parts.iter().any(|(s, _)| *s < 0) {
-            vec![columns::decode(&columns::encode(&columns::merge(&parts)?))?]
-        } else {
-            parts.iter().map(|(_, b)| columns::decode(b)).collect::<Result<_, _>>()?
-        };
-        for d in &decoded {
+        for d in &decode_cell(&parts, &|_| true)? {
             count_chunk(&mut agg, unit, group, by, d);
         }
     }
@@ -81,20 +92,11 @@ pub fn by_answer<'c>(campaign: &'c Campaign, chunks: &[AnswerChunk], code: &str)
 /// # Errors
 /// A damaged chunk.
 pub fn texts(campaign: &Campaign, chunks: &[AnswerChunk]) -> Result<Vec<crate::report::TextAnswer>, ChunkError> {
-    let mut by_cell: BTreeMap<CellRef<'_>, Vec<(i64, &[u8])>> = BTreeMap::new();
-    for (unit, group, field, sign, body) in chunks {
-        by_cell.entry((unit, group, field.as_deref())).or_default().push((*sign, body));
-    }
     let mut out = Vec::new();
-    for ((unit, group, field), parts) in by_cell {
+    for ((unit, group, field), parts) in by_cell(chunks) {
         let Some(questionnaire) = campaign.questionnaire_of(group) else { continue };
         let is_text = |code: &str| questionnaire.question(code).is_some_and(|q| q.kind == QuestionKind::Text);
-        let decoded: Vec<Decoded> = if parts.iter().any(|(s, _)| *s < 0) {
-            vec![columns::decode_only(&columns::encode(&columns::merge(&parts)?), &is_text)?]
-        } else {
-            parts.iter().map(|(_, b)| columns::decode_only(b, &is_text)).collect::<Result<_, _>>()?
-        };
-        for d in &decoded {
+        for d in &decode_cell(&parts, &is_text)? {
             for (c, code) in d.questions.iter().enumerate() {
                 if !questionnaire.question(code).is_some_and(|q| q.kind == QuestionKind::Text) {
                     continue;
