@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{TestDb, api_token, bearer_client, fixture, sipas, spawn_server, stderr};
+use common::{TestDb, api_token, bearer_client, fixture, query_strings, query_tuples, sipas, spawn_server, stderr};
 use sipas_shared::Campaign;
 use sipas_shared::demo::Generator;
 use sipas_shared::store::field::Slip;
@@ -285,25 +285,6 @@ async fn the_database_files_hold_no_readable_draft_or_waiting_answer() {
     }
 }
 
-/// The text of every row a one-column query returns, on either backend.
-async fn query_strings(db: &TestDb, sql: &str) -> Vec<String> {
-    query_tuples(db, sql).await.into_iter().map(|mut r| r.remove(0)).collect()
-}
-
-async fn query_tuples(db: &TestDb, sql: &str) -> Vec<Vec<String>> {
-    use sqlx::Row;
-    let sql = sqlx::AssertSqlSafe(sql.to_owned());
-    if db.is_postgres() {
-        let pool = sqlx::PgPool::connect(&db.url).await.expect("pg");
-        let rows = sqlx::query(sql).fetch_all(&pool).await.expect("query");
-        rows.iter().map(|r| (0..r.len()).map(|i| r.get::<String, _>(i)).collect()).collect()
-    } else {
-        let pool = sqlx::SqlitePool::connect(&db.url).await.expect("sqlite");
-        let rows = sqlx::query(sql).fetch_all(&pool).await.expect("query");
-        rows.iter().map(|r| (0..r.len()).map(|i| r.get::<String, _>(i)).collect()).collect()
-    }
-}
-
 fn index_in(answers_json: &str) -> usize {
     let v: serde_json::Value = serde_json::from_str(answers_json).expect("answers");
     index_of(v["D10"].as_str().unwrap_or_default()).expect("a marker")
@@ -345,4 +326,24 @@ async fn checkpoint(db: &TestDb) {
     let pool = sqlx::SqlitePool::connect(&db.url).await.expect("sqlite");
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await.expect("checkpoint");
     pool.close().await;
+}
+
+#[tokio::test]
+async fn a_burst_flag_never_tells_the_members_of_a_batch_apart() {
+    // Fifteen delegates answering one after another from one address: the
+    // last ten are a burst. Before, the flag came out with each answer, and
+    // with the answered list's order the batches flagged [0, 4, 4] pinned 2.
+    let mut f = field().await;
+    let slips = f.slips.clone();
+    for (i, slip) in slips.iter().enumerate() {
+        f.answer(slip, &marker(i)).await;
+    }
+    let flags = query_strings(&f.db, "SELECT COALESCE(flags, '') FROM responses").await;
+    assert_eq!(flags.len(), 15);
+    assert!(flags.iter().all(|fl| !fl.contains("burst")), "a burst flag on a response: {flags:?}");
+    // The review page still learns of the burst, per released batch.
+    let batches = f.store.releases(&f.campaign.id).await.expect("releases");
+    let bursts: i64 = batches.iter().map(|b| b.burst).sum();
+    assert!(bursts >= 5, "the bursts are counted per batch: {batches:?}");
+    assert!(batches.iter().all(|b| b.n >= 5));
 }

@@ -25,6 +25,7 @@ async fn report_json(store: &dyn Store, campaign: &Campaign, streamed: bool) -> 
         appraisals: Vec::new(),
         anonymity: Default::default(),
         texts: load::texts(store, campaign).await.expect("texts"),
+        above_unit: Default::default(),
     };
     serde_json::to_value(report::build(&agg, &ctx, By::UnitField)).expect("json")
 }

@@ -45,6 +45,175 @@ pub struct Row<'a> {
     pub cells: &'a [&'a str],
 }
 
+/// What the export shows in place of a quasi-identifier it generalised.
+pub const WITHHELD: &str = "không công bố";
+
+/// The quasi-identifiers of an exported row (SPEC §10): field, day and the
+/// answers to the questions marked `identifying`, in the order they are
+/// given up (identifying answers first, then the day, then the field). The
+/// unit and group stay: every released batch shares them with k − 1 others.
+fn quasi_identifiers(campaign: &Campaign, cols: &[String]) -> Vec<usize> {
+    cols.iter()
+        .enumerate()
+        .filter(|(_, c)| campaign.questionnaires.iter().filter_map(|q| q.question(c)).any(|q| q.identifying))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// How the export generalises rows so each is shared by at least k rows on
+/// its quasi-identifiers (k-anonymity): for each combination seen, which of
+/// its values to withhold. Counted over the rows before they are written.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Question columns that identify, by index into the question columns.
+    identifying: Vec<usize>,
+    /// (unit, group, field, day, identifying answers) → values to withhold,
+    /// by position in that key (2 = field, 3 = day, 4.. = answers).
+    withhold: std::collections::HashMap<Vec<String>, Vec<usize>>,
+    /// Values withheld, over all rows.
+    pub generalised: u64,
+    /// Rows still shared by fewer than k with all their values withheld.
+    pub unique_after: u64,
+    /// Every combination counted.
+    known: std::collections::HashSet<Vec<String>>,
+}
+
+impl Plan {
+    fn key(&self, r: &Row<'_>) -> Vec<String> {
+        let mut key = vec![r.unit.to_owned(), r.group.to_owned(), r.field.unwrap_or_default().to_owned(), r.day.to_owned()];
+        key.extend(self.identifying.iter().map(|&c| r.cells[c].to_owned()));
+        key
+    }
+
+    /// Positions of the key given up in order: rarest identifying answer
+    /// first (by `freq`), then the day, then the field.
+    fn order(&self, key: &[String], freq: &std::collections::HashMap<(usize, String), u64>) -> Vec<usize> {
+        let mut answers: Vec<usize> = (4..key.len()).filter(|&p| !key[p].is_empty()).collect();
+        answers.sort_by_key(|&p| (freq.get(&(p, key[p].clone())).copied().unwrap_or(0), p));
+        answers.extend([3, 2]);
+        answers
+    }
+
+    /// Counts the rows' combinations and decides what each withholds.
+    fn new(campaign: &Campaign, cols: &[String], count: std::collections::HashMap<Vec<String>, u64>) -> Plan {
+        use std::collections::HashMap;
+        let k = u64::from(campaign.anonymity_k.max(1));
+        let mut plan = Plan { identifying: quasi_identifiers(campaign, cols), ..Plan::default() };
+        let mut freq: HashMap<(usize, String), u64> = HashMap::new();
+        for (key, n) in &count {
+            for p in 4..key.len() {
+                *freq.entry((p, key[p].clone())).or_default() += n;
+            }
+        }
+        // Each original combination and what it has given up so far.
+        let mut state: HashMap<Vec<String>, (Vec<String>, Vec<usize>)> =
+            count.keys().map(|key| (key.clone(), (key.clone(), Vec::new()))).collect();
+        for _ in 0..plan.identifying.len() + 2 {
+            let mut current: HashMap<&Vec<String>, u64> = HashMap::new();
+            for (original, (now, _)) in &state {
+                *current.entry(now).or_default() += count[original];
+            }
+            let small: Vec<Vec<String>> = state
+                .iter()
+                .filter(|(_, (now, _))| current[now] < k)
+                .map(|(original, _)| original.clone())
+                .collect();
+            if small.is_empty() {
+                break;
+            }
+            for original in small {
+                let order = plan.order(&original, &freq);
+                if let Some(entry) = state.get_mut(&original)
+                    && let Some(&next) = order.iter().find(|p| !entry.1.contains(p) && !entry.0[**p].is_empty())
+                {
+                    entry.0[next] = WITHHELD.to_owned();
+                    entry.1.push(next);
+                }
+            }
+        }
+        let mut current: HashMap<&Vec<String>, u64> = HashMap::new();
+        for (original, (now, _)) in &state {
+            *current.entry(now).or_default() += count[original];
+        }
+        for (original, (now, given)) in &state {
+            let n = count[original];
+            plan.generalised += n * u64::try_from(given.len()).unwrap_or(0);
+            if current[now] < k {
+                plan.unique_after += n;
+            }
+        }
+        plan.known = state.keys().cloned().collect();
+        plan.withhold = state.into_iter().filter(|(_, (_, g))| !g.is_empty()).map(|(o, (_, g))| (o, g)).collect();
+        plan
+    }
+}
+
+/// The export's plan: every released row counted once on its
+/// quasi-identifiers. Only the combinations are held, never the answers.
+///
+/// # Errors
+/// Storage failures or a damaged chunk.
+pub async fn plan(store: &dyn Store, campaign: &Campaign) -> Result<Plan, ExportError> {
+    let cols = question_columns(campaign);
+    let mut probe = Plan { identifying: quasi_identifiers(campaign, &cols), ..Plan::default() };
+    let mut count: std::collections::HashMap<Vec<String>, u64> = std::collections::HashMap::new();
+    each_raw_row(store, campaign, |r| {
+        *count.entry(probe.key(r)).or_default() += 1;
+        Ok(())
+    })
+    .await?;
+    probe = Plan::new(campaign, &cols, count);
+    Ok(probe)
+}
+
+/// Calls `each` for every response in the indices, generalised so that no
+/// row is unique on its quasi-identifiers ([`Plan`]), free text masked.
+///
+/// # Errors
+/// Storage failures, a damaged chunk, or what `each` returns.
+pub async fn each_row(
+    store: &dyn Store,
+    campaign: &Campaign,
+    mut each: impl FnMut(&Row<'_>) -> Result<(), ExportError>,
+) -> Result<u64, ExportError> {
+    let plan = plan(store, campaign).await?;
+    each_raw_row(store, campaign, |r| {
+        let key = plan.key(r);
+        // A combination not counted (released between the two readings) is
+        // withheld in full: the safe side.
+        let given: Vec<usize> = match plan.withhold.get(&key) {
+            Some(g) => g.clone(),
+            None if plan_knows(&plan, &key) => Vec::new(),
+            None => (2..key.len()).collect(),
+        };
+        if given.is_empty() {
+            return each(r);
+        }
+        let mut cells: Vec<&str> = r.cells.to_vec();
+        let mut field = r.field;
+        let mut day = r.day;
+        for p in given {
+            match p {
+                2 => field = Some(WITHHELD),
+                3 => day = WITHHELD,
+                p => {
+                    if let Some(&c) = plan.identifying.get(p - 4)
+                        && !cells[c].is_empty()
+                    {
+                        cells[c] = WITHHELD;
+                    }
+                }
+            }
+        }
+        each(&Row { unit: r.unit, group: r.group, field, day, cells: &cells })
+    })
+    .await
+}
+
+fn plan_knows(plan: &Plan, key: &[String]) -> bool {
+    plan.known.contains(key)
+}
+
 /// Calls `each` for every response in the indices, read from the answers
 /// kept column by column: no per-response JSON to parse, each free-text
 /// answer masked once. Ordered by unit, group and field, and within a cell
@@ -52,7 +221,7 @@ pub struct Row<'a> {
 ///
 /// # Errors
 /// Storage failures, a damaged chunk, or what `each` returns.
-pub async fn each_row(
+async fn each_raw_row(
     store: &dyn Store,
     campaign: &Campaign,
     mut each: impl FnMut(&Row<'_>) -> Result<(), ExportError>,

@@ -67,6 +67,7 @@ pub async fn report(
         appraisals: store.appraisals(&campaign.id).await?,
         anonymity: store.anonymity(&campaign.id).await?,
         texts: texts(store, campaign).await?,
+        above_unit: above_unit(store, campaign).await?,
     };
     let mut report = report::build(&agg, &ctx, if question.is_some() { By::Unit } else { by });
     if let Some(code) = question {
@@ -107,4 +108,18 @@ pub async fn texts(store: &dyn Store, campaign: &Campaign) -> Result<Vec<report:
     }
     let chunks = store.answer_chunks(&campaign.id).await?;
     crate::crosstab::texts(campaign, &chunks).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Per unit, its answers released above the units at close.
+///
+/// # Errors
+/// Storage failures.
+pub async fn above_unit(store: &dyn Store, campaign: &Campaign) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
+    let mut out = std::collections::BTreeMap::new();
+    for line in store.releases(&campaign.id).await? {
+        if line.kind == sipas_shared::store::release::ReleaseKind::AboveUnit {
+            *out.entry(line.unit).or_default() += u64::try_from(line.n).unwrap_or(0);
+        }
+    }
+    Ok(out)
 }

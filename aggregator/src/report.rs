@@ -104,6 +104,9 @@ pub struct Context {
     pub anonymity: sipas_shared::store::Anonymity,
     /// Free-text answers.
     pub texts: Vec<TextAnswer>,
+    /// Per unit: its answers released at close above the units (its unit ×
+    /// group held fewer than k), counted only in the campaign's figures.
+    pub above_unit: BTreeMap<String, u64>,
 }
 
 /// One free-text answer: (unit, group, field, question, text).
@@ -176,6 +179,14 @@ pub struct UnitReport {
     pub par_index: Option<ParIndex>,
     pub by_field: Vec<FieldRow>,
     pub quota: Vec<QuotaRow>,
+    /// Answers of this unit in no figure of its own: its unit × group held
+    /// fewer than k at close, so they count only in the campaign's figures.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub counted_above_unit: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -200,6 +211,9 @@ pub struct Breakdown {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub question: Option<String>,
     pub rows: Vec<BreakdownRow>,
+    /// What the table leaves out to keep every row at k answers or more.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -323,7 +337,13 @@ pub fn ranking(units: &[UnitReport]) -> Vec<RankRow> {
 /// batches (SPEC §10), one sentence each.
 pub fn anonymity_notes(a: &sipas_shared::store::Anonymity) -> Vec<String> {
     let mut notes = Vec::new();
-    if a.held > 0 {
+    if a.held > 0 && a.closed {
+        notes.push(format!(
+            "{} phiếu chưa công bố: dù gộp lĩnh vực và đơn vị vẫn ít hơn {} phiếu cùng nhóm đối tượng, \
+             nên không đưa vào số liệu nào để không ai ghép được phiếu với người trả lời.",
+            a.held, a.k
+        ));
+    } else if a.held > 0 {
         notes.push(format!(
             "{} phiếu đã nhận (đã tính vào chỉ tiêu) chưa có trong số liệu: phiếu được đưa vào theo từng đợt ít nhất {} phiếu \
              cùng đơn vị, nhóm đối tượng và lĩnh vực, để không ai ghép được phiếu với người trả lời.",
@@ -336,9 +356,25 @@ pub fn anonymity_notes(a: &sipas_shared::store::Anonymity) -> Vec<String> {
             a.excluded
         ));
     }
+    if a.generalised > 0 {
+        notes.push(format!(
+            "{} phiếu được đưa vào khi đợt khảo sát kết thúc với lĩnh vực được gộp («{}»): lĩnh vực của chúng có ít hơn {} phiếu \
+             trong cùng đơn vị và nhóm đối tượng.",
+            a.generalised,
+            sipas_shared::store::release::GENERALISED_FIELD,
+            a.k
+        ));
+    }
+    if a.above_unit > 0 {
+        notes.push(format!(
+            "{} phiếu chỉ được tính vào số liệu chung của đợt khảo sát, không vào số liệu của đơn vị nào: \
+             đơn vị và nhóm đối tượng của chúng có ít hơn {} phiếu.",
+            a.above_unit, a.k
+        ));
+    }
     if a.released_below_k > 0 {
         notes.push(format!(
-            "{} phiếu được đưa vào khi đợt khảo sát kết thúc, trong những nhóm ít hơn {} phiếu.",
+            "{} phiếu được đưa vào khi đợt khảo sát kết thúc, trong những nhóm ít hơn {} phiếu (phiên bản cũ của phần mềm).",
             a.released_below_k, a.k
         ));
     }
@@ -349,13 +385,16 @@ pub fn anonymity_notes(a: &sipas_shared::store::Anonymity) -> Vec<String> {
 pub fn figures(agg: &Aggregate<'_>, keep: impl Fn(&CellKey) -> bool + Copy) -> Figures {
     let pooled = agg.pooled(keep);
     let par_criteria = indices::par_criteria(agg.campaign, &pooled);
-    Figures {
+    let mut figures = Figures {
         responses: agg.responses(keep),
         sipas: indices::sipas(agg.campaign, &pooled),
         par_survey: indices::survey_score(&par_criteria),
         par_criteria,
         answers: crate::answers::summaries(agg.campaign, &pooled),
-    }
+    };
+    // Nothing published rests on fewer than k answers (SPEC §10).
+    crate::disclosure::guard(&mut figures, crate::disclosure::threshold(agg.campaign));
+    figures
 }
 
 /// Distribution of the whole-service question per field, over the cells that pass `keep`.
@@ -381,14 +420,32 @@ fn by_field(agg: &Aggregate<'_>, keep: impl Fn(&CellKey) -> bool + Copy) -> Vec<
                 }
             }
         }
-        let d = indices::distribution(counts);
-        if d.n > 0 {
-            rows.push(FieldRow {
-                field: field.unwrap_or_else(|| "Không rõ lĩnh vực".to_owned()), distribution: d
-            });
+        if counts.iter().sum::<u64>() > 0 {
+            rows.push((field.unwrap_or_else(|| "Không rõ lĩnh vực".to_owned()), counts));
         }
     }
-    rows
+    // No field shown on fewer than k answers (SPEC §10).
+    let sizes: Vec<u64> = rows.iter().map(|(_, c)| c.iter().sum()).collect();
+    let Some(groups) = crate::disclosure::merge_small(&sizes, crate::disclosure::threshold(campaign)) else {
+        return Vec::new();
+    };
+    groups
+        .into_iter()
+        .map(|g| {
+            let mut counts = [0u64; 5];
+            for &i in &g {
+                for (a, b) in counts.iter_mut().zip(rows[i].1) {
+                    *a += b;
+                }
+            }
+            let field = if g.len() == 1 {
+                rows[g[0]].0.clone()
+            } else {
+                crate::disclosure::merged_label(&g.iter().map(|&i| rows[i].0.as_str()).collect::<Vec<_>>())
+            };
+            FieldRow { field, distribution: indices::distribution(counts) }
+        })
+        .collect()
 }
 
 fn met(value: Option<Shown>, target: Option<Decimal>) -> Option<bool> {
@@ -444,6 +501,7 @@ pub fn build(agg: &Aggregate<'_>, ctx: &Context, by: By) -> Report {
             targets_met,
             by_field: by_field(agg, keep),
             quota,
+            counted_above_unit: set.iter().map(|u| ctx.above_unit.get(*u).copied().unwrap_or(0)).sum(),
             sipas_mean_of_units: None,
             sipas_field_weighted,
             figures,
@@ -540,8 +598,11 @@ fn field_weighted(agg: &Aggregate<'_>, ctx: &Context, units: &BTreeSet<&str>) ->
     (total > 0).then(|| Shown(weighted / Decimal::from(total)))
 }
 
+/// A breakdown row's place: (unit, group, field or answer).
+type RowKey = (Option<String>, Option<String>, Option<String>);
+
 fn breakdown(agg: &Aggregate<'_>, by: By) -> Breakdown {
-    let keys: BTreeSet<(Option<String>, Option<String>, Option<String>)> = agg
+    let keys: BTreeSet<RowKey> = agg
         .cells
         .keys()
         .map(|k| match by {
@@ -552,18 +613,60 @@ fn breakdown(agg: &Aggregate<'_>, by: By) -> Breakdown {
             By::Question => (None, None, Some(k.field.clone().unwrap_or_default())),
         })
         .collect();
-    let rows = keys
-        .into_iter()
-        .map(|(unit, group, field)| {
-            let keep = |k: &CellKey| {
-                unit.as_ref().is_none_or(|u| &k.unit == u)
-                    && group.as_ref().is_none_or(|g| &k.group == g)
-                    && field.as_ref().is_none_or(|f| k.field.as_deref().unwrap_or_default() == f.as_str())
-            };
-            BreakdownRow { figures: figures(agg, keep), unit, group, field, answer: None }
-        })
-        .collect();
-    Breakdown { by, question: None, rows }
+    let matches = |key: &RowKey, k: &CellKey| {
+        let (unit, group, field) = key;
+        unit.as_ref().is_none_or(|u| &k.unit == u)
+            && group.as_ref().is_none_or(|g| &k.group == g)
+            && field.as_ref().is_none_or(|f| k.field.as_deref().unwrap_or_default() == f.as_str())
+    };
+    // One table per unit where rows are a unit's fields or answers; the rows
+    // of each under k are merged (SPEC §10). Rows that are units or groups
+    // are not merged: one under k is left out.
+    let mut tables: BTreeMap<Option<String>, Vec<RowKey>> = BTreeMap::new();
+    for key in keys {
+        let table = if matches!(by, By::UnitField | By::UnitQuestion) { key.0.clone() } else { None };
+        tables.entry(table).or_default().push(key);
+    }
+    let k = crate::disclosure::threshold(agg.campaign);
+    let mut rows = Vec::new();
+    let mut left_out = 0usize;
+    for (_, keys) in tables {
+        let sizes: Vec<u64> = keys.iter().map(|key| agg.responses(|c| matches(key, c))).collect();
+        if matches!(by, By::Unit | By::Group) {
+            for (key, n) in keys.iter().zip(&sizes) {
+                if *n < k {
+                    left_out += 1;
+                    continue;
+                }
+                let (unit, group, field) = key.clone();
+                rows.push(BreakdownRow { figures: figures(agg, |c| matches(key, c)), unit, group, field, answer: None });
+            }
+            continue;
+        }
+        let Some(groups) = crate::disclosure::merge_small(&sizes, k) else {
+            left_out += keys.len();
+            continue;
+        };
+        for g in groups {
+            let members: Vec<&RowKey> = g.iter().map(|&i| &keys[i]).collect();
+            let (unit, group, mut field) = members[0].clone();
+            if members.len() > 1 {
+                let labels: Vec<&str> = members.iter().map(|m| m.2.as_deref().unwrap_or_default()).collect();
+                field = Some(crate::disclosure::merged_label(&labels));
+            }
+            let keep = |c: &CellKey| members.iter().any(|m| matches(m, c));
+            rows.push(BreakdownRow { figures: figures(agg, keep), unit, group, field, answer: None });
+        }
+    }
+    let notes = if left_out > 0 {
+        vec![format!(
+            "Một số nhóm có ít hơn {k} phiếu nên không được trình bày riêng trong bảng này (đã gộp vào dòng «Gộp: …» \
+             hoặc chỉ có trong số liệu chung), để không ai nhận ra câu trả lời của một người."
+        )]
+    } else {
+        Vec::new()
+    };
+    Breakdown { by, question: None, rows, notes }
 }
 
 /// The breakdown by the answer to `code`, over an aggregate whose cells

@@ -163,11 +163,19 @@ async fn issue_from_counter(
     }
 }
 
-/// The field a person chose, if it is in the catalogue; none if left blank.
+/// The field a person chose, which must be in the catalogue: a counter link
+/// without one would be a small cell of its own (SPEC §10). None only where
+/// the campaign lists no fields.
 fn known_field<'a>(campaign: &Campaign, chosen: &'a str) -> Result<Option<&'a str>, AppError> {
     let field = chosen.trim();
-    if field.is_empty() {
+    if field.is_empty() && campaign.fields.is_empty() {
         Ok(None)
+    } else if field.is_empty() {
+        Err(AppError::BadInput {
+            code: "missing_field",
+            message: "Xin chọn lĩnh vực của thủ tục Ông/Bà vừa làm, rồi bấm nhận phiếu.".into(),
+            field: Some("field".into()),
+        })
     } else if campaign.fields.iter().any(|f| f == field) {
         Ok(Some(field))
     } else {

@@ -108,6 +108,10 @@ pub struct Question {
     /// The whole-service satisfaction question (METHOD §3, overall satisfaction).
     #[serde(default)]
     pub overall: bool,
+    /// A quasi-identifier (the respondent profile: gender, age group, …):
+    /// the export generalises these until every row is shared by k (SPEC §10).
+    #[serde(default)]
+    pub identifying: bool,
     /// The SIPAS component this question feeds.
     #[serde(default)]
     pub component: Option<String>,
@@ -303,10 +307,45 @@ impl Questionnaire {
         Ok(q)
     }
 
+    /// The most bytes one complete answer to this questionnaire can take
+    /// where it waits sealed: every free text at its limit in the costliest
+    /// characters (a control character is written `\\u0001`, twice escaped),
+    /// every other answer at its longest.
+    pub fn worst_case_held_bytes(&self) -> usize {
+        let mut total = 256;
+        for q in self.questions() {
+            let value = match q.kind {
+                QuestionKind::Text => q.max_length.unwrap_or(DEFAULT_TEXT_LIMIT) * 7,
+                QuestionKind::Single | QuestionKind::Multi => {
+                    // Each option code twice (answers and counts), escaped.
+                    q.options.iter().map(|o| o.code.len() * 7 + 2).sum::<usize>() * 2
+                }
+                _ => 64,
+            };
+            total += q.code.len() * 4 + 16 + value;
+        }
+        total
+    }
+
     /// Semantic checks; on a fault returns (code to locate and which of its
     /// declarations, key, message).
     fn check(&self) -> Result<(), Locate> {
         let fail = |code: &str, key: &str, msg: String| Err((Some((code.to_owned(), 1)), key.to_owned(), msg));
+        // Every answer waits sealed in blocks of one size, so that its size
+        // cannot tell which released response it became (SPEC §10): the
+        // longest answer the form takes must fit one block.
+        if self.worst_case_held_bytes() > crate::store::key::HELD_SIZE - 4 {
+            let longest = self.questions().filter(|q| q.kind == QuestionKind::Text).map(|q| q.code.clone()).next();
+            let message = format!(
+                "các câu trả lời tự do của phiếu cộng lại quá dài để niêm phong cùng một cỡ ({} byte tối đa): \
+                 hãy đặt max_length nhỏ hơn cho các câu trả lời tự do",
+                crate::store::key::HELD_SIZE
+            );
+            return match longest {
+                Some(code) => fail(&code, "max_length", message),
+                None => Err((None, "sections".into(), message)),
+            };
+        }
         if self.id.trim().is_empty() {
             return Err((None, "id".into(), "mã phiếu không được để trống".into()));
         }

@@ -265,3 +265,23 @@ pub fn example_open_today() -> sipas_shared::Campaign {
     (campaign.opens, campaign.closes) = (today - chrono::Duration::days(3), today + chrono::Duration::days(20));
     campaign
 }
+
+/// The text of every row a one-column query returns, on either backend.
+pub async fn query_strings(db: &TestDb, sql: &str) -> Vec<String> {
+    query_tuples(db, sql).await.into_iter().map(|mut r| r.remove(0)).collect()
+}
+
+/// Every row a query returns, each column as text, on either backend.
+pub async fn query_tuples(db: &TestDb, sql: &str) -> Vec<Vec<String>> {
+    use sqlx::Row;
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    if db.is_postgres() {
+        let pool = sqlx::PgPool::connect(&db.url).await.expect("pg");
+        let rows = sqlx::query(sql).fetch_all(&pool).await.expect("query");
+        rows.iter().map(|r| (0..r.len()).map(|i| r.get::<String, _>(i)).collect()).collect()
+    } else {
+        let pool = sqlx::SqlitePool::connect(&db.url).await.expect("sqlite");
+        let rows = sqlx::query(sql).fetch_all(&pool).await.expect("query");
+        rows.iter().map(|r| (0..r.len()).map(|i| r.get::<String, _>(i)).collect()).collect()
+    }
+}

@@ -505,6 +505,8 @@ async fn review_page(
     let campaign = load_campaign(&*state.store, &id).await?;
     let list = state.store.review_list(&id).await?;
     let (flagged, excluded): (Vec<_>, Vec<_>) = list.iter().partition(|r| r.excluded.is_none());
+    // Bursts are kept per released batch, never on a response (SPEC §10).
+    let bursts: Vec<_> = state.store.releases(&id).await?.into_iter().filter(|b| b.burst > 0).collect();
     let unit_name = |code: &str| campaign.unit(code).map_or(code.to_owned(), |u| u.name.clone());
     let group_name = |code: &str| campaign.group(code).map_or(code.to_owned(), |g| g.name.clone());
     let action = |rid: i64| format!("/admin/campaigns/{id}/review/{rid}");
@@ -541,6 +543,23 @@ async fn review_page(
                     }
                 } } }
             } }
+            @if !bursts.is_empty() {
+                h2 { "Đợt phiếu có phiếu gửi dồn từ một địa chỉ (" (bursts.len()) ")" }
+                p.note {
+                    "Dấu hiệu này cho biết phiếu đến lúc nào, nên không gắn vào từng phiếu (ghép với danh sách người đã trả lời sẽ lộ người trả lời): "
+                    "chỉ ghi số phiếu như vậy trong mỗi đợt công bố. Nếu nghi có người gửi hộ, hãy kiểm tra tại đơn vị."
+                }
+                div.wrap tabindex="0" role="region" aria-label="Đợt phiếu gửi dồn" { table {
+                    thead { tr { th { "Đơn vị" } th { "Nhóm" } th { "Lĩnh vực" } th { "Phiếu trong đợt" } th { "Gửi dồn" } } }
+                    tbody { @for b in &bursts { tr {
+                        td { (unit_name(&b.unit)) }
+                        td { (group_name(&b.group)) }
+                        td { (if b.field.is_empty() { "–" } else { b.field.as_str() }) }
+                        td { (b.n) }
+                        td { (b.burst) }
+                    } } }
+                } }
+            }
             h2 { "Đã loại khỏi chỉ số (" (excluded.len()) ")" }
             div.wrap tabindex="0" role="region" aria-label="Đã loại khỏi chỉ số" { table {
                 thead { tr { th { "Phiếu" } th { "Đơn vị" } th { "Nhóm" } th { "Lý do" } th {} } }

@@ -452,29 +452,35 @@ macro_rules! field_store {
                         e.0 += 1;
                         continue;
                     };
-                    let used = sqlx::query(
-                        "UPDATE ballot_numbers SET used_at = $1
-                         WHERE campaign_id = $2 AND number = $3 AND unit = $4 AND group_code = $5 AND used_at IS NULL",
+                    // Checked, not marked: the number is marked used when its
+                    // batch is released, so nothing written now ties it to
+                    // this moment (SPEC §10). A keyed tag stops a second keying.
+                    let known: Option<(String, String, bool)> = sqlx::query_as(
+                        "SELECT unit, group_code, used_at IS NOT NULL FROM ballot_numbers WHERE campaign_id = $1 AND number = $2",
                     )
-                    .bind(now)
                     .bind(campaign)
                     .bind(number)
-                    .bind(&r.unit)
-                    .bind(&r.group)
-                    .execute(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await?;
-                    if used.rows_affected() == 0 {
-                        let known: Option<(String, String, bool)> = sqlx::query_as(
-                            "SELECT unit, group_code, used_at IS NOT NULL FROM ballot_numbers WHERE campaign_id = $1 AND number = $2",
-                        )
-                        .bind(campaign)
-                        .bind(number)
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                    let fresh = match &known {
+                        Some((u, g, false)) if *u == r.unit && *g == r.group => {
+                            sqlx::query("INSERT INTO keyed_ballots (campaign_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                                .bind(campaign)
+                                .bind(self.key.tag(&format!("ballot|{campaign}|{number}")))
+                                .execute(&mut *tx)
+                                .await?
+                                .rows_affected()
+                                == 1
+                        }
+                        _ => false,
+                    };
+                    if !fresh {
                         let message = match known {
                             None => format!("số phiếu «{number}» không được phát cho đợt khảo sát này"),
-                            Some((_, _, true)) => format!("phiếu số «{number}» đã được nhập rồi"),
-                            Some((u, g, false)) => format!("số phiếu «{number}» được phát cho {u}, nhóm {g}, không phải {}, nhóm {}", r.unit, r.group),
+                            Some((u, g, false)) if u != r.unit || g != r.group => {
+                                format!("số phiếu «{number}» được phát cho {u}, nhóm {g}, không phải {}, nhóm {}", r.unit, r.group)
+                            }
+                            Some(_) => format!("phiếu số «{number}» đã được nhập rồi"),
                         };
                         refused.push($crate::ballots::RowError { line: *line, column: Some("ballot".into()), message });
                     }
@@ -507,9 +513,50 @@ macro_rules! field_store {
                     tx.rollback().await?;
                     return Err(StoreError::Rows(refused));
                 }
-                let responses: Vec<$crate::store::StoredResponse> = batch.ballots.iter().map(|(_, r)| r.clone()).collect();
-                Self::insert_in_tx(&mut tx, definition.as_ref(), campaign, &responses).await?;
-                let detail = format!("{} (nhập {} phiếu giấy)", batch.audit.detail, responses.len());
+                // The ballots wait sealed like online answers and come out in
+                // the same shuffled batches of k (SPEC §10): neither their
+                // ids nor their order tell when each was keyed.
+                let mut answered: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+                let mut touched = std::collections::BTreeSet::new();
+                for (_, r) in batch.ballots {
+                    let questionnaire = definition.as_ref().and_then(|c| c.questionnaire_of(&r.group));
+                    let counted = r
+                        .cells
+                        .iter()
+                        .filter(|(code, _)| {
+                            !questionnaire.and_then(|q| q.question(code)).is_some_and(|q| {
+                                matches!(q.kind, $crate::questionnaire::QuestionKind::Text)
+                            })
+                        })
+                        .map(|(c, v)| (c.clone(), v.clone()))
+                        .collect();
+                    let held = $crate::store::HeldAnswer {
+                        on: r.submitted_on,
+                        answers: serde_json::to_string(&r.cells)?,
+                        counted,
+                        flags: Vec::new(),
+                        source: Some(r.source.clone()),
+                        ballot: r.ballot.clone(),
+                    };
+                    let field = r.field.clone().unwrap_or_default();
+                    let context = $crate::store::held_context(campaign, &r.unit, &r.group, &field);
+                    let sealed = self.key.seal(&context, &serde_json::to_vec(&held)?);
+                    sqlx::query("INSERT INTO held_answers (campaign_id, unit, group_code, field, sealed) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(campaign)
+                        .bind(&r.unit)
+                        .bind(&r.group)
+                        .bind(&field)
+                        .bind(sealed)
+                        .execute(&mut *tx)
+                        .await?;
+                    *answered.entry((r.unit.as_str(), r.group.as_str())).or_default() += 1;
+                    touched.insert((r.unit.clone(), r.group.clone(), field));
+                }
+                for ((unit, group), n) in answered {
+                    Self::count_answered(&mut tx, campaign, unit, group, n).await?;
+                }
+                Self::release_full_cells(&mut tx, &self.key, campaign, &touched).await?;
+                let detail = format!("{} (nhập {} phiếu giấy)", batch.audit.detail, batch.ballots.len());
                 Self::log_in_tx(&mut tx, $crate::store::field::Audit { detail: &detail, ..batch.audit }).await?;
                 tx.commit().await?;
                 Ok(())

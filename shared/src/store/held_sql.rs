@@ -54,20 +54,23 @@ macro_rules! held_store {
                 q.push_bind(k);
                 let mut ready: Vec<(String, String, String)> = q.build_query_as().fetch_all(&mut **tx).await?;
                 ready.sort();
-                Self::release_cells(tx, key, campaign, k, &ready, false).await
+                let batches: Vec<$crate::store::release::Batch> =
+                    ready.into_iter().map($crate::store::release::Batch::cell).collect();
+                Self::release_batches(tx, key, campaign, k, &batches).await
             }
 
-            /// Moves the held answers of `cells` into `responses`, shuffled, with
-            /// their tallies, and logs each batch. A cell with fewer than `k`
-            /// is left alone unless `at_close`. Cells must come sorted, so that
-            /// concurrent releasers on PostgreSQL lock them in one order.
-            async fn release_cells(
+            /// Moves the held answers of each batch into `responses`, shuffled,
+            /// as the cell the batch is released as, with their tallies, and
+            /// logs each batch. A batch that holds fewer than `k` answers is
+            /// left waiting: no batch is ever smaller than k (SPEC §10). The
+            /// cells of all batches must come sorted, so that concurrent
+            /// releasers on PostgreSQL lock them in one order.
+            async fn release_batches(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 key: &$crate::store::key::ServiceKey,
                 campaign: &str,
                 k: i64,
-                cells: &[(String, String, String)],
-                at_close: bool,
+                batches: &[$crate::store::release::Batch],
             ) -> Result<u64, StoreError> {
                 use rand::seq::SliceRandom;
                 use std::collections::BTreeMap;
@@ -79,36 +82,49 @@ macro_rules! held_store {
                 } else {
                     "SELECT id, sealed FROM held_answers WHERE campaign_id = $1 AND unit = $2 AND group_code = $3 AND field = $4"
                 };
-                let mut released: Vec<(String, String, Option<String>, chrono::NaiveDate, String, Option<String>)> = Vec::new();
+                let mut released: Vec<$crate::store::release::Released> = Vec::new();
                 let mut tallies = BTreeMap::new();
                 let mut cell_counts = BTreeMap::new();
                 let mut chunk_rows = $crate::store::columns::ChunkRows::new();
-                let mut log = Vec::new();
-                for (unit, group, field) in cells {
-                    let rows: Vec<(i64, Vec<u8>)> =
-                        sqlx::query_as(select).bind(campaign).bind(unit).bind(group).bind(field).fetch_all(&mut **tx).await?;
-                    let n = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-                    if n == 0 || (n < k && !at_close) {
+                let mut log: Vec<$crate::store::release::LogLine> = Vec::new();
+                for batch in batches {
+                    let mut members = Vec::new();
+                    for (unit, group, field) in &batch.members {
+                        let rows: Vec<(i64, Vec<u8>)> =
+                            sqlx::query_as(select).bind(campaign).bind(unit).bind(group).bind(field).fetch_all(&mut **tx).await?;
+                        members.push(((unit, group, field), rows));
+                    }
+                    let n: usize = members.iter().map(|(_, rows)| rows.len()).sum();
+                    let n = i64::try_from(n).unwrap_or(i64::MAX);
+                    if n == 0 || n < k {
                         continue;
                     }
-                    let mut q = sqlx::QueryBuilder::<$db>::new("DELETE FROM held_answers WHERE id IN (");
-                    let mut list = q.separated(", ");
-                    for (id, _) in &rows {
-                        list.push_bind(*id);
-                    }
-                    q.push(")");
-                    q.build().execute(&mut **tx).await?;
-                    let context = $crate::store::held_context(campaign, unit, group, field);
-                    let mut batch = Vec::with_capacity(rows.len());
-                    for (_, blob) in &rows {
-                        let held: $crate::store::HeldAnswer = serde_json::from_slice(&key.open(&context, blob)?)?;
-                        batch.push(held);
+                    let mut opened = Vec::new();
+                    for ((unit, group, field), rows) in &members {
+                        if rows.is_empty() {
+                            continue;
+                        }
+                        let mut q = sqlx::QueryBuilder::<$db>::new("DELETE FROM held_answers WHERE id IN (");
+                        let mut list = q.separated(", ");
+                        for (id, _) in rows {
+                            list.push_bind(*id);
+                        }
+                        q.push(")");
+                        q.build().execute(&mut **tx).await?;
+                        let context = $crate::store::held_context(campaign, unit, group, field);
+                        for (_, blob) in rows {
+                            let held: $crate::store::HeldAnswer = serde_json::from_slice(&key.open(&context, blob)?)?;
+                            opened.push(((*unit).clone(), held));
+                        }
                     }
                     // Every answer of a batch carries the same day, the batch's
                     // last: a day of its own would tell answers apart.
-                    let Some(day) = batch.iter().map(|h| h.on).max() else { continue };
-                    let field = (!field.is_empty()).then(|| field.clone());
-                    for held in batch {
+                    let Some(day) = opened.iter().map(|(_, h)| h.on).max() else { continue };
+                    let (unit, group, field) = (&batch.unit, &batch.group, batch.field.clone());
+                    let mut burst = 0i64;
+                    let mut from_units: BTreeMap<String, i64> = BTreeMap::new();
+                    for (source_unit, held) in opened {
+                        *from_units.entry(source_unit).or_default() += 1;
                         // Every answer goes to the chunks (free text too, for
                         // the comments); the tallies count what `counted` says.
                         let all: std::collections::BTreeMap<String, String> = serde_json::from_str(&held.answers)?;
@@ -124,47 +140,92 @@ macro_rules! held_store {
                             &mut chunk_rows,
                             day,
                         );
-                        let flags = (!held.flags.is_empty())
-                            .then(|| held.flags.iter().map(|f| f.code()).collect::<Vec<_>>().join(","));
-                        released.push((unit.clone(), group.clone(), field.clone(), day, held.answers, flags));
+                        // A burst tells when an answer came: the batch keeps
+                        // how many did, the answer does not.
+                        burst += i64::from(held.flags.contains(&$crate::store::Flag::Burst));
+                        let kept: Vec<&str> =
+                            held.flags.iter().filter(|f| f.on_response()).map(|f| f.code()).collect();
+                        let flags = (!kept.is_empty()).then(|| kept.join(","));
+                        released.push($crate::store::release::Released {
+                            unit: unit.clone(),
+                            group: group.clone(),
+                            field: field.clone(),
+                            day,
+                            source: held.source.unwrap_or_else(|| "online".to_owned()),
+                            ballot: held.ballot,
+                            answers: held.answers,
+                            flags,
+                        });
                     }
-                    log.push((unit, group, field, n, n < k));
+                    log.extend($crate::store::release::log_lines(batch, n, burst, &from_units));
                 }
                 if released.is_empty() {
                     return Ok(0);
                 }
                 released.shuffle(&mut rand::rng());
+                if batches.iter().any(|b| b.kind == $crate::store::release::ReleaseKind::AboveUnit) {
+                    // Responses name a unit row; answers above the units get
+                    // one of their own, which no campaign file lists.
+                    sqlx::query(
+                        "INSERT INTO units (campaign_id, code, name, kind, parent) VALUES ($1, $2, $3, 'above', NULL)
+                         ON CONFLICT (campaign_id, code) DO NOTHING",
+                    )
+                    .bind(campaign)
+                    .bind($crate::store::release::ABOVE_UNITS)
+                    .bind($crate::store::release::ABOVE_UNITS_NAME)
+                    .execute(&mut **tx)
+                    .await?;
+                }
                 for chunk in released.chunks(1000) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO responses (campaign_id, unit, group_code, field, submitted_on, source, answers, shuffle, flags) ",
+                        "INSERT INTO responses (campaign_id, unit, group_code, field, submitted_on, source, answers, shuffle, flags, ballot) ",
                     );
-                    q.push_values(chunk, |mut b, (unit, group, field, day, answers, flags)| {
+                    q.push_values(chunk, |mut b, r| {
                         b.push_bind(campaign.to_owned())
-                            .push_bind(unit.clone())
-                            .push_bind(group.clone())
-                            .push_bind(field.clone())
-                            .push_bind(*day)
-                            .push_bind("online")
-                            .push_bind(answers.clone())
+                            .push_bind(r.unit.clone())
+                            .push_bind(r.group.clone())
+                            .push_bind(r.field.clone())
+                            .push_bind(r.day)
+                            .push_bind(r.source.clone())
+                            .push_bind(r.answers.clone())
                             .push_bind(rand::random::<i64>())
-                            .push_bind(flags.clone());
+                            .push_bind(r.flags.clone())
+                            .push_bind(r.ballot.clone());
                     });
                     q.build().execute(&mut **tx).await?;
                 }
+                // A keyed ballot's number is marked used with its batch, all
+                // at the release's time: never in the order they were keyed.
+                let numbers: Vec<&str> = released.iter().filter_map(|r| r.ballot.as_deref()).collect();
+                for chunk in numbers.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE ballot_numbers SET used_at = ");
+                    q.push_bind(chrono::Utc::now());
+                    q.push(" WHERE campaign_id = ");
+                    q.push_bind(campaign.to_owned());
+                    q.push(" AND used_at IS NULL AND number IN (");
+                    let mut list = q.separated(", ");
+                    for n in chunk {
+                        list.push_bind((*n).to_owned());
+                    }
+                    q.push(")");
+                    q.build().execute(&mut **tx).await?;
+                }
                 Self::write_tallies(tx, campaign, &tallies, &cell_counts, &chunk_rows, 1).await?;
-                let today = chrono::Local::now().date_naive();
-                for (unit, group, field, n, below_k) in log {
+                let today = chrono::Utc::now().date_naive();
+                for line in log {
                     sqlx::query(
-                        "INSERT INTO releases (campaign_id, unit, group_code, field, n, below_k, released_on)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        "INSERT INTO releases (campaign_id, unit, group_code, field, n, below_k, released_on, kind, burst)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                     )
                     .bind(campaign)
-                    .bind(unit)
-                    .bind(group)
-                    .bind(field.unwrap_or_default())
-                    .bind(n)
-                    .bind(below_k)
+                    .bind(line.unit)
+                    .bind(line.group)
+                    .bind(line.field)
+                    .bind(line.n)
+                    .bind(false)
                     .bind(today)
+                    .bind(line.kind.code())
+                    .bind(line.burst)
                     .execute(&mut **tx)
                     .await?;
                 }
@@ -182,14 +243,26 @@ macro_rules! held_store {
                     let mut tx = self.pool.begin().await?;
                     // A write first, so SQLite takes its write lock before reading.
                     sqlx::query("UPDATE service_settings SET value = value WHERE name = 'key_check'").execute(&mut *tx).await?;
-                    let cells: Vec<(String, String, String)> = sqlx::query_as(
-                        "SELECT DISTINCT unit, group_code, field FROM held_answers WHERE campaign_id = $1
-                         ORDER BY unit, group_code, field",
+                    if matches!($backend, $crate::store::Backend::Postgres) {
+                        // Every held row of the campaign locked at once, in one
+                        // order, before batches that cross cells take theirs.
+                        sqlx::query(
+                            "SELECT id FROM held_answers WHERE campaign_id = $1
+                             ORDER BY unit, group_code, field, id FOR UPDATE",
+                        )
+                        .bind(&campaign)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    let cells: Vec<(String, String, String, i64)> = sqlx::query_as(
+                        "SELECT unit, group_code, field, COUNT(*) FROM held_answers WHERE campaign_id = $1
+                         GROUP BY unit, group_code, field ORDER BY unit, group_code, field",
                     )
                     .bind(&campaign)
                     .fetch_all(&mut *tx)
                     .await?;
-                    out.released_at_close += Self::release_cells(&mut tx, &self.key, &campaign, k, &cells, true).await?;
+                    let batches = $crate::store::release::plan_at_close(&cells, k);
+                    out.released_at_close += Self::release_batches(&mut tx, &self.key, &campaign, k, &batches).await?;
                     tx.commit().await?;
                 }
                 let stale = chrono::Utc::now() - chrono::Duration::days($crate::store::DRAFT_DAYS);
@@ -227,12 +300,23 @@ macro_rules! held_store {
                     .bind(campaign)
                     .fetch_one(&self.pool)
                     .await?;
-                let (below,): (i64,) = sqlx::query_as(
-                    "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM releases WHERE campaign_id = $1 AND below_k",
+                let by_kind: Vec<(String, bool, i64)> = sqlx::query_as(
+                    "SELECT kind, CAST(below_k AS INTEGER) <> 0, CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM releases WHERE campaign_id = $1
+                     GROUP BY kind, CAST(below_k AS INTEGER) <> 0",
                 )
                 .bind(campaign)
-                .fetch_one(&self.pool)
+                .fetch_all(&self.pool)
                 .await?;
+                let sum = |f: &dyn Fn(&str, bool) -> bool| by_kind.iter().filter(|(kind, below, _)| f(kind, *below)).map(|r| r.2).sum::<i64>();
+                let below = sum(&|_, below| below);
+                let generalised = sum(&|kind, _| kind == "generalised");
+                let above_unit = sum(&|kind, _| kind == "above_unit");
+                let closed: Option<(bool,)> =
+                    sqlx::query_as("SELECT closes < $2 FROM campaigns WHERE id = $1")
+                        .bind(campaign)
+                        .bind(chrono::Utc::now().date_naive())
+                        .fetch_optional(&self.pool)
+                        .await?;
                 let (excluded,): (i64,) =
                     sqlx::query_as("SELECT COUNT(*) FROM responses WHERE campaign_id = $1 AND excluded IS NOT NULL")
                         .bind(campaign)
@@ -242,6 +326,9 @@ macro_rules! held_store {
                     k: k.map_or(i64::from($crate::campaign::DEFAULT_ANONYMITY_K), |(k,)| k),
                     held,
                     released_below_k: below,
+                    generalised,
+                    above_unit,
+                    closed: closed.is_some_and(|(c,)| c),
                     excluded,
                 })
             }

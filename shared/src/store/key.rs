@@ -16,8 +16,11 @@ use std::path::{Path, PathBuf};
 
 /// Sealed plaintexts are padded to a multiple of this, so the size of a held
 /// answer does not tell how long its free text was (and so which released
-/// response it became).
-const PAD: usize = 4096;
+/// response it became). A questionnaire whose longest answer would not fit
+/// one block is refused when it is loaded, and so is a submission that would
+/// not (a questionnaire changed under it).
+pub const HELD_SIZE: usize = 16384;
+const PAD: usize = HELD_SIZE;
 const NONCE: usize = 24;
 
 /// Where the key comes from.
@@ -169,7 +172,7 @@ impl ServiceKey {
     }
 
     /// Seals `plain` bound to `context` (which the holder must name again to
-    /// open it), padded to a multiple of 4 KiB.
+    /// open it), padded to a multiple of [`HELD_SIZE`].
     pub fn seal(&self, context: &str, plain: &[u8]) -> Vec<u8> {
         let len = u32::try_from(plain.len()).unwrap_or(u32::MAX);
         let total = (4 + plain.len()).div_ceil(PAD) * PAD;

@@ -10,6 +10,7 @@ pub mod columns;
 pub mod field;
 mod field_sql;
 mod held_sql;
+pub mod release;
 pub mod key;
 mod postgres;
 mod sql;
@@ -49,6 +50,9 @@ pub enum StoreError {
     Duplicate(String),
     #[error("khoá dịch vụ: {0}")]
     Key(String),
+    /// An answer longer than the sealed block every answer waits in.
+    #[error("{0}")]
+    TooLarge(String),
     /// Rows of an input the store refused, each named (paper ballots whose
     /// number is unknown or used, or past a quota).
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
@@ -214,8 +218,14 @@ impl SubmitJob {
         }
         flags.sort();
         flags.dedup();
-        let held = HeldAnswer { on, answers: serde_json::to_string(answers)?, counted, flags };
-        Ok(SubmitJob { token: token.as_str().to_owned(), held: serde_json::to_vec(&held)? })
+        let held = HeldAnswer { on, answers: serde_json::to_string(answers)?, counted, flags, source: None, ballot: None };
+        let held = serde_json::to_vec(&held)?;
+        if held.len() + 4 > key::HELD_SIZE {
+            return Err(StoreError::TooLarge(
+                "câu trả lời quá dài để lưu kín cùng cỡ với các phiếu khác: xin rút gọn phần góp ý".into(),
+            ));
+        }
+        Ok(SubmitJob { token: token.as_str().to_owned(), held })
     }
 }
 
@@ -228,6 +238,12 @@ pub(crate) struct HeldAnswer {
     pub counted: Vec<(String, String)>,
     #[serde(default)]
     pub flags: Vec<Flag>,
+    /// `paper` for a keyed ballot; online otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// A keyed ballot's printed number, marked used when its batch is released.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ballot: Option<String>,
 }
 
 /// A coarse reason to look at a response again (SPEC §10): nothing in it
@@ -256,6 +272,13 @@ impl Flag {
         [Flag::Straight, Flag::Fast, Flag::Burst].into_iter().find(|f| f.code() == code)
     }
 
+    /// Whether the flag is kept on the released response. A burst says when
+    /// an answer came, which the answered list can match to a person, so it
+    /// is kept only as a count per released batch (SPEC §10).
+    pub fn on_response(self) -> bool {
+        !matches!(self, Flag::Burst)
+    }
+
     /// What the review page says.
     pub fn label(self) -> &'static str {
         match self {
@@ -273,8 +296,17 @@ pub struct Anonymity {
     pub k: i64,
     /// Answers submitted and counted against quotas, waiting for their cell to hold k.
     pub held: i64,
-    /// Answers released when the campaign closed, in batches smaller than k.
+    /// Answers released in batches smaller than k by an earlier version of
+    /// the service (none are now: SPEC §10).
     pub released_below_k: i64,
+    /// Answers released at close with their field suppressed: the small
+    /// cells of a unit × group pooled into one batch of at least k.
+    pub generalised: i64,
+    /// Answers released at close above the units: their unit × group held
+    /// fewer than k, so they count only in the campaign's figures.
+    pub above_unit: i64,
+    /// Whether the campaign has closed (its remainders were planned).
+    pub closed: bool,
     /// Responses an admin excluded from the indices (or a keyer withdrew), with a reason; kept.
     pub excluded: i64,
 }
@@ -509,6 +541,10 @@ pub trait Store: FieldOps + Send + Sync {
     /// whose chunks do not add up to the responses in the indices) are
     /// encoded again first, once.
     async fn answer_chunks(&self, campaign: &str) -> Result<Vec<AnswerChunk>, StoreError>;
+
+    /// The campaign's release log: one line per batch released (per unit it
+    /// took answers from, for a batch above the units), in no order of time.
+    async fn releases(&self, campaign: &str) -> Result<Vec<release::ReleasedBatch>, StoreError>;
 
     /// Folds every cell's chunks into one where a cell has more than
     /// `over`; returns how many cells were folded.

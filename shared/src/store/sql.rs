@@ -944,6 +944,28 @@ macro_rules! sql_store {
                 self.anonymity_of(campaign).await
             }
 
+            async fn releases(&self, campaign: &str) -> Result<Vec<$crate::store::release::ReleasedBatch>, StoreError> {
+                let rows: Vec<(String, String, String, i64, String, i64, chrono::NaiveDate)> = sqlx::query_as(
+                    "SELECT unit, group_code, field, n, kind, burst, released_on FROM releases WHERE campaign_id = $1
+                     ORDER BY unit, group_code, field, kind, n",
+                )
+                .bind(campaign)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(unit, group, field, n, kind, burst, released_on)| $crate::store::release::ReleasedBatch {
+                        unit,
+                        group,
+                        field,
+                        n,
+                        kind: $crate::store::release::ReleaseKind::parse(&kind).unwrap_or($crate::store::release::ReleaseKind::Cell),
+                        burst,
+                        released_on,
+                    })
+                    .collect())
+            }
+
             fn responses<'a>(
                 &'a self,
                 campaign: &'a str,

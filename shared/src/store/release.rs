@@ -1,0 +1,230 @@
+//! Which held answers come out together (SPEC §10): the batch an answer is
+//! released in is the crowd it hides in, so no batch is smaller than k.
+//! During fieldwork a batch is one unit × group × field that holds k. At
+//! close, what is left of a unit × group is pooled with its field suppressed
+//! ([`GENERALISED_FIELD`]); a unit × group whose rest is still under k is
+//! pooled with the same group's rest from every unit and released above the
+//! units ([`ABOVE_UNITS`]), counting only in the campaign's figures; what is
+//! under k even there stays sealed. Pure planning; the SQL is in `held_sql`.
+
+use std::collections::BTreeMap;
+
+/// The unit of answers released above the units: they count in the
+/// campaign's totals and in no unit's figures.
+pub const ABOVE_UNITS: &str = "*";
+
+/// How pages and printouts name [`ABOVE_UNITS`].
+pub const ABOVE_UNITS_NAME: &str = "Chung toàn đợt (đơn vị dưới k phiếu)";
+
+/// The field of answers released with their field suppressed: the small
+/// cells of one unit × group pooled at close.
+pub const GENERALISED_FIELD: &str = "Gộp các lĩnh vực ít phiếu";
+
+/// How a batch was formed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReleaseKind {
+    /// One unit × group × field that held k.
+    Cell,
+    /// At close: the small cells of one unit × group, field suppressed.
+    Generalised,
+    /// At close: the rest of one group from several units, unit suppressed.
+    AboveUnit,
+}
+
+impl ReleaseKind {
+    /// The word the `releases` table keeps.
+    pub fn code(self) -> &'static str {
+        match self {
+            ReleaseKind::Cell => "cell",
+            ReleaseKind::Generalised => "generalised",
+            ReleaseKind::AboveUnit => "above_unit",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        [ReleaseKind::Cell, ReleaseKind::Generalised, ReleaseKind::AboveUnit].into_iter().find(|k| k.code() == code)
+    }
+}
+
+/// Held cells (unit, group, field; '' for none) released together as one cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    pub members: Vec<(String, String, String)>,
+    pub unit: String,
+    pub group: String,
+    pub field: Option<String>,
+    pub kind: ReleaseKind,
+}
+
+impl Batch {
+    /// A cell released as itself.
+    pub fn cell((unit, group, field): (String, String, String)) -> Batch {
+        Batch {
+            unit: unit.clone(),
+            group: group.clone(),
+            field: (!field.is_empty()).then(|| field.clone()),
+            members: vec![(unit, group, field)],
+            kind: ReleaseKind::Cell,
+        }
+    }
+}
+
+/// The batches a closed campaign releases from its held cells (unit, group,
+/// field, count), each of at least `k` answers; cells that fit in none stay
+/// held. Full cells first, then each unit × group's rest, then each group's
+/// rest above the units.
+pub fn plan_at_close(cells: &[(String, String, String, i64)], k: i64) -> Vec<Batch> {
+    let mut batches = Vec::new();
+    let mut rest: BTreeMap<(&str, &str), Vec<&(String, String, String, i64)>> = BTreeMap::new();
+    for c in cells {
+        if c.3 >= k {
+            batches.push(Batch::cell((c.0.clone(), c.1.clone(), c.2.clone())));
+        } else if c.3 > 0 {
+            rest.entry((c.0.as_str(), c.1.as_str())).or_default().push(c);
+        }
+    }
+    let suppressed = |members: &[&(String, String, String, i64)]| {
+        if members.iter().all(|c| c.2.is_empty()) { None } else { Some(GENERALISED_FIELD.to_owned()) }
+    };
+    let mut above: BTreeMap<&str, Vec<&(String, String, String, i64)>> = BTreeMap::new();
+    for ((unit, group), members) in rest {
+        let n: i64 = members.iter().map(|c| c.3).sum();
+        if n >= k {
+            batches.push(Batch {
+                members: members.iter().map(|c| (c.0.clone(), c.1.clone(), c.2.clone())).collect(),
+                unit: unit.to_owned(),
+                group: group.to_owned(),
+                field: suppressed(&members),
+                kind: ReleaseKind::Generalised,
+            });
+        } else {
+            above.entry(group).or_default().extend(members);
+        }
+    }
+    for (group, members) in above {
+        let n: i64 = members.iter().map(|c| c.3).sum();
+        if n >= k {
+            batches.push(Batch {
+                members: members.iter().map(|c| (c.0.clone(), c.1.clone(), c.2.clone())).collect(),
+                unit: ABOVE_UNITS.to_owned(),
+                group: group.to_owned(),
+                field: suppressed(&members),
+                kind: ReleaseKind::AboveUnit,
+            });
+        }
+    }
+    batches
+}
+
+/// A held answer opened for release, as `responses` will store it.
+#[derive(Debug, Clone)]
+pub struct Released {
+    pub unit: String,
+    pub group: String,
+    pub field: Option<String>,
+    pub day: chrono::NaiveDate,
+    pub source: String,
+    pub ballot: Option<String>,
+    pub answers: String,
+    pub flags: Option<String>,
+}
+
+/// A line of the release log as reports and the review page read it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReleasedBatch {
+    pub unit: String,
+    pub group: String,
+    /// The field the batch was released as ('' for none).
+    pub field: String,
+    pub n: i64,
+    pub kind: ReleaseKind,
+    /// Answers of the batch that came in a burst from one address.
+    pub burst: i64,
+    pub released_on: chrono::NaiveDate,
+}
+
+/// One line of the `releases` log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub unit: String,
+    pub group: String,
+    pub field: String,
+    pub n: i64,
+    pub kind: ReleaseKind,
+    pub burst: i64,
+}
+
+/// The log lines of a released batch of `n` answers, `burst` of them flagged
+/// as a burst: one line, or for a batch above the units one line per unit it
+/// took answers from (so each unit's report can say how many count only in
+/// the total) with the batch's burst count on the first.
+pub fn log_lines(batch: &Batch, n: i64, burst: i64, from_units: &BTreeMap<String, i64>) -> Vec<LogLine> {
+    if batch.kind != ReleaseKind::AboveUnit {
+        return vec![LogLine {
+            unit: batch.unit.clone(),
+            group: batch.group.clone(),
+            field: batch.field.clone().unwrap_or_default(),
+            n,
+            kind: batch.kind,
+            burst,
+        }];
+    }
+    from_units
+        .iter()
+        .enumerate()
+        .map(|(i, (unit, n))| LogLine {
+            unit: unit.clone(),
+            group: batch.group.clone(),
+            field: String::new(),
+            n: *n,
+            kind: batch.kind,
+            burst: if i == 0 { burst } else { 0 },
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(unit: &str, group: &str, field: &str, n: i64) -> (String, String, String, i64) {
+        (unit.into(), group.into(), field.into(), n)
+    }
+
+    #[test]
+    fn no_planned_batch_is_smaller_than_k() {
+        let cells = [
+            cell("A", "citizens", "Đất đai", 3),
+            cell("A", "citizens", "Hộ tịch", 4),
+            cell("A", "delegates", "", 2),
+            cell("B", "citizens", "Đất đai", 1),
+            cell("B", "delegates", "", 4),
+            cell("C", "citizens", "Hộ tịch", 6),
+            cell("C", "officials", "", 1),
+        ];
+        let plan = plan_at_close(&cells, 5);
+        let size = |b: &Batch| -> i64 {
+            b.members.iter().map(|m| cells.iter().find(|c| (&c.0, &c.1, &c.2) == (&m.0, &m.1, &m.2)).unwrap().3).sum()
+        };
+        assert!(plan.iter().all(|b| size(b) >= 5), "{plan:?}");
+        // C's full cell as itself; A's citizens pooled with the field gone;
+        // the delegates' rests (2 + 4) above the units; B's lone citizen and
+        // C's lone official fit nowhere and stay held.
+        assert_eq!(plan.len(), 3);
+        assert_eq!((plan[0].unit.as_str(), plan[0].kind), ("C", ReleaseKind::Cell));
+        assert_eq!((plan[1].unit.as_str(), plan[1].field.as_deref(), plan[1].kind), ("A", Some(GENERALISED_FIELD), ReleaseKind::Generalised));
+        assert_eq!((plan[2].unit.as_str(), plan[2].group.as_str(), plan[2].field.as_deref()), (ABOVE_UNITS, "delegates", None));
+        let released: Vec<_> = plan.iter().flat_map(|b| b.members.clone()).collect();
+        assert!(!released.iter().any(|m| m.0 == "B" && m.1 == "citizens"));
+        assert!(!released.iter().any(|m| m.1 == "officials"));
+    }
+
+    #[test]
+    fn a_batch_above_the_units_logs_each_unit_it_took_from() {
+        let plan = plan_at_close(&[cell("A", "delegates", "", 2), cell("B", "delegates", "", 3)], 5);
+        let from = BTreeMap::from([("A".to_owned(), 2), ("B".to_owned(), 3)]);
+        let lines = log_lines(&plan[0], 5, 1, &from);
+        assert_eq!(lines.iter().map(|l| (l.unit.as_str(), l.n, l.burst)).collect::<Vec<_>>(), [("A", 2, 1), ("B", 3, 0)]);
+    }
+}
