@@ -333,3 +333,19 @@ async fn without_posters_the_fixed_qr_is_neither_printed_nor_drawn() {
     let page = admin.get(format!("{}/admin/campaigns/{}/posters", server.base, campaign.id)).send().await.expect("get");
     assert_eq!(page.status().as_u16(), 403);
 }
+
+#[tokio::test]
+async fn a_counter_link_without_a_field_is_not_issued() {
+    // Before: stored with field NULL, one more small cell.
+    let db = TestDb::new().await;
+    let (store, campaign) = open_campaign(&db).await;
+    let server = spawn_server(&db, &[]);
+    let counter = format!("{}/c/{}~QB01", server.base, campaign.id);
+    let resp = client().post(&counter).form(&[("field", "")]).send().await.expect("post");
+    assert_eq!(resp.status().as_u16(), 422);
+    assert!(resp.text().await.expect("body").contains("Xin chọn lĩnh vực"));
+    let board = store.quota_board(&campaign.id).await.expect("board");
+    let row = board.iter().find(|r| r.unit == "QB01" && r.group == "citizens").expect("row");
+    assert_eq!(row.invited, 0);
+    assert_eq!(take(&client(), &counter).await.0, 303, "with a field it is");
+}

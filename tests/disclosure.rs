@@ -48,8 +48,9 @@ async fn everyone_answers(store: &dyn Store, campaign: &Campaign, units: &[&str]
                     }
                 }
                 let answers = questionnaire.check_answers(&cells).expect("valid answers");
-                let field = (group.code == "citizens")
-                    .then(|| campaign.fields[usize::try_from(i).expect("i") * 7 % fields.min(campaign.fields.len())].clone());
+                let field = (group.code == "citizens").then(|| {
+                    campaign.fields[usize::try_from(i).expect("i") * 7 % fields.min(campaign.fields.len())].clone()
+                });
                 let token = store
                     .create_invitation(&NewInvitation {
                         campaign: campaign.id.clone(),
@@ -224,4 +225,249 @@ async fn a_group_under_k_in_the_whole_campaign_stays_sealed() {
     let a = store.anonymity(&campaign.id).await.expect("anonymity");
     assert_eq!((a.held, a.closed), (4, true));
     assert!(report::anonymity_notes(&a).join(" ").contains("4 phiếu chưa công bố"));
+}
+
+/// Responses of QB01's citizens stored as they are (a table test: the
+/// release is not what is under test), every one alike but for its gender.
+async fn citizens_by_gender(store: &dyn Store, campaign: &Campaign, genders: &[(&str, usize)]) {
+    let mut generator = Generator::new(campaign, 5).expect("generator");
+    let mut rows = Vec::new();
+    for (gender, n) in genders {
+        for _ in 0..*n {
+            let mut r = loop {
+                let r = generator.response();
+                if r.group == "citizens" {
+                    break r;
+                }
+            };
+            r.unit = "QB01".into();
+            r.field = Some(campaign.fields[0].clone());
+            r.cells.insert("GT".into(), (*gender).into());
+            for q in ["DT", "DTOC", "HV", "NN"] {
+                r.cells.insert(q.into(), "kt".into());
+            }
+            r.cells.insert("DT".into(), "25-34".into());
+            r.cells.insert("DTOC".into(), "kinh".into());
+            r.cells.remove("HV");
+            r.cells.remove("NN");
+            rows.push(r);
+        }
+    }
+    store.insert_responses(&campaign.id, &rows).await.expect("insert");
+}
+
+#[tokio::test]
+async fn a_cross_tab_shows_no_cell_of_one_and_its_total_gives_none_back() {
+    let db = TestDb::new().await;
+    let store = store::connect(&db.url).await.expect("store");
+    let campaign = campaign_with(4);
+    store.save_campaign(&campaign).await.expect("save");
+    // 15 men, 4 women, 1 «other»: before, «QB01 · Khác · 1 phiếu».
+    citizens_by_gender(&*store, &campaign, &[("nam", 15), ("nu", 4), ("khac", 1)]).await;
+    let report = load::report(&*store, &campaign, By::UnitQuestion, Some("GT"), &|_| {}).await.expect("report");
+    let rows = &report.breakdown.as_ref().expect("breakdown").rows;
+    let qb01: Vec<_> = rows.iter().filter(|r| r.unit.as_deref() == Some("QB01")).collect();
+    for r in &qb01 {
+        assert!(r.figures.responses >= 5, "a cell of {}: {:?}", r.figures.responses, r.answer);
+    }
+    // Differencing: the unit's total less every row shown alone leaves the
+    // merged row, which holds k or more.
+    let total = report.units.iter().find(|u| u.unit == "QB01").expect("QB01").figures.responses;
+    assert_eq!(total, 20);
+    assert_eq!(qb01.iter().map(|r| r.figures.responses).sum::<u64>(), total, "every answer in one row");
+    let merged: Vec<_> = qb01.iter().filter(|r| r.answer.as_deref().is_some_and(|a| a.starts_with("Gộp:"))).collect();
+    assert_eq!(merged.len(), 1, "{qb01:?}");
+    assert_eq!(merged[0].figures.responses, 5, "women and «other» together");
+    assert!(!qb01.iter().any(|r| r.answer.as_deref() == Some("Khác")), "«other» alone is never shown");
+
+    // The same as the page and the API give it.
+    let server = common::spawn_server(&db, &[]);
+    let analyst = common::analyst(&db, &server.base).await;
+    let page = analyst
+        .get(format!("{}/reports/{}?by=unit,question:GT", server.base, campaign.id))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("body");
+    assert!(!page.contains("1 phiếu"), "the page shows a cell of one");
+}
+
+#[tokio::test]
+async fn no_exported_row_is_unique_on_its_quasi_identifiers() {
+    let db = TestDb::new().await;
+    let store = store::connect(&db.url).await.expect("store");
+    let campaign = campaign_with(4);
+    store.save_campaign(&campaign).await.expect("save");
+    citizens_by_gender(&*store, &campaign, &[("nam", 15), ("nu", 4), ("khac", 1)]).await;
+    let mut out = Vec::new();
+    let n = sipas_aggregator::export::csv(&*store, &campaign, &mut out, &|_| {}).await.expect("export");
+    assert_eq!(n, 20);
+    let text = String::from_utf8(out).expect("utf8");
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_owned).collect();
+    let at = |c: &str| header.iter().position(|h| h == c).expect(c);
+    let quasi = ["unit", "group", "field", "submitted_at", "GT", "DT", "DTOC", "HV", "NN"].map(at);
+    let mut combos: BTreeMap<Vec<String>, usize> = BTreeMap::new();
+    let mut withheld = 0;
+    for row in reader.records() {
+        let row = row.expect("row");
+        withheld += quasi.iter().filter(|&&c| &row[c] == sipas_aggregator::export::WITHHELD).count();
+        *combos.entry(quasi.iter().map(|&c| row[c].to_owned()).collect()).or_default() += 1;
+    }
+    // Before: the one «other» was a row of its own, a person.
+    assert!(combos.values().all(|n| *n >= 5), "rows shared by fewer than k: {combos:?}");
+    assert!(withheld >= 1, "the rare genders were withheld");
+    assert!(!text.contains(",khac,"), "the one «other» is not in the export");
+    let plan = sipas_aggregator::export::plan(&*store, &campaign).await.expect("plan");
+    assert_eq!(plan.generalised, u64::try_from(withheld).expect("n"), "the export says how many values it withheld");
+}
+
+#[tokio::test]
+async fn paper_ballots_keyed_one_by_one_come_out_in_batches_that_keep_no_order() {
+    use sipas_shared::store::StoredResponse;
+    use sipas_shared::store::field::{Audit, PaperBatch};
+    let db = TestDb::new().await;
+    let store = store::connect(&db.url).await.expect("store");
+    let campaign = campaign_with(4);
+    store.save_campaign(&campaign).await.expect("save");
+    store
+        .issue_ballot_numbers(&campaign.id, &[("QB01".into(), "delegates".into(), 8)], "admin")
+        .await
+        .expect("numbers");
+    let numbers: Vec<String> = store
+        .ballot_numbers(&campaign.id, Some("QB01"))
+        .await
+        .expect("numbers")
+        .into_iter()
+        .filter(|b| b.group == "delegates")
+        .map(|b| b.number)
+        .collect();
+    assert_eq!(numbers.len(), 8);
+    let mut generator = Generator::new(&campaign, 3).expect("generator");
+    // The enumerator marks a person «answered on paper», then keys that
+    // person's ballot, eight times: each keying its own transaction.
+    for (i, number) in numbers.iter().enumerate() {
+        let mut cells = loop {
+            let r = generator.response();
+            if r.group == "delegates" {
+                break r.cells;
+            }
+        };
+        cells.insert("D10".into(), format!("phiếu giấy {i}."));
+        let ballot = StoredResponse {
+            unit: "QB01".into(),
+            group: "delegates".into(),
+            field: None,
+            submitted_on: campaign.opens,
+            source: "paper".into(),
+            ballot: Some(number.clone()),
+            cells,
+        };
+        let ballots = [(1, ballot)];
+        let audit = Audit {
+            actor: "keyer",
+            campaign: &campaign.id,
+            action: "key_ballot",
+            subject: "QB01/delegates",
+            detail: "một phiếu",
+        };
+        store
+            .key_paper_ballots(
+                &campaign.id,
+                PaperBatch { ballots: &ballots, allow_over_quota: false, fingerprint: None, audit },
+            )
+            .await
+            .expect("key");
+    }
+    // The same number twice is refused, though it is not yet marked used.
+    let again = StoredResponse {
+        unit: "QB01".into(),
+        group: "delegates".into(),
+        field: None,
+        submitted_on: campaign.opens,
+        source: "paper".into(),
+        ballot: Some(numbers[7].clone()),
+        cells: BTreeMap::new(),
+    };
+    let audit = Audit {
+        actor: "keyer",
+        campaign: &campaign.id,
+        action: "key_ballot",
+        subject: "QB01/delegates",
+        detail: "một phiếu",
+    };
+    let refused = store
+        .key_paper_ballots(
+            &campaign.id,
+            PaperBatch { ballots: &[(1, again)], allow_over_quota: false, fingerprint: None, audit },
+        )
+        .await;
+    assert!(refused.is_err_and(|e| e.to_string().contains("đã được nhập rồi")));
+
+    // Five came out together; three wait for more. Before: 8 responses at
+    // once, ids, audit lines and used_at in keying order, 8 of 8 pinned.
+    let rows = released(&db).await;
+    assert_eq!(rows.len(), 5);
+    let mut looks: BTreeMap<&str, usize> = BTreeMap::new();
+    for (look, _) in &rows {
+        *looks.entry(look.as_str()).or_default() += 1;
+    }
+    assert!(looks.values().all(|n| *n >= 5), "{looks:?}");
+    let used =
+        common::query_strings(&db, "SELECT CAST(used_at AS TEXT) FROM ballot_numbers WHERE used_at IS NOT NULL").await;
+    assert_eq!(used.len(), 5, "numbers are marked used when released, not when keyed");
+    assert!(used.iter().all(|u| *u == used[0]), "one time for the whole batch: {used:?}");
+    let board = store.quota_board(&campaign.id).await.expect("board");
+    let row = board.iter().find(|r| r.unit == "QB01" && r.group == "delegates").expect("row");
+    assert_eq!(row.answered, 8, "every keyed ballot counts against the quota at once");
+    // No audit line names a ballot's number.
+    let log = store.audit_log(&campaign.id, 100, 0).await.expect("log");
+    assert!(log.iter().all(|e| numbers.iter().all(|n| !format!("{e:?}").contains(n.as_str()))));
+}
+
+#[tokio::test]
+async fn a_long_comment_seals_to_the_same_size_as_a_short_one() {
+    let db = TestDb::new().await;
+    let store = store::connect(&db.url).await.expect("store");
+    let campaign = campaign_with(4);
+    store.save_campaign(&campaign).await.expect("save");
+    let questionnaire = campaign.questionnaire_of("delegates").expect("questionnaire");
+    let mut generator = Generator::new(&campaign, 8).expect("generator");
+    // 1,000 double quotes, 1,000 emoji, a word: before, 8 KiB beside 4 KiB.
+    for comment in ["\"".repeat(1000), "😀".repeat(1000), "tốt".to_owned()] {
+        let mut cells = loop {
+            let r = generator.response();
+            if r.group == "delegates" {
+                break r.cells;
+            }
+        };
+        cells.insert("D10".into(), comment);
+        let answers = questionnaire.check_answers(&cells).expect("the form takes it");
+        let token = store
+            .create_invitation(&NewInvitation {
+                campaign: campaign.id.clone(),
+                unit: sipas_shared::UnitCode::parse("QB01").expect("unit"),
+                group: "delegates".into(),
+                field: None,
+                person: None,
+            })
+            .await
+            .expect("invite");
+        assert_eq!(store.submit(&token, &answers, campaign.opens).await.expect("submit"), Submission::Stored);
+    }
+    let sizes = common::query_strings(&db, "SELECT CAST(LENGTH(sealed) AS TEXT) FROM held_answers").await;
+    assert_eq!(sizes.len(), 3);
+    assert!(sizes.iter().all(|s| *s == sizes[0]), "sealed sizes tell answers apart: {sizes:?}");
+}
+
+#[test]
+fn a_questionnaire_whose_longest_answer_would_not_fit_one_sealed_block_is_refused() {
+    let path = common::example_campaign().with_file_name("par-delegates.toml");
+    let text = std::fs::read_to_string(&path).expect("questionnaire");
+    let long = text.replace("max_length = 1000", "max_length = 20000");
+    let err = sipas_shared::questionnaire::Questionnaire::from_toml(&path, &long).expect_err("refused");
+    assert!(err.to_string().contains("max_length"), "{err}");
+    assert!(sipas_shared::questionnaire::Questionnaire::from_toml(&path, &text).is_ok());
 }

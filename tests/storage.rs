@@ -120,9 +120,16 @@ async fn a_response_is_stored_once_and_never_linked_to_its_person() {
     let row = board.iter().find(|r| r.unit == "QB01" && r.group == "citizens").expect("row");
     assert_eq!(row.answered, 1, "quotas count at submit time");
     let after_close = campaign.closes.succ_opt().expect("day");
+    // One answer in the whole campaign: no batch of k can be made even above
+    // the units, so at close it stays sealed (before: released alone).
+    assert_eq!(store.sweep(after_close).await.expect("sweep").released_at_close, 0);
+    let a = store.anonymity(&campaign.id).await.expect("sealed");
+    assert_eq!((a.held, a.released_below_k), (1, 0), "never a batch under k");
+    // A campaign that publishes at k = 1 releases it, as it was stored.
+    let mut k1 = campaign.clone();
+    k1.anonymity_k = 1;
+    store.save_campaign(&k1).await.expect("save");
     assert_eq!(store.sweep(after_close).await.expect("sweep").released_at_close, 1);
-    let a = store.anonymity(&campaign.id).await.expect("released");
-    assert_eq!((a.held, a.released_below_k), (0, 1), "a remainder under k is released at close, and counted");
     assert_eq!(store.count_responses(&campaign.id).await.expect("count"), 1);
     let stored: Vec<_> = store.responses(&campaign.id).try_collect().await.expect("stream");
     assert_eq!(stored.len(), 1);

@@ -80,7 +80,8 @@ pub struct Plan {
 
 impl Plan {
     fn key(&self, r: &Row<'_>) -> Vec<String> {
-        let mut key = vec![r.unit.to_owned(), r.group.to_owned(), r.field.unwrap_or_default().to_owned(), r.day.to_owned()];
+        let mut key =
+            vec![r.unit.to_owned(), r.group.to_owned(), r.field.unwrap_or_default().to_owned(), r.day.to_owned()];
         key.extend(self.identifying.iter().map(|&c| r.cells[c].to_owned()));
         key
     }
@@ -113,11 +114,8 @@ impl Plan {
             for (original, (now, _)) in &state {
                 *current.entry(now).or_default() += count[original];
             }
-            let small: Vec<Vec<String>> = state
-                .iter()
-                .filter(|(_, (now, _))| current[now] < k)
-                .map(|(original, _)| original.clone())
-                .collect();
+            let small: Vec<Vec<String>> =
+                state.iter().filter(|(_, (now, _))| current[now] < k).map(|(original, _)| original.clone()).collect();
             if small.is_empty() {
                 break;
             }

@@ -114,7 +114,10 @@ pub async fn texts(store: &dyn Store, campaign: &Campaign) -> Result<Vec<report:
 ///
 /// # Errors
 /// Storage failures.
-pub async fn above_unit(store: &dyn Store, campaign: &Campaign) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
+pub async fn above_unit(
+    store: &dyn Store,
+    campaign: &Campaign,
+) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
     let mut out = std::collections::BTreeMap::new();
     for line in store.releases(&campaign.id).await? {
         if line.kind == sipas_shared::store::release::ReleaseKind::AboveUnit {

@@ -381,6 +381,23 @@ pub fn anonymity_notes(a: &sipas_shared::store::Anonymity) -> Vec<String> {
     notes
 }
 
+/// Every note a report carries under its heading: the anonymity notes, then
+/// each unit whose answers count only above it, then what a breakdown left
+/// out to keep its rows at k.
+pub fn notes(report: &Report) -> Vec<String> {
+    let mut notes = anonymity_notes(&report.anonymity);
+    for u in report.units.iter().filter(|u| u.counted_above_unit > 0) {
+        notes.push(format!(
+            "{}: {} phiếu có ít hơn {} phiếu cùng nhóm đối tượng nên không có số liệu riêng của đơn vị, chỉ được tính vào số liệu chung.",
+            u.name, u.counted_above_unit, report.anonymity.k
+        ));
+    }
+    if let Some(b) = &report.breakdown {
+        notes.extend(b.notes.iter().cloned());
+    }
+    notes
+}
+
 /// Figures of the cells that pass `keep`.
 pub fn figures(agg: &Aggregate<'_>, keep: impl Fn(&CellKey) -> bool + Copy) -> Figures {
     let pooled = agg.pooled(keep);
@@ -639,7 +656,13 @@ fn breakdown(agg: &Aggregate<'_>, by: By) -> Breakdown {
                     continue;
                 }
                 let (unit, group, field) = key.clone();
-                rows.push(BreakdownRow { figures: figures(agg, |c| matches(key, c)), unit, group, field, answer: None });
+                rows.push(BreakdownRow {
+                    figures: figures(agg, |c| matches(key, c)),
+                    unit,
+                    group,
+                    field,
+                    answer: None,
+                });
             }
             continue;
         }

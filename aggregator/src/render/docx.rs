@@ -259,7 +259,7 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
         vn_count(total),
         report.anonymity.k.max(1)
     )));
-    for note in crate::report::anonymity_notes(&report.anonymity) {
+    for note in crate::report::notes(report) {
         doc = doc.add_paragraph(para(&note));
     }
 

@@ -64,7 +64,7 @@ pub fn render_report(report: &crate::report::Report, tables: &[Table]) -> String
             report.ignored_answers
         );
     }
-    for note in crate::report::anonymity_notes(&report.anonymity) {
+    for note in crate::report::notes(report) {
         let _ = writeln!(out, "Lưu ý: {note}");
     }
     out

@@ -130,7 +130,7 @@ pub fn report_page(campaign: &Campaign, report: &Report) -> Markup {
                 "Năm " (report.year) " · " (report.totals.figures.responses) " phiếu · lập lúc " (report.generated_local)
                 " · số liệu tính chính xác, làm tròn nửa lên 2 chữ số thập phân."
             }
-            @for note in crate::report::anonymity_notes(&report.anonymity) {
+            @for note in crate::report::notes(report) {
                 p.note.anonymity { (note) }
             }
             p {

@@ -513,9 +513,37 @@ macro_rules! field_store {
                     tx.rollback().await?;
                     return Err(StoreError::Rows(refused));
                 }
-                // The ballots wait sealed like online answers and come out in
-                // the same shuffled batches of k (SPEC §10): neither their
-                // ids nor their order tell when each was keyed.
+                if batch.fingerprint.is_some() {
+                    // A file keyed elsewhere comes in whole, in one
+                    // transaction, shuffled so its row order is not kept; its
+                    // numbers are marked used at once (README: a file is one batch).
+                    let mut responses: Vec<$crate::store::StoredResponse> =
+                        batch.ballots.iter().map(|(_, r)| r.clone()).collect();
+                    {
+                        use rand::seq::SliceRandom;
+                        responses.shuffle(&mut rand::rng());
+                    }
+                    for r in &responses {
+                        if let Some(number) = &r.ballot {
+                            sqlx::query("UPDATE ballot_numbers SET used_at = $1 WHERE campaign_id = $2 AND number = $3 AND used_at IS NULL")
+                                .bind(now)
+                                .bind(campaign)
+                                .bind(number)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                    }
+                    Self::insert_in_tx(&mut tx, definition.as_ref(), campaign, &responses).await?;
+                    let detail = format!("{} (nhập {} phiếu giấy)", batch.audit.detail, responses.len());
+                    Self::log_in_tx(&mut tx, $crate::store::field::Audit { detail: &detail, ..batch.audit }).await?;
+                    tx.commit().await?;
+                    return Ok(());
+                }
+                // Ballots keyed one at a time on the enumerator's page wait
+                // sealed like online answers and come out in the same
+                // shuffled batches of k (SPEC §10): neither their ids, nor
+                // their order, nor the numbers' time of use tell when each
+                // was keyed against the «answered on paper» marks.
                 let mut answered: BTreeMap<(&str, &str), i64> = BTreeMap::new();
                 let mut touched = std::collections::BTreeSet::new();
                 for (_, r) in batch.ballots {
@@ -734,6 +762,14 @@ macro_rules! field_store {
                             "số phiếu «{number}» đã được dùng cho phiếu nhập lại: không khôi phục phiếu cũ"
                         )));
                     }
+                    // The keyed tag follows the number: withdrawn, it may be keyed again.
+                    let tag = self.key.tag(&format!("ballot|{campaign}|{number}"));
+                    let sql = if sign < 0 {
+                        "DELETE FROM keyed_ballots WHERE campaign_id = $1 AND tag = $2"
+                    } else {
+                        "INSERT INTO keyed_ballots (campaign_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+                    };
+                    sqlx::query(sql).bind(campaign).bind(tag).execute(&mut *tx).await?;
                 }
                 let subject = match &ballot {
                     Some(n) => format!("{subject} (phiếu giấy số {n})"),

@@ -10,9 +10,9 @@ pub mod columns;
 pub mod field;
 mod field_sql;
 mod held_sql;
-pub mod release;
 pub mod key;
 mod postgres;
+pub mod release;
 mod sql;
 mod sqlite;
 
@@ -218,7 +218,8 @@ impl SubmitJob {
         }
         flags.sort();
         flags.dedup();
-        let held = HeldAnswer { on, answers: serde_json::to_string(answers)?, counted, flags, source: None, ballot: None };
+        let held =
+            HeldAnswer { on, answers: serde_json::to_string(answers)?, counted, flags, source: None, ballot: None };
         let held = serde_json::to_vec(&held)?;
         if held.len() + 4 > key::HELD_SIZE {
             return Err(StoreError::TooLarge(

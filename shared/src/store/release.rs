@@ -213,8 +213,14 @@ mod tests {
         // C's lone official fit nowhere and stay held.
         assert_eq!(plan.len(), 3);
         assert_eq!((plan[0].unit.as_str(), plan[0].kind), ("C", ReleaseKind::Cell));
-        assert_eq!((plan[1].unit.as_str(), plan[1].field.as_deref(), plan[1].kind), ("A", Some(GENERALISED_FIELD), ReleaseKind::Generalised));
-        assert_eq!((plan[2].unit.as_str(), plan[2].group.as_str(), plan[2].field.as_deref()), (ABOVE_UNITS, "delegates", None));
+        assert_eq!(
+            (plan[1].unit.as_str(), plan[1].field.as_deref(), plan[1].kind),
+            ("A", Some(GENERALISED_FIELD), ReleaseKind::Generalised)
+        );
+        assert_eq!(
+            (plan[2].unit.as_str(), plan[2].group.as_str(), plan[2].field.as_deref()),
+            (ABOVE_UNITS, "delegates", None)
+        );
         let released: Vec<_> = plan.iter().flat_map(|b| b.members.clone()).collect();
         assert!(!released.iter().any(|m| m.0 == "B" && m.1 == "citizens"));
         assert!(!released.iter().any(|m| m.1 == "officials"));
@@ -225,6 +231,9 @@ mod tests {
         let plan = plan_at_close(&[cell("A", "delegates", "", 2), cell("B", "delegates", "", 3)], 5);
         let from = BTreeMap::from([("A".to_owned(), 2), ("B".to_owned(), 3)]);
         let lines = log_lines(&plan[0], 5, 1, &from);
-        assert_eq!(lines.iter().map(|l| (l.unit.as_str(), l.n, l.burst)).collect::<Vec<_>>(), [("A", 2, 1), ("B", 3, 0)]);
+        assert_eq!(
+            lines.iter().map(|l| (l.unit.as_str(), l.n, l.burst)).collect::<Vec<_>>(),
+            [("A", 2, 1), ("B", 3, 0)]
+        );
     }
 }
