@@ -102,8 +102,8 @@ impl Plan {
         let mut plan = Plan { identifying: quasi_identifiers(campaign, cols), ..Plan::default() };
         let mut freq: HashMap<(usize, String), u64> = HashMap::new();
         for (key, n) in &count {
-            for p in 4..key.len() {
-                *freq.entry((p, key[p].clone())).or_default() += n;
+            for (p, value) in key.iter().enumerate().skip(4) {
+                *freq.entry((p, value.clone())).or_default() += n;
             }
         }
         // Each original combination and what it has given up so far.

@@ -70,13 +70,16 @@ impl Batch {
     }
 }
 
+/// A held cell and how many answers it holds: (unit, group, field, count).
+pub type HeldCell = (String, String, String, i64);
+
 /// The batches a closed campaign releases from its held cells (unit, group,
 /// field, count), each of at least `k` answers; cells that fit in none stay
 /// held. Full cells first, then each unit × group's rest, then each group's
 /// rest above the units.
-pub fn plan_at_close(cells: &[(String, String, String, i64)], k: i64) -> Vec<Batch> {
+pub fn plan_at_close(cells: &[HeldCell], k: i64) -> Vec<Batch> {
     let mut batches = Vec::new();
-    let mut rest: BTreeMap<(&str, &str), Vec<&(String, String, String, i64)>> = BTreeMap::new();
+    let mut rest: BTreeMap<(&str, &str), Vec<&HeldCell>> = BTreeMap::new();
     for c in cells {
         if c.3 >= k {
             batches.push(Batch::cell((c.0.clone(), c.1.clone(), c.2.clone())));
@@ -84,10 +87,10 @@ pub fn plan_at_close(cells: &[(String, String, String, i64)], k: i64) -> Vec<Bat
             rest.entry((c.0.as_str(), c.1.as_str())).or_default().push(c);
         }
     }
-    let suppressed = |members: &[&(String, String, String, i64)]| {
+    let suppressed = |members: &[&HeldCell]| {
         if members.iter().all(|c| c.2.is_empty()) { None } else { Some(GENERALISED_FIELD.to_owned()) }
     };
-    let mut above: BTreeMap<&str, Vec<&(String, String, String, i64)>> = BTreeMap::new();
+    let mut above: BTreeMap<&str, Vec<&HeldCell>> = BTreeMap::new();
     for ((unit, group), members) in rest {
         let n: i64 = members.iter().map(|c| c.3).sum();
         if n >= k {
@@ -205,7 +208,10 @@ mod tests {
         ];
         let plan = plan_at_close(&cells, 5);
         let size = |b: &Batch| -> i64 {
-            b.members.iter().map(|m| cells.iter().find(|c| (&c.0, &c.1, &c.2) == (&m.0, &m.1, &m.2)).unwrap().3).sum()
+            b.members
+                .iter()
+                .map(|m| cells.iter().find(|c| (&c.0, &c.1, &c.2) == (&m.0, &m.1, &m.2)).expect("a held cell").3)
+                .sum()
         };
         assert!(plan.iter().all(|b| size(b) >= 5), "{plan:?}");
         // C's full cell as itself; A's citizens pooled with the field gone;
