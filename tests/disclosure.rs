@@ -79,6 +79,15 @@ fn campaign_with(fields: usize) -> Campaign {
     campaign
 }
 
+/// A fresh database with the example campaign of `fields` fields saved.
+async fn setup(fields: usize) -> (TestDb, std::sync::Arc<dyn Store>, Campaign) {
+    let db = TestDb::new().await;
+    let store = store::connect(&db.url).await.expect("store");
+    let campaign = campaign_with(fields);
+    store.save_campaign(&campaign).await.expect("save");
+    (db, store, campaign)
+}
+
 /// What someone holding the database sees of each response: its cell and
 /// day, its transaction on PostgreSQL, and (for the test only) the marker.
 async fn released(db: &TestDb) -> Vec<(String, String)> {
@@ -123,10 +132,7 @@ fn crowds(people: &[Person], rows: &[(String, String)]) -> Vec<usize> {
 }
 
 async fn remainder_attack(fields: usize) {
-    let db = TestDb::new().await;
-    let store = store::connect(&db.url).await.expect("store");
-    let campaign = campaign_with(fields);
-    store.save_campaign(&campaign).await.expect("save");
+    let (db, store, campaign) = setup(fields).await;
     let units = ["QB01", "QB02", "QB03", "QB04", "QB05", "QB06"];
     let people = everyone_answers(&*store, &campaign, &units, fields).await;
     close(&*store, &campaign).await;
@@ -258,10 +264,7 @@ async fn citizens_by_gender(store: &dyn Store, campaign: &Campaign, genders: &[(
 
 #[tokio::test]
 async fn a_cross_tab_shows_no_cell_of_one_and_its_total_gives_none_back() {
-    let db = TestDb::new().await;
-    let store = store::connect(&db.url).await.expect("store");
-    let campaign = campaign_with(4);
-    store.save_campaign(&campaign).await.expect("save");
+    let (db, store, campaign) = setup(4).await;
     // 15 men, 4 women, 1 «other»: before, «QB01 · Khác · 1 phiếu».
     citizens_by_gender(&*store, &campaign, &[("nam", 15), ("nu", 4), ("khac", 1)]).await;
     let report = load::report(&*store, &campaign, By::UnitQuestion, Some("GT"), &|_| {}).await.expect("report");
@@ -296,10 +299,7 @@ async fn a_cross_tab_shows_no_cell_of_one_and_its_total_gives_none_back() {
 
 #[tokio::test]
 async fn no_exported_row_is_unique_on_its_quasi_identifiers() {
-    let db = TestDb::new().await;
-    let store = store::connect(&db.url).await.expect("store");
-    let campaign = campaign_with(4);
-    store.save_campaign(&campaign).await.expect("save");
+    let (_db, store, campaign) = setup(4).await;
     citizens_by_gender(&*store, &campaign, &[("nam", 15), ("nu", 4), ("khac", 1)]).await;
     let mut out = Vec::new();
     let n = sipas_aggregator::export::csv(&*store, &campaign, &mut out, &|_| {}).await.expect("export");
@@ -328,10 +328,7 @@ async fn no_exported_row_is_unique_on_its_quasi_identifiers() {
 async fn paper_ballots_keyed_one_by_one_come_out_in_batches_that_keep_no_order() {
     use sipas_shared::store::StoredResponse;
     use sipas_shared::store::field::{Audit, PaperBatch};
-    let db = TestDb::new().await;
-    let store = store::connect(&db.url).await.expect("store");
-    let campaign = campaign_with(4);
-    store.save_campaign(&campaign).await.expect("save");
+    let (db, store, campaign) = setup(4).await;
     store
         .issue_ballot_numbers(&campaign.id, &[("QB01".into(), "delegates".into(), 8)], "admin")
         .await
@@ -345,6 +342,35 @@ async fn paper_ballots_keyed_one_by_one_come_out_in_batches_that_keep_no_order()
         .map(|b| b.number)
         .collect();
     assert_eq!(numbers.len(), 8);
+    // One ballot keyed on the enumerator's page: its own transaction.
+    let key = |number: &String, cells: BTreeMap<String, String>| {
+        let ballot = StoredResponse {
+            unit: "QB01".into(),
+            group: "delegates".into(),
+            field: None,
+            submitted_on: campaign.opens,
+            source: "paper".into(),
+            ballot: Some(number.clone()),
+            cells,
+        };
+        let (store, id) = (store.clone(), campaign.id.clone());
+        async move {
+            let ballots = [(1, ballot)];
+            let audit = Audit {
+                actor: "keyer",
+                campaign: &id,
+                action: "key_ballot",
+                subject: "QB01/delegates",
+                detail: "một phiếu",
+            };
+            store
+                .key_paper_ballots(
+                    &id,
+                    PaperBatch { ballots: &ballots, allow_over_quota: false, fingerprint: None, audit },
+                )
+                .await
+        }
+    };
     let mut generator = Generator::new(&campaign, 3).expect("generator");
     // The enumerator marks a person «answered on paper», then keys that
     // person's ballot, eight times: each keying its own transaction.
@@ -356,54 +382,10 @@ async fn paper_ballots_keyed_one_by_one_come_out_in_batches_that_keep_no_order()
             }
         };
         cells.insert("D10".into(), format!("phiếu giấy {i}."));
-        let ballot = StoredResponse {
-            unit: "QB01".into(),
-            group: "delegates".into(),
-            field: None,
-            submitted_on: campaign.opens,
-            source: "paper".into(),
-            ballot: Some(number.clone()),
-            cells,
-        };
-        let ballots = [(1, ballot)];
-        let audit = Audit {
-            actor: "keyer",
-            campaign: &campaign.id,
-            action: "key_ballot",
-            subject: "QB01/delegates",
-            detail: "một phiếu",
-        };
-        store
-            .key_paper_ballots(
-                &campaign.id,
-                PaperBatch { ballots: &ballots, allow_over_quota: false, fingerprint: None, audit },
-            )
-            .await
-            .expect("key");
+        key(number, cells).await.expect("key");
     }
     // The same number twice is refused, though it is not yet marked used.
-    let again = StoredResponse {
-        unit: "QB01".into(),
-        group: "delegates".into(),
-        field: None,
-        submitted_on: campaign.opens,
-        source: "paper".into(),
-        ballot: Some(numbers[7].clone()),
-        cells: BTreeMap::new(),
-    };
-    let audit = Audit {
-        actor: "keyer",
-        campaign: &campaign.id,
-        action: "key_ballot",
-        subject: "QB01/delegates",
-        detail: "một phiếu",
-    };
-    let refused = store
-        .key_paper_ballots(
-            &campaign.id,
-            PaperBatch { ballots: &[(1, again)], allow_over_quota: false, fingerprint: None, audit },
-        )
-        .await;
+    let refused = key(&numbers[7], BTreeMap::new()).await;
     assert!(refused.is_err_and(|e| e.to_string().contains("đã được nhập rồi")));
 
     // Five came out together; three wait for more. Before: 8 responses at
@@ -429,10 +411,7 @@ async fn paper_ballots_keyed_one_by_one_come_out_in_batches_that_keep_no_order()
 
 #[tokio::test]
 async fn a_long_comment_seals_to_the_same_size_as_a_short_one() {
-    let db = TestDb::new().await;
-    let store = store::connect(&db.url).await.expect("store");
-    let campaign = campaign_with(4);
-    store.save_campaign(&campaign).await.expect("save");
+    let (db, store, campaign) = setup(4).await;
     let questionnaire = campaign.questionnaire_of("delegates").expect("questionnaire");
     let mut generator = Generator::new(&campaign, 8).expect("generator");
     // 1,000 double quotes, 1,000 emoji, a word: before, 8 KiB beside 4 KiB.

@@ -87,34 +87,27 @@ pub fn plan_at_close(cells: &[HeldCell], k: i64) -> Vec<Batch> {
             rest.entry((c.0.as_str(), c.1.as_str())).or_default().push(c);
         }
     }
-    let suppressed = |members: &[&HeldCell]| {
-        if members.iter().all(|c| c.2.is_empty()) { None } else { Some(GENERALISED_FIELD.to_owned()) }
+    // Several cells as one, released as `unit` with the field suppressed
+    // (unless none had one).
+    let pooled = |members: &[&HeldCell], unit: &str, group: &str, kind| Batch {
+        members: members.iter().map(|c| (c.0.clone(), c.1.clone(), c.2.clone())).collect(),
+        unit: unit.to_owned(),
+        group: group.to_owned(),
+        field: (!members.iter().all(|c| c.2.is_empty())).then(|| GENERALISED_FIELD.to_owned()),
+        kind,
     };
+    let size = |members: &[&HeldCell]| members.iter().map(|c| c.3).sum::<i64>();
     let mut above: BTreeMap<&str, Vec<&HeldCell>> = BTreeMap::new();
     for ((unit, group), members) in rest {
-        let n: i64 = members.iter().map(|c| c.3).sum();
-        if n >= k {
-            batches.push(Batch {
-                members: members.iter().map(|c| (c.0.clone(), c.1.clone(), c.2.clone())).collect(),
-                unit: unit.to_owned(),
-                group: group.to_owned(),
-                field: suppressed(&members),
-                kind: ReleaseKind::Generalised,
-            });
+        if size(&members) >= k {
+            batches.push(pooled(&members, unit, group, ReleaseKind::Generalised));
         } else {
             above.entry(group).or_default().extend(members);
         }
     }
     for (group, members) in above {
-        let n: i64 = members.iter().map(|c| c.3).sum();
-        if n >= k {
-            batches.push(Batch {
-                members: members.iter().map(|c| (c.0.clone(), c.1.clone(), c.2.clone())).collect(),
-                unit: ABOVE_UNITS.to_owned(),
-                group: group.to_owned(),
-                field: suppressed(&members),
-                kind: ReleaseKind::AboveUnit,
-            });
+        if size(&members) >= k {
+            batches.push(pooled(&members, ABOVE_UNITS, group, ReleaseKind::AboveUnit));
         }
     }
     batches
