@@ -74,26 +74,48 @@ macro_rules! held_store {
             ) -> Result<u64, StoreError> {
                 use rand::seq::SliceRandom;
                 use std::collections::BTreeMap;
-                // PostgreSQL: another process may be releasing the same cell; the
-                // row locks make it wait and then see the rows gone, so it never
-                // releases a short batch. SQLite has one writer at a time.
-                let select = if matches!($backend, $crate::store::Backend::Postgres) {
-                    "SELECT id, sealed FROM held_answers WHERE campaign_id = $1 AND unit = $2 AND group_code = $3 AND field = $4 FOR UPDATE"
-                } else {
-                    "SELECT id, sealed FROM held_answers WHERE campaign_id = $1 AND unit = $2 AND group_code = $3 AND field = $4"
-                };
+                if batches.is_empty() {
+                    return Ok(0);
+                }
+                // PostgreSQL: another process may be releasing the same
+                // campaign; one lock per campaign makes it wait, and the read
+                // below then sees the rows it took gone, so no short batch is
+                // ever released. SQLite has one writer at a time.
+                if matches!($backend, $crate::store::Backend::Postgres) {
+                    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                        .bind(format!("sipas release|{campaign}"))
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                // Every member cell's held rows in one read.
+                let cells: std::collections::BTreeSet<&(String, String, String)> =
+                    batches.iter().flat_map(|b| b.members.iter()).collect();
+                let mut held_rows: BTreeMap<(String, String, String), Vec<(i64, Vec<u8>)>> = BTreeMap::new();
+                let cells: Vec<&(String, String, String)> = cells.into_iter().collect();
+                for part in cells.chunks(300) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT id, unit, group_code, field, sealed FROM held_answers WHERE campaign_id = ",
+                    );
+                    q.push_bind(campaign.to_owned());
+                    q.push(" AND (unit, group_code, field) IN (");
+                    q.push_values(part, |mut b, (unit, group, field)| {
+                        b.push_bind(unit.clone()).push_bind(group.clone()).push_bind(field.clone());
+                    });
+                    q.push(")");
+                    let rows: Vec<(i64, String, String, String, Vec<u8>)> = q.build_query_as().fetch_all(&mut **tx).await?;
+                    for (id, unit, group, field, sealed) in rows {
+                        held_rows.entry((unit, group, field)).or_default().push((id, sealed));
+                    }
+                }
+                let mut gone: Vec<i64> = Vec::new();
                 let mut released: Vec<$crate::store::release::Released> = Vec::new();
                 let mut tallies = BTreeMap::new();
                 let mut cell_counts = BTreeMap::new();
                 let mut chunk_rows = $crate::store::columns::ChunkRows::new();
                 let mut log: Vec<$crate::store::release::LogLine> = Vec::new();
                 for batch in batches {
-                    let mut members = Vec::new();
-                    for (unit, group, field) in &batch.members {
-                        let rows: Vec<(i64, Vec<u8>)> =
-                            sqlx::query_as(select).bind(campaign).bind(unit).bind(group).bind(field).fetch_all(&mut **tx).await?;
-                        members.push(((unit, group, field), rows));
-                    }
+                    let members: Vec<(&(String, String, String), Vec<(i64, Vec<u8>)>)> =
+                        batch.members.iter().map(|m| (m, held_rows.remove(m).unwrap_or_default())).collect();
                     let n: usize = members.iter().map(|(_, rows)| rows.len()).sum();
                     let n = i64::try_from(n).unwrap_or(i64::MAX);
                     if n == 0 || n < k {
@@ -101,20 +123,11 @@ macro_rules! held_store {
                     }
                     let mut opened = Vec::new();
                     for ((unit, group, field), rows) in &members {
-                        if rows.is_empty() {
-                            continue;
-                        }
-                        let mut q = sqlx::QueryBuilder::<$db>::new("DELETE FROM held_answers WHERE id IN (");
-                        let mut list = q.separated(", ");
-                        for (id, _) in rows {
-                            list.push_bind(*id);
-                        }
-                        q.push(")");
-                        q.build().execute(&mut **tx).await?;
                         let context = $crate::store::held_context(campaign, unit, group, field);
-                        for (_, blob) in rows {
+                        for (id, blob) in rows {
                             let held: $crate::store::HeldAnswer = serde_json::from_slice(&key.open(&context, blob)?)?;
-                            opened.push(((*unit).clone(), held));
+                            opened.push((unit.clone(), held));
+                            gone.push(*id);
                         }
                     }
                     // Every answer of a batch carries the same day, the batch's
@@ -161,6 +174,15 @@ macro_rules! held_store {
                 }
                 if released.is_empty() {
                     return Ok(0);
+                }
+                for part in gone.chunks(1000) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("DELETE FROM held_answers WHERE id IN (");
+                    let mut list = q.separated(", ");
+                    for id in part {
+                        list.push_bind(*id);
+                    }
+                    q.push(")");
+                    q.build().execute(&mut **tx).await?;
                 }
                 released.shuffle(&mut rand::rng());
                 if batches.iter().any(|b| b.kind == $crate::store::release::ReleaseKind::AboveUnit) {
@@ -212,22 +234,22 @@ macro_rules! held_store {
                 }
                 Self::write_tallies(tx, campaign, &tallies, &cell_counts, &chunk_rows, 1).await?;
                 let today = chrono::Utc::now().date_naive();
-                for line in log {
-                    sqlx::query(
-                        "INSERT INTO releases (campaign_id, unit, group_code, field, n, below_k, released_on, kind, burst)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    )
-                    .bind(campaign)
-                    .bind(line.unit)
-                    .bind(line.group)
-                    .bind(line.field)
-                    .bind(line.n)
-                    .bind(false)
-                    .bind(today)
-                    .bind(line.kind.code())
-                    .bind(line.burst)
-                    .execute(&mut **tx)
-                    .await?;
+                for part in log.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO releases (campaign_id, unit, group_code, field, n, below_k, released_on, kind, burst) ",
+                    );
+                    q.push_values(part, |mut b, line| {
+                        b.push_bind(campaign.to_owned())
+                            .push_bind(line.unit.clone())
+                            .push_bind(line.group.clone())
+                            .push_bind(line.field.clone())
+                            .push_bind(line.n)
+                            .push_bind(false)
+                            .push_bind(today)
+                            .push_bind(line.kind.code())
+                            .push_bind(line.burst);
+                    });
+                    q.build().execute(&mut **tx).await?;
                 }
                 Ok(u64::try_from(released.len()).unwrap_or(u64::MAX))
             }
@@ -243,17 +265,6 @@ macro_rules! held_store {
                     let mut tx = self.pool.begin().await?;
                     // A write first, so SQLite takes its write lock before reading.
                     sqlx::query("UPDATE service_settings SET value = value WHERE name = 'key_check'").execute(&mut *tx).await?;
-                    if matches!($backend, $crate::store::Backend::Postgres) {
-                        // Every held row of the campaign locked at once, in one
-                        // order, before batches that cross cells take theirs.
-                        sqlx::query(
-                            "SELECT id FROM held_answers WHERE campaign_id = $1
-                             ORDER BY unit, group_code, field, id FOR UPDATE",
-                        )
-                        .bind(&campaign)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
                     let cells: Vec<(String, String, String, i64)> = sqlx::query_as(
                         "SELECT unit, group_code, field, COUNT(*) FROM held_answers WHERE campaign_id = $1
                          GROUP BY unit, group_code, field ORDER BY unit, group_code, field",
