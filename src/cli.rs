@@ -39,9 +39,10 @@ pub enum Command {
         /// Địa chỉ người dân truy cập, dùng trong đường dẫn và mã QR (mặc định: địa chỉ đang phục vụ)
         #[arg(long, env = "SIPAS_PUBLIC_URL")]
         public_url: Option<String>,
-        /// Lấy địa chỉ người dùng từ X-Forwarded-For (khi chạy sau proxy ngược)
-        #[arg(long, env = "SIPAS_TRUST_PROXY")]
-        trust_proxy: bool,
+        /// Lấy địa chỉ người dùng từ X-Forwarded-For (khi chạy sau proxy ngược):
+        /// `--trust-proxy` cho một proxy, `--trust-proxy N` cho N proxy nối tiếp
+        #[arg(long, env = "SIPAS_TRUST_PROXY", num_args = 0..=1, default_missing_value = "1", value_parser = proxy_hops, default_value = "0")]
+        trust_proxy: usize,
         /// Tắt giới hạn tần suất theo địa chỉ (chỉ để thử tải trên máy này)
         #[arg(long)]
         no_rate_limits: bool,
@@ -344,5 +345,15 @@ impl From<Role> for sipas_shared::auth::Role {
             Role::Enumerator => Self::Enumerator,
             Role::Analyst => Self::Analyst,
         }
+    }
+}
+
+/// `--trust-proxy`'s value: a number of proxies, or `true`/`false` as the
+/// flag was once written (`SIPAS_TRUST_PROXY=true`).
+fn proxy_hops(text: &str) -> Result<usize, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" => Ok(1),
+        "false" | "no" | "off" | "" => Ok(0),
+        n => n.parse::<usize>().map_err(|_| format!("«{text}»: cần số proxy đứng trước dịch vụ (ví dụ 1 hoặc 2)")),
     }
 }

@@ -77,6 +77,54 @@ fn zip_bomb() -> Vec<u8> {
     out.finish().expect("finish").into_inner()
 }
 
+/// A 0.3 MB workbook whose one 1 MB shared string is referenced by 128,000
+/// cells: read as copies, 128 GB.
+fn shared_string_bomb() -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["TT", "Họ và tên", "Tên thủ tục hành chính", "Địa chỉ", "Số điện thoại"].iter().enumerate()
+    {
+        sheet.write_string(0, c as u16, *h).expect("header");
+    }
+    sheet.write_string(1, 1, "BOMB").expect("cell");
+    let normal = book.save_to_buffer().expect("xlsx");
+    let mut source = zip::ZipArchive::new(std::io::Cursor::new(normal)).expect("zip");
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let mut index = None;
+    let mut parts = Vec::new();
+    for i in 0..source.len() {
+        let mut entry = source.by_index(i).expect("entry");
+        let name = entry.name().expect("name").into_owned();
+        let mut body = String::new();
+        entry.read_to_string(&mut body).expect("read entry");
+        if name == "xl/sharedStrings.xml" {
+            index = Some(body.split("<si>").skip(1).position(|si| si.contains(">BOMB<")).expect("the string"));
+            body = body.replace(">BOMB<", &format!(">{}<", "A".repeat(1 << 20)));
+        }
+        parts.push((name, body));
+    }
+    let index = index.expect("shared strings");
+    for (name, body) in parts {
+        out.start_file(name.as_str(), options).expect("start");
+        if name == "xl/worksheets/sheet1.xml" {
+            let start = body.find("<row r=\"2\"").expect("row 2");
+            let end = body.find("</sheetData>").expect("end");
+            out.write_all(&body.as_bytes()[..start]).expect("head");
+            for r in 2..128_002 {
+                let row = format!(
+                    "<row r=\"{r}\"><c r=\"B{r}\" t=\"s\"><v>{index}</v></c><c r=\"C{r}\" t=\"s\"><v>{index}</v></c></row>"
+                );
+                out.write_all(row.as_bytes()).expect("row");
+            }
+            out.write_all(&body.as_bytes()[end..]).expect("tail");
+        } else {
+            out.write_all(body.as_bytes()).expect("copy");
+        }
+    }
+    out.finish().expect("finish").into_inner()
+}
+
 async fn healthy(base: &str) -> bool {
     reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status().is_success())
 }
@@ -130,6 +178,20 @@ async fn hostile_workbooks_are_read_within_bounds_and_the_server_keeps_answering
     assert!(alive, "/healthz answers while the bomb is read");
     let said = message(resp.expect("upload")).await;
     assert!(said.contains("giải nén ra hơn 192 MB"), "{said}");
+    assert!(healthy(&server.base).await);
+
+    // One long shared string in every cell: refused at its first cell, never
+    // copied (before: the server aborted after 12 s under a 6 GB cap).
+    let bomb = shared_string_bomb();
+    assert!(bomb.len() < 1024 * 1024, "a small upload: {} bytes", bomb.len());
+    let upload_bomb = upload(bomb, "QB02.xlsx", "QB02");
+    let (resp, alive) = tokio::join!(upload_bomb, async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        healthy(&server.base).await
+    });
+    assert!(alive, "/healthz answers while the bomb is read");
+    let said = message(resp.expect("upload")).await;
+    assert!(said.contains("ô B2") && said.contains("dài hơn 4096 byte"), "{said}");
     assert!(healthy(&server.base).await);
 
     let said = message(upload(dimension_bomb(), "QB03.xlsx", "QB03").await.expect("upload")).await;
@@ -274,6 +336,63 @@ async fn try_login(base: &str, from: &str, name: &str, password: &str) -> (u16, 
     (resp.status().as_u16(), started.elapsed())
 }
 
+/// A sign-in attempt with `browser`'s cookies, from `from` behind the proxy.
+async fn login_with(browser: &reqwest::Client, base: &str, from: &str, name: &str, password: &str) -> u16 {
+    let page = browser.get(format!("{base}/login")).send().await.expect("login").text().await.expect("body");
+    let csrf = common::csrf_in(&page);
+    let resp = browser
+        .post(format!("{base}/login"))
+        .header("x-forwarded-for", from)
+        .form(&[("name", name), ("password", password), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    resp.status().as_u16()
+}
+
+#[tokio::test]
+async fn behind_one_office_address_nobody_locks_out_a_colleague_who_signed_in_before() {
+    let db = loaded().await;
+    add_user(&db, "hoa", "admin", &[]);
+    let server = spawn_server(&db, &["--trust-proxy"]);
+    let base = &server.base;
+    let office = "203.0.113.20";
+    let browser = || {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    };
+    // Hoa signs in on her own browser once, from the office's one address.
+    let hoa = browser();
+    assert_eq!(login_with(&hoa, base, office, "hoa", PASSWORD).await, 303);
+    // Someone on the same office Wi-Fi types wrong passwords for her name:
+    // before, five of them locked Hoa out for 15 minutes.
+    let other = browser();
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(login_with(&other, base, office, "hoa", "sai-mật-khẩu").await);
+    }
+    assert_eq!(statuses.last(), Some(&429), "the guessing browser is stopped: {statuses:?}");
+    // Hoa's browser, from the same address, still signs in.
+    assert_eq!(login_with(&hoa, base, office, "hoa", PASSWORD).await, 303, "the colleague is not locked out");
+    // A forged device cookie is no device: it is counted with the guesses.
+    let forged = browser();
+    forged.get(format!("{base}/login")).send().await.expect("login");
+    let jar_url: reqwest::Url = format!("{base}/login").parse().expect("url");
+    let with_cookie = reqwest::Client::builder()
+        .cookie_provider(std::sync::Arc::new({
+            let jar = reqwest::cookie::Jar::default();
+            jar.add_cookie_str("sipas_device=abc.def; Path=/login", &jar_url);
+            jar
+        }))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    assert_eq!(login_with(&with_cookie, base, office, "hoa", PASSWORD).await, 429);
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -360,8 +479,12 @@ async fn connections_that_never_finish_their_request_are_closed() {
         s.write_all(b"GET /healthz HTTP/1.1\r\nHost: sipas\r\nX-Slow: ").expect("write");
         held.push(s);
     }
-    // Meanwhile a respondent is served.
-    assert!(healthy(&server.base).await, "answers with 300 trickling connections open");
+    // Meanwhile a respondent elsewhere is served (the trickling address holds
+    // at most its own share of connections).
+    let elsewhere =
+        reqwest::Client::builder().local_address(std::net::IpAddr::from([127, 0, 0, 3])).build().expect("client");
+    let served = elsewhere.get(format!("{}/healthz", server.base)).send().await.is_ok_and(|r| r.status().is_success());
+    assert!(served, "answers with 300 trickling connections open");
     // Every trickling connection is closed by the server within the timeout.
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut closed = 0;
@@ -380,6 +503,63 @@ async fn connections_that_never_finish_their_request_are_closed() {
         closed += usize::from(ended);
     }
     assert_eq!(closed, 300, "connections closed by the server");
+    assert!(healthy(&server.base).await);
+}
+
+/// Whether the server closes `s` within `within` (end of stream or reset).
+fn closed_within(s: &mut std::net::TcpStream, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    let mut buf = [0u8; 512];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        s.set_read_timeout(Some(left)).expect("timeout");
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+#[tokio::test]
+async fn silent_sockets_and_idle_http2_connections_cannot_hold_the_service() {
+    let db = loaded().await;
+    let server = spawn_server(&db, &["--header-timeout", "2"]);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    // 1,100 sockets from one address that never send a byte, and 20 that
+    // speak HTTP/2 (the preface and SETTINGS) and then nothing.
+    let mut silent = Vec::new();
+    for _ in 0..1100 {
+        silent.push(std::net::TcpStream::connect(&addr).expect("connect"));
+    }
+    let mut h2 = Vec::new();
+    for _ in 0..20 {
+        let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+        s.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00").expect("preface");
+        h2.push(s);
+    }
+    // A respondent on another address is served at once: before, 0 of 4
+    // answers in 40 s, the 1,024 places all held.
+    let respondent = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .timeout(Duration::from_secs(2))
+        .build()
+        .expect("client");
+    let mut served = 0;
+    for _ in 0..4 {
+        let ok = respondent.get(format!("{}/healthz", server.base)).send().await.is_ok_and(|r| r.status().is_success());
+        served += usize::from(ok);
+    }
+    assert_eq!(served, 4, "a real client among 1,100 silent sockets");
+    // Every silent or idle connection is closed by the server: within the
+    // header deadline from the accept (2 s here), with a margin.
+    let closed =
+        silent.iter_mut().chain(h2.iter_mut()).map(|s| closed_within(s, Duration::from_secs(6))).filter(|c| *c).count();
+    assert_eq!(closed, 1120, "connections left open by the server");
     assert!(healthy(&server.base).await);
 }
 
@@ -412,6 +592,11 @@ async fn metrics_count_requests_by_route_for_this_machine_and_staff_only() {
     let resp =
         client.get(format!("{base}/metrics")).header("x-forwarded-for", "203.0.113.9").send().await.expect("get");
     assert_eq!(resp.status().as_u16(), 403);
+    // A proxy that sets only one of the other headers: before, 200.
+    for (header, value) in [("x-real-ip", "203.0.113.9"), ("via", "1.1 proxy"), ("forwarded", "for=203.0.113.9")] {
+        let resp = client.get(format!("{base}/metrics")).header(header, value).send().await.expect("get");
+        assert_eq!(resp.status().as_u16(), 403, "{header}");
+    }
     let admin = common::sign_in(base, "quan-tri").await;
     let resp = admin.get(format!("{base}/metrics")).header("x-forwarded-for", "203.0.113.9").send().await.expect("get");
     assert_eq!(resp.status().as_u16(), 200);

@@ -22,6 +22,10 @@ use sipas_shared::auth::{self, Role, User};
 
 pub const SESSION_COOKIE: &str = "sipas_session";
 const LOGIN_CSRF_COOKIE: &str = "sipas_login";
+/// A browser that signed in before: its failures are counted apart from
+/// everyone else's on the same address, so nobody on an office's shared
+/// address can lock it out (signed with the service key; a year long).
+const DEVICE_COOKIE: &str = "sipas_device";
 /// A session lasts a working day.
 const SESSION_HOURS: i64 = 12;
 /// Failed logins for one name within [`LOCK_MINUTES`] before it is locked.
@@ -247,7 +251,19 @@ async fn login(
     // Failures count per typed name *and* client address: an outsider who
     // types a colleague's name wrongly locks only the outsider's own address
     // (which the per-address budget slows anyway), never the colleague.
-    let (name_key, client_key) = (auth::login_key(name), client.key());
+    // A browser that signed in before counts its own failures: a colleague
+    // behind the same office address cannot lock it out.
+    let key = state.store.service_key();
+    let device = jar
+        .get(DEVICE_COOKIE)
+        .and_then(|c| c.value().split_once('.').map(|(id, tag)| (id.to_owned(), tag.to_owned())))
+        .filter(|(id, tag)| constant_time_eq(key.tag(&format!("device|{id}")).as_bytes(), tag.as_bytes()))
+        .map(|(id, _)| id);
+    let client_key = match &device {
+        Some(id) => auth::secret_hash(&format!("{}|device|{id}", client.key())),
+        None => client.key(),
+    };
+    let name_key = auth::login_key(name);
     let since = chrono::Utc::now() - chrono::Duration::minutes(LOCK_MINUTES);
     if state.store.login_failures(&name_key, &client_key, since).await? >= MAX_FAILURES {
         tracing::warn!("login refused: too many failures from one address for one name");
@@ -269,12 +285,21 @@ async fn login(
     if user.disabled {
         return Ok(again(jar, StatusCode::FORBIDDEN, "Tài khoản này đã bị quản trị viên tạm ngừng."));
     }
-    state.store.clear_login_failures(&name_key).await?;
+    // Only this browser's own failures: a guesser's lock stays in place.
+    state.store.clear_login_failures(&name_key, Some(&client_key)).await?;
     let secret = auth::new_secret();
     let expires = chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS);
     state.store.create_session(&auth::secret_hash(&secret), user.id, &auth::new_secret(), expires).await?;
     tracing::info!(user = %user.name, role = %user.role, "staff signed in");
-    let jar = jar.remove(Cookie::from(LOGIN_CSRF_COOKIE)).add(cookie(&state, SESSION_COOKIE, secret));
+    let mut jar = jar.remove(Cookie::from(LOGIN_CSRF_COOKIE)).add(cookie(&state, SESSION_COOKIE, secret));
+    if device.is_none() {
+        let id = auth::new_secret();
+        let value = format!("{id}.{}", key.tag(&format!("device|{id}")));
+        let mut c = cookie(&state, DEVICE_COOKIE, value);
+        c.set_path("/login");
+        c.set_max_age(time::Duration::days(365));
+        jar = jar.add(c);
+    }
     let to = next.unwrap_or_else(|| home(user.role).to_owned());
     Ok((jar, Redirect::to(&to)).into_response())
 }

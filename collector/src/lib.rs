@@ -46,7 +46,7 @@ impl AppState {
         Self {
             store,
             public_url: public_url.into(),
-            limits: Some(Arc::new(throttle::Limits::standard(false))),
+            limits: Some(Arc::new(throttle::Limits::standard(0))),
             metrics: Arc::default(),
         }
     }

@@ -107,6 +107,19 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/metrics", get(show_metrics))
 }
 
+/// Headers some proxy adds to what it forwards: any of them means the request
+/// came from elsewhere, whatever the connection's address.
+const PROXY_HEADERS: [&str; 8] = [
+    "x-forwarded-for",
+    "forwarded",
+    "x-real-ip",
+    "via",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "true-client-ip",
+    "cf-connecting-ip",
+];
+
 async fn show_metrics(
     State(state): State<AppState>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -116,7 +129,7 @@ async fn show_metrics(
     let client = state.limits.as_ref().map_or(peer.map(|p| p.ip()), |l| l.client_of(request.headers(), peer));
     // A request a proxy forwarded is never "this machine", even when the
     // service was not told to trust the proxy's header.
-    let forwarded = request.headers().contains_key("x-forwarded-for") || request.headers().contains_key("forwarded");
+    let forwarded = PROXY_HEADERS.iter().any(|h| request.headers().contains_key(*h));
     let local = !forwarded && client.is_some_and(|ip| ip.is_loopback());
     if !local {
         match crate::auth::authenticate(&state, request.headers(), "/metrics").await {

@@ -27,9 +27,10 @@ pub struct Limits {
     /// Not a limit: answers from one address beyond this budget are flagged
     /// for review as a burst.
     burst: Limiter,
-    /// Read the client's address from the last `X-Forwarded-For` entry (the
-    /// service runs behind a reverse proxy that sets it).
-    trust_proxy: bool,
+    /// Proxies in front of the service that append to `X-Forwarded-For`:
+    /// the client is the entry this many from the right, across every line
+    /// of the header (0: the connection's own address).
+    proxy_hops: usize,
 }
 
 fn quota(burst: u32, every: Duration) -> Quota {
@@ -43,16 +44,18 @@ impl Limits {
     /// - a counter's own tablet (kiosk): 10, then one every 20 seconds;
     /// - short codes: 10 tries, then one every 6 seconds;
     /// - answers posted (submit or save): 60, then 2 a second;
-    /// - sign-in attempts: 10, then one every 30 seconds.
-    pub fn standard(trust_proxy: bool) -> Self {
+    /// - sign-in attempts: 30, then one every 10 seconds (an office of 30
+    ///   staff signing in at opening time behind one address; guessing a
+    ///   name is stopped per name and browser after 5 failures anyway).
+    pub fn standard(proxy_hops: usize) -> Self {
         Limits {
             counter: RateLimiter::keyed(quota(3, Duration::from_secs(300))),
             kiosk: RateLimiter::keyed(quota(10, Duration::from_secs(20))),
             code: RateLimiter::keyed(quota(10, Duration::from_secs(6))),
             submit: RateLimiter::keyed(quota(60, Duration::from_millis(500))),
-            login: RateLimiter::keyed(quota(10, Duration::from_secs(30))),
+            login: RateLimiter::keyed(quota(30, Duration::from_secs(10))),
             burst: RateLimiter::keyed(quota(5, Duration::from_secs(120))),
-            trust_proxy,
+            proxy_hops,
         }
     }
 
@@ -69,20 +72,28 @@ impl Limits {
 
     fn client(&self, req: &Request) -> IpAddr {
         let connect = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-        self.client_of(req.headers(), connect).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+        self.client_of(req.headers(), connect).map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), budget_key)
     }
 
-    /// The client's address: the last `X-Forwarded-For` entry behind a trusted
-    /// proxy, else the connection's.
+    /// The client's address: behind `proxy_hops` trusted proxies, the entry
+    /// that many from the right of `X-Forwarded-For`, its lines read in order
+    /// as one list (a proxy may add a line of its own: the client's spoofed
+    /// first line is then never read); else the connection's. A list too
+    /// short to hold the client is the connection's proxy speaking for itself.
     pub fn client_of(&self, headers: &axum::http::HeaderMap, connect: Option<SocketAddr>) -> Option<IpAddr> {
-        if self.trust_proxy
-            && let Some(ip) = headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.rsplit(',').next())
-                .and_then(|ip| ip.trim().parse::<IpAddr>().ok())
-        {
-            return Some(ip);
+        if self.proxy_hops > 0 {
+            let entries: Vec<&str> = headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .collect();
+            let at = entries.len().checked_sub(self.proxy_hops);
+            return match at.and_then(|i| entries[i].parse::<IpAddr>().ok()) {
+                Some(ip) => Some(ip),
+                None => connect.map(|c| c.ip()),
+            };
         }
         connect.map(|c| c.ip())
     }
@@ -90,7 +101,7 @@ impl Limits {
     /// Counts an answer from `ip`; whether it is one of a burst (more than 5
     /// within about ten minutes).
     pub fn burst(&self, ip: IpAddr) -> bool {
-        self.burst.check_key(&ip).is_err()
+        self.burst.check_key(&budget_key(ip)).is_err()
     }
 
     /// Forgets addresses whose budget is full again, so memory stays bounded.
@@ -98,6 +109,22 @@ impl Limits {
         for l in [&self.counter, &self.kiosk, &self.code, &self.submit, &self.login, &self.burst] {
             l.retain_recent();
         }
+    }
+}
+
+/// What a budget is kept under: an IPv4 address, or an IPv6 address by its
+/// /64 (a phone or household is given a whole /64 and may pick any address
+/// in it), an IPv4-mapped IPv6 address as the IPv4 one.
+pub fn budget_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
     }
 }
 
@@ -163,4 +190,51 @@ pub async fn limit(State(limits): State<Option<Arc<Limits>>>, req: Request, next
         }
     }
     next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(lines: &[&str]) -> axum::http::HeaderMap {
+        let mut h = axum::http::HeaderMap::new();
+        for l in lines {
+            h.append("x-forwarded-for", HeaderValue::from_str(l).expect("value"));
+        }
+        h
+    }
+
+    #[test]
+    fn the_client_is_read_from_the_right_across_every_line() {
+        let proxy: SocketAddr = "10.0.0.1:4000".parse().expect("addr");
+        let one = Limits::standard(1);
+        // HAProxy's `option forwardfor` adds a line of its own: the client's
+        // spoofed first line must not win (before: 39 of 60 links).
+        let spoofed = headers(&["198.51.100.7", "203.0.113.5"]);
+        assert_eq!(one.client_of(&spoofed, Some(proxy)), "203.0.113.5".parse().ok());
+        let two = Limits::standard(2);
+        let chain = headers(&["198.51.100.7, 203.0.113.5", "192.0.2.10"]);
+        assert_eq!(two.client_of(&chain, Some(proxy)), "203.0.113.5".parse().ok());
+        // Nothing forwarded: the connection's own address; no trust: always.
+        assert_eq!(one.client_of(&headers(&[]), Some(proxy)), Some(proxy.ip()));
+        assert_eq!(Limits::standard(0).client_of(&spoofed, Some(proxy)), Some(proxy.ip()));
+    }
+
+    #[test]
+    fn an_ipv6_client_has_one_budget_for_its_whole_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("ip");
+        let b: IpAddr = "2001:db8:1:2:ffff:1:2:3".parse().expect("ip");
+        let c: IpAddr = "2001:db8:1:3::1".parse().expect("ip");
+        assert_eq!(budget_key(a), budget_key(b));
+        assert_ne!(budget_key(a), budget_key(c));
+        let limits = Limits::standard(0);
+        // The burst flag too: six answers from addresses of one /64.
+        let flagged = (0..6u16)
+            .map(|i| limits.burst(IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 1, 2, i, i, i, i))))
+            .filter(|b| *b)
+            .count();
+        assert_eq!(flagged, 1, "the sixth from one /64 is a burst");
+        let mapped: IpAddr = "::ffff:192.0.2.1".parse().expect("ip");
+        assert_eq!(budget_key(mapped), "192.0.2.1".parse::<IpAddr>().expect("ip"));
+    }
 }

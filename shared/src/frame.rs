@@ -163,6 +163,14 @@ fn read_list(rows: &[(usize, Vec<String>)], campaign: &Campaign, roster: bool) -
         if procedure.is_empty() && !roster {
             frame.errors.push(err("Tên thủ tục", "thiếu tên thủ tục hành chính".into()));
         }
+        // A name, an address or a procedure is a line of text: a cell of
+        // megabytes is a mistake or an attack, never a person.
+        for (column, value) in [("Họ và tên", name), ("Tên thủ tục", procedure), ("Địa chỉ", address)] {
+            let n = value.chars().count();
+            if n > MAX_CELL_CHARS {
+                frame.errors.push(err(column, format!("dài {n} ký tự, quá {MAX_CELL_CHARS} ký tự một ô")));
+            }
+        }
         let phone = match Phone::parse(raw_phone) {
             Ok(p) => Some(p),
             Err(e) => {
@@ -198,6 +206,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_name_of_megabytes_is_a_row_error_not_a_person() {
+        // Before: a frame was accepted with a 9.6 MB name.
+        let c = crate::examples::quang_binh().expect("example");
+        let long = "A".repeat(10_000);
+        let text = format!(
+            "Họ và tên,Tên thủ tục,Số điện thoại\nNguyễn Văn A,Đăng ký khai sinh,0912345678\n{long},Đăng ký khai sinh,0987654321\n"
+        );
+        let f = read_frame(&csv_rows(&text), &c).expect("header found");
+        assert_eq!(f.people.len(), 1);
+        assert_eq!((f.errors[0].line, f.errors[0].column.as_deref()), (3, Some("Họ và tên")));
+        assert!(f.errors[0].message.contains("quá 500 ký tự"), "{}", f.errors[0].message);
+    }
+
+    #[test]
     fn title_rows_signature_rows_and_phones_as_written() {
         let c = crate::examples::quang_binh().expect("example");
         let text = "\u{feff}XÃ THỬ\r\nDANH SÁCH\r\n\r\ntt;Họ và tên;Tên thủ tục hành chính đã giao dịch;Địa chỉ;Số điện thoại (bắt buộc phải có)\r\n\
@@ -228,6 +250,9 @@ mod tests {
     }
 }
 
+/// The longest name, address or procedure a frame row may hold, in characters.
+pub const MAX_CELL_CHARS: usize = 500;
+
 /// Raw rows of a frame file, as sent: CSV (UTF-8, with or without BOM) or an
 /// Excel workbook's first sheet (XLSX), numbered as the office sees them.
 /// Spreadsheets are read within fixed bounds (`spreadsheet::read_rows`).
@@ -235,11 +260,26 @@ mod tests {
 /// # Errors
 /// A message naming what is wrong with the file as a whole.
 pub fn file_rows(name: &str, bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, String> {
+    file_rows_until(name, bytes, None)
+}
+
+/// Like [`file_rows`], giving up (the work itself, not only the wait) once
+/// `deadline` has passed.
+///
+/// # Errors
+/// As [`file_rows`], or that the deadline passed.
+pub fn file_rows_until(
+    name: &str,
+    bytes: &[u8],
+    deadline: Option<std::time::Instant>,
+) -> Result<Vec<(usize, Vec<String>)>, String> {
     let lower = name.to_lowercase();
     if [".xlsx", ".xls", ".ods", ".xlsm", ".xlsb"].iter().any(|e| lower.ends_with(e)) {
-        return crate::spreadsheet::read_sheet_with(bytes, &|row| {
-            find_columns(row, false).is_some() || find_columns(row, true).is_some()
-        });
+        return crate::spreadsheet::read_sheet_until(
+            bytes,
+            &|row| find_columns(row, false).is_some() || find_columns(row, true).is_some(),
+            deadline,
+        );
     }
     let text =
         std::str::from_utf8(bytes).map_err(|_| "tệp không phải UTF-8 (trong Excel chọn «CSV UTF-8»)".to_owned())?;

@@ -23,6 +23,12 @@ const MAX_PARTS: usize = 2_000;
 pub const MAX_CELLS: usize = 4_000_000;
 /// Columns read; cells further right (a stray note in column XFD) are ignored.
 pub const MAX_COLUMNS: u32 = 64;
+/// The longest cell read, in bytes: a list's cells are names, phones,
+/// addresses and procedures. Checked on the shared string itself, before
+/// any copy, so one long string referenced by every cell costs nothing.
+pub const MAX_CELL_BYTES: usize = 4096;
+/// Text read from all cells together, in bytes.
+pub const MAX_TEXT_BYTES: usize = 256 * 1024 * 1024;
 
 /// Advice for a workbook in a format not read here.
 const SAVE_AS: &str =
@@ -54,6 +60,45 @@ pub fn read_sheet_with(
     bytes: &[u8],
     is_header: &dyn Fn(&[String]) -> bool,
 ) -> Result<Vec<(usize, Vec<String>)>, String> {
+    read_sheet_until(bytes, is_header, None)
+}
+
+/// Like [`read_sheet_with`], stopping the work once `deadline` has passed
+/// (checked as the zip is unpacked and every thousand cells).
+///
+/// # Errors
+/// As [`read_rows`], or that the deadline passed.
+pub fn read_sheet_until(
+    bytes: &[u8],
+    is_header: &dyn Fn(&[String]) -> bool,
+    deadline: Option<std::time::Instant>,
+) -> Result<Vec<(usize, Vec<String>)>, String> {
+    let budget = Budget { deadline, text: 0 };
+    read_sheet_budget(bytes, is_header, budget)
+}
+
+/// What reading one workbook may still spend.
+struct Budget {
+    deadline: Option<std::time::Instant>,
+    text: usize,
+}
+
+impl Budget {
+    fn check_time(&self) -> Result<(), String> {
+        match self.deadline {
+            Some(d) if std::time::Instant::now() > d => {
+                Err("đọc bảng tính quá lâu nên đã dừng: hãy chia tệp theo đơn vị hoặc lưu thành CSV UTF-8".into())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn read_sheet_budget(
+    bytes: &[u8],
+    is_header: &dyn Fn(&[String]) -> bool,
+    mut budget: Budget,
+) -> Result<Vec<(usize, Vec<String>)>, String> {
     use calamine::{Reader, Xlsx};
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         return Err(format!("tệp Excel 97–2003 (.xls) không được nhận: {SAVE_AS}"));
@@ -61,7 +106,7 @@ pub fn read_sheet_with(
     if !bytes.starts_with(b"PK") {
         return Err(format!("không phải tệp Excel .xlsx: {SAVE_AS}"));
     }
-    check_unpacked(bytes)?;
+    check_unpacked(bytes, &budget)?;
     let bad = |e: String| format!("không đọc được bảng tính: {e}");
     let mut book: Xlsx<_> =
         calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| bad(format!("{e}; {SAVE_AS}")))?;
@@ -72,7 +117,7 @@ pub fn read_sheet_with(
     let mut seen = 0usize;
     let mut first = None;
     for sheet in &sheets {
-        let rows = sheet_rows(&mut book, sheet, &mut seen)?;
+        let rows = sheet_rows(&mut book, sheet, &mut seen, &mut budget)?;
         if rows.iter().any(|(_, r)| is_header(r)) {
             return Ok(rows);
         }
@@ -86,6 +131,7 @@ fn sheet_rows<RS: std::io::Read + std::io::Seek>(
     book: &mut calamine::Xlsx<RS>,
     sheet: &str,
     seen: &mut usize,
+    budget: &mut Budget,
 ) -> Result<Vec<(usize, Vec<String>)>, String> {
     use calamine::{Data, DataRef};
     let bad = |e: String| format!("không đọc được bảng tính: {e}");
@@ -96,9 +142,32 @@ fn sheet_rows<RS: std::io::Read + std::io::Seek>(
         if *seen > MAX_CELLS {
             return Err(format!("trang tính «{sheet}» có hơn 4 triệu ô có dữ liệu: hãy chia tệp theo đơn vị"));
         }
+        if (*seen).is_multiple_of(1024) {
+            budget.check_time()?;
+        }
         let (r, c) = cell.get_position();
         if c >= MAX_COLUMNS {
             continue;
+        }
+        let long = match cell.get_value() {
+            DataRef::SharedString(t) => t.len(),
+            DataRef::String(t) | DataRef::DateTimeIso(t) | DataRef::DurationIso(t) => t.len(),
+            _ => 0,
+        };
+        if long > MAX_CELL_BYTES {
+            return Err(format!(
+                "ô {}{} của trang «{sheet}» dài hơn {MAX_CELL_BYTES} byte: một danh sách chỉ có họ tên, số điện thoại, \
+                 địa chỉ và thủ tục; hãy sửa ô đó rồi gửi lại",
+                column_name(c),
+                r + 1
+            ));
+        }
+        budget.text += long;
+        if budget.text > MAX_TEXT_BYTES {
+            return Err(format!(
+                "trang tính «{sheet}» có hơn {} MB chữ: hãy chia tệp theo đơn vị",
+                MAX_TEXT_BYTES / (1024 * 1024)
+            ));
         }
         let text = match cell.get_value() {
             DataRef::Empty => continue,
@@ -127,7 +196,7 @@ fn sheet_rows<RS: std::io::Read + std::io::Seek>(
 /// Unpacks every part of a zip into nothing, refusing the file once the
 /// parts together pass [`MAX_UNPACKED`]: sizes a zip declares can lie, the
 /// bytes it inflates to cannot.
-fn check_unpacked(bytes: &[u8]) -> Result<(), String> {
+fn check_unpacked(bytes: &[u8], budget: &Budget) -> Result<(), String> {
     let bad = |e: String| format!("không đọc được bảng tính: {e}");
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| bad(e.to_string()))?;
     if zip.len() > MAX_PARTS {
@@ -138,6 +207,7 @@ fn check_unpacked(bytes: &[u8]) -> Result<(), String> {
     }
     let mut left = MAX_UNPACKED;
     for i in 0..zip.len() {
+        budget.check_time()?;
         let entry = zip.by_index(i).map_err(|e| bad(e.to_string()))?;
         let n = std::io::copy(&mut entry.take(left + 1), &mut std::io::sink()).map_err(|e| bad(e.to_string()))?;
         if n > left {
@@ -149,6 +219,18 @@ fn check_unpacked(bytes: &[u8]) -> Result<(), String> {
         left -= n;
     }
     Ok(())
+}
+
+/// Excel's name of a column: A … Z, AA …
+fn column_name(c: u32) -> String {
+    let mut n = c + 1;
+    let mut out = Vec::new();
+    while n > 0 {
+        let d = u8::try_from((n - 1) % 26).unwrap_or(0);
+        out.push(char::from(b'A' + d));
+        n = (n - 1) / 26;
+    }
+    out.iter().rev().collect()
 }
 
 /// A cell as typed, made comparable: Unicode NFC (Unikey's «Unicode tổ hợp»

@@ -1,7 +1,10 @@
 //! The serving loop: HTTP/1 and HTTP/2 on one listener, with the limits a
 //! public service needs against slow or hoarding clients — a deadline to
-//! send the request head, a bounded number of open connections, a deadline
-//! for each answer — and a graceful stop that lets answers in flight finish.
+//! send the request head, counted from the accept; a connection with nothing
+//! in flight closed after the same time idle (HTTP/2 PINGs do not count as
+//! work); a bounded number of open connections, and fewer per client address
+//! (IPv4, or IPv6 by its /64); a deadline for each answer — and a graceful
+//! stop that lets answers in flight finish.
 
 use axum::Router;
 use axum::extract::ConnectInfo;
@@ -25,6 +28,10 @@ pub struct ServerLimits {
     pub request: Duration,
     /// Connections held open at once; more wait in the kernel's queue.
     pub max_connections: usize,
+    /// Connections one client address (IPv4, or an IPv6 /64) may hold; one
+    /// more is closed at once. A busy office behind one address is about 30
+    /// phones with up to 6 connections each: 256 leaves room for that.
+    pub per_client: usize,
     /// Time answers in flight get to finish once a stop is asked for.
     pub drain: Duration,
 }
@@ -35,6 +42,7 @@ impl Default for ServerLimits {
             header_read: Duration::from_secs(10),
             request: Duration::from_secs(120),
             max_connections: 1024,
+            per_client: 256,
             drain: Duration::from_secs(20),
         }
     }
@@ -66,6 +74,7 @@ pub async fn serve(
     let builder = Arc::new(builder);
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let holding = Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
     tokio::pin!(stop);
     loop {
         let permit = tokio::select! {
@@ -85,19 +94,45 @@ pub async fn serve(
             () = &mut stop => break,
         };
         let _ = stream.set_nodelay(true);
+        let Some(client) = Holding::take(&holding, remote.ip(), limits.per_client) else {
+            // One address holding its share: closed at once, so it cannot
+            // crowd out the clients of other addresses.
+            continue;
+        };
         let app = app.clone();
+        let activity = Arc::new(Activity::new());
+        let seen = activity.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(remote));
-            app.clone().oneshot(request)
+            let work = seen.start();
+            let answer = app.clone().oneshot(request);
+            async move {
+                let response = answer.await?;
+                // In flight until the body has gone out (or was dropped).
+                Ok::<_, std::convert::Infallible>(response.map(|body| {
+                    axum::body::Body::new(http_body_util::BodyExt::map_frame(body, move |frame| {
+                        let _ = &work;
+                        frame
+                    }))
+                }))
+            }
         });
         let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
         let connection = graceful.watch(connection);
         let open = metrics.clone();
+        let idle = limits.header_read;
         open.connection_opened();
         tokio::spawn(async move {
-            // A client that goes away midway is no error of the service's.
-            let _ = connection.await;
+            // A client that goes away midway is no error of the service's;
+            // one that holds the connection with nothing in flight for the
+            // header deadline (from the accept, or since its last answer)
+            // is dropped, whether it speaks HTTP/1, HTTP/2 or nothing.
+            tokio::select! {
+                _ = connection => {}
+                () = activity.idle_for(idle) => {}
+            }
             open.connection_closed();
+            drop(client);
             drop(permit);
         });
     }
@@ -107,6 +142,101 @@ pub async fn serve(
         () = tokio::time::sleep(limits.drain) => tracing::warn!("stopped with answers still open after {:?}", limits.drain),
     }
     Ok(())
+}
+
+/// Requests in flight on one connection and when it last had one.
+struct Activity {
+    in_flight: std::sync::atomic::AtomicUsize,
+    since: std::sync::Mutex<tokio::time::Instant>,
+}
+
+/// One request in flight; dropping it marks the connection active now.
+struct Work(Arc<Activity>);
+
+impl Drop for Work {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Activity {
+    fn new() -> Self {
+        Activity { in_flight: 0.into(), since: std::sync::Mutex::new(tokio::time::Instant::now()) }
+    }
+
+    fn touch(&self) {
+        if let Ok(mut since) = self.since.lock() {
+            *since = tokio::time::Instant::now();
+        }
+    }
+
+    fn start(self: &Arc<Self>) -> Work {
+        self.in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.touch();
+        Work(self.clone())
+    }
+
+    /// Resolves once the connection has had nothing in flight for `idle`.
+    async fn idle_for(&self, idle: Duration) {
+        loop {
+            let since = self.since.lock().map_or_else(|_| tokio::time::Instant::now(), |s| *s);
+            let busy = self.in_flight.load(std::sync::atomic::Ordering::SeqCst) > 0;
+            if !busy && since.elapsed() >= idle {
+                return;
+            }
+            let wait = if busy { idle } else { idle.saturating_sub(since.elapsed()) };
+            tokio::time::sleep(wait.max(Duration::from_millis(200))).await;
+        }
+    }
+}
+
+/// Connections held per client address (IPv6 by its /64).
+type Holdings = std::sync::Mutex<std::collections::HashMap<[u16; 8], usize>>;
+
+/// One connection counted against its address; dropping it frees the place.
+struct Holding(Arc<Holdings>, [u16; 8]);
+
+impl Holding {
+    fn key(ip: std::net::IpAddr) -> [u16; 8] {
+        match ip {
+            std::net::IpAddr::V4(v4) => {
+                let o = v4.octets();
+                [0, 0, 0, 0, 0, 0xffff, u16::from_be_bytes([o[0], o[1]]), u16::from_be_bytes([o[2], o[3]])]
+            }
+            std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => Self::key(std::net::IpAddr::V4(v4)),
+                None => {
+                    let s = v6.segments();
+                    [s[0], s[1], s[2], s[3], 0, 0, 0, 0]
+                }
+            },
+        }
+    }
+
+    fn take(all: &Arc<Holdings>, ip: std::net::IpAddr, cap: usize) -> Option<Holding> {
+        let key = Self::key(ip);
+        let mut map = all.lock().ok()?;
+        let held = map.entry(key).or_default();
+        if *held >= cap {
+            return None;
+        }
+        *held += 1;
+        Some(Holding(all.clone(), key))
+    }
+}
+
+impl Drop for Holding {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.0.lock()
+            && let Some(n) = map.get_mut(&self.1)
+        {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.1);
+            }
+        }
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what `docker stop` and systemd send).

@@ -353,7 +353,10 @@ const READ_BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
 /// keep answering respondents meanwhile; bounded in size by the readers and
 /// in time by [`READ_BUDGET`].
 async fn read_upload(name: String, bytes: axum::body::Bytes) -> Result<Vec<(usize, Vec<String>)>, String> {
-    let work = tokio::task::spawn_blocking(move || frame::file_rows(&name, &bytes));
+    // The reader itself stops at the deadline: a file that would take longer
+    // leaves no work running after the page has answered.
+    let deadline = std::time::Instant::now() + READ_BUDGET;
+    let work = tokio::task::spawn_blocking(move || frame::file_rows_until(&name, &bytes, Some(deadline)));
     match tokio::time::timeout(READ_BUDGET, work).await {
         Ok(Ok(rows)) => rows,
         Ok(Err(e)) => Err(format!("không đọc được tệp: {e}")),

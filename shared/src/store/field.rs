@@ -423,7 +423,7 @@ pub trait FieldOps: Send + Sync {
     async fn login_failures(&self, name_key: &str, client_key: &str, since: DateTime<Utc>) -> Result<i64, StoreError>;
 
     /// Forgets a name's failures from every client.
-    async fn clear_login_failures(&self, name_key: &str) -> Result<(), StoreError>;
+    async fn clear_login_failures(&self, name_key: &str, client_key: Option<&str>) -> Result<(), StoreError>;
 
     /// Changes an account, audited in the same transaction; `None` when no
     /// account has that name, else how many rows changed (tokens revoked,

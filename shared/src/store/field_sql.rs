@@ -990,8 +990,17 @@ macro_rules! field_store {
                 Ok(n)
             }
 
-            async fn clear_login_failures(&self, name_key: &str) -> Result<(), StoreError> {
-                sqlx::query("DELETE FROM login_failures WHERE name_key = $1").bind(name_key).execute(&self.pool).await?;
+            async fn clear_login_failures(&self, name_key: &str, client_key: Option<&str>) -> Result<(), StoreError> {
+                match client_key {
+                    Some(client) => {
+                        sqlx::query("DELETE FROM login_failures WHERE name_key = $1 AND client_key = $2")
+                            .bind(name_key)
+                            .bind(client)
+                            .execute(&self.pool)
+                            .await?
+                    }
+                    None => sqlx::query("DELETE FROM login_failures WHERE name_key = $1").bind(name_key).execute(&self.pool).await?,
+                };
                 Ok(())
             }
 
