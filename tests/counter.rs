@@ -74,12 +74,13 @@ async fn links_taken_and_not_answered_expire_and_reopen_the_counter() {
             hoard.push(link);
         }
     }
-    assert_eq!(hoard.len(), 39, "live links are capped at the quota and half again");
+    assert_eq!(hoard.len(), 26, "live links are capped at the quota");
     // Full: said before the person is asked for a field.
     let page = reqwest::get(&counter).await.expect("get").text().await.expect("body");
     assert!(page.contains("Đã đủ số phiếu khảo sát") && !page.contains("name=\"field\""), "{page}");
 
-    // Two hours later the hoard has expired: the counter serves real people again.
+    // Ten minutes later the hoard, never opened, has expired: the counter
+    // serves real people again (before: two hours of «full»).
     let past = chrono::Utc::now() - chrono::Duration::minutes(1);
     expire_counter_links(&db, past).await;
     let page = reqwest::get(&counter).await.expect("get").text().await.expect("body");
@@ -348,4 +349,129 @@ async fn a_counter_link_without_a_field_is_not_issued() {
     let row = board.iter().find(|r| r.unit == "QB01" && r.group == "citizens").expect("row");
     assert_eq!(row.invited, 0);
     assert_eq!(take(&client(), &counter).await.0, 303, "with a field it is");
+}
+
+/// When the invitation of a questionnaire link expires, as stored.
+async fn expiry_of(db: &TestDb, link: &str) -> chrono::DateTime<chrono::Utc> {
+    let token = link.trim_start_matches("/s/").split('?').next().expect("token");
+    let sql = format!("SELECT CAST(expires_at AS TEXT) FROM invitations WHERE token = '{token}'");
+    let text = common::query_strings(db, &sql).await.remove(0).replace('T', " ");
+    chrono::DateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S%.f%#z")
+        .or_else(|_| chrono::DateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S%#z"))
+        .unwrap_or_else(|e| panic!("{text}: {e}"))
+        .with_timezone(&chrono::Utc)
+}
+
+#[tokio::test]
+async fn a_link_never_opened_frees_its_place_in_minutes_and_an_opened_one_lives_on() {
+    // Before: a hoard of links showed «full» to real citizens for two hours.
+    let db = TestDb::new().await;
+    let (_store, campaign) = open_campaign(&db).await;
+    let server = spawn_server(&db, &["--no-rate-limits"]);
+    let counter = format!("{}/c/{}~QB03", server.base, campaign.id);
+    let (_, hoarded) = take(&client(), &counter).await;
+    let (_, opened) = take(&client(), &counter).await;
+    let (hoarded, opened) = (hoarded.expect("link"), opened.expect("link"));
+    let now = chrono::Utc::now();
+    let left = expiry_of(&db, &hoarded).await - now;
+    assert!(left <= chrono::Duration::minutes(10) && left > chrono::Duration::minutes(8), "{left}");
+    // The person opens the questionnaire: it stays theirs while they answer.
+    let page = reqwest::get(format!("{}{opened}", server.base)).await.expect("get");
+    assert_eq!(page.status().as_u16(), 200);
+    let left = expiry_of(&db, &opened).await - now;
+    assert!(left > chrono::Duration::minutes(110), "{left}");
+    assert!(expiry_of(&db, &hoarded).await - now <= chrono::Duration::minutes(10), "the hoarded one is not extended");
+}
+
+/// A phone: its own cookies, no redirects followed.
+fn phone() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+/// The counter of QB06 behind an enrolled screen, with the rate limits on, and
+/// the pass its screen shows now.
+async fn screen_counter(db: &TestDb) -> (common::Server, String) {
+    let (store, campaign) = open_campaign_with(db, false).await;
+    let server = spawn_server(db, &[]);
+    let out = common::sipas(
+        db,
+        &["counter", "enrol", "--campaign", &campaign.id, "--unit", "QB06", "--public-url", &server.base],
+    );
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let device = store.devices(&campaign.id).await.expect("devices").pop().expect("enrolled");
+    let pass = sipas_collector::pass_for(store.service_key(), &device, chrono::Utc::now().timestamp() / 120);
+    let url = format!("{}/c/{}~QB06?p={pass}", server.base, campaign.id);
+    (server, url)
+}
+
+/// A phone scans the screen's QR, then asks for a questionnaire.
+async fn scan_and_take(phone: &reqwest::Client, url: &str) -> u16 {
+    assert_eq!(phone.get(url).send().await.expect("scan").status().as_u16(), 200);
+    phone.post(url).form(&[("field", "Đất đai")]).send().await.expect("take").status().as_u16()
+}
+
+#[tokio::test]
+async fn phones_behind_one_office_address_are_all_served_from_the_screen() {
+    // Before: «Có quá nhiều yêu cầu từ địa chỉ này» after 2–3 phones on
+    // the office's Wi-Fi: every phone shares its one address.
+    let db = TestDb::new().await;
+    let (_server, url) = screen_counter(&db).await;
+    let mut served = 0;
+    for _ in 0..20 {
+        served += usize::from(scan_and_take(&phone(), &url).await == 303);
+    }
+    assert_eq!(served, 20, "twenty phones behind one address, one questionnaire each");
+}
+
+#[tokio::test]
+async fn one_phone_gets_one_questionnaire_from_a_pass_and_a_shared_photo_no_more_than_its_phones() {
+    let db = TestDb::new().await;
+    let (_server, url) = screen_counter(&db).await;
+    let one = phone();
+    assert_eq!(scan_and_take(&one, &url).await, 303);
+    // The same phone again, with the same pass: refused, in words for a citizen.
+    let resp = one.post(&url).form(&[("field", "Đất đai")]).send().await.expect("again");
+    assert_eq!(resp.status().as_u16(), 429);
+    assert!(resp.text().await.expect("body").contains("Ông/Bà đã nhận phiếu"));
+    // A photo of the pass shared with three more phones: three more links.
+    let mut more = 0;
+    for _ in 0..3 {
+        more += usize::from(scan_and_take(&phone(), &url).await == 303);
+    }
+    assert_eq!(more, 3);
+    // A script that keeps no cookie is charged to its address, as at a
+    // poster: three links, then the citizen's message.
+    let bare = client();
+    let statuses: Vec<u16> = {
+        let mut v = Vec::new();
+        for _ in 0..5 {
+            v.push(bare.post(&url).form(&[("field", "Đất đai")]).send().await.expect("post").status().as_u16());
+        }
+        v
+    };
+    assert_eq!(statuses, [303, 303, 303, 429, 429]);
+    let resp = bare.post(&url).form(&[("field", "Đất đai")]).send().await.expect("post");
+    assert!(resp.text().await.expect("body").contains("Quầy đang có nhiều người dùng"));
+}
+
+#[tokio::test]
+async fn a_client_rotating_addresses_in_its_ipv6_64_gets_three_links() {
+    // Before: 39 links in 91 s from one phone changing its address in its /64.
+    let db = TestDb::new().await;
+    let (_store, campaign) = open_campaign(&db).await;
+    let server = spawn_server(&db, &["--trust-proxy"]);
+    let counter = format!("{}/c/{}~QB07", server.base, campaign.id);
+    let client = client();
+    let mut links = 0;
+    for i in 0..20u16 {
+        let resp = client
+            .post(&counter)
+            .header("x-forwarded-for", format!("2001:db8:7:7:{i:x}:{i:x}:1:{i:x}"))
+            .form(&[("field", "Đất đai")])
+            .send()
+            .await
+            .expect("post");
+        links += usize::from(resp.status().as_u16() == 303);
+    }
+    assert_eq!(links, 3);
 }

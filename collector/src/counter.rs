@@ -123,9 +123,19 @@ async fn show_counter(
     State(state): State<AppState>,
     Path(code): Path<String>,
     Query(q): Query<CounterQuery>,
+    jar: axum_extra::extract::cookie::CookieJar,
 ) -> Result<Response, AppError> {
+    let page = show_counter_page(&state, &code, &q).await?;
+    // A phone that scanned a screen's pass keeps a cookie of its own.
+    if q.p.is_some() && page.status().is_success() && phone_of(&state, &jar).is_none() {
+        return Ok((jar.add(phone_cookie(&state)), page).into_response());
+    }
+    Ok(page)
+}
+
+async fn show_counter_page(state: &AppState, code: &str, q: &CounterQuery) -> Result<Response, AppError> {
     let lang = Lang::from_query(q.lang.as_deref());
-    match resolve(&state, lang, &code, q.p.as_deref()).await? {
+    match resolve(state, lang, code, q.p.as_deref()).await? {
         Counter::Page(status, page) => Ok((status, page).into_response()),
         Counter::Open { campaign, unit, unit_name, group } => {
             // "Full" before the person is asked anything.
@@ -145,10 +155,77 @@ async fn show_counter(
     }
 }
 
+/// The cookie a phone keeps from a screen's pass page: one questionnaire per
+/// phone while a pass lasts (signed with the service key, so it cannot be
+/// made up; a phone that clears it is charged by address like a poster's).
+const PHONE_COOKIE: &str = "sipas_phone";
+
+/// This phone's id, if its cookie is one the service made.
+fn phone_of(state: &AppState, jar: &axum_extra::extract::cookie::CookieJar) -> Option<String> {
+    let (id, tag) = jar.get(PHONE_COOKIE)?.value().split_once('.').map(|(a, b)| (a.to_owned(), b.to_owned()))?;
+    (state.store.service_key().tag(&format!("phone|{id}")) == tag).then_some(id)
+}
+
+/// A new phone cookie.
+fn phone_cookie(state: &AppState) -> axum_extra::extract::cookie::Cookie<'static> {
+    let id = sipas_shared::auth::new_secret();
+    let value = format!("{id}.{}", state.store.service_key().tag(&format!("phone|{id}")));
+    axum_extra::extract::cookie::Cookie::build((PHONE_COOKIE, value))
+        .http_only(true)
+        .secure(state.public_url.starts_with("https://"))
+        .same_site(axum_extra::extract::cookie::SameSite::Lax)
+        .path("/c/")
+        .max_age(time::Duration::minutes(30))
+        .build()
+}
+
+/// The screen whose good pass this is.
+fn screen_of(pass: Option<&str>) -> Option<i64> {
+    pass?.split('.').next()?.parse().ok()
+}
+
+/// Charges one questionnaire to what proves the person is at the counter:
+/// the screen and the phone's cookie where there are, else the address.
+fn charge(
+    state: &AppState,
+    lang: Lang,
+    screen: Option<i64>,
+    phone: Option<&str>,
+    client: &crate::throttle::Client,
+) -> Option<Response> {
+    let limits = state.limits.as_ref()?;
+    let refused = match (screen, phone) {
+        (Some(screen), Some(phone)) => match limits.counter_by_screen(screen, phone) {
+            Ok(()) => return None,
+            Err(None) => {
+                let (title, body) = match lang {
+                    Lang::Vi => (
+                        "Ông/Bà đã nhận phiếu",
+                        "Máy này vừa nhận một phiếu khảo sát từ quầy. Nếu chưa trả lời xong, xin mở lại phiếu đó; người khác xin quét mã bằng điện thoại của mình.",
+                    ),
+                    Lang::En => (
+                        "You already have a questionnaire",
+                        "This phone just took a questionnaire from the counter; please go back to it. Someone else should scan with their own phone.",
+                    ),
+                };
+                return Some((StatusCode::TOO_MANY_REQUESTS, message(lang, title, &[body])).into_response());
+            }
+            Err(Some(secs)) => secs,
+        },
+        _ => match limits.counter_by_address(client.0) {
+            Ok(()) => return None,
+            Err(secs) => secs,
+        },
+    };
+    Some(crate::throttle::too_many(lang, refused, true))
+}
+
 async fn issue_from_counter(
     State(state): State<AppState>,
     Path(code): Path<String>,
     Query(q): Query<CounterQuery>,
+    client: crate::throttle::Client,
+    jar: axum_extra::extract::cookie::CookieJar,
     Form(choice): Form<FieldChoice>,
 ) -> Result<Response, AppError> {
     let lang = Lang::from_query(q.lang.as_deref());
@@ -157,6 +234,13 @@ async fn issue_from_counter(
         Counter::Open { campaign, unit, group, .. } => (campaign, unit, group),
     };
     let field = known_field(&campaign, &choice.field)?;
+    let screen = match q.p.as_deref() {
+        Some(p) if pass_is_good(&state, &campaign.id, &unit, p).await? => screen_of(Some(p)),
+        _ => None,
+    };
+    if let Some(refused) = charge(&state, lang, screen, phone_of(&state, &jar).as_deref(), &client) {
+        return Ok(refused);
+    }
     match state.store.issue_counter_invitation(&campaign.id, &unit, &group, field).await? {
         Some(token) => Ok(Redirect::to(&format!("/s/{token}{}", lang.query())).into_response()),
         None => Ok(full(lang)),
@@ -176,7 +260,7 @@ fn known_field<'a>(campaign: &Campaign, chosen: &'a str) -> Result<Option<&'a st
             message: "Xin chọn lĩnh vực của thủ tục Ông/Bà vừa làm, rồi bấm nhận phiếu.".into(),
             field: Some("field".into()),
         })
-    } else if campaign.fields.iter().any(|f| f == field) {
+    } else if campaign.fields.iter().any(|f| f == field) || field == sipas_shared::store::release::OTHER_FIELD {
         Ok(Some(field))
     } else {
         Err(AppError::BadInput {

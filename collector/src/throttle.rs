@@ -17,6 +17,10 @@ use std::time::Duration;
 
 type Limiter = DefaultKeyedRateLimiter<IpAddr>;
 
+/// How long a phone's questionnaire from one pass is remembered: as long as
+/// the pass is accepted.
+const PHONE_MEMORY: Duration = Duration::from_secs(6 * 60);
+
 /// The budgets, one per kind of request.
 pub struct Limits {
     counter: Limiter,
@@ -27,6 +31,10 @@ pub struct Limits {
     /// Not a limit: answers from one address beyond this budget are flagged
     /// for review as a burst.
     burst: Limiter,
+    /// Questionnaires an enrolled screen's passes may hand out, per screen.
+    screen: DefaultKeyedRateLimiter<i64>,
+    /// Phones (their cookie) that took a questionnaire from a pass, and when.
+    phones: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
     /// Proxies in front of the service that append to `X-Forwarded-For`:
     /// the client is the entry this many from the right, across every line
     /// of the header (0: the connection's own address).
@@ -40,7 +48,12 @@ fn quota(burst: u32, every: Duration) -> Quota {
 
 impl Limits {
     /// The service's budgets per address:
-    /// - counter: 3 questionnaires, then one more every 5 minutes;
+    /// - counter, where nothing better proves presence (a printed poster, or
+    ///   a phone that keeps no cookie): 3 questionnaires per address, then
+    ///   one more every 5 minutes;
+    /// - counter through an enrolled screen's pass: one questionnaire per
+    ///   phone (its cookie) per pass, and per screen 20, then one every 6
+    ///   seconds (10 a minute: more than a one-stop office's desks finish);
     /// - a counter's own tablet (kiosk): 10, then one every 20 seconds;
     /// - short codes: 10 tries, then one every 6 seconds;
     /// - answers posted (submit or save): 60, then 2 a second;
@@ -55,13 +68,17 @@ impl Limits {
             submit: RateLimiter::keyed(quota(60, Duration::from_millis(500))),
             login: RateLimiter::keyed(quota(30, Duration::from_secs(10))),
             burst: RateLimiter::keyed(quota(5, Duration::from_secs(120))),
+            screen: RateLimiter::keyed(quota(20, Duration::from_secs(6))),
+            phones: std::sync::Mutex::new(std::collections::HashMap::new()),
             proxy_hops,
         }
     }
 
     fn for_request(&self, method: &Method, path: &str) -> Option<&Limiter> {
         match (method, path) {
-            (&Method::POST, p) if p.starts_with("/c/") => Some(&self.counter),
+            // The counter decides in its handler: by the screen's pass and
+            // the phone's cookie where there are, by address otherwise.
+            (&Method::POST, p) if p.starts_with("/c/") => None,
             (&Method::POST, p) if p.starts_with("/d/") => Some(&self.kiosk),
             (&Method::GET, "/k") => Some(&self.code),
             (&Method::POST, p) if p.starts_with("/s/") => Some(&self.submit),
@@ -109,7 +126,67 @@ impl Limits {
         for l in [&self.counter, &self.kiosk, &self.code, &self.submit, &self.login, &self.burst] {
             l.retain_recent();
         }
+        self.screen.retain_recent();
+        if let Ok(mut phones) = self.phones.lock() {
+            phones.retain(|_, at| at.elapsed() < PHONE_MEMORY);
+        }
     }
+
+    /// A questionnaire from a counter without a screen's pass, charged to
+    /// the client's address (IPv6 by its /64); the seconds to wait if over.
+    ///
+    /// # Errors
+    /// The wait, in seconds, when the address has used its budget.
+    pub fn counter_by_address(&self, ip: Option<IpAddr>) -> Result<(), u64> {
+        let key = ip.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), budget_key);
+        self.counter.check_key(&key).map_err(wait_secs)
+    }
+
+    /// A questionnaire through screen `device`'s pass for the phone `phone`:
+    /// one per phone while a pass lasts, and within the screen's budget.
+    ///
+    /// # Errors
+    /// `Err(None)` when this phone already took one; `Err(Some(secs))` when
+    /// the screen has handed out what a counter can for now.
+    pub fn counter_by_screen(&self, device: i64, phone: &str) -> Result<(), Option<u64>> {
+        let mut phones = self.phones.lock().map_err(|_| None)?;
+        if phones.get(phone).is_some_and(|at| at.elapsed() < PHONE_MEMORY) {
+            return Err(None);
+        }
+        self.screen.check_key(&device).map_err(|n| Some(wait_secs(n)))?;
+        phones.insert(phone.to_owned(), std::time::Instant::now());
+        Ok(())
+    }
+}
+
+fn wait_secs(not_until: governor::NotUntil<<governor::clock::DefaultClock as governor::clock::Clock>::Instant>) -> u64 {
+    not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default())).as_secs().max(1)
+}
+
+/// The 429 page for a budget used up: for a citizen at a counter, words for
+/// a citizen; elsewhere, when to come back.
+pub fn too_many(lang: Lang, secs: u64, at_counter: bool) -> Response {
+    let body = match (lang, at_counter) {
+        (Lang::Vi, true) => format!(
+            "Quầy đang có nhiều người dùng, Ông/Bà vui lòng thử lại sau ít phút hoặc nhờ cán bộ hướng dẫn (khoảng {} phút).",
+            secs.div_ceil(60)
+        ),
+        (Lang::En, true) => format!(
+            "The counter is busy. Please try again in a few minutes (about {}) or ask the staff for help.",
+            secs.div_ceil(60)
+        ),
+        (Lang::Vi, false) => format!("Có quá nhiều yêu cầu từ địa chỉ này. Xin thử lại sau {secs} giây."),
+        (Lang::En, false) => format!("Too many requests from this address. Please try again in {secs} seconds."),
+    };
+    let title = match lang {
+        Lang::Vi => "Xin thử lại sau",
+        Lang::En => "Please try again later",
+    };
+    let mut resp = (StatusCode::TOO_MANY_REQUESTS, message(lang, title, &[&body])).into_response();
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp
 }
 
 /// What a budget is kept under: an IPv4 address, or an IPv6 address by its
@@ -171,22 +248,9 @@ pub async fn limit(State(limits): State<Option<Arc<Limits>>>, req: Request, next
     if let Some(limiter) = limits.for_request(req.method(), req.uri().path()) {
         let client = limits.client(&req);
         if let Err(not_until) = limiter.check_key(&client) {
-            let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
-            let secs = wait.as_secs().max(1);
+            let secs = wait_secs(not_until);
             let lang = Lang::from_query(req.uri().query().and_then(|q| q.contains("lang=en").then_some("en")));
-            let body = match lang {
-                Lang::Vi => format!("Có quá nhiều yêu cầu từ địa chỉ này. Xin thử lại sau {secs} giây."),
-                Lang::En => format!("Too many requests from this address. Please try again in {secs} seconds."),
-            };
-            let title = match lang {
-                Lang::Vi => "Xin thử lại sau",
-                Lang::En => "Please try again later",
-            };
-            let mut resp = (StatusCode::TOO_MANY_REQUESTS, message(lang, title, &[&body])).into_response();
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            return resp;
+            return too_many(lang, secs, req.uri().path().starts_with("/d/"));
         }
     }
     next.run(req).await

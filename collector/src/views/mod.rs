@@ -92,7 +92,7 @@ pub fn counter_page(
                     @for (i, f) in fields.iter().enumerate() {
                         label.opt for=(format!("f{i}")) { input type="radio" id=(format!("f{i}")) name="field" value=(f) required; span { (f) } }
                     }
-                    label.opt for="f-other" { input type="radio" id="f-other" name="field" value=""; span { (lang.t(Key::OtherField)) } }
+                    label.opt for="f-other" { input type="radio" id="f-other" name="field" value=(sipas_shared::store::release::OTHER_FIELD); span { (lang.t(Key::OtherField)) } }
                 }
                 button.go type="submit" { (lang.t(Key::Continue)) }
             }

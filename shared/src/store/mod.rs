@@ -327,14 +327,19 @@ pub(crate) fn held_context(campaign: &str, unit: &str, group: &str, field: &str)
     format!("held|{campaign}|{unit}|{group}|{field}")
 }
 
-/// How long a questionnaire taken from a counter stays open unanswered.
+/// How long a questionnaire taken from a counter stays open unanswered once
+/// its page has been opened.
 pub const COUNTER_LINK_LIFE: chrono::TimeDelta = chrono::TimeDelta::hours(2);
 
-/// Whether a counter may hand out one more questionnaire: answers below the
-/// quota, and answers plus live links below the quota and half again (people
-/// who take a link and walk away without answering).
+/// How long a questionnaire taken from a counter waits to be opened: links
+/// hoarded and never opened free their place within minutes, not hours.
+pub const COUNTER_LINK_UNOPENED: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+/// Whether a counter may hand out one more questionnaire: answers plus live
+/// links below the quota (a link taken and never opened lives
+/// [`COUNTER_LINK_UNOPENED`], so a hoard frees the counter within minutes).
 pub(crate) fn counter_has_room(quota: i64, answered: i64, live: i64) -> bool {
-    answered < quota && answered + live < quota + quota / 2
+    answered + live < quota
 }
 
 /// Days a saved draft is kept without being touched.

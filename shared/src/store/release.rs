@@ -13,6 +13,10 @@ use std::collections::BTreeMap;
 /// campaign's totals and in no unit's figures.
 pub const ABOVE_UNITS: &str = "*";
 
+/// The field of a counter link whose person chose «Khác / không rõ»: a field
+/// of its own, so every counter link has one (SPEC §10).
+pub const OTHER_FIELD: &str = "Khác / không rõ";
+
 /// How pages and printouts name [`ABOVE_UNITS`].
 pub const ABOVE_UNITS_NAME: &str = "Chung toàn đợt (đơn vị dưới k phiếu)";
 

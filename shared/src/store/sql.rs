@@ -597,7 +597,7 @@ macro_rules! sql_store {
                 .bind(field)
                 .bind(now)
                 .bind($crate::domain::ShortCode::generate().as_str().to_owned())
-                .bind(now + $crate::store::COUNTER_LINK_LIFE)
+                .bind(now + $crate::store::COUNTER_LINK_UNOPENED)
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
@@ -654,7 +654,17 @@ macro_rules! sql_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 let Some((campaign, unit, group, field, status, version, expires)) = row else { return Ok(None) };
-                let expired = expires.is_some_and(|e| e <= chrono::Utc::now());
+                let now = chrono::Utc::now();
+                let expired = expires.is_some_and(|e| e <= now);
+                // A counter link opened in time lives on while its person answers.
+                if status == "issued" && !expired && expires.is_some_and(|e| e < now + $crate::store::COUNTER_LINK_UNOPENED) {
+                    sqlx::query("UPDATE invitations SET expires_at = $2 WHERE token = $1 AND status = 'issued' AND expires_at > $3")
+                        .bind(token.as_str())
+                        .bind(now + $crate::store::COUNTER_LINK_LIFE)
+                        .bind(now)
+                        .execute(&self.pool)
+                        .await?;
+                }
                 let definition = match self.definitions.get(&campaign, version) {
                     Some(c) => c,
                     None => match self.campaign(&campaign).await? {
