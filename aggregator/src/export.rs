@@ -72,10 +72,11 @@ pub struct Plan {
     withhold: std::collections::HashMap<Vec<String>, Vec<usize>>,
     /// Values withheld, over all rows.
     pub generalised: u64,
-    /// Rows still shared by fewer than k with all their values withheld.
+    /// Rows left out: their unit × group holds fewer than k rows in all.
     pub unique_after: u64,
-    /// Every combination counted.
-    known: std::collections::HashSet<Vec<String>>,
+    /// Combinations whose unit × group holds fewer than k rows in all: not
+    /// exported ([`Plan::unique_after`] counts their rows).
+    left_out: std::collections::HashSet<Vec<String>>,
 }
 
 impl Plan {
@@ -129,18 +130,72 @@ impl Plan {
                 }
             }
         }
+        // What is still under k has given up everything it can and still
+        // stands out beside its neighbours: it joins one class of its unit ×
+        // group with every value withheld, which takes in the smallest other
+        // classes there until it holds k. A unit × group under k as a whole
+        // is left out of the export.
+        let width = state.keys().next().map_or(0, Vec::len);
+        let mut by_cell: HashMap<(String, String), Vec<Vec<String>>> = HashMap::new();
+        for original in state.keys() {
+            by_cell.entry((original[0].clone(), original[1].clone())).or_default().push(original.clone());
+        }
+        for ((unit, group), originals) in by_cell {
+            let mut full = vec![unit, group];
+            full.extend(std::iter::repeat_n(WITHHELD.to_owned(), width.saturating_sub(2)));
+            let class_sizes = |state: &HashMap<Vec<String>, (Vec<String>, Vec<usize>)>| {
+                let mut sizes: HashMap<Vec<String>, u64> = HashMap::new();
+                for o in &originals {
+                    *sizes.entry(state[o].0.clone()).or_default() += count[o];
+                }
+                sizes
+            };
+            let sizes = class_sizes(&state);
+            if sizes.values().all(|n| *n >= k) {
+                continue;
+            }
+            let into_full = |state: &mut HashMap<Vec<String>, (Vec<String>, Vec<usize>)>, o: &Vec<String>| {
+                if let Some(entry) = state.get_mut(o) {
+                    entry.0.clone_from(&full);
+                    entry.1 = (2..width).collect();
+                }
+            };
+            for o in &originals {
+                if sizes[&state[o].0] < k {
+                    into_full(&mut state, o);
+                }
+            }
+            loop {
+                let sizes = class_sizes(&state);
+                if sizes.get(&full).copied().unwrap_or(0) >= k {
+                    break;
+                }
+                let Some((smallest, _)) =
+                    sizes.iter().filter(|(c, _)| **c != full).min_by_key(|(c, n)| (**n, (*c).clone()))
+                else {
+                    break;
+                };
+                let smallest = smallest.clone();
+                for o in &originals {
+                    if state[o].0 == smallest {
+                        into_full(&mut state, o);
+                    }
+                }
+            }
+        }
         let mut current: HashMap<&Vec<String>, u64> = HashMap::new();
         for (original, (now, _)) in &state {
             *current.entry(now).or_default() += count[original];
         }
         for (original, (now, given)) in &state {
             let n = count[original];
-            plan.generalised += n * u64::try_from(given.len()).unwrap_or(0);
             if current[now] < k {
                 plan.unique_after += n;
+                plan.left_out.insert(original.clone());
+            } else {
+                plan.generalised += n * u64::try_from(given.len()).unwrap_or(0);
             }
         }
-        plan.known = state.keys().cloned().collect();
         plan.withhold = state.into_iter().filter(|(_, (_, g))| !g.is_empty()).map(|(o, (_, g))| (o, g)).collect();
         plan
     }
@@ -152,16 +207,20 @@ impl Plan {
 /// # Errors
 /// Storage failures or a damaged chunk.
 pub async fn plan(store: &dyn Store, campaign: &Campaign) -> Result<Plan, ExportError> {
+    let chunks = store.answer_chunks(&campaign.id).await?;
+    plan_of(campaign, &chunks)
+}
+
+/// The plan over chunks already read.
+fn plan_of(campaign: &Campaign, chunks: &[sipas_shared::store::AnswerChunk]) -> Result<Plan, ExportError> {
     let cols = question_columns(campaign);
-    let mut probe = Plan { identifying: quasi_identifiers(campaign, &cols), ..Plan::default() };
+    let probe = Plan { identifying: quasi_identifiers(campaign, &cols), ..Plan::default() };
     let mut count: std::collections::HashMap<Vec<String>, u64> = std::collections::HashMap::new();
-    each_raw_row(store, campaign, |r| {
+    each_raw_row(chunks, campaign, |r| {
         *count.entry(probe.key(r)).or_default() += 1;
         Ok(())
-    })
-    .await?;
-    probe = Plan::new(campaign, &cols, count);
-    Ok(probe)
+    })?;
+    Ok(Plan::new(campaign, &cols, count))
 }
 
 /// Calls `each` for every response in the indices, generalised so that no
@@ -174,16 +233,16 @@ pub async fn each_row(
     campaign: &Campaign,
     mut each: impl FnMut(&Row<'_>) -> Result<(), ExportError>,
 ) -> Result<u64, ExportError> {
-    let plan = plan(store, campaign).await?;
-    each_raw_row(store, campaign, |r| {
+    // One reading of the answers serves both passes: what is counted is
+    // exactly what is written.
+    let chunks = store.answer_chunks(&campaign.id).await?;
+    let plan = plan_of(campaign, &chunks)?;
+    each_raw_row(&chunks, campaign, |r| {
         let key = plan.key(r);
-        // A combination not counted (released between the two readings) is
-        // withheld in full: the safe side.
-        let given: Vec<usize> = match plan.withhold.get(&key) {
-            Some(g) => g.clone(),
-            None if plan_knows(&plan, &key) => Vec::new(),
-            None => (2..key.len()).collect(),
-        };
+        if plan.left_out.contains(&key) {
+            return Ok(());
+        }
+        let given: Vec<usize> = plan.withhold.get(&key).cloned().unwrap_or_default();
         if given.is_empty() {
             return each(r);
         }
@@ -195,9 +254,7 @@ pub async fn each_row(
                 2 => field = Some(WITHHELD),
                 3 => day = WITHHELD,
                 p => {
-                    if let Some(&c) = plan.identifying.get(p - 4)
-                        && !cells[c].is_empty()
-                    {
+                    if let Some(&c) = plan.identifying.get(p - 4) {
                         cells[c] = WITHHELD;
                     }
                 }
@@ -205,11 +262,6 @@ pub async fn each_row(
         }
         each(&Row { unit: r.unit, group: r.group, field, day, cells: &cells })
     })
-    .await
-}
-
-fn plan_knows(plan: &Plan, key: &[String]) -> bool {
-    plan.known.contains(key)
 }
 
 /// Calls `each` for every response in the indices, read from the answers
@@ -219,14 +271,13 @@ fn plan_knows(plan: &Plan, key: &[String]) -> bool {
 ///
 /// # Errors
 /// Storage failures, a damaged chunk, or what `each` returns.
-async fn each_raw_row(
-    store: &dyn Store,
+fn each_raw_row(
+    chunks: &[sipas_shared::store::AnswerChunk],
     campaign: &Campaign,
     mut each: impl FnMut(&Row<'_>) -> Result<(), ExportError>,
 ) -> Result<u64, ExportError> {
     use sipas_shared::store::columns;
     let cols = question_columns(campaign);
-    let chunks = store.answer_chunks(&campaign.id).await?;
     let corrupt = |e: columns::ChunkError| ExportError::Store(StoreError::Corrupt(e.to_string()));
     let mut n = 0u64;
     let mut i = 0;

@@ -120,7 +120,7 @@ pub async fn above_unit(
 ) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
     let mut out = std::collections::BTreeMap::new();
     for line in store.releases(&campaign.id).await? {
-        if line.kind == sipas_shared::store::release::ReleaseKind::AboveUnit {
+        if line.kind == sipas_shared::store::release::ReleaseKind::AboveUnitShare {
             *out.entry(line.unit).or_default() += u64::try_from(line.n).unwrap_or(0);
         }
     }

@@ -510,6 +510,13 @@ async fn review_page(
     let (flagged, excluded): (Vec<_>, Vec<_>) = list.iter().partition(|r| r.excluded.is_none());
     // Bursts are kept per released batch, never on a response (SPEC §10).
     let bursts: Vec<_> = state.store.releases(&id).await?.into_iter().filter(|b| b.burst > 0).collect();
+    let batch_unit = |code: &str| {
+        if code == sipas_shared::store::release::ABOVE_UNITS {
+            sipas_shared::store::release::ABOVE_UNITS_NAME.to_owned()
+        } else {
+            campaign.unit(code).map_or(code.to_owned(), |u| u.name.clone())
+        }
+    };
     let unit_name = |code: &str| campaign.unit(code).map_or(code.to_owned(), |u| u.name.clone());
     let group_name = |code: &str| campaign.group(code).map_or(code.to_owned(), |g| g.name.clone());
     let action = |rid: i64| format!("/admin/campaigns/{id}/review/{rid}");
@@ -555,7 +562,7 @@ async fn review_page(
                 div.wrap tabindex="0" role="region" aria-label="Đợt phiếu gửi dồn" { table {
                     thead { tr { th { "Đơn vị" } th { "Nhóm" } th { "Lĩnh vực" } th { "Phiếu trong đợt" } th { "Gửi dồn" } } }
                     tbody { @for b in &bursts { tr {
-                        td { (unit_name(&b.unit)) }
+                        td { (batch_unit(&b.unit)) }
                         td { (group_name(&b.group)) }
                         td { (if b.field.is_empty() { "–" } else { b.field.as_str() }) }
                         td { (b.n) }

@@ -747,6 +747,22 @@ macro_rules! field_store {
                     sqlx::query(table).bind(campaign).execute(&mut *tx).await?;
                 }
                 Self::count_answered(&mut tx, campaign, &unit, &group, sign).await?;
+                // The row keeps a ballot's number (a file import, or stored
+                // before keyed tags) or a keyed tag of it; an online answer's
+                // tag is random and names no number.
+                let ballot = match ballot {
+                    Some(b) => {
+                        let numbers: Vec<(String,)> =
+                            sqlx::query_as("SELECT number FROM ballot_numbers WHERE campaign_id = $1")
+                                .bind(campaign)
+                                .fetch_all(&mut *tx)
+                                .await?;
+                        numbers.into_iter().map(|(n,)| n).find(|n| {
+                            *n == b || self.key.tag(&format!("ballot|{campaign}|{n}")) == b
+                        })
+                    }
+                    None => None,
+                };
                 if let Some(number) = &ballot {
                     let freed = sqlx::query(if sign < 0 {
                         "UPDATE ballot_numbers SET used_at = NULL WHERE campaign_id = $1 AND number = $2 AND used_at IS NOT NULL"
@@ -771,8 +787,10 @@ macro_rules! field_store {
                     };
                     sqlx::query(sql).bind(campaign).bind(tag).execute(&mut *tx).await?;
                 }
+                // The number is not written beside the response: with the
+                // number's unit it would undo a release above the units.
                 let subject = match &ballot {
-                    Some(n) => format!("{subject} (phiếu giấy số {n})"),
+                    Some(_) => format!("{subject} (phiếu giấy)"),
                     None => subject,
                 };
                 let audit = $crate::store::field::Audit { actor, campaign, action, subject: &subject, detail: &detail };
@@ -789,14 +807,34 @@ macro_rules! field_store {
                 reason: &str,
                 actor: &str,
             ) -> Result<(), StoreError> {
-                let row: Option<(i64,)> = sqlx::query_as(
-                    "SELECT id FROM responses WHERE campaign_id = $1 AND unit = $2 AND ballot = $3 AND excluded IS NULL",
-                )
-                .bind(campaign)
-                .bind(unit)
-                .bind(number)
-                .fetch_optional(&self.pool)
-                .await?;
+                // A ballot keyed on the page comes out under its keyed tag (and
+                // maybe above the units): its number says which unit it is.
+                let own: Option<(String,)> =
+                    sqlx::query_as("SELECT unit FROM ballot_numbers WHERE campaign_id = $1 AND number = $2")
+                        .bind(campaign)
+                        .bind(number)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                let tag = self.key.tag(&format!("ballot|{campaign}|{number}"));
+                let row: Option<(i64,)> = if own.as_ref().is_some_and(|(u,)| u == unit) {
+                    sqlx::query_as(
+                        "SELECT id FROM responses WHERE campaign_id = $1 AND ballot IN ($2, $3) AND excluded IS NULL",
+                    )
+                    .bind(campaign)
+                    .bind(number)
+                    .bind(&tag)
+                    .fetch_optional(&self.pool)
+                    .await?
+                } else {
+                    sqlx::query_as(
+                        "SELECT id FROM responses WHERE campaign_id = $1 AND unit = $2 AND ballot = $3 AND excluded IS NULL",
+                    )
+                    .bind(campaign)
+                    .bind(unit)
+                    .bind(number)
+                    .fetch_optional(&self.pool)
+                    .await?
+                };
                 let Some((id,)) = row else {
                     return Err(StoreError::NotFound(format!("phiếu giấy số «{number}» đã nhập của đơn vị {unit}")));
                 };

@@ -44,6 +44,14 @@ macro_rules! held_store {
                 let k: Option<(i64,)> =
                     sqlx::query_as("SELECT CAST(anonymity_k AS BIGINT) FROM campaigns WHERE id = $1").bind(campaign).fetch_optional(&mut **tx).await?;
                 let k = k.map_or(i64::from($crate::campaign::DEFAULT_ANONYMITY_K), |(k,)| k);
+                if matches!($backend, $crate::store::Backend::Postgres) {
+                    // The campaign's release lock before counting: two writers
+                    // that each counted k − 1 would both wait for more.
+                    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                        .bind(format!("sipas release|{campaign}"))
+                        .execute(&mut **tx)
+                        .await?;
+                }
                 let mut q = sqlx::QueryBuilder::<$db>::new("SELECT unit, group_code, field FROM held_answers WHERE campaign_id = ");
                 q.push_bind(campaign.to_owned());
                 q.push(" AND (unit, group_code, field) IN (");
@@ -136,6 +144,7 @@ macro_rules! held_store {
                     let (unit, group, field) = (&batch.unit, &batch.group, batch.field.clone());
                     let mut burst = 0i64;
                     let mut from_units: BTreeMap<String, i64> = BTreeMap::new();
+                    let first = released.len();
                     for (source_unit, held) in opened {
                         *from_units.entry(source_unit).or_default() += 1;
                         // Every answer goes to the chunks (free text too, for
@@ -165,10 +174,26 @@ macro_rules! held_store {
                             field: field.clone(),
                             day,
                             source: held.source.unwrap_or_else(|| "online".to_owned()),
-                            ballot: held.ballot,
+                            // Every row carries a keyed tag in place of a
+                            // number: a ballot's tag finds it to withdraw it,
+                            // an online answer's is random, and without the
+                            // key no row tells which is which.
+                            ballot: Some(match &held.ballot {
+                                Some(number) => key.tag(&format!("ballot|{campaign}|{number}")),
+                                None => key.tag(&format!("online|{}", rand::random::<u64>())),
+                            }),
+                            number: held.ballot,
                             answers: held.answers,
                             flags,
                         });
+                    }
+                    // One source for the whole batch: a paper ballot among
+                    // online answers would otherwise be a crowd of one.
+                    let batch_rows = &mut released[first..];
+                    if batch_rows.iter().any(|r| r.source != batch_rows[0].source) {
+                        for r in batch_rows.iter_mut() {
+                            r.source = "mixed".to_owned();
+                        }
                     }
                     log.extend($crate::store::release::log_lines(batch, n, burst, &from_units));
                 }
@@ -218,7 +243,7 @@ macro_rules! held_store {
                 }
                 // A keyed ballot's number is marked used with its batch, all
                 // at the release's time: never in the order they were keyed.
-                let numbers: Vec<&str> = released.iter().filter_map(|r| r.ballot.as_deref()).collect();
+                let numbers: Vec<&str> = released.iter().filter_map(|r| r.number.as_deref()).collect();
                 for chunk in numbers.chunks(500) {
                     let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE ballot_numbers SET used_at = ");
                     q.push_bind(chrono::Utc::now());

@@ -34,6 +34,9 @@ pub enum ReleaseKind {
     Generalised,
     /// At close: the rest of one group from several units, unit suppressed.
     AboveUnit,
+    /// Not a batch: how many answers of a batch above the units one unit
+    /// gave (so its report can say they count only in the total).
+    AboveUnitShare,
 }
 
 impl ReleaseKind {
@@ -43,11 +46,14 @@ impl ReleaseKind {
             ReleaseKind::Cell => "cell",
             ReleaseKind::Generalised => "generalised",
             ReleaseKind::AboveUnit => "above_unit",
+            ReleaseKind::AboveUnitShare => "above_unit_share",
         }
     }
 
     pub fn parse(code: &str) -> Option<Self> {
-        [ReleaseKind::Cell, ReleaseKind::Generalised, ReleaseKind::AboveUnit].into_iter().find(|k| k.code() == code)
+        [ReleaseKind::Cell, ReleaseKind::Generalised, ReleaseKind::AboveUnit, ReleaseKind::AboveUnitShare]
+            .into_iter()
+            .find(|k| k.code() == code)
     }
 }
 
@@ -125,7 +131,10 @@ pub struct Released {
     pub field: Option<String>,
     pub day: chrono::NaiveDate,
     pub source: String,
+    /// What the response keeps in its `ballot` column: a keyed tag.
     pub ballot: Option<String>,
+    /// A keyed ballot's printed number, marked used with its batch.
+    pub number: Option<String>,
     pub answers: String,
     pub flags: Option<String>,
 }
@@ -156,32 +165,29 @@ pub struct LogLine {
 }
 
 /// The log lines of a released batch of `n` answers, `burst` of them flagged
-/// as a burst: one line, or for a batch above the units one line per unit it
-/// took answers from (so each unit's report can say how many count only in
-/// the total) with the batch's burst count on the first.
+/// as a burst: one line; for a batch above the units also one share line per
+/// unit it took answers from (so each unit's report can say how many count
+/// only in the total), the burst count staying on the batch's own line.
 pub fn log_lines(batch: &Batch, n: i64, burst: i64, from_units: &BTreeMap<String, i64>) -> Vec<LogLine> {
-    if batch.kind != ReleaseKind::AboveUnit {
-        return vec![LogLine {
-            unit: batch.unit.clone(),
-            group: batch.group.clone(),
-            field: batch.field.clone().unwrap_or_default(),
-            n,
-            kind: batch.kind,
-            burst,
-        }];
-    }
-    from_units
-        .iter()
-        .enumerate()
-        .map(|(i, (unit, n))| LogLine {
+    let mut lines = vec![LogLine {
+        unit: batch.unit.clone(),
+        group: batch.group.clone(),
+        field: batch.field.clone().unwrap_or_default(),
+        n,
+        kind: batch.kind,
+        burst,
+    }];
+    if batch.kind == ReleaseKind::AboveUnit {
+        lines.extend(from_units.iter().map(|(unit, n)| LogLine {
             unit: unit.clone(),
             group: batch.group.clone(),
             field: String::new(),
             n: *n,
-            kind: batch.kind,
-            burst: if i == 0 { burst } else { 0 },
-        })
-        .collect()
+            kind: ReleaseKind::AboveUnitShare,
+            burst: 0,
+        }));
+    }
+    lines
 }
 
 #[cfg(test)]
