@@ -153,6 +153,19 @@ pub enum CounterCommand {
         #[arg(long, env = "SIPAS_PUBLIC_URL")]
         public_url: Option<String>,
     },
+    /// Liệt kê các màn hình đã đăng ký của đợt: số, đơn vị, tên, còn dùng hay đã thu hồi
+    List {
+        #[arg(long)]
+        campaign: String,
+    },
+    /// Thu hồi một màn hình (mất, bị lộ đường dẫn): màn hình và máy tính bảng dừng ngay
+    Revoke {
+        #[arg(long)]
+        campaign: String,
+        /// Số của thiết bị, như `sipas counter list` in ra
+        #[arg(long)]
+        device: i64,
+    },
 }
 
 #[derive(Subcommand, Debug)]

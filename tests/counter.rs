@@ -475,3 +475,61 @@ async fn a_client_rotating_addresses_in_its_ipv6_64_gets_three_links() {
     }
     assert_eq!(links, 3);
 }
+
+#[tokio::test]
+async fn a_revoked_counter_device_stops_at_once_from_the_command_line_or_the_admin_page() {
+    // Before: a device could not be revoked (`revoked_at` was never set).
+    let db = TestDb::new().await;
+    let (store, campaign) = open_campaign_with(&db, false).await;
+    common::add_user(&db, "quan-tri", "admin", &[]);
+    common::add_user(&db, "lan", "enumerator", &["QB01"]);
+    let server = spawn_server(&db, &[]);
+    let enrol = || {
+        let out = common::sipas(
+            &db,
+            &["counter", "enrol", "--campaign", &campaign.id, "--unit", "QB01", "--public-url", &server.base],
+        );
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        common::stdout(&out).trim().to_owned()
+    };
+    let (screen, tablet) = (enrol(), enrol());
+    for url in [screen.clone(), format!("{tablet}/kiosk")] {
+        assert_eq!(reqwest::get(&url).await.expect("get").status().as_u16(), 200, "{url}");
+    }
+    let devices = store.devices(&campaign.id).await.expect("devices");
+    let (first, second) = (devices[0].clone(), devices[1].clone());
+    let pass = sipas_collector::pass_for(store.service_key(), &first, chrono::Utc::now().timestamp() / 120);
+    let counter = format!("{}/c/{}~QB01?p={pass}", server.base, campaign.id);
+    assert_eq!(reqwest::get(&counter).await.expect("get").status().as_u16(), 200);
+
+    // From the command line: listed, revoked, gone at once with its passes.
+    let out = common::sipas(&db, &["counter", "list", "--campaign", &campaign.id]);
+    assert!(common::stdout(&out).lines().all(|l| l.contains("đang dùng")), "{}", common::stdout(&out));
+    let id = first.id.to_string();
+    let out = common::sipas(&db, &["counter", "revoke", "--campaign", &campaign.id, "--device", &id]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_eq!(reqwest::get(&screen).await.expect("get").status().as_u16(), 404);
+    assert_eq!(reqwest::get(&counter).await.expect("get").status().as_u16(), 403, "its passes stop too");
+    let out = common::sipas(&db, &["counter", "revoke", "--campaign", &campaign.id, "--device", &id]);
+    assert_eq!(out.status.code(), Some(2), "revoked already");
+
+    // From the admin page: an enumerator cannot, an admin can.
+    let action = format!("{}/admin/campaigns/{}/devices/{}/revoke", server.base, campaign.id, second.id);
+    let lan = common::sign_in(&server.base, "lan").await;
+    assert_eq!(lan.post(&action).form(&[("csrf", "x")]).send().await.expect("post").status().as_u16(), 403);
+    let admin = common::sign_in(&server.base, "quan-tri").await;
+    let page = admin
+        .get(format!("{}/admin/campaigns/{}", server.base, campaign.id))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("body");
+    let csrf = common::csrf_in(&page);
+    let resp = admin.post(&action).form(&[("csrf", csrf.as_str())]).send().await.expect("revoke");
+    assert_eq!(resp.status().as_u16(), 303);
+    assert_eq!(reqwest::get(format!("{tablet}/kiosk")).await.expect("get").status().as_u16(), 404);
+    let log = store.audit_log(&campaign.id, 20, 0).await.expect("log");
+    assert_eq!(log.iter().filter(|e| e.action == "device_revoke").count(), 2, "both revocations audited");
+}

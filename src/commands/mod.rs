@@ -149,6 +149,26 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Counter(crate::cli::CounterCommand::Enrol { campaign, unit, label, public_url }) => {
             field::enrol_device(&cli.db, &campaign, &unit, &label, public_url.as_deref()).await
         }
+        Command::Counter(crate::cli::CounterCommand::List { campaign }) => {
+            let (store, campaign) = open_campaign(&cli.db, &campaign).await?;
+            for d in store.devices(&campaign.id).await? {
+                let unit = campaign.unit(&d.unit).map_or(d.unit.as_str(), |u| u.name.as_str());
+                let state = if d.revoked { "đã thu hồi" } else { "đang dùng" };
+                println!("{}\t{}\t{unit}\t{}\t{state}", d.id, d.unit, d.label);
+            }
+            Ok(())
+        }
+        Command::Counter(crate::cli::CounterCommand::Revoke { campaign, device }) => {
+            let (store, campaign) = open_campaign(&cli.db, &campaign).await?;
+            if !store.revoke_device(&campaign.id, device, "dòng lệnh").await? {
+                return Err(Failure::BadInput(format!(
+                    "đợt {} không có màn hình số {device} đang dùng; xem `sipas counter list --campaign {}`",
+                    campaign.id, campaign.id
+                )));
+            }
+            println!("Đã thu hồi màn hình số {device}: màn hình và máy tính bảng đó dừng ngay.");
+            Ok(())
+        }
     }
 }
 

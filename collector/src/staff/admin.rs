@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/campaigns/{campaign}/audit.csv", get(audit_csv))
         .route("/admin/campaigns/{campaign}/review", get(review_page))
         .route("/admin/campaigns/{campaign}/devices", post(enrol_device))
+        .route("/admin/campaigns/{campaign}/devices/{device}/revoke", post(revoke_device))
         .route("/admin/campaigns/{campaign}/review/{response}", post(review))
 }
 
@@ -165,7 +166,16 @@ async fn campaign_page(
                 "Mã chụp lại hay đường dẫn cố định không dùng được ở nơi khác."
             }
             @if !devices.is_empty() {
-                ul { @for d in &devices { li { (d.unit) ": " (d.label) @if d.revoked { " (đã thu hồi)" } } } }
+                ul { @for d in &devices { li {
+                    (campaign.unit(&d.unit).map_or(d.unit.as_str(), |u| u.name.as_str())) ": " (d.label)
+                    @if d.revoked { " (đã thu hồi)" } @else {
+                        " "
+                        form.inline method="post" action=(format!("{base}/devices/{}/revoke", d.id)) {
+                            (csrf_field(&staff))
+                            button type="submit" { "Thu hồi" }
+                        }
+                    }
+                } } }
             }
             form.box method="post" action=(format!("{base}/devices")) {
                 (csrf_field(&staff))
@@ -639,6 +649,30 @@ struct DeviceForm {
 
 /// Enrols a counter screen: its address is shown this once, as text and as a
 /// QR the tablet can scan to open it; only a hash of its secret is kept.
+/// Revokes a counter device: its screen and kiosk stop at once.
+async fn revoke_device(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, device)): Path<(String, i64)>,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, AppError> {
+    staff.require(ADMIN)?;
+    staff.check_csrf(&f.csrf)?;
+    load_campaign(&*state.store, &id).await?;
+    let back = format!("/admin/campaigns/{id}");
+    if state.store.revoke_device(&id, device, &staff.user.name).await? {
+        flash(&state, &staff, &back, true, "Đã thu hồi màn hình: màn hình và máy tính bảng đó dừng ngay.").await
+    } else {
+        flash(&state, &staff, &back, false, "không có màn hình này, hoặc đã thu hồi rồi").await
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
 async fn enrol_device(
     State(state): State<AppState>,
     staff: Staff,

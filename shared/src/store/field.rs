@@ -239,6 +239,7 @@ pub fn audit_label(action: &str) -> &str {
         "device_enrol" => "Đăng ký màn hình QR",
         "ballot_numbers" => "Cấp số phiếu giấy",
         "key_ballot" => "Nhập phiếu giấy",
+        "device_revoke" => "Thu hồi màn hình tại quầy",
         "paper_import" => "Nhập tệp phiếu giấy",
         "review_keep" => "Giữ phiếu bị đánh dấu",
         "exclude_response" => "Loại phiếu khỏi chỉ số",
@@ -326,6 +327,11 @@ pub trait FieldOps: Send + Sync {
         secret_hash: &str,
         actor: &str,
     ) -> Result<i64, StoreError>;
+
+    /// Revokes a campaign's counter device, audited in the same transaction:
+    /// its screen and kiosk stop at once, and its passes with them. False
+    /// when there is no such device or it was revoked already.
+    async fn revoke_device(&self, campaign: &str, id: i64, actor: &str) -> Result<bool, StoreError>;
 
     /// The device a secret (by its hash) belongs to, unless revoked.
     async fn device_by_secret(&self, secret_hash: &str) -> Result<Option<Device>, StoreError>;

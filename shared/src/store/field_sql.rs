@@ -377,6 +377,28 @@ macro_rules! field_store {
                 Ok(id)
             }
 
+            async fn revoke_device(&self, campaign: &str, id: i64, actor: &str) -> Result<bool, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let row: Option<(String, String)> = sqlx::query_as(
+                    "UPDATE counter_devices SET revoked_at = $3 WHERE campaign_id = $1 AND id = $2 AND revoked_at IS NULL
+                     RETURNING unit, label",
+                )
+                .bind(campaign)
+                .bind(id)
+                .bind(chrono::Utc::now())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((unit, label)) = row else {
+                    tx.rollback().await?;
+                    return Ok(false);
+                };
+                let detail = format!("thiết bị số {id}: «{label}»");
+                let audit = $crate::store::field::Audit { actor, campaign, action: "device_revoke", subject: &unit, detail: &detail };
+                Self::log_in_tx(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
             async fn device_by_secret(&self, secret_hash: &str) -> Result<Option<$crate::store::field::Device>, StoreError> {
                 let row: Option<(i64, String, String, String, bool)> = sqlx::query_as(
                     "SELECT id, campaign_id, unit, label, revoked_at IS NOT NULL FROM counter_devices
