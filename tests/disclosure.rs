@@ -420,8 +420,9 @@ async fn a_long_comment_seals_to_the_same_size_as_a_short_one() {
     let (db, store, campaign) = setup(4).await;
     let questionnaire = campaign.questionnaire_of("delegates").expect("questionnaire");
     let mut generator = Generator::new(&campaign, 8).expect("generator");
-    // 1,000 double quotes, 1,000 emoji, a word: before, 8 KiB beside 4 KiB.
-    for comment in ["\"".repeat(1000), "😀".repeat(1000), "tốt".to_owned()] {
+    // 1,000 double quotes, 1,000 emoji, 1,000 control characters, a word:
+    // before, 8 KiB beside 4 KiB.
+    for comment in ["\"".repeat(1000), "😀".repeat(1000), "\u{1}".repeat(1000), "tốt".to_owned()] {
         let mut cells = loop {
             let r = generator.response();
             if r.group == "delegates" {
@@ -443,7 +444,7 @@ async fn a_long_comment_seals_to_the_same_size_as_a_short_one() {
         assert_eq!(store.submit(&token, &answers, campaign.opens).await.expect("submit"), Submission::Stored);
     }
     let sizes = common::query_strings(&db, "SELECT CAST(LENGTH(sealed) AS TEXT) FROM held_answers").await;
-    assert_eq!(sizes.len(), 3);
+    assert_eq!(sizes.len(), 4);
     assert!(sizes.iter().all(|s| *s == sizes[0]), "sealed sizes tell answers apart: {sizes:?}");
 }
 

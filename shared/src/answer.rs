@@ -107,7 +107,10 @@ impl Answer {
                 if cell.chars().count() > limit {
                     return Err(AnswerError::TooLong(limit));
                 }
-                Answer::Text(cell.to_owned())
+                // Control characters carry nothing a person wrote (line breaks
+                // and tabs aside), and would make an answer longer than the
+                // sealed block its size is hidden in.
+                Answer::Text(cell.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t')).collect())
             }
         };
         Ok(Some(answer))

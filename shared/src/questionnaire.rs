@@ -309,20 +309,26 @@ impl Questionnaire {
 
     /// The most bytes one complete answer to this questionnaire can take
     /// where it waits sealed: every free text at its limit in the costliest
-    /// characters (a control character is written `\\u0001`, twice escaped),
-    /// every other answer at its longest.
+    /// characters (four bytes each: a character outside the BMP, or an
+    /// escaped quote or line break; control characters are dropped), every
+    /// other answer at its longest, each written twice (the answers, and the
+    /// counts kept for the tallies) with its code and punctuation.
     pub fn worst_case_held_bytes(&self) -> usize {
-        let mut total = 256;
+        let mut total = 512;
         for q in self.questions() {
             let value = match q.kind {
-                QuestionKind::Text => q.max_length.unwrap_or(DEFAULT_TEXT_LIMIT) * 7,
-                QuestionKind::Single | QuestionKind::Multi => {
-                    // Each option code twice (answers and counts), escaped.
-                    q.options.iter().map(|o| o.code.len() * 7 + 2).sum::<usize>() * 2
+                // Free text is not counted for the tallies: written once.
+                QuestionKind::Text => {
+                    total += q.code.len() + q.max_length.unwrap_or(DEFAULT_TEXT_LIMIT) * 4 + 8;
+                    continue;
                 }
-                _ => 64,
+                // Codes are written as typed, most plain ASCII: counted at
+                // up to two bytes a character for any that need escaping.
+                QuestionKind::Single => q.options.iter().map(|o| 2 * o.code.len()).max().unwrap_or(0),
+                QuestionKind::Multi => q.options.iter().map(|o| 2 * o.code.len() + 1).sum::<usize>(),
+                _ => 24,
             };
-            total += q.code.len() * 4 + 16 + value;
+            total += 2 * (q.code.len() + value) + 16;
         }
         total
     }
@@ -697,5 +703,18 @@ text = "Số hồ sơ"
         let e = Questionnaire::from_toml(Path::new("t.toml"), &text).expect_err("duplicate");
         let second = text.lines().enumerate().filter(|(_, l)| l.trim() == r#"code = "HL""#).nth(1).map(|(i, _)| i + 1);
         assert_eq!(e.line, second);
+    }
+}
+
+#[cfg(test)]
+mod held_size_tests {
+    #[test]
+    fn the_example_questionnaires_fit_one_sealed_block() {
+        let c = crate::examples::quang_binh().expect("example");
+        for q in &c.questionnaires {
+            let n = q.worst_case_held_bytes();
+            eprintln!("{}: {n}", q.id);
+            assert!(n <= crate::store::key::HELD_SIZE - 4, "{}: {n}", q.id);
+        }
     }
 }

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 /// response it became). A questionnaire whose longest answer would not fit
 /// one block is refused when it is loaded, and so is a submission that would
 /// not (a questionnaire changed under it).
-pub const HELD_SIZE: usize = 16384;
+pub const HELD_SIZE: usize = 8192;
 const PAD: usize = HELD_SIZE;
 const NONCE: usize = 24;
 

@@ -235,6 +235,9 @@ impl SubmitJob {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct HeldAnswer {
     pub on: NaiveDate,
+    /// The answers as `responses` stores them (JSON), kept as JSON inside
+    /// the held answer rather than as a string of it: escaped once, not twice.
+    #[serde(with = "raw_json")]
     pub answers: String,
     pub counted: Vec<(String, String)>,
     #[serde(default)]
@@ -245,6 +248,26 @@ pub(crate) struct HeldAnswer {
     /// A keyed ballot's printed number, marked used when its batch is released.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ballot: Option<String>,
+}
+
+/// A JSON text written into its container as JSON, and read back as text
+/// (or, from a held answer sealed before, as the string it was).
+mod raw_json {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde_json::value::RawValue;
+
+    pub fn serialize<S: Serializer>(json: &str, s: S) -> Result<S::Ok, S::Error> {
+        let raw = RawValue::from_string(json.to_owned()).map_err(serde::ser::Error::custom)?;
+        raw.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        let raw: Box<RawValue> = Deserialize::deserialize(d)?;
+        if raw.get().starts_with('"') {
+            return serde_json::from_str(raw.get()).map_err(serde::de::Error::custom);
+        }
+        Ok(raw.get().to_owned())
+    }
 }
 
 /// A coarse reason to look at a response again (SPEC §10): nothing in it

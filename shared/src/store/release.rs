@@ -240,9 +240,16 @@ mod tests {
         let plan = plan_at_close(&[cell("A", "delegates", "", 2), cell("B", "delegates", "", 3)], 5);
         let from = BTreeMap::from([("A".to_owned(), 2), ("B".to_owned(), 3)]);
         let lines = log_lines(&plan[0], 5, 1, &from);
+        // The batch's own line carries its size and bursts; each unit's share
+        // line only how many it gave, so no unit's line pins a burst on it.
+        let shown: Vec<_> = lines.iter().map(|l| (l.unit.as_str(), l.n, l.burst, l.kind)).collect();
         assert_eq!(
-            lines.iter().map(|l| (l.unit.as_str(), l.n, l.burst)).collect::<Vec<_>>(),
-            [("A", 2, 1), ("B", 3, 0)]
+            shown,
+            [
+                (ABOVE_UNITS, 5, 1, ReleaseKind::AboveUnit),
+                ("A", 2, 0, ReleaseKind::AboveUnitShare),
+                ("B", 3, 0, ReleaseKind::AboveUnitShare)
+            ]
         );
     }
 }
