@@ -109,12 +109,9 @@ pub async fn serve(
             async move {
                 let response = answer.await?;
                 // In flight until the body has gone out (or was dropped).
-                Ok::<_, std::convert::Infallible>(response.map(|body| {
-                    axum::body::Body::new(http_body_util::BodyExt::map_frame(body, move |frame| {
-                        let _ = &work;
-                        frame
-                    }))
-                }))
+                Ok::<_, std::convert::Infallible>(
+                    response.map(|body| axum::body::Body::new(Tracked { inner: body, _work: work })),
+                )
             }
         });
         let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
@@ -188,6 +185,34 @@ impl Activity {
             let wait = if busy { idle } else { idle.saturating_sub(since.elapsed()) };
             tokio::time::sleep(wait.max(Duration::from_millis(200))).await;
         }
+    }
+}
+
+/// A response body that keeps its request in flight until it has been sent
+/// or dropped; its size and end are the inner body's, so a response keeps its
+/// `Content-Length`.
+struct Tracked {
+    inner: axum::body::Body,
+    _work: Work,
+}
+
+impl hyper::body::Body for Tracked {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
     }
 }
 
