@@ -79,6 +79,23 @@ fn campaign_with(fields: usize) -> Campaign {
     campaign
 }
 
+/// A QB01 delegate's answers, as the form takes them, submitted online.
+async fn submit_delegate(store: &dyn Store, campaign: &Campaign, cells: &BTreeMap<String, String>) {
+    let questionnaire = campaign.questionnaire_of("delegates").expect("questionnaire");
+    let answers = questionnaire.check_answers(cells).expect("the form takes it");
+    let token = store
+        .create_invitation(&NewInvitation {
+            campaign: campaign.id.clone(),
+            unit: sipas_shared::UnitCode::parse("QB01").expect("unit"),
+            group: "delegates".into(),
+            field: None,
+            person: None,
+        })
+        .await
+        .expect("invite");
+    assert_eq!(store.submit(&token, &answers, campaign.opens).await.expect("submit"), Submission::Stored);
+}
+
 /// A fresh database with the example campaign of `fields` fields saved.
 async fn setup(fields: usize) -> (TestDb, std::sync::Arc<dyn Store>, Campaign) {
     let db = TestDb::new().await;
@@ -418,7 +435,6 @@ async fn paper_ballots_keyed_one_by_one_come_out_in_batches_that_keep_no_order()
 #[tokio::test]
 async fn a_long_comment_seals_to_the_same_size_as_a_short_one() {
     let (db, store, campaign) = setup(4).await;
-    let questionnaire = campaign.questionnaire_of("delegates").expect("questionnaire");
     let mut generator = Generator::new(&campaign, 8).expect("generator");
     // 1,000 double quotes, 1,000 emoji, 1,000 control characters, a word:
     // before, 8 KiB beside 4 KiB.
@@ -430,18 +446,7 @@ async fn a_long_comment_seals_to_the_same_size_as_a_short_one() {
             }
         };
         cells.insert("D10".into(), comment);
-        let answers = questionnaire.check_answers(&cells).expect("the form takes it");
-        let token = store
-            .create_invitation(&NewInvitation {
-                campaign: campaign.id.clone(),
-                unit: sipas_shared::UnitCode::parse("QB01").expect("unit"),
-                group: "delegates".into(),
-                field: None,
-                person: None,
-            })
-            .await
-            .expect("invite");
-        assert_eq!(store.submit(&token, &answers, campaign.opens).await.expect("submit"), Submission::Stored);
+        submit_delegate(&*store, &campaign, &cells).await;
     }
     let sizes = common::query_strings(&db, "SELECT CAST(LENGTH(sealed) AS TEXT) FROM held_answers").await;
     assert_eq!(sizes.len(), 4);
@@ -502,7 +507,6 @@ async fn a_paper_ballot_released_among_online_answers_looks_like_them() {
         .expect("numbers");
     let number = store.ballot_numbers(&campaign.id, Some("QB01")).await.expect("numbers").remove(0).number;
     let mut generator = Generator::new(&campaign, 9).expect("generator");
-    let questionnaire = campaign.questionnaire_of("delegates").expect("questionnaire");
     for _ in 0..4 {
         let cells = loop {
             let r = generator.response();
@@ -510,18 +514,7 @@ async fn a_paper_ballot_released_among_online_answers_looks_like_them() {
                 break r.cells;
             }
         };
-        let answers = questionnaire.check_answers(&cells).expect("answers");
-        let token = store
-            .create_invitation(&NewInvitation {
-                campaign: campaign.id.clone(),
-                unit: sipas_shared::UnitCode::parse("QB01").expect("unit"),
-                group: "delegates".into(),
-                field: None,
-                person: None,
-            })
-            .await
-            .expect("invite");
-        store.submit(&token, &answers, campaign.opens).await.expect("submit");
+        submit_delegate(&*store, &campaign, &cells).await;
     }
     let cells = loop {
         let r = generator.response();

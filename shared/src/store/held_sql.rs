@@ -33,6 +33,19 @@ macro_rules! held_store {
                 Ok(key)
             }
 
+            /// Takes the campaign's release lock until the transaction ends
+            /// (PostgreSQL; SQLite has one writer at a time). Taken again in
+            /// the same transaction it is already held.
+            async fn lock_releases(tx: &mut sqlx::Transaction<'_, $db>, campaign: &str) -> Result<(), StoreError> {
+                if matches!($backend, $crate::store::Backend::Postgres) {
+                    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                        .bind(format!("sipas release|{campaign}"))
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(())
+            }
+
             /// Releases each of `cells` (unit, group, field; '' for none) that
             /// holds at least the campaign's k answers.
             async fn release_full_cells(
@@ -44,14 +57,9 @@ macro_rules! held_store {
                 let k: Option<(i64,)> =
                     sqlx::query_as("SELECT CAST(anonymity_k AS BIGINT) FROM campaigns WHERE id = $1").bind(campaign).fetch_optional(&mut **tx).await?;
                 let k = k.map_or(i64::from($crate::campaign::DEFAULT_ANONYMITY_K), |(k,)| k);
-                if matches!($backend, $crate::store::Backend::Postgres) {
-                    // The campaign's release lock before counting: two writers
-                    // that each counted k − 1 would both wait for more.
-                    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                        .bind(format!("sipas release|{campaign}"))
-                        .execute(&mut **tx)
-                        .await?;
-                }
+                // The campaign's release lock before counting: two writers
+                // that each counted k − 1 would both wait for more.
+                Self::lock_releases(tx, campaign).await?;
                 let mut q = sqlx::QueryBuilder::<$db>::new("SELECT unit, group_code, field FROM held_answers WHERE campaign_id = ");
                 q.push_bind(campaign.to_owned());
                 q.push(" AND (unit, group_code, field) IN (");
@@ -89,12 +97,7 @@ macro_rules! held_store {
                 // campaign; one lock per campaign makes it wait, and the read
                 // below then sees the rows it took gone, so no short batch is
                 // ever released. SQLite has one writer at a time.
-                if matches!($backend, $crate::store::Backend::Postgres) {
-                    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                        .bind(format!("sipas release|{campaign}"))
-                        .execute(&mut **tx)
-                        .await?;
-                }
+                Self::lock_releases(tx, campaign).await?;
                 // Every member cell's held rows in one read.
                 let cells: std::collections::BTreeSet<&(String, String, String)> =
                     batches.iter().flat_map(|b| b.members.iter()).collect();
