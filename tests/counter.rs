@@ -533,3 +533,29 @@ async fn a_revoked_counter_device_stops_at_once_from_the_command_line_or_the_adm
     let log = store.audit_log(&campaign.id, 20, 0).await.expect("log");
     assert_eq!(log.iter().filter(|e| e.action == "device_revoke").count(), 2, "both revocations audited");
 }
+
+#[tokio::test]
+async fn outside_the_campaign_the_screen_and_tablet_say_so_and_show_no_qr() {
+    // Before: after close the screen still showed a live QR.
+    let db = TestDb::new().await;
+    let (store, campaign) = open_campaign_with(&db, false).await;
+    let server = spawn_server(&db, &[]);
+    let out = common::sipas(
+        &db,
+        &["counter", "enrol", "--campaign", &campaign.id, "--unit", "QB02", "--public-url", &server.base],
+    );
+    let screen = common::stdout(&out).trim().to_owned();
+    let today = campaign.today();
+    for (opens, closes, says) in [
+        (today + chrono::Duration::days(1), today + chrono::Duration::days(9), "chưa bắt đầu"),
+        (today - chrono::Duration::days(9), today - chrono::Duration::days(1), "đã kết thúc"),
+    ] {
+        let mut c = campaign.clone();
+        (c.opens, c.closes) = (opens, closes);
+        store.save_campaign(&c).await.expect("save");
+        for url in [screen.clone(), format!("{screen}/kiosk")] {
+            let page = reqwest::get(&url).await.expect("get").text().await.expect("body");
+            assert!(page.contains(says) && !page.contains("<svg"), "{url}: {page}");
+        }
+    }
+}

@@ -322,6 +322,40 @@ impl KioskMode {
     }
 }
 
+/// What a counter's screen or tablet shows outside the campaign's days
+/// («chưa bắt đầu» with the opening day, «đã kết thúc»), looking again every
+/// ten minutes so it starts by itself; `None` while the campaign is open.
+fn not_open(lang: Lang, campaign: &Campaign, back_to: &str) -> Option<Response> {
+    let today = campaign.today();
+    let (title, body) = match (lang, today < campaign.opens, today > campaign.closes) {
+        (Lang::Vi, true, _) => (
+            "Đợt khảo sát chưa bắt đầu".to_owned(),
+            format!("Mã QR sẽ hiện ở đây từ ngày {}.", campaign.opens.format("%d/%m/%Y")),
+        ),
+        (Lang::En, true, _) => (
+            "The survey has not started".to_owned(),
+            format!("The QR code appears here from {}.", campaign.opens.format("%d/%m/%Y")),
+        ),
+        (Lang::Vi, _, true) => (
+            "Đợt khảo sát đã kết thúc".to_owned(),
+            format!("Đợt khảo sát đã kết thúc ngày {}. Cảm ơn Ông/Bà.", campaign.closes.format("%d/%m/%Y")),
+        ),
+        (Lang::En, _, true) => (
+            "The survey has ended".to_owned(),
+            format!("The survey ended on {}. Thank you.", campaign.closes.format("%d/%m/%Y")),
+        ),
+        _ => return None,
+    };
+    let page = crate::views::layout_on(
+        lang,
+        &title,
+        None,
+        maud::html! { div.box { p { (body) } } },
+        Some(crate::views::Kiosk { back_to, after: 600 }),
+    );
+    Some(page.into_response())
+}
+
 /// The screen at the counter: the unit's QR with a pass that changes every two
 /// minutes; the page reloads itself every minute. Reached with the device's
 /// secret, which only its enrolment showed.
@@ -336,6 +370,10 @@ async fn show_device(
         return Ok(not_found().into_response());
     };
     let Some(campaign) = state.store.campaign(&device.campaign).await? else { return Ok(not_found().into_response()) };
+    // No live QR before the campaign opens or after it closes, in its own time zone.
+    if let Some(page) = not_open(lang, &campaign, &format!("/d/{secret}")) {
+        return Ok(page);
+    }
     let unit_name = campaign.unit(&device.unit).map_or(device.unit.as_str(), |u| u.name.as_str());
     let pass = pass_for(state.store.service_key(), &device, current_slot());
     let link =
@@ -365,8 +403,8 @@ async fn kiosk_of(
         let page = crate::views::not_found_page(lang);
         return Ok(Err((StatusCode::NOT_FOUND, page).into_response()));
     };
-    if !campaign.is_open_on(chrono::Local::now().date_naive()) {
-        return Ok(Err(closed(lang, &campaign).into_response()));
+    if let Some(page) = not_open(lang, &campaign, &format!("/d/{secret}/kiosk")) {
+        return Ok(Err(page));
     }
     let Some(group) = citizens(&campaign).cloned() else { return Ok(Err(full(lang))) };
     Ok(Ok((device, campaign, group)))

@@ -60,6 +60,12 @@ fn default_timezone() -> String {
 impl Campaign {
     /// A moment as people of the campaign read it: `dd/mm/yyyy HH:MM`, in
     /// the campaign's time zone.
+    /// Today's date where the campaign runs (its `timezone`), not the server's.
+    pub fn today(&self) -> NaiveDate {
+        let tz: chrono_tz::Tz = self.timezone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh);
+        chrono::Utc::now().with_timezone(&tz).date_naive()
+    }
+
     pub fn local_time(&self, at: chrono::DateTime<chrono::Utc>) -> String {
         let tz: chrono_tz::Tz = self.timezone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh);
         at.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string()
