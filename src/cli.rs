@@ -150,6 +150,9 @@ pub enum CounterCommand {
         /// Tên gọi của thiết bị, vd. «Máy tính bảng quầy 1»
         #[arg(long, default_value = "Màn hình tại Bộ phận một cửa")]
         label: String,
+        /// Máy tính bảng nhận phiếu thế nào: open, staff (cán bộ bấm sau mỗi giao dịch) hoặc 1in5
+        #[arg(long, default_value = "open")]
+        mode: String,
         #[arg(long, env = "SIPAS_PUBLIC_URL")]
         public_url: Option<String>,
     },

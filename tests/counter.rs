@@ -231,40 +231,72 @@ async fn an_admin_enrols_a_counter_screen_from_the_web_and_sees_its_address_once
     assert!(again.contains("Máy tính bảng quầy 2") && !again.contains(&link), "listed, its address never shown again");
 }
 
+/// The start a kiosk page gives in its form's action, if any.
+fn start_in(page: &str) -> Option<String> {
+    let at = page.find("start=")? + "start=".len();
+    Some(page[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')).collect())
+}
+
 #[tokio::test]
 async fn a_kiosk_can_wait_for_staff_and_invite_one_person_in_n_at_random() {
     let db = TestDb::new().await;
     let (store, campaign) = open_campaign_with(&db, false).await;
-    let secret = sipas_shared::auth::new_secret();
-    let hash = sipas_shared::auth::secret_hash(&secret);
-    store.enrol_device(&campaign.id, "QB08", "Quầy 3", &hash, "thử").await.expect("enrol");
+    let enrol = |mode: &'static str| {
+        let (store, campaign) = (store.clone(), campaign.id.clone());
+        async move {
+            let secret = sipas_shared::auth::new_secret();
+            let hash = sipas_shared::auth::secret_hash(&secret);
+            store.enrol_device(&campaign, "QB08", "Quầy 3", mode, &hash, "thử").await.expect("enrol");
+            secret
+        }
+    };
+    let secret = enrol("staff").await;
     let server = spawn_server(&db, &["--no-rate-limits"]);
     let kiosk = format!("{}/d/{secret}/kiosk", server.base);
     let body = |url: String| async move { reqwest::get(url).await.expect("get").text().await.expect("body") };
 
-    // Staff start it after each transaction: nothing to answer until then.
-    let waiting = body(format!("{kiosk}?kmode=staff")).await;
+    // Staff start it after each transaction: nothing to answer until then,
+    // whatever the tablet's address asks for.
+    let waiting = body(kiosk.clone()).await;
     assert!(waiting.contains("Giao dịch xong") && !waiting.contains("name=\"field\""), "{waiting}");
-    let started = body(format!("{kiosk}?kmode=staff&go=1")).await;
+    let open = body(format!("{kiosk}?kmode=open&go=0")).await;
+    assert!(!open.contains("name=\"field\""), "a query cannot open a staff tablet");
+    // A direct post, without a staff press: before, a link; now nothing.
+    let post =
+        |url: String| async move { client().post(url).form(&[("field", "Đất đai")]).send().await.expect("start") };
+    assert_eq!(post(kiosk.clone()).await.status().as_u16(), 403);
+    let started = body(format!("{kiosk}?go=1")).await;
     assert!(started.contains("name=\"field\"") && started.contains("kmode=staff"), "{started}");
-    let resp = client().post(format!("{kiosk}?kmode=staff")).form(&[("field", "Đất đai")]).send().await.expect("start");
+    let start = start_in(&started).expect("a start in the form");
+    let resp = post(format!("{kiosk}?kmode=staff&start={start}")).await;
+    assert_eq!(resp.status().as_u16(), 303);
     let to = resp.headers()["location"].to_str().expect("location").to_owned();
     assert!(to.contains("kiosk=") && to.contains("kmode=staff"), "{to}");
     let form = body(format!("{}{to}", server.base)).await;
     assert!(form.contains(&format!("url=/d/{secret}/kiosk?kmode=staff")), "idle or done, back to the waiting screen");
+    // One press, one questionnaire: the same start again gets nothing (the
+    // faucet: before, 39 answers stored for a quota of 26).
+    assert_eq!(post(format!("{kiosk}?start={start}")).await.status().as_u16(), 403);
+    // Pressed again at once: the waiting screen, no second start.
+    let again = body(format!("{kiosk}?go=1")).await;
+    assert!(!again.contains("name=\"field\""), "a second press within seconds counts once");
 
-    // One in two, drawn at random: both outcomes come up.
+    // One in two, drawn by the server at the press: both outcomes come up
+    // over twenty tablets, and pressing again at once draws nothing new.
     let mut asked = 0;
     let mut skipped = 0;
-    for _ in 0..40 {
-        let page = body(format!("{kiosk}?kmode=1in2&go=1")).await;
+    for _ in 0..20 {
+        let tablet = format!("{}/d/{}/kiosk", server.base, enrol("1in2").await);
+        let page = body(format!("{tablet}?go=1")).await;
         if page.contains("name=\"field\"") {
             asked += 1;
         } else if page.contains("Lần này không cần đánh giá") {
             skipped += 1;
+            let pressed_again = body(format!("{tablet}?go=1")).await;
+            assert!(!pressed_again.contains("name=\"field\""), "no second draw until the next transaction");
         }
     }
-    assert_eq!(asked + skipped, 40);
+    assert_eq!(asked + skipped, 20);
     assert!(asked > 0 && skipped > 0, "asked {asked}, skipped {skipped}");
 }
 

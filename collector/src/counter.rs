@@ -283,6 +283,56 @@ struct DeviceQuery {
     kmode: Option<String>,
     /// Staff pressed "done" on the waiting screen.
     go: Option<String>,
+    /// The start the server gave for this transaction (staff and 1-in-n modes).
+    start: Option<String>,
+}
+
+/// The starts staff gave on counter tablets, kept by the server: one live
+/// start per device, given at a staff press, taken by the one questionnaire
+/// it lets begin; and when each device was last pressed, so pressing again
+/// at once neither draws again nor gives a second start.
+#[derive(Default)]
+pub struct KioskStarts {
+    starts: std::sync::Mutex<std::collections::HashMap<i64, (String, std::time::Instant)>>,
+    presses: std::sync::Mutex<std::collections::HashMap<i64, std::time::Instant>>,
+}
+
+/// A staff press counts once in this long: a transaction takes longer.
+const PRESS_GAP: std::time::Duration = std::time::Duration::from_secs(20);
+/// A start not used in this long lapses.
+const START_LIFE: std::time::Duration = std::time::Duration::from_secs(600);
+
+impl KioskStarts {
+    /// A staff press on `device`: `false` if it pressed within [`PRESS_GAP`].
+    fn press(&self, device: i64) -> bool {
+        let Ok(mut presses) = self.presses.lock() else { return false };
+        presses.retain(|_, at| at.elapsed() < PRESS_GAP);
+        if presses.contains_key(&device) {
+            return false;
+        }
+        presses.insert(device, std::time::Instant::now());
+        true
+    }
+
+    /// A new start for `device`, replacing any it had.
+    fn give(&self, device: i64) -> String {
+        let start = sipas_shared::auth::new_secret();
+        if let Ok(mut starts) = self.starts.lock() {
+            starts.retain(|_, (_, at)| at.elapsed() < START_LIFE);
+            starts.insert(device, (start.clone(), std::time::Instant::now()));
+        }
+        start
+    }
+
+    /// Takes `device`'s start if `given` is it.
+    fn take(&self, device: i64, given: Option<&str>) -> bool {
+        let Ok(mut starts) = self.starts.lock() else { return false };
+        let live = starts.get(&device).is_some_and(|(s, at)| at.elapsed() < START_LIFE && Some(s.as_str()) == given);
+        if live {
+            starts.remove(&device);
+        }
+        live
+    }
 }
 
 /// Who starts a questionnaire on a counter tablet.
@@ -298,6 +348,32 @@ pub enum KioskMode {
 }
 
 impl KioskMode {
+    /// A device's stored mode (`open`, `staff`, `1inN` with N from 2 to 50).
+    pub fn parse_stored(s: &str) -> Option<Self> {
+        match s {
+            "open" => Some(KioskMode::Open),
+            other => match KioskMode::parse(Some(other)) {
+                KioskMode::Open => None,
+                mode => Some(mode),
+            },
+        }
+    }
+
+    /// The word the device row keeps.
+    pub fn code(self) -> String {
+        match self {
+            KioskMode::Open => "open".into(),
+            KioskMode::Staff => "staff".into(),
+            KioskMode::OneIn(n) => format!("1in{n}"),
+        }
+    }
+
+    /// A device's mode as enrolled (an unknown word reads as the strictest
+    /// that needs staff: `staff`).
+    fn of(device: &Device) -> Self {
+        Self::parse_stored(&device.mode).unwrap_or(KioskMode::Staff)
+    }
+
     pub fn parse(s: Option<&str>) -> Self {
         match s {
             Some("staff") => KioskMode::Staff,
@@ -423,7 +499,8 @@ async fn show_kiosk(
         Ok(open) => open,
         Err(page) => return Ok(page),
     };
-    let mode = KioskMode::parse(q.kmode.as_deref());
+    // The device's own mode: the tablet's address cannot choose another.
+    let mode = KioskMode::of(&device);
     let start = format!("/d/{secret}/kiosk{}", mode.query(lang));
     if !state.store.counter_open(&campaign.id, &device.unit, &group.code).await? {
         let page = crate::views::layout_on(
@@ -435,7 +512,9 @@ async fn show_kiosk(
         );
         return Ok(page.into_response());
     }
-    let pressed = q.go.as_deref() == Some("1");
+    // A press counts once per transaction: pressed again at once, the
+    // waiting screen comes back, with no new draw.
+    let pressed = q.go.as_deref() == Some("1") && (mode == KioskMode::Open || state.kiosk.press(device.id));
     if mode != KioskMode::Open && !pressed {
         // The waiting screen: staff press after each transaction.
         let (title, button) = match lang {
@@ -480,7 +559,16 @@ async fn show_kiosk(
     });
     let unit_name = campaign.unit(&device.unit).map_or(device.unit.as_str(), |u| u.name.as_str());
     let kiosk = crate::views::Kiosk { back_to: &start, after: crate::views::form::KIOSK_IDLE_SECS };
-    Ok(counter_page(lang, title, unit_name, &campaign.fields, &start, Some(kiosk)).into_response())
+    // After a press (and the draw), this one person's start.
+    let action = match mode {
+        KioskMode::Open => start.clone(),
+        _ => {
+            let given = state.kiosk.give(device.id);
+            let sep = if start.contains('?') { '&' } else { '?' };
+            format!("{start}{sep}start={given}")
+        }
+    };
+    Ok(counter_page(lang, title, unit_name, &campaign.fields, &action, Some(kiosk)).into_response())
 }
 
 /// A person starts on the tablet: a fresh counter questionnaire, opened there.
@@ -496,9 +584,24 @@ async fn start_on_kiosk(
         Err(page) => return Ok(page),
     };
     let field = known_field(&campaign, &choice.field)?;
+    let mode = KioskMode::of(&device);
+    // Staff and 1-in-n tablets begin only with the start the server gave
+    // at the staff press, once: a direct post gets nothing.
+    if mode != KioskMode::Open && !state.kiosk.take(device.id, q.start.as_deref()) {
+        let (title, body) = match lang {
+            Lang::Vi => {
+                ("Xin chờ cán bộ", "Cán bộ bấm «Giao dịch xong» sau mỗi lượt giải quyết thủ tục, rồi Ông/Bà bắt đầu.")
+            }
+            Lang::En => (
+                "Please wait for the staff",
+                "The staff press «Transaction done» after each transaction; then you can start.",
+            ),
+        };
+        return Ok((StatusCode::FORBIDDEN, message(lang, title, &[body])).into_response());
+    }
     match state.store.issue_counter_invitation(&campaign.id, &device.unit, &group.code, field).await? {
         Some(token) => {
-            let mode = KioskMode::parse(q.kmode.as_deref()).query(lang).replace('?', "&");
+            let mode = mode.query(lang).replace('?', "&");
             Ok(Redirect::to(&format!("/s/{token}?kiosk={}{mode}", percent(&secret))).into_response())
         }
         None => Ok(full(lang)),

@@ -21,7 +21,7 @@ use axum::Router;
 use sipas_shared::Store;
 use std::sync::Arc;
 
-pub use counter::{counter_code, pass_for};
+pub use counter::{KioskMode, KioskStarts, counter_code, pass_for};
 pub use error::AppError;
 
 /// What every handler can reach. Nothing here is authoritative state: several
@@ -37,6 +37,8 @@ pub struct AppState {
     pub limits: Option<Arc<throttle::Limits>>,
     /// What `/metrics` shows.
     pub metrics: Arc<metrics::Metrics>,
+    /// Starts staff gave on counter tablets.
+    pub kiosk: Arc<counter::KioskStarts>,
 }
 
 impl AppState {
@@ -48,6 +50,7 @@ impl AppState {
             public_url: public_url.into(),
             limits: Some(Arc::new(throttle::Limits::standard(0))),
             metrics: Arc::default(),
+            kiosk: Arc::default(),
         }
     }
 

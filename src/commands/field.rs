@@ -256,8 +256,14 @@ pub async fn enrol_device(
     id: &str,
     unit: &str,
     label: &str,
+    mode: &str,
     public_url: Option<&str>,
 ) -> Result<(), Failure> {
+    let Some(mode) = sipas_collector::KioskMode::parse_stored(mode) else {
+        return Err(Failure::BadInput(format!(
+            "--mode «{mode}»: dùng open (ai cũng bắt đầu), staff (cán bộ bấm sau mỗi giao dịch) hoặc 1in5 (cán bộ bấm, máy chọn 1 trong 5 người)"
+        )));
+    };
     let Some(public_url) = public_url.filter(|u| u.starts_with("http://") || u.starts_with("https://")) else {
         return Err(Failure::BadInput(
             "--public-url: cần địa chỉ đầy đủ mà màn hình mở được, vd. https://khaosat.example.gov.vn".into(),
@@ -267,7 +273,7 @@ pub async fn enrol_device(
     if campaign.unit(unit).is_none() {
         return Err(Failure::BadInput(format!("đợt {id} không có đơn vị «{unit}»")));
     }
-    let link = enrol(&*store, &campaign.id, unit, label, "dòng lệnh", public_url).await?;
+    let link = enrol(&*store, &campaign.id, unit, label, &mode.code(), "dòng lệnh", public_url).await?;
     println!("{link}");
     eprintln!("Mở đường dẫn này trên màn hình tại Bộ phận một cửa; giữ kín như mật khẩu (không in lại được).");
     Ok(())
@@ -279,10 +285,11 @@ pub async fn enrol(
     campaign: &str,
     unit: &str,
     label: &str,
+    mode: &str,
     actor: &str,
     public_url: &str,
 ) -> Result<String, Failure> {
     let secret = sipas_shared::auth::new_secret();
-    store.enrol_device(campaign, unit, label, &sipas_shared::auth::secret_hash(&secret), actor).await?;
+    store.enrol_device(campaign, unit, label, mode, &sipas_shared::auth::secret_hash(&secret), actor).await?;
     Ok(format!("{}/d/{secret}", public_url.trim_end_matches('/')))
 }

@@ -146,15 +146,15 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Demo(DemoCommand::Generate(args)) => data::generate(&cli.db, &args).await,
         Command::User(cmd) => field::user(&cli.db, cmd).await,
-        Command::Counter(crate::cli::CounterCommand::Enrol { campaign, unit, label, public_url }) => {
-            field::enrol_device(&cli.db, &campaign, &unit, &label, public_url.as_deref()).await
+        Command::Counter(crate::cli::CounterCommand::Enrol { campaign, unit, label, mode, public_url }) => {
+            field::enrol_device(&cli.db, &campaign, &unit, &label, &mode, public_url.as_deref()).await
         }
         Command::Counter(crate::cli::CounterCommand::List { campaign }) => {
             let (store, campaign) = open_campaign(&cli.db, &campaign).await?;
             for d in store.devices(&campaign.id).await? {
                 let unit = campaign.unit(&d.unit).map_or(d.unit.as_str(), |u| u.name.as_str());
                 let state = if d.revoked { "đã thu hồi" } else { "đang dùng" };
-                println!("{}\t{}\t{unit}\t{}\t{state}", d.id, d.unit, d.label);
+                println!("{}\t{}\t{unit}\t{}\t{}\t{state}", d.id, d.unit, d.label, d.mode);
             }
             Ok(())
         }

@@ -81,7 +81,8 @@ async fn print_demo_links(store: &dyn Store, campaign: &Campaign, base: &str) ->
             .await?;
         let _ = writeln!(out, "  {}: {base}/s/{token}  (mã QR: {base}/qr/{token}.svg)", g.name);
     }
-    let screen = super::field::enrol(store, &campaign.id, unit.code.as_str(), "Màn hình mẫu", "demo", base).await?;
+    let screen =
+        super::field::enrol(store, &campaign.id, unit.code.as_str(), "Màn hình mẫu", "open", "demo", base).await?;
     println!("  Màn hình QR tại Bộ phận một cửa (mã đổi 2 phút một lần): {screen}");
     println!("  Báo cáo: {base}/reports/{}", campaign.id);
     Ok(())

@@ -167,7 +167,7 @@ async fn campaign_page(
             }
             @if !devices.is_empty() {
                 ul { @for d in &devices { li {
-                    (campaign.unit(&d.unit).map_or(d.unit.as_str(), |u| u.name.as_str())) ": " (d.label)
+                    (campaign.unit(&d.unit).map_or(d.unit.as_str(), |u| u.name.as_str())) ": " (d.label) " (" (d.mode) ")"
                     @if d.revoked { " (đã thu hồi)" } @else {
                         " "
                         form.inline method="post" action=(format!("{base}/devices/{}/revoke", d.id)) {
@@ -187,6 +187,12 @@ async fn campaign_page(
                 }
                 " " label for="device-label" { "Tên thiết bị " }
                 input #device-label type="text" name="label" value="Máy tính bảng quầy 1" maxlength="80" required;
+                " " label for="device-mode" { "Máy tính bảng nhận phiếu " }
+                select #device-mode name="mode" {
+                    option value="open" { "khi người dân bấm bắt đầu" }
+                    option value="staff" { "sau khi cán bộ bấm «Giao dịch xong»" }
+                    option value="1in5" { "cán bộ bấm, máy chọn 1 trong 5 người" }
+                }
                 " " button.go type="submit" { "Đăng ký màn hình" }
             }
             h2 { "Áp phích QR cố định" }
@@ -645,10 +651,15 @@ struct DeviceForm {
     csrf: String,
     unit: String,
     label: String,
+    #[serde(default)]
+    mode: String,
 }
 
-/// Enrols a counter screen: its address is shown this once, as text and as a
-/// QR the tablet can scan to open it; only a hash of its secret is kept.
+/// A tablet mode as the form sends it, checked.
+fn tablet_mode(mode: &str) -> Option<String> {
+    crate::counter::KioskMode::parse_stored(mode).map(crate::counter::KioskMode::code)
+}
+
 /// Revokes a counter device: its screen and kiosk stop at once.
 async fn revoke_device(
     State(state): State<AppState>,
@@ -673,6 +684,8 @@ struct CsrfOnly {
     csrf: String,
 }
 
+/// Enrols a counter screen: its address is shown this once, as text and as a
+/// QR the tablet can scan to open it; only a hash of its secret is kept.
 async fn enrol_device(
     State(state): State<AppState>,
     staff: Staff,
@@ -689,7 +702,14 @@ async fn enrol_device(
     let label = f.label.trim();
     let label = if label.is_empty() { "Màn hình tại Bộ phận một cửa" } else { label };
     let secret = auth::new_secret();
-    state.store.enrol_device(&id, unit.code.as_str(), label, &auth::secret_hash(&secret), &staff.user.name).await?;
+    let mode = if f.mode.is_empty() { "open" } else { f.mode.as_str() };
+    let Some(mode) = tablet_mode(mode) else {
+        return flash(&state, &staff, &back, false, &format!("chế độ máy tính bảng «{mode}» không có")).await;
+    };
+    state
+        .store
+        .enrol_device(&id, unit.code.as_str(), label, &mode, &auth::secret_hash(&secret), &staff.user.name)
+        .await?;
     let link = format!("{}/d/{secret}", state.public_url.trim_end_matches('/'));
     let qr = qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::M)
         .map(|c| c.render::<qrcode::render::svg::Color>().min_dimensions(240, 240).build())

@@ -173,6 +173,9 @@ pub struct Device {
     pub unit: String,
     pub label: String,
     pub revoked: bool,
+    /// How its tablet takes answers: `open`, `staff` or `1inN` (set at
+    /// enrolment; the tablet's address cannot change it).
+    pub mode: String,
 }
 
 /// A paper ballot number as the office prints it.
@@ -324,6 +327,7 @@ pub trait FieldOps: Send + Sync {
         campaign: &str,
         unit: &str,
         label: &str,
+        mode: &str,
         secret_hash: &str,
         actor: &str,
     ) -> Result<i64, StoreError>;

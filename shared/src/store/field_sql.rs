@@ -355,12 +355,13 @@ macro_rules! field_store {
                 campaign: &str,
                 unit: &str,
                 label: &str,
+                mode: &str,
                 secret_hash: &str,
                 actor: &str,
             ) -> Result<i64, StoreError> {
                 let mut tx = self.pool.begin().await?;
                 let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO counter_devices (campaign_id, unit, label, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5)
+                    "INSERT INTO counter_devices (campaign_id, unit, label, secret_hash, created_at, mode) VALUES ($1, $2, $3, $4, $5, $6)
                      RETURNING id",
                 )
                 .bind(campaign)
@@ -368,9 +369,10 @@ macro_rules! field_store {
                 .bind(label)
                 .bind(secret_hash)
                 .bind(chrono::Utc::now())
+                .bind(mode)
                 .fetch_one(&mut *tx)
                 .await?;
-                let detail = format!("thiết bị số {id}: «{label}»");
+                let detail = format!("thiết bị số {id}: «{label}», chế độ {mode}");
                 let audit = $crate::store::field::Audit { actor, campaign, action: "device_enrol", subject: unit, detail: &detail };
                 Self::log_in_tx(&mut tx, audit).await?;
                 tx.commit().await?;
@@ -400,29 +402,29 @@ macro_rules! field_store {
             }
 
             async fn device_by_secret(&self, secret_hash: &str) -> Result<Option<$crate::store::field::Device>, StoreError> {
-                let row: Option<(i64, String, String, String, bool)> = sqlx::query_as(
-                    "SELECT id, campaign_id, unit, label, revoked_at IS NOT NULL FROM counter_devices
+                let row: Option<(i64, String, String, String, bool, String)> = sqlx::query_as(
+                    "SELECT id, campaign_id, unit, label, revoked_at IS NOT NULL, mode FROM counter_devices
                      WHERE secret_hash = $1 AND revoked_at IS NULL",
                 )
                 .bind(secret_hash)
                 .fetch_optional(&self.pool)
                 .await?;
-                Ok(row.map(|(id, campaign, unit, label, revoked)| $crate::store::field::Device { id, campaign, unit, label, revoked }))
+                Ok(row.map(|(id, campaign, unit, label, revoked, mode)| $crate::store::field::Device { id, campaign, unit, label, revoked, mode }))
             }
 
             async fn device(&self, id: i64) -> Result<Option<$crate::store::field::Device>, StoreError> {
-                let row: Option<(i64, String, String, String, bool)> = sqlx::query_as(
-                    "SELECT id, campaign_id, unit, label, revoked_at IS NOT NULL FROM counter_devices WHERE id = $1",
+                let row: Option<(i64, String, String, String, bool, String)> = sqlx::query_as(
+                    "SELECT id, campaign_id, unit, label, revoked_at IS NOT NULL, mode FROM counter_devices WHERE id = $1",
                 )
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
-                Ok(row.map(|(id, campaign, unit, label, revoked)| $crate::store::field::Device { id, campaign, unit, label, revoked }))
+                Ok(row.map(|(id, campaign, unit, label, revoked, mode)| $crate::store::field::Device { id, campaign, unit, label, revoked, mode }))
             }
 
             async fn devices(&self, campaign: &str) -> Result<Vec<$crate::store::field::Device>, StoreError> {
-                let rows: Vec<(i64, String, String, String, bool)> = sqlx::query_as(
-                    "SELECT id, campaign_id, unit, label, revoked_at IS NOT NULL FROM counter_devices
+                let rows: Vec<(i64, String, String, String, bool, String)> = sqlx::query_as(
+                    "SELECT id, campaign_id, unit, label, revoked_at IS NOT NULL, mode FROM counter_devices
                      WHERE campaign_id = $1 ORDER BY unit, id",
                 )
                 .bind(campaign)
@@ -430,7 +432,7 @@ macro_rules! field_store {
                 .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(id, campaign, unit, label, revoked)| $crate::store::field::Device { id, campaign, unit, label, revoked })
+                    .map(|(id, campaign, unit, label, revoked, mode)| $crate::store::field::Device { id, campaign, unit, label, revoked, mode })
                     .collect())
             }
 
