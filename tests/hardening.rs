@@ -193,6 +193,12 @@ async fn hostile_workbooks_are_read_within_bounds_and_the_server_keeps_answering
     let said = message(resp.expect("upload")).await;
     assert!(said.contains("ô B2") && said.contains("dài hơn 4096 byte"), "{said}");
     assert!(healthy(&server.base).await);
+    // Memory, not time: the server never held more than 200 MB (the zip
+    // bomb above, streamed into nothing, stays under it too).
+    if let Some(peak) = server.peak_rss_kib() {
+        eprintln!("server peak memory after the workbook bombs: {} MB", peak / 1024);
+        assert!(peak < 200 * 1024, "the server's peak memory was {} MB", peak / 1024);
+    }
 
     let said = message(upload(dimension_bomb(), "QB03.xlsx", "QB03").await.expect("upload")).await;
     assert!(said.contains("Đã nhập khung chọn mẫu QB03") && said.contains("thêm 2,"), "{said}");

@@ -110,6 +110,16 @@ pub struct Server {
     pub banner: Vec<String>,
 }
 
+impl Server {
+    /// The peak resident memory of the server process so far, in KiB
+    /// (`VmHWM` of Linux's /proc), if it can be read.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
