@@ -413,6 +413,14 @@ async fn a_link_never_opened_frees_its_place_in_minutes_and_an_opened_one_lives_
     let left = expiry_of(&db, &opened).await - now;
     assert!(left > chrono::Duration::minutes(110), "{left}");
     assert!(expiry_of(&db, &hoarded).await - now <= chrono::Duration::minutes(10), "the hoarded one is not extended");
+    // Opened again and again, it never lives past two hours from its issue
+    // (found in review: each reopening near the end gave two hours more).
+    let first = expiry_of(&db, &opened).await;
+    for _ in 0..3 {
+        reqwest::get(format!("{}{opened}", server.base)).await.expect("get");
+    }
+    assert_eq!(expiry_of(&db, &opened).await, first);
+    assert!(first - now <= chrono::Duration::minutes(120));
 }
 
 /// A phone: its own cookies, no redirects followed.

@@ -214,7 +214,7 @@ impl Client {
     /// A fixed-size key for the address, IPv6 by its /64 (one household or
     /// phone gets a whole /64), never the address itself.
     pub fn key(&self) -> String {
-        let text = match self.0 {
+        let text = match self.0.map(budget_key) {
             Some(IpAddr::V6(v6)) => {
                 let s = v6.segments();
                 format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])

@@ -645,25 +645,31 @@ macro_rules! sql_store {
                 &self,
                 token: &$crate::domain::Token,
             ) -> Result<Option<($crate::store::InvitationView, $crate::campaign::Campaign)>, StoreError> {
-                type Row = (String, String, String, Option<String>, String, chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>);
+                type Row = (String, String, String, Option<String>, String, chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>, chrono::DateTime<chrono::Utc>, bool);
                 let row: Option<Row> = sqlx::query_as(
-                    "SELECT i.campaign_id, i.unit, i.group_code, i.field, i.status, c.updated_at, i.expires_at
+                    "SELECT i.campaign_id, i.unit, i.group_code, i.field, i.status, c.updated_at, i.expires_at, i.created_at,
+                            i.person_id IS NULL
                      FROM invitations i JOIN campaigns c ON c.id = i.campaign_id WHERE i.token = $1",
                 )
                 .bind(token.as_str())
                 .fetch_optional(&self.pool)
                 .await?;
-                let Some((campaign, unit, group, field, status, version, expires)) = row else { return Ok(None) };
+                let Some((campaign, unit, group, field, status, version, expires, created, counter)) = row else { return Ok(None) };
                 let now = chrono::Utc::now();
                 let expired = expires.is_some_and(|e| e <= now);
-                // A counter link opened in time lives on while its person answers.
-                if status == "issued" && !expired && expires.is_some_and(|e| e < now + $crate::store::COUNTER_LINK_UNOPENED) {
-                    sqlx::query("UPDATE invitations SET expires_at = $2 WHERE token = $1 AND status = 'issued' AND expires_at > $3")
-                        .bind(token.as_str())
-                        .bind(now + $crate::store::COUNTER_LINK_LIFE)
-                        .bind(now)
-                        .execute(&self.pool)
-                        .await?;
+                // A counter link opened in time lives on while its person
+                // answers, to two hours from its issue and never longer: opening
+                // it again does not keep a hoard alive.
+                let life = created + $crate::store::COUNTER_LINK_LIFE;
+                if counter && status == "issued" && !expired && expires.is_some_and(|e| e < life) {
+                    sqlx::query(
+                        "UPDATE invitations SET expires_at = $2 WHERE token = $1 AND status = 'issued' AND person_id IS NULL AND expires_at > $3",
+                    )
+                    .bind(token.as_str())
+                    .bind(life)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
                 }
                 let definition = match self.definitions.get(&campaign, version) {
                     Some(c) => c,
