@@ -105,6 +105,19 @@ async fn setup(fields: usize) -> (TestDb, std::sync::Arc<dyn Store>, Campaign) {
     (db, store, campaign)
 }
 
+/// Like [`setup`] with four fields, where only `group` has a quota, of `quota`
+/// in every unit.
+async fn setup_only(group: &str, quota: u32) -> (TestDb, std::sync::Arc<dyn Store>, Campaign) {
+    let db = TestDb::new().await;
+    let store = store::connect(&db.url).await.expect("store");
+    let mut campaign = campaign_with(4);
+    for g in &mut campaign.groups {
+        g.quota = if g.code == group { quota } else { 0 };
+    }
+    store.save_campaign(&campaign).await.expect("save");
+    (db, store, campaign)
+}
+
 /// What someone holding the database sees of each response: its cell and
 /// day, its transaction on PostgreSQL, and (for the test only) the marker.
 async fn released(db: &TestDb) -> Vec<(String, String)> {
@@ -202,14 +215,8 @@ async fn the_remainder_at_close_is_never_a_crowd_under_k_with_a_field_per_proced
 
 #[tokio::test]
 async fn a_unit_group_under_k_counts_only_in_the_total_and_its_report_says_so() {
-    let db = TestDb::new().await;
-    let store = store::connect(&db.url).await.expect("store");
-    let mut campaign = campaign_with(4);
     // Three delegates in each of three communes: 3 < k in every unit, 9 above.
-    for g in &mut campaign.groups {
-        g.quota = if g.code == "delegates" { 3 } else { 0 };
-    }
-    store.save_campaign(&campaign).await.expect("save");
+    let (db, store, campaign) = setup_only("delegates", 3).await;
     let people = everyone_answers(&*store, &campaign, &["QB01", "QB02", "QB03"], 4).await;
     assert_eq!(people.len(), 9);
     close(&*store, &campaign).await;
@@ -235,13 +242,7 @@ async fn a_unit_group_under_k_counts_only_in_the_total_and_its_report_says_so() 
 
 #[tokio::test]
 async fn a_group_under_k_in_the_whole_campaign_stays_sealed() {
-    let db = TestDb::new().await;
-    let store = store::connect(&db.url).await.expect("store");
-    let mut campaign = campaign_with(4);
-    for g in &mut campaign.groups {
-        g.quota = if g.code == "civil-servants" { 2 } else { 0 };
-    }
-    store.save_campaign(&campaign).await.expect("save");
+    let (db, store, campaign) = setup_only("civil-servants", 2).await;
     everyone_answers(&*store, &campaign, &["QB01", "QB02"], 4).await;
     close(&*store, &campaign).await;
     assert!(released(&db).await.is_empty(), "four answers in all: no batch of five can be made");

@@ -496,17 +496,7 @@ async fn connections_that_never_finish_their_request_are_closed() {
     let mut closed = 0;
     for mut s in held {
         let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(10));
-        s.set_read_timeout(Some(left)).expect("timeout");
-        let mut buf = [0u8; 512];
-        let ended = loop {
-            match s.read(&mut buf) {
-                Ok(0) => break true,
-                Ok(_) => continue,
-                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break true,
-                Err(_) => break false,
-            }
-        };
-        closed += usize::from(ended);
+        closed += usize::from(closed_within(&mut s, left));
     }
     assert_eq!(closed, 300, "connections closed by the server");
     assert!(healthy(&server.base).await);

@@ -46,20 +46,22 @@ pub fn pass_for(key: &ServiceKey, device: &Device, slot: i64) -> String {
     format!("{}.{slot}.{}", device.id, key.tag(&signed_text(device, slot)))
 }
 
-/// Whether `pass` was made by a device enrolled at this unit, recently.
-async fn pass_is_good(state: &AppState, campaign: &str, unit: &str, pass: &str) -> Result<bool, AppError> {
+/// The screen that made `pass`, if a device enrolled at this unit made it
+/// recently.
+async fn screen_of_pass(state: &AppState, campaign: &str, unit: &str, pass: &str) -> Result<Option<i64>, AppError> {
     let mut parts = pass.splitn(3, '.');
-    let (Some(id), Some(slot), Some(tag)) = (parts.next(), parts.next(), parts.next()) else { return Ok(false) };
-    let (Ok(id), Ok(slot)) = (id.parse::<i64>(), slot.parse::<i64>()) else { return Ok(false) };
+    let (Some(id), Some(slot), Some(tag)) = (parts.next(), parts.next(), parts.next()) else { return Ok(None) };
+    let (Ok(id), Ok(slot)) = (id.parse::<i64>(), slot.parse::<i64>()) else { return Ok(None) };
     let now = current_slot();
     if slot > now || slot <= now - SLOTS_VALID {
-        return Ok(false);
+        return Ok(None);
     }
-    let Some(device) = state.store.device(id).await? else { return Ok(false) };
-    Ok(!device.revoked
+    let Some(device) = state.store.device(id).await? else { return Ok(None) };
+    let good = !device.revoked
         && device.campaign == campaign
         && device.unit == unit
-        && state.store.service_key().tag(&signed_text(&device, slot)) == tag)
+        && state.store.service_key().tag(&signed_text(&device, slot)) == tag;
+    Ok(good.then_some(device.id))
 }
 
 /// The code printed under a unit's standing QR.
@@ -86,7 +88,14 @@ fn citizens(campaign: &Campaign) -> Option<&Group> {
 }
 
 enum Counter {
-    Open { campaign: Box<Campaign>, unit: String, unit_name: String, group: String },
+    /// `screen`: the enrolled screen whose good pass came with the request.
+    Open {
+        campaign: Box<Campaign>,
+        unit: String,
+        unit_name: String,
+        group: String,
+        screen: Option<i64>,
+    },
     Page(StatusCode, maud::Markup),
 }
 
@@ -99,7 +108,11 @@ async fn resolve(state: &AppState, lang: Lang, code: &str, pass: Option<&str>) -
         return Ok(Counter::Page(StatusCode::OK, closed(lang, &campaign)));
     }
     let (unit, unit_name, group) = (u.code.to_string(), u.name.clone(), group.code.clone());
-    if !campaign.counter_poster && !pass_is_good(state, &campaign.id, &unit, pass.unwrap_or_default()).await? {
+    let screen = match pass {
+        Some(p) => screen_of_pass(state, &campaign.id, &unit, p).await?,
+        None => None,
+    };
+    if !campaign.counter_poster && screen.is_none() {
         let (title, body) = match lang {
             Lang::Vi => (
                 "Mã QR này đã hết hiệu lực",
@@ -112,7 +125,7 @@ async fn resolve(state: &AppState, lang: Lang, code: &str, pass: Option<&str>) -
         };
         return Ok(Counter::Page(StatusCode::FORBIDDEN, message(lang, title, &[body])));
     }
-    Ok(Counter::Open { campaign: Box::new(campaign), unit, unit_name, group })
+    Ok(Counter::Open { campaign: Box::new(campaign), unit, unit_name, group, screen })
 }
 
 fn full(lang: Lang) -> Response {
@@ -137,7 +150,7 @@ async fn show_counter_page(state: &AppState, code: &str, q: &CounterQuery) -> Re
     let lang = Lang::from_query(q.lang.as_deref());
     match resolve(state, lang, code, q.p.as_deref()).await? {
         Counter::Page(status, page) => Ok((status, page).into_response()),
-        Counter::Open { campaign, unit, unit_name, group } => {
+        Counter::Open { campaign, unit, unit_name, group, .. } => {
             // "Full" before the person is asked anything.
             if !state.store.counter_open(&campaign.id, &unit, &group).await? {
                 return Ok(full(lang));
@@ -177,11 +190,6 @@ fn phone_cookie(state: &AppState) -> axum_extra::extract::cookie::Cookie<'static
         .path("/c/")
         .max_age(time::Duration::minutes(30))
         .build()
-}
-
-/// The screen whose good pass this is.
-fn screen_of(pass: Option<&str>) -> Option<i64> {
-    pass?.split('.').next()?.parse().ok()
 }
 
 /// Charges one questionnaire to what proves the person is at the counter:
@@ -229,15 +237,11 @@ async fn issue_from_counter(
     Form(choice): Form<FieldChoice>,
 ) -> Result<Response, AppError> {
     let lang = Lang::from_query(q.lang.as_deref());
-    let (campaign, unit, group) = match resolve(&state, lang, &code, q.p.as_deref()).await? {
+    let (campaign, unit, group, screen) = match resolve(&state, lang, &code, q.p.as_deref()).await? {
         Counter::Page(status, page) => return Ok((status, page).into_response()),
-        Counter::Open { campaign, unit, group, .. } => (campaign, unit, group),
+        Counter::Open { campaign, unit, group, screen, .. } => (campaign, unit, group, screen),
     };
     let field = known_field(&campaign, &choice.field)?;
-    let screen = match q.p.as_deref() {
-        Some(p) if pass_is_good(&state, &campaign.id, &unit, p).await? => screen_of(Some(p)),
-        _ => None,
-    };
     if let Some(refused) = charge(&state, lang, screen, phone_of(&state, &jar).as_deref(), &client) {
         return Ok(refused);
     }

@@ -79,8 +79,7 @@ macro_rules! held_store {
             /// as the cell the batch is released as, with their tallies, and
             /// logs each batch. A batch that holds fewer than `k` answers is
             /// left waiting: no batch is ever smaller than k (SPEC §10). The
-            /// cells of all batches must come sorted, so that concurrent
-            /// releasers on PostgreSQL lock them in one order.
+            /// caller holds [`lock_releases`](Self::lock_releases).
             async fn release_batches(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 key: &$crate::store::key::ServiceKey,
@@ -93,11 +92,9 @@ macro_rules! held_store {
                 if batches.is_empty() {
                     return Ok(0);
                 }
-                // PostgreSQL: another process may be releasing the same
-                // campaign; one lock per campaign makes it wait, and the read
-                // below then sees the rows it took gone, so no short batch is
-                // ever released. SQLite has one writer at a time.
-                Self::lock_releases(tx, campaign).await?;
+                // The caller holds the campaign's release lock: another process
+                // releasing the same campaign has waited, and the read below
+                // sees the rows it took gone, so no short batch is released.
                 // Every member cell's held rows in one read.
                 let cells: std::collections::BTreeSet<&(String, String, String)> =
                     batches.iter().flat_map(|b| b.members.iter()).collect();
@@ -293,6 +290,7 @@ macro_rules! held_store {
                     let mut tx = self.pool.begin().await?;
                     // A write first, so SQLite takes its write lock before reading.
                     sqlx::query("UPDATE service_settings SET value = value WHERE name = 'key_check'").execute(&mut *tx).await?;
+                    Self::lock_releases(&mut tx, &campaign).await?;
                     let cells: Vec<(String, String, String, i64)> = sqlx::query_as(
                         "SELECT unit, group_code, field, COUNT(*) FROM held_answers WHERE campaign_id = $1
                          GROUP BY unit, group_code, field ORDER BY unit, group_code, field",
