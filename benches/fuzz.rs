@@ -135,7 +135,7 @@ async fn form_target(budget: Duration, rng: &mut StdRng) -> Outcome {
     let url = format!("sqlite://{}", dir.path().join("fuzz.db").display());
     let store = store::connect(&url).await.expect("store");
     let mut campaign = examples::quang_binh().expect("example");
-    let today = chrono::Local::now().date_naive();
+    let today = sipas_shared::clock::day_in("Asia/Ho_Chi_Minh", sipas_shared::clock::now());
     (campaign.opens, campaign.closes) = (today - chrono::Duration::days(1), today + chrono::Duration::days(1));
     store.save_campaign(&campaign).await.expect("save");
     let unit = campaign.quotas()[0].unit.clone();

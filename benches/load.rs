@@ -45,7 +45,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 /// The example campaign, open today.
 fn campaign() -> Campaign {
     let mut c = examples::quang_binh().expect("example");
-    let today = chrono::Local::now().date_naive();
+    let today = sipas_shared::clock::day_in("Asia/Ho_Chi_Minh", sipas_shared::clock::now());
     (c.opens, c.closes) = (today - chrono::Duration::days(1), today + chrono::Duration::days(30));
     // The two-process test posts the counter as a printed poster would.
     c.counter_poster = true;
@@ -327,7 +327,11 @@ async fn crash(name: &str, url: &str, postgres: bool, requests: usize, kills: us
     // the remainder, so every acknowledged answer can be looked for.
     let held = store.anonymity(&c.id).await.expect("anonymity").held;
     let after_close = c.closes.succ_opt().expect("day");
-    let released = store.sweep(after_close).await.expect("release at close").released_at_close;
+    let released = store
+        .sweep(sipas_shared::clock::start_of(after_close, &c.timezone))
+        .await
+        .expect("release at close")
+        .released_at_close;
     assert_eq!(u64::try_from(held).expect("held"), released, "the close releases every held answer");
     // Every stored response carries its token in the marker question.
     use futures::TryStreamExt;

@@ -25,7 +25,7 @@ async fn page_sizes(dir: &std::path::Path) -> bool {
     let url = format!("sqlite://{}", dir.join("pages.db").display());
     let store = store::connect(&url).await.expect("store");
     let mut campaign = examples::quang_binh().expect("example");
-    let today = chrono::Local::now().date_naive();
+    let today = sipas_shared::clock::day_in("Asia/Ho_Chi_Minh", sipas_shared::clock::now());
     (campaign.opens, campaign.closes) = (today, today + chrono::Duration::days(1));
     store.save_campaign(&campaign).await.expect("save");
     let app = sipas_collector::app(sipas_collector::AppState::new(store.clone(), "https://khaosat.example.gov.vn"));

@@ -134,7 +134,10 @@ async fn close(store: &dyn Store, campaign: &Campaign) {
     let mut closed = campaign.clone();
     closed.closes = closed.opens;
     store.save_campaign(&closed).await.expect("save");
-    store.sweep(closed.opens.succ_opt().expect("day")).await.expect("sweep");
+    store
+        .sweep(sipas_shared::clock::start_of(closed.opens.succ_opt().expect("day"), &closed.timezone))
+        .await
+        .expect("sweep");
 }
 
 /// The crowd each person's answer hides in: the responses that look the

@@ -122,14 +122,28 @@ async fn a_response_is_stored_once_and_never_linked_to_its_person() {
     let after_close = campaign.closes.succ_opt().expect("day");
     // One answer in the whole campaign: no batch of k can be made even above
     // the units, so at close it stays sealed (before: released alone).
-    assert_eq!(store.sweep(after_close).await.expect("sweep").released_at_close, 0);
+    assert_eq!(
+        store
+            .sweep(sipas_shared::clock::start_of(after_close, &campaign.timezone))
+            .await
+            .expect("sweep")
+            .released_at_close,
+        0
+    );
     let a = store.anonymity(&campaign.id).await.expect("sealed");
     assert_eq!((a.held, a.released_below_k), (1, 0), "never a batch under k");
     // A campaign that publishes at k = 1 releases it, as it was stored.
     let mut k1 = campaign.clone();
     k1.anonymity_k = 1;
     store.save_campaign(&k1).await.expect("save");
-    assert_eq!(store.sweep(after_close).await.expect("sweep").released_at_close, 1);
+    assert_eq!(
+        store
+            .sweep(sipas_shared::clock::start_of(after_close, &campaign.timezone))
+            .await
+            .expect("sweep")
+            .released_at_close,
+        1
+    );
     assert_eq!(store.count_responses(&campaign.id).await.expect("count"), 1);
     let stored: Vec<_> = store.responses(&campaign.id).try_collect().await.expect("stream");
     assert_eq!(stored.len(), 1);
@@ -233,10 +247,18 @@ async fn drafts_are_sealed_and_expire_when_the_campaign_closes() {
     store.save_draft(&token, &cells).await.expect("draft");
     assert_eq!(store.draft(&token).await.expect("read"), Some(cells));
     let during = campaign.closes;
-    assert_eq!(store.sweep(during).await.expect("sweep").drafts_expired, 0, "kept while the campaign runs");
+    assert_eq!(
+        store.sweep(sipas_shared::clock::start_of(during, &campaign.timezone)).await.expect("sweep").drafts_expired,
+        0,
+        "kept while the campaign runs"
+    );
     assert!(store.draft(&token).await.expect("read").is_some());
     let after = campaign.closes.succ_opt().expect("day");
-    assert_eq!(store.sweep(after).await.expect("sweep").drafts_expired, 1, "gone when it closes");
+    assert_eq!(
+        store.sweep(sipas_shared::clock::start_of(after, &campaign.timezone)).await.expect("sweep").drafts_expired,
+        1,
+        "gone when it closes"
+    );
     assert_eq!(store.draft(&token).await.expect("read"), None);
 }
 

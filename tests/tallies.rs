@@ -90,7 +90,14 @@ async fn the_kept_counts_equal_a_recount_of_every_response() {
     assert!(held > 0 && held < 150, "some of 150 answers in many cells wait: {held}");
     assert_eq!(tallies.cells.iter().map(|c| c.3).sum::<i64>(), 3150 - held);
     let after_close = campaign.closes.succ_opt().expect("day");
-    assert_eq!(store.sweep(after_close).await.expect("sweep").released_at_close, u64::try_from(held).expect("n"));
+    assert_eq!(
+        store
+            .sweep(sipas_shared::clock::start_of(after_close, &campaign.timezone))
+            .await
+            .expect("sweep")
+            .released_at_close,
+        u64::try_from(held).expect("n")
+    );
     let kept = report_json(&*store, &campaign, false).await;
     let recount = report_json(&*store, &campaign, true).await;
     assert_eq!(kept, recount, "a release at close keeps the counts equal to a recount");

@@ -61,7 +61,7 @@ pub async fn report(
 ) -> Result<Report, StoreError> {
     let agg = aggregate(store, campaign, progress).await?;
     let ctx = Context {
-        generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        generated_at: sipas_shared::clock::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         quotas: store.quota_board(&campaign.id).await?,
         frame_fields: store.frame_field_counts(&campaign.id).await?,
         appraisals: store.appraisals(&campaign.id).await?,

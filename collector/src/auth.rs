@@ -264,7 +264,7 @@ async fn login(
         None => client.key(),
     };
     let name_key = auth::login_key(name);
-    let since = chrono::Utc::now() - chrono::Duration::minutes(LOCK_MINUTES);
+    let since = sipas_shared::clock::now() - chrono::Duration::minutes(LOCK_MINUTES);
     if state.store.login_failures(&name_key, &client_key, since).await? >= MAX_FAILURES {
         tracing::warn!("login refused: too many failures from one address for one name");
         let msg = format!("Đăng nhập sai quá {MAX_FAILURES} lần từ máy này: hãy thử lại sau {LOCK_MINUTES} phút.");
@@ -288,7 +288,7 @@ async fn login(
     // Only this browser's own failures: a guesser's lock stays in place.
     state.store.clear_login_failures(&name_key, Some(&client_key)).await?;
     let secret = auth::new_secret();
-    let expires = chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS);
+    let expires = sipas_shared::clock::now() + chrono::Duration::hours(SESSION_HOURS);
     state.store.create_session(&auth::secret_hash(&secret), user.id, &auth::new_secret(), expires).await?;
     tracing::info!(user = %user.name, role = %user.role, "staff signed in");
     let mut jar = jar.remove(Cookie::from(LOGIN_CSRF_COOKIE)).add(cookie(&state, SESSION_COOKIE, secret));

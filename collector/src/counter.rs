@@ -34,7 +34,7 @@ const SLOT_SECS: i64 = 120;
 const SLOTS_VALID: i64 = 3;
 
 fn current_slot() -> i64 {
-    chrono::Utc::now().timestamp() / SLOT_SECS
+    sipas_shared::clock::now().timestamp() / SLOT_SECS
 }
 
 fn signed_text(device: &Device, slot: i64) -> String {
@@ -104,7 +104,7 @@ async fn resolve(state: &AppState, lang: Lang, code: &str, pass: Option<&str>) -
     let Some((campaign_id, unit)) = code.split_once('~') else { return Ok(not_found()) };
     let Some(campaign) = state.store.campaign(campaign_id).await? else { return Ok(not_found()) };
     let (Some(u), Some(group)) = (campaign.unit(unit), citizens(&campaign)) else { return Ok(not_found()) };
-    if !campaign.is_open_on(chrono::Local::now().date_naive()) {
+    if !campaign.is_open_now() {
         return Ok(Counter::Page(StatusCode::OK, closed(lang, &campaign)));
     }
     let (unit, unit_name, group) = (u.code.to_string(), u.name.clone(), group.code.clone());

@@ -62,10 +62,6 @@ enum Target {
     Page(StatusCode, Markup),
 }
 
-fn today() -> chrono::NaiveDate {
-    chrono::Local::now().date_naive()
-}
-
 async fn resolve(state: &AppState, lang: Lang, raw: &str) -> Result<Target, AppError> {
     use crate::views::text::Key;
     let not_found = || Target::Page(StatusCode::NOT_FOUND, crate::views::not_found_page(lang));
@@ -94,7 +90,7 @@ async fn resolve(state: &AppState, lang: Lang, raw: &str) -> Result<Target, AppE
         "issued" => {}
         _ => return Ok(not_found()),
     }
-    if !campaign.is_open_on(today()) {
+    if !campaign.is_open_now() {
         return Ok(Target::Page(StatusCode::OK, closed(lang, &campaign)));
     }
     Ok(Target::Open { token, invitation, campaign: Box::new(campaign) })
@@ -109,7 +105,7 @@ fn page_stamp(key: &ServiceKey, token: &str, at: i64) -> String {
 fn seconds_on_page(key: &ServiceKey, token: &str, stamp: &str) -> Option<i64> {
     let (at, _) = stamp.split_once('.')?;
     let at: i64 = at.parse().ok()?;
-    (page_stamp(key, token, at) == stamp).then(|| chrono::Utc::now().timestamp() - at)
+    (page_stamp(key, token, at) == stamp).then(|| sipas_shared::clock::now().timestamp() - at)
 }
 
 /// Fewer seconds than this per question answered is faster than reading.
@@ -161,7 +157,7 @@ fn render(
     let unit = campaign.unit(&invitation.unit).map_or(invitation.unit.as_str(), |u| u.name.as_str());
     let action = format!("/s/{raw_token}{}", q.echo(lang));
     let kiosk = q.kiosk_start();
-    let stamp = page_stamp(key, raw_token, chrono::Utc::now().timestamp());
+    let stamp = page_stamp(key, raw_token, sipas_shared::clock::now().timestamp());
     Ok(form_page(&FormPage {
         lang,
         title_unit: unit,
@@ -248,7 +244,7 @@ async fn submit_answers(
         Ok(answers) if !saving => {
             let client = state.limits.as_ref().map(|l| l.client_of(&headers, connect.map(|c| c.0.0)));
             let flags = review_flags(&state, &raw, &fields, answers.len(), client.flatten());
-            let outcome = state.store.submit_flagged(&token, &answers, today(), flags).await?;
+            let outcome = state.store.submit_flagged(&token, &answers, campaign.today(), flags).await?;
             if outcome == Submission::Stored {
                 state.metrics.submitted();
             }

@@ -58,17 +58,26 @@ fn default_timezone() -> String {
 }
 
 impl Campaign {
-    /// A moment as people of the campaign read it: `dd/mm/yyyy HH:MM`, in
-    /// the campaign's time zone.
-    /// Today's date where the campaign runs (its `timezone`), not the server's.
+    /// Today's date where the campaign runs (its `timezone`), by the
+    /// service's clock; never the server's zone.
     pub fn today(&self) -> NaiveDate {
-        let tz: chrono_tz::Tz = self.timezone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh);
-        chrono::Utc::now().with_timezone(&tz).date_naive()
+        self.day_at(crate::clock::now())
     }
 
+    /// The campaign's date at a moment.
+    pub fn day_at(&self, at: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+        crate::clock::day_in(&self.timezone, at)
+    }
+
+    /// Whether the campaign takes answers now, in its own time zone.
+    pub fn is_open_now(&self) -> bool {
+        self.is_open_on(self.today())
+    }
+
+    /// A moment as people of the campaign read it: `dd/mm/yyyy HH:MM`, in
+    /// the campaign's time zone.
     pub fn local_time(&self, at: chrono::DateTime<chrono::Utc>) -> String {
-        let tz: chrono_tz::Tz = self.timezone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh);
-        at.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string()
+        at.with_timezone(&crate::clock::zone(&self.timezone)).format("%d/%m/%Y %H:%M").to_string()
     }
 }
 

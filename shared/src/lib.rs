@@ -6,6 +6,7 @@ pub mod appraisal;
 pub mod auth;
 pub mod ballots;
 pub mod campaign;
+pub mod clock;
 pub mod demo;
 pub mod domain;
 pub mod examples;

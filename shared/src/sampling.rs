@@ -382,7 +382,7 @@ async fn take_lease(store: &dyn Store, campaign: &Campaign, actor: &str) -> Resu
     let holder = format!("{actor}:{}", uuid_like());
     let gave_up = std::time::Instant::now() + LEASE_WAIT;
     loop {
-        let until = chrono::Utc::now() + chrono::Duration::from_std(LEASE_TTL).unwrap_or_default();
+        let until = crate::clock::now() + chrono::Duration::from_std(LEASE_TTL).unwrap_or_default();
         if store.take_lease(&lease, &holder, until).await? {
             return Ok((lease, holder));
         }

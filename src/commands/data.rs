@@ -361,7 +361,7 @@ pub async fn report(
 /// Before a report or an export: the answers a closed campaign still held
 /// are released (with no service running, nothing else would), and said so.
 async fn release_due(store: &dyn Store) -> Result<(), Failure> {
-    let done = store.sweep(chrono::Local::now().date_naive()).await?;
+    let done = store.sweep(sipas_shared::clock::now()).await?;
     if done.released_at_close > 0 {
         eprintln!("Đợt khảo sát đã kết thúc: đã đưa {} phiếu còn chờ vào số liệu.", done.released_at_close);
     }

@@ -153,12 +153,12 @@ pub async fn user(db: &str, cmd: UserCommand) -> Result<(), Failure> {
                 return Err(Failure::BadInput(format!("tài khoản «{name}» đang tạm ngừng (sipas user enable {name})")));
             }
             let secret = auth::new_secret();
-            let expires = chrono::Utc::now() + chrono::Duration::days(days);
+            let expires = sipas_shared::clock::now() + chrono::Duration::days(days);
             store.add_api_token(&auth::secret_hash(&secret), user.id, &label, expires).await?;
             eprintln!(
                 "Khoá API của {name} ({}), chỉ hiện một lần, dùng được cho /api/v1 đến {}; gửi trong tiêu đề «Authorization: Bearer …»:",
                 user.role.label(),
-                expires.with_timezone(&chrono::Local).format("%d/%m/%Y")
+                expires.with_timezone(&sipas_shared::clock::zone("Asia/Ho_Chi_Minh")).format("%d/%m/%Y")
             );
             println!("{secret}");
             Ok(())

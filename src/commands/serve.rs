@@ -18,6 +18,9 @@ pub async fn serve(
     server_limits: super::listen::ServerLimits,
 ) -> Result<(), Failure> {
     let store: Arc<dyn Store> = store::connect(db).await?;
+    if sipas_shared::clock::is_moved() {
+        tracing::warn!(now = %sipas_shared::clock::now(), "{} đặt đồng hồ của dịch vụ: chỉ dùng để kiểm thử", sipas_shared::clock::NOW_VAR);
+    }
     let mut fresh_demo = None;
     if demo {
         if store.is_empty().await? {
@@ -103,7 +106,7 @@ async fn sweep_every(
         if let Some(l) = &limits {
             l.forget_idle();
         }
-        match store.sweep(chrono::Local::now().date_naive()).await {
+        match store.sweep(sipas_shared::clock::now()).await {
             Ok(done) if done.released_at_close > 0 || done.drafts_expired > 0 => tracing::info!(
                 released_at_close = done.released_at_close,
                 drafts_expired = done.drafts_expired,

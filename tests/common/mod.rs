@@ -129,9 +129,15 @@ impl Drop for Server {
 
 /// Starts `sipas serve` on port 0 and waits for the address it prints.
 pub fn spawn_server(db: &TestDb, extra: &[&str]) -> Server {
+    spawn_server_env(db, extra, &[])
+}
+
+/// [`spawn_server`] with environment variables (e.g. `SIPAS_NOW`, `TZ`).
+pub fn spawn_server_env(db: &TestDb, extra: &[&str], env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sipas"))
         .args(["serve", "--addr", "127.0.0.1:0", "--db", &db.url])
         .args(extra)
+        .envs(env.iter().copied())
         .env_remove("DATABASE_URL")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -271,7 +277,7 @@ pub fn sipas_child(db: &TestDb, args: &[&str]) -> Child {
 /// The example campaign with its survey window around today, so links open.
 pub fn example_open_today() -> sipas_shared::Campaign {
     let mut campaign = sipas_shared::Campaign::load(&example_campaign()).expect("example campaign");
-    let today = chrono::Local::now().date_naive();
+    let today = sipas_shared::clock::day_in("Asia/Ho_Chi_Minh", sipas_shared::clock::now());
     (campaign.opens, campaign.closes) = (today - chrono::Duration::days(3), today + chrono::Duration::days(20));
     campaign
 }

@@ -688,7 +688,7 @@ async fn key_ballot(
         unit: unit.clone(),
         group: group.clone(),
         field: field.clone(),
-        submitted_on: chrono::Local::now().date_naive(),
+        submitted_on: campaign.today(),
         source: "paper".into(),
         ballot: number,
         cells: answers.to_cells(),

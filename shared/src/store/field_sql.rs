@@ -38,7 +38,7 @@ macro_rules! field_store {
                 sqlx::query(
                     "INSERT INTO audit_log (at, actor, campaign_id, action, subject, detail) VALUES ($1, $2, $3, $4, $5, $6)",
                 )
-                .bind(chrono::Utc::now())
+                .bind($crate::clock::now())
                 .bind(e.actor)
                 .bind(e.campaign)
                 .bind(e.action)
@@ -104,7 +104,7 @@ macro_rules! field_store {
                 slips: &[$crate::store::field::NewSlip],
                 audit: $crate::store::field::Audit<'_>,
             ) -> Result<u64, StoreError> {
-                let now = chrono::Utc::now();
+                let now = $crate::clock::now();
                 let mut tx = self.pool.begin().await?;
                 let mut issued = 0;
                 for s in slips {
@@ -199,7 +199,7 @@ macro_rules! field_store {
                        AND (expires_at IS NULL OR expires_at > $2)",
                 )
                 .bind(code)
-                .bind(chrono::Utc::now())
+                .bind($crate::clock::now())
                 .fetch_optional(&self.pool)
                 .await?;
                 Ok(row.and_then(|(t,)| $crate::domain::Token::parse(&t)))
@@ -242,7 +242,7 @@ macro_rules! field_store {
                 )
                 .bind(next)
                 .bind(attempts_after)
-                .bind(chrono::Utc::now())
+                .bind($crate::clock::now())
                 .bind(campaign)
                 .bind(code)
                 .bind(&status)
@@ -280,7 +280,7 @@ macro_rules! field_store {
                 )
                 .bind(campaign)
                 .bind(code)
-                .bind(chrono::Utc::now())
+                .bind($crate::clock::now())
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some((unit, group, field, status)) = claimed else {
@@ -312,7 +312,7 @@ macro_rules! field_store {
                     tx.rollback().await?;
                     return Ok(Err(FieldError::NoReserve(code.to_owned())));
                 };
-                let now = chrono::Utc::now();
+                let now = $crate::clock::now();
                 let released = sqlx::query(
                     "UPDATE invitations SET status = 'issued', updated_at = $1 WHERE code = $2 AND status = 'reserve'",
                 )
@@ -344,7 +344,7 @@ macro_rules! field_store {
                 .bind(name)
                 .bind(holder)
                 .bind(until)
-                .bind(chrono::Utc::now())
+                .bind($crate::clock::now())
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() == 1)
@@ -368,7 +368,7 @@ macro_rules! field_store {
                 .bind(unit)
                 .bind(label)
                 .bind(secret_hash)
-                .bind(chrono::Utc::now())
+                .bind($crate::clock::now())
                 .bind(mode)
                 .fetch_one(&mut *tx)
                 .await?;
@@ -387,7 +387,7 @@ macro_rules! field_store {
                 )
                 .bind(campaign)
                 .bind(id)
-                .bind(chrono::Utc::now())
+                .bind($crate::clock::now())
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some((unit, label)) = row else {
@@ -444,7 +444,7 @@ macro_rules! field_store {
                 use std::collections::BTreeMap;
                 let definition = $crate::store::Store::campaign(self, campaign).await?;
                 let mut tx = self.pool.begin().await?;
-                let now = chrono::Utc::now();
+                let now = $crate::clock::now();
                 if let Some(fp) = batch.fingerprint {
                     // The write first: it takes SQLite's lock and settles a race on PostgreSQL.
                     let fresh = sqlx::query(
@@ -464,7 +464,7 @@ macro_rules! field_store {
                                 .bind(fp)
                                 .fetch_one(&mut *tx)
                                 .await?;
-                        let local = at.with_timezone(&chrono::Local).format("%H:%M %d/%m/%Y");
+                        let local = definition.as_ref().map_or_else(|| $crate::clock::day_in("Asia/Ho_Chi_Minh", at).format("%d/%m/%Y").to_string(), |c| c.local_time(at));
                         return Err(StoreError::Duplicate(format!("tệp này đã được nhập lúc {local}: không nhập lại phiếu nào")));
                     }
                 }
@@ -621,7 +621,7 @@ macro_rules! field_store {
                 actor: &str,
             ) -> Result<u64, StoreError> {
                 let mut tx = self.pool.begin().await?;
-                let now = chrono::Utc::now();
+                let now = $crate::clock::now();
                 let mut issued = 0u64;
                 for (unit, group, total) in wanted {
                     let (have,): (i64,) = sqlx::query_as(
@@ -913,7 +913,7 @@ macro_rules! field_store {
                 .bind(role.as_str())
                 .bind(units.join(","))
                 .bind(password_hash)
-                .bind(chrono::Utc::now())
+                .bind($crate::clock::now())
                 .fetch_optional(&self.pool)
                 .await?;
                 row.map(|(id,)| id).ok_or_else(|| StoreError::Duplicate(format!("tài khoản «{name}» đã có")))
@@ -948,7 +948,7 @@ macro_rules! field_store {
                 csrf: &str,
                 expires: chrono::DateTime<chrono::Utc>,
             ) -> Result<(), StoreError> {
-                let now = chrono::Utc::now();
+                let now = $crate::clock::now();
                 sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(&self.pool).await?;
                 // Messages nobody came back for.
                 sqlx::query("DELETE FROM flash_messages WHERE created_at < $1")
@@ -971,7 +971,7 @@ macro_rules! field_store {
                      WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
                 )
                 .bind(token_hash)
-                .bind(chrono::Utc::now())
+                .bind($crate::clock::now())
                 .fetch_optional(&self.pool)
                 .await?;
                 row.map(|(id, name, role, units, disabled, csrf)| {
@@ -998,7 +998,7 @@ macro_rules! field_store {
                 .bind(token_hash)
                 .bind(user)
                 .bind(label)
-                .bind(chrono::Utc::now())
+                .bind($crate::clock::now())
                 .bind(expires)
                 .execute(&self.pool)
                 .await?;
@@ -1011,7 +1011,7 @@ macro_rules! field_store {
                      WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND u.disabled_at IS NULL",
                 )
                 .bind(token_hash)
-                .bind(chrono::Utc::now())
+                .bind($crate::clock::now())
                 .fetch_optional(&self.pool)
                 .await?;
                 row.map(Self::user_from_row).transpose()
@@ -1028,7 +1028,7 @@ macro_rules! field_store {
                 sqlx::query("INSERT INTO login_failures (name_key, client_key, at) VALUES ($1, $2, $3)")
                     .bind(name_key)
                     .bind(client_key)
-                    .bind(chrono::Utc::now())
+                    .bind($crate::clock::now())
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
@@ -1077,7 +1077,7 @@ macro_rules! field_store {
                 let found: Option<(i64,)> =
                     sqlx::query_as("SELECT id FROM users WHERE name = $1").bind(name).fetch_optional(&mut *tx).await?;
                 let Some((id,)) = found else { return Ok(None) };
-                let now = chrono::Utc::now();
+                let now = $crate::clock::now();
                 let (changed, detail) = match change {
                     AccountChange::Disable => {
                         sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL")
@@ -1165,7 +1165,7 @@ macro_rules! field_store {
                     .bind(user)
                     .bind(ok)
                     .bind(text)
-                    .bind(chrono::Utc::now())
+                    .bind($crate::clock::now())
                     .execute(&self.pool)
                     .await?;
                 Ok(id)

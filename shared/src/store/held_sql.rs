@@ -246,7 +246,7 @@ macro_rules! held_store {
                 let numbers: Vec<&str> = released.iter().filter_map(|r| r.number.as_deref()).collect();
                 for chunk in numbers.chunks(500) {
                     let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE ballot_numbers SET used_at = ");
-                    q.push_bind(chrono::Utc::now());
+                    q.push_bind($crate::clock::now());
                     q.push(" WHERE campaign_id = ");
                     q.push_bind(campaign.to_owned());
                     q.push(" AND used_at IS NULL AND number IN (");
@@ -258,7 +258,7 @@ macro_rules! held_store {
                     q.build().execute(&mut **tx).await?;
                 }
                 Self::write_tallies(tx, campaign, &tallies, &cell_counts, &chunk_rows, 1).await?;
-                let today = chrono::Utc::now().date_naive();
+                let today = $crate::clock::now().date_naive();
                 for part in log.chunks(500) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO releases (campaign_id, unit, group_code, field, n, below_k, released_on, kind, burst) ",
@@ -279,14 +279,10 @@ macro_rules! held_store {
                 Ok(u64::try_from(released.len()).unwrap_or(u64::MAX))
             }
 
-            async fn sweep_due(&self, today: chrono::NaiveDate) -> Result<$crate::store::Sweep, StoreError> {
+            async fn sweep_due(&self, now: chrono::DateTime<chrono::Utc>) -> Result<$crate::store::Sweep, StoreError> {
                 let mut out = $crate::store::Sweep::default();
-                let closed: Vec<(String, i64)> =
-                    sqlx::query_as("SELECT id, CAST(anonymity_k AS BIGINT) FROM campaigns WHERE closes < $1 ORDER BY id")
-                        .bind(today)
-                        .fetch_all(&self.pool)
-                        .await?;
-                for (campaign, k) in closed {
+                let closed = Self::closed_campaigns(&self.pool, now).await?;
+                for (campaign, k) in closed.iter().cloned() {
                     let mut tx = self.pool.begin().await?;
                     // A write first, so SQLite takes its write lock before reading.
                     sqlx::query("UPDATE service_settings SET value = value WHERE name = 'key_check'").execute(&mut *tx).await?;
@@ -302,19 +298,38 @@ macro_rules! held_store {
                     out.released_at_close += Self::release_batches(&mut tx, &self.key, &campaign, k, &batches).await?;
                     tx.commit().await?;
                 }
-                let stale = chrono::Utc::now() - chrono::Duration::days($crate::store::DRAFT_DAYS);
-                let gone = sqlx::query(
-                    "DELETE FROM drafts WHERE updated_at < $1 OR campaign_id IN (SELECT id FROM campaigns WHERE closes < $2)",
-                )
-                .bind(stale)
-                .bind(today)
-                .execute(&self.pool)
-                .await?;
-                out.drafts_expired = gone.rows_affected();
+                let stale = $crate::clock::now() - chrono::Duration::days($crate::store::DRAFT_DAYS);
+                let mut gone = sqlx::query("DELETE FROM drafts WHERE updated_at < $1").bind(stale).execute(&self.pool).await?.rows_affected();
+                for (campaign, _) in &closed {
+                    gone += sqlx::query("DELETE FROM drafts WHERE campaign_id = $1").bind(campaign).execute(&self.pool).await?.rows_affected();
+                }
+                out.drafts_expired = gone;
                 // Keep each cell's answers in few chunks, for fast breakdowns.
                 $crate::store::Store::compact_chunks(self, 16).await?;
                 self.scrub().await?;
                 Ok(out)
+            }
+
+            /// The campaigns whose closing day has passed in their own time
+            /// zone, with their k, by id.
+            async fn closed_campaigns(
+                pool: &sqlx::Pool<$db>,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Vec<(String, i64)>, StoreError> {
+                // No zone is a day ahead of UTC: a campaign that closes on or
+                // after tomorrow's UTC date is still open everywhere.
+                let horizon = now.date_naive() + chrono::Duration::days(1);
+                let rows: Vec<(String, i64, chrono::NaiveDate, String)> = sqlx::query_as(
+                    "SELECT id, CAST(anonymity_k AS BIGINT), closes, timezone FROM campaigns WHERE closes < $1 ORDER BY id",
+                )
+                .bind(horizon)
+                .fetch_all(pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .filter(|(_, _, closes, zone)| *closes < $crate::clock::day_in(zone, now))
+                    .map(|(id, k, _, _)| (id, k))
+                    .collect())
             }
 
             /// Leaves no copy of deleted held answers or drafts where someone
@@ -349,11 +364,11 @@ macro_rules! held_store {
                 let generalised = sum(&|kind, _| kind == "generalised");
                 let above_unit = sum(&|kind, _| kind == "above_unit");
                 let closed: Option<(bool,)> =
-                    sqlx::query_as("SELECT closes < $2 FROM campaigns WHERE id = $1")
+                    sqlx::query_as::<_, (chrono::NaiveDate, String)>("SELECT closes, timezone FROM campaigns WHERE id = $1")
                         .bind(campaign)
-                        .bind(chrono::Utc::now().date_naive())
                         .fetch_optional(&self.pool)
-                        .await?;
+                        .await?
+                        .map(|(closes, zone)| (closes < $crate::clock::day_in(&zone, $crate::clock::now()),));
                 let (excluded,): (i64,) =
                     sqlx::query_as("SELECT COUNT(*) FROM responses WHERE campaign_id = $1 AND excluded IS NOT NULL")
                         .bind(campaign)

@@ -583,7 +583,7 @@ pub trait Store: FieldOps + Send + Sync {
     /// (remainders under k included, and counted as such), and drops drafts of
     /// closed campaigns or untouched for [`DRAFT_DAYS`]. Then scrubs what was
     /// deleted from the files (SQLite: WAL truncated; PostgreSQL: vacuum).
-    async fn sweep(&self, today: NaiveDate) -> Result<Sweep, StoreError>;
+    async fn sweep(&self, now: chrono::DateTime<chrono::Utc>) -> Result<Sweep, StoreError>;
 
     /// Answers held and released under k, for the report.
     async fn anonymity(&self, campaign: &str) -> Result<Anonymity, StoreError>;

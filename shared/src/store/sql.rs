@@ -77,7 +77,7 @@ macro_rules! sql_store {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "UPDATE invitations SET status = 'answered' WHERE status = 'issued' AND (expires_at IS NULL OR expires_at > ",
                 );
-                q.push_bind(chrono::Utc::now());
+                q.push_bind($crate::clock::now());
                 q.push(") AND token IN (");
                 let mut list = q.separated(", ");
                 for j in jobs {
@@ -363,14 +363,14 @@ macro_rules! sql_store {
                 let definition = serde_json::to_string(c)?;
                 let existed: Option<(String,)> =
                     sqlx::query_as("SELECT id FROM campaigns WHERE id = $1").bind(&c.id).fetch_optional(&self.pool).await?;
-                let now = chrono::Utc::now();
+                let now = $crate::clock::now();
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(
-                    "INSERT INTO campaigns (id, name, year, opens, closes, definition, updated_at, anonymity_k)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                    "INSERT INTO campaigns (id, name, year, opens, closes, definition, updated_at, anonymity_k, timezone)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                      ON CONFLICT (id) DO UPDATE SET name = excluded.name, year = excluded.year, opens = excluded.opens,
                        closes = excluded.closes, definition = excluded.definition, updated_at = excluded.updated_at,
-                       anonymity_k = excluded.anonymity_k",
+                       anonymity_k = excluded.anonymity_k, timezone = excluded.timezone",
                 )
                 .bind(&c.id)
                 .bind(&c.name)
@@ -380,6 +380,7 @@ macro_rules! sql_store {
                 .bind(&definition)
                 .bind(now)
                 .bind(i64::from(c.anonymity_k))
+                .bind(&c.timezone)
                 .execute(&mut *tx)
                 .await?;
                 for u in &c.units {
@@ -503,7 +504,7 @@ macro_rules! sql_store {
                     Some(scope) => Self::remove_uninvited(&mut tx, campaign, scope).await?,
                     None => 0,
                 };
-                let now = chrono::Utc::now();
+                let now = $crate::clock::now();
                 let mut added = 0;
                 // Several hundred people a statement: one statement each made a
                 // 200,000-row list take about ten seconds (BENCHMARKS.md).
@@ -548,7 +549,7 @@ macro_rules! sql_store {
                 .bind(&inv.group)
                 .bind(&inv.field)
                 .bind(inv.person)
-                .bind(chrono::Utc::now())
+                .bind($crate::clock::now())
                 .bind($crate::domain::ShortCode::generate().as_str().to_owned())
                 .execute(&self.pool)
                 .await?;
@@ -579,7 +580,7 @@ macro_rules! sql_store {
                     tx.rollback().await?;
                     return Ok(None);
                 };
-                let now = chrono::Utc::now();
+                let now = $crate::clock::now();
                 let live = Self::live_counter_links(&mut tx, campaign, unit, group, now).await?;
                 if !$crate::store::counter_has_room(quota, answered, live) {
                     tx.rollback().await?;
@@ -615,7 +616,7 @@ macro_rules! sql_store {
                 .bind(group)
                 .fetch_optional(&mut *tx)
                 .await?;
-                let live = Self::live_counter_links(&mut tx, campaign, unit, group, chrono::Utc::now()).await?;
+                let live = Self::live_counter_links(&mut tx, campaign, unit, group, $crate::clock::now()).await?;
                 tx.rollback().await?;
                 Ok(row.is_some_and(|(quota, answered)| $crate::store::counter_has_room(quota, answered, live)))
             }
@@ -637,7 +638,7 @@ macro_rules! sql_store {
                     group,
                     field,
                     status,
-                    expired: expires.is_some_and(|e| e <= chrono::Utc::now()),
+                    expired: expires.is_some_and(|e| e <= $crate::clock::now()),
                 }))
             }
 
@@ -655,7 +656,7 @@ macro_rules! sql_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 let Some((campaign, unit, group, field, status, version, expires, created, counter)) = row else { return Ok(None) };
-                let now = chrono::Utc::now();
+                let now = $crate::clock::now();
                 let expired = expires.is_some_and(|e| e <= now);
                 // A counter link opened in time lives on while its person
                 // answers, to two hours from its issue and never longer: opening
@@ -702,7 +703,7 @@ macro_rules! sql_store {
                 .bind(&name)
                 .bind(campaign)
                 .bind(sealed)
-                .bind(chrono::Utc::now())
+                .bind($crate::clock::now())
                 .execute(&self.pool)
                 .await?;
                 Ok(())
@@ -952,8 +953,8 @@ macro_rules! sql_store {
                 })
             }
 
-            async fn sweep(&self, today: chrono::NaiveDate) -> Result<$crate::store::Sweep, StoreError> {
-                self.sweep_due(today).await
+            async fn sweep(&self, now: chrono::DateTime<chrono::Utc>) -> Result<$crate::store::Sweep, StoreError> {
+                self.sweep_due(now).await
             }
 
             async fn anonymity(&self, campaign: &str) -> Result<$crate::store::Anonymity, StoreError> {
