@@ -12,7 +12,7 @@ use axum::http::{Request, header};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sipas_shared::store::{self, NewInvitation};
-use sipas_shared::{Campaign, Phone, Token, examples};
+use sipas_shared::{Campaign, Phone, Token, files::examples};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -135,7 +135,7 @@ async fn form_target(budget: Duration, rng: &mut StdRng) -> Outcome {
     let url = format!("sqlite://{}", dir.path().join("fuzz.db").display());
     let store = store::connect(&url).await.expect("store");
     let mut campaign = examples::quang_binh().expect("example");
-    let today = sipas_shared::clock::day_in("Asia/Ho_Chi_Minh", sipas_shared::clock::now());
+    let today = sipas_shared::model::clock::day_in("Asia/Ho_Chi_Minh", sipas_shared::model::clock::now());
     (campaign.opens, campaign.closes) = (today - chrono::Duration::days(1), today + chrono::Duration::days(1));
     store.save_campaign(&campaign).await.expect("save");
     let unit = campaign.quotas()[0].unit.clone();
@@ -214,21 +214,21 @@ fn main() {
     let mut outcomes = vec![
         run_sync("frame CSV (read_frame)", budget, &mut rng, &frames, |b| {
             let text = String::from_utf8_lossy(b);
-            let rows = sipas_shared::frame::csv_rows(&text);
-            let _ = sipas_shared::frame::read_frame(&rows, &quang_binh);
+            let rows = sipas_shared::files::frame::csv_rows(&text);
+            let _ = sipas_shared::files::frame::read_frame(&rows, &quang_binh);
         }),
         run_sync("frame XLSX (calamine)", budget, &mut rng, &xlsx, |b| {
-            if let Ok(rows) = sipas_shared::frame::file_rows("frame.xlsx", b) {
-                let _ = sipas_shared::frame::read_frame(&rows, &quang_binh);
+            if let Ok(rows) = sipas_shared::files::frame::file_rows("frame.xlsx", b) {
+                let _ = sipas_shared::files::frame::read_frame(&rows, &quang_binh);
             }
         }),
         run_sync("ballot CSV (read_ballots)", budget, &mut rng, &ballots, |b| {
-            let _ = sipas_shared::ballots::read_ballots(&String::from_utf8_lossy(b), &hand);
+            let _ = sipas_shared::files::ballots::read_ballots(&String::from_utf8_lossy(b), &hand);
         }),
         run_sync("phone, short code, token", budget, &mut rng, &phones, |b| {
             let s = String::from_utf8_lossy(b);
             let _ = Phone::parse(&s);
-            let _ = sipas_shared::domain::ShortCode::parse(&s);
+            let _ = sipas_shared::model::ShortCode::parse(&s);
             let _ = Token::parse(&s);
         }),
     ];

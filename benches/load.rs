@@ -16,7 +16,7 @@
 use rand::Rng;
 use sipas_shared::store::field::{Audit, NewSlip};
 use sipas_shared::store::{self, Store};
-use sipas_shared::{Campaign, QuestionKind, examples};
+use sipas_shared::{Campaign, QuestionKind, files::examples};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -45,7 +45,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 /// The example campaign, open today.
 fn campaign() -> Campaign {
     let mut c = examples::quang_binh().expect("example");
-    let today = sipas_shared::clock::day_in("Asia/Ho_Chi_Minh", sipas_shared::clock::now());
+    let today = sipas_shared::model::clock::day_in("Asia/Ho_Chi_Minh", sipas_shared::model::clock::now());
     (c.opens, c.closes) = (today - chrono::Duration::days(1), today + chrono::Duration::days(30));
     // The two-process test posts the counter as a printed poster would.
     c.counter_poster = true;
@@ -328,7 +328,7 @@ async fn crash(name: &str, url: &str, postgres: bool, requests: usize, kills: us
     let held = store.anonymity(&c.id).await.expect("anonymity").held;
     let after_close = c.closes.succ_opt().expect("day");
     let released = store
-        .sweep(sipas_shared::clock::start_of(after_close, &c.timezone))
+        .sweep(sipas_shared::model::clock::start_of(after_close, &c.timezone))
         .await
         .expect("release at close")
         .released_at_close;

@@ -7,9 +7,9 @@ use axum::body::Body;
 use axum::http::Request;
 use sipas_aggregator::load;
 use sipas_aggregator::report::By;
-use sipas_shared::demo::Generator;
+use sipas_shared::field::demo::Generator;
 use sipas_shared::store::{self, NewInvitation, Store};
-use sipas_shared::{Campaign, examples};
+use sipas_shared::{Campaign, files::examples};
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
@@ -25,7 +25,7 @@ async fn page_sizes(dir: &std::path::Path) -> bool {
     let url = format!("sqlite://{}", dir.join("pages.db").display());
     let store = store::connect(&url).await.expect("store");
     let mut campaign = examples::quang_binh().expect("example");
-    let today = sipas_shared::clock::day_in("Asia/Ho_Chi_Minh", sipas_shared::clock::now());
+    let today = sipas_shared::model::clock::day_in("Asia/Ho_Chi_Minh", sipas_shared::model::clock::now());
     (campaign.opens, campaign.closes) = (today, today + chrono::Duration::days(1));
     store.save_campaign(&campaign).await.expect("save");
     let app = sipas_collector::app(sipas_collector::AppState::new(store.clone(), "https://khaosat.example.gov.vn"));
@@ -311,13 +311,14 @@ async fn frame_import(dir: &std::path::Path) {
             store.save_campaign(&campaign).await.expect("save");
             let unit = sipas_shared::UnitCode::parse("QB01").expect("unit");
             let started = Instant::now();
-            let parsed = sipas_shared::frame::file_rows("QB01.csv", &bytes).expect("rows");
+            let parsed = sipas_shared::files::frame::file_rows("QB01.csv", &bytes).expect("rows");
             let read = started.elapsed();
             assert_eq!(parsed.last().map(|r| r.0), Some(rows + 4), "line numbers as in the file");
-            let from = sipas_shared::frame::Provenance { actor: "bench", file_name: "QB01.csv" };
-            let done = sipas_shared::frame::import(&*store, &campaign, &unit, None, &parsed, Default::default(), from)
-                .await
-                .unwrap_or_else(|_| panic!("import"));
+            let from = sipas_shared::ops::frame::Provenance { actor: "bench", file_name: "QB01.csv" };
+            let done =
+                sipas_shared::ops::frame::import(&*store, &campaign, &unit, None, &parsed, Default::default(), from)
+                    .await
+                    .unwrap_or_else(|_| panic!("import"));
             assert_eq!(done.added, rows as u64);
             times.push((read, started.elapsed()));
         }

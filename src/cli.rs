@@ -294,7 +294,7 @@ pub enum UserCommand {
         #[arg(long, default_value = "api")]
         label: String,
         /// Số ngày khoá còn hiệu lực
-        #[arg(long, default_value_t = sipas_shared::auth::TOKEN_DAYS)]
+        #[arg(long, default_value_t = sipas_shared::model::auth::TOKEN_DAYS)]
         days: i64,
         name: String,
     },
@@ -354,7 +354,7 @@ pub enum Role {
     Analyst,
 }
 
-impl From<Role> for sipas_shared::auth::Role {
+impl From<Role> for sipas_shared::model::auth::Role {
     fn from(r: Role) -> Self {
         match r {
             Role::Admin => Self::Admin,

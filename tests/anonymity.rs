@@ -7,7 +7,7 @@ mod common;
 
 use common::{TestDb, api_token, bearer_client, fixture, query_strings, query_tuples, sipas, spawn_server, stderr};
 use sipas_shared::Campaign;
-use sipas_shared::demo::Generator;
+use sipas_shared::field::demo::Generator;
 use sipas_shared::store::field::Slip;
 use sipas_shared::store::{self, Store};
 use std::collections::{BTreeMap, BTreeSet};

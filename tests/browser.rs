@@ -276,8 +276,8 @@ async fn a_counter_tablet_takes_two_answers_in_a_row_and_resets_itself() {
     let store = store::connect(&db.url).await.expect("connect");
     let campaign = common::example_open_today();
     store.save_campaign(&campaign).await.expect("save");
-    let secret = sipas_shared::auth::new_secret();
-    let hash = sipas_shared::auth::secret_hash(&secret);
+    let secret = sipas_shared::model::auth::new_secret();
+    let hash = sipas_shared::model::auth::secret_hash(&secret);
     store.enrol_device(&campaign.id, "QB03", "Máy tính bảng quầy 1", "open", &hash, "thử").await.expect("enrol");
     let server = spawn_server(&db, &[]);
     c.goto(&format!("{}/d/{secret}/kiosk", server.base)).await.expect("kiosk");
@@ -438,8 +438,8 @@ async fn every_page_passes_axe_at_wcag_2_1_aa() {
     campaign.counter_poster = true;
     store.save_campaign(&campaign).await.expect("save");
     let token = invite_to_qb02(&*store, &campaign.id).await;
-    let secret = sipas_shared::auth::new_secret();
-    let hash = sipas_shared::auth::secret_hash(&secret);
+    let secret = sipas_shared::model::auth::new_secret();
+    let hash = sipas_shared::model::auth::secret_hash(&secret);
     store.enrol_device(&campaign.id, "QB03", "Máy tính bảng quầy 1", "open", &hash, "thử").await.expect("enrol");
     let server = spawn_server(&db, &[]);
     let link = format!("/s/{token}");

@@ -244,8 +244,8 @@ async fn a_kiosk_can_wait_for_staff_and_invite_one_person_in_n_at_random() {
     let enrol = |mode: &'static str| {
         let (store, campaign) = (store.clone(), campaign.id.clone());
         async move {
-            let secret = sipas_shared::auth::new_secret();
-            let hash = sipas_shared::auth::secret_hash(&secret);
+            let secret = sipas_shared::model::auth::new_secret();
+            let hash = sipas_shared::model::auth::secret_hash(&secret);
             store.enrol_device(&campaign, "QB08", "Quầy 3", mode, &hash, "thử").await.expect("enrol");
             secret
         }

@@ -9,8 +9,8 @@ use common::{TestDb, example_open_today};
 use sipas_aggregator::load;
 use sipas_aggregator::report::{self, By, Context};
 use sipas_shared::Campaign;
-use sipas_shared::demo::Generator;
-use sipas_shared::questionnaire::QuestionKind;
+use sipas_shared::field::demo::Generator;
+use sipas_shared::model::questionnaire::QuestionKind;
 use sipas_shared::store::release::{ABOVE_UNITS, GENERALISED_FIELD};
 use sipas_shared::store::{self, NewInvitation, Store, Submission};
 use std::collections::BTreeMap;
@@ -135,7 +135,7 @@ async fn close(store: &dyn Store, campaign: &Campaign) {
     closed.closes = closed.opens;
     store.save_campaign(&closed).await.expect("save");
     store
-        .sweep(sipas_shared::clock::start_of(closed.opens.succ_opt().expect("day"), &closed.timezone))
+        .sweep(sipas_shared::model::clock::start_of(closed.opens.succ_opt().expect("day"), &closed.timezone))
         .await
         .expect("sweep");
 }
@@ -462,9 +462,9 @@ fn a_questionnaire_whose_longest_answer_would_not_fit_one_sealed_block_is_refuse
     let path = common::example_campaign().with_file_name("par-delegates.toml");
     let text = std::fs::read_to_string(&path).expect("questionnaire");
     let long = text.replace("max_length = 1000", "max_length = 20000");
-    let err = sipas_shared::questionnaire::Questionnaire::from_toml(&path, &long).expect_err("refused");
+    let err = sipas_shared::model::questionnaire::Questionnaire::from_toml(&path, &long).expect_err("refused");
     assert!(err.to_string().contains("max_length"), "{err}");
-    assert!(sipas_shared::questionnaire::Questionnaire::from_toml(&path, &text).is_ok());
+    assert!(sipas_shared::model::questionnaire::Questionnaire::from_toml(&path, &text).is_ok());
 }
 
 /// The export as CSV rows: each row's quasi-identifiers, and how many rows

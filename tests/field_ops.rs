@@ -72,7 +72,7 @@ async fn the_sample_follows_the_fields_of_the_frame_and_a_seed_repeats_it() {
         }
         let strata: Vec<&Option<String>> = sizes.keys().collect();
         let weights: Vec<u64> = sizes.values().copied().collect();
-        let expected = sipas_shared::sampling::allocate(26, &weights, &vec![u64::MAX; weights.len()]);
+        let expected = sipas_shared::field::sampling::allocate(26, &weights, &vec![u64::MAX; weights.len()]);
         let citizens: Vec<_> = slips.iter().filter(|s| s.unit == unit && s.group == "citizens").collect();
         for (field, want) in strata.iter().zip(&expected) {
             let got = citizens.iter().filter(|s| s.reserve_rank.is_none() && &&s.field == field).count() as u64;
@@ -376,7 +376,7 @@ async fn signing_in_sets_a_safe_cookie_and_repeated_failures_lock_the_name() {
     let secret = session_cookie.trim_start_matches("sipas_session=").split(';').next().expect("value");
     let store = open(&db).await;
     assert!(store.session(secret).await.expect("lookup").is_none(), "the raw secret is not a key");
-    assert!(store.session(&sipas_shared::auth::secret_hash(secret)).await.expect("lookup").is_some());
+    assert!(store.session(&sipas_shared::model::auth::secret_hash(secret)).await.expect("lookup").is_some());
 
     // A form without the session's CSRF token does nothing.
     let (status, _) = session.post("/logout", &[("csrf", "nope")]).await;

@@ -30,7 +30,7 @@ async fn setup_with(open: bool, change: impl FnOnce(&mut Campaign)) -> Setup {
     // once. Batched release is the subject of tests/anonymity.rs.
     campaign.anonymity_k = 1;
     change(&mut campaign);
-    let today = sipas_shared::clock::day_in("Asia/Ho_Chi_Minh", sipas_shared::clock::now());
+    let today = sipas_shared::model::clock::day_in("Asia/Ho_Chi_Minh", sipas_shared::model::clock::now());
     let days = chrono::Duration::days;
     (campaign.opens, campaign.closes) =
         if open { (today - days(10), today + days(10)) } else { (today - days(60), today - days(30)) };

@@ -124,7 +124,7 @@ async fn a_response_is_stored_once_and_never_linked_to_its_person() {
     // the units, so at close it stays sealed (before: released alone).
     assert_eq!(
         store
-            .sweep(sipas_shared::clock::start_of(after_close, &campaign.timezone))
+            .sweep(sipas_shared::model::clock::start_of(after_close, &campaign.timezone))
             .await
             .expect("sweep")
             .released_at_close,
@@ -138,7 +138,7 @@ async fn a_response_is_stored_once_and_never_linked_to_its_person() {
     store.save_campaign(&k1).await.expect("save");
     assert_eq!(
         store
-            .sweep(sipas_shared::clock::start_of(after_close, &campaign.timezone))
+            .sweep(sipas_shared::model::clock::start_of(after_close, &campaign.timezone))
             .await
             .expect("sweep")
             .released_at_close,
@@ -248,14 +248,22 @@ async fn drafts_are_sealed_and_expire_when_the_campaign_closes() {
     assert_eq!(store.draft(&token).await.expect("read"), Some(cells));
     let during = campaign.closes;
     assert_eq!(
-        store.sweep(sipas_shared::clock::start_of(during, &campaign.timezone)).await.expect("sweep").drafts_expired,
+        store
+            .sweep(sipas_shared::model::clock::start_of(during, &campaign.timezone))
+            .await
+            .expect("sweep")
+            .drafts_expired,
         0,
         "kept while the campaign runs"
     );
     assert!(store.draft(&token).await.expect("read").is_some());
     let after = campaign.closes.succ_opt().expect("day");
     assert_eq!(
-        store.sweep(sipas_shared::clock::start_of(after, &campaign.timezone)).await.expect("sweep").drafts_expired,
+        store
+            .sweep(sipas_shared::model::clock::start_of(after, &campaign.timezone))
+            .await
+            .expect("sweep")
+            .drafts_expired,
         1,
         "gone when it closes"
     );

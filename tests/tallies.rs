@@ -8,7 +8,7 @@ mod common;
 use common::{TestDb, example_campaign};
 use sipas_aggregator::load;
 use sipas_aggregator::report::{self, By, Context};
-use sipas_shared::demo::Generator;
+use sipas_shared::field::demo::Generator;
 use sipas_shared::store::{self, NewInvitation, Store, Submission};
 use sipas_shared::{Answer, Campaign, QuestionKind};
 
@@ -92,7 +92,7 @@ async fn the_kept_counts_equal_a_recount_of_every_response() {
     let after_close = campaign.closes.succ_opt().expect("day");
     assert_eq!(
         store
-            .sweep(sipas_shared::clock::start_of(after_close, &campaign.timezone))
+            .sweep(sipas_shared::model::clock::start_of(after_close, &campaign.timezone))
             .await
             .expect("sweep")
             .released_at_close,

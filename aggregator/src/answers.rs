@@ -8,9 +8,12 @@ use crate::stats::{Shown, pct};
 use crate::tally::Cell;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use sipas_shared::campaign::Campaign;
-use sipas_shared::questionnaire::QuestionKind;
+use sipas_shared::model::campaign::Campaign;
+use sipas_shared::model::questionnaire::QuestionKind;
 use std::collections::BTreeMap;
+
+/// One free-text answer: (unit, group, field, question, text).
+pub type TextAnswer = (String, String, Option<String>, String, String);
 
 /// One option of a `single` or `multi` question.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -159,7 +162,7 @@ pub struct Comments {
 
 /// Text answers (unit, group, field, question, text) compiled per unit,
 /// field and question, masked.
-pub fn compile(rows: Vec<crate::report::TextAnswer>) -> Vec<Comments> {
+pub fn compile(rows: Vec<TextAnswer>) -> Vec<Comments> {
     let mut by: BTreeMap<(String, Option<String>, String), Vec<String>> = BTreeMap::new();
     for (unit, _group, field, question, text) in rows {
         by.entry((unit, field, question)).or_default().push(mask(text.trim()));

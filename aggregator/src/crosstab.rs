@@ -10,8 +10,8 @@
 
 use crate::tally::{Aggregate, Cell, CellKey};
 use sipas_shared::Answer;
-use sipas_shared::campaign::Campaign;
-use sipas_shared::questionnaire::{Question, QuestionKind, default_likert_labels};
+use sipas_shared::model::campaign::Campaign;
+use sipas_shared::model::questionnaire::{Question, QuestionKind, default_likert_labels};
 use sipas_shared::store::AnswerChunk;
 use sipas_shared::store::columns::{self, ChunkError, Decoded};
 use std::collections::BTreeMap;
@@ -91,7 +91,7 @@ pub fn by_answer<'c>(campaign: &'c Campaign, chunks: &[AnswerChunk], code: &str)
 ///
 /// # Errors
 /// A damaged chunk.
-pub fn texts(campaign: &Campaign, chunks: &[AnswerChunk]) -> Result<Vec<crate::report::TextAnswer>, ChunkError> {
+pub fn texts(campaign: &Campaign, chunks: &[AnswerChunk]) -> Result<Vec<crate::answers::TextAnswer>, ChunkError> {
     let mut out = Vec::new();
     for ((unit, group, field), parts) in by_cell(chunks) {
         let Some(questionnaire) = campaign.questionnaire_of(group) else { continue };

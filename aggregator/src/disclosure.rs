@@ -5,9 +5,8 @@
 //! suppression); a table whose whole is under k is not shown. Within a set of
 //! figures, a question, component or criterion answered fewer than k times is
 //! left out, and a set of figures over fewer than k responses shows none.
-//! Pure functions over the report's parts; every renderer reads their result.
-
-use crate::report::Figures;
+//! Pure functions over counts; the report applies them to its figures
+//! ([`crate::report::Figures::withhold_below`]) and every renderer reads the result.
 
 /// The campaign's threshold: its `anonymity_k`, at least 1.
 pub fn threshold(campaign: &sipas_shared::Campaign) -> u64 {
@@ -47,23 +46,6 @@ pub fn merge_small(sizes: &[u64], k: u64) -> Option<Vec<Vec<usize>>> {
 /// The label of a merged row: «Gộp: A, B».
 pub fn merged_label(labels: &[&str]) -> String {
     format!("Gộp: {}", labels.join(", "))
-}
-
-/// Leaves out of `figures` what rests on fewer than `k` answers.
-pub fn guard(figures: &mut Figures, k: u64) {
-    if figures.responses < k {
-        figures.sipas = None;
-        figures.par_criteria.clear();
-        figures.par_survey = None;
-        figures.answers.clear();
-        return;
-    }
-    if let Some(s) = &mut figures.sipas {
-        s.questions.retain(|q| q.n + q.dont_know == 0 || q.n >= k);
-        s.components.retain(|c| c.n == 0 || c.n >= k);
-    }
-    figures.par_criteria.retain(|c| c.n == 0 || c.n >= k);
-    figures.answers.retain(|a| a.n + a.dont_know == 0 || a.n >= k);
 }
 
 #[cfg(test)]

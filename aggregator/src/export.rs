@@ -368,7 +368,7 @@ pub async fn csv(
     each_row(store, campaign, |r| {
         record.clear();
         for c in [r.unit, r.group, r.field.unwrap_or_default(), r.day].iter().chain(r.cells) {
-            record.push_field(sipas_shared::spreadsheet::defuse(c).as_bytes());
+            record.push_field(sipas_shared::files::spreadsheet::defuse(c).as_bytes());
         }
         w.write_byte_record(&record)?;
         n += 1;

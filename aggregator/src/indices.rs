@@ -5,8 +5,8 @@ use crate::tally::{Cell, QuestionTally};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
-use sipas_shared::campaign::{Campaign, ItemIndex};
-use sipas_shared::questionnaire::{Question, QuestionKind};
+use sipas_shared::model::campaign::{Campaign, ItemIndex};
+use sipas_shared::model::questionnaire::{Question, QuestionKind};
 use sipas_shared::{Answer, Likert, Questionnaire};
 use std::collections::BTreeMap;
 

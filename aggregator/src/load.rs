@@ -61,7 +61,7 @@ pub async fn report(
 ) -> Result<Report, StoreError> {
     let agg = aggregate(store, campaign, progress).await?;
     let ctx = Context {
-        generated_at: sipas_shared::clock::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        generated_at: sipas_shared::model::clock::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         quotas: store.quota_board(&campaign.id).await?,
         frame_fields: store.frame_field_counts(&campaign.id).await?,
         appraisals: store.appraisals(&campaign.id).await?,
@@ -97,12 +97,12 @@ pub async fn breakdown_by_question(
 ///
 /// # Errors
 /// Storage failures, or a damaged chunk.
-pub async fn texts(store: &dyn Store, campaign: &Campaign) -> Result<Vec<report::TextAnswer>, StoreError> {
+pub async fn texts(store: &dyn Store, campaign: &Campaign) -> Result<Vec<crate::answers::TextAnswer>, StoreError> {
     let asks_text = campaign
         .questionnaires
         .iter()
         .flat_map(|q| q.questions())
-        .any(|q| q.kind == sipas_shared::questionnaire::QuestionKind::Text);
+        .any(|q| q.kind == sipas_shared::model::questionnaire::QuestionKind::Text);
     if !asks_text {
         return Ok(Vec::new());
     }

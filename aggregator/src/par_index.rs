@@ -7,8 +7,8 @@ use crate::stats::Shown;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sipas_shared::Campaign;
-use sipas_shared::appraisal::Appraisal;
-use sipas_shared::questionnaire::Criterion;
+use sipas_shared::model::appraisal::Appraisal;
+use sipas_shared::model::questionnaire::Criterion;
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AreaScore {

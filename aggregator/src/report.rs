@@ -7,7 +7,7 @@ use crate::stats::{Shown, mean};
 use crate::tally::{Aggregate, CellKey};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use sipas_shared::campaign::{Campaign, ItemIndex, Targets};
+use sipas_shared::model::campaign::{Campaign, ItemIndex, Targets};
 use sipas_shared::store::QuotaStatus;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -99,7 +99,7 @@ pub struct Context {
     /// Sampling-frame size per unit and field, for the field-weighted index.
     pub frame_fields: BTreeMap<String, BTreeMap<String, u64>>,
     /// Appraised self-assessment points, for the composite PAR INDEX.
-    pub appraisals: Vec<sipas_shared::appraisal::Appraisal>,
+    pub appraisals: Vec<sipas_shared::model::appraisal::Appraisal>,
     /// Answers still held before release, and remainders released under k.
     pub anonymity: sipas_shared::store::Anonymity,
     /// Free-text answers.
@@ -109,8 +109,7 @@ pub struct Context {
     pub above_unit: BTreeMap<String, u64>,
 }
 
-/// One free-text answer: (unit, group, field, question, text).
-pub type TextAnswer = (String, String, Option<String>, String, String);
+pub use crate::answers::TextAnswer;
 
 /// Indices of one set of responses.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -125,6 +124,25 @@ pub struct Figures {
     /// The questions off the five-level scale: options, yes/no, numbers.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub answers: Vec<crate::answers::AnswerSummary>,
+}
+
+impl Figures {
+    /// Leaves out of `figures` what rests on fewer than `k` answers.
+    pub fn withhold_below(&mut self, k: u64) {
+        if self.responses < k {
+            self.sipas = None;
+            self.par_criteria.clear();
+            self.par_survey = None;
+            self.answers.clear();
+            return;
+        }
+        if let Some(s) = &mut self.sipas {
+            s.questions.retain(|q| q.n + q.dont_know == 0 || q.n >= k);
+            s.components.retain(|c| c.n == 0 || c.n >= k);
+        }
+        self.par_criteria.retain(|c| c.n == 0 || c.n >= k);
+        self.answers.retain(|a| a.n + a.dont_know == 0 || a.n >= k);
+    }
 }
 
 /// Distribution of the whole-service question in one field.
@@ -410,7 +428,7 @@ pub fn figures(agg: &Aggregate<'_>, keep: impl Fn(&CellKey) -> bool + Copy) -> F
         answers: crate::answers::summaries(agg.campaign, &pooled),
     };
     // Nothing published rests on fewer than k answers (SPEC §10).
-    crate::disclosure::guard(&mut figures, crate::disclosure::threshold(agg.campaign));
+    figures.withhold_below(crate::disclosure::threshold(agg.campaign));
     figures
 }
 
@@ -707,7 +725,7 @@ pub fn question_breakdown(cross: &Aggregate<'_>, by: By, code: &str) -> Breakdow
         .filter_map(|q| q.question(code))
         .flat_map(|q| {
             let answers: Vec<Option<sipas_shared::Answer>> = match q.kind {
-                sipas_shared::questionnaire::QuestionKind::Yesno => {
+                sipas_shared::model::questionnaire::QuestionKind::Yesno => {
                     vec![Some(sipas_shared::Answer::YesNo(true)), Some(sipas_shared::Answer::YesNo(false))]
                 }
                 _ => (0..q.options.len().max(5))

@@ -7,8 +7,8 @@
 //! the number of responses.
 
 use rust_decimal::Decimal;
-use sipas_shared::campaign::Campaign;
-use sipas_shared::questionnaire::{Question, QuestionKind};
+use sipas_shared::model::campaign::Campaign;
+use sipas_shared::model::questionnaire::{Question, QuestionKind};
 use sipas_shared::store::StoredResponse;
 use sipas_shared::{Answer, Questionnaire};
 use std::collections::{BTreeMap, HashMap};

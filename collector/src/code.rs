@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::html;
 use serde::Deserialize;
-use sipas_shared::domain::ShortCode;
+use sipas_shared::model::ShortCode;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/k", get(enter_code))

@@ -17,7 +17,7 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 use sipas_shared::Campaign;
-use sipas_shared::campaign::Group;
+use sipas_shared::model::campaign::Group;
 use sipas_shared::store::field::Device;
 use sipas_shared::store::key::ServiceKey;
 
@@ -34,7 +34,7 @@ const SLOT_SECS: i64 = 120;
 const SLOTS_VALID: i64 = 3;
 
 fn current_slot() -> i64 {
-    sipas_shared::clock::now().timestamp() / SLOT_SECS
+    sipas_shared::model::clock::now().timestamp() / SLOT_SECS
 }
 
 fn signed_text(device: &Device, slot: i64) -> String {
@@ -181,7 +181,7 @@ fn phone_of(state: &AppState, jar: &axum_extra::extract::cookie::CookieJar) -> O
 
 /// A new phone cookie.
 fn phone_cookie(state: &AppState) -> axum_extra::extract::cookie::Cookie<'static> {
-    let id = sipas_shared::auth::new_secret();
+    let id = sipas_shared::model::auth::new_secret();
     let value = format!("{id}.{}", state.store.service_key().tag(&format!("phone|{id}")));
     axum_extra::extract::cookie::Cookie::build((PHONE_COOKIE, value))
         .http_only(true)
@@ -320,7 +320,7 @@ impl KioskStarts {
 
     /// A new start for `device`, replacing any it had.
     fn give(&self, device: i64) -> String {
-        let start = sipas_shared::auth::new_secret();
+        let start = sipas_shared::model::auth::new_secret();
         if let Ok(mut starts) = self.starts.lock() {
             starts.retain(|_, (_, at)| at.elapsed() < START_LIFE);
             starts.insert(device, (start.clone(), std::time::Instant::now()));
@@ -446,7 +446,7 @@ async fn show_device(
 ) -> Result<Response, AppError> {
     let lang = Lang::from_query(q.lang.as_deref());
     let not_found = || (StatusCode::NOT_FOUND, crate::views::not_found_page(lang));
-    let Some(device) = state.store.device_by_secret(&sipas_shared::auth::secret_hash(&secret)).await? else {
+    let Some(device) = state.store.device_by_secret(&sipas_shared::model::auth::secret_hash(&secret)).await? else {
         return Ok(not_found().into_response());
     };
     let Some(campaign) = state.store.campaign(&device.campaign).await? else { return Ok(not_found().into_response()) };
@@ -466,7 +466,7 @@ async fn show_device(
 
 /// The enrolled device behind a secret, with its campaign.
 async fn enrolled(state: &AppState, secret: &str) -> Result<Option<(Device, Campaign)>, AppError> {
-    let Some(device) = state.store.device_by_secret(&sipas_shared::auth::secret_hash(secret)).await? else {
+    let Some(device) = state.store.device_by_secret(&sipas_shared::model::auth::secret_hash(secret)).await? else {
         return Ok(None);
     };
     Ok(state.store.campaign(&device.campaign).await?.map(|c| (device, c)))

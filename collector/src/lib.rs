@@ -91,7 +91,7 @@ fn routes(state: AppState) -> Router {
         .merge(respond::router())
         .merge(counter::router())
         .merge(qr::router())
-        .merge(auth::router())
+        .merge(staff::login::router())
         .merge(staff::admin::router())
         .merge(staff::accounts::router())
         .merge(staff::enumerator::router())

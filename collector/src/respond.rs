@@ -105,7 +105,7 @@ fn page_stamp(key: &ServiceKey, token: &str, at: i64) -> String {
 fn seconds_on_page(key: &ServiceKey, token: &str, stamp: &str) -> Option<i64> {
     let (at, _) = stamp.split_once('.')?;
     let at: i64 = at.parse().ok()?;
-    (page_stamp(key, token, at) == stamp).then(|| sipas_shared::clock::now().timestamp() - at)
+    (page_stamp(key, token, at) == stamp).then(|| sipas_shared::model::clock::now().timestamp() - at)
 }
 
 /// Fewer seconds than this per question answered is faster than reading.
@@ -157,7 +157,7 @@ fn render(
     let unit = campaign.unit(&invitation.unit).map_or(invitation.unit.as_str(), |u| u.name.as_str());
     let action = format!("/s/{raw_token}{}", q.echo(lang));
     let kiosk = q.kiosk_start();
-    let stamp = page_stamp(key, raw_token, sipas_shared::clock::now().timestamp());
+    let stamp = page_stamp(key, raw_token, sipas_shared::model::clock::now().timestamp());
     Ok(form_page(&FormPage {
         lang,
         title_unit: unit,

@@ -118,7 +118,7 @@ pub const NO_POSTERS: &str = "đợt này không cho phép áp phích mã cố �
 
 /// An A4 poster per unit for its one-stop counter: the fixed QR, the short
 /// link, what to do, in large type.
-pub fn counter_posters_html(campaign: &Campaign, units: &[&sipas_shared::domain::Unit], public_url: &str) -> Markup {
+pub fn counter_posters_html(campaign: &Campaign, units: &[&sipas_shared::model::Unit], public_url: &str) -> Markup {
     let deadline = campaign.closes.format("%d/%m/%Y").to_string();
     let title = format!("Áp phích Bộ phận một cửa – {}", campaign.name);
     printout(
@@ -166,7 +166,7 @@ fn printout(title: &str, style: &str, pages: Markup) -> Markup {
 
 /// The units that take citizens at a counter: those with a quota for a
 /// group drawn from a frame.
-pub fn counter_units<'a>(campaign: &'a Campaign, only: Option<&str>) -> Vec<&'a sipas_shared::domain::Unit> {
+pub fn counter_units<'a>(campaign: &'a Campaign, only: Option<&str>) -> Vec<&'a sipas_shared::model::Unit> {
     let quotas = campaign.quotas();
     campaign
         .units
@@ -182,7 +182,7 @@ pub fn counter_units<'a>(campaign: &'a Campaign, only: Option<&str>) -> Vec<&'a 
 
 /// `ABCD1234` as printed: `ABCD-1234`.
 pub fn display_code(code: &str) -> String {
-    sipas_shared::domain::ShortCode::parse(code).map_or_else(|| code.to_owned(), |c| c.to_string())
+    sipas_shared::model::ShortCode::parse(code).map_or_else(|| code.to_owned(), |c| c.to_string())
 }
 
 /// The text sent by SMS: the unit, the link and the code.
@@ -202,7 +202,7 @@ pub const SMS_SEGMENT: usize = 160;
 /// `text` without diacritics (đ → d) and with nothing outside printable ASCII.
 fn ascii(text: &str) -> String {
     text.chars()
-        .map(sipas_shared::campaign::fold_vietnamese)
+        .map(sipas_shared::model::text::fold_vietnamese)
         .filter(|c| c.is_ascii() && !c.is_ascii_control())
         .collect()
 }
@@ -269,7 +269,7 @@ pub fn slips_csv(campaign: &Campaign, slips: &[&Slip], public_url: &str) -> Resu
             &short,
             send,
         ];
-        let safe: Vec<_> = cells.iter().map(|c| sipas_shared::spreadsheet::defuse(c)).collect();
+        let safe: Vec<_> = cells.iter().map(|c| sipas_shared::files::spreadsheet::defuse(c)).collect();
         w.write_record(safe.iter().map(|c| c.as_bytes()))?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))

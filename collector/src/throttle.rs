@@ -222,7 +222,7 @@ impl Client {
             Some(ip) => ip.to_string(),
             None => "unknown".to_owned(),
         };
-        sipas_shared::auth::secret_hash(&format!("client:{text}"))
+        sipas_shared::model::auth::secret_hash(&format!("client:{text}"))
     }
 }
 

@@ -1,25 +1,21 @@
-//! Domain types, campaign and questionnaire files, and storage shared by the
-//! collector, the aggregator and the `sipas` binary.
+//! What the collector, the aggregator and the `sipas` binary share, in four
+//! rooms whose dependencies run one way:
+//!
+//! - [`model`]: campaigns, questionnaires, answers, responses — pure values;
+//! - [`files`]: every reader of what offices send, and its errors;
+//! - [`field`]: sampling and the demo generator, pure algorithms;
+//! - [`store`]: persistence only.
+//!
+//! `files`, `field` and `store` import the model and nothing beside it;
+//! [`ops`] (a frame import, a sampling run) sits above them all.
 
-pub mod answer;
-pub mod appraisal;
-pub mod auth;
-pub mod ballots;
-pub mod campaign;
-pub mod clock;
-pub mod demo;
-pub mod domain;
-pub mod examples;
-pub mod frame;
-pub mod questionnaire;
-pub mod sampling;
-pub mod source;
-pub mod spreadsheet;
+pub mod field;
+pub mod files;
+pub mod model;
+pub mod ops;
 pub mod store;
 
-pub use answer::{Answer, AnswerError, Answers};
-pub use campaign::Campaign;
-pub use domain::{Likert, Phone, PhoneError, Token, Unit, UnitCode, UnitKind};
-pub use questionnaire::{Question, QuestionKind, Questionnaire};
-pub use source::SourceError;
+pub use files::source::SourceError;
+pub use model::{Answer, AnswerError, Answers, Campaign, Likert, Phone, PhoneError, Token, Unit, UnitCode, UnitKind};
+pub use model::{Question, QuestionKind, Questionnaire};
 pub use store::{Store, StoreError};

@@ -5,9 +5,10 @@ use crate::cli::{ExportFormat, GenerateArgs, ReportFormat};
 use indicatif::ProgressBar;
 use sipas_aggregator::report::By;
 use sipas_aggregator::{export, load, render};
-use sipas_shared::appraisal::read_appraisals;
-use sipas_shared::ballots::{RowError, read_ballots};
-use sipas_shared::demo::Generator;
+use sipas_shared::field::demo::Generator;
+use sipas_shared::files::appraisal::read_appraisals;
+use sipas_shared::files::ballots::read_ballots;
+use sipas_shared::model::RowError;
 use sipas_shared::{Campaign, Store, StoreError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,11 @@ use std::path::{Path, PathBuf};
 /// Reads a UTF-8 CSV, or says how to save one from Excel.
 fn read_csv_text(file: &Path) -> Result<String, Failure> {
     let bytes = std::fs::read(file).map_err(|e| {
-        Failure::BadInput(format!("{}: không đọc được tệp: {}", file.display(), sipas_shared::source::io_message(&e)))
+        Failure::BadInput(format!(
+            "{}: không đọc được tệp: {}",
+            file.display(),
+            sipas_shared::files::source::io_message(&e)
+        ))
     })?;
     String::from_utf8(bytes).map_err(|_| {
         Failure::BadInput(format!("{}: tệp không phải UTF-8 (trong Excel chọn «CSV UTF-8»)", file.display()))
@@ -37,10 +42,11 @@ pub async fn import_frame(
     campaign_id: &str,
     unit: &str,
     file: &Path,
-    allow: sipas_shared::frame::Allow,
+    allow: sipas_shared::ops::frame::Allow,
     roster_of: Option<&str>,
 ) -> Result<(), Failure> {
-    use sipas_shared::frame::{self, ImportError};
+    use sipas_shared::files::frame;
+    use sipas_shared::ops::frame::{self as import, ImportError};
     let (store, campaign) = open_campaign(db, campaign_id).await?;
     let unit_code = campaign
         .unit(unit)
@@ -58,18 +64,22 @@ pub async fn import_frame(
         }
     }
     let bytes = std::fs::read(file).map_err(|e| {
-        Failure::BadInput(format!("{}: không đọc được tệp: {}", file.display(), sipas_shared::source::io_message(&e)))
+        Failure::BadInput(format!(
+            "{}: không đọc được tệp: {}",
+            file.display(),
+            sipas_shared::files::source::io_message(&e)
+        ))
     })?;
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     let rows = frame::file_rows(name, &bytes).map_err(|e| Failure::BadInput(format!("{}: {e}", file.display())))?;
-    let done = match frame::import(
+    let done = match import::import(
         &*store,
         &campaign,
         &unit_code,
         roster_of,
         &rows,
         allow,
-        frame::Provenance { actor: "dòng lệnh", file_name: name },
+        import::Provenance { actor: "dòng lệnh", file_name: name },
     )
     .await
     {
@@ -176,12 +186,12 @@ pub async fn import_responses(
 ) -> Result<(), Failure> {
     let (store, campaign) = open_campaign(db, campaign_id).await?;
     let text = read_csv_text(file)?;
-    let numbered =
-        sipas_shared::ballots::read_paper_ballots(&text, &campaign).map_err(|errors| row_errors(file, &errors))?;
+    let numbered = sipas_shared::files::ballots::read_paper_ballots(&text, &campaign)
+        .map_err(|errors| row_errors(file, &errors))?;
     let ballots: Vec<_> = numbered.iter().map(|(_, r)| r.clone()).collect();
     if let Some(second) = verify {
         let other = read_ballots(&read_csv_text(second)?, &campaign).map_err(|errors| row_errors(second, &errors))?;
-        let mismatches = sipas_shared::ballots::compare_entries(&ballots, &other);
+        let mismatches = sipas_shared::files::ballots::compare_entries(&ballots, &other);
         if !mismatches.is_empty() {
             let mut msg = format!(
                 "{} và {}: {} ô nhập khác nhau, không nhập phiếu nào (đối chiếu với phiếu giấy rồi sửa):",
@@ -221,7 +231,7 @@ pub async fn import_responses(
 }
 
 fn sha_hex(bytes: &[u8]) -> String {
-    sipas_shared::auth::secret_hash(&String::from_utf8_lossy(bytes))
+    sipas_shared::model::auth::secret_hash(&String::from_utf8_lossy(bytes))
 }
 
 /// `sipas responses numbers`: tops up the printed ballot numbers of every
@@ -361,7 +371,7 @@ pub async fn report(
 /// Before a report or an export: the answers a closed campaign still held
 /// are released (with no service running, nothing else would), and said so.
 async fn release_due(store: &dyn Store) -> Result<(), Failure> {
-    let done = store.sweep(sipas_shared::clock::now()).await?;
+    let done = store.sweep(sipas_shared::model::clock::now()).await?;
     if done.released_at_close > 0 {
         eprintln!("Đợt khảo sát đã kết thúc: đã đưa {} phiếu còn chờ vào số liệu.", done.released_at_close);
     }

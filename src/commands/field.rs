@@ -2,9 +2,11 @@
 
 use super::{Failure, open_campaign};
 use crate::cli::{SlipFormat, UserCommand};
-use sipas_shared::auth::{self, AccountChange, MIN_PASSWORD, Role};
+use sipas_shared::StoreError;
+use sipas_shared::field::sampling;
+use sipas_shared::model::auth::{self, AccountChange, MIN_PASSWORD, Role};
+use sipas_shared::ops;
 use sipas_shared::store;
-use sipas_shared::{StoreError, sampling};
 use std::io::{BufRead, Write};
 use std::path::Path;
 
@@ -18,7 +20,7 @@ pub async fn sample(db: &str, id: &str, seed: Option<u64>, reserve: u32) -> Resu
     let (store, campaign) = open_campaign(db, id).await?;
     // Without a seed, a fresh one, printed so the draw can be repeated.
     let seed = seed.unwrap_or_else(sampling::fresh_seed);
-    let rows = sampling::run(&*store, &campaign, seed, reserve, CLI_ACTOR).await?;
+    let rows = ops::sampling::run(&*store, &campaign, seed, reserve, CLI_ACTOR).await?;
     println!("Chọn mẫu đợt {} (seed {seed}, dự phòng {reserve} %):", campaign.id);
     println!(
         "{:<8} {:<12} {:>7} {:>9} {:>8} {:>8} {:>9}",
@@ -153,12 +155,12 @@ pub async fn user(db: &str, cmd: UserCommand) -> Result<(), Failure> {
                 return Err(Failure::BadInput(format!("tài khoản «{name}» đang tạm ngừng (sipas user enable {name})")));
             }
             let secret = auth::new_secret();
-            let expires = sipas_shared::clock::now() + chrono::Duration::days(days);
+            let expires = sipas_shared::model::clock::now() + chrono::Duration::days(days);
             store.add_api_token(&auth::secret_hash(&secret), user.id, &label, expires).await?;
             eprintln!(
                 "Khoá API của {name} ({}), chỉ hiện một lần, dùng được cho /api/v1 đến {}; gửi trong tiêu đề «Authorization: Bearer …»:",
                 user.role.label(),
-                expires.with_timezone(&sipas_shared::clock::zone("Asia/Ho_Chi_Minh")).format("%d/%m/%Y")
+                expires.with_timezone(&sipas_shared::model::clock::zone("Asia/Ho_Chi_Minh")).format("%d/%m/%Y")
             );
             println!("{secret}");
             Ok(())
@@ -289,7 +291,7 @@ pub async fn enrol(
     actor: &str,
     public_url: &str,
 ) -> Result<String, Failure> {
-    let secret = sipas_shared::auth::new_secret();
-    store.enrol_device(campaign, unit, label, mode, &sipas_shared::auth::secret_hash(&secret), actor).await?;
+    let secret = sipas_shared::model::auth::new_secret();
+    store.enrol_device(campaign, unit, label, mode, &sipas_shared::model::auth::secret_hash(&secret), actor).await?;
     Ok(format!("{}/d/{secret}", public_url.trim_end_matches('/')))
 }

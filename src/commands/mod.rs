@@ -115,7 +115,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Frame(FrameCommand::Import { campaign, unit, file, skip_bad, group, force, replace }) => {
-            let allow = sipas_shared::frame::Allow { bad_rows: skip_bad, other_unit: force, replace };
+            let allow = sipas_shared::ops::frame::Allow { bad_rows: skip_bad, other_unit: force, replace };
             data::import_frame(&cli.db, &campaign, &unit, &file, allow, group.as_deref()).await
         }
         Command::Frame(FrameCommand::List { campaign }) => data::list_frames(&cli.db, &campaign).await,

@@ -18,13 +18,13 @@ pub async fn serve(
     server_limits: super::listen::ServerLimits,
 ) -> Result<(), Failure> {
     let store: Arc<dyn Store> = store::connect(db).await?;
-    if sipas_shared::clock::is_moved() {
-        tracing::warn!(now = %sipas_shared::clock::now(), "{} đặt đồng hồ của dịch vụ: chỉ dùng để kiểm thử", sipas_shared::clock::NOW_VAR);
+    if sipas_shared::model::clock::is_moved() {
+        tracing::warn!(now = %sipas_shared::model::clock::now(), "{} đặt đồng hồ của dịch vụ: chỉ dùng để kiểm thử", sipas_shared::model::clock::NOW_VAR);
     }
     let mut fresh_demo = None;
     if demo {
         if store.is_empty().await? {
-            let campaign = sipas_shared::examples::quang_binh()?;
+            let campaign = sipas_shared::files::examples::quang_binh()?;
             store.save_campaign(&campaign).await?;
             // Most of the 690 ballots answered, so the report pages have something to show.
             let n = super::data::insert_demo(&*store, &campaign, DEMO_RESPONSES, 2026, false).await?;
@@ -33,9 +33,9 @@ pub async fn serve(
                 campaign.id,
                 campaign.units.len()
             );
-            let password = sipas_shared::auth::new_password();
-            let hash = sipas_shared::auth::hash_password(&password).map_err(Failure::Other)?;
-            store.add_user("admin", sipas_shared::auth::Role::Admin, &[], &hash).await?;
+            let password = sipas_shared::model::auth::new_password();
+            let hash = sipas_shared::model::auth::hash_password(&password).map_err(Failure::Other)?;
+            store.add_user("admin", sipas_shared::model::auth::Role::Admin, &[], &hash).await?;
             println!("Tài khoản quản trị mẫu: admin / {password} (đăng nhập tại /login)");
             fresh_demo = Some(campaign);
         } else {
@@ -106,7 +106,7 @@ async fn sweep_every(
         if let Some(l) = &limits {
             l.forget_idle();
         }
-        match store.sweep(sipas_shared::clock::now()).await {
+        match store.sweep(sipas_shared::model::clock::now()).await {
             Ok(done) if done.released_at_close > 0 || done.drafts_expired > 0 => tracing::info!(
                 released_at_close = done.released_at_close,
                 drafts_expired = done.drafts_expired,

@@ -277,7 +277,7 @@ pub fn sipas_child(db: &TestDb, args: &[&str]) -> Child {
 /// The example campaign with its survey window around today, so links open.
 pub fn example_open_today() -> sipas_shared::Campaign {
     let mut campaign = sipas_shared::Campaign::load(&example_campaign()).expect("example campaign");
-    let today = sipas_shared::clock::day_in("Asia/Ho_Chi_Minh", sipas_shared::clock::now());
+    let today = sipas_shared::model::clock::day_in("Asia/Ho_Chi_Minh", sipas_shared::model::clock::now());
     (campaign.opens, campaign.closes) = (today - chrono::Duration::days(3), today + chrono::Duration::days(20));
     campaign
 }

@@ -264,7 +264,7 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
     }
 
     let sipas = report.totals.figures.sipas.as_ref();
-    let [ranking_chart, components_chart, fields_chart] = crate::web::charts::report_charts(campaign, report);
+    let [ranking_chart, components_chart, fields_chart] = crate::render::charts::report_charts(campaign, report);
     doc = doc.add_paragraph(heading("II. KẾT QUẢ CHUNG"));
     let mut line = format!(
         "Chỉ số SIPAS chung (gộp phiếu) đạt {}; mức độ hài lòng chung {}.",

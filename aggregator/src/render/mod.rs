@@ -1,6 +1,7 @@
 //! Report tables, and their text, CSV and XLSX forms. All three formats are
 //! written from the same [`Table`]s, so they cannot disagree.
 
+pub mod charts;
 pub mod docx;
 mod tables;
 pub mod text;
@@ -51,7 +52,7 @@ pub fn write_csv(table: &Table, out: impl std::io::Write) -> std::io::Result<()>
     let mut w = csv::Writer::from_writer(out);
     w.write_record(&table.headers)?;
     for row in &table.rows {
-        w.write_record(row.iter().map(|v| sipas_shared::spreadsheet::defuse(&v.display("")).into_owned()))?;
+        w.write_record(row.iter().map(|v| sipas_shared::files::spreadsheet::defuse(&v.display("")).into_owned()))?;
     }
     w.flush()
 }

@@ -45,8 +45,8 @@ pub fn render_report(report: &crate::report::Report, tables: &[Table]) -> String
         report.year,
         report.generated_local,
         match report.method.item_index {
-            sipas_shared::campaign::ItemIndex::SatisfiedShare => "tỷ lệ hài lòng (mức 4–5)",
-            sipas_shared::campaign::ItemIndex::ScoreRatio => "tỷ lệ điểm p ÷ P",
+            sipas_shared::model::campaign::ItemIndex::SatisfiedShare => "tỷ lệ hài lòng (mức 4–5)",
+            sipas_shared::model::campaign::ItemIndex::ScoreRatio => "tỷ lệ điểm p ÷ P",
         }
     );
     if let Some(t) = report.targets.sipas {

@@ -2,7 +2,6 @@
 //! (`/api/v1/campaigns/{id}/report`), served by `sipas serve`.
 
 pub mod api;
-pub mod charts;
 mod views;
 
 use crate::load;

@@ -1,7 +1,7 @@
 //! Report pages (maud): one layout, small fragments, full pages built from them.
 
-use super::charts;
 use crate::indices::as_f64;
+use crate::render::charts;
 use crate::render::{self, Table, Value};
 use crate::report::{By, Report};
 use maud::{DOCTYPE, Markup, html};
@@ -103,7 +103,8 @@ fn breakdown_questions(campaign: &Campaign) -> Vec<(&str, &str)> {
     for q in campaign.questionnaires.iter().flat_map(|q| q.questions()) {
         let listed = matches!(
             q.kind,
-            sipas_shared::questionnaire::QuestionKind::Single | sipas_shared::questionnaire::QuestionKind::Yesno
+            sipas_shared::model::questionnaire::QuestionKind::Single
+                | sipas_shared::model::questionnaire::QuestionKind::Yesno
         );
         if listed && q.options.iter().all(|o| o.weight.is_none()) && !out.iter().any(|(c, _)| *c == q.code) {
             out.push((q.code.as_str(), q.text.as_str()));

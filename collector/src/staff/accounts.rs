@@ -12,7 +12,7 @@ use axum::{Form, Router};
 use maud::{Markup, html};
 use serde::Deserialize;
 use sipas_shared::StoreError;
-use sipas_shared::auth::{self, AccountChange, MIN_PASSWORD, Role, User};
+use sipas_shared::model::auth::{self, AccountChange, MIN_PASSWORD, Role, User};
 
 const ADMIN: &[Role] = &[Role::Admin];
 
@@ -129,7 +129,7 @@ async fn add_user(State(state): State<AppState>, staff: Staff, Form(f): Form<Use
 
 /// The buttons of one account's row.
 fn account_actions(staff: &Staff, u: &User) -> Markup {
-    let to = format!("/admin/users/{}", super::percent_encode(&u.name, b""));
+    let to = format!("/admin/users/{}", crate::auth::percent_encode(&u.name, b""));
     let button = |action: &str, label: &str| {
         html! {
             form.inline method="post" action=(to) {

@@ -13,9 +13,10 @@ use axum::{Form, Router};
 use maud::html;
 use serde::Deserialize;
 use sipas_shared::StoreError;
-use sipas_shared::auth::{self, Role};
-use sipas_shared::frame::{self, ImportError};
-use sipas_shared::sampling::{self, recommended_size};
+use sipas_shared::field::sampling::{self, recommended_size};
+use sipas_shared::files::frame;
+use sipas_shared::model::auth::{self, Role};
+use sipas_shared::ops::frame::{self as import, ImportError};
 use sipas_shared::store::field::audit_label;
 use std::collections::BTreeMap;
 
@@ -235,7 +236,7 @@ async fn upload_frame(
     let back = format!("/admin/campaigns/{id}");
     let bad = async |m: String| flash(&state, &staff, &back, false, &m).await;
     let (mut csrf, mut unit, mut file, mut allow, mut list) =
-        (String::new(), String::new(), None, frame::Allow::default(), String::new());
+        (String::new(), String::new(), None, import::Allow::default(), String::new());
     loop {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
@@ -276,14 +277,14 @@ async fn upload_frame(
         Ok(r) => r,
         Err(e) => return bad(format!("{file_name}: {e}")).await,
     };
-    let done = match frame::import(
+    let done = match import::import(
         &*state.store,
         &campaign,
         &code,
         roster_of,
         &rows,
         allow,
-        frame::Provenance { actor: &staff.user.name, file_name: &file_name },
+        import::Provenance { actor: &staff.user.name, file_name: &file_name },
     )
     .await
     {
@@ -419,7 +420,7 @@ async fn sample(
         },
     };
     let campaign = load_campaign(&*state.store, &id).await?;
-    let rows = sampling::run(&*state.store, &campaign, seed, reserve, &staff.user.name).await?;
+    let rows = sipas_shared::ops::sampling::run(&*state.store, &campaign, seed, reserve, &staff.user.name).await?;
     let drawn: u64 = rows.iter().map(|r| r.drawn).sum();
     let reserves: u64 = rows.iter().map(|r| r.reserves).sum();
     let short: Vec<String> =
@@ -471,7 +472,7 @@ async fn audit_csv(State(state): State<AppState>, staff: Staff, Path(id): Path<S
         for e in &batch {
             let when = campaign.local_time(e.at);
             let cells = [when.as_str(), &e.actor, audit_label(&e.action), &e.action, &e.subject, &e.detail];
-            let safe: Vec<_> = cells.iter().map(|c| sipas_shared::spreadsheet::defuse(c)).collect();
+            let safe: Vec<_> = cells.iter().map(|c| sipas_shared::files::spreadsheet::defuse(c)).collect();
             w.write_record(safe.iter().map(|c| c.as_bytes())).map_err(|e| AppError::Internal(e.to_string()))?;
         }
         if batch.len() < 5_000 {

@@ -14,9 +14,9 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::{Markup, html};
 use serde::Deserialize;
-use sipas_shared::auth::Role;
-use sipas_shared::domain::ShortCode;
-use sipas_shared::sampling::recommended_size;
+use sipas_shared::field::sampling::recommended_size;
+use sipas_shared::model::ShortCode;
+use sipas_shared::model::auth::Role;
 use sipas_shared::store::field::{Audit, FieldError, Outcome, PaperBatch, Slip};
 use sipas_shared::store::{QuotaStatus, StoredResponse};
 use sipas_shared::{Campaign, Store, StoreError};
@@ -228,7 +228,7 @@ fn slip_row(staff: &Staff, base: &str, campaign: &sipas_shared::Campaign, s: &Sl
 fn matches_search(s: &Slip, typed: &str) -> bool {
     let fold = |t: &str| -> String {
         t.chars()
-            .map(|c| sipas_shared::campaign::fold_vietnamese(c).to_ascii_lowercase())
+            .map(|c| sipas_shared::model::text::fold_vietnamese(c).to_ascii_lowercase())
             .filter(|c| c.is_alphanumeric())
             .collect()
     };
@@ -374,9 +374,9 @@ async fn more_reserves(
         return flash(&state, &staff, &back, false, &format!("nhóm «{}» không có trong đợt", f.group)).await;
     }
     let field = f.field.as_deref().filter(|s| !s.is_empty());
-    let cell = sipas_shared::sampling::Cell { unit: &unit, group: &f.group, field };
-    let seed = sipas_shared::sampling::fresh_seed();
-    let n = sipas_shared::sampling::more_reserves(&*state.store, &campaign, cell, seed, &staff.user.name).await?;
+    let cell = sipas_shared::ops::sampling::Cell { unit: &unit, group: &f.group, field };
+    let seed = sipas_shared::field::sampling::fresh_seed();
+    let n = sipas_shared::ops::sampling::more_reserves(&*state.store, &campaign, cell, seed, &staff.user.name).await?;
     let label = field.unwrap_or("chưa xếp");
     let (ok, m) = if n == 0 {
         (

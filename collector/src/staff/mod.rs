@@ -5,12 +5,13 @@
 pub mod accounts;
 pub mod admin;
 pub mod enumerator;
+pub mod login;
 
 use crate::auth::Staff;
 use crate::{AppError, AppState};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
-use sipas_shared::auth::Role;
+use sipas_shared::model::auth::Role;
 
 const STYLE: &str = "\
 *{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,-apple-system,Roboto,'Segoe UI',sans-serif;color:#1a1a1a;background:#f6f7f9}\
@@ -137,15 +138,4 @@ pub async fn flash(state: &AppState, staff: &Staff, path: &str, ok: bool, messag
     let id = state.store.put_flash(staff.user.id, ok, &text).await?;
     let sep = if path.contains('?') { '&' } else { '?' };
     Ok(Redirect::to(&format!("{path}{sep}m={id}")).into_response())
-}
-
-/// Percent-encodes all but unreserved characters and those in `keep`.
-pub(crate) fn percent_encode(s: &str, keep: &[u8]) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => char::from(b).to_string(),
-            b if keep.contains(&b) => char::from(b).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

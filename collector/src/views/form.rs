@@ -4,7 +4,7 @@
 
 use super::text::{Key, Lang};
 use maud::{Markup, PreEscaped, html};
-use sipas_shared::questionnaire::{Question, QuestionKind, Questionnaire, Scalar};
+use sipas_shared::model::questionnaire::{Question, QuestionKind, Questionnaire, Scalar};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A banner above the form.
@@ -155,7 +155,7 @@ fn question(p: &FormPage<'_>, q: &Question, number: usize) -> Markup {
         },
         QuestionKind::Text => html! {
             label for=(id("t")) { (text) }
-            textarea id=(id("t")) name=(name) rows="3" maxlength=(q.max_length.unwrap_or(sipas_shared::questionnaire::DEFAULT_TEXT_LIMIT)) aria-describedby=[described] { (current) }
+            textarea id=(id("t")) name=(name) rows="3" maxlength=(q.max_length.unwrap_or(sipas_shared::model::questionnaire::DEFAULT_TEXT_LIMIT)) aria-describedby=[described] { (current) }
         },
     };
     html! {

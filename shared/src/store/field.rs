@@ -6,8 +6,8 @@
 //! analyst reaches reads it.
 
 use super::StoreError;
-use crate::auth::{Role, User};
-use crate::domain::Token;
+use crate::model::Token;
+use crate::model::auth::{Role, User};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -441,7 +441,7 @@ pub trait FieldOps: Send + Sync {
     async fn change_user(
         &self,
         name: &str,
-        change: &crate::auth::AccountChange,
+        change: &crate::model::auth::AccountChange,
         actor: &str,
     ) -> Result<Option<u64>, StoreError>;
 

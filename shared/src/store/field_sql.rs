@@ -5,11 +5,11 @@ macro_rules! field_store {
         impl $store {
             fn user_from_row(
                 (id, name, role, units, disabled): (i64, String, String, String, bool),
-            ) -> Result<$crate::auth::User, StoreError> {
-                let role = $crate::auth::Role::parse(&role)
+            ) -> Result<$crate::model::auth::User, StoreError> {
+                let role = $crate::model::auth::Role::parse(&role)
                     .ok_or_else(|| StoreError::Corrupt(format!("vai trò «{role}» của tài khoản {name}")))?;
                 let units = units.split(',').filter(|u| !u.is_empty()).map(str::to_owned).collect();
-                Ok($crate::auth::User { id, name, role, units, disabled })
+                Ok($crate::model::auth::User { id, name, role, units, disabled })
             }
 
             /// Removes the people of one list who have no invitation; returns how many.
@@ -38,7 +38,7 @@ macro_rules! field_store {
                 sqlx::query(
                     "INSERT INTO audit_log (at, actor, campaign_id, action, subject, detail) VALUES ($1, $2, $3, $4, $5, $6)",
                 )
-                .bind($crate::clock::now())
+                .bind($crate::model::clock::now())
                 .bind(e.actor)
                 .bind(e.campaign)
                 .bind(e.action)
@@ -104,7 +104,7 @@ macro_rules! field_store {
                 slips: &[$crate::store::field::NewSlip],
                 audit: $crate::store::field::Audit<'_>,
             ) -> Result<u64, StoreError> {
-                let now = $crate::clock::now();
+                let now = $crate::model::clock::now();
                 let mut tx = self.pool.begin().await?;
                 let mut issued = 0;
                 for s in slips {
@@ -117,8 +117,8 @@ macro_rules! field_store {
                              WHERE $7 IS NULL OR NOT EXISTS (SELECT 1 FROM invitations WHERE person_id = $7)
                              ON CONFLICT DO NOTHING",
                         )
-                        .bind($crate::domain::Token::generate().as_str().to_owned())
-                        .bind($crate::domain::ShortCode::generate().as_str().to_owned())
+                        .bind($crate::model::Token::generate().as_str().to_owned())
+                        .bind($crate::model::ShortCode::generate().as_str().to_owned())
                         .bind(campaign)
                         .bind(&s.unit)
                         .bind(&s.group)
@@ -183,7 +183,7 @@ macro_rules! field_store {
                 row.map($crate::store::field_sql::slip_from_row).transpose()
             }
 
-            async fn code_of(&self, token: &$crate::domain::Token) -> Result<Option<String>, StoreError> {
+            async fn code_of(&self, token: &$crate::model::Token) -> Result<Option<String>, StoreError> {
                 let row: Option<(Option<String>,)> = sqlx::query_as("SELECT code FROM invitations WHERE token = $1")
                     .bind(token.as_str())
                     .fetch_optional(&self.pool)
@@ -191,7 +191,7 @@ macro_rules! field_store {
                 Ok(row.and_then(|(c,)| c))
             }
 
-            async fn token_by_code(&self, code: &str) -> Result<Option<$crate::domain::Token>, StoreError> {
+            async fn token_by_code(&self, code: &str) -> Result<Option<$crate::model::Token>, StoreError> {
                 // Only a live slip: a guessed code of an answered, closed or
                 // expired one leads nowhere.
                 let row: Option<(String,)> = sqlx::query_as(
@@ -199,10 +199,10 @@ macro_rules! field_store {
                        AND (expires_at IS NULL OR expires_at > $2)",
                 )
                 .bind(code)
-                .bind($crate::clock::now())
+                .bind($crate::model::clock::now())
                 .fetch_optional(&self.pool)
                 .await?;
-                Ok(row.and_then(|(t,)| $crate::domain::Token::parse(&t)))
+                Ok(row.and_then(|(t,)| $crate::model::Token::parse(&t)))
             }
 
             async fn record_outcome(
@@ -242,7 +242,7 @@ macro_rules! field_store {
                 )
                 .bind(next)
                 .bind(attempts_after)
-                .bind($crate::clock::now())
+                .bind($crate::model::clock::now())
                 .bind(campaign)
                 .bind(code)
                 .bind(&status)
@@ -280,7 +280,7 @@ macro_rules! field_store {
                 )
                 .bind(campaign)
                 .bind(code)
-                .bind($crate::clock::now())
+                .bind($crate::model::clock::now())
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some((unit, group, field, status)) = claimed else {
@@ -312,7 +312,7 @@ macro_rules! field_store {
                     tx.rollback().await?;
                     return Ok(Err(FieldError::NoReserve(code.to_owned())));
                 };
-                let now = $crate::clock::now();
+                let now = $crate::model::clock::now();
                 let released = sqlx::query(
                     "UPDATE invitations SET status = 'issued', updated_at = $1 WHERE code = $2 AND status = 'reserve'",
                 )
@@ -344,7 +344,7 @@ macro_rules! field_store {
                 .bind(name)
                 .bind(holder)
                 .bind(until)
-                .bind($crate::clock::now())
+                .bind($crate::model::clock::now())
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() == 1)
@@ -368,7 +368,7 @@ macro_rules! field_store {
                 .bind(unit)
                 .bind(label)
                 .bind(secret_hash)
-                .bind($crate::clock::now())
+                .bind($crate::model::clock::now())
                 .bind(mode)
                 .fetch_one(&mut *tx)
                 .await?;
@@ -387,7 +387,7 @@ macro_rules! field_store {
                 )
                 .bind(campaign)
                 .bind(id)
-                .bind($crate::clock::now())
+                .bind($crate::model::clock::now())
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some((unit, label)) = row else {
@@ -444,7 +444,7 @@ macro_rules! field_store {
                 use std::collections::BTreeMap;
                 let definition = $crate::store::Store::campaign(self, campaign).await?;
                 let mut tx = self.pool.begin().await?;
-                let now = $crate::clock::now();
+                let now = $crate::model::clock::now();
                 if let Some(fp) = batch.fingerprint {
                     // The write first: it takes SQLite's lock and settles a race on PostgreSQL.
                     let fresh = sqlx::query(
@@ -464,7 +464,7 @@ macro_rules! field_store {
                                 .bind(fp)
                                 .fetch_one(&mut *tx)
                                 .await?;
-                        let local = definition.as_ref().map_or_else(|| $crate::clock::day_in("Asia/Ho_Chi_Minh", at).format("%d/%m/%Y").to_string(), |c| c.local_time(at));
+                        let local = definition.as_ref().map_or_else(|| $crate::model::clock::day_in("Asia/Ho_Chi_Minh", at).format("%d/%m/%Y").to_string(), |c| c.local_time(at));
                         return Err(StoreError::Duplicate(format!("tệp này đã được nhập lúc {local}: không nhập lại phiếu nào")));
                     }
                 }
@@ -506,7 +506,7 @@ macro_rules! field_store {
                             }
                             Some(_) => format!("phiếu số «{number}» đã được nhập rồi"),
                         };
-                        refused.push($crate::ballots::RowError { line: *line, column: Some("ballot".into()), message });
+                        refused.push($crate::model::RowError { line: *line, column: Some("ballot".into()), message });
                     }
                 }
                 if !batch.allow_over_quota {
@@ -522,7 +522,7 @@ macro_rules! field_store {
                         .await?;
                         let (quota, answered) = row.unwrap_or((0, 0));
                         if answered + n > quota {
-                            refused.push($crate::ballots::RowError {
+                            refused.push($crate::model::RowError {
                                 line: *first_line,
                                 column: Some("ballot".into()),
                                 message: format!(
@@ -577,7 +577,7 @@ macro_rules! field_store {
                         .iter()
                         .filter(|(code, _)| {
                             !questionnaire.and_then(|q| q.question(code)).is_some_and(|q| {
-                                matches!(q.kind, $crate::questionnaire::QuestionKind::Text)
+                                matches!(q.kind, $crate::model::questionnaire::QuestionKind::Text)
                             })
                         })
                         .map(|(c, v)| (c.clone(), v.clone()))
@@ -621,7 +621,7 @@ macro_rules! field_store {
                 actor: &str,
             ) -> Result<u64, StoreError> {
                 let mut tx = self.pool.begin().await?;
-                let now = $crate::clock::now();
+                let now = $crate::model::clock::now();
                 let mut issued = 0u64;
                 for (unit, group, total) in wanted {
                     let (have,): (i64,) = sqlx::query_as(
@@ -641,7 +641,7 @@ macro_rules! field_store {
                              ON CONFLICT DO NOTHING",
                         )
                         .bind(campaign)
-                        .bind($crate::domain::ShortCode::generate().as_str().to_owned())
+                        .bind($crate::model::ShortCode::generate().as_str().to_owned())
                         .bind(unit)
                         .bind(group)
                         .bind(now)
@@ -760,7 +760,7 @@ macro_rules! field_store {
                 let questionnaire = definition.as_ref().and_then(|c| c.questionnaire_of(&group));
                 let counted = |code: &str| {
                     !questionnaire.and_then(|q| q.question(code)).is_some_and(|q| {
-                        matches!(q.kind, $crate::questionnaire::QuestionKind::Text)
+                        matches!(q.kind, $crate::model::questionnaire::QuestionKind::Text)
                     })
                 };
                 $crate::store::count_cells(&unit, &group, field.as_deref(), cells.iter(), &counted, &mut tallies, &mut counts, &mut chunk_rows, day);
@@ -901,7 +901,7 @@ macro_rules! field_store {
             async fn add_user(
                 &self,
                 name: &str,
-                role: $crate::auth::Role,
+                role: $crate::model::auth::Role,
                 units: &[String],
                 password_hash: &str,
             ) -> Result<i64, StoreError> {
@@ -913,13 +913,13 @@ macro_rules! field_store {
                 .bind(role.as_str())
                 .bind(units.join(","))
                 .bind(password_hash)
-                .bind($crate::clock::now())
+                .bind($crate::model::clock::now())
                 .fetch_optional(&self.pool)
                 .await?;
                 row.map(|(id,)| id).ok_or_else(|| StoreError::Duplicate(format!("tài khoản «{name}» đã có")))
             }
 
-            async fn user_by_name(&self, name: &str) -> Result<Option<($crate::auth::User, String)>, StoreError> {
+            async fn user_by_name(&self, name: &str) -> Result<Option<($crate::model::auth::User, String)>, StoreError> {
                 let row: Option<(i64, String, String, String, bool, String)> = sqlx::query_as(
                     "SELECT id, name, role, units, disabled_at IS NOT NULL, password_hash FROM users WHERE name = $1",
                 )
@@ -932,7 +932,7 @@ macro_rules! field_store {
                 .transpose()
             }
 
-            async fn users(&self) -> Result<Vec<$crate::auth::User>, StoreError> {
+            async fn users(&self) -> Result<Vec<$crate::model::auth::User>, StoreError> {
                 let rows: Vec<(i64, String, String, String, bool)> = sqlx::query_as(
                     "SELECT id, name, role, units, disabled_at IS NOT NULL FROM users ORDER BY name",
                 )
@@ -948,7 +948,7 @@ macro_rules! field_store {
                 csrf: &str,
                 expires: chrono::DateTime<chrono::Utc>,
             ) -> Result<(), StoreError> {
-                let now = $crate::clock::now();
+                let now = $crate::model::clock::now();
                 sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(&self.pool).await?;
                 // Messages nobody came back for.
                 sqlx::query("DELETE FROM flash_messages WHERE created_at < $1")
@@ -965,13 +965,13 @@ macro_rules! field_store {
                 Ok(())
             }
 
-            async fn session(&self, token_hash: &str) -> Result<Option<($crate::auth::User, String)>, StoreError> {
+            async fn session(&self, token_hash: &str) -> Result<Option<($crate::model::auth::User, String)>, StoreError> {
                 let row: Option<(i64, String, String, String, bool, String)> = sqlx::query_as(
                     "SELECT u.id, u.name, u.role, u.units, FALSE, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id
                      WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
                 )
                 .bind(token_hash)
-                .bind($crate::clock::now())
+                .bind($crate::model::clock::now())
                 .fetch_optional(&self.pool)
                 .await?;
                 row.map(|(id, name, role, units, disabled, csrf)| {
@@ -998,20 +998,20 @@ macro_rules! field_store {
                 .bind(token_hash)
                 .bind(user)
                 .bind(label)
-                .bind($crate::clock::now())
+                .bind($crate::model::clock::now())
                 .bind(expires)
                 .execute(&self.pool)
                 .await?;
                 Ok(())
             }
 
-            async fn api_user(&self, token_hash: &str) -> Result<Option<$crate::auth::User>, StoreError> {
+            async fn api_user(&self, token_hash: &str) -> Result<Option<$crate::model::auth::User>, StoreError> {
                 let row: Option<(i64, String, String, String, bool)> = sqlx::query_as(
                     "SELECT u.id, u.name, u.role, u.units, FALSE FROM api_tokens t JOIN users u ON u.id = t.user_id
                      WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND u.disabled_at IS NULL",
                 )
                 .bind(token_hash)
-                .bind($crate::clock::now())
+                .bind($crate::model::clock::now())
                 .fetch_optional(&self.pool)
                 .await?;
                 row.map(Self::user_from_row).transpose()
@@ -1028,7 +1028,7 @@ macro_rules! field_store {
                 sqlx::query("INSERT INTO login_failures (name_key, client_key, at) VALUES ($1, $2, $3)")
                     .bind(name_key)
                     .bind(client_key)
-                    .bind($crate::clock::now())
+                    .bind($crate::model::clock::now())
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
@@ -1069,15 +1069,15 @@ macro_rules! field_store {
             async fn change_user(
                 &self,
                 name: &str,
-                change: &$crate::auth::AccountChange,
+                change: &$crate::model::auth::AccountChange,
                 actor: &str,
             ) -> Result<Option<u64>, StoreError> {
-                use $crate::auth::AccountChange;
+                use $crate::model::auth::AccountChange;
                 let mut tx = self.pool.begin().await?;
                 let found: Option<(i64,)> =
                     sqlx::query_as("SELECT id FROM users WHERE name = $1").bind(name).fetch_optional(&mut *tx).await?;
                 let Some((id,)) = found else { return Ok(None) };
-                let now = $crate::clock::now();
+                let now = $crate::model::clock::now();
                 let (changed, detail) = match change {
                     AccountChange::Disable => {
                         sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL")
@@ -1111,7 +1111,7 @@ macro_rules! field_store {
                     }
                     AccountChange::Unlock => {
                         let done = sqlx::query("DELETE FROM login_failures WHERE name_key = $1")
-                            .bind($crate::auth::login_key(name))
+                            .bind($crate::model::auth::login_key(name))
                             .execute(&mut *tx)
                             .await?;
                         (done.rows_affected(), String::new())
@@ -1159,13 +1159,13 @@ macro_rules! field_store {
             }
 
             async fn put_flash(&self, user: i64, ok: bool, text: &str) -> Result<String, StoreError> {
-                let id = $crate::auth::new_secret();
+                let id = $crate::model::auth::new_secret();
                 sqlx::query("INSERT INTO flash_messages (id, user_id, ok, text, created_at) VALUES ($1, $2, $3, $4, $5)")
                     .bind(&id)
                     .bind(user)
                     .bind(ok)
                     .bind(text)
-                    .bind($crate::clock::now())
+                    .bind($crate::model::clock::now())
                     .execute(&self.pool)
                     .await?;
                 Ok(id)
@@ -1203,7 +1203,7 @@ pub(crate) type SlipRow = (
 
 pub(crate) fn slip_from_row(row: SlipRow) -> Result<super::field::Slip, super::StoreError> {
     let (code, token, unit, group, field, status, reserve_rank, attempts, replaced_by, name, phone, address) = row;
-    let token = crate::domain::Token::parse(&token)
+    let token = crate::model::Token::parse(&token)
         .ok_or_else(|| super::StoreError::Corrupt(format!("mã phiếu «{token}» không hợp lệ")))?;
     let contact = name.map(|name| super::field::Contact {
         name,

@@ -56,7 +56,7 @@ macro_rules! held_store {
             ) -> Result<u64, StoreError> {
                 let k: Option<(i64,)> =
                     sqlx::query_as("SELECT CAST(anonymity_k AS BIGINT) FROM campaigns WHERE id = $1").bind(campaign).fetch_optional(&mut **tx).await?;
-                let k = k.map_or(i64::from($crate::campaign::DEFAULT_ANONYMITY_K), |(k,)| k);
+                let k = k.map_or(i64::from($crate::model::campaign::DEFAULT_ANONYMITY_K), |(k,)| k);
                 // The campaign's release lock before counting: two writers
                 // that each counted k − 1 would both wait for more.
                 Self::lock_releases(tx, campaign).await?;
@@ -246,7 +246,7 @@ macro_rules! held_store {
                 let numbers: Vec<&str> = released.iter().filter_map(|r| r.number.as_deref()).collect();
                 for chunk in numbers.chunks(500) {
                     let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE ballot_numbers SET used_at = ");
-                    q.push_bind($crate::clock::now());
+                    q.push_bind($crate::model::clock::now());
                     q.push(" WHERE campaign_id = ");
                     q.push_bind(campaign.to_owned());
                     q.push(" AND used_at IS NULL AND number IN (");
@@ -258,7 +258,7 @@ macro_rules! held_store {
                     q.build().execute(&mut **tx).await?;
                 }
                 Self::write_tallies(tx, campaign, &tallies, &cell_counts, &chunk_rows, 1).await?;
-                let today = $crate::clock::now().date_naive();
+                let today = $crate::model::clock::now().date_naive();
                 for part in log.chunks(500) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO releases (campaign_id, unit, group_code, field, n, below_k, released_on, kind, burst) ",
@@ -298,7 +298,7 @@ macro_rules! held_store {
                     out.released_at_close += Self::release_batches(&mut tx, &self.key, &campaign, k, &batches).await?;
                     tx.commit().await?;
                 }
-                let stale = $crate::clock::now() - chrono::Duration::days($crate::store::DRAFT_DAYS);
+                let stale = $crate::model::clock::now() - chrono::Duration::days($crate::store::DRAFT_DAYS);
                 let mut gone = sqlx::query("DELETE FROM drafts WHERE updated_at < $1").bind(stale).execute(&self.pool).await?.rows_affected();
                 for (campaign, _) in &closed {
                     gone += sqlx::query("DELETE FROM drafts WHERE campaign_id = $1").bind(campaign).execute(&self.pool).await?.rows_affected();
@@ -327,7 +327,7 @@ macro_rules! held_store {
                 .await?;
                 Ok(rows
                     .into_iter()
-                    .filter(|(_, _, closes, zone)| *closes < $crate::clock::day_in(zone, now))
+                    .filter(|(_, _, closes, zone)| *closes < $crate::model::clock::day_in(zone, now))
                     .map(|(id, k, _, _)| (id, k))
                     .collect())
             }
@@ -368,14 +368,14 @@ macro_rules! held_store {
                         .bind(campaign)
                         .fetch_optional(&self.pool)
                         .await?
-                        .map(|(closes, zone)| (closes < $crate::clock::day_in(&zone, $crate::clock::now()),));
+                        .map(|(closes, zone)| (closes < $crate::model::clock::day_in(&zone, $crate::model::clock::now()),));
                 let (excluded,): (i64,) =
                     sqlx::query_as("SELECT COUNT(*) FROM responses WHERE campaign_id = $1 AND excluded IS NOT NULL")
                         .bind(campaign)
                         .fetch_one(&self.pool)
                         .await?;
                 Ok($crate::store::Anonymity {
-                    k: k.map_or(i64::from($crate::campaign::DEFAULT_ANONYMITY_K), |(k,)| k),
+                    k: k.map_or(i64::from($crate::model::campaign::DEFAULT_ANONYMITY_K), |(k,)| k),
                     held,
                     released_below_k: below,
                     generalised,

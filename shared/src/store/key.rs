@@ -14,12 +14,7 @@ use sha2::Sha256;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Sealed plaintexts are padded to a multiple of this, so the size of a held
-/// answer does not tell how long its free text was (and so which released
-/// response it became). A questionnaire whose longest answer would not fit
-/// one block is refused when it is loaded, and so is a submission that would
-/// not (a questionnaire changed under it).
-pub const HELD_SIZE: usize = 8192;
+pub use crate::model::response::HELD_SIZE;
 const PAD: usize = HELD_SIZE;
 const NONCE: usize = 24;
 

@@ -16,9 +16,7 @@ pub mod release;
 mod sql;
 mod sqlite;
 
-use crate::answer::Answers;
-use crate::campaign::Campaign;
-use crate::domain::{Phone, Token, UnitCode};
+use crate::model::{Answers, Campaign, Phone, Token, UnitCode};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use futures::stream::BoxStream;
@@ -26,6 +24,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use crate::model::response::{Flag, StoredResponse};
 pub use field::FieldOps;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -56,7 +55,7 @@ pub enum StoreError {
     /// Rows of an input the store refused, each named (paper ballots whose
     /// number is unknown or used, or past a quota).
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-    Rows(Vec<crate::ballots::RowError>),
+    Rows(Vec<crate::model::RowError>),
 }
 
 impl From<serde_json::Error> for StoreError {
@@ -153,22 +152,6 @@ pub enum Submission {
     UnknownToken,
 }
 
-/// A stored response: answers and where they belong, nothing about the person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StoredResponse {
-    pub unit: String,
-    pub group: String,
-    pub field: Option<String>,
-    pub submitted_on: NaiveDate,
-    /// How it arrived: `online`, `paper` or `demo`.
-    pub source: String,
-    /// A paper ballot's own printed number (linked to no person).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ballot: Option<String>,
-    /// Answer cells by question code (SPEC §7 text form).
-    pub cells: BTreeMap<String, String>,
-}
-
 /// Parsed campaign definitions by id and version (`updated_at`).
 #[derive(Default)]
 pub(crate) struct Definitions(
@@ -210,7 +193,7 @@ impl SubmitJob {
     pub fn new(token: &Token, answers: &Answers, on: NaiveDate, mut flags: Vec<Flag>) -> Result<Self, StoreError> {
         let counted = answers
             .iter()
-            .filter(|(_, a)| !matches!(a, crate::Answer::Text(_)))
+            .filter(|(_, a)| !matches!(a, crate::model::Answer::Text(_)))
             .map(|(k, a)| (k.clone(), a.to_cell()))
             .collect();
         if answers.straight_lined() {
@@ -267,49 +250,6 @@ mod raw_json {
             return serde_json::from_str(raw.get()).map_err(serde::de::Error::custom);
         }
         Ok(raw.get().to_owned())
-    }
-}
-
-/// A coarse reason to look at a response again (SPEC §10): nothing in it
-/// points to a person or an address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Flag {
-    /// Every rating the same.
-    Straight,
-    /// Answered faster than anyone reads the questions.
-    Fast,
-    /// One of many answers from one address within minutes.
-    Burst,
-}
-
-impl Flag {
-    pub fn code(self) -> &'static str {
-        match self {
-            Flag::Straight => "straight",
-            Flag::Fast => "fast",
-            Flag::Burst => "burst",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<Self> {
-        [Flag::Straight, Flag::Fast, Flag::Burst].into_iter().find(|f| f.code() == code)
-    }
-
-    /// Whether the flag is kept on the released response. A burst says when
-    /// an answer came, which the answered list can match to a person, so it
-    /// is kept only as a count per released batch (SPEC §10).
-    pub fn on_response(self) -> bool {
-        !matches!(self, Flag::Burst)
-    }
-
-    /// What the review page says.
-    pub fn label(self) -> &'static str {
-        match self {
-            Flag::Straight => "mọi câu đánh giá cùng một mức",
-            Flag::Fast => "trả lời nhanh bất thường",
-            Flag::Burst => "một trong nhiều phiếu gửi từ cùng một địa chỉ trong vài phút",
-        }
     }
 }
 
@@ -558,9 +498,13 @@ pub trait Store: FieldOps + Send + Sync {
     async fn count_responses(&self, campaign: &str) -> Result<i64, StoreError>;
 
     /// Replaces the appraisal rows of every unit named in `rows`, in one transaction.
-    async fn replace_appraisals(&self, campaign: &str, rows: &[crate::appraisal::Appraisal]) -> Result<(), StoreError>;
+    async fn replace_appraisals(
+        &self,
+        campaign: &str,
+        rows: &[crate::model::appraisal::Appraisal],
+    ) -> Result<(), StoreError>;
 
-    async fn appraisals(&self, campaign: &str) -> Result<Vec<crate::appraisal::Appraisal>, StoreError>;
+    async fn appraisals(&self, campaign: &str) -> Result<Vec<crate::model::appraisal::Appraisal>, StoreError>;
 
     /// The answer counts kept as responses arrive: what reports are built from.
     async fn tallies(&self, campaign: &str) -> Result<Tallies, StoreError>;

@@ -77,7 +77,7 @@ macro_rules! sql_store {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "UPDATE invitations SET status = 'answered' WHERE status = 'issued' AND (expires_at IS NULL OR expires_at > ",
                 );
-                q.push_bind($crate::clock::now());
+                q.push_bind($crate::model::clock::now());
                 q.push(") AND token IN (");
                 let mut list = q.separated(", ");
                 for j in jobs {
@@ -177,13 +177,13 @@ macro_rules! sql_store {
             /// transaction: the rows, their tallies and their quota counts.
             async fn insert_in_tx(
                 tx: &mut sqlx::Transaction<'_, $db>,
-                definition: Option<&$crate::campaign::Campaign>,
+                definition: Option<&$crate::model::campaign::Campaign>,
                 campaign: &str,
                 responses: &[$crate::store::StoredResponse],
             ) -> Result<(), StoreError> {
                 let mut answered: std::collections::BTreeMap<(&str, &str), i64> = std::collections::BTreeMap::new();
                 // Which cells are counted depends on the question's kind.
-                let kinds: std::collections::HashMap<(&str, &str), $crate::questionnaire::QuestionKind> = definition
+                let kinds: std::collections::HashMap<(&str, &str), $crate::model::questionnaire::QuestionKind> = definition
                     .map(|c| {
                         c.groups
                             .iter()
@@ -197,7 +197,7 @@ macro_rules! sql_store {
                     let counted = |code: &str| {
                         !matches!(
                             kinds.get(&(r.group.as_str(), code)),
-                            Some($crate::questionnaire::QuestionKind::Text)
+                            Some($crate::model::questionnaire::QuestionKind::Text)
                         )
                     };
                     $crate::store::count_cells(&r.unit, &r.group, r.field.as_deref(), r.cells.iter(), &counted, &mut tallies, &mut cell_counts, &mut chunk_rows, r.submitted_on);
@@ -359,11 +359,11 @@ macro_rules! sql_store {
                 Ok(n == 0)
             }
 
-            async fn save_campaign(&self, c: &$crate::campaign::Campaign) -> Result<bool, StoreError> {
+            async fn save_campaign(&self, c: &$crate::model::campaign::Campaign) -> Result<bool, StoreError> {
                 let definition = serde_json::to_string(c)?;
                 let existed: Option<(String,)> =
                     sqlx::query_as("SELECT id FROM campaigns WHERE id = $1").bind(&c.id).fetch_optional(&self.pool).await?;
-                let now = $crate::clock::now();
+                let now = $crate::model::clock::now();
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     "INSERT INTO campaigns (id, name, year, opens, closes, definition, updated_at, anonymity_k, timezone)
@@ -415,7 +415,7 @@ macro_rules! sql_store {
                 Ok(existed.is_none())
             }
 
-            async fn campaign(&self, id: &str) -> Result<Option<$crate::campaign::Campaign>, StoreError> {
+            async fn campaign(&self, id: &str) -> Result<Option<$crate::model::campaign::Campaign>, StoreError> {
                 // Every respondent request needs the definition: parse it once per
                 // version, and check the version (one indexed row) each time, so
                 // an update by any process is seen at once.
@@ -428,7 +428,7 @@ macro_rules! sql_store {
                 let row: Option<(String, chrono::DateTime<chrono::Utc>)> =
                     sqlx::query_as("SELECT definition, updated_at FROM campaigns WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
                 let Some((json, version)) = row else { return Ok(None) };
-                let campaign: $crate::campaign::Campaign = serde_json::from_str(&json)?;
+                let campaign: $crate::model::campaign::Campaign = serde_json::from_str(&json)?;
                 self.definitions.put(id, version, &campaign);
                 Ok(Some(campaign))
             }
@@ -504,7 +504,7 @@ macro_rules! sql_store {
                     Some(scope) => Self::remove_uninvited(&mut tx, campaign, scope).await?,
                     None => 0,
                 };
-                let now = $crate::clock::now();
+                let now = $crate::model::clock::now();
                 let mut added = 0;
                 // Several hundred people a statement: one statement each made a
                 // 200,000-row list take about ten seconds (BENCHMARKS.md).
@@ -537,8 +537,8 @@ macro_rules! sql_store {
                 Ok((added, removed))
             }
 
-            async fn create_invitation(&self, inv: &$crate::store::NewInvitation) -> Result<$crate::domain::Token, StoreError> {
-                let token = $crate::domain::Token::generate();
+            async fn create_invitation(&self, inv: &$crate::store::NewInvitation) -> Result<$crate::model::Token, StoreError> {
+                let token = $crate::model::Token::generate();
                 sqlx::query(
                     "INSERT INTO invitations (token, campaign_id, unit, group_code, field, person_id, status, created_at, code)
                      VALUES ($1, $2, $3, $4, $5, $6, 'issued', $7, $8)",
@@ -549,8 +549,8 @@ macro_rules! sql_store {
                 .bind(&inv.group)
                 .bind(&inv.field)
                 .bind(inv.person)
-                .bind($crate::clock::now())
-                .bind($crate::domain::ShortCode::generate().as_str().to_owned())
+                .bind($crate::model::clock::now())
+                .bind($crate::model::ShortCode::generate().as_str().to_owned())
                 .execute(&self.pool)
                 .await?;
                 Ok(token)
@@ -562,7 +562,7 @@ macro_rules! sql_store {
                 unit: &str,
                 group: &str,
                 field: Option<&str>,
-            ) -> Result<Option<$crate::domain::Token>, StoreError> {
+            ) -> Result<Option<$crate::model::Token>, StoreError> {
                 let mut tx = self.pool.begin().await?;
                 // The quota row first: it is the lock that queues concurrent
                 // requests (the writer's lock on SQLite), so the count of live
@@ -580,13 +580,13 @@ macro_rules! sql_store {
                     tx.rollback().await?;
                     return Ok(None);
                 };
-                let now = $crate::clock::now();
+                let now = $crate::model::clock::now();
                 let live = Self::live_counter_links(&mut tx, campaign, unit, group, now).await?;
                 if !$crate::store::counter_has_room(quota, answered, live) {
                     tx.rollback().await?;
                     return Ok(None);
                 }
-                let token = $crate::domain::Token::generate();
+                let token = $crate::model::Token::generate();
                 sqlx::query(
                     "INSERT INTO invitations (token, campaign_id, unit, group_code, field, person_id, status, created_at, code, expires_at)
                      VALUES ($1, $2, $3, $4, $5, NULL, 'issued', $6, $7, $8)",
@@ -597,7 +597,7 @@ macro_rules! sql_store {
                 .bind(group)
                 .bind(field)
                 .bind(now)
-                .bind($crate::domain::ShortCode::generate().as_str().to_owned())
+                .bind($crate::model::ShortCode::generate().as_str().to_owned())
                 .bind(now + $crate::store::COUNTER_LINK_UNOPENED)
                 .execute(&mut *tx)
                 .await?;
@@ -616,14 +616,14 @@ macro_rules! sql_store {
                 .bind(group)
                 .fetch_optional(&mut *tx)
                 .await?;
-                let live = Self::live_counter_links(&mut tx, campaign, unit, group, $crate::clock::now()).await?;
+                let live = Self::live_counter_links(&mut tx, campaign, unit, group, $crate::model::clock::now()).await?;
                 tx.rollback().await?;
                 Ok(row.is_some_and(|(quota, answered)| $crate::store::counter_has_room(quota, answered, live)))
             }
 
             async fn invitation(
                 &self,
-                token: &$crate::domain::Token,
+                token: &$crate::model::Token,
             ) -> Result<Option<$crate::store::InvitationView>, StoreError> {
                 let row: Option<(String, String, String, Option<String>, String, Option<chrono::DateTime<chrono::Utc>>)> =
                     sqlx::query_as(
@@ -638,14 +638,14 @@ macro_rules! sql_store {
                     group,
                     field,
                     status,
-                    expired: expires.is_some_and(|e| e <= $crate::clock::now()),
+                    expired: expires.is_some_and(|e| e <= $crate::model::clock::now()),
                 }))
             }
 
             async fn open_invitation(
                 &self,
-                token: &$crate::domain::Token,
-            ) -> Result<Option<($crate::store::InvitationView, $crate::campaign::Campaign)>, StoreError> {
+                token: &$crate::model::Token,
+            ) -> Result<Option<($crate::store::InvitationView, $crate::model::campaign::Campaign)>, StoreError> {
                 type Row = (String, String, String, Option<String>, String, chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>, chrono::DateTime<chrono::Utc>, bool);
                 let row: Option<Row> = sqlx::query_as(
                     "SELECT i.campaign_id, i.unit, i.group_code, i.field, i.status, c.updated_at, i.expires_at, i.created_at,
@@ -656,7 +656,7 @@ macro_rules! sql_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 let Some((campaign, unit, group, field, status, version, expires, created, counter)) = row else { return Ok(None) };
-                let now = $crate::clock::now();
+                let now = $crate::model::clock::now();
                 let expired = expires.is_some_and(|e| e <= now);
                 // A counter link opened in time lives on while its person
                 // answers, to two hours from its issue and never longer: opening
@@ -684,7 +684,7 @@ macro_rules! sql_store {
 
             async fn save_draft(
                 &self,
-                token: &$crate::domain::Token,
+                token: &$crate::model::Token,
                 cells: &std::collections::BTreeMap<String, String>,
             ) -> Result<(), StoreError> {
                 // Only while the invitation is open: a used token keeps no draft.
@@ -703,7 +703,7 @@ macro_rules! sql_store {
                 .bind(&name)
                 .bind(campaign)
                 .bind(sealed)
-                .bind($crate::clock::now())
+                .bind($crate::model::clock::now())
                 .execute(&self.pool)
                 .await?;
                 Ok(())
@@ -711,7 +711,7 @@ macro_rules! sql_store {
 
             async fn draft(
                 &self,
-                token: &$crate::domain::Token,
+                token: &$crate::model::Token,
             ) -> Result<Option<std::collections::BTreeMap<String, String>>, StoreError> {
                 let name = self.key.draft_name(token.as_str());
                 let row: Option<(Vec<u8>,)> =
@@ -722,8 +722,8 @@ macro_rules! sql_store {
 
             async fn submit_flagged(
                 &self,
-                token: &$crate::domain::Token,
-                answers: &$crate::answer::Answers,
+                token: &$crate::model::Token,
+                answers: &$crate::model::answer::Answers,
                 on: chrono::NaiveDate,
                 flags: Vec<$crate::store::Flag>,
             ) -> Result<$crate::store::Submission, StoreError> {
@@ -765,7 +765,7 @@ macro_rules! sql_store {
             async fn replace_appraisals(
                 &self,
                 campaign: &str,
-                rows: &[$crate::appraisal::Appraisal],
+                rows: &[$crate::model::appraisal::Appraisal],
             ) -> Result<(), StoreError> {
                 let units: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.unit.as_str()).collect();
                 let mut tx = self.pool.begin().await?;
@@ -796,7 +796,7 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn appraisals(&self, campaign: &str) -> Result<Vec<$crate::appraisal::Appraisal>, StoreError> {
+            async fn appraisals(&self, campaign: &str) -> Result<Vec<$crate::model::appraisal::Appraisal>, StoreError> {
                 let rows: Vec<(String, String, String, String, Option<String>, String, Option<i64>)> = sqlx::query_as(
                     "SELECT unit, area, criterion, max_points, self_points, appraised_points, source_line
                      FROM appraisals WHERE campaign_id = $1 ORDER BY unit, source_line, criterion",
@@ -810,7 +810,7 @@ macro_rules! sql_store {
                 };
                 rows.into_iter()
                     .map(|(unit, area, criterion, max, own, appraised, line)| {
-                        Ok($crate::appraisal::Appraisal {
+                        Ok($crate::model::appraisal::Appraisal {
                             unit,
                             area,
                             criterion,

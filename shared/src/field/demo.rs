@@ -2,9 +2,9 @@
 //! towards "satisfied", differing by unit, field and question, with some
 //! missing and "don't know" answers, and skip logic honoured.
 
-use crate::campaign::Campaign;
-use crate::questionnaire::{Question, QuestionKind};
-use crate::store::StoredResponse;
+use crate::model::StoredResponse;
+use crate::model::campaign::Campaign;
+use crate::model::questionnaire::{Question, QuestionKind};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
@@ -162,7 +162,7 @@ mod tests {
 
     #[test]
     fn same_seed_same_data_and_every_answer_is_valid() {
-        let c = crate::examples::quang_binh().expect("example");
+        let c = crate::files::examples::quang_binh().expect("example");
         let mut a = Generator::new(&c, 7).expect("quotas");
         let mut b = Generator::new(&c, 7).expect("quotas");
         for _ in 0..500 {
@@ -176,7 +176,7 @@ mod tests {
 
     #[test]
     fn satisfaction_is_skewed_and_differs_by_unit() {
-        let c = crate::examples::quang_binh().expect("example");
+        let c = crate::files::examples::quang_binh().expect("example");
         let mut g = Generator::new(&c, 1).expect("quotas");
         let mut by_unit: BTreeMap<String, (u32, u32)> = BTreeMap::new();
         for _ in 0..20_000 {

@@ -1,18 +1,18 @@
 //! The example campaign shipped in `examples/quang-binh`, embedded so that
 //! `sipas serve --demo` works from any directory.
 
-use crate::campaign::Campaign;
-use crate::source::SourceError;
+use crate::files::source::SourceError;
+use crate::model::campaign::Campaign;
 use std::path::Path;
 
 /// The files of `examples/quang-binh`, by name.
 pub const QUANG_BINH: [(&str, &str); 6] = [
-    ("campaign.toml", include_str!("../../examples/quang-binh/campaign.toml")),
-    ("units.csv", include_str!("../../examples/quang-binh/units.csv")),
-    ("procedure-fields.csv", include_str!("../../examples/quang-binh/procedure-fields.csv")),
-    ("sipas-citizens.toml", include_str!("../../examples/quang-binh/sipas-citizens.toml")),
-    ("par-delegates.toml", include_str!("../../examples/quang-binh/par-delegates.toml")),
-    ("par-civil-servants.toml", include_str!("../../examples/quang-binh/par-civil-servants.toml")),
+    ("campaign.toml", include_str!("../../../examples/quang-binh/campaign.toml")),
+    ("units.csv", include_str!("../../../examples/quang-binh/units.csv")),
+    ("procedure-fields.csv", include_str!("../../../examples/quang-binh/procedure-fields.csv")),
+    ("sipas-citizens.toml", include_str!("../../../examples/quang-binh/sipas-citizens.toml")),
+    ("par-delegates.toml", include_str!("../../../examples/quang-binh/par-delegates.toml")),
+    ("par-civil-servants.toml", include_str!("../../../examples/quang-binh/par-civil-servants.toml")),
 ];
 
 /// The example district campaign: 15 communes, 15 delegates + 5 civil servants

@@ -4,92 +4,15 @@
 //! code. UTF-8 with or without BOM; `,` or `;` separators. Every bad row is
 //! reported with its line number, and a file with errors yields no ballots.
 
-use crate::campaign::Campaign;
-use crate::questionnaire::AnswerIssue;
-use crate::source::RecordLines;
-use crate::store::StoredResponse;
-use chrono::NaiveDate;
+use crate::files::csv::{CsvRows, parse_day, read_rows};
+use crate::model::questionnaire::AnswerIssue;
+use crate::model::{Campaign, RowError, StoredResponse};
 use std::collections::BTreeMap;
 use std::fmt;
-
-/// One fault in a ballot file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowError {
-    pub line: usize,
-    /// The column at fault, if one.
-    pub column: Option<String>,
-    pub message: String,
-}
-
-impl fmt::Display for RowError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "dòng {}", self.line)?;
-        if let Some(c) = &self.column {
-            write!(f, ", cột «{c}»")?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
 
 const FIXED: [&str; 5] = ["unit", "group", "field", "submitted_at", "ballot"];
 /// Columns a file may leave out.
 const OPTIONAL: [&str; 3] = ["field", "submitted_at", "ballot"];
-
-/// Picks `;` when the header line has more of them than commas (Excel in a
-/// Vietnamese locale writes `;`).
-pub fn sniff_delimiter(first_line: &str) -> u8 {
-    if first_line.matches(';').count() > first_line.matches(',').count() { b';' } else { b',' }
-}
-
-/// Parses a date as offices write it: `2026-10-02`, `02/10/2026`, or a
-/// timestamp whose date part is one of these.
-pub fn parse_day(s: &str) -> Option<NaiveDate> {
-    let s = s.trim();
-    let date_part = s.split(['T', ' ']).next().unwrap_or(s);
-    NaiveDate::parse_from_str(date_part, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(date_part, "%d/%m/%Y"))
-        .or_else(|_| NaiveDate::parse_from_str(date_part, "%d-%m-%Y"))
-        .ok()
-}
-
-/// A CSV file as offices send it, read once: the trimmed header, every
-/// non-blank record with the line it starts on, and the rows that could not be read.
-pub struct CsvRows {
-    pub header: Vec<String>,
-    pub records: Vec<(usize, csv::StringRecord)>,
-    pub errors: Vec<RowError>,
-}
-
-/// Reads CSV text: drops a UTF-8 BOM, picks `,` or `;`, numbers lines as the
-/// file does (whatever its line endings).
-///
-/// # Errors
-/// When the header itself cannot be read.
-pub fn read_rows(text: &str) -> Result<CsvRows, RowError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let delimiter = sniff_delimiter(text.lines().next().unwrap_or(""));
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
-    let header = reader
-        .headers()
-        .map_err(|e| RowError { line: 1, column: None, message: format!("không đọc được tiêu đề: {e}") })?
-        .iter()
-        .map(|c| c.trim().to_owned())
-        .collect();
-    let mut records = Vec::new();
-    let mut errors = Vec::new();
-    let mut lines = RecordLines::new(text);
-    for rec in reader.records() {
-        match rec {
-            Ok(r) if r.iter().all(|c| c.trim().is_empty()) => {}
-            Ok(r) => records.push((r.position().map_or(0, |p| lines.line(p.byte())), r)),
-            Err(e) => {
-                let line = e.position().map_or(0, |p| lines.line(p.byte()));
-                errors.push(RowError { line, column: None, message: format!("dòng CSV không đọc được: {e}") });
-            }
-        }
-    }
-    Ok(CsvRows { header, records, errors })
-}
 
 /// Reads and checks a ballot file against a campaign.
 ///
@@ -141,7 +64,7 @@ pub fn read_paper_ballots(text: &str, campaign: &Campaign) -> Result<Vec<(usize,
         let mut row_ok = true;
         let ballot = if number.is_empty() {
             None
-        } else if let Some(code) = crate::domain::ShortCode::parse(&number) {
+        } else if let Some(code) = crate::model::ShortCode::parse(&number) {
             Some(code.as_str().to_owned())
         } else {
             errors.push(err(
@@ -227,10 +150,11 @@ pub fn read_paper_ballots(text: &str, campaign: &Campaign) -> Result<Vec<(usize,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     #[test]
     fn line_numbers_count_from_the_file_whatever_the_line_endings() {
-        let c = crate::examples::quang_binh().expect("example");
+        let c = crate::files::examples::quang_binh().expect("example");
         for eol in ["\n", "\r\n"] {
             let text =
                 ["unit,group,field,submitted_at,HL", "QB01,citizens,,2026-11-02,4", "QB01,citizens,,2026-11-02,9", ""]

@@ -2,24 +2,13 @@
 //! criterion, the maximum points, the unit's self-assessment and the points
 //! the appraisal council gave. Bad rows are reported with line numbers.
 
-use crate::ballots::{CsvRows, RowError, read_rows};
-use crate::campaign::{Campaign, fold_header};
+use crate::files::csv::{CsvRows, read_rows};
+use crate::model::appraisal::Appraisal;
+use crate::model::text::fold_header;
+use crate::model::{Campaign, RowError};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::str::FromStr;
-
-/// One appraised criterion of one unit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Appraisal {
-    pub unit: String,
-    pub area: String,
-    pub criterion: String,
-    pub max_points: Decimal,
-    pub self_points: Option<Decimal>,
-    pub appraised_points: Decimal,
-    pub line: usize,
-}
 
 /// Parses points as offices write them: `1.5`, `1,5`, `2`.
 pub fn parse_points(s: &str) -> Option<Decimal> {

@@ -2,12 +2,12 @@
 //!
 //! Loaded from TOML (SPEC §4); stored as JSON beside the campaign.
 
-use crate::answer::{Answer, AnswerError, Answers};
-use crate::source::{SourceError, line_of};
+use crate::model::Likert;
+use crate::model::answer::{Answer, AnswerError, Answers};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::str::FromStr;
 
 /// Column names a question code may not take, because the ballot CSV uses them.
 pub const RESERVED_CODES: [&str; 4] = ["unit", "group", "field", "submitted_at"];
@@ -291,22 +291,6 @@ impl Questionnaire {
         if issues.is_empty() { Ok(answers) } else { Err(issues) }
     }
 
-    /// Parses and checks a questionnaire file.
-    ///
-    /// # Errors
-    /// A [`SourceError`] naming the file, the line and the key at fault.
-    pub fn from_toml(path: &Path, text: &str) -> Result<Self, SourceError> {
-        let q: Questionnaire = toml::from_str(text).map_err(|e| SourceError::from_toml(path, text, &e))?;
-        q.check().map_err(|(code, key, message)| {
-            let mut err = SourceError::new(path, message).key(key);
-            if let Some(line) = code.and_then(|(c, nth)| find_code_line(text, &c, nth)) {
-                err = err.at_line(line);
-            }
-            err
-        })?;
-        Ok(q)
-    }
-
     /// The most bytes one complete answer to this questionnaire can take
     /// where it waits sealed: every free text at its limit in the costliest
     /// characters (four bytes each: a character outside the BMP, or an
@@ -335,17 +319,17 @@ impl Questionnaire {
 
     /// Semantic checks; on a fault returns (code to locate and which of its
     /// declarations, key, message).
-    fn check(&self) -> Result<(), Locate> {
+    pub(crate) fn check(&self) -> Result<(), Locate> {
         let fail = |code: &str, key: &str, msg: String| Err((Some((code.to_owned(), 1)), key.to_owned(), msg));
         // Every answer waits sealed in blocks of one size, so that its size
         // cannot tell which released response it became (SPEC §10): the
         // longest answer the form takes must fit one block.
-        if self.worst_case_held_bytes() > crate::store::key::HELD_SIZE - 4 {
+        if self.worst_case_held_bytes() > crate::model::response::HELD_SIZE - 4 {
             let longest = self.questions().filter(|q| q.kind == QuestionKind::Text).map(|q| q.code.clone()).next();
             let message = format!(
                 "các câu trả lời tự do của phiếu cộng lại quá dài để niêm phong cùng một cỡ ({} byte tối đa): \
                  hãy đặt max_length nhỏ hơn cho các câu trả lời tự do",
-                crate::store::key::HELD_SIZE
+                crate::model::response::HELD_SIZE
             );
             return match longest {
                 Some(code) => fail(&code, "max_length", message),
@@ -556,34 +540,13 @@ impl Questionnaire {
 }
 
 /// A fault found by [`Questionnaire::check`]: where to look, the key, the message.
-type Locate = (Option<(String, usize)>, String, String);
+pub(crate) type Locate = (Option<(String, usize)>, String, String);
 
 /// The line of the `nth` (1-based) `code = "<code>"`, to locate a question or criterion.
-fn find_code_line(text: &str, code: &str, nth: usize) -> Option<usize> {
-    let mut offset = 0;
-    let mut found = 0;
-    for line in text.split_inclusive('\n') {
-        let t = line.trim_start();
-        if let Some(rest) = t.strip_prefix("code") {
-            let rest = rest.trim_start();
-            if let Some(v) = rest.strip_prefix('=') {
-                let v = v.trim().trim_matches(|c| c == '"' || c == '\'');
-                if v == code {
-                    found += 1;
-                    if found == nth {
-                        return Some(line_of(text, offset));
-                    }
-                }
-            }
-        }
-        offset += line.len();
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     const FORM: &str = r#"
 id = "t"
@@ -710,11 +673,89 @@ text = "Số hồ sơ"
 mod held_size_tests {
     #[test]
     fn the_example_questionnaires_fit_one_sealed_block() {
-        let c = crate::examples::quang_binh().expect("example");
+        let c = crate::files::examples::quang_binh().expect("example");
         for q in &c.questionnaires {
             let n = q.worst_case_held_bytes();
             eprintln!("{}: {n}", q.id);
-            assert!(n <= crate::store::key::HELD_SIZE - 4, "{}: {n}", q.id);
+            assert!(n <= crate::model::response::HELD_SIZE - 4, "{}: {n}", q.id);
         }
     }
+}
+
+impl Answer {
+    /// Parses a cell for a question; `Ok(None)` for an empty cell.
+    ///
+    /// # Errors
+    /// [`AnswerError`] for a value the question cannot take.
+    pub fn parse(q: &Question, raw: &str) -> Result<Option<Answer>, AnswerError> {
+        let cell = raw.trim();
+        if cell.is_empty() {
+            return Ok(None);
+        }
+        let answer = match q.kind {
+            QuestionKind::Likert5 => {
+                if q.dont_know && matches!(cell, "0" | "kb" | "KB") {
+                    Answer::DontKnow
+                } else {
+                    let level = cell.parse::<u8>().ok().and_then(Likert::new).ok_or(AnswerError::OutOfScale)?;
+                    Answer::Likert(level)
+                }
+            }
+            QuestionKind::Single => {
+                if cell.contains(';') {
+                    return Err(AnswerError::OneOptionOnly);
+                }
+                Answer::Choice(known_option(q, cell)?)
+            }
+            QuestionKind::Multi => {
+                let mut picked: Vec<String> = Vec::new();
+                for part in cell.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+                    let code = known_option(q, part)?;
+                    if !picked.contains(&code) {
+                        picked.push(code);
+                    }
+                }
+                // Keep questionnaire order so equal choices give equal cells.
+                picked.sort_by_key(|c| q.options.iter().position(|o| &o.code == c));
+                if picked.is_empty() {
+                    return Ok(None);
+                }
+                Answer::Choices(picked)
+            }
+            QuestionKind::Yesno => match cell.to_lowercase().as_str() {
+                "1" | "yes" | "có" | "co" | "true" | "x" => Answer::YesNo(true),
+                "0" | "no" | "không" | "khong" | "false" => Answer::YesNo(false),
+                _ => return Err(AnswerError::NotYesNo),
+            },
+            QuestionKind::Number => {
+                let n = Decimal::from_str(&cell.replace(',', ".")).map_err(|_| AnswerError::NotANumber)?;
+                let below = q.min.is_some_and(|m| n < m);
+                let above = q.max.is_some_and(|m| n > m);
+                if below || above {
+                    let show = |d: Option<Decimal>| d.map_or_else(|| "…".to_owned(), |d| d.normalize().to_string());
+                    return Err(AnswerError::NumberOutOfRange(show(q.min), show(q.max)));
+                }
+                Answer::Number(n.normalize())
+            }
+            QuestionKind::Text => {
+                let limit = q.max_length.unwrap_or(DEFAULT_TEXT_LIMIT);
+                if cell.chars().count() > limit {
+                    return Err(AnswerError::TooLong(limit));
+                }
+                // Control characters carry nothing a person wrote (line breaks
+                // and tabs aside), and would make an answer longer than the
+                // sealed block its size is hidden in.
+                Answer::Text(cell.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t')).collect())
+            }
+        };
+        Ok(Some(answer))
+    }
+}
+
+fn known_option(q: &Question, code: &str) -> Result<String, AnswerError> {
+    q.options
+        .iter()
+        .find(|o| o.code == code)
+        .map(|o| o.code.clone())
+        .ok_or_else(|| AnswerError::UnknownOption(code.to_owned()))
 }

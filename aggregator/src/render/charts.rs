@@ -6,7 +6,7 @@ use crate::report::Report;
 use maud::{Markup, html};
 use rust_decimal::prelude::ToPrimitive;
 use sipas_shared::Campaign;
-use sipas_shared::questionnaire::default_likert_labels;
+use sipas_shared::model::questionnaire::default_likert_labels;
 
 const BAR_H: f64 = 22.0;
 const GAP: f64 = 6.0;

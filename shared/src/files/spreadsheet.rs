@@ -233,16 +233,6 @@ fn column_name(c: u32) -> String {
     out.iter().rev().collect()
 }
 
-/// A cell as typed, made comparable: Unicode NFC (Unikey's «Unicode tổ hợp»
-/// writes «ế» as e + two combining marks, which would never match the
-/// catalogue's «ế»), every run of spaces, tabs or no-break spaces one space,
-/// no space at either end.
-pub fn tidy(cell: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    let composed: String = cell.nfc().collect();
-    composed.split(|c: char| c.is_whitespace() || c == '\u{a0}').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
-}
-
 /// `cell`, made safe to open in a spreadsheet.
 pub fn defuse(cell: &str) -> Cow<'_, str> {
     let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
@@ -252,16 +242,6 @@ pub fn defuse(cell: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::defuse;
-
-    #[test]
-    fn decomposed_letters_and_doubled_spaces_compare_equal() {
-        // «Đăng ký kết hôn» as Unikey's decomposed Unicode writes it, spaced loosely.
-        let nfd = "D\u{335}a\u{306}ng ky\u{301}  ke\u{302}\u{301}t\u{a0}ho\u{302}n ";
-        let nfd = nfd.replacen("D\u{335}", "Đ", 1);
-        assert_ne!(nfd.trim(), "Đăng ký kết hôn");
-        assert_eq!(super::tidy(&nfd), "Đăng ký kết hôn");
-        assert_eq!(super::tidy("Đăng ký  kết hôn"), "Đăng ký kết hôn");
-    }
 
     #[test]
     fn formulas_become_text_and_numbers_stay() {

@@ -4,12 +4,10 @@
 //! option code, `;`-separated option codes, `1`/`0` for yes/no, a decimal number
 //! or free text. The empty cell is "not answered".
 
-use crate::domain::Likert;
-use crate::questionnaire::{DEFAULT_TEXT_LIMIT, Question, QuestionKind};
+use crate::model::Likert;
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 /// One checked answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,74 +46,6 @@ pub enum AnswerError {
 }
 
 impl Answer {
-    /// Parses a cell for a question; `Ok(None)` for an empty cell.
-    ///
-    /// # Errors
-    /// [`AnswerError`] for a value the question cannot take.
-    pub fn parse(q: &Question, raw: &str) -> Result<Option<Answer>, AnswerError> {
-        let cell = raw.trim();
-        if cell.is_empty() {
-            return Ok(None);
-        }
-        let answer = match q.kind {
-            QuestionKind::Likert5 => {
-                if q.dont_know && matches!(cell, "0" | "kb" | "KB") {
-                    Answer::DontKnow
-                } else {
-                    let level = cell.parse::<u8>().ok().and_then(Likert::new).ok_or(AnswerError::OutOfScale)?;
-                    Answer::Likert(level)
-                }
-            }
-            QuestionKind::Single => {
-                if cell.contains(';') {
-                    return Err(AnswerError::OneOptionOnly);
-                }
-                Answer::Choice(known_option(q, cell)?)
-            }
-            QuestionKind::Multi => {
-                let mut picked: Vec<String> = Vec::new();
-                for part in cell.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-                    let code = known_option(q, part)?;
-                    if !picked.contains(&code) {
-                        picked.push(code);
-                    }
-                }
-                // Keep questionnaire order so equal choices give equal cells.
-                picked.sort_by_key(|c| q.options.iter().position(|o| &o.code == c));
-                if picked.is_empty() {
-                    return Ok(None);
-                }
-                Answer::Choices(picked)
-            }
-            QuestionKind::Yesno => match cell.to_lowercase().as_str() {
-                "1" | "yes" | "có" | "co" | "true" | "x" => Answer::YesNo(true),
-                "0" | "no" | "không" | "khong" | "false" => Answer::YesNo(false),
-                _ => return Err(AnswerError::NotYesNo),
-            },
-            QuestionKind::Number => {
-                let n = Decimal::from_str(&cell.replace(',', ".")).map_err(|_| AnswerError::NotANumber)?;
-                let below = q.min.is_some_and(|m| n < m);
-                let above = q.max.is_some_and(|m| n > m);
-                if below || above {
-                    let show = |d: Option<Decimal>| d.map_or_else(|| "…".to_owned(), |d| d.normalize().to_string());
-                    return Err(AnswerError::NumberOutOfRange(show(q.min), show(q.max)));
-                }
-                Answer::Number(n.normalize())
-            }
-            QuestionKind::Text => {
-                let limit = q.max_length.unwrap_or(DEFAULT_TEXT_LIMIT);
-                if cell.chars().count() > limit {
-                    return Err(AnswerError::TooLong(limit));
-                }
-                // Control characters carry nothing a person wrote (line breaks
-                // and tabs aside), and would make an answer longer than the
-                // sealed block its size is hidden in.
-                Answer::Text(cell.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t')).collect())
-            }
-        };
-        Ok(Some(answer))
-    }
-
     /// The canonical cell text.
     pub fn to_cell(&self) -> String {
         match self {
@@ -136,14 +66,6 @@ impl Answer {
             _ => None,
         }
     }
-}
-
-fn known_option(q: &Question, code: &str) -> Result<String, AnswerError> {
-    q.options
-        .iter()
-        .find(|o| o.code == code)
-        .map(|o| o.code.clone())
-        .ok_or_else(|| AnswerError::UnknownOption(code.to_owned()))
 }
 
 /// The checked answers of one response, by question code.
@@ -204,7 +126,7 @@ impl Serialize for Answers {
 #[cfg(test)]
 mod properties {
     use super::*;
-    use crate::questionnaire::Questionnaire;
+    use crate::model::questionnaire::Questionnaire;
     use proptest::prelude::*;
     use std::path::Path;
 

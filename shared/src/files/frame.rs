@@ -4,10 +4,12 @@
 //! twice. Header names are matched loosely, Vietnamese with or without
 //! diacritics, or English.
 
-use crate::ballots::{RowError, sniff_delimiter};
-use crate::campaign::{Campaign, fold_header};
-use crate::domain::Phone;
-use crate::source::RecordLines;
+use crate::files::csv::sniff_delimiter;
+use crate::files::source::RecordLines;
+use crate::model::Campaign;
+use crate::model::Phone;
+use crate::model::RowError;
+use crate::model::text::fold_header;
 use std::collections::BTreeMap;
 
 /// One person of the frame, checked.
@@ -134,7 +136,7 @@ fn read_list(rows: &[(usize, Vec<String>)], campaign: &Campaign, roster: bool) -
     let title = rows[..start]
         .iter()
         .flat_map(|(_, r)| r.iter())
-        .map(|c| crate::spreadsheet::tidy(c))
+        .map(|c| crate::model::text::tidy(c))
         .filter(|c| !c.is_empty())
         .collect::<Vec<_>>()
         .join(" · ");
@@ -143,7 +145,7 @@ fn read_list(rows: &[(usize, Vec<String>)], campaign: &Campaign, roster: bool) -
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for (line, row) in &rows[start + header_rows..] {
         let line = *line;
-        let tidied = |i: usize| row.get(i).map(|c| crate::spreadsheet::tidy(c)).unwrap_or_default();
+        let tidied = |i: usize| row.get(i).map(|c| crate::model::text::tidy(c)).unwrap_or_default();
         let (name, procedure, raw_phone) =
             (tidied(cols.name), cols.procedure.map(tidied).unwrap_or_default(), tidied(cols.phone));
         let address = cols.address.map(tidied).unwrap_or_default();
@@ -184,8 +186,11 @@ fn read_list(rows: &[(usize, Vec<String>)], campaign: &Campaign, roster: bool) -
             continue;
         }
         seen.insert(phone.to_string(), line);
-        let field =
-            if roster { None } else { fields.get(&crate::campaign::procedure_key(procedure)).map(|f| (*f).to_owned()) };
+        let field = if roster {
+            None
+        } else {
+            fields.get(&crate::model::text::procedure_key(procedure)).map(|f| (*f).to_owned())
+        };
         if field.is_none() && !roster {
             *frame.unknown_procedures.entry(procedure.to_owned()).or_default() += 1;
         }
@@ -201,54 +206,6 @@ fn read_list(rows: &[(usize, Vec<String>)], campaign: &Campaign, roster: bool) -
     Ok(frame)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_name_of_megabytes_is_a_row_error_not_a_person() {
-        // Before: a frame was accepted with a 9.6 MB name.
-        let c = crate::examples::quang_binh().expect("example");
-        let long = "A".repeat(10_000);
-        let text = format!(
-            "Họ và tên,Tên thủ tục,Số điện thoại\nNguyễn Văn A,Đăng ký khai sinh,0912345678\n{long},Đăng ký khai sinh,0987654321\n"
-        );
-        let f = read_frame(&csv_rows(&text), &c).expect("header found");
-        assert_eq!(f.people.len(), 1);
-        assert_eq!((f.errors[0].line, f.errors[0].column.as_deref()), (3, Some("Họ và tên")));
-        assert!(f.errors[0].message.contains("quá 500 ký tự"), "{}", f.errors[0].message);
-    }
-
-    #[test]
-    fn title_rows_signature_rows_and_phones_as_written() {
-        let c = crate::examples::quang_binh().expect("example");
-        let text = "\u{feff}XÃ THỬ\r\nDANH SÁCH\r\n\r\ntt;Họ và tên;Tên thủ tục hành chính đã giao dịch;Địa chỉ;Số điện thoại (bắt buộc phải có)\r\n\
-1;Nguyễn Văn A;Đăng ký khai sinh;Thôn 1;0912.345.678\r\n\
-2;Trần Thị B;Đăng ký thường trú;Thôn 2;+84 987 654 321\r\n\
-3;Lê Văn C;Cấp giấy phép xây dựng;Thôn 3;12345\r\n\
-4;Nguyễn Văn A;Đăng ký kết hôn;Thôn 1;0912 345 678\r\n\
-5;Phạm D;Thủ tục lạ;Thôn 4;0356000111\r\n\r\n;Người lập danh sách;;;..... ngày    tháng    năm\r\n";
-        let f = read_frame(&csv_rows(text), &c).expect("header found");
-        assert_eq!(f.people.iter().map(|p| p.line).collect::<Vec<_>>(), vec![5, 6, 9]);
-        assert_eq!(f.people[0].phone.as_str(), "0912345678");
-        assert_eq!(f.people[0].field.as_deref(), Some("Tư pháp – Hộ tịch"));
-        assert_eq!(f.people[1].phone.as_str(), "0987654321");
-        assert_eq!(f.errors.len(), 1);
-        assert_eq!((f.errors[0].line, f.errors[0].column.as_deref()), (7, Some("Số điện thoại")));
-        assert_eq!(f.duplicates, vec![(8, 5, "0912345678".to_owned())]);
-        assert_eq!(f.unknown_procedures.get("Thủ tục lạ"), Some(&1));
-        assert_eq!(f.unknown_procedures.get("Cấp giấy phép xây dựng"), None, "a bad row is not counted");
-    }
-
-    #[test]
-    fn english_headers_and_commas() {
-        let c = crate::examples::quang_binh().expect("example");
-        let text = "No,Full name,Procedure,Address,Phone\n1,An,Đăng ký khai tử,Thôn 1,0356111222\n";
-        let f = read_frame(&csv_rows(text), &c).expect("header");
-        assert_eq!(f.people.len(), 1);
-        assert!(read_frame(&csv_rows("a,b\n1,2\n"), &c).is_err());
-    }
-}
 
 /// The longest name, address or procedure a frame row may hold, in characters.
 pub const MAX_CELL_CHARS: usize = 500;
@@ -275,7 +232,7 @@ pub fn file_rows_until(
 ) -> Result<Vec<(usize, Vec<String>)>, String> {
     let lower = name.to_lowercase();
     if [".xlsx", ".xls", ".ods", ".xlsm", ".xlsb"].iter().any(|e| lower.ends_with(e)) {
-        return crate::spreadsheet::read_sheet_until(
+        return crate::files::spreadsheet::read_sheet_until(
             bytes,
             &|row| find_columns(row, false).is_some() || find_columns(row, true).is_some(),
             deadline,
@@ -286,83 +243,13 @@ pub fn file_rows_until(
     Ok(csv_rows(text))
 }
 
-/// What an import stored and what it left out.
-#[derive(Debug, Clone, Default)]
-pub struct Imported {
-    pub added: u64,
-    /// People of the list it replaced, not yet invited, removed.
-    pub removed: u64,
-    /// Already in the unit's frame from an earlier import.
-    pub already: u64,
-    pub skipped: Vec<RowError>,
-    pub duplicates: Vec<(usize, usize, String)>,
-    pub unknown_procedures: BTreeMap<String, usize>,
-}
-
-/// Who imports which file, for the audit line written with the people.
-#[derive(Debug, Clone, Copy)]
-pub struct Provenance<'a> {
-    pub actor: &'a str,
-    pub file_name: &'a str,
-}
-
-/// Why an import stored nothing.
-#[derive(Debug)]
-pub enum ImportError {
-    /// Bad rows (or no header); nothing stored unless bad rows may be skipped.
-    Rows(Vec<RowError>),
-    /// The unit takes no frame: no quota of a group drawn from counters' lists.
-    NoFrameGroup(String),
-    /// The file reads as another unit's list (its title, or most addresses,
-    /// name that unit and not this one); stored only when forced.
-    OtherUnit {
-        named: String,
-        evidence: String,
-    },
-    Store(crate::store::StoreError),
-}
-
-impl std::fmt::Display for ImportError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ImportError::Rows(rows) => {
-                write!(f, "{} dòng lỗi, chưa nhập dòng nào", rows.len())
-            }
-            ImportError::NoFrameGroup(unit) => write!(
-                f,
-                "đơn vị {unit} không có chỉ tiêu người dân, tổ chức (nhóm chọn từ danh sách giao dịch): \
-                 hãy nhập danh sách vào từng xã, phường, thị trấn; danh sách đại biểu, công chức thì chọn nhóm"
-            ),
-            ImportError::OtherUnit { named, evidence } => write!(
-                f,
-                "tệp này có vẻ là danh sách của «{named}» ({evidence}), không phải của đơn vị đã chọn: \
-                 chọn đúng đơn vị, hoặc nếu đúng là của đơn vị này thì nhập lại với --force \
-                 (trên trang: đánh dấu «Vẫn nhập vào đơn vị đã chọn»)"
-            ),
-            ImportError::Store(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-/// What an import may let through.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Allow {
-    /// Store the good rows of a file that has bad ones.
-    pub bad_rows: bool,
-    /// Store a file that reads as another unit's list.
-    pub other_unit: bool,
-    /// Replace the unit's list: its people not yet invited are removed in
-    /// the transaction that adds the file's (the invited stay, and are counted).
-    pub replace: bool,
-}
-
 /// A unit's name as it appears in text: folded, without its kind
 /// («Thị trấn Yên Bình» → `yen binh`).
 fn name_words(s: &str) -> String {
-    let folded: String = crate::spreadsheet::tidy(s)
+    let folded: String = crate::model::text::tidy(s)
         .chars()
         .map(|c| {
-            let c = crate::campaign::fold_vietnamese(c.to_lowercase().next().unwrap_or(c));
+            let c = crate::model::text::fold_vietnamese(c.to_lowercase().next().unwrap_or(c));
             if c.is_alphanumeric() { c } else { ' ' }
         })
         .collect();
@@ -391,7 +278,7 @@ fn names(padded: &str, name: &str) -> bool {
 
 /// The other unit of the campaign a list reads as, if it reads as one: its
 /// title names that unit and not `unit`, or more than half its addresses do.
-fn other_unit(frame: &Frame, campaign: &Campaign, unit: &crate::domain::UnitCode) -> Option<(String, String)> {
+pub fn other_unit(frame: &Frame, campaign: &Campaign, unit: &crate::model::UnitCode) -> Option<(String, String)> {
     let own = campaign.unit(unit.as_str()).map(|u| distinctive(&u.name)).unwrap_or_default();
     let others: Vec<(&str, String)> = campaign
         .units
@@ -417,78 +304,51 @@ fn other_unit(frame: &Frame, campaign: &Campaign, unit: &crate::domain::UnitCode
     })
 }
 
-/// Reads a frame (or, with `roster_of`, a group's roster) and stores its
-/// people in a unit's list: all of them, or —
-/// when the file has bad rows — none, unless `skip_bad`.
-///
-/// # Errors
-/// [`ImportError::Rows`] naming every bad row; store failures.
-pub async fn import(
-    store: &dyn crate::store::Store,
-    campaign: &Campaign,
-    unit: &crate::domain::UnitCode,
-    roster_of: Option<&str>,
-    rows: &[(usize, Vec<String>)],
-    allow: Allow,
-    from: Provenance<'_>,
-) -> Result<Imported, ImportError> {
-    let Provenance { actor, file_name } = from;
-    if roster_of.is_none() {
-        let takes_frame = campaign
-            .quotas()
-            .iter()
-            .any(|q| q.unit == *unit && q.quota > 0 && campaign.group(&q.group).is_some_and(|g| g.frame));
-        if !takes_frame {
-            return Err(ImportError::NoFrameGroup(unit.to_string()));
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_of_megabytes_is_a_row_error_not_a_person() {
+        // Before: a frame was accepted with a 9.6 MB name.
+        let c = crate::files::examples::quang_binh().expect("example");
+        let long = "A".repeat(10_000);
+        let text = format!(
+            "Họ và tên,Tên thủ tục,Số điện thoại\nNguyễn Văn A,Đăng ký khai sinh,0912345678\n{long},Đăng ký khai sinh,0987654321\n"
+        );
+        let f = read_frame(&csv_rows(&text), &c).expect("header found");
+        assert_eq!(f.people.len(), 1);
+        assert_eq!((f.errors[0].line, f.errors[0].column.as_deref()), (3, Some("Họ và tên")));
+        assert!(f.errors[0].message.contains("quá 500 ký tự"), "{}", f.errors[0].message);
     }
-    let frame = match roster_of {
-        Some(_) => read_roster(rows, campaign),
-        None => read_frame(rows, campaign),
+
+    #[test]
+    fn title_rows_signature_rows_and_phones_as_written() {
+        let c = crate::files::examples::quang_binh().expect("example");
+        let text = "\u{feff}XÃ THỬ\r\nDANH SÁCH\r\n\r\ntt;Họ và tên;Tên thủ tục hành chính đã giao dịch;Địa chỉ;Số điện thoại (bắt buộc phải có)\r\n\
+1;Nguyễn Văn A;Đăng ký khai sinh;Thôn 1;0912.345.678\r\n\
+2;Trần Thị B;Đăng ký thường trú;Thôn 2;+84 987 654 321\r\n\
+3;Lê Văn C;Cấp giấy phép xây dựng;Thôn 3;12345\r\n\
+4;Nguyễn Văn A;Đăng ký kết hôn;Thôn 1;0912 345 678\r\n\
+5;Phạm D;Thủ tục lạ;Thôn 4;0356000111\r\n\r\n;Người lập danh sách;;;..... ngày    tháng    năm\r\n";
+        let f = read_frame(&csv_rows(text), &c).expect("header found");
+        assert_eq!(f.people.iter().map(|p| p.line).collect::<Vec<_>>(), vec![5, 6, 9]);
+        assert_eq!(f.people[0].phone.as_str(), "0912345678");
+        assert_eq!(f.people[0].field.as_deref(), Some("Tư pháp – Hộ tịch"));
+        assert_eq!(f.people[1].phone.as_str(), "0987654321");
+        assert_eq!(f.errors.len(), 1);
+        assert_eq!((f.errors[0].line, f.errors[0].column.as_deref()), (7, Some("Số điện thoại")));
+        assert_eq!(f.duplicates, vec![(8, 5, "0912345678".to_owned())]);
+        assert_eq!(f.unknown_procedures.get("Thủ tục lạ"), Some(&1));
+        assert_eq!(f.unknown_procedures.get("Cấp giấy phép xây dựng"), None, "a bad row is not counted");
     }
-    .map_err(|e| ImportError::Rows(vec![e]))?;
-    if !frame.errors.is_empty() && !allow.bad_rows {
-        return Err(ImportError::Rows(frame.errors));
+
+    #[test]
+    fn english_headers_and_commas() {
+        let c = crate::files::examples::quang_binh().expect("example");
+        let text = "No,Full name,Procedure,Address,Phone\n1,An,Đăng ký khai tử,Thôn 1,0356111222\n";
+        let f = read_frame(&csv_rows(text), &c).expect("header");
+        assert_eq!(f.people.len(), 1);
+        assert!(read_frame(&csv_rows("a,b\n1,2\n"), &c).is_err());
     }
-    if !allow.other_unit
-        && let Some((named, evidence)) = other_unit(&frame, campaign, unit)
-    {
-        return Err(ImportError::OtherUnit { named, evidence });
-    }
-    let people: Vec<crate::store::NewPerson> = frame
-        .people
-        .iter()
-        .map(|p| crate::store::NewPerson {
-            unit: unit.clone(),
-            roster_of: roster_of.map(str::to_owned),
-            full_name: p.full_name.clone(),
-            procedure: p.procedure.clone(),
-            field: p.field.clone(),
-            address: p.address.clone(),
-            phone: p.phone.clone(),
-            source_line: i64::try_from(p.line).ok(),
-        })
-        .collect();
-    let detail =
-        format!("{file_name}: bỏ qua {} dòng lỗi, gộp {} dòng trùng", frame.errors.len(), frame.duplicates.len());
-    let subject = unit.to_string();
-    let audit = crate::store::field::Audit {
-        actor,
-        campaign: &campaign.id,
-        action: "frame_import",
-        subject: &subject,
-        detail: &detail,
-    };
-    let scope = crate::store::FrameScope { unit: unit.as_str(), roster_of };
-    let replacing = allow.replace.then_some(scope);
-    let (added, removed) =
-        store.add_people(&campaign.id, &people, replacing, Some(audit)).await.map_err(ImportError::Store)?;
-    Ok(Imported {
-        added,
-        removed,
-        already: people.len() as u64 - added,
-        skipped: frame.errors,
-        duplicates: frame.duplicates,
-        unknown_procedures: frame.unknown_procedures,
-    })
 }
