@@ -95,7 +95,13 @@ async fn prepare(url: &str, postgres: bool, tokens: usize) -> (Arc<dyn Store>, C
             reserve_rank: None,
         })
         .collect();
-    let audit = Audit { actor: "bench", campaign: &c.id, action: "bench", subject: "-", detail: "-" };
+    let audit = Audit {
+        actor: "bench",
+        campaign: &c.id,
+        action: sipas_shared::model::AuditAction::Sample,
+        subject: "-",
+        detail: "-",
+    };
     for chunk in slips.chunks(5000) {
         store.issue_slips(&c.id, chunk, audit).await.expect("slips");
     }

@@ -103,7 +103,7 @@ impl Field {
             .await
             .expect("slips")
             .into_iter()
-            .filter(|s| s.status == "answered")
+            .filter(|s| s.status.code() == "answered")
             .map(|s| s.code)
             .collect()
     }

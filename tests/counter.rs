@@ -167,7 +167,7 @@ async fn a_photographed_counter_code_stops_working_within_minutes() {
     let device = store.devices(&campaign.id).await.expect("devices").pop().expect("enrolled");
     assert_eq!(device.unit, "QB04");
     let log = store.audit_log(&campaign.id, 10, 0).await.expect("log");
-    assert!(log.iter().any(|e| e.action == "device_enrol" && e.subject == "QB04"), "audited");
+    assert!(log.iter().any(|e| e.action.code() == "device_enrol" && e.subject == "QB04"), "audited");
 
     let slot = chrono::Utc::now().timestamp() / 120;
     let with = |pass: &str| format!("{counter}?p={pass}");
@@ -571,7 +571,7 @@ async fn a_revoked_counter_device_stops_at_once_from_the_command_line_or_the_adm
     assert_eq!(resp.status().as_u16(), 303);
     assert_eq!(reqwest::get(format!("{tablet}/kiosk")).await.expect("get").status().as_u16(), 404);
     let log = store.audit_log(&campaign.id, 20, 0).await.expect("log");
-    assert_eq!(log.iter().filter(|e| e.action == "device_revoke").count(), 2, "both revocations audited");
+    assert_eq!(log.iter().filter(|e| e.action.code() == "device_revoke").count(), 2, "both revocations audited");
 }
 
 #[tokio::test]

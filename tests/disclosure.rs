@@ -386,7 +386,7 @@ async fn paper_ballots_keyed_one_by_one_come_out_in_batches_that_keep_no_order()
             let audit = Audit {
                 actor: "keyer",
                 campaign: &id,
-                action: "key_ballot",
+                action: sipas_shared::model::AuditAction::KeyBallot,
                 subject: "QB01/delegates",
                 detail: "một phiếu",
             };
@@ -538,7 +538,7 @@ async fn a_paper_ballot_released_among_online_answers_looks_like_them() {
     let audit = Audit {
         actor: "keyer",
         campaign: &campaign.id,
-        action: "key_ballot",
+        action: sipas_shared::model::AuditAction::KeyBallot,
         subject: "QB01/delegates",
         detail: "một phiếu",
     };

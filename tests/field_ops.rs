@@ -79,7 +79,7 @@ async fn the_sample_follows_the_fields_of_the_frame_and_a_seed_repeats_it() {
             assert_eq!(got, *want, "{unit} {field:?}: frame {sizes:?}");
         }
         assert_eq!(citizens.iter().filter(|s| s.reserve_rank.is_some()).count(), 13, "{unit}");
-        assert!(citizens.iter().filter(|s| s.reserve_rank.is_some()).all(|s| s.status == "reserve"));
+        assert!(citizens.iter().filter(|s| s.reserve_rank.is_some()).all(|s| s.status.code() == "reserve"));
         let phones: BTreeSet<&str> =
             citizens.iter().filter_map(|s| s.contact.as_ref().map(|c| c.phone.as_str())).collect();
         assert_eq!(phones.len(), 39, "{unit}: nobody drawn twice");
@@ -552,7 +552,7 @@ async fn an_enumerator_records_outcomes_releases_reserves_and_keys_paper_ballots
         .await
         .expect("slips")
         .into_iter()
-        .filter(|x| x.group == "citizens" && x.status == "issued")
+        .filter(|x| x.group == "citizens" && x.status.code() == "issued")
         .collect();
     // The enumerator sees the people to call.
     let first = &citizens[0];
@@ -569,7 +569,7 @@ async fn an_enumerator_records_outcomes_releases_reserves_and_keys_paper_ballots
         assert!(to.starts_with(&unit_page) && m.contains("ok="), "{m}");
         let now = store.slip(CAMPAIGN, &first.code).await.expect("slip").expect("exists");
         assert_eq!(now.attempts, n);
-        assert_eq!(now.status, if n == 3 { "unreachable" } else { "issued" });
+        assert_eq!(now.status.code(), if n == 3 { "unreachable" } else { "issued" });
     }
     // A second person refuses.
     let second = &citizens[1];
@@ -593,7 +593,7 @@ async fn an_enumerator_records_outcomes_releases_reserves_and_keys_paper_ballots
     let replaced = store.slip(CAMPAIGN, &first.code).await.expect("slip").expect("exists");
     let reserve_code = replaced.replaced_by.clone().expect("replaced");
     let reserve = store.slip(CAMPAIGN, &reserve_code).await.expect("slip").expect("exists");
-    assert_eq!((reserve.status.as_str(), &reserve.field, reserve.reserve_rank), ("issued", &first.field, Some(1)));
+    assert_eq!((reserve.status.code(), &reserve.field, reserve.reserve_rank), ("issued", &first.field, Some(1)));
     // Not twice for the same person.
     let (_, to) = s.post(&format!("{unit_page}/replace"), &[("csrf", &csrf), ("code", &first.code)]).await;
     let m = s.flash(&to).await;
@@ -607,7 +607,7 @@ async fn an_enumerator_records_outcomes_releases_reserves_and_keys_paper_ballots
         .await
         .expect("slips")
         .into_iter()
-        .find(|x| x.status == "reserve")
+        .find(|x| x.status.code() == "reserve")
         .expect("another reserve");
     let closed = plain.get(format!("{}/s/{}", server.base, still_reserve.token)).send().await.expect("get");
     assert_eq!(closed.status().as_u16(), 404);
@@ -627,7 +627,7 @@ async fn an_enumerator_records_outcomes_releases_reserves_and_keys_paper_ballots
         )
         .await;
     assert_eq!(status, 403);
-    assert_eq!(store.slip(CAMPAIGN, &other.code).await.expect("slip").expect("exists").status, "issued");
+    assert_eq!(store.slip(CAMPAIGN, &other.code).await.expect("slip").expect("exists").status.code(), "issued");
 
     // A paper ballot: faults are shown on the form, a good one is stored as paper.
     let ballot = format!("{unit_page}/ballot");
@@ -678,19 +678,19 @@ async fn an_enumerator_records_outcomes_releases_reserves_and_keys_paper_ballots
     // Everything the enumerator changed is in the audit log, by name, without a person's data.
     let log = store.audit_log(CAMPAIGN, 100, 0).await.expect("log");
     let mine: Vec<_> = log.iter().filter(|e| e.actor == "lan").collect();
-    let actions: Vec<&str> = mine.iter().map(|e| e.action.as_str()).collect();
+    let actions: Vec<&str> = mine.iter().map(|e| e.action.code()).collect();
     assert_eq!(actions.iter().filter(|a| **a == "call_failed").count(), 3);
     assert!(
         actions.contains(&"refused") && actions.contains(&"release_reserve") && actions.contains(&"key_ballot"),
         "{actions:?}"
     );
-    let release = mine.iter().find(|e| e.action == "release_reserve").expect("release");
+    let release = mine.iter().find(|e| e.action.code() == "release_reserve").expect("release");
     assert_eq!(release.subject, first.code);
     assert!(release.detail.contains(&reserve_code));
     for e in &log {
         assert!(!e.detail.contains(&contact.phone) && !e.detail.contains(&contact.name), "{e:?}");
     }
-    assert!(log.iter().any(|e| e.action == "sample" && e.actor == "dòng lệnh"));
+    assert!(log.iter().any(|e| e.action.code() == "sample" && e.actor == "dòng lệnh"));
 }
 
 #[tokio::test]
@@ -740,7 +740,7 @@ async fn the_admin_uploads_a_messy_frame_draws_and_adds_staff_from_the_browser()
         "the audit log lists both, in Vietnamese"
     );
     let slips = store.slips(CAMPAIGN, Some("QB03")).await.expect("slips");
-    assert_eq!(slips.iter().filter(|x| x.group == "citizens" && x.status == "issued").count(), 26);
+    assert_eq!(slips.iter().filter(|x| x.group == "citizens" && x.status.code() == "issued").count(), 26);
     let (status, to) = s.post(&format!("{page}/sample"), &[("csrf", &csrf), ("seed", "-1")]).await;
     assert_eq!(status, 303);
     let m = s.flash(&to).await;
@@ -984,10 +984,10 @@ async fn draws_started_at_once_never_issue_more_than_one_draw() {
     // Each frame import wrote its audit line in the transaction that added
     // its people (from the command line too), with what it added.
     let log = store.audit_log(CAMPAIGN, 500, 0).await.expect("log");
-    let imports: Vec<_> = log.iter().filter(|e| e.action == "frame_import").collect();
+    let imports: Vec<_> = log.iter().filter(|e| e.action.code() == "frame_import").collect();
     assert_eq!(imports.len(), 3, "{imports:?}");
     assert!(imports.iter().all(|e| e.actor == "dòng lệnh" && e.detail.contains("thêm ")), "{imports:?}");
-    let draws = log.iter().filter(|e| e.action == "sample").count();
+    let draws = log.iter().filter(|e| e.action.code() == "sample").count();
     assert_eq!(draws, slips.iter().map(|s| (&s.unit, &s.group)).collect::<BTreeSet<_>>().len(), "one draw's lines");
 }
 
@@ -1069,7 +1069,7 @@ async fn an_admin_runs_the_account_lifecycle_from_the_page() {
     // Each change is in the audit log, named by who made it.
     let store = open(&db).await;
     let log = store.audit_log("", 50, 0).await.expect("log");
-    let actions: BTreeSet<&str> = log.iter().filter(|e| e.actor == "quan-tri").map(|e| e.action.as_str()).collect();
+    let actions: BTreeSet<&str> = log.iter().filter(|e| e.actor == "quan-tri").map(|e| e.action.code()).collect();
     for a in ["user_disable", "user_enable", "user_units", "user_password", "user_unlock", "user_revoke_tokens"] {
         assert!(actions.contains(a), "{a} in {actions:?}");
     }
@@ -1086,7 +1086,7 @@ async fn the_audit_log_reads_in_local_time_in_vietnamese_by_pages_and_downloads_
         let entry = sipas_shared::store::field::Audit {
             actor: "dòng lệnh",
             campaign: CAMPAIGN,
-            action: "sample",
+            action: sipas_shared::model::AuditAction::Sample,
             subject: &subject,
             detail: if i == 0 { "=HYPERLINK(\"http://x\")" } else { "rút 26 phiếu" },
         };
@@ -1143,7 +1143,7 @@ async fn a_cell_whose_reserves_ran_out_gets_more_from_the_same_list() {
         .await
         .expect("slips")
         .into_iter()
-        .find(|x| x.group == "citizens" && x.status == "issued")
+        .find(|x| x.group == "citizens" && x.status.code() == "issued")
         .expect("a citizen");
     let field = slip.field.clone().expect("a field");
     s.post(&format!("{unit_page}/outcome"), &[("csrf", &csrf), ("code", &slip.code), ("outcome", "refused")]).await;
@@ -1186,7 +1186,7 @@ async fn a_cell_whose_reserves_ran_out_gets_more_from_the_same_list() {
     let m = s.flash(&to).await;
     assert!(m.contains("ok=Đã rút thêm"), "{m}");
     let after = store.slips(CAMPAIGN, Some("QB01")).await.expect("slips");
-    let new: Vec<_> = after.iter().filter(|x| x.status == "reserve").collect();
+    let new: Vec<_> = after.iter().filter(|x| x.status.code() == "reserve").collect();
     assert!(!new.is_empty() && after.len() == before + new.len(), "reserves added, nothing else");
     assert!(new.iter().all(|x| x.group == "citizens" && x.field.as_deref() == Some(field.as_str())), "the same cell");
     let ranks: Vec<i64> = new.iter().filter_map(|x| x.reserve_rank).collect();
@@ -1196,5 +1196,5 @@ async fn a_cell_whose_reserves_ran_out_gets_more_from_the_same_list() {
     let m = s.flash(&to).await;
     assert!(m.contains("ok=Đã mời người dự phòng"), "{m}");
     let log = store.audit_log(CAMPAIGN, 10, 0).await.expect("log");
-    assert!(log.iter().any(|e| e.action == "more_reserves" && e.actor == "lan" && e.detail.contains("seed")));
+    assert!(log.iter().any(|e| e.action.code() == "more_reserves" && e.actor == "lan" && e.detail.contains("seed")));
 }

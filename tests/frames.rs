@@ -149,7 +149,7 @@ async fn a_frame_import_killed_midway_leaves_its_people_and_its_audit_line_toget
         let store = sipas_shared::store::connect(&db.url).await.expect("store");
         let people = store.frame_rows("quang-binh-2026").await.expect("rows").len();
         let lines = store.audit_log("quang-binh-2026", 10, 0).await.expect("log");
-        let audited = lines.iter().filter(|e| e.action == "frame_import").count();
+        let audited = lines.iter().filter(|e| e.action.code() == "frame_import").count();
         assert!(
             (people, audited) == (0, 0) || (people, audited) == (3000, 1),
             "round {round}: {people} people with {audited} audit lines"
@@ -230,7 +230,7 @@ async fn a_units_list_can_be_seen_removed_and_replaced_keeping_the_invited() {
     assert_eq!(frame_size(&db, "QB01").await, total);
     let store = store::connect(&db.url).await.expect("connect");
     let log = store.audit_log("quang-binh-2026", 10, 0).await.expect("log");
-    assert!(log.iter().any(|e| e.action == "frame_remove" && e.subject == "QB01"));
+    assert!(log.iter().any(|e| e.action.code() == "frame_remove" && e.subject == "QB01"));
 }
 
 #[tokio::test]

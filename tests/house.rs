@@ -297,3 +297,51 @@ fn shared_rooms_depend_one_way() {
         assert!(text.starts_with("//!"), "{} says what lives there", file.display());
     }
 }
+
+#[test]
+fn states_and_audit_actions_are_spelled_only_by_the_store() {
+    // Codes that name nothing else: a status or an action written as a string
+    // outside the store (and the model that defines them) is a match that a
+    // new state could slip past.
+    let codes = [
+        "issued",
+        "answered",
+        "unreachable",
+        "frame_import",
+        "frame_remove",
+        "more_reserves",
+        "release_reserve",
+        "device_enrol",
+        "device_revoke",
+        "ballot_numbers",
+        "key_ballot",
+        "paper_import",
+        "review_keep",
+        "exclude_response",
+        "restore_response",
+        "user_disable",
+        "user_enable",
+        "user_password",
+        "user_units",
+        "user_unlock",
+        "user_revoke_tokens",
+    ];
+    let mut found = Vec::new();
+    for krate in workspace() {
+        for (module, file) in &krate.modules {
+            if krate.name == "shared" && matches!(module.first().map(String::as_str), Some("store")) {
+                continue;
+            }
+            if krate.name == "shared" && module == &["model".to_owned(), "states".to_owned()] {
+                continue;
+            }
+            let code = product_code(&std::fs::read_to_string(file).expect("source"));
+            for c in codes {
+                if code.contains(&format!("\"{c}\"")) {
+                    found.push(format!("{}: \"{c}\"", file.display()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "status or action codes outside the store:\n{}", found.join("\n"));
+}

@@ -63,7 +63,7 @@ async fn ballots_without_a_number_stop_at_the_quota_unless_an_admin_allows_more(
     assert_eq!(count(&db).await, 6);
     let store = store::connect(&db.url).await.expect("store");
     let log = store.audit_log("hand", 20, 0).await.expect("log");
-    assert_eq!(log.iter().filter(|e| e.action == "paper_import").count(), 1, "audited with the ballots, once");
+    assert_eq!(log.iter().filter(|e| e.action.code() == "paper_import").count(), 1, "audited with the ballots, once");
 }
 
 #[tokio::test]
@@ -160,5 +160,5 @@ async fn an_enumerator_cannot_key_more_ballots_than_the_quota() {
     assert_eq!(count(&db).await, 4);
     let store = store::connect(&db.url).await.expect("store");
     let log = store.audit_log("hand", 50, 0).await.expect("log");
-    assert_eq!(log.iter().filter(|e| e.action == "key_ballot").count(), 4, "each keyed ballot audited with it");
+    assert_eq!(log.iter().filter(|e| e.action.code() == "key_ballot").count(), 4, "each keyed ballot audited with it");
 }

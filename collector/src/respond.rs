@@ -11,6 +11,7 @@ use axum::routing::get;
 use axum::{Form, Router};
 use maud::Markup;
 use serde::Deserialize;
+use sipas_shared::model::InvitationStatus;
 use sipas_shared::store::key::ServiceKey;
 use sipas_shared::store::{Flag, InvitationView, Submission};
 use sipas_shared::{Answer, Campaign, Token};
@@ -67,14 +68,12 @@ async fn resolve(state: &AppState, lang: Lang, raw: &str) -> Result<Target, AppE
     let not_found = || Target::Page(StatusCode::NOT_FOUND, crate::views::not_found_page(lang));
     let Some(token) = Token::parse(raw) else { return Ok(not_found()) };
     let Some((invitation, campaign)) = state.store.open_invitation(&token).await? else { return Ok(not_found()) };
-    match invitation.status.as_str() {
-        "answered" => {
+    match invitation.status {
+        InvitationStatus::Answered => {
             let page = message(lang, lang.t(Key::Already), &[lang.t(Key::AlreadyBody)]);
             return Ok(Target::Page(StatusCode::OK, page));
         }
-        // A reserve not yet released, or a slip an enumerator closed
-        // (refused, wrong number, answered on paper): not a live link.
-        "issued" if invitation.expired => {
+        InvitationStatus::Issued if invitation.expired => {
             let (title, body) = match lang {
                 Lang::Vi => (
                     "Phiếu này đã hết hạn",
@@ -87,8 +86,14 @@ async fn resolve(state: &AppState, lang: Lang, raw: &str) -> Result<Target, AppE
             };
             return Ok(Target::Page(StatusCode::GONE, message(lang, title, &[body])));
         }
-        "issued" => {}
-        _ => return Ok(not_found()),
+        InvitationStatus::Issued => {}
+        // A reserve not yet released, or a slip an enumerator closed
+        // (refused, wrong number, answered on paper): not a live link.
+        InvitationStatus::Reserve
+        | InvitationStatus::Paper
+        | InvitationStatus::Refused
+        | InvitationStatus::Unreachable
+        | InvitationStatus::WrongNumber => return Ok(not_found()),
     }
     if !campaign.is_open_now() {
         return Ok(Target::Page(StatusCode::OK, closed(lang, &campaign)));

@@ -33,7 +33,7 @@ overflow:hidden;break-inside:avoid;page-break-inside:avoid}\
 
 /// Only what may still be answered goes on paper or out by SMS.
 pub fn printable(slips: &[Slip]) -> Vec<&Slip> {
-    slips.iter().filter(|s| s.status == "issued").collect()
+    slips.iter().filter(|s| s.status == sipas_shared::model::InvitationStatus::Issued).collect()
 }
 
 fn qr_svg(text: &str) -> String {

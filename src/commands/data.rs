@@ -166,7 +166,7 @@ pub async fn remove_frame(db: &str, campaign_id: &str, unit: &str, roster_of: Op
     let audit = sipas_shared::store::field::Audit {
         actor: "dòng lệnh",
         campaign: &campaign.id,
-        action: "frame_remove",
+        action: sipas_shared::model::AuditAction::FrameRemove,
         subject: u.code.as_str(),
         detail: &what,
     };
@@ -215,7 +215,7 @@ pub async fn import_responses(
         audit: sipas_shared::store::field::Audit {
             actor: "dòng lệnh",
             campaign: &campaign.id,
-            action: "paper_import",
+            action: sipas_shared::model::AuditAction::PaperImport,
             subject: "-",
             detail: &name,
         },

@@ -210,7 +210,7 @@ async fn change_account(
         None => return flash(&state, &staff, back, false, &format!("không có tài khoản «{name}»")).await,
         Some(n) => n,
     };
-    tracing::info!(by = %staff.user.name, user = %name, action = change.action(), "staff account changed");
+    tracing::info!(by = %staff.user.name, user = %name, action = change.action().code(), "staff account changed");
     let m = match &change {
         AccountChange::Disable => {
             format!("Đã tạm ngừng {name}: mọi phiên đăng nhập đã kết thúc, khoá API ngừng hoạt động.")

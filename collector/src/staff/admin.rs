@@ -17,7 +17,6 @@ use sipas_shared::field::sampling::{self, recommended_size};
 use sipas_shared::files::frame;
 use sipas_shared::model::auth::{self, Role};
 use sipas_shared::ops::frame::{self as import, ImportError};
-use sipas_shared::store::field::audit_label;
 use std::collections::BTreeMap;
 
 const ADMIN: &[Role] = &[Role::Admin];
@@ -212,7 +211,7 @@ async fn campaign_page(
                 thead { tr { th { "Lúc" } th { "Ai" } th { "Việc" } th { "Đối tượng" } th { "Chi tiết" } } }
                 tbody { @for e in &log { tr {
                     td data-label="Lúc" { (campaign.local_time(e.at)) } td data-label="Ai" { (e.actor) }
-                    td data-label="Việc" { (audit_label(&e.action)) } td.code data-label="Đối tượng" { (e.subject) }
+                    td data-label="Việc" { (e.action.label()) } td.code data-label="Đối tượng" { (e.subject) }
                     td data-label="Chi tiết" { (e.detail) }
                 } } }
             } }
@@ -354,7 +353,7 @@ async fn remove_frame(
     let audit = sipas_shared::store::field::Audit {
         actor: &staff.user.name,
         campaign: &campaign.id,
-        action: "frame_remove",
+        action: sipas_shared::model::AuditAction::FrameRemove,
         subject: u.code.as_str(),
         detail: "khung chọn mẫu",
     };
@@ -471,7 +470,7 @@ async fn audit_csv(State(state): State<AppState>, staff: Staff, Path(id): Path<S
         let batch = state.store.audit_log(&id, 5_000, offset).await?;
         for e in &batch {
             let when = campaign.local_time(e.at);
-            let cells = [when.as_str(), &e.actor, audit_label(&e.action), &e.action, &e.subject, &e.detail];
+            let cells = [when.as_str(), &e.actor, e.action.label(), e.action.code(), &e.subject, &e.detail];
             let safe: Vec<_> = cells.iter().map(|c| sipas_shared::files::spreadsheet::defuse(c)).collect();
             w.write_record(safe.iter().map(|c| c.as_bytes())).map_err(|e| AppError::Internal(e.to_string()))?;
         }

@@ -15,6 +15,7 @@ use axum::{Form, Router};
 use maud::{Markup, html};
 use serde::Deserialize;
 use sipas_shared::field::sampling::recommended_size;
+use sipas_shared::model::InvitationStatus;
 use sipas_shared::model::ShortCode;
 use sipas_shared::model::auth::Role;
 use sipas_shared::store::field::{Audit, FieldError, Outcome, PaperBatch, Slip};
@@ -156,19 +157,6 @@ async fn board(
     .into_response())
 }
 
-fn status_label(s: &str) -> &str {
-    match s {
-        "issued" => "đang chờ",
-        "answered" => "đã trả lời",
-        "paper" => "trả lời trên giấy",
-        "refused" => "từ chối",
-        "unreachable" => "không liên lạc được",
-        "wrong_number" => "sai số điện thoại",
-        "reserve" => "dự phòng",
-        other => other,
-    }
-}
-
 fn outcome_button(staff: &Staff, action: &str, code: &str, outcome: Outcome, label: &str) -> Markup {
     html! {
         form.inline method="post" action=(action) {
@@ -190,13 +178,13 @@ fn slip_row(staff: &Staff, base: &str, campaign: &sipas_shared::Campaign, s: &Sl
             td data-label="Lĩnh vực" { (s.field.as_deref().unwrap_or("–")) }
             td data-label="Người nhận" { @if let Some(c) = &s.contact { (c.name) " · " a href=(format!("tel:{}", c.phone)) { (c.phone) } } @else { span.note { "phiếu phát tay" } } }
             td data-label="Trạng thái" {
-                span.tag { (status_label(&s.status)) }
+                span.tag { (s.status.label()) }
                 @if s.attempts > 0 { " " span.note { "gọi " (s.attempts) " lần" } }
                 @if let Some(r) = &s.replaced_by { " " span.note { "đã thay bằng " (crate::slips::display_code(r)) } }
                 @if let Some(rank) = s.reserve_rank { " " span.note { "dự phòng #" (rank) } }
             }
             td.actions {
-                @if s.status == "issued" {
+                @if s.status == InvitationStatus::Issued {
                     (outcome_button(staff, &outcome_url, &s.code, Outcome::CallFailed, "Gọi không được"))
                     // A refusal takes the person out of the sample: asked twice.
                     details.confirm {
@@ -214,7 +202,7 @@ fn slip_row(staff: &Staff, base: &str, campaign: &sipas_shared::Campaign, s: &Sl
                         button.go type="submit" { "Thay bằng người dự phòng" }
                     }
                 }
-                @if s.replaced_by.is_none() && matches!(s.status.as_str(), "paper" | "refused" | "unreachable" | "wrong_number") {
+                @if s.replaced_by.is_none() && s.status.reopenable() {
                     (outcome_button(staff, &outcome_url, &s.code, Outcome::Reopen, "Mở lại"))
                 }
             }
@@ -264,13 +252,15 @@ async fn unit_page(
     let slips = state.store.slips(&id, Some(&unit)).await?;
     let typed = search.q.trim();
     let (open, reserves): (Vec<&Slip>, Vec<&Slip>) =
-        slips.iter().filter(|s| matches_search(s, typed)).partition(|s| s.status != "reserve");
+        slips.iter().filter(|s| matches_search(s, typed)).partition(|s| s.status != InvitationStatus::Reserve);
     let base = format!("/enumerator/{id}/{unit}");
     // Cells with someone to replace and no reserve left to replace them with.
     let exhausted: std::collections::BTreeSet<(String, Option<String>)> = slips
         .iter()
         .filter(|s| s.replaceable())
-        .filter(|s| !slips.iter().any(|r| r.status == "reserve" && r.group == s.group && r.field == s.field))
+        .filter(|s| {
+            !slips.iter().any(|r| r.status == InvitationStatus::Reserve && r.group == s.group && r.field == s.field)
+        })
         .map(|s| (s.group.clone(), s.field.clone()))
         .collect();
     let quotas = campaign.quotas();
@@ -437,7 +427,7 @@ async fn outcome(
         return flash(&state, &staff, &back, false, &format!("kết quả «{}» không hợp lệ", f.outcome)).await;
     };
     let (ok, message) = match state.store.record_outcome(&id, &f.code, outcome, &staff.user.name).await? {
-        Ok(status) => (true, format!("Phiếu {}: {}", crate::slips::display_code(&f.code), status_label(&status))),
+        Ok(status) => (true, format!("Phiếu {}: {}", crate::slips::display_code(&f.code), status.label())),
         Err(e) => (false, e.to_string()),
     };
     flash(&state, &staff, &back, ok, &message).await
@@ -702,7 +692,7 @@ async fn key_ballot(
         audit: Audit {
             actor: &staff.user.name,
             campaign: &id,
-            action: "key_ballot",
+            action: sipas_shared::model::AuditAction::KeyBallot,
             subject: &subject,
             detail: "một phiếu",
         },

@@ -206,7 +206,6 @@ fn read_list(rows: &[(usize, Vec<String>)], campaign: &Campaign, roster: bool) -
     Ok(frame)
 }
 
-
 /// The longest name, address or procedure a frame row may hold, in characters.
 pub const MAX_CELL_CHARS: usize = 500;
 

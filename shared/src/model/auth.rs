@@ -150,14 +150,15 @@ pub enum AccountChange {
 
 impl AccountChange {
     /// The audit log's action code.
-    pub fn action(&self) -> &'static str {
+    pub fn action(&self) -> crate::model::AuditAction {
+        use crate::model::AuditAction as A;
         match self {
-            AccountChange::Disable => "user_disable",
-            AccountChange::Enable => "user_enable",
-            AccountChange::Password(_) => "user_password",
-            AccountChange::Units(_) => "user_units",
-            AccountChange::Unlock => "user_unlock",
-            AccountChange::RevokeTokens => "user_revoke_tokens",
+            AccountChange::Disable => A::UserDisable,
+            AccountChange::Enable => A::UserEnable,
+            AccountChange::Password(_) => A::UserPassword,
+            AccountChange::Units(_) => A::UserUnits,
+            AccountChange::Unlock => A::UserUnlock,
+            AccountChange::RevokeTokens => A::UserRevokeTokens,
         }
     }
 }

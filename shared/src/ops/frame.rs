@@ -133,7 +133,7 @@ pub async fn import(
     let audit = crate::store::field::Audit {
         actor,
         campaign: &campaign.id,
-        action: "frame_import",
+        action: crate::model::AuditAction::FrameImport,
         subject: &subject,
         detail: &detail,
     };

@@ -150,7 +150,13 @@ async fn draw_more(
     }
     let subject = format!("{unit}/{group}");
     let detail = format!("rút thêm {} dự phòng lĩnh vực {label} (seed {seed})", slips.len());
-    let audit = Audit { actor, campaign: &campaign.id, action: "more_reserves", subject: &subject, detail: &detail };
+    let audit = Audit {
+        actor,
+        campaign: &campaign.id,
+        action: crate::model::AuditAction::MoreReserves,
+        subject: &subject,
+        detail: &detail,
+    };
     store.issue_slips(&campaign.id, &slips, audit).await
 }
 
@@ -245,7 +251,13 @@ async fn draw_all(
             let subject = format!("{unit}/{group}");
             let detail =
                 format!("rút {} phiếu và {} dự phòng (seed {seed}, dự phòng {reserve_pct} %)", summary.drawn, reserves);
-            let audit = Audit { actor, campaign: &campaign.id, action: "sample", subject: &subject, detail: &detail };
+            let audit = Audit {
+                actor,
+                campaign: &campaign.id,
+                action: crate::model::AuditAction::Sample,
+                subject: &subject,
+                detail: &detail,
+            };
             store.issue_slips(&campaign.id, &slips, audit).await?;
         }
         out.push(summary);

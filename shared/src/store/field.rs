@@ -6,8 +6,8 @@
 //! analyst reaches reads it.
 
 use super::StoreError;
-use crate::model::Token;
 use crate::model::auth::{Role, User};
+use crate::model::{AuditAction, InvitationStatus, Token};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -42,8 +42,7 @@ pub struct Slip {
     pub unit: String,
     pub group: String,
     pub field: Option<String>,
-    /// `issued`, `answered`, `paper`, `refused`, `unreachable`, `wrong_number`, `reserve`.
-    pub status: String,
+    pub status: InvitationStatus,
     pub reserve_rank: Option<i64>,
     pub attempts: i64,
     /// The reserve released in this one's place.
@@ -54,7 +53,7 @@ pub struct Slip {
 impl Slip {
     /// Whether a reserve may be released in this one's place.
     pub fn replaceable(&self) -> bool {
-        self.replaced_by.is_none() && matches!(self.status.as_str(), "refused" | "unreachable" | "wrong_number")
+        self.replaced_by.is_none() && self.status.replaceable()
     }
 }
 
@@ -93,15 +92,27 @@ impl Outcome {
         }
     }
 
+    /// The audit action recording it.
+    pub fn action(self) -> AuditAction {
+        match self {
+            Outcome::Paper => AuditAction::Paper,
+            Outcome::Refused => AuditAction::Refused,
+            Outcome::CallFailed => AuditAction::CallFailed,
+            Outcome::WrongNumber => AuditAction::WrongNumber,
+            Outcome::Reopen => AuditAction::Reopen,
+        }
+    }
+
     /// The status that follows from `status` after `attempts` failed calls, if allowed.
-    pub fn next(self, status: &str, attempts: i64) -> Option<&'static str> {
+    pub fn next(self, status: InvitationStatus, attempts: i64) -> Option<InvitationStatus> {
+        use InvitationStatus as S;
         match (self, status) {
-            (Outcome::Paper, "issued") => Some("paper"),
-            (Outcome::Refused, "issued") => Some("refused"),
-            (Outcome::WrongNumber, "issued") => Some("wrong_number"),
-            (Outcome::CallFailed, "issued") if attempts + 1 >= CALLS_BEFORE_UNREACHABLE => Some("unreachable"),
-            (Outcome::CallFailed, "issued") => Some("issued"),
-            (Outcome::Reopen, "paper" | "refused" | "unreachable" | "wrong_number") => Some("issued"),
+            (Outcome::Paper, S::Issued) => Some(S::Paper),
+            (Outcome::Refused, S::Issued) => Some(S::Refused),
+            (Outcome::WrongNumber, S::Issued) => Some(S::WrongNumber),
+            (Outcome::CallFailed, S::Issued) if attempts + 1 >= CALLS_BEFORE_UNREACHABLE => Some(S::Unreachable),
+            (Outcome::CallFailed, S::Issued) => Some(S::Issued),
+            (Outcome::Reopen, s) if s.reopenable() => Some(S::Issued),
             _ => None,
         }
     }
@@ -113,7 +124,7 @@ pub enum FieldError {
     #[error("không có phiếu mã {0}")]
     NoSuchSlip(String),
     #[error("phiếu {code} đang ở trạng thái «{status}»: không ghi được kết quả này")]
-    NotAllowed { code: String, status: String },
+    NotAllowed { code: String, status: InvitationStatus },
     #[error("phiếu {0} đã được thay bằng người dự phòng")]
     AlreadyReplaced(String),
     #[error("hết người dự phòng cùng lĩnh vực cho phiếu {0}: bấm «Rút thêm dự phòng» của ô này ở đầu trang đơn vị")]
@@ -125,7 +136,7 @@ pub enum FieldError {
 pub struct AuditEntry {
     pub at: DateTime<Utc>,
     pub actor: String,
-    pub action: String,
+    pub action: AuditAction,
     /// An invitation code or `unit/group`; never a name or phone.
     pub subject: String,
     pub detail: String,
@@ -136,7 +147,7 @@ pub struct AuditEntry {
 pub struct Audit<'a> {
     pub actor: &'a str,
     pub campaign: &'a str,
-    pub action: &'a str,
+    pub action: AuditAction,
     pub subject: &'a str,
     pub detail: &'a str,
 }
@@ -223,38 +234,6 @@ pub enum Review<'a> {
     Exclude(&'a str),
     /// Back into the indices.
     Restore,
-}
-
-/// What an audit line's action code means, in Vietnamese, for the page and
-/// the file an office reads; an unknown code is shown as it is.
-pub fn audit_label(action: &str) -> &str {
-    match action {
-        "frame_import" => "Nhập khung chọn mẫu",
-        "frame_remove" => "Bỏ danh sách của đơn vị",
-        "sample" => "Chọn mẫu",
-        "more_reserves" => "Rút thêm dự phòng",
-        "paper" => "Ghi: trả lời trên giấy",
-        "refused" => "Ghi: từ chối",
-        "call_failed" => "Ghi: gọi không được",
-        "wrong_number" => "Ghi: sai số điện thoại",
-        "reopen" => "Mở lại phiếu mời",
-        "release_reserve" => "Mời người dự phòng",
-        "device_enrol" => "Đăng ký màn hình QR",
-        "ballot_numbers" => "Cấp số phiếu giấy",
-        "key_ballot" => "Nhập phiếu giấy",
-        "device_revoke" => "Thu hồi màn hình tại quầy",
-        "paper_import" => "Nhập tệp phiếu giấy",
-        "review_keep" => "Giữ phiếu bị đánh dấu",
-        "exclude_response" => "Loại phiếu khỏi chỉ số",
-        "restore_response" => "Đưa phiếu lại vào chỉ số",
-        "user_disable" => "Tạm ngừng tài khoản",
-        "user_enable" => "Mở lại tài khoản",
-        "user_password" => "Đặt lại mật khẩu",
-        "user_units" => "Giao đơn vị",
-        "user_unlock" => "Gỡ khoá đăng nhập",
-        "user_revoke_tokens" => "Thu hồi khoá API",
-        other => other,
-    }
 }
 
 /// Sampling, invitations, outcomes, staff accounts and the audit log.
@@ -375,7 +354,7 @@ pub trait FieldOps: Send + Sync {
         code: &str,
         outcome: Outcome,
         actor: &str,
-    ) -> Result<Result<String, FieldError>, StoreError>;
+    ) -> Result<Result<InvitationStatus, FieldError>, StoreError>;
 
     /// Releases the next reserve of the same unit, group and field in place of
     /// a refused, unreachable or wrong-number invitation; returns its code.

@@ -41,7 +41,7 @@ macro_rules! field_store {
                 .bind($crate::model::clock::now())
                 .bind(e.actor)
                 .bind(e.campaign)
-                .bind(e.action)
+                .bind(e.action.code())
                 .bind(e.subject)
                 .bind(e.detail)
                 .execute(&mut **tx)
@@ -211,7 +211,7 @@ macro_rules! field_store {
                 code: &str,
                 outcome: $crate::store::field::Outcome,
                 actor: &str,
-            ) -> Result<Result<String, $crate::store::field::FieldError>, StoreError> {
+            ) -> Result<Result<$crate::model::InvitationStatus, $crate::store::field::FieldError>, StoreError> {
                 use $crate::store::field::FieldError;
                 let mut tx = self.pool.begin().await?;
                 let row: Option<(String, i64, Option<String>)> = sqlx::query_as(
@@ -224,10 +224,11 @@ macro_rules! field_store {
                 let Some((status, attempts, replaced_by)) = row else {
                     return Ok(Err(FieldError::NoSuchSlip(code.to_owned())));
                 };
+                let status = $crate::store::status_of(&status)?;
                 if replaced_by.is_some() {
                     return Ok(Err(FieldError::AlreadyReplaced(code.to_owned())));
                 }
-                let Some(next) = outcome.next(&status, attempts) else {
+                let Some(next) = outcome.next(status, attempts) else {
                     return Ok(Err(FieldError::NotAllowed { code: code.to_owned(), status }));
                 };
                 let attempts_after = match outcome {
@@ -240,12 +241,12 @@ macro_rules! field_store {
                     "UPDATE invitations SET status = $1, attempts = $2, updated_at = $3
                      WHERE campaign_id = $4 AND code = $5 AND status = $6 AND attempts = $7",
                 )
-                .bind(next)
+                .bind(next.code())
                 .bind(attempts_after)
                 .bind($crate::model::clock::now())
                 .bind(campaign)
                 .bind(code)
-                .bind(&status)
+                .bind(status.code())
                 .bind(attempts)
                 .execute(&mut *tx)
                 .await?;
@@ -253,14 +254,14 @@ macro_rules! field_store {
                     return Ok(Err(FieldError::NotAllowed { code: code.to_owned(), status }));
                 }
                 let detail = if outcome == $crate::store::field::Outcome::CallFailed {
-                    format!("{status} → {next} (gọi không được lần {attempts_after})")
+                    format!("{} → {} (gọi không được lần {attempts_after})", status.label(), next.label())
                 } else {
-                    format!("{status} → {next}")
+                    format!("{} → {}", status.label(), next.label())
                 };
-                let e = $crate::store::field::Audit { actor, campaign, action: outcome.as_str(), subject: code, detail: &detail };
+                let e = $crate::store::field::Audit { actor, campaign, action: outcome.action(), subject: code, detail: &detail };
                 Self::log_in_tx(&mut tx, e).await?;
                 tx.commit().await?;
-                Ok(Ok(next.to_owned()))
+                Ok(Ok(next))
             }
 
             async fn release_reserve(
@@ -293,7 +294,7 @@ macro_rules! field_store {
                     return Ok(Err(match row {
                         None => FieldError::NoSuchSlip(code.to_owned()),
                         Some((_, Some(_))) => FieldError::AlreadyReplaced(code.to_owned()),
-                        Some((status, None)) => FieldError::NotAllowed { code: code.to_owned(), status },
+                        Some((status, None)) => FieldError::NotAllowed { code: code.to_owned(), status: $crate::store::status_of(&status)? },
                     }));
                 };
                 let next: Option<(String,)> = sqlx::query_as(
@@ -330,7 +331,7 @@ macro_rules! field_store {
                     .execute(&mut *tx)
                     .await?;
                 let detail = format!("thay phiếu {status} bằng dự phòng {reserve}");
-                let e = $crate::store::field::Audit { actor, campaign, action: "release_reserve", subject: code, detail: &detail };
+                let e = $crate::store::field::Audit { actor, campaign, action: $crate::model::AuditAction::ReleaseReserve, subject: code, detail: &detail };
                 Self::log_in_tx(&mut tx, e).await?;
                 tx.commit().await?;
                 Ok(Ok(reserve))
@@ -373,7 +374,7 @@ macro_rules! field_store {
                 .fetch_one(&mut *tx)
                 .await?;
                 let detail = format!("thiết bị số {id}: «{label}», chế độ {mode}");
-                let audit = $crate::store::field::Audit { actor, campaign, action: "device_enrol", subject: unit, detail: &detail };
+                let audit = $crate::store::field::Audit { actor, campaign, action: $crate::model::AuditAction::DeviceEnrol, subject: unit, detail: &detail };
                 Self::log_in_tx(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(id)
@@ -395,7 +396,7 @@ macro_rules! field_store {
                     return Ok(false);
                 };
                 let detail = format!("thiết bị số {id}: «{label}»");
-                let audit = $crate::store::field::Audit { actor, campaign, action: "device_revoke", subject: &unit, detail: &detail };
+                let audit = $crate::store::field::Audit { actor, campaign, action: $crate::model::AuditAction::DeviceRevoke, subject: &unit, detail: &detail };
                 Self::log_in_tx(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(true)
@@ -655,7 +656,7 @@ macro_rules! field_store {
                 }
                 if issued > 0 {
                     let detail = format!("phát {issued} số phiếu giấy");
-                    let audit = $crate::store::field::Audit { actor, campaign, action: "ballot_numbers", subject: "-", detail: &detail };
+                    let audit = $crate::store::field::Audit { actor, campaign, action: $crate::model::AuditAction::BallotNumbers, subject: "-", detail: &detail };
                     Self::log_in_tx(&mut tx, audit).await?;
                 }
                 tx.commit().await?;
@@ -728,7 +729,7 @@ macro_rules! field_store {
                     if done.rows_affected() == 0 {
                         return Err(StoreError::NotFound(format!("{subject} đang chờ xem xét")));
                     }
-                    let audit = $crate::store::field::Audit { actor, campaign, action: "review_keep", subject: &subject, detail: "giữ lại" };
+                    let audit = $crate::store::field::Audit { actor, campaign, action: $crate::model::AuditAction::ReviewKeep, subject: &subject, detail: "giữ lại" };
                     Self::log_in_tx(&mut tx, audit).await?;
                     tx.commit().await?;
                     return Ok(());
@@ -737,14 +738,14 @@ macro_rules! field_store {
                     Review::Exclude(reason) => (
                         "UPDATE responses SET excluded = $3, flags = NULL WHERE campaign_id = $1 AND id = $2 AND excluded IS NULL
                          RETURNING unit, group_code, field, answers, ballot, submitted_on",
-                        "exclude_response",
+                        $crate::model::AuditAction::ExcludeResponse,
                         reason.to_owned(),
                         -1i64,
                     ),
                     _ => (
                         "UPDATE responses SET excluded = NULL WHERE campaign_id = $1 AND id = $2 AND excluded IS NOT NULL AND $3 = $3
                          RETURNING unit, group_code, field, answers, ballot, submitted_on",
-                        "restore_response",
+                        $crate::model::AuditAction::RestoreResponse,
                         "đưa lại vào chỉ số".to_owned(),
                         1i64,
                     ),
@@ -892,10 +893,12 @@ macro_rules! field_store {
                 .bind(offset)
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows
+                rows
                     .into_iter()
-                    .map(|(at, actor, action, subject, detail)| $crate::store::field::AuditEntry { at, actor, action, subject, detail })
-                    .collect())
+                    .map(|(at, actor, action, subject, detail)| {
+                        Ok($crate::store::field::AuditEntry { at, actor, action: $crate::store::action_of(&action)?, subject, detail })
+                    })
+                    .collect::<Result<_, StoreError>>()
             }
 
             async fn add_user(
@@ -1216,7 +1219,7 @@ pub(crate) fn slip_from_row(row: SlipRow) -> Result<super::field::Slip, super::S
         unit,
         group,
         field,
-        status,
+        status: super::status_of(&status)?,
         reserve_rank,
         attempts,
         replaced_by: replaced_by.filter(|r| r != "…"),

@@ -29,6 +29,18 @@ pub use field::FieldOps;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
+/// An invitation status as the store keeps it, parsed once at its edge.
+pub(crate) fn status_of(code: &str) -> Result<crate::model::InvitationStatus, StoreError> {
+    crate::model::InvitationStatus::parse(code)
+        .ok_or_else(|| StoreError::Corrupt(format!("trạng thái phiếu mời «{code}» không có trong chương trình")))
+}
+
+/// An audit action as the store keeps it, parsed once at its edge.
+pub(crate) fn action_of(code: &str) -> Result<crate::model::AuditAction, StoreError> {
+    crate::model::AuditAction::parse(code)
+        .ok_or_else(|| StoreError::Corrupt(format!("việc «{code}» trong nhật ký không có trong chương trình")))
+}
+
 /// The default database: an SQLite file beside the working directory.
 pub const DEFAULT_URL: &str = "sqlite://sipas.db";
 
@@ -138,8 +150,7 @@ pub struct InvitationView {
     pub unit: String,
     pub group: String,
     pub field: Option<String>,
-    /// `issued`, `answered`, `refused`, `unreachable`, …
-    pub status: String,
+    pub status: crate::model::InvitationStatus,
     /// A counter link left unanswered past its life.
     pub expired: bool,
 }

@@ -632,14 +632,17 @@ macro_rules! sql_store {
                     .bind(token.as_str())
                     .fetch_optional(&self.pool)
                     .await?;
-                Ok(row.map(|(campaign, unit, group, field, status, expires)| $crate::store::InvitationView {
-                    campaign,
-                    unit,
-                    group,
-                    field,
-                    status,
-                    expired: expires.is_some_and(|e| e <= $crate::model::clock::now()),
-                }))
+                row.map(|(campaign, unit, group, field, status, expires)| {
+                    Ok($crate::store::InvitationView {
+                        campaign,
+                        unit,
+                        group,
+                        field,
+                        status: $crate::store::status_of(&status)?,
+                        expired: expires.is_some_and(|e| e <= $crate::model::clock::now()),
+                    })
+                })
+                .transpose()
             }
 
             async fn open_invitation(
@@ -679,6 +682,7 @@ macro_rules! sql_store {
                         None => return Ok(None),
                     },
                 };
+                let status = $crate::store::status_of(&status)?;
                 Ok(Some(($crate::store::InvitationView { campaign, unit, group, field, status, expired }, definition)))
             }
 
