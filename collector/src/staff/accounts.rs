@@ -2,19 +2,18 @@
 //! disable and enable, reset a password, change an enumerator's units, lift a
 //! sign-in lock, revoke API tokens — each audited in its own transaction.
 
+use super::guard::{Admin, Posted};
 use super::{Flash, FlashId, csrf_field, flash, page};
 use crate::auth::Staff;
 use crate::{AppError, AppState};
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use maud::{Markup, html};
 use serde::Deserialize;
 use sipas_shared::StoreError;
 use sipas_shared::model::auth::{self, AccountChange, MIN_PASSWORD, Role, User};
-
-const ADMIN: &[Role] = &[Role::Admin];
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/admin/users", get(users).post(add_user)).route("/admin/users/{name}", post(change_account))
@@ -22,10 +21,9 @@ pub fn router() -> Router<AppState> {
 
 async fn users(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Query(flash): Query<FlashId>,
 ) -> Result<Response, AppError> {
-    staff.require(ADMIN)?;
     let flash = flash.take(&state, &staff).await?;
     users_page(&state, &staff, &flash).await
 }
@@ -85,9 +83,11 @@ struct UserForm {
     password: String,
 }
 
-async fn add_user(State(state): State<AppState>, staff: Staff, Form(f): Form<UserForm>) -> Result<Response, AppError> {
-    staff.require(ADMIN)?;
-    staff.check_csrf(&f.csrf)?;
+async fn add_user(
+    State(state): State<AppState>,
+    Admin(staff): Admin,
+    Posted(f): Posted<UserForm>,
+) -> Result<Response, AppError> {
     let back = "/admin/users";
     let bad = async |m: &str| flash(&state, &staff, back, false, m).await;
     let name = f.name.trim();
@@ -168,12 +168,10 @@ struct AccountForm {
 /// One change to an account, from its row of `/admin/users`.
 async fn change_account(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Path(name): Path<String>,
-    Form(f): Form<AccountForm>,
+    Posted(f): Posted<AccountForm>,
 ) -> Result<Response, AppError> {
-    staff.require(ADMIN)?;
-    staff.check_csrf(&f.csrf)?;
     let back = "/admin/users";
     let Some((user, _)) = state.store.user_by_name(&name).await? else {
         return flash(&state, &staff, back, false, &format!("không có tài khoản «{name}»")).await;
@@ -239,3 +237,5 @@ async fn all_campaigns(state: &AppState) -> Result<Vec<sipas_shared::Campaign>, 
     }
     Ok(campaigns)
 }
+
+super::guard::csrf_field!(UserForm, AccountForm);

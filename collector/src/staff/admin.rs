@@ -2,24 +2,23 @@
 //! uploads, the sampling button, invitations to print, staff accounts and the
 //! audit log.
 
-use super::enumerator::{load_campaign, slips_response};
+use super::enumerator::slips_response;
+use super::guard::{Admin, CampaignPath, Posted};
 use super::{FlashId, csrf_field, flash, page};
-use crate::auth::Staff;
 use crate::{AppError, AppState};
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use maud::html;
 use serde::Deserialize;
 use sipas_shared::StoreError;
 use sipas_shared::field::sampling::{self, recommended_size};
 use sipas_shared::files::frame;
-use sipas_shared::model::auth::{self, Role};
+use sipas_shared::model::auth;
 use sipas_shared::ops::frame::{self as import, ImportError};
 use std::collections::BTreeMap;
 
-const ADMIN: &[Role] = &[Role::Admin];
 /// The largest frame file accepted (a district's year of transactions fits many times over).
 const UPLOAD_LIMIT: usize = 20 * 1024 * 1024;
 
@@ -39,8 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/campaigns/{campaign}/review/{response}", post(review))
 }
 
-async fn home(State(state): State<AppState>, staff: Staff) -> Result<Response, AppError> {
-    staff.require(ADMIN)?;
+async fn home(State(state): State<AppState>, Admin(staff): Admin) -> Result<Response, AppError> {
     let list = state.store.campaigns().await?;
     Ok(page(
         "Quản trị",
@@ -62,27 +60,26 @@ async fn home(State(state): State<AppState>, staff: Staff) -> Result<Response, A
 
 async fn campaign_page(
     State(state): State<AppState>,
-    staff: Staff,
-    Path(id): Path<String>,
+    Admin(staff): Admin,
+    CampaignPath(campaign): CampaignPath,
     Query(flash_id): Query<FlashId>,
     Query(log_page): Query<LogPage>,
 ) -> Result<Response, AppError> {
+    let id = campaign.id.as_str();
     let flash = flash_id.take(&state, &staff).await?;
-    staff.require(ADMIN)?;
-    let campaign = load_campaign(&*state.store, &id).await?;
     let mut frame: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    for r in state.store.frame_rows(&id).await? {
+    for r in state.store.frame_rows(id).await? {
         let e = frame.entry(r.unit).or_default();
         e.0 += 1;
         e.1 += u64::from(r.invited);
     }
-    let board = state.store.quota_board(&id).await?;
+    let board = state.store.quota_board(id).await?;
     let citizens: Option<&str> = campaign.groups.iter().find(|g| g.frame).map(|g| g.code.as_str());
     let page_no = log_page.page.unwrap_or(1).max(1);
-    let mut log = state.store.audit_log(&id, LOG_PAGE + 1, (page_no - 1) * LOG_PAGE).await?;
+    let mut log = state.store.audit_log(id, LOG_PAGE + 1, (page_no - 1) * LOG_PAGE).await?;
     let more = log.len() > LOG_PAGE as usize;
     log.truncate(LOG_PAGE as usize);
-    let devices = state.store.devices(&id).await?;
+    let devices = state.store.devices(id).await?;
     let base = format!("/admin/campaigns/{id}");
     Ok(page(
         &campaign.name,
@@ -227,11 +224,11 @@ async fn campaign_page(
 
 async fn upload_frame(
     State(state): State<AppState>,
-    staff: Staff,
-    Path(id): Path<String>,
+    Admin(staff): Admin,
+    CampaignPath(campaign): CampaignPath,
     mut form: Multipart,
 ) -> Result<Response, AppError> {
-    staff.require(ADMIN)?;
+    let id = campaign.id.as_str();
     let back = format!("/admin/campaigns/{id}");
     let bad = async |m: String| flash(&state, &staff, &back, false, &m).await;
     let (mut csrf, mut unit, mut file, mut allow, mut list) =
@@ -260,7 +257,6 @@ async fn upload_frame(
         }
     }
     staff.check_csrf(&csrf)?;
-    let campaign = load_campaign(&*state.store, &id).await?;
     let Some(code) = campaign.unit(&unit).map(|u| u.code.clone()) else {
         return bad(format!("đơn vị «{unit}» không có trong đợt khảo sát")).await;
     };
@@ -338,14 +334,12 @@ struct RemoveFrameForm {
 /// A unit's counter list removed (its people not yet invited), audited.
 async fn remove_frame(
     State(state): State<AppState>,
-    staff: Staff,
-    Path(id): Path<String>,
-    Form(f): Form<RemoveFrameForm>,
+    Admin(staff): Admin,
+    CampaignPath(campaign): CampaignPath,
+    Posted(f): Posted<RemoveFrameForm>,
 ) -> Result<Response, AppError> {
-    staff.require(ADMIN)?;
-    staff.check_csrf(&f.csrf)?;
+    let id = campaign.id.as_str();
     let back = format!("/admin/campaigns/{id}");
-    let campaign = load_campaign(&*state.store, &id).await?;
     let Some(u) = campaign.unit(&f.unit) else {
         return flash(&state, &staff, &back, false, &format!("đơn vị «{}» không có trong đợt", f.unit)).await;
     };
@@ -392,12 +386,11 @@ struct SampleForm {
 
 async fn sample(
     State(state): State<AppState>,
-    staff: Staff,
-    Path(id): Path<String>,
-    Form(f): Form<SampleForm>,
+    Admin(staff): Admin,
+    CampaignPath(campaign): CampaignPath,
+    Posted(f): Posted<SampleForm>,
 ) -> Result<Response, AppError> {
-    staff.require(ADMIN)?;
-    staff.check_csrf(&f.csrf)?;
+    let id = campaign.id.as_str();
     let back = format!("/admin/campaigns/{id}");
     let seed = match f.seed.trim() {
         "" => sampling::fresh_seed(),
@@ -418,7 +411,6 @@ async fn sample(
             }
         },
     };
-    let campaign = load_campaign(&*state.store, &id).await?;
     let rows = sipas_shared::ops::sampling::run(&*state.store, &campaign, seed, reserve, &staff.user.name).await?;
     let drawn: u64 = rows.iter().map(|r| r.drawn).sum();
     let reserves: u64 = rows.iter().map(|r| r.reserves).sum();
@@ -441,12 +433,12 @@ struct InvitationsQuery {
 
 async fn invitations(
     State(state): State<AppState>,
-    staff: Staff,
-    Path(id): Path<String>,
+    Admin(_): Admin,
+    CampaignPath(campaign): CampaignPath,
     Query(q): Query<InvitationsQuery>,
 ) -> Result<Response, AppError> {
-    staff.require(ADMIN)?;
-    slips_response(&state, &id, q.unit.as_deref().filter(|u| !u.is_empty()), q.format.as_deref()).await
+    let id = campaign.id.as_str();
+    slips_response(&state, id, q.unit.as_deref().filter(|u| !u.is_empty()), q.format.as_deref()).await
 }
 
 /// Audit lines a page of the campaign page shows.
@@ -459,15 +451,18 @@ struct LogPage {
 
 /// The whole audit log of a campaign, for Excel: local times, Vietnamese
 /// actions, UTF-8 with a BOM, formula-looking cells defused.
-async fn audit_csv(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> Result<Response, AppError> {
-    staff.require(ADMIN)?;
-    let campaign = load_campaign(&*state.store, &id).await?;
+async fn audit_csv(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    CampaignPath(campaign): CampaignPath,
+) -> Result<Response, AppError> {
+    let id = campaign.id.as_str();
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let header = ["Lúc", "Ai", "Việc", "Mã việc", "Đối tượng", "Chi tiết"];
     w.write_record(header).map_err(|e| AppError::Internal(e.to_string()))?;
     let mut offset = 0;
     loop {
-        let batch = state.store.audit_log(&id, 5_000, offset).await?;
+        let batch = state.store.audit_log(id, 5_000, offset).await?;
         for e in &batch {
             let when = campaign.local_time(e.at);
             let cells = [when.as_str(), &e.actor, e.action.label(), e.action.code(), &e.subject, &e.detail];
@@ -495,12 +490,11 @@ async fn audit_csv(State(state): State<AppState>, staff: Staff, Path(id): Path<S
 /// allows them.
 async fn posters(
     State(state): State<AppState>,
-    staff: Staff,
-    Path(id): Path<String>,
+    Admin(_): Admin,
+    CampaignPath(campaign): CampaignPath,
     Query(q): Query<InvitationsQuery>,
 ) -> Result<Response, AppError> {
-    staff.require(ADMIN)?;
-    let campaign = load_campaign(&*state.store, &id).await?;
+    let id = campaign.id.as_str();
     if !campaign.counter_poster {
         return Err(AppError::Forbidden(format!("Đợt {id}: {}.", crate::slips::NO_POSTERS)));
     }
@@ -515,17 +509,16 @@ async fn posters(
 /// address) and excluded ones, by unit, with what the admin may decide.
 async fn review_page(
     State(state): State<AppState>,
-    staff: Staff,
-    Path(id): Path<String>,
+    Admin(staff): Admin,
+    CampaignPath(campaign): CampaignPath,
     Query(flash_id): Query<FlashId>,
 ) -> Result<Response, AppError> {
+    let id = campaign.id.as_str();
     let flash = flash_id.take(&state, &staff).await?;
-    staff.require(ADMIN)?;
-    let campaign = load_campaign(&*state.store, &id).await?;
-    let list = state.store.review_list(&id).await?;
+    let list = state.store.review_list(id).await?;
     let (flagged, excluded): (Vec<_>, Vec<_>) = list.iter().partition(|r| r.excluded.is_none());
     // Bursts are kept per released batch, never on a response (SPEC §10).
-    let bursts: Vec<_> = state.store.releases(&id).await?.into_iter().filter(|b| b.burst > 0).collect();
+    let bursts: Vec<_> = state.store.releases(id).await?.into_iter().filter(|b| b.burst > 0).collect();
     let batch_unit = |code: &str| {
         if code == sipas_shared::store::release::ABOVE_UNITS {
             sipas_shared::store::release::ABOVE_UNITS_NAME.to_owned()
@@ -612,13 +605,13 @@ struct ReviewForm {
 
 async fn review(
     State(state): State<AppState>,
-    staff: Staff,
-    Path((id, response)): Path<(String, i64)>,
-    Form(f): Form<ReviewForm>,
+    Admin(staff): Admin,
+    CampaignPath(campaign): CampaignPath,
+    Path((_, response)): Path<(String, i64)>,
+    Posted(f): Posted<ReviewForm>,
 ) -> Result<Response, AppError> {
     use sipas_shared::store::field::Review;
-    staff.require(ADMIN)?;
-    staff.check_csrf(&f.csrf)?;
+    let id = campaign.id.as_str();
     let back = format!("/admin/campaigns/{id}/review");
     let reason = f.reason.trim();
     let decision = match f.decision.as_str() {
@@ -630,7 +623,7 @@ async fn review(
             return flash(&state, &staff, &back, false, &format!("quyết định «{other}» không hợp lệ")).await;
         }
     };
-    match state.store.review_response(&id, response, decision, &staff.user.name).await {
+    match state.store.review_response(id, response, decision, &staff.user.name).await {
         Ok(()) => {
             let m = match decision {
                 Review::Keep => format!("Đã giữ lại phiếu #{response}."),
@@ -663,15 +656,14 @@ fn tablet_mode(mode: &str) -> Option<String> {
 /// Revokes a counter device: its screen and kiosk stop at once.
 async fn revoke_device(
     State(state): State<AppState>,
-    staff: Staff,
-    Path((id, device)): Path<(String, i64)>,
-    Form(f): Form<CsrfOnly>,
+    Admin(staff): Admin,
+    CampaignPath(campaign): CampaignPath,
+    Path((_, device)): Path<(String, i64)>,
+    Posted(_): Posted<CsrfOnly>,
 ) -> Result<Response, AppError> {
-    staff.require(ADMIN)?;
-    staff.check_csrf(&f.csrf)?;
-    load_campaign(&*state.store, &id).await?;
+    let id = campaign.id.as_str();
     let back = format!("/admin/campaigns/{id}");
-    if state.store.revoke_device(&id, device, &staff.user.name).await? {
+    if state.store.revoke_device(id, device, &staff.user.name).await? {
         flash(&state, &staff, &back, true, "Đã thu hồi màn hình: màn hình và máy tính bảng đó dừng ngay.").await
     } else {
         flash(&state, &staff, &back, false, "không có màn hình này, hoặc đã thu hồi rồi").await
@@ -688,13 +680,11 @@ struct CsrfOnly {
 /// QR the tablet can scan to open it; only a hash of its secret is kept.
 async fn enrol_device(
     State(state): State<AppState>,
-    staff: Staff,
-    Path(id): Path<String>,
-    Form(f): Form<DeviceForm>,
+    Admin(staff): Admin,
+    CampaignPath(campaign): CampaignPath,
+    Posted(f): Posted<DeviceForm>,
 ) -> Result<Response, AppError> {
-    staff.require(ADMIN)?;
-    staff.check_csrf(&f.csrf)?;
-    let campaign = load_campaign(&*state.store, &id).await?;
+    let id = campaign.id.as_str();
     let back = format!("/admin/campaigns/{id}");
     let Some(unit) = campaign.unit(&f.unit) else {
         return flash(&state, &staff, &back, false, &format!("đơn vị «{}» không có trong đợt", f.unit)).await;
@@ -708,7 +698,7 @@ async fn enrol_device(
     };
     state
         .store
-        .enrol_device(&id, unit.code.as_str(), label, &mode, &auth::secret_hash(&secret), &staff.user.name)
+        .enrol_device(id, unit.code.as_str(), label, &mode, &auth::secret_hash(&secret), &staff.user.name)
         .await?;
     let link = format!("{}/d/{secret}", state.public_url.trim_end_matches('/'));
     let qr = qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::M)
@@ -727,3 +717,5 @@ async fn enrol_device(
     )
     .into_response())
 }
+
+super::guard::csrf_field!(RemoveFrameForm, SampleForm, ReviewForm, DeviceForm, CsrfOnly);

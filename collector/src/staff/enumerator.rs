@@ -2,28 +2,26 @@
 //! with the outcomes enumerators record, reserves released in one click, and
 //! the keying form for paper ballots. An enumerator sees only assigned units.
 
+use super::guard::{CampaignPath, FieldStaff, Posted, UnitPath};
 use super::{FlashId, csrf_field, flash, page};
 use crate::auth::Staff;
 use crate::views::Lang;
 use crate::views::form::{FormPage, form_page};
 use crate::{AppError, AppState};
-use axum::extract::{Path, Query, State};
+use axum::Router;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use maud::{Markup, html};
 use serde::Deserialize;
 use sipas_shared::field::sampling::recommended_size;
 use sipas_shared::model::InvitationStatus;
 use sipas_shared::model::ShortCode;
-use sipas_shared::model::auth::Role;
 use sipas_shared::store::field::{Audit, FieldError, Outcome, PaperBatch, Slip};
 use sipas_shared::store::{QuotaStatus, StoredResponse};
 use sipas_shared::{Campaign, Store, StoreError};
 use std::collections::BTreeMap;
-
-const STAFF: &[Role] = &[Role::Admin, Role::Enumerator];
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -42,8 +40,7 @@ pub(crate) async fn load_campaign(store: &dyn Store, id: &str) -> Result<Campaig
     store.campaign(id).await?.ok_or_else(|| AppError::NotFound(format!("đợt khảo sát «{id}»")))
 }
 
-async fn campaigns(State(state): State<AppState>, staff: Staff) -> Result<Response, AppError> {
-    staff.require(STAFF)?;
+async fn campaigns(State(state): State<AppState>, FieldStaff(staff): FieldStaff) -> Result<Response, AppError> {
     let list = state.store.campaigns().await?;
     if let [only] = list.as_slice() {
         return Ok(Redirect::to(&format!("/enumerator/{}", only.id)).into_response());
@@ -89,14 +86,13 @@ fn bar(r: &QuotaStatus, unit: &str, group: &str) -> Markup {
 
 async fn board(
     State(state): State<AppState>,
-    staff: Staff,
-    Path(id): Path<String>,
+    FieldStaff(staff): FieldStaff,
+    CampaignPath(campaign): CampaignPath,
     Query(q): Query<BoardQuery>,
 ) -> Result<Response, AppError> {
-    staff.require(STAFF)?;
-    let campaign = load_campaign(&*state.store, &id).await?;
+    let id = campaign.id.as_str();
     let mut rows: Vec<QuotaStatus> =
-        state.store.quota_board(&id).await?.into_iter().filter(|r| staff.user.may_work_on(&id, &r.unit)).collect();
+        state.store.quota_board(id).await?.into_iter().filter(|r| staff.user.may_work_on(id, &r.unit)).collect();
     let by_unit = q.sort.as_deref() == Some("unit");
     if !by_unit {
         // Furthest behind first: least of the quota answered, then most still to go.
@@ -105,7 +101,7 @@ async fn board(
         });
     }
     let mut frame: BTreeMap<String, u64> = BTreeMap::new();
-    for r in state.store.frame_rows(&id).await? {
+    for r in state.store.frame_rows(id).await? {
         *frame.entry(r.unit).or_default() += 1;
     }
     let total = |f: fn(&QuotaStatus) -> i64| rows.iter().map(f).sum::<i64>();
@@ -239,17 +235,15 @@ struct UnitQuery {
 
 async fn unit_page(
     State(state): State<AppState>,
-    staff: Staff,
-    Path((id, unit)): Path<(String, String)>,
+    FieldStaff(staff): FieldStaff,
+    UnitPath { campaign, unit }: UnitPath,
     Query(flash_id): Query<FlashId>,
     Query(search): Query<UnitQuery>,
 ) -> Result<Response, AppError> {
+    let id = campaign.id.as_str();
     let flash = flash_id.take(&state, &staff).await?;
-    staff.require(STAFF)?;
-    staff.require_unit(&id, &unit)?;
-    let campaign = load_campaign(&*state.store, &id).await?;
     let u = campaign.unit(&unit).ok_or_else(|| AppError::NotFound(format!("đơn vị «{unit}»")))?;
-    let slips = state.store.slips(&id, Some(&unit)).await?;
+    let slips = state.store.slips(id, Some(&unit)).await?;
     let typed = search.q.trim();
     let (open, reserves): (Vec<&Slip>, Vec<&Slip>) =
         slips.iter().filter(|s| matches_search(s, typed)).partition(|s| s.status != InvitationStatus::Reserve);
@@ -351,15 +345,12 @@ struct ReservesForm {
 /// same list, audited with the seed).
 async fn more_reserves(
     State(state): State<AppState>,
-    staff: Staff,
-    Path((id, unit)): Path<(String, String)>,
-    Form(f): Form<ReservesForm>,
+    FieldStaff(staff): FieldStaff,
+    UnitPath { campaign, unit }: UnitPath,
+    Posted(f): Posted<ReservesForm>,
 ) -> Result<Response, AppError> {
-    staff.require(STAFF)?;
-    staff.check_csrf(&f.csrf)?;
-    staff.require_unit(&id, &unit)?;
+    let id = campaign.id.as_str();
     let back = format!("/enumerator/{id}/{unit}");
-    let campaign = load_campaign(&*state.store, &id).await?;
     if campaign.unit(&unit).is_none() || campaign.group(&f.group).is_none() {
         return flash(&state, &staff, &back, false, &format!("nhóm «{}» không có trong đợt", f.group)).await;
     }
@@ -395,6 +386,7 @@ struct OutcomeForm {
 /// the unit, and that the slip belongs to the unit in the path, so an
 /// enumerator cannot reach another unit's slip through their own unit's URL.
 /// Gives the unit page to return to, or the redirect saying the slip is unknown.
+/// (The role, the unit and the form's CSRF token are the handler's guards.)
 async fn checked_slip(
     state: &AppState,
     staff: &Staff,
@@ -402,9 +394,6 @@ async fn checked_slip(
     unit: &str,
     f: &OutcomeForm,
 ) -> Result<Result<String, Response>, AppError> {
-    staff.require(STAFF)?;
-    staff.check_csrf(&f.csrf)?;
-    staff.require_unit(id, unit)?;
     let back = format!("/enumerator/{id}/{unit}");
     if state.store.slip(id, &f.code).await?.is_some_and(|s| s.unit == unit) {
         return Ok(Ok(back));
@@ -415,18 +404,19 @@ async fn checked_slip(
 
 async fn outcome(
     State(state): State<AppState>,
-    staff: Staff,
-    Path((id, unit)): Path<(String, String)>,
-    Form(f): Form<OutcomeForm>,
+    FieldStaff(staff): FieldStaff,
+    UnitPath { campaign, unit }: UnitPath,
+    Posted(f): Posted<OutcomeForm>,
 ) -> Result<Response, AppError> {
-    let back = match checked_slip(&state, &staff, &id, &unit, &f).await? {
+    let id = campaign.id.as_str();
+    let back = match checked_slip(&state, &staff, id, &unit, &f).await? {
         Ok(back) => back,
         Err(refused) => return Ok(refused),
     };
     let Some(outcome) = Outcome::parse(&f.outcome) else {
         return flash(&state, &staff, &back, false, &format!("kết quả «{}» không hợp lệ", f.outcome)).await;
     };
-    let (ok, message) = match state.store.record_outcome(&id, &f.code, outcome, &staff.user.name).await? {
+    let (ok, message) = match state.store.record_outcome(id, &f.code, outcome, &staff.user.name).await? {
         Ok(status) => (true, format!("Phiếu {}: {}", crate::slips::display_code(&f.code), status.label())),
         Err(e) => (false, e.to_string()),
     };
@@ -435,15 +425,16 @@ async fn outcome(
 
 async fn replace(
     State(state): State<AppState>,
-    staff: Staff,
-    Path((id, unit)): Path<(String, String)>,
-    Form(f): Form<OutcomeForm>,
+    FieldStaff(staff): FieldStaff,
+    UnitPath { campaign, unit }: UnitPath,
+    Posted(f): Posted<OutcomeForm>,
 ) -> Result<Response, AppError> {
-    let back = match checked_slip(&state, &staff, &id, &unit, &f).await? {
+    let id = campaign.id.as_str();
+    let back = match checked_slip(&state, &staff, id, &unit, &f).await? {
         Ok(back) => back,
         Err(refused) => return Ok(refused),
     };
-    let (ok, message) = match state.store.release_reserve(&id, &f.code, &staff.user.name).await? {
+    let (ok, message) = match state.store.release_reserve(id, &f.code, &staff.user.name).await? {
         Ok(reserve) => (
             true,
             format!(
@@ -464,13 +455,12 @@ struct SlipQuery {
 
 async fn print_slips(
     State(state): State<AppState>,
-    staff: Staff,
-    Path((id, unit)): Path<(String, String)>,
+    FieldStaff(_): FieldStaff,
+    UnitPath { campaign, unit }: UnitPath,
     Query(q): Query<SlipQuery>,
 ) -> Result<Response, AppError> {
-    staff.require(STAFF)?;
-    staff.require_unit(&id, &unit)?;
-    slips_response(&state, &id, Some(&unit), q.format.as_deref()).await
+    let id = campaign.id.as_str();
+    slips_response(&state, id, Some(&unit), q.format.as_deref()).await
 }
 
 /// The printable slips or the SMS CSV, as `sipas invitations` writes them.
@@ -540,18 +530,15 @@ fn keying_fields(
 }
 
 async fn ballot_form(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path((id, unit)): Path<(String, String)>,
+    FieldStaff(staff): FieldStaff,
+    UnitPath { campaign, unit }: UnitPath,
     Query(q): Query<GroupQuery>,
 ) -> Result<Response, AppError> {
-    staff.require(STAFF)?;
-    staff.require_unit(&id, &unit)?;
-    let campaign = load_campaign(&*state.store, &id).await?;
+    let id = campaign.id.as_str();
     render_ballot(
         &staff,
         &campaign,
-        &id,
+        id,
         &unit,
         q.group.as_deref().unwrap_or_default(),
         None,
@@ -600,17 +587,25 @@ fn render_ballot(
     Ok((status, page).into_response())
 }
 
+/// A keyed ballot's fields as posted, in their order: its CSRF token among them.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct Fields(Vec<(String, String)>);
+
+impl super::guard::Csrf for Fields {
+    fn csrf(&self) -> &str {
+        self.0.iter().find(|(n, _)| n == "csrf").map_or("", |(_, v)| v.as_str())
+    }
+}
+
 async fn key_ballot(
     State(state): State<AppState>,
-    staff: Staff,
-    Path((id, unit)): Path<(String, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
+    FieldStaff(staff): FieldStaff,
+    UnitPath { campaign, unit }: UnitPath,
+    Posted(Fields(fields)): Posted<Fields>,
 ) -> Result<Response, AppError> {
-    staff.require(STAFF)?;
+    let id = campaign.id.as_str();
     let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).unwrap_or_default();
-    staff.check_csrf(get("csrf"))?;
-    staff.require_unit(&id, &unit)?;
-    let campaign = load_campaign(&*state.store, &id).await?;
     let group = get("group").to_owned();
     let g = campaign.group(&group).ok_or_else(|| AppError::NotFound(format!("nhóm đối tượng «{group}»")))?;
     let questionnaire = campaign
@@ -623,7 +618,7 @@ async fn key_ballot(
         return render_ballot(
             &staff,
             &campaign,
-            &id,
+            id,
             &unit,
             &group,
             None,
@@ -645,7 +640,7 @@ async fn key_ballot(
         let page = render_ballot(
             &staff,
             &campaign,
-            &id,
+            id,
             &unit,
             &group,
             field.as_deref(),
@@ -691,13 +686,13 @@ async fn key_ballot(
         fingerprint: None,
         audit: Audit {
             actor: &staff.user.name,
-            campaign: &id,
+            campaign: id,
             action: sipas_shared::model::AuditAction::KeyBallot,
             subject: &subject,
             detail: "một phiếu",
         },
     };
-    match state.store.key_paper_ballots(&id, batch).await {
+    match state.store.key_paper_ballots(id, batch).await {
         Ok(()) => {}
         Err(StoreError::Rows(refused)) => {
             let m: Vec<String> = refused.into_iter().map(|r| r.message).collect();
@@ -721,13 +716,11 @@ struct WithdrawForm {
 /// deleted, its number free for the ballot keyed right.
 async fn withdraw_ballot(
     State(state): State<AppState>,
-    staff: Staff,
-    Path((id, unit)): Path<(String, String)>,
-    Form(f): Form<WithdrawForm>,
+    FieldStaff(staff): FieldStaff,
+    UnitPath { campaign, unit }: UnitPath,
+    Posted(f): Posted<WithdrawForm>,
 ) -> Result<Response, AppError> {
-    staff.require(STAFF)?;
-    staff.check_csrf(&f.csrf)?;
-    staff.require_unit(&id, &unit)?;
+    let id = campaign.id.as_str();
     let back = format!("/enumerator/{id}/{unit}");
     let reason = f.reason.trim();
     let Some(number) = ShortCode::parse(&f.ballot) else {
@@ -736,7 +729,7 @@ async fn withdraw_ballot(
     if reason.is_empty() {
         return flash(&state, &staff, &back, false, "hãy ghi lý do rút phiếu").await;
     }
-    match state.store.withdraw_ballot(&id, &unit, number.as_str(), reason, &staff.user.name).await {
+    match state.store.withdraw_ballot(id, &unit, number.as_str(), reason, &staff.user.name).await {
         Ok(()) => {
             let m = format!("Đã rút phiếu số {} khỏi chỉ số: {reason}.", crate::slips::display_code(number.as_str()));
             flash(&state, &staff, &back, true, &m).await
@@ -745,3 +738,5 @@ async fn withdraw_ballot(
         Err(e) => Err(e.into()),
     }
 }
+
+super::guard::csrf_field!(ReservesForm, OutcomeForm, WithdrawForm);

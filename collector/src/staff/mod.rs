@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod enumerator;
+pub mod guard;
 pub mod login;
 
 use crate::auth::Staff;
