@@ -578,7 +578,7 @@ async fn an_enumerator_records_outcomes_releases_reserves_and_keys_paper_ballots
     // An outcome that makes no sense is refused with a reason.
     let (_, to) = s.post(&outcome, &[("csrf", &csrf), ("code", &second.code), ("outcome", "paper")]).await;
     let m = s.flash(&to).await;
-    assert!(m.contains("đang ở trạng thái «refused»"), "{m}");
+    assert!(m.contains("đang ở trạng thái «từ chối»"), "{m}");
 
     // Board: 2 of QB01's citizens closed, reserves intact.
     let board = store.quota_board(CAMPAIGN).await.expect("board");

@@ -487,90 +487,20 @@ fn met(value: Option<Shown>, target: Option<Decimal>) -> Option<bool> {
     Some(value?.0 >= target?)
 }
 
-/// Builds the report over an aggregate.
+/// Builds the report over an aggregate: each unit's figures over its own
+/// and its sub-units' answers, the means of sub-units, the composite PAR
+/// INDEX ranks, the campaign's totals and the SIPAS ranking.
 pub fn build(agg: &Aggregate<'_>, ctx: &Context, by: By) -> Report {
     let campaign = agg.campaign;
     let descendants = descendants(campaign);
-    let mut units: Vec<UnitReport> = Vec::new();
-    for u in &campaign.units {
-        let set = &descendants[u.code.as_str()];
-        let keep = |k: &CellKey| set.contains(k.unit.as_str());
-        let figures = figures(agg, keep);
-        let has_children = set.len() > 1;
-        let sipas_index = figures.sipas.as_ref().and_then(|s| s.index);
-        let sipas_field_weighted = field_weighted(agg, ctx, set);
-        let targets_met = TargetsMet {
-            sipas: met(sipas_index, campaign.targets.sipas),
-            par_survey: met(figures.par_survey.as_ref().and_then(|s| s.index), campaign.targets.par_survey),
-        };
-        let quota = ctx
-            .quotas
-            .iter()
-            .filter(|q| q.unit == u.code.as_str())
-            .map(|q| QuotaRow {
-                group: q.group.clone(),
-                quota: q.quota,
-                answered: q.answered,
-                remaining: q.remaining(),
-            })
-            .collect();
-        let par_index = par_index::composite(
-            campaign,
-            u.code.as_str(),
-            &ctx.appraisals,
-            &figures.par_criteria,
-            sipas_index.map(|s| s.0),
-        );
-        units.push(UnitReport {
-            par_index,
-            unit: u.code.to_string(),
-            name: u.name.clone(),
-            kind: u.kind.label().to_owned(),
-            parent: u.parent.as_ref().map(ToString::to_string),
-            rollup: if has_children { "pooled" } else { "unit" },
-            sipas_par_points: campaign
-                .par
-                .sipas_criterion
-                .as_ref()
-                .and_then(|feed| sipas_index.map(|i| Shown(feed.points * i.0 / Decimal::ONE_HUNDRED))),
-            targets_met,
-            by_field: by_field(agg, keep),
-            quota,
-            counted_above_unit: set.iter().map(|u| ctx.above_unit.get(*u).copied().unwrap_or(0)).sum(),
-            sipas_mean_of_units: None,
-            sipas_field_weighted,
-            figures,
-        });
-    }
-    // Mean of units: for each parent, the mean of its direct sub-units' indices.
-    let index_of: BTreeMap<String, Option<Decimal>> =
-        units.iter().map(|u| (u.unit.clone(), u.figures.sipas.as_ref().and_then(|s| s.index).map(|s| s.0))).collect();
-    for u in &mut units {
-        let children: Vec<Decimal> = campaign
-            .units
-            .iter()
-            .filter(|c| c.parent.as_ref().map(|p| p.as_str()) == Some(u.unit.as_str()))
-            .filter_map(|c| index_of.get(c.code.as_str()).copied().flatten())
-            .collect();
-        u.sipas_mean_of_units = mean(&children).map(Shown);
-    }
-
+    let mut units: Vec<UnitReport> =
+        campaign.units.iter().map(|u| unit_report(agg, ctx, u, &descendants[u.code.as_str()])).collect();
+    let index_of = means_of_units(campaign, &mut units);
     let mut ranked: Vec<&mut ParIndex> = units.iter_mut().filter_map(|u| u.par_index.as_mut()).collect();
     par_index::rank(&mut ranked);
-
-    let quota_units: BTreeSet<&str> = ctx.quotas.iter().map(|q| q.unit.as_str()).collect();
-    let leaf_indices: Vec<Decimal> =
-        units.iter().filter(|u| quota_units.contains(u.unit.as_str())).filter_map(|u| index_of[&u.unit]).collect();
-    let totals = Totals {
-        figures: figures(agg, |_| true),
-        sipas_mean_of_units: mean(&leaf_indices).map(Shown),
-        by_field: by_field(agg, |_| true),
-        quota: ctx.quotas.iter().map(|q| q.quota).sum(),
-        answered: ctx.quotas.iter().map(|q| q.answered).sum(),
-    };
-
+    let totals = totals(agg, ctx, &units, &index_of);
     let ranking = ranking(&units);
-    let mut report = Report {
+    Report {
         campaign: campaign.id.clone(),
         name: campaign.name.clone(),
         year: campaign.year,
@@ -589,10 +519,92 @@ pub fn build(agg: &Aggregate<'_>, ctx: &Context, by: By) -> Report {
         ignored_answers: agg.ignored_answers,
         anonymity: ctx.anonymity,
         comments: crate::answers::compile(ctx.texts.clone()),
-        ranking: Vec::new(),
+        ranking,
+    }
+}
+
+/// One unit's report over the answers of `set` (itself and the units below).
+fn unit_report(agg: &Aggregate<'_>, ctx: &Context, u: &sipas_shared::Unit, set: &BTreeSet<&str>) -> UnitReport {
+    let campaign = agg.campaign;
+    let keep = |k: &CellKey| set.contains(k.unit.as_str());
+    let figures = figures(agg, keep);
+    let has_children = set.len() > 1;
+    let sipas_index = figures.sipas.as_ref().and_then(|s| s.index);
+    let sipas_field_weighted = field_weighted(agg, ctx, set);
+    let targets_met = TargetsMet {
+        sipas: met(sipas_index, campaign.targets.sipas),
+        par_survey: met(figures.par_survey.as_ref().and_then(|s| s.index), campaign.targets.par_survey),
     };
-    report.ranking = ranking;
-    report
+    let quota = ctx
+        .quotas
+        .iter()
+        .filter(|q| q.unit == u.code.as_str())
+        .map(|q| QuotaRow { group: q.group.clone(), quota: q.quota, answered: q.answered, remaining: q.remaining() })
+        .collect();
+    let par_index = par_index::composite(
+        campaign,
+        u.code.as_str(),
+        &ctx.appraisals,
+        &figures.par_criteria,
+        sipas_index.map(|s| s.0),
+    );
+    UnitReport {
+        par_index,
+        unit: u.code.to_string(),
+        name: u.name.clone(),
+        kind: u.kind.label().to_owned(),
+        parent: u.parent.as_ref().map(ToString::to_string),
+        rollup: if has_children { "pooled" } else { "unit" },
+        sipas_par_points: campaign
+            .par
+            .sipas_criterion
+            .as_ref()
+            .and_then(|feed| sipas_index.map(|i| Shown(feed.points * i.0 / Decimal::ONE_HUNDRED))),
+        targets_met,
+        by_field: by_field(agg, keep),
+        quota,
+        counted_above_unit: set.iter().map(|u| ctx.above_unit.get(*u).copied().unwrap_or(0)).sum(),
+        sipas_mean_of_units: None,
+        sipas_field_weighted,
+        figures,
+    }
+}
+
+/// For each parent, the mean of its direct sub-units' SIPAS indices; returns
+/// every unit's index by code.
+fn means_of_units(campaign: &Campaign, units: &mut [UnitReport]) -> BTreeMap<String, Option<Decimal>> {
+    let index_of: BTreeMap<String, Option<Decimal>> =
+        units.iter().map(|u| (u.unit.clone(), u.figures.sipas.as_ref().and_then(|s| s.index).map(|s| s.0))).collect();
+    for u in units.iter_mut() {
+        let children: Vec<Decimal> = campaign
+            .units
+            .iter()
+            .filter(|c| c.parent.as_ref().map(|p| p.as_str()) == Some(u.unit.as_str()))
+            .filter_map(|c| index_of.get(c.code.as_str()).copied().flatten())
+            .collect();
+        u.sipas_mean_of_units = mean(&children).map(Shown);
+    }
+    index_of
+}
+
+/// The campaign's figures over every answer, and the mean of the units that
+/// hold quotas.
+fn totals(
+    agg: &Aggregate<'_>,
+    ctx: &Context,
+    units: &[UnitReport],
+    index_of: &BTreeMap<String, Option<Decimal>>,
+) -> Totals {
+    let quota_units: BTreeSet<&str> = ctx.quotas.iter().map(|q| q.unit.as_str()).collect();
+    let leaf_indices: Vec<Decimal> =
+        units.iter().filter(|u| quota_units.contains(u.unit.as_str())).filter_map(|u| index_of[&u.unit]).collect();
+    Totals {
+        figures: figures(agg, |_| true),
+        sipas_mean_of_units: mean(&leaf_indices).map(Shown),
+        by_field: by_field(agg, |_| true),
+        quota: ctx.quotas.iter().map(|q| q.quota).sum(),
+        answered: ctx.quotas.iter().map(|q| q.answered).sum(),
+    }
 }
 
 /// Every unit code with the set of itself and the units below it.

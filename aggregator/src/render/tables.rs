@@ -52,13 +52,25 @@ fn figure_headers(components: &[(String, String)]) -> Vec<String> {
     h
 }
 
-/// Every table of a report, the main one first.
+/// Every table of a report, the main one first: the breakdown asked for,
+/// the units' indices, each SIPAS question, each field, the composite PAR
+/// INDEX, its survey criteria, the ranking, then the other questions' answers.
 pub fn tables(report: &Report) -> Vec<Table> {
     let components = component_names(report);
-    let mut out = Vec::new();
+    let c = components.as_slice();
+    let mut out: Vec<Table> = breakdown_table(report, c).into_iter().collect();
+    out.extend([index_table(report, c), question_table(report), field_table(report)]);
+    out.extend(par_index_table(report));
+    out.push(par_criteria_table(report));
+    out.extend(ranking_table(report));
+    out.extend(answer_tables(report));
+    out
+}
 
+/// The units' indices and the campaign's, one row each.
+fn index_table(report: &Report, components: &[(String, String)]) -> Table {
     let mut headers = vec!["Mã".to_owned(), "Đơn vị".to_owned(), "Cách tính".to_owned()];
-    headers.extend(figure_headers(&components));
+    headers.extend(figure_headers(components));
     headers.extend([
         "SIPAS bình quân các đơn vị (%)".to_owned(),
         "SIPAS gia quyền lĩnh vực (%) [bổ sung]".to_owned(),
@@ -79,7 +91,7 @@ pub fn tables(report: &Report) -> Vec<Table> {
                 .into(),
             ),
         ];
-        row.extend(figure_cells(&u.figures, &components));
+        row.extend(figure_cells(&u.figures, components));
         row.extend([
             fig(u.sipas_mean_of_units),
             fig(u.sipas_field_weighted),
@@ -90,67 +102,68 @@ pub fn tables(report: &Report) -> Vec<Table> {
     }
     let mut total =
         vec![Value::Text(String::new()), Value::Text("Tổng hợp".into()), Value::Text("gộp tất cả phiếu".into())];
-    total.extend(figure_cells(&report.totals.figures, &components));
+    total.extend(figure_cells(&report.totals.figures, components));
     total.extend([fig(report.totals.sipas_mean_of_units), Value::Figure(None), yes_no(None), yes_no(None)]);
     rows.push(total);
-    out.push(Table {
-        name: "Chỉ số".into(), title: format!("{} — chỉ số theo đơn vị", report.name), headers, rows
-    });
+    Table { name: "Chỉ số".into(), title: format!("{} — chỉ số theo đơn vị", report.name), headers, rows }
+}
 
-    if let Some(b) = &report.breakdown {
-        let mut headers: Vec<String> = Vec::new();
-        let by_unit = matches!(b.by, By::Unit | By::UnitField | By::UnitQuestion);
-        let by_group = b.by == By::Group;
-        let by_field = matches!(b.by, By::Field | By::UnitField);
-        let by_answer = matches!(b.by, By::Question | By::UnitQuestion);
-        let question = b.question.clone().unwrap_or_default();
-        if by_unit {
-            headers.push("Đơn vị".into());
-        }
-        if by_group {
-            headers.push("Nhóm đối tượng".into());
-        }
-        if by_field {
-            headers.push("Lĩnh vực".into());
-        }
-        if by_answer {
-            headers.push(format!("Trả lời câu {question}"));
-        }
-        headers.extend(figure_headers(&components));
-        let rows = b
-            .rows
-            .iter()
-            .map(|r| {
-                let mut row = Vec::new();
-                if by_unit {
-                    row.push(Value::Text(r.unit.clone().unwrap_or_default()));
-                }
-                if by_group {
-                    row.push(Value::Text(r.group.clone().unwrap_or_default()));
-                }
-                if by_field {
-                    row.push(Value::Text(
-                        r.field.clone().filter(|f| !f.is_empty()).unwrap_or_else(|| "Không rõ".into()),
-                    ));
-                }
-                if by_answer {
-                    row.push(Value::Text(r.answer.clone().unwrap_or_default()));
-                }
-                row.extend(figure_cells(&r.figures, &components));
-                row
-            })
-            .collect();
-        let title = match b.by {
-            By::Unit => "theo đơn vị".to_owned(),
-            By::Group => "theo nhóm đối tượng".to_owned(),
-            By::Field => "theo lĩnh vực".to_owned(),
-            By::UnitField => "theo đơn vị × lĩnh vực".to_owned(),
-            By::Question => format!("theo câu trả lời câu {question}"),
-            By::UnitQuestion => format!("theo đơn vị × câu trả lời câu {question}"),
-        };
-        out.insert(0, Table { name: "Phân tổ".into(), title: format!("{} — {title}", report.name), headers, rows });
+/// The breakdown the report was asked for (`--by`), if one.
+fn breakdown_table(report: &Report, components: &[(String, String)]) -> Option<Table> {
+    let b = report.breakdown.as_ref()?;
+    let mut headers: Vec<String> = Vec::new();
+    let by_unit = matches!(b.by, By::Unit | By::UnitField | By::UnitQuestion);
+    let by_group = b.by == By::Group;
+    let by_field = matches!(b.by, By::Field | By::UnitField);
+    let by_answer = matches!(b.by, By::Question | By::UnitQuestion);
+    let question = b.question.clone().unwrap_or_default();
+    if by_unit {
+        headers.push("Đơn vị".into());
     }
+    if by_group {
+        headers.push("Nhóm đối tượng".into());
+    }
+    if by_field {
+        headers.push("Lĩnh vực".into());
+    }
+    if by_answer {
+        headers.push(format!("Trả lời câu {question}"));
+    }
+    headers.extend(figure_headers(components));
+    let rows = b
+        .rows
+        .iter()
+        .map(|r| {
+            let mut row = Vec::new();
+            if by_unit {
+                row.push(Value::Text(r.unit.clone().unwrap_or_default()));
+            }
+            if by_group {
+                row.push(Value::Text(r.group.clone().unwrap_or_default()));
+            }
+            if by_field {
+                row.push(Value::Text(r.field.clone().filter(|f| !f.is_empty()).unwrap_or_else(|| "Không rõ".into())));
+            }
+            if by_answer {
+                row.push(Value::Text(r.answer.clone().unwrap_or_default()));
+            }
+            row.extend(figure_cells(&r.figures, components));
+            row
+        })
+        .collect();
+    let title = match b.by {
+        By::Unit => "theo đơn vị".to_owned(),
+        By::Group => "theo nhóm đối tượng".to_owned(),
+        By::Field => "theo lĩnh vực".to_owned(),
+        By::UnitField => "theo đơn vị × lĩnh vực".to_owned(),
+        By::Question => format!("theo câu trả lời câu {question}"),
+        By::UnitQuestion => format!("theo đơn vị × câu trả lời câu {question}"),
+    };
+    Some(Table { name: "Phân tổ".into(), title: format!("{} — {title}", report.name), headers, rows })
+}
 
+/// Each SIPAS question of each unit: its levels, share satisfied and score.
+fn question_table(report: &Report) -> Table {
     let mut rows = Vec::new();
     for u in &report.units {
         for q in u.figures.sipas.iter().flat_map(|s| &s.questions) {
@@ -167,8 +180,11 @@ pub fn tables(report: &Report) -> Vec<Table> {
     let mut headers: Vec<String> = ["Đơn vị", "Câu", "Nội dung", "n"].map(String::from).to_vec();
     headers.extend((1..=5).map(|l| format!("Mức {l}")));
     headers.extend(["Không biết", "Tỷ lệ hài lòng (%)", "Tỷ lệ điểm (%)", "Cỡ mẫu nhỏ"].map(String::from));
-    out.push(Table { name: "Câu hỏi".into(), title: "Chỉ số từng câu hỏi SIPAS".into(), headers, rows });
+    Table { name: "Câu hỏi".into(), title: "Chỉ số từng câu hỏi SIPAS".into(), headers, rows }
+}
 
+/// Overall satisfaction by field, per unit and in total.
+fn field_table(report: &Report) -> Table {
     let mut rows = Vec::new();
     let totals = std::iter::once(("Tổng hợp".to_owned(), &report.totals.by_field));
     for (unit, fields) in report.units.iter().map(|u| (u.unit.clone(), &u.by_field)).chain(totals) {
@@ -186,10 +202,11 @@ pub fn tables(report: &Report) -> Vec<Table> {
         headers.push(label.to_owned());
         headers.push(format!("{label} (%)"));
     }
-    out.push(Table {
-        name: "Lĩnh vực".into(), title: "Mức độ hài lòng chung theo lĩnh vực".into(), headers, rows
-    });
+    Table { name: "Lĩnh vực".into(), title: "Mức độ hài lòng chung theo lĩnh vực".into(), headers, rows }
+}
 
+/// The PAR INDEX criteria scored by the survey, per unit.
+fn par_criteria_table(report: &Report) -> Table {
     let mut rows = Vec::new();
     for u in &report.units {
         for c in &u.figures.par_criteria {
@@ -204,8 +221,23 @@ pub fn tables(report: &Report) -> Vec<Table> {
             ]);
         }
     }
+    Table {
+        name: "PAR".into(),
+        title: "Điểm tiêu chí PAR INDEX chấm qua điều tra xã hội học".into(),
+        headers: ["Đơn vị", "Tiêu chí", "Nội dung", "Lĩnh vực", "Điểm tối đa", "Điểm đạt", "Số câu trả lời"]
+            .map(String::from)
+            .to_vec(),
+        rows,
+    }
+}
+
+/// The composite PAR INDEX, when appraisals were loaded.
+fn par_index_table(report: &Report) -> Option<Table> {
     let composites: Vec<_> = report.units.iter().filter_map(|u| u.par_index.as_ref().map(|p| (u, p))).collect();
-    if !composites.is_empty() {
+    if composites.is_empty() {
+        return None;
+    }
+    {
         let rows = composites
             .iter()
             .map(|(u, p)| {
@@ -227,7 +259,7 @@ pub fn tables(report: &Report) -> Vec<Table> {
                 ]
             })
             .collect();
-        out.push(Table {
+        Some(Table {
             name: "PAR INDEX".into(),
             title: "Chỉ số cải cách hành chính tổng hợp".into(),
             headers: [
@@ -249,18 +281,16 @@ pub fn tables(report: &Report) -> Vec<Table> {
             .map(String::from)
             .to_vec(),
             rows,
-        });
+        })
     }
+}
 
-    out.push(Table {
-        name: "PAR".into(),
-        title: "Điểm tiêu chí PAR INDEX chấm qua điều tra xã hội học".into(),
-        headers: ["Đơn vị", "Tiêu chí", "Nội dung", "Lĩnh vực", "Điểm tối đa", "Điểm đạt", "Số câu trả lời"]
-            .map(String::from)
-            .to_vec(),
-        rows,
-    });
-    if !report.ranking.is_empty() {
+/// The SIPAS ranking with its 95 % intervals, when there is one.
+fn ranking_table(report: &Report) -> Option<Table> {
+    if report.ranking.is_empty() {
+        return None;
+    }
+    {
         let rows = report
             .ranking
             .iter()
@@ -284,7 +314,7 @@ pub fn tables(report: &Report) -> Vec<Table> {
                 ]
             })
             .collect();
-        out.push(Table {
+        Some(Table {
             name: "Xếp hạng".into(),
             title: "Xếp hạng Chỉ số SIPAS các đơn vị, với khoảng tin cậy 95% [bổ sung]".into(),
             headers: [
@@ -302,10 +332,8 @@ pub fn tables(report: &Report) -> Vec<Table> {
             .map(String::from)
             .to_vec(),
             rows,
-        });
+        })
     }
-    out.extend(answer_tables(report));
-    out
 }
 
 /// Each unit's figures and the totals, with the unit's code and name.

@@ -113,80 +113,19 @@ fn breakdown_questions(campaign: &Campaign) -> Vec<(&str, &str)> {
     out
 }
 
+/// The report page: its summary, the breakdown chosen, the charts, every
+/// table, in the order an analyst reads them.
 pub fn report_page(campaign: &Campaign, report: &Report) -> Markup {
     let by = report.breakdown.as_ref().map_or(By::Unit, |b| b.by);
     let question = report.breakdown.as_ref().and_then(|b| b.question.as_deref());
-    let query = if by == By::Unit { String::new() } else { format!("?by={}", by.spec(question)) };
     let tables = render::tables(report);
-
-    let alike = report.ranking.iter().filter(|r| r.indistinguishable_from_neighbour).count();
-    let [ranking_chart, components_chart, fields_chart] = charts::report_charts(campaign, report);
-    let sipas_total = report.totals.figures.sipas.as_ref();
-
     layout(
         &report.name,
         html! {
-            h1 { (report.name) }
-            p.note {
-                "Năm " (report.year) " · " (report.totals.figures.responses) " phiếu · lập lúc " (report.generated_local)
-                " · số liệu tính chính xác, làm tròn nửa lên 2 chữ số thập phân."
-            }
-            @for note in crate::report::notes(report) {
-                p.note.anonymity { (note) }
-            }
-            p {
-                "Chỉ số SIPAS (gộp phiếu): "
-                strong { (sipas_total.and_then(|s| s.index).map_or("–".to_owned(), |x| x.to_string())) "%" }
-                " · Hài lòng chung: "
-                strong { (sipas_total.and_then(|s| s.overall).map_or("–".to_owned(), |x| x.to_string())) "%" }
-                @if let Some(m) = report.totals.sipas_mean_of_units {
-                    " · Bình quân chỉ số các đơn vị: " strong { (m) "%" }
-                }
-                @if let Some(t) = campaign.targets.sipas { " · Chỉ tiêu SIPAS ≥ " (t) "%" }
-            }
-            nav.buttons aria-label="Tải báo cáo" {
-                a href=(format!("/reports/{}/download/report.docx{query}", campaign.id)) { "Tải báo cáo (Word)" }
-                a href=(format!("/reports/{}/download/report.xlsx{query}", campaign.id)) { "Tải XLSX" }
-                a href=(format!("/reports/{}/download/report.csv{query}", campaign.id)) { "Tải CSV" }
-                a href=(format!("/reports/{}/download/report.json{query}", campaign.id)) { "Tải JSON" }
-            }
-            nav.by aria-label="Phân tổ" {
-                "Phân tổ: "
-                @for (b, label) in [(By::Unit, "đơn vị"), (By::Group, "nhóm đối tượng"), (By::Field, "lĩnh vực"), (By::UnitField, "đơn vị × lĩnh vực")] {
-                    a class=[(b == by).then_some("on")] href=(format!("/reports/{}?by={}", campaign.id, b.spec(None))) { (label) }
-                }
-                @let offered = breakdown_questions(campaign);
-                @if !offered.is_empty() {
-                    br;
-                    "Theo câu trả lời: "
-                    @for (code, text) in offered {
-                        @let on = question == Some(code);
-                        a class=[on.then_some("on")] title=(text) href=(format!("/reports/{}?by=question:{code}", campaign.id)) { (text) }
-                        a class=[(on && by == By::UnitQuestion).then_some("on")] title=(format!("Đơn vị × {text}")) href=(format!("/reports/{}?by=unit,question:{code}", campaign.id)) { "× đơn vị" }
-                    }
-                }
-            }
-
-            h2 { "Xếp hạng chỉ số SIPAS các đơn vị" }
-            (ranking_chart)
-            p.note {
-                "Vạch đen: khoảng tin cậy 95% (bổ sung, ngoài phương pháp chính thức). "
-                @if alike > 0 { (alike) " đơn vị có khoảng tin cậy chồng với đơn vị liền kề: khảo sát chưa đủ căn cứ để phân biệt thứ hạng giữa chúng. " }
-                "* dưới 30 phiếu (cỡ mẫu nhỏ)."
-            }
-            h2 { "Chỉ số các thành phần (toàn đợt)" }
-            (components_chart)
-            h2 { "Mức độ hài lòng chung theo lĩnh vực" }
-            @if report.totals.by_field.is_empty() { p.note { "Chưa có số liệu." } } @else { (fields_chart) }
-
-            @let chosen: Vec<_> = report.totals.figures.answers.iter().filter(|a| matches!(a.kind, "single" | "multi") && a.n > 0).collect();
-            @if !chosen.is_empty() {
-                h2 { "Các phương án được chọn (toàn đợt)" }
-                @for a in &chosen {
-                    @let bars: Vec<(String, Option<f64>)> = a.options.iter().map(|o| (format!("{} ({})", o.label, o.count), o.pct.map(as_f64))).collect();
-                    (charts::bars(&format!("{} {} — tỷ lệ trong {} người trả lời", a.question, a.text, a.n), &bars, None))
-                }
-            }
+            (summary(campaign, report, by, question))
+            (breakdown_nav(campaign, by, question))
+            (report_charts(campaign, report))
+            (option_charts(report))
             @for t in &tables {
                 h2 { (t.title) }
                 (table(t))
@@ -197,4 +136,91 @@ pub fn report_page(campaign: &Campaign, report: &Report) -> Markup {
             }
         },
     )
+}
+
+/// The title, what the figures rest on, the headline indices and the downloads.
+fn summary(campaign: &Campaign, report: &Report, by: By, question: Option<&str>) -> Markup {
+    let query = if by == By::Unit { String::new() } else { format!("?by={}", by.spec(question)) };
+    let sipas_total = report.totals.figures.sipas.as_ref();
+    html! {
+    h1 { (report.name) }
+    p.note {
+        "Năm " (report.year) " · " (report.totals.figures.responses) " phiếu · lập lúc " (report.generated_local)
+        " · số liệu tính chính xác, làm tròn nửa lên 2 chữ số thập phân."
+    }
+    @for note in crate::report::notes(report) {
+        p.note.anonymity { (note) }
+    }
+    p {
+        "Chỉ số SIPAS (gộp phiếu): "
+        strong { (sipas_total.and_then(|s| s.index).map_or("–".to_owned(), |x| x.to_string())) "%" }
+        " · Hài lòng chung: "
+        strong { (sipas_total.and_then(|s| s.overall).map_or("–".to_owned(), |x| x.to_string())) "%" }
+        @if let Some(m) = report.totals.sipas_mean_of_units {
+            " · Bình quân chỉ số các đơn vị: " strong { (m) "%" }
+        }
+        @if let Some(t) = campaign.targets.sipas { " · Chỉ tiêu SIPAS ≥ " (t) "%" }
+    }
+    nav.buttons aria-label="Tải báo cáo" {
+        a href=(format!("/reports/{}/download/report.docx{query}", campaign.id)) { "Tải báo cáo (Word)" }
+        a href=(format!("/reports/{}/download/report.xlsx{query}", campaign.id)) { "Tải XLSX" }
+        a href=(format!("/reports/{}/download/report.csv{query}", campaign.id)) { "Tải CSV" }
+        a href=(format!("/reports/{}/download/report.json{query}", campaign.id)) { "Tải JSON" }
+    }
+    }
+}
+
+/// The breakdowns a reader can switch to, the chosen one marked.
+fn breakdown_nav(campaign: &Campaign, by: By, question: Option<&str>) -> Markup {
+    html! {
+    nav.by aria-label="Phân tổ" {
+        "Phân tổ: "
+        @for (b, label) in [(By::Unit, "đơn vị"), (By::Group, "nhóm đối tượng"), (By::Field, "lĩnh vực"), (By::UnitField, "đơn vị × lĩnh vực")] {
+            a class=[(b == by).then_some("on")] href=(format!("/reports/{}?by={}", campaign.id, b.spec(None))) { (label) }
+        }
+        @let offered = breakdown_questions(campaign);
+        @if !offered.is_empty() {
+            br;
+            "Theo câu trả lời: "
+            @for (code, text) in offered {
+                @let on = question == Some(code);
+                a class=[on.then_some("on")] title=(text) href=(format!("/reports/{}?by=question:{code}", campaign.id)) { (text) }
+                a class=[(on && by == By::UnitQuestion).then_some("on")] title=(format!("Đơn vị × {text}")) href=(format!("/reports/{}?by=unit,question:{code}", campaign.id)) { "× đơn vị" }
+            }
+        }
+    }
+    }
+}
+
+/// The ranking, the components and the fields, as charts.
+fn report_charts(campaign: &Campaign, report: &Report) -> Markup {
+    let alike = report.ranking.iter().filter(|r| r.indistinguishable_from_neighbour).count();
+    let [ranking_chart, components_chart, fields_chart] = charts::report_charts(campaign, report);
+    html! {
+    h2 { "Xếp hạng chỉ số SIPAS các đơn vị" }
+    (ranking_chart)
+    p.note {
+        "Vạch đen: khoảng tin cậy 95% (bổ sung, ngoài phương pháp chính thức). "
+        @if alike > 0 { (alike) " đơn vị có khoảng tin cậy chồng với đơn vị liền kề: khảo sát chưa đủ căn cứ để phân biệt thứ hạng giữa chúng. " }
+        "* dưới 30 phiếu (cỡ mẫu nhỏ)."
+    }
+    h2 { "Chỉ số các thành phần (toàn đợt)" }
+    (components_chart)
+    h2 { "Mức độ hài lòng chung theo lĩnh vực" }
+    @if report.totals.by_field.is_empty() { p.note { "Chưa có số liệu." } } @else { (fields_chart) }
+    }
+}
+
+/// The options chosen in the questions off the five-level scale, campaign-wide.
+fn option_charts(report: &Report) -> Markup {
+    html! {
+    @let chosen: Vec<_> = report.totals.figures.answers.iter().filter(|a| matches!(a.kind, "single" | "multi") && a.n > 0).collect();
+    @if !chosen.is_empty() {
+        h2 { "Các phương án được chọn (toàn đợt)" }
+        @for a in &chosen {
+            @let bars: Vec<(String, Option<f64>)> = a.options.iter().map(|o| (format!("{} ({})", o.label, o.count), o.pct.map(as_f64))).collect();
+            (charts::bars(&format!("{} {} — tỷ lệ trong {} người trả lời", a.question, a.text, a.n), &bars, None))
+        }
+    }
+    }
 }

@@ -231,31 +231,11 @@ async fn upload_frame(
     let id = campaign.id.as_str();
     let back = format!("/admin/campaigns/{id}");
     let bad = async |m: String| flash(&state, &staff, &back, false, &m).await;
-    let (mut csrf, mut unit, mut file, mut allow, mut list) =
-        (String::new(), String::new(), None, import::Allow::default(), String::new());
-    loop {
-        let field = match form.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => return bad(format!("không đọc được tệp gửi lên: {e}")).await,
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        let file_name = field.file_name().map(str::to_owned);
-        let bytes = match field.bytes().await {
-            Ok(b) => b,
-            Err(e) => return bad(format!("không đọc được tệp gửi lên: {e}")).await,
-        };
-        match name.as_str() {
-            "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
-            "unit" => unit = String::from_utf8_lossy(&bytes).into_owned(),
-            "skip_bad" => allow.bad_rows = true,
-            "force" => allow.other_unit = true,
-            "replace" => allow.replace = true,
-            "list" => list = String::from_utf8_lossy(&bytes).into_owned(),
-            "file" => file = Some((file_name.unwrap_or_default(), bytes)),
-            _ => {}
-        }
-    }
+    let FrameUpload { csrf, unit, file, allow, list } = match FrameUpload::read(&mut form).await {
+        Ok(u) => u,
+        Err(e) => return bad(format!("không đọc được tệp gửi lên: {e}")).await,
+    };
+    // A multipart form carries its token among its parts.
     staff.check_csrf(&csrf)?;
     let Some(code) = campaign.unit(&unit).map(|u| u.code.clone()) else {
         return bad(format!("đơn vị «{unit}» không có trong đợt khảo sát")).await;
@@ -285,23 +265,39 @@ async fn upload_frame(
     {
         Ok(d) => d,
         Err(ImportError::Store(e)) => return Err(e.into()),
-        Err(ImportError::Rows(errors)) => {
-            let mut m = format!("{file_name}: {} dòng lỗi, chưa nhập dòng nào.", errors.len());
-            for e in errors.iter().take(20) {
-                m.push_str(&format!(" {e};"));
-            }
-            if errors.len() > 20 {
-                m.push_str(" …");
-            }
-            if errors.iter().any(|e| e.column.is_some()) {
-                m.push_str(" Sửa tệp, hoặc đánh dấu «Bỏ qua dòng lỗi».");
-            } else {
-                m.push_str(" Dòng tiêu đề cần có các cột như mẫu: TT, Họ và tên, Tên thủ tục hành chính, Địa chỉ, Số điện thoại.");
-            }
-            return bad(m).await;
-        }
+        Err(ImportError::Rows(errors)) => return bad(bad_rows_message(&file_name, &errors)).await,
         Err(e) => return bad(format!("{file_name}: {e}")).await,
     };
+    flash(&state, &staff, &back, true, &imported_message(&file_name, &code, roster_of, allow, &done)).await
+}
+
+/// What the page says of a file with bad rows: the first twenty, and how to go on.
+fn bad_rows_message(file_name: &str, errors: &[sipas_shared::model::RowError]) -> String {
+    let mut m = format!("{file_name}: {} dòng lỗi, chưa nhập dòng nào.", errors.len());
+    for e in errors.iter().take(20) {
+        m.push_str(&format!(" {e};"));
+    }
+    if errors.len() > 20 {
+        m.push_str(" …");
+    }
+    if errors.iter().any(|e| e.column.is_some()) {
+        m.push_str(" Sửa tệp, hoặc đánh dấu «Bỏ qua dòng lỗi».");
+    } else {
+        m.push_str(
+            " Dòng tiêu đề cần có các cột như mẫu: TT, Họ và tên, Tên thủ tục hành chính, Địa chỉ, Số điện thoại.",
+        );
+    }
+    m
+}
+
+/// What the page says of a stored list: added, already there, skipped, merged.
+fn imported_message(
+    file_name: &str,
+    code: &sipas_shared::UnitCode,
+    roster_of: Option<&str>,
+    allow: import::Allow,
+    done: &import::Imported,
+) -> String {
     let replaced = if allow.replace {
         format!(", bỏ {} người cũ chưa được mời", done.removed)
     } else {
@@ -320,7 +316,45 @@ async fn upload_frame(
         let names: Vec<String> = done.unknown_procedures.iter().map(|(p, n)| format!("{p} ({n})")).collect();
         m.push_str(&format!(" Thủ tục chưa có trong danh mục lĩnh vực: {}.", names.join(", ")));
     }
-    flash(&state, &staff, &back, true, &m).await
+    m
+}
+
+/// The parts of the frame upload form.
+struct FrameUpload {
+    csrf: String,
+    unit: String,
+    file: Option<(String, axum::body::Bytes)>,
+    allow: import::Allow,
+    list: String,
+}
+
+impl FrameUpload {
+    async fn read(form: &mut Multipart) -> Result<Self, String> {
+        let mut up = FrameUpload {
+            csrf: String::new(),
+            unit: String::new(),
+            file: None,
+            allow: import::Allow::default(),
+            list: String::new(),
+        };
+        while let Some(field) = form.next_field().await.map_err(|e| e.to_string())? {
+            let name = field.name().unwrap_or_default().to_owned();
+            let file_name = field.file_name().map(str::to_owned);
+            let bytes = field.bytes().await.map_err(|e| e.to_string())?;
+            let text = || String::from_utf8_lossy(&bytes).into_owned();
+            match name.as_str() {
+                "csrf" => up.csrf = text(),
+                "unit" => up.unit = text(),
+                "skip_bad" => up.allow.bad_rows = true,
+                "force" => up.allow.other_unit = true,
+                "replace" => up.allow.replace = true,
+                "list" => up.list = text(),
+                "file" => up.file = Some((file_name.unwrap_or_default(), bytes)),
+                _ => {}
+            }
+        }
+        Ok(up)
+    }
 }
 
 #[derive(Deserialize)]
