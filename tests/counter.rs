@@ -162,8 +162,19 @@ async fn a_photographed_counter_code_stops_working_within_minutes() {
     assert!(out.status.success(), "{}", common::stderr(&out));
     let screen = common::stdout(&out).trim().to_owned();
     assert!(screen.starts_with(&format!("{}/d/", server.base)), "{screen}");
-    let page = reqwest::get(&screen).await.expect("screen").text().await.expect("body");
+    let device_browser = claim(&screen, "/d/screen").await;
+    let (_, page) = text_of(&device_browser, &format!("{}/d/screen", server.base)).await;
     assert!(page.contains("<svg") && page.contains("http-equiv=\"refresh\""), "a QR that renews itself");
+    assert!(!page.contains(screen.trim_start_matches(&format!("{}/d/", server.base))), "no secret on the page");
+    // Before: the secret was the screen's address, so a photo of the
+    // address bar was the device. Now the link trades once and opens nothing
+    // after, and the screen's own address opens nothing without the cookie.
+    let (status, page) = text_of(&phone(), &screen).await;
+    assert!(status == 404 && !page.contains("<svg"), "the enrolment link works once");
+    let (status, page) = text_of(&phone(), &format!("{}/d/screen", server.base)).await;
+    assert!(status == 404 && !page.contains("<svg"), "no cookie, no screen");
+    let (status, _) = text_of(&device_browser, &screen).await;
+    assert_eq!(status, 303, "opened again on its own device, it just goes on to the screen");
     let device = store.devices(&campaign.id).await.expect("devices").pop().expect("enrolled");
     assert_eq!(device.unit, "QB04");
     let log = store.audit_log(&campaign.id, 10, 0).await.expect("log");
@@ -221,8 +232,9 @@ async fn an_admin_enrols_a_counter_screen_from_the_web_and_sees_its_address_once
         .expect("the screen's address, once")
         .to_owned();
     assert!(shown.contains("<svg"), "and as a QR for the tablet to scan");
-    let screen = reqwest::get(&link).await.expect("screen");
-    assert_eq!(screen.status().as_u16(), 200);
+    let tablet = reqwest::Client::builder().cookie_store(true).build().expect("client");
+    let screen = tablet.get(&link).send().await.expect("screen");
+    assert_eq!((screen.status().as_u16(), screen.url().path()), (200, "/d/screen"));
     assert!(screen.text().await.expect("body").contains("Mời Ông/Bà quét mã"));
     let devices = store.devices(&campaign.id).await.expect("devices");
     assert_eq!(devices.len(), 1);
@@ -252,8 +264,12 @@ async fn a_kiosk_can_wait_for_staff_and_invite_one_person_in_n_at_random() {
     };
     let secret = enrol("staff").await;
     let server = spawn_server(&db, &["--no-rate-limits"]);
-    let kiosk = format!("{}/d/{secret}/kiosk", server.base);
-    let body = |url: String| async move { reqwest::get(url).await.expect("get").text().await.expect("body") };
+    let tablet = claim(&format!("{}/d/{secret}/kiosk", server.base), "/d/kiosk").await;
+    let kiosk = format!("{}/d/kiosk", server.base);
+    let body = |url: String| {
+        let tablet = tablet.clone();
+        async move { text_of(&tablet, &url).await.1 }
+    };
 
     // Staff start it after each transaction: nothing to answer until then,
     // whatever the tablet's address asks for.
@@ -262,8 +278,10 @@ async fn a_kiosk_can_wait_for_staff_and_invite_one_person_in_n_at_random() {
     let open = body(format!("{kiosk}?kmode=open&go=0")).await;
     assert!(!open.contains("name=\"field\""), "a query cannot open a staff tablet");
     // A direct post, without a staff press: before, a link; now nothing.
-    let post =
-        |url: String| async move { client().post(url).form(&[("field", "Đất đai")]).send().await.expect("start") };
+    let post = |url: String| {
+        let tablet = tablet.clone();
+        async move { tablet.post(url).form(&[("field", "Đất đai")]).send().await.expect("start") }
+    };
     assert_eq!(post(kiosk.clone()).await.status().as_u16(), 403);
     let started = body(format!("{kiosk}?go=1")).await;
     assert!(started.contains("name=\"field\"") && started.contains("kmode=staff"), "{started}");
@@ -271,9 +289,12 @@ async fn a_kiosk_can_wait_for_staff_and_invite_one_person_in_n_at_random() {
     let resp = post(format!("{kiosk}?kmode=staff&start={start}")).await;
     assert_eq!(resp.status().as_u16(), 303);
     let to = resp.headers()["location"].to_str().expect("location").to_owned();
-    assert!(to.contains("kiosk=") && to.contains("kmode=staff"), "{to}");
+    assert!(to.contains("kiosk=1") && to.contains("kmode=staff") && !to.contains(&secret), "{to}");
     let form = body(format!("{}{to}", server.base)).await;
-    assert!(form.contains(&format!("url=/d/{secret}/kiosk?kmode=staff")), "idle or done, back to the waiting screen");
+    assert!(
+        form.contains("url=/d/kiosk?kmode=staff") && !form.contains(&secret),
+        "idle or done, back to the waiting screen"
+    );
     // One press, one questionnaire: the same start again gets nothing (the
     // faucet: before, 39 answers stored for a quota of 26).
     assert_eq!(post(format!("{kiosk}?start={start}")).await.status().as_u16(), 403);
@@ -286,13 +307,13 @@ async fn a_kiosk_can_wait_for_staff_and_invite_one_person_in_n_at_random() {
     let mut asked = 0;
     let mut skipped = 0;
     for _ in 0..20 {
-        let tablet = format!("{}/d/{}/kiosk", server.base, enrol("1in2").await);
-        let page = body(format!("{tablet}?go=1")).await;
+        let device = claim(&format!("{}/d/{}/kiosk", server.base, enrol("1in2").await), "/d/kiosk").await;
+        let page = text_of(&device, &format!("{kiosk}?go=1")).await.1;
         if page.contains("name=\"field\"") {
             asked += 1;
         } else if page.contains("Lần này không cần đánh giá") {
             skipped += 1;
-            let pressed_again = body(format!("{tablet}?go=1")).await;
+            let pressed_again = text_of(&device, &format!("{kiosk}?go=1")).await.1;
             assert!(!pressed_again.contains("name=\"field\""), "no second draw until the next transaction");
         }
     }
@@ -423,6 +444,25 @@ async fn a_link_never_opened_frees_its_place_in_minutes_and_an_opened_one_lives_
     assert!(first - now <= chrono::Duration::minutes(120));
 }
 
+/// An enrolled device's browser: its enrolment link opened once, which sets
+/// the device's secret in an HttpOnly cookie and sends it on to an address
+/// without it. Its own cookies, no redirects followed.
+async fn claim(link: &str, to: &str) -> reqwest::Client {
+    let device = phone();
+    let resp = device.get(link).send().await.expect("claim");
+    assert_eq!(resp.status().as_u16(), 303, "{link}");
+    let location = resp.headers()["location"].to_str().expect("location").to_owned();
+    assert_eq!(location, to);
+    let cookie = resp.headers()["set-cookie"].to_str().expect("cookie").to_owned();
+    assert!(cookie.starts_with("sipas_counter=") && cookie.contains("HttpOnly"), "{cookie}");
+    device
+}
+
+async fn text_of(client: &reqwest::Client, url: &str) -> (u16, String) {
+    let resp = client.get(url).send().await.expect("get");
+    (resp.status().as_u16(), resp.text().await.expect("body"))
+}
+
 /// A phone: its own cookies, no redirects followed.
 fn phone() -> reqwest::Client {
     reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
@@ -533,9 +573,11 @@ async fn a_revoked_counter_device_stops_at_once_from_the_command_line_or_the_adm
         common::stdout(&out).trim().to_owned()
     };
     let (screen, tablet) = (enrol(), enrol());
-    for url in [screen.clone(), format!("{tablet}/kiosk")] {
-        assert_eq!(reqwest::get(&url).await.expect("get").status().as_u16(), 200, "{url}");
-    }
+    let screen_browser = claim(&screen, "/d/screen").await;
+    let tablet_browser = claim(&format!("{tablet}/kiosk"), "/d/kiosk").await;
+    let (screen, tablet) = (format!("{}/d/screen", server.base), format!("{}/d/kiosk", server.base));
+    assert_eq!(text_of(&screen_browser, &screen).await.0, 200);
+    assert_eq!(text_of(&tablet_browser, &tablet).await.0, 200);
     let devices = store.devices(&campaign.id).await.expect("devices");
     let (first, second) = (devices[0].clone(), devices[1].clone());
     let pass = sipas_collector::pass_for(store.service_key(), &first, chrono::Utc::now().timestamp() / 120);
@@ -548,7 +590,7 @@ async fn a_revoked_counter_device_stops_at_once_from_the_command_line_or_the_adm
     let id = first.id.to_string();
     let out = common::sipas(&db, &["counter", "revoke", "--campaign", &campaign.id, "--device", &id]);
     assert!(out.status.success(), "{}", common::stderr(&out));
-    assert_eq!(reqwest::get(&screen).await.expect("get").status().as_u16(), 404);
+    assert_eq!(text_of(&screen_browser, &screen).await.0, 404);
     assert_eq!(reqwest::get(&counter).await.expect("get").status().as_u16(), 403, "its passes stop too");
     let out = common::sipas(&db, &["counter", "revoke", "--campaign", &campaign.id, "--device", &id]);
     assert_eq!(out.status.code(), Some(2), "revoked already");
@@ -569,7 +611,7 @@ async fn a_revoked_counter_device_stops_at_once_from_the_command_line_or_the_adm
     let csrf = common::csrf_in(&page);
     let resp = admin.post(&action).form(&[("csrf", csrf.as_str())]).send().await.expect("revoke");
     assert_eq!(resp.status().as_u16(), 303);
-    assert_eq!(reqwest::get(format!("{tablet}/kiosk")).await.expect("get").status().as_u16(), 404);
+    assert_eq!(text_of(&tablet_browser, &tablet).await.0, 404);
     let log = store.audit_log(&campaign.id, 20, 0).await.expect("log");
     assert_eq!(log.iter().filter(|e| e.action.code() == "device_revoke").count(), 2, "both revocations audited");
 }
@@ -584,7 +626,9 @@ async fn outside_the_campaign_the_screen_and_tablet_say_so_and_show_no_qr() {
         &db,
         &["counter", "enrol", "--campaign", &campaign.id, "--unit", "QB02", "--public-url", &server.base],
     );
-    let screen = common::stdout(&out).trim().to_owned();
+    let link = common::stdout(&out).trim().to_owned();
+    let device = claim(&link, "/d/screen").await;
+    let screen = format!("{}/d/screen", server.base);
     let today = campaign.today();
     for (opens, closes, says) in [
         (today + chrono::Duration::days(1), today + chrono::Duration::days(9), "chưa bắt đầu"),
@@ -593,9 +637,35 @@ async fn outside_the_campaign_the_screen_and_tablet_say_so_and_show_no_qr() {
         let mut c = campaign.clone();
         (c.opens, c.closes) = (opens, closes);
         store.save_campaign(&c).await.expect("save");
-        for url in [screen.clone(), format!("{screen}/kiosk")] {
-            let page = reqwest::get(&url).await.expect("get").text().await.expect("body");
+        for url in [screen.clone(), format!("{}/d/kiosk", server.base)] {
+            let (_, page) = text_of(&device, &url).await;
             assert!(page.contains(says) && !page.contains("<svg"), "{url}: {page}");
         }
+    }
+}
+
+#[tokio::test]
+async fn an_enrolment_link_lapses_after_a_day_and_a_revoked_one_opens_nothing() {
+    let db = TestDb::new().await;
+    let (store, campaign) = open_campaign_with(&db, false).await;
+    let enrol = || {
+        let out = common::sipas(
+            &db,
+            &["counter", "enrol", "--campaign", &campaign.id, "--unit", "QB03", "--public-url", "http://127.0.0.1"],
+        );
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        common::stdout(&out).trim().trim_start_matches("http://127.0.0.1").to_owned()
+    };
+    let (late, revoked) = (enrol(), enrol());
+    let id = store.devices(&campaign.id).await.expect("devices")[1].id;
+    assert!(store.revoke_device(&campaign.id, id, "thử").await.expect("revoke"));
+    // A day and an hour later, by the service's clock.
+    let later = (chrono::Utc::now() + chrono::Duration::hours(25)).to_rfc3339();
+    let server = common::spawn_server_env(&db, &[], &[("SIPAS_NOW", later.as_str())]);
+    for path in [late.clone(), format!("{late}/kiosk"), revoked.clone(), format!("{revoked}/kiosk")] {
+        let resp = phone().get(format!("{}{path}", server.base)).send().await.expect("get");
+        assert_eq!(resp.status().as_u16(), 404, "{path}");
+        assert!(resp.headers().get("set-cookie").is_none(), "{path}: no device cookie");
+        assert!(resp.text().await.expect("body").contains("không dùng được"), "{path}: says why");
     }
 }

@@ -4,17 +4,23 @@
 //!
 //! A counter code is `{campaign}~{unit}`; neither part may contain `~`. Unless
 //! the campaign allows printed posters, the code must carry a pass (`?p=`)
-//! from a screen enrolled at that counter (`GET /d/{secret}`), which shows a
+//! from a screen enrolled at that counter (`GET /d/screen`), which shows a
 //! new one every two minutes: a photographed QR stops working within minutes.
+//!
+//! A screen or tablet is a device, not an address: its enrolment link
+//! (`/d/{code}`, shown once, valid a day) is opened on it once and traded for
+//! a secret kept only in an HttpOnly cookie; the link then opens nothing, and
+//! no page's address carries the secret.
 
 use crate::views::text::Key;
 use crate::views::{Lang, closed, counter_page, message};
 use crate::{AppError, AppState};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::Deserialize;
 use sipas_shared::Campaign;
 use sipas_shared::model::campaign::Group;
@@ -24,8 +30,75 @@ use sipas_shared::store::key::ServiceKey;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/c/{counter}", get(show_counter).post(issue_from_counter))
-        .route("/d/{secret}", get(show_device))
-        .route("/d/{secret}/kiosk", get(show_kiosk).post(start_on_kiosk))
+        .route(SCREEN_PATH, get(show_device))
+        .route(KIOSK_PATH, get(show_kiosk).post(start_on_kiosk))
+        .route("/d/{code}", get(claim_screen))
+        .route("/d/{code}/kiosk", get(claim_kiosk))
+}
+
+/// The counter screen's page, for the device its cookie names.
+pub const SCREEN_PATH: &str = "/d/screen";
+/// The counter tablet's page, for the device its cookie names.
+pub const KIOSK_PATH: &str = "/d/kiosk";
+/// The cookie that holds an enrolled device's secret.
+const DEVICE_COOKIE: &str = "sipas_counter";
+
+/// An enrolment link opened on the screen: the device is claimed, its secret
+/// set in its cookie, and the screen shown at an address without it.
+async fn claim_screen(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(code): Path<String>,
+    Query(q): Query<DeviceQuery>,
+) -> Result<Response, AppError> {
+    claim(&state, jar, &code, SCREEN_PATH, Lang::from_query(q.lang.as_deref())).await
+}
+
+/// The same, opened on a tablet that takes the questionnaire itself.
+async fn claim_kiosk(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(code): Path<String>,
+    Query(q): Query<DeviceQuery>,
+) -> Result<Response, AppError> {
+    claim(&state, jar, &code, KIOSK_PATH, Lang::from_query(q.lang.as_deref())).await
+}
+
+async fn claim(state: &AppState, jar: CookieJar, code: &str, to: &str, lang: Lang) -> Result<Response, AppError> {
+    use sipas_shared::model::auth::{new_secret, secret_hash};
+    let secret = new_secret();
+    if state.store.claim_device(&secret_hash(code), &secret_hash(&secret)).await?.is_some() {
+        let cookie = Cookie::build((DEVICE_COOKIE, secret))
+            .http_only(true)
+            .secure(state.public_url.starts_with("https://"))
+            .same_site(SameSite::Lax)
+            .path("/")
+            .max_age(time::Duration::days(400))
+            .build();
+        return Ok((jar.add(cookie), [(header::CACHE_CONTROL, "no-store")], Redirect::to(to)).into_response());
+    }
+    // The link opened again on the device it enrolled: nothing to trade.
+    if device_of(state, &jar).await?.is_some() {
+        return Ok(Redirect::to(to).into_response());
+    }
+    let (title, body) = match lang {
+        Lang::Vi => (
+            "Đường dẫn đăng ký thiết bị không dùng được",
+            "Đường dẫn này đã được mở trên một thiết bị, đã quá một ngày, hoặc thiết bị đã bị thu hồi. \
+             Xin quản trị viên đăng ký lại màn hình (sipas counter enrol hoặc trang Quản trị).",
+        ),
+        Lang::En => (
+            "This enrolment link cannot be used",
+            "It was opened on a device already, is over a day old, or the device was revoked. Ask an admin to enrol the screen again.",
+        ),
+    };
+    Ok((StatusCode::NOT_FOUND, message(lang, title, &[body])).into_response())
+}
+
+/// The enrolled device whose secret this browser's cookie holds.
+async fn device_of(state: &AppState, jar: &CookieJar) -> Result<Option<Device>, AppError> {
+    let Some(secret) = jar.get(DEVICE_COOKIE).map(|c| c.value().to_owned()) else { return Ok(None) };
+    Ok(state.store.device_by_secret(&sipas_shared::model::auth::secret_hash(&secret)).await?)
 }
 
 /// A pass is good for the two-minute slot it was made in and the two before
@@ -437,21 +510,21 @@ fn not_open(lang: Lang, campaign: &Campaign, back_to: &str) -> Option<Response> 
 }
 
 /// The screen at the counter: the unit's QR with a pass that changes every two
-/// minutes; the page reloads itself every minute. Reached with the device's
-/// secret, which only its enrolment showed.
+/// minutes; the page reloads itself every minute. Reached by the device whose
+/// cookie holds an enrolled secret.
 async fn show_device(
     State(state): State<AppState>,
-    Path(secret): Path<String>,
+    jar: CookieJar,
     Query(q): Query<DeviceQuery>,
 ) -> Result<Response, AppError> {
     let lang = Lang::from_query(q.lang.as_deref());
     let not_found = || (StatusCode::NOT_FOUND, crate::views::not_found_page(lang));
-    let Some(device) = state.store.device_by_secret(&sipas_shared::model::auth::secret_hash(&secret)).await? else {
+    let Some(device) = device_of(&state, &jar).await? else {
         return Ok(not_found().into_response());
     };
     let Some(campaign) = state.store.campaign(&device.campaign).await? else { return Ok(not_found().into_response()) };
     // No live QR before the campaign opens or after it closes, in its own time zone.
-    if let Some(page) = not_open(lang, &campaign, &format!("/d/{secret}")) {
+    if let Some(page) = not_open(lang, &campaign, SCREEN_PATH) {
         return Ok(page);
     }
     let unit_name = campaign.unit(&device.unit).map_or(device.unit.as_str(), |u| u.name.as_str());
@@ -464,9 +537,9 @@ async fn show_device(
     Ok(crate::views::counter_screen(lang, &campaign.name, unit_name, &svg, 60).into_response())
 }
 
-/// The enrolled device behind a secret, with its campaign.
-async fn enrolled(state: &AppState, secret: &str) -> Result<Option<(Device, Campaign)>, AppError> {
-    let Some(device) = state.store.device_by_secret(&sipas_shared::model::auth::secret_hash(secret)).await? else {
+/// The enrolled device this browser is, with its campaign.
+async fn enrolled(state: &AppState, jar: &CookieJar) -> Result<Option<(Device, Campaign)>, AppError> {
+    let Some(device) = device_of(state, jar).await? else {
         return Ok(None);
     };
     Ok(state.store.campaign(&device.campaign).await?.map(|c| (device, c)))
@@ -477,13 +550,13 @@ async fn enrolled(state: &AppState, secret: &str) -> Result<Option<(Device, Camp
 async fn kiosk_of(
     state: &AppState,
     lang: Lang,
-    secret: &str,
+    jar: &CookieJar,
 ) -> Result<Result<(Device, Campaign, Group), Response>, AppError> {
-    let Some((device, campaign)) = enrolled(state, secret).await? else {
+    let Some((device, campaign)) = enrolled(state, jar).await? else {
         let page = crate::views::not_found_page(lang);
         return Ok(Err((StatusCode::NOT_FOUND, page).into_response()));
     };
-    if let Some(page) = not_open(lang, &campaign, &format!("/d/{secret}/kiosk")) {
+    if let Some(page) = not_open(lang, &campaign, KIOSK_PATH) {
         return Ok(Err(page));
     }
     let Some(group) = citizens(&campaign).cloned() else { return Ok(Err(full(lang))) };
@@ -495,17 +568,17 @@ async fn kiosk_of(
 /// minutes.
 async fn show_kiosk(
     State(state): State<AppState>,
-    Path(secret): Path<String>,
+    jar: CookieJar,
     Query(q): Query<DeviceQuery>,
 ) -> Result<Response, AppError> {
     let lang = Lang::from_query(q.lang.as_deref());
-    let (device, campaign, group) = match kiosk_of(&state, lang, &secret).await? {
+    let (device, campaign, group) = match kiosk_of(&state, lang, &jar).await? {
         Ok(open) => open,
         Err(page) => return Ok(page),
     };
     // The device's own mode: the tablet's address cannot choose another.
     let mode = KioskMode::of(&device);
-    let start = format!("/d/{secret}/kiosk{}", mode.query(lang));
+    let start = format!("{KIOSK_PATH}{}", mode.query(lang));
     if !state.store.counter_open(&campaign.id, &device.unit, &group.code).await? {
         let page = crate::views::layout_on(
             lang,
@@ -530,7 +603,7 @@ async fn show_kiosk(
             title,
             None,
             maud::html! {
-                form method="get" action=(format!("/d/{secret}/kiosk")) {
+                form method="get" action=(KIOSK_PATH) {
                     @if let Some(m) = &q.kmode { input type="hidden" name="kmode" value=(m); }
                     @if lang == Lang::En { input type="hidden" name="lang" value="en"; }
                     input type="hidden" name="go" value="1";
@@ -578,12 +651,12 @@ async fn show_kiosk(
 /// A person starts on the tablet: a fresh counter questionnaire, opened there.
 async fn start_on_kiosk(
     State(state): State<AppState>,
-    Path(secret): Path<String>,
+    jar: CookieJar,
     Query(q): Query<DeviceQuery>,
     Form(choice): Form<FieldChoice>,
 ) -> Result<Response, AppError> {
     let lang = Lang::from_query(q.lang.as_deref());
-    let (device, campaign, group) = match kiosk_of(&state, lang, &secret).await? {
+    let (device, campaign, group) = match kiosk_of(&state, lang, &jar).await? {
         Ok(open) => open,
         Err(page) => return Ok(page),
     };
@@ -606,7 +679,7 @@ async fn start_on_kiosk(
     match state.store.issue_counter_invitation(&campaign.id, &device.unit, &group.code, field).await? {
         Some(token) => {
             let mode = mode.query(lang).replace('?', "&");
-            Ok(Redirect::to(&format!("/s/{token}?kiosk={}{mode}", percent(&secret))).into_response())
+            Ok(Redirect::to(&format!("/s/{token}?kiosk=1{mode}")).into_response())
         }
         None => Ok(full(lang)),
     }

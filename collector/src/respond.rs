@@ -29,7 +29,8 @@ pub fn router() -> Router<AppState> {
 #[derive(Deserialize)]
 struct LangQuery {
     lang: Option<String>,
-    /// The counter tablet's secret, when the questionnaire runs on it.
+    /// `1` when the questionnaire runs on a counter tablet (which the
+    /// tablet's cookie, never the address, identifies).
     kiosk: Option<String>,
     /// How that tablet starts a questionnaire, to go back to the same screen.
     kmode: Option<String>,
@@ -38,21 +39,18 @@ struct LangQuery {
 impl LangQuery {
     /// The kiosk's start page, if this questionnaire runs on a counter tablet.
     fn kiosk_start(&self) -> Option<String> {
-        let secret = self.kiosk.as_deref()?;
-        let clean = secret.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
         let mode =
             crate::counter::KioskMode::parse(self.kmode.as_deref()).query(Lang::from_query(self.lang.as_deref()));
-        (clean && !secret.is_empty()).then(|| format!("/d/{secret}/kiosk{mode}"))
+        (self.kiosk.as_deref() == Some("1")).then(|| format!("{}{mode}", crate::counter::KIOSK_PATH))
     }
 
     /// The query a form posts back with.
     fn echo(&self, lang: Lang) -> String {
-        match (&self.kiosk_start(), self.kiosk.as_deref()) {
-            (Some(_), Some(secret)) => {
-                let mode = crate::counter::KioskMode::parse(self.kmode.as_deref()).query(lang).replace('?', "&");
-                format!("?kiosk={secret}{mode}")
-            }
-            _ => lang.query().to_owned(),
+        if self.kiosk_start().is_some() {
+            let mode = crate::counter::KioskMode::parse(self.kmode.as_deref()).query(lang).replace('?', "&");
+            format!("?kiosk=1{mode}")
+        } else {
+            lang.query().to_owned()
         }
     }
 }

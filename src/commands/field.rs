@@ -277,11 +277,15 @@ pub async fn enrol_device(
     }
     let link = enrol(&*store, &campaign.id, unit, label, &mode.code(), "dòng lệnh", public_url).await?;
     println!("{link}");
-    eprintln!("Mở đường dẫn này trên màn hình tại Bộ phận một cửa; giữ kín như mật khẩu (không in lại được).");
+    eprintln!(
+        "Mở đường dẫn này một lần trên màn hình tại Bộ phận một cửa (trên máy tính bảng cho người dân tự trả lời: thêm /kiosk), \
+         trong vòng {} giờ: thiết bị giữ khoá riêng trong cookie, đường dẫn sau đó không dùng được nữa.",
+        sipas_shared::store::field::DEVICE_CLAIM_HOURS
+    );
     Ok(())
 }
 
-/// Enrols a device and returns the address its screen opens.
+/// Enrols a device and returns its one-time enrolment link.
 pub async fn enrol(
     store: &dyn store::Store,
     campaign: &str,

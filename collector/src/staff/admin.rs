@@ -743,8 +743,14 @@ async fn enrol_device(
         Some(&staff),
         html! {
             div.ok role="status" { "Đã đăng ký «" (label) "» cho " (unit.name) "." }
-            p { "Mở đường dẫn này trên màn hình tại quầy (hoặc quét mã bằng máy tính bảng). Đường dẫn chỉ hiện một lần; giữ kín như mật khẩu." }
+            p {
+                "Mở đường dẫn này một lần trên màn hình tại quầy (hoặc quét mã bằng máy tính bảng), trong vòng "
+                (sipas_shared::store::field::DEVICE_CLAIM_HOURS) " giờ. Thiết bị giữ khoá riêng của nó trong cookie; "
+                "đường dẫn sau đó không mở được gì nữa. Máy tính bảng để người dân tự trả lời: mở đường dẫn có thêm "
+                code { "/kiosk" } "."
+            }
             p.code { (link) }
+            p.code { (link) "/kiosk" }
             div { (maud::PreEscaped(qr)) }
             p { a href=(back) { "← Đợt khảo sát" } }
         },

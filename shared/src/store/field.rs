@@ -236,6 +236,9 @@ pub enum Review<'a> {
     Restore,
 }
 
+/// How long an enrolment link may wait to be opened on its device.
+pub const DEVICE_CLAIM_HOURS: i64 = 24;
+
 /// Sampling, invitations, outcomes, staff accounts and the audit log.
 #[async_trait]
 pub trait FieldOps: Send + Sync {
@@ -300,14 +303,16 @@ pub trait FieldOps: Send + Sync {
     async fn end_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
 
     /// Enrols a counter device for a unit, audited in the same transaction;
-    /// only the hash of its secret is kept.
+    /// only the hash of its one-time enrolment code is kept, which the device
+    /// trades for its own secret within [`DEVICE_CLAIM_HOURS`]
+    /// ([`FieldOps::claim_device`]).
     async fn enrol_device(
         &self,
         campaign: &str,
         unit: &str,
         label: &str,
         mode: &str,
-        secret_hash: &str,
+        code_hash: &str,
         actor: &str,
     ) -> Result<i64, StoreError>;
 
@@ -316,8 +321,14 @@ pub trait FieldOps: Send + Sync {
     /// when there is no such device or it was revoked already.
     async fn revoke_device(&self, campaign: &str, id: i64, actor: &str) -> Result<bool, StoreError>;
 
-    /// The device a secret (by its hash) belongs to, unless revoked.
+    /// The device a secret (by its hash) belongs to, unless revoked or not
+    /// yet claimed on the device.
     async fn device_by_secret(&self, secret_hash: &str) -> Result<Option<Device>, StoreError>;
+
+    /// Trades a device's enrolment code (or a secret it held before) for a
+    /// new secret, once: the code then opens nothing. `None` for an unknown,
+    /// used, expired or revoked code.
+    async fn claim_device(&self, code_hash: &str, secret_hash: &str) -> Result<Option<Device>, StoreError>;
 
     async fn device(&self, id: i64) -> Result<Option<Device>, StoreError>;
 

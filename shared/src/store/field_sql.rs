@@ -357,20 +357,21 @@ macro_rules! field_store {
                 unit: &str,
                 label: &str,
                 mode: &str,
-                secret_hash: &str,
+                code_hash: &str,
                 actor: &str,
             ) -> Result<i64, StoreError> {
                 let mut tx = self.pool.begin().await?;
                 let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO counter_devices (campaign_id, unit, label, secret_hash, created_at, mode) VALUES ($1, $2, $3, $4, $5, $6)
-                     RETURNING id",
+                    "INSERT INTO counter_devices (campaign_id, unit, label, secret_hash, created_at, mode, claim_until)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                 )
                 .bind(campaign)
                 .bind(unit)
                 .bind(label)
-                .bind(secret_hash)
+                .bind(code_hash)
                 .bind($crate::model::clock::now())
                 .bind(mode)
+                .bind($crate::model::clock::now() + chrono::Duration::hours($crate::store::field::DEVICE_CLAIM_HOURS))
                 .fetch_one(&mut *tx)
                 .await?;
                 let detail = format!("thiết bị số {id}: «{label}», chế độ {mode}");
@@ -405,12 +406,30 @@ macro_rules! field_store {
             async fn device_by_secret(&self, secret_hash: &str) -> Result<Option<$crate::store::field::Device>, StoreError> {
                 let row: Option<(i64, String, String, String, bool, String)> = sqlx::query_as(
                     "SELECT id, campaign_id, unit, label, revoked_at IS NOT NULL, mode FROM counter_devices
-                     WHERE secret_hash = $1 AND revoked_at IS NULL",
+                     WHERE secret_hash = $1 AND revoked_at IS NULL AND claim_until IS NULL",
                 )
                 .bind(secret_hash)
                 .fetch_optional(&self.pool)
                 .await?;
                 Ok(row.map(|(id, campaign, unit, label, revoked, mode)| $crate::store::field::Device { id, campaign, unit, label, revoked, mode }))
+            }
+
+            async fn claim_device(&self, code_hash: &str, secret_hash: &str) -> Result<Option<$crate::store::field::Device>, StoreError> {
+                let now = $crate::model::clock::now();
+                let claimed: Option<(i64,)> = sqlx::query_as(
+                    "UPDATE counter_devices SET secret_hash = $1, claim_until = NULL
+                     WHERE secret_hash = $2 AND revoked_at IS NULL AND (claim_until IS NULL OR claim_until > $3)
+                     RETURNING id",
+                )
+                .bind(secret_hash)
+                .bind(code_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                match claimed {
+                    Some((id,)) => $crate::store::field::FieldOps::device(self, id).await,
+                    None => Ok(None),
+                }
             }
 
             async fn device(&self, id: i64) -> Result<Option<$crate::store::field::Device>, StoreError> {
