@@ -744,3 +744,37 @@ async fn messages_after_a_form_cannot_be_forged_nor_read_by_someone_else() {
         "once"
     );
 }
+
+/// Opens `n` connections from 127.0.0.1, each asking for `/healthz` and
+/// kept alive; how many were answered.
+fn answered_connections(addr: &str, n: usize) -> (usize, Vec<std::net::TcpStream>) {
+    let mut held = Vec::new();
+    let mut answered = 0;
+    for _ in 0..n {
+        let mut s = std::net::TcpStream::connect(addr).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+        let ok = s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").is_ok() && {
+            let mut buf = [0u8; 12];
+            std::io::Read::read_exact(&mut s, &mut buf).is_ok() && buf.starts_with(b"HTTP/1.1 200")
+        };
+        answered += usize::from(ok);
+        held.push(s);
+    }
+    (answered, held)
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_proxys_one_address_is_not_capped_like_a_client() {
+    // Every connection through a proxy comes from the proxy: capped at 256
+    // like one client, the whole service stopped at 256 (before).
+    let db = loaded().await;
+    let server = spawn_server(&db, &["--trust-proxy", "1"]);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let (answered, held) = answered_connections(&addr, 300);
+    assert_eq!(answered, 300, "the proxy's connections, all served");
+    drop(held);
+    // Without a proxy, one address still holds at most 256.
+    let direct = spawn_server(&db, &[]);
+    let (answered, _held) = answered_connections(direct.base.trim_start_matches("http://"), 300);
+    assert_eq!(answered, 256, "one client address");
+}

@@ -64,9 +64,14 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Serve { addr, demo, public_url, trust_proxy, no_rate_limits, header_timeout, max_connections } => {
             let limits = (!no_rate_limits).then(|| Arc::new(sipas_collector::throttle::Limits::standard(trust_proxy)));
+            let max_connections = max_connections.max(1);
             let server_limits = listen::ServerLimits {
                 header_read: std::time::Duration::from_secs(header_timeout.max(1)),
-                max_connections: max_connections.max(1),
+                max_connections,
+                // Behind a proxy every connection comes from the proxy: a cap
+                // per address would cap the whole service. The proxy limits
+                // its clients' connections itself (nginx `limit_conn`).
+                per_client: if trust_proxy > 0 { max_connections } else { listen::ServerLimits::default().per_client },
                 ..listen::ServerLimits::default()
             };
             serve::serve(&cli.db, addr, demo, public_url.as_deref(), limits, server_limits).await
