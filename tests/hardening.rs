@@ -778,3 +778,17 @@ async fn behind_a_trusted_proxy_the_proxys_one_address_is_not_capped_like_a_clie
     let (answered, _held) = answered_connections(direct.base.trim_start_matches("http://"), 300);
     assert_eq!(answered, 256, "one client address");
 }
+
+#[tokio::test]
+async fn behind_a_proxy_that_adds_no_header_the_metrics_are_for_staff_only() {
+    // `proxy_pass` without `proxy_set_header`: the request arrives from
+    // loopback with no proxy header. Before, 200 to anyone on the Internet.
+    let db = loaded().await;
+    add_user(&db, "quan-tri", "admin", &[]);
+    let server = spawn_server(&db, &["--trust-proxy", "1"]);
+    let resp = reqwest::get(format!("{}/metrics", server.base)).await.expect("get");
+    assert_eq!(resp.status().as_u16(), 403);
+    let admin = common::sign_in(&server.base, "quan-tri").await;
+    let resp = admin.get(format!("{}/metrics", server.base)).send().await.expect("get");
+    assert_eq!(resp.status().as_u16(), 200);
+}

@@ -130,7 +130,11 @@ async fn show_metrics(
     // A request a proxy forwarded is never "this machine", even when the
     // service was not told to trust the proxy's header.
     let forwarded = PROXY_HEADERS.iter().any(|h| request.headers().contains_key(*h));
-    let local = !forwarded && client.is_some_and(|ip| ip.is_loopback());
+    // Behind a proxy every request comes from the proxy's machine, often
+    // this one: a proxy that forwards without adding a header would make
+    // every outsider "local". There, only staff see the metrics.
+    let behind_proxy = state.limits.as_ref().is_some_and(|l| l.behind_proxy());
+    let local = !behind_proxy && !forwarded && client.is_some_and(|ip| ip.is_loopback());
     if !local {
         match crate::auth::authenticate(&state, request.headers(), "/metrics").await {
             Ok(Some(_)) => {}

@@ -97,6 +97,11 @@ impl Limits {
     /// as one list (a proxy may add a line of its own: the client's spoofed
     /// first line is then never read); else the connection's. A list too
     /// short to hold the client is the connection's proxy speaking for itself.
+    /// Whether the service was told it runs behind a proxy (`--trust-proxy`).
+    pub fn behind_proxy(&self) -> bool {
+        self.proxy_hops > 0
+    }
+
     pub fn client_of(&self, headers: &axum::http::HeaderMap, connect: Option<SocketAddr>) -> Option<IpAddr> {
         if self.proxy_hops > 0 {
             let entries: Vec<&str> = headers
@@ -107,7 +112,7 @@ impl Limits {
                 .map(str::trim)
                 .collect();
             let at = entries.len().checked_sub(self.proxy_hops);
-            return match at.and_then(|i| entries[i].parse::<IpAddr>().ok()) {
+            return match at.and_then(|i| forwarded_ip(entries[i])) {
                 Some(ip) => Some(ip),
                 None => connect.map(|c| c.ip()),
             };
@@ -256,6 +261,20 @@ pub async fn limit(State(limits): State<Option<Arc<Limits>>>, req: Request, next
     next.run(req).await
 }
 
+/// An address as proxies write it in `X-Forwarded-For`: `203.0.113.5`,
+/// `203.0.113.5:4711`, `2001:db8::1`, `[2001:db8::1]`, `[2001:db8::1]:443`,
+/// quoted or not; `None` for `unknown` or an obfuscated name.
+fn forwarded_ip(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim().trim_matches('"');
+    if let Ok(ip) = entry.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    if let Ok(addr) = entry.parse::<SocketAddr>() {
+        return Some(addr.ip());
+    }
+    entry.strip_prefix('[').and_then(|e| e.split_once(']')).and_then(|(ip, _)| ip.parse().ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,6 +298,17 @@ mod tests {
         let two = Limits::standard(2);
         let chain = headers(&["198.51.100.7, 203.0.113.5", "192.0.2.10"]);
         assert_eq!(two.client_of(&chain, Some(proxy)), "203.0.113.5".parse().ok());
+        // Addresses with a port, in brackets or quoted, as proxies write them:
+        // before, each fell back to the proxy's address, one budget for all.
+        for (written, ip) in [
+            ("203.0.113.5:4711", "203.0.113.5"),
+            ("[2001:db8::7]:443", "2001:db8::7"),
+            ("[2001:db8::7]", "2001:db8::7"),
+            ("\"[2001:db8::7]:443\"", "2001:db8::7"),
+        ] {
+            assert_eq!(one.client_of(&headers(&[written]), Some(proxy)), ip.parse().ok(), "{written}");
+        }
+        assert_eq!(one.client_of(&headers(&["unknown"]), Some(proxy)), Some(proxy.ip()));
         // Nothing forwarded: the connection's own address; no trust: always.
         assert_eq!(one.client_of(&headers(&[]), Some(proxy)), Some(proxy.ip()));
         assert_eq!(Limits::standard(0).client_of(&spoofed, Some(proxy)), Some(proxy.ip()));
