@@ -562,3 +562,49 @@ async fn a_paper_ballot_released_among_online_answers_looks_like_them() {
     store.withdraw_ballot(&campaign.id, "QB01", &number, "nhập nhầm", "lan").await.expect("withdraw");
     assert_eq!(store.anonymity(&campaign.id).await.expect("a").excluded, 1);
 }
+
+#[tokio::test]
+async fn a_ballot_file_of_two_is_not_a_batch_of_two() {
+    use sipas_shared::store::field::{Audit, PaperBatch};
+    // Before: a file keyed elsewhere went into the answers whole, so a file
+    // of two delegates' ballots was a batch of two under k = 5, and the
+    // «answered on paper» marks named the two people it could be.
+    let (_db, store, campaign) = setup(4).await;
+    let mut generator = Generator::new(&campaign, 5).expect("generator");
+    let mut ballots = Vec::new();
+    while ballots.len() < 2 {
+        let r = generator.response();
+        if r.group == "delegates" && r.unit == "QB01" {
+            let mut r = r;
+            r.source = "paper".into();
+            r.ballot = None;
+            ballots.push((ballots.len() + 2, r));
+        }
+    }
+    let audit = Audit {
+        actor: "keyer",
+        campaign: &campaign.id,
+        action: sipas_shared::model::AuditAction::PaperImport,
+        subject: "-",
+        detail: "phieu.csv",
+    };
+    let batch = PaperBatch { ballots: &ballots, allow_over_quota: false, fingerprint: Some("f1"), audit };
+    store.key_paper_ballots(&campaign.id, batch).await.expect("import");
+    assert_eq!(store.count_responses(&campaign.id).await.expect("count"), 0, "nothing released under k");
+    assert_eq!(store.anonymity(&campaign.id).await.expect("anonymity").held, 2, "both wait, sealed");
+    let board = store.quota_board(&campaign.id).await.expect("board");
+    let row = board.iter().find(|r| r.unit == "QB01" && r.group == "delegates").expect("row");
+    assert_eq!(row.answered, 2, "the quota counts them at once");
+    // Three more delegates answer online: the cell holds k and is released
+    // as one batch of five, paper and online alike.
+    for _ in 0..3 {
+        let cells = loop {
+            let r = generator.response();
+            if r.group == "delegates" {
+                break r.cells;
+            }
+        };
+        submit_delegate(&*store, &campaign, &cells).await;
+    }
+    assert_eq!(store.count_responses(&campaign.id).await.expect("count"), 5);
+}

@@ -557,37 +557,12 @@ macro_rules! field_store {
                     tx.rollback().await?;
                     return Err(StoreError::Rows(refused));
                 }
-                if batch.fingerprint.is_some() {
-                    // A file keyed elsewhere comes in whole, in one
-                    // transaction, shuffled so its row order is not kept; its
-                    // numbers are marked used at once (README: a file is one batch).
-                    let mut responses: Vec<$crate::store::StoredResponse> =
-                        batch.ballots.iter().map(|(_, r)| r.clone()).collect();
-                    {
-                        use rand::seq::SliceRandom;
-                        responses.shuffle(&mut rand::rng());
-                    }
-                    for r in &responses {
-                        if let Some(number) = &r.ballot {
-                            sqlx::query("UPDATE ballot_numbers SET used_at = $1 WHERE campaign_id = $2 AND number = $3 AND used_at IS NULL")
-                                .bind(now)
-                                .bind(campaign)
-                                .bind(number)
-                                .execute(&mut *tx)
-                                .await?;
-                        }
-                    }
-                    Self::insert_in_tx(&mut tx, definition.as_ref(), campaign, &responses).await?;
-                    let detail = format!("{} (nhập {} phiếu giấy)", batch.audit.detail, responses.len());
-                    Self::log_in_tx(&mut tx, $crate::store::field::Audit { detail: &detail, ..batch.audit }).await?;
-                    tx.commit().await?;
-                    return Ok(());
-                }
-                // Ballots keyed one at a time on the enumerator's page wait
-                // sealed like online answers and come out in the same
-                // shuffled batches of k (SPEC §10): neither their ids, nor
-                // their order, nor the numbers' time of use tell when each
-                // was keyed against the «answered on paper» marks.
+                // Keyed ballots, one at a time on the enumerator's page or a
+                // whole file, wait sealed like online answers and come out in
+                // the same shuffled batches of k (SPEC §10): neither their
+                // ids, nor their order, nor the numbers' time of use tell when
+                // each was keyed against the «answered on paper» marks, and a
+                // file of two ballots is not a batch of two.
                 let mut answered: BTreeMap<(&str, &str), i64> = BTreeMap::new();
                 let mut touched = std::collections::BTreeSet::new();
                 for (_, r) in batch.ballots {

@@ -258,7 +258,13 @@ macro_rules! held_store {
                     q.build().execute(&mut **tx).await?;
                 }
                 Self::write_tallies(tx, campaign, &tallies, &cell_counts, &chunk_rows, 1).await?;
-                let today = $crate::model::clock::now().date_naive();
+                // The release is dated in the campaign's own time zone.
+                let zone: Option<(String,)> = sqlx::query_as("SELECT timezone FROM campaigns WHERE id = $1")
+                    .bind(campaign)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                let zone = zone.map_or_else(|| $crate::model::campaign::DEFAULT_TIMEZONE.to_owned(), |z| z.0);
+                let today = $crate::model::clock::day_in(&zone, $crate::model::clock::now());
                 for part in log.chunks(500) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO releases (campaign_id, unit, group_code, field, n, below_k, released_on, kind, burst) ",
