@@ -337,6 +337,81 @@ async fn frame_import(dir: &std::path::Path) {
     println!();
 }
 
+/// Runs one SQL statement on a bench database, whichever backend it is.
+async fn exec(url: &str, sql: &str) {
+    if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await.expect("postgres");
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(&pool).await.expect("sql");
+        pool.close().await;
+    } else {
+        let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(&pool).await.expect("sql");
+        pool.close().await;
+    }
+}
+
+/// The review page's query (flagged and excluded responses) among n
+/// responses, of which 1 in 5,000 is flagged: with the partial index of
+/// flagged rows, and with it dropped in the same process (the old plan).
+async fn review(dir: &std::path::Path, sizes: &[u64]) {
+    println!("Review list: flagged responses among n (1 in 5,000 flagged), median of 5");
+    println!("baseline = the same query with the index of flagged rows dropped, same process");
+    println!(
+        "{:<11} {:>10} {:>9} {:>11} {:>13} {:>17}",
+        "store", "responses", "flagged", "list ms", "baseline ms", "baseline/list"
+    );
+    for &n in sizes {
+        for (name, url) in backends(dir, n) {
+            let url = url.replace("agg-", "review-");
+            if name == "PostgreSQL" {
+                reset_postgres(&url).await;
+            }
+            let store = store::connect(&url).await.expect("store");
+            let campaign = examples::quang_binh().expect("example");
+            store.save_campaign(&campaign).await.expect("save");
+            fill(&*store, &campaign, n).await;
+            exec(
+                &url,
+                &format!(
+                    "UPDATE responses SET flags = 'straight' WHERE id % 5000 = 0 AND campaign_id = '{}'",
+                    campaign.id
+                ),
+            )
+            .await;
+            let time = async || {
+                let mut runs = Vec::new();
+                let mut found = 0;
+                for _ in 0..5 {
+                    let t = Instant::now();
+                    found = store.review_list(&campaign.id).await.expect("review list").len();
+                    runs.push(t.elapsed());
+                }
+                (median(runs), found)
+            };
+            let (list, flagged) = time().await;
+            exec(&url, "DROP INDEX responses_review").await;
+            let (baseline, again) = time().await;
+            assert_eq!(flagged, again);
+            exec(
+                &url,
+                "CREATE INDEX responses_review ON responses (campaign_id, unit, group_code, shuffle) \
+                 WHERE flags IS NOT NULL OR excluded IS NOT NULL",
+            )
+            .await;
+            println!(
+                "{:<11} {:>10} {:>9} {:>11.1} {:>13.1} {:>17.1}",
+                name,
+                n,
+                flagged,
+                list.as_secs_f64() * 1e3,
+                baseline.as_secs_f64() * 1e3,
+                baseline.as_secs_f64() / list.as_secs_f64()
+            );
+        }
+    }
+    println!();
+}
+
 fn main() {
     let sizes: Vec<u64> = std::env::var("SIPAS_BENCH_SIZES")
         .ok()
@@ -347,9 +422,15 @@ fn main() {
     println!();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");
+    // `SIPAS_BENCH_ONLY=review` runs that table alone.
+    if std::env::var("SIPAS_BENCH_ONLY").as_deref() == Ok("review") {
+        rt.block_on(review(dir.path(), &sizes));
+        return;
+    }
     let fits = rt.block_on(page_sizes(dir.path()));
     rt.block_on(frame_import(dir.path()));
     rt.block_on(aggregation(dir.path(), &sizes));
+    rt.block_on(review(dir.path(), &sizes));
     if !fits {
         eprintln!("a questionnaire page is over the {PAGE_BUDGET}-byte budget");
         std::process::exit(1);

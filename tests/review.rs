@@ -84,6 +84,12 @@ async fn suspicious_answers_are_flagged_and_an_admin_excludes_one_with_the_count
     let review = format!("{}/admin/campaigns/{}/review", server.base, campaign.id);
     let page = admin.get(&review).send().await.expect("page").text().await.expect("body");
     assert!(page.contains("mọi câu đánh giá cùng một mức") && page.contains("Loại khỏi chỉ số"), "{page}");
+    // Answers read as the question and the answer's label, not as codes
+    // (before: «CC1=4 … DT=u25 GT=nam»).
+    let citizens = campaign.questionnaire_of("citizens").expect("citizens");
+    let rating = citizens.questions().find(|q| q.kind == sipas_shared::QuestionKind::Likert5).expect("a rating");
+    assert!(page.contains(&format!("<dt>{}</dt>", rating.text)), "question texts on the review list");
+    assert!(!page.contains(&format!("{}=", rating.code)), "no CODE=value left: {page}");
     let csrf = common::csrf_in(&page);
     let target = listed.iter().find(|r| r.flags.contains(&Flag::Straight)).expect("straight").id;
     let resp = admin

@@ -551,6 +551,8 @@ async fn review_page(
     let flash = flash_id.take(&state, &staff).await?;
     let list = state.store.review_list(id).await?;
     let (flagged, excluded): (Vec<_>, Vec<_>) = list.iter().partition(|r| r.excluded.is_none());
+    let waiting = state.store.held_counts(id).await?;
+    let waiting_total: i64 = waiting.iter().map(|w| w.2).sum();
     // Bursts are kept per released batch, never on a response (SPEC §10).
     let bursts: Vec<_> = state.store.releases(id).await?.into_iter().filter(|b| b.burst > 0).collect();
     let batch_unit = |code: &str| {
@@ -573,16 +575,25 @@ async fn review_page(
                 "Phiếu được đánh dấu khi mọi câu đánh giá cùng một mức, khi trả lời nhanh hơn đọc câu hỏi, hoặc khi là một trong nhiều phiếu gửi từ cùng một địa chỉ trong vài phút. "
                 "Chỉ lưu dấu hiệu này, không lưu địa chỉ; dấu hiệu được xoá khi đã xem xét. Phiếu bị loại không bị xoá và có thể khôi phục."
             }
+            @if waiting_total > 0 {
+                p.note {
+                    "Còn " (waiting_total) " phiếu đang chờ, niêm phong, cho đến khi ô của phiếu (đơn vị × nhóm × lĩnh vực) đủ "
+                    (campaign.anonymity_k) " phiếu hoặc đợt khảo sát kết thúc. Dấu hiệu của phiếu được niêm phong cùng phiếu, "
+                    "nên chỉ hiện ở đây khi đợt phiếu chứa nó được công bố: xem sớm hơn thì biết được phiếu nào của ai. Đang chờ: "
+                    (waiting.iter().map(|(u, g, n)| format!("{} – {} {n}", unit_name(u), group_name(g))).collect::<Vec<_>>().join("; "))
+                    "."
+                }
+            }
             h2 { "Cần xem xét (" (flagged.len()) ")" }
-            div.wrap tabindex="0" role="region" aria-label="Cần xem xét" { table {
+            div.wrap tabindex="0" role="region" aria-label="Cần xem xét" { table.cards {
                 thead { tr { th { "Phiếu" } th { "Đơn vị" } th { "Nhóm" } th { "Lĩnh vực" } th { "Dấu hiệu" } th { "Trả lời" } th { "Quyết định" } } }
                 tbody { @for r in &flagged { tr {
-                    td.code { "#" (r.id) }
-                    td { (unit_name(&r.unit)) }
-                    td { (group_name(&r.group)) }
-                    td { (r.field.as_deref().unwrap_or("–")) }
-                    td { @for f in &r.flags { span.tag { (f.label()) } " " } }
-                    td.note { (r.cells.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")) }
+                    td.code data-label="Phiếu" { "#" (r.id) }
+                    td data-label="Đơn vị" { (unit_name(&r.unit)) }
+                    td data-label="Nhóm" { (group_name(&r.group)) }
+                    td data-label="Lĩnh vực" { (r.field.as_deref().unwrap_or("–")) }
+                    td data-label="Dấu hiệu" { @for f in &r.flags { span.tag { (f.label()) } " " } }
+                    td data-label="Trả lời" { (answers_read(&campaign, &r.group, &r.cells)) }
                     td {
                         form.inline method="post" action=(action(r.id)) {
                             (csrf_field(&staff)) input type="hidden" name="decision" value="keep";
@@ -614,10 +625,10 @@ async fn review_page(
                 } }
             }
             h2 { "Đã loại khỏi chỉ số (" (excluded.len()) ")" }
-            div.wrap tabindex="0" role="region" aria-label="Đã loại khỏi chỉ số" { table {
+            div.wrap tabindex="0" role="region" aria-label="Đã loại khỏi chỉ số" { table.cards {
                 thead { tr { th { "Phiếu" } th { "Đơn vị" } th { "Nhóm" } th { "Lý do" } th {} } }
                 tbody { @for r in &excluded { tr {
-                    td.code { "#" (r.id) } td { (unit_name(&r.unit)) } td { (group_name(&r.group)) } td { (r.excluded.as_deref().unwrap_or_default()) }
+                    td.code data-label="Phiếu" { "#" (r.id) } td data-label="Đơn vị" { (unit_name(&r.unit)) } td data-label="Nhóm" { (group_name(&r.group)) } td data-label="Lý do" { (r.excluded.as_deref().unwrap_or_default()) }
                     td { form.inline method="post" action=(action(r.id)) {
                         (csrf_field(&staff)) input type="hidden" name="decision" value="restore";
                         button type="submit" { "Khôi phục" }
@@ -627,6 +638,24 @@ async fn review_page(
         },
     )
     .into_response())
+}
+
+/// A response's answers as a reviewer reads them: each question's text and
+/// the answer's label, folded so the decision buttons stay on screen.
+fn answers_read(campaign: &sipas_shared::Campaign, group: &str, cells: &BTreeMap<String, String>) -> maud::Markup {
+    let questionnaire = campaign.questionnaire_of(group);
+    html! {
+        details {
+            summary { (cells.len()) " câu trả lời" }
+            dl.answers {
+                @for (code, cell) in cells {
+                    @let question = questionnaire.and_then(|q| q.question(code).map(|x| (q, x)));
+                    dt { (question.map_or(code.as_str(), |(_, x)| x.text.as_str())) }
+                    dd { (question.map_or_else(|| cell.clone(), |(q, x)| x.cell_label(q, cell))) }
+                }
+            }
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -39,6 +39,7 @@ border:1px solid #b00020;color:#b00020;background:#fff;min-height:36px;cursor:po
 details.confirm[open]{display:block;padding:.3rem 0}form.search{margin:0 0 .5rem}form.search input{max-width:100%}\
 fieldset{border:0;background:#fff;border-radius:8px;margin:0 0 1rem;padding:.75rem 1rem;box-shadow:0 1px 2px #0002}legend{font-weight:600;float:left;width:100%;margin-bottom:.5rem}legend+*{clear:both}\
 .opt{display:flex;align-items:center;gap:.6rem;min-height:40px;padding:.3rem .6rem;margin:.2rem 0;border:1px solid #c7ccd3;border-radius:6px;background:#fff}\
+dl.answers{margin:.3rem 0;font-size:.9rem}dl.answers dt{font-weight:600;margin-top:.3rem}dl.answers dd{margin:0 0 0 .75rem}\
 .err{color:#b00020;font-weight:600}.sec{font-size:1.05rem;color:#1f3a5f}.req{color:#b00020}textarea{width:100%;font:inherit}";
 
 /// The frame of every staff page: title, the signed-in person's menu, a sign-out button.

@@ -191,6 +191,31 @@ impl Scalar {
 pub const DEFAULT_TEXT_LIMIT: usize = 2000;
 
 impl Question {
+    /// A stored cell as a person reads it: the level's or option's label,
+    /// «Có»/«Không», the number or the text; the cell itself when it names
+    /// nothing the question knows.
+    pub fn cell_label(&self, q: &Questionnaire, cell: &str) -> String {
+        let option = |code: &str| {
+            self.options.iter().find(|o| o.code == code).map_or_else(|| code.to_owned(), |o| o.label.clone())
+        };
+        match self.kind {
+            QuestionKind::Likert5 if cell == "0" => "Không biết / không trả lời".to_owned(),
+            QuestionKind::Likert5 => cell
+                .parse::<usize>()
+                .ok()
+                .and_then(|l| self.level_labels(q, false).get(l.wrapping_sub(1)))
+                .map_or_else(|| cell.to_owned(), |label| format!("{label} ({cell})")),
+            QuestionKind::Single => option(cell),
+            QuestionKind::Multi => cell.split(';').map(option).collect::<Vec<_>>().join("; "),
+            QuestionKind::Yesno => match cell {
+                "1" => "Có".to_owned(),
+                "0" => "Không".to_owned(),
+                other => other.to_owned(),
+            },
+            QuestionKind::Number | QuestionKind::Text => cell.to_owned(),
+        }
+    }
+
     /// The five labels of a `likert5` question.
     pub fn level_labels<'a>(&'a self, q: &'a Questionnaire, english: bool) -> &'a [String] {
         if english && let Some(l) = self.labels_en.as_ref().or(q.likert_labels_en.as_ref()) {
@@ -616,6 +641,19 @@ text = "Số hồ sơ"
 
     fn issues(pairs: &[(&str, &str)]) -> Vec<(String, AnswerError)> {
         form().check_answers(&cells(pairs)).expect_err("refused").into_iter().map(|i| (i.question, i.error)).collect()
+    }
+
+    #[test]
+    fn a_stored_cell_reads_as_its_label() {
+        let c = crate::files::examples::quang_binh().expect("example");
+        let q = c.questionnaire_of("citizens").expect("citizens");
+        let gender = q.questions().find(|x| x.kind == QuestionKind::Single).expect("a single-choice question");
+        let first = &gender.options[0];
+        assert_eq!(gender.cell_label(q, &first.code), first.label);
+        let likert = q.questions().find(|x| x.kind == QuestionKind::Likert5).expect("a rating");
+        assert_eq!(likert.cell_label(q, "5"), format!("{} (5)", likert.level_labels(q, false)[4]));
+        assert_eq!(likert.cell_label(q, "0"), "Không biết / không trả lời");
+        assert_eq!(likert.cell_label(q, "9"), "9", "what it does not know, as it is");
     }
 
     #[test]

@@ -543,6 +543,10 @@ pub trait Store: FieldOps + Send + Sync {
     /// Answers held and released under k, for the report.
     async fn anonymity(&self, campaign: &str) -> Result<Anonymity, StoreError>;
 
+    /// Answers still waiting, sealed, per unit × group (their review flags
+    /// travel sealed with them and show only once their batch is out).
+    async fn held_counts(&self, campaign: &str) -> Result<Vec<(String, String, i64)>, StoreError>;
+
     /// Every released response of a campaign, streamed by unit, group, field
     /// and a random key: never in order of arrival.
     fn responses<'a>(&'a self, campaign: &'a str) -> BoxStream<'a, Result<StoredResponse, StoreError>>;

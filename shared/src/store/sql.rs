@@ -965,6 +965,16 @@ macro_rules! sql_store {
                 self.anonymity_of(campaign).await
             }
 
+            async fn held_counts(&self, campaign: &str) -> Result<Vec<(String, String, i64)>, StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT unit, group_code, COUNT(*) FROM held_answers WHERE campaign_id = $1
+                     GROUP BY unit, group_code ORDER BY unit, group_code",
+                )
+                .bind(campaign)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
             async fn releases(&self, campaign: &str) -> Result<Vec<$crate::store::release::ReleasedBatch>, StoreError> {
                 let rows: Vec<(String, String, String, i64, String, i64, chrono::NaiveDate)> = sqlx::query_as(
                     "SELECT unit, group_code, field, n, kind, burst, released_on FROM releases WHERE campaign_id = $1
