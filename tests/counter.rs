@@ -162,15 +162,21 @@ async fn a_photographed_counter_code_stops_working_within_minutes() {
     assert!(out.status.success(), "{}", common::stderr(&out));
     let screen = common::stdout(&out).trim().to_owned();
     assert!(screen.starts_with(&format!("{}/d/", server.base)), "{screen}");
-    let device_browser = claim(&screen, "/d/screen").await;
+    let (device_browser, secret) = claim_keeping(&screen, "/d/screen").await;
     let (_, page) = text_of(&device_browser, &format!("{}/d/screen", server.base)).await;
     assert!(page.contains("<svg") && page.contains("http-equiv=\"refresh\""), "a QR that renews itself");
     assert!(!page.contains(screen.trim_start_matches(&format!("{}/d/", server.base))), "no secret on the page");
     // Before: the secret was the screen's address, so a photo of the
     // address bar was the device. Now the link trades once and opens nothing
     // after, and the screen's own address opens nothing without the cookie.
-    let (status, page) = text_of(&phone(), &screen).await;
-    assert!(status == 404 && !page.contains("<svg"), "the enrolment link works once");
+    let second = phone().post(&screen).send().await.expect("claim again");
+    assert_eq!(second.status().as_u16(), 404, "the enrolment link works once");
+    assert!(second.headers().get("set-cookie").is_none());
+    // Nor is a claimed device's own secret a code (found in review: the
+    // cookie's value, opened as a link, took the device over).
+    let takeover = phone().post(format!("{}/d/{secret}", server.base)).send().await.expect("takeover");
+    assert_eq!(takeover.status().as_u16(), 404);
+    assert_eq!(text_of(&device_browser, &format!("{}/d/screen", server.base)).await.0, 200, "still the screen");
     let (status, page) = text_of(&phone(), &format!("{}/d/screen", server.base)).await;
     assert!(status == 404 && !page.contains("<svg"), "no cookie, no screen");
     let (status, _) = text_of(&device_browser, &screen).await;
@@ -195,9 +201,11 @@ async fn a_photographed_counter_code_stops_working_within_minutes() {
     }
     let elsewhere = format!("{}/c/{}~QB05?p={now}", server.base, campaign.id);
     assert_eq!(reqwest::get(&elsewhere).await.expect("get").status().as_u16(), 403);
-    // An unknown screen address shows nothing.
-    let status = reqwest::get(format!("{}/d/not-a-device", server.base)).await.expect("get").status().as_u16();
-    assert_eq!(status, 404);
+    // An unknown enrolment code only asks, and claims nothing.
+    let (status, page) = text_of(&phone(), &format!("{}/d/not-a-device", server.base)).await;
+    assert!(status == 200 && !page.contains("<svg"), "{page}");
+    let resp = phone().post(format!("{}/d/not-a-device", server.base)).send().await.expect("post");
+    assert!(resp.status().as_u16() == 404 && resp.headers().get("set-cookie").is_none());
 }
 
 #[tokio::test]
@@ -233,7 +241,9 @@ async fn an_admin_enrols_a_counter_screen_from_the_web_and_sees_its_address_once
         .to_owned();
     assert!(shown.contains("<svg"), "and as a QR for the tablet to scan");
     let tablet = reqwest::Client::builder().cookie_store(true).build().expect("client");
-    let screen = tablet.get(&link).send().await.expect("screen");
+    let asked = tablet.get(&link).send().await.expect("open").text().await.expect("body");
+    assert!(asked.contains("Dùng thiết bị này"), "{asked}");
+    let screen = tablet.post(&link).send().await.expect("screen");
     assert_eq!((screen.status().as_u16(), screen.url().path()), (200, "/d/screen"));
     assert!(screen.text().await.expect("body").contains("Mời Ông/Bà quét mã"));
     let devices = store.devices(&campaign.id).await.expect("devices");
@@ -448,14 +458,23 @@ async fn a_link_never_opened_frees_its_place_in_minutes_and_an_opened_one_lives_
 /// the device's secret in an HttpOnly cookie and sends it on to an address
 /// without it. Its own cookies, no redirects followed.
 async fn claim(link: &str, to: &str) -> reqwest::Client {
+    claim_keeping(link, to).await.0
+}
+
+/// [`claim`], with the secret the device's cookie was given.
+async fn claim_keeping(link: &str, to: &str) -> (reqwest::Client, String) {
     let device = phone();
-    let resp = device.get(link).send().await.expect("claim");
+    // Opening the link only asks: a link preview that fetches it uses nothing.
+    let (status, page) = text_of(&device, link).await;
+    assert!(status == 200 && page.contains("<form method=\"post\""), "{link}: {page}");
+    let resp = device.post(link).send().await.expect("claim");
     assert_eq!(resp.status().as_u16(), 303, "{link}");
     let location = resp.headers()["location"].to_str().expect("location").to_owned();
     assert_eq!(location, to);
     let cookie = resp.headers()["set-cookie"].to_str().expect("cookie").to_owned();
     assert!(cookie.starts_with("sipas_counter=") && cookie.contains("HttpOnly"), "{cookie}");
-    device
+    let secret = cookie.trim_start_matches("sipas_counter=").split(';').next().unwrap_or_default().to_owned();
+    (device, secret)
 }
 
 async fn text_of(client: &reqwest::Client, url: &str) -> (u16, String) {
@@ -663,7 +682,7 @@ async fn an_enrolment_link_lapses_after_a_day_and_a_revoked_one_opens_nothing() 
     let later = (chrono::Utc::now() + chrono::Duration::hours(25)).to_rfc3339();
     let server = common::spawn_server_env(&db, &[], &[("SIPAS_NOW", later.as_str())]);
     for path in [late.clone(), format!("{late}/kiosk"), revoked.clone(), format!("{revoked}/kiosk")] {
-        let resp = phone().get(format!("{}{path}", server.base)).send().await.expect("get");
+        let resp = phone().post(format!("{}{path}", server.base)).send().await.expect("claim");
         assert_eq!(resp.status().as_u16(), 404, "{path}");
         assert!(resp.headers().get("set-cookie").is_none(), "{path}: no device cookie");
         assert!(resp.text().await.expect("body").contains("không dùng được"), "{path}: says why");

@@ -32,8 +32,8 @@ pub fn router() -> Router<AppState> {
         .route("/c/{counter}", get(show_counter).post(issue_from_counter))
         .route(SCREEN_PATH, get(show_device))
         .route(KIOSK_PATH, get(show_kiosk).post(start_on_kiosk))
-        .route("/d/{code}", get(claim_screen))
-        .route("/d/{code}/kiosk", get(claim_kiosk))
+        .route("/d/{code}", get(confirm_screen).post(claim_screen))
+        .route("/d/{code}/kiosk", get(confirm_kiosk).post(claim_kiosk))
 }
 
 /// The counter screen's page, for the device its cookie names.
@@ -43,8 +43,73 @@ pub const KIOSK_PATH: &str = "/d/kiosk";
 /// The cookie that holds an enrolled device's secret.
 const DEVICE_COOKIE: &str = "sipas_counter";
 
-/// An enrolment link opened on the screen: the device is claimed, its secret
-/// set in its cookie, and the screen shown at an address without it.
+/// An enrolment link opened: a button that claims this device. The claim is
+/// a POST, so a chat app's link preview or a mail scanner that fetches the
+/// link does not use it up; a browser that is the device already goes on.
+async fn confirm_screen(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(code): Path<String>,
+    Query(q): Query<DeviceQuery>,
+) -> Result<Response, AppError> {
+    confirm(&state, &jar, &format!("/d/{}", percent(&code)), SCREEN_PATH, Lang::from_query(q.lang.as_deref())).await
+}
+
+/// The same for a tablet that takes the questionnaire itself.
+async fn confirm_kiosk(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(code): Path<String>,
+    Query(q): Query<DeviceQuery>,
+) -> Result<Response, AppError> {
+    let action = format!("/d/{}/kiosk", percent(&code));
+    confirm(&state, &jar, &action, KIOSK_PATH, Lang::from_query(q.lang.as_deref())).await
+}
+
+async fn confirm(state: &AppState, jar: &CookieJar, action: &str, to: &str, lang: Lang) -> Result<Response, AppError> {
+    if device_of(state, jar).await?.is_some() {
+        return Ok(Redirect::to(&format!("{to}{}", lang.query())).into_response());
+    }
+    let kiosk = to == KIOSK_PATH;
+    let (title, body, button) = match (lang, kiosk) {
+        (Lang::Vi, false) => (
+            "Dùng thiết bị này làm màn hình tại quầy",
+            "Bấm nút trên chính màn hình đặt tại Bộ phận một cửa: thiết bị giữ khoá riêng của nó, đường dẫn này sau đó không dùng được nữa.",
+            "Dùng thiết bị này",
+        ),
+        (Lang::Vi, true) => (
+            "Dùng máy tính bảng này để người dân tự trả lời",
+            "Bấm nút trên chính máy tính bảng đặt tại Bộ phận một cửa: máy giữ khoá riêng của nó, đường dẫn này sau đó không dùng được nữa.",
+            "Dùng máy tính bảng này",
+        ),
+        (Lang::En, false) => (
+            "Use this device as the counter's screen",
+            "Press the button on the screen at the counter itself: it keeps its own key, and this link then opens nothing.",
+            "Use this device",
+        ),
+        (Lang::En, true) => (
+            "Use this tablet for people to answer on",
+            "Press the button on the tablet at the counter itself: it keeps its own key, and this link then opens nothing.",
+            "Use this tablet",
+        ),
+    };
+    let page = crate::views::layout_on(
+        lang,
+        title,
+        None,
+        maud::html! {
+            div.box { p { (body) } }
+            form method="post" action=(format!("{action}{}", lang.query())) {
+                button.go type="submit" { (button) }
+            }
+        },
+        None,
+    );
+    Ok(([(header::CACHE_CONTROL, "no-store")], page).into_response())
+}
+
+/// The enrolment link's button pressed on the screen: the device is claimed,
+/// its secret set in its cookie, and the screen shown at an address without it.
 async fn claim_screen(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -75,11 +140,12 @@ async fn claim(state: &AppState, jar: CookieJar, code: &str, to: &str, lang: Lan
             .path("/")
             .max_age(time::Duration::days(400))
             .build();
-        return Ok((jar.add(cookie), [(header::CACHE_CONTROL, "no-store")], Redirect::to(to)).into_response());
+        let to = format!("{to}{}", lang.query());
+        return Ok((jar.add(cookie), [(header::CACHE_CONTROL, "no-store")], Redirect::to(&to)).into_response());
     }
-    // The link opened again on the device it enrolled: nothing to trade.
+    // The link pressed again on the device it enrolled: nothing to trade.
     if device_of(state, &jar).await?.is_some() {
-        return Ok(Redirect::to(to).into_response());
+        return Ok(Redirect::to(&format!("{to}{}", lang.query())).into_response());
     }
     let (title, body) = match lang {
         Lang::Vi => (

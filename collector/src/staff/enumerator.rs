@@ -673,7 +673,9 @@ async fn key_ballot(
         unit: unit.clone(),
         group: group.clone(),
         field: field.clone(),
-        submitted_on: campaign.today(),
+        // A ballot filled during the campaign and keyed after its close is
+        // dated on its last day, inside the window every file is checked against.
+        submitted_on: campaign.today().min(campaign.closes).max(campaign.opens),
         source: "paper".into(),
         ballot: number,
         cells: answers.to_cells(),

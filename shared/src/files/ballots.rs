@@ -4,7 +4,7 @@
 //! code. UTF-8 with or without BOM; `,` or `;` separators. Every bad row is
 //! reported with its line number, and a file with errors yields no ballots.
 
-use crate::files::csv::{CsvRows, parse_day, read_rows};
+use crate::files::csv::{CsvRows, parse_day_in, read_rows};
 use crate::model::questionnaire::AnswerIssue;
 use crate::model::{Campaign, RowError, StoredResponse};
 use std::collections::BTreeMap;
@@ -91,7 +91,7 @@ pub fn read_paper_ballots(text: &str, campaign: &Campaign) -> Result<Vec<(usize,
         }
         let submitted_on = if day_text.is_empty() {
             campaign.closes
-        } else if let Some(d) = parse_day(&day_text) {
+        } else if let Some(d) = parse_day_in(&day_text, &campaign.timezone) {
             d
         } else {
             errors.push(err("submitted_at", format!("ngày «{day_text}» không hợp lệ (2026-10-02 hoặc 02/10/2026)")));
@@ -150,6 +150,7 @@ pub fn read_paper_ballots(text: &str, campaign: &Campaign) -> Result<Vec<(usize,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::files::csv::parse_day;
     use chrono::NaiveDate;
 
     #[test]
@@ -174,6 +175,12 @@ mod tests {
         assert_eq!(parse_day("02/10/2026"), d);
         assert_eq!(parse_day("2026-10-02T08:15:00Z"), d);
         assert_eq!(parse_day("31/02/2026"), None);
+        // An instant is read on the campaign's clock: 17:30 UTC is 00:30 the
+        // next day in Việt Nam (found in review: the written date won).
+        let next = NaiveDate::from_ymd_opt(2026, 12, 3);
+        assert_eq!(parse_day_in("2026-12-02T17:30:00Z", "Asia/Ho_Chi_Minh"), next);
+        assert_eq!(parse_day_in("2026-12-02T12:30:00-05:00", "Asia/Ho_Chi_Minh"), next);
+        assert_eq!(parse_day_in("02/12/2026", "Asia/Ho_Chi_Minh"), NaiveDate::from_ymd_opt(2026, 12, 2));
     }
 }
 

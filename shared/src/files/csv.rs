@@ -11,6 +11,16 @@ pub fn sniff_delimiter(first_line: &str) -> u8 {
     if first_line.matches(';').count() > first_line.matches(',').count() { b';' } else { b',' }
 }
 
+/// The day a cell names where the campaign runs: a timestamp with its zone
+/// or offset (`2026-12-02T17:30:00Z`) is read at its instant in `zone`
+/// (00:30 on 03/12 in Việt Nam); any other form as [`parse_day`] reads it.
+pub fn parse_day_in(s: &str, zone: &str) -> Option<NaiveDate> {
+    match chrono::DateTime::parse_from_rfc3339(s.trim()) {
+        Ok(at) => Some(crate::model::clock::day_in(zone, at.with_timezone(&chrono::Utc))),
+        Err(_) => parse_day(s),
+    }
+}
+
 /// Parses a date as offices write it: `2026-10-02`, `02/10/2026`, or a
 /// timestamp whose date part is one of these.
 pub fn parse_day(s: &str) -> Option<NaiveDate> {

@@ -325,9 +325,9 @@ pub trait FieldOps: Send + Sync {
     /// yet claimed on the device.
     async fn device_by_secret(&self, secret_hash: &str) -> Result<Option<Device>, StoreError>;
 
-    /// Trades a device's enrolment code (or a secret it held before) for a
-    /// new secret, once: the code then opens nothing. `None` for an unknown,
-    /// used, expired or revoked code.
+    /// Trades a device's enrolment code for its secret, once: the code then
+    /// opens nothing, and a claimed device's secret is no code. `None` for an
+    /// unknown, used, expired or revoked code.
     async fn claim_device(&self, code_hash: &str, secret_hash: &str) -> Result<Option<Device>, StoreError>;
 
     async fn device(&self, id: i64) -> Result<Option<Device>, StoreError>;

@@ -418,7 +418,7 @@ macro_rules! field_store {
                 let now = $crate::model::clock::now();
                 let claimed: Option<(i64,)> = sqlx::query_as(
                     "UPDATE counter_devices SET secret_hash = $1, claim_until = NULL
-                     WHERE secret_hash = $2 AND revoked_at IS NULL AND (claim_until IS NULL OR claim_until > $3)
+                     WHERE secret_hash = $2 AND revoked_at IS NULL AND claim_until IS NOT NULL AND claim_until > $3
                      RETURNING id",
                 )
                 .bind(secret_hash)
@@ -784,12 +784,13 @@ macro_rules! field_store {
                 };
                 if let Some(number) = &ballot {
                     let freed = sqlx::query(if sign < 0 {
-                        "UPDATE ballot_numbers SET used_at = NULL WHERE campaign_id = $1 AND number = $2 AND used_at IS NOT NULL"
+                        "UPDATE ballot_numbers SET used_at = NULL WHERE campaign_id = $1 AND number = $2 AND used_at IS NOT NULL AND $3 = $3"
                     } else {
-                        "UPDATE ballot_numbers SET used_at = CURRENT_TIMESTAMP WHERE campaign_id = $1 AND number = $2 AND used_at IS NULL"
+                        "UPDATE ballot_numbers SET used_at = $3 WHERE campaign_id = $1 AND number = $2 AND used_at IS NULL"
                     })
                     .bind(campaign)
                     .bind(number)
+                    .bind($crate::model::clock::now())
                     .execute(&mut *tx)
                     .await?;
                     if sign > 0 && freed.rows_affected() == 0 {
