@@ -72,12 +72,13 @@ async fn a_printed_number_takes_one_ballot_of_its_own_unit_and_group() {
     let out = sipas(&db, &["responses", "numbers", "--campaign", "hand", "--unit", "A"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let listed = stdout(&out);
+    assert!(listed.starts_with("Mã đơn vị,Đơn vị,Mã nhóm,Nhóm đối tượng,Số phiếu"), "{listed}");
     let numbers: Vec<(String, String)> = listed
         .lines()
         .skip(1)
         .map(|l| {
             let c: Vec<&str> = l.split(',').collect();
-            (c[1].to_owned(), c[2].to_owned())
+            (c[2].to_owned(), c[4].to_owned())
         })
         .collect();
     // Quota 4 and 20 % spare, rounded up: 5 for each group of unit A.
@@ -122,9 +123,11 @@ async fn a_printed_number_takes_one_ballot_of_its_own_unit_and_group() {
     for expected in [
         "dòng 2, cột «ballot»: phiếu số «",
         "đã được nhập rồi",
-        "dòng 3, cột «ballot»: số phiếu «ZZZZZZZZ» không được phát cho đợt khảo sát này",
+        // The number as printed, units and groups by their names (before:
+        // «ZZZZZZZZ», «A, nhóm delegates»).
+        "dòng 3, cột «ballot»: số phiếu «ZZZZ-ZZZZ» không được phát cho đợt khảo sát này",
         "dòng 4, cột «ballot»: số phiếu «",
-        "được phát cho A, nhóm delegates, không phải A, nhóm citizens",
+        "được phát cho Xã A, nhóm Đại biểu, không phải Xã A, nhóm Người dân",
     ] {
         assert!(err.contains(expected), "missing «{expected}» in:\n{err}");
     }
@@ -161,4 +164,31 @@ async fn an_enumerator_cannot_key_more_ballots_than_the_quota() {
     let store = store::connect(&db.url).await.expect("store");
     let log = store.audit_log("hand", 50, 0).await.expect("log");
     assert_eq!(log.iter().filter(|e| e.action.code() == "key_ballot").count(), 4, "each keyed ballot audited with it");
+}
+
+/// The README's paper-ballot example, as a reader would copy it into a file.
+fn readme_example() -> String {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).expect("README");
+    let at = readme.find("A paper-ballot file is CSV").expect("the section");
+    let block = &readme[at..];
+    let start = block.find("```\n").expect("example") + 4;
+    let end = start + block[start..].find("```").expect("end of example");
+    block[start..end].to_owned()
+}
+
+#[tokio::test]
+async fn the_readme_s_ballot_file_imports_into_the_example_campaign() {
+    // Before: the README pointed at "SPEC §7 columns", which no reader has.
+    let db = TestDb::new().await;
+    let store = store::connect(&db.url).await.expect("connect");
+    let mut campaign = sipas_shared::Campaign::load(&common::example_campaign()).expect("example");
+    campaign.opens = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).expect("date");
+    campaign.closes = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).expect("date");
+    store.save_campaign(&campaign).await.expect("save");
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("ballots.csv");
+    std::fs::write(&path, readme_example()).expect("write");
+    let out = sipas(&db, &["responses", "import", "--campaign", &campaign.id, path.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Đã nhập 1 phiếu giấy"), "{}", stdout(&out));
 }

@@ -121,6 +121,13 @@ pub const NO_POSTERS: &str = "đợt này không cho phép áp phích mã cố �
 pub fn counter_posters_html(campaign: &Campaign, units: &[&sipas_shared::model::Unit], public_url: &str) -> Markup {
     let deadline = campaign.closes.format("%d/%m/%Y").to_string();
     let title = format!("Áp phích Bộ phận một cửa – {}", campaign.name);
+    // The counter's questionnaire is the citizens' (the group drawn from counters).
+    let minutes = campaign
+        .groups
+        .iter()
+        .find(|g| g.frame)
+        .and_then(|g| campaign.questionnaire_of(&g.code))
+        .map_or(5, sipas_shared::Questionnaire::minutes);
     printout(
         &title,
         POSTER_STYLE,
@@ -135,7 +142,7 @@ pub fn counter_posters_html(campaign: &Campaign, units: &[&sipas_shared::model::
                             ol {
                                 li { "Mở máy ảnh của điện thoại, hướng vào mã QR (hoặc gõ địa chỉ ở trên)." }
                                 li { "Chọn lĩnh vực thủ tục Ông/Bà vừa giải quyết." }
-                                li { "Trả lời khoảng 5 phút rồi bấm «Gửi phiếu»." }
+                                li { "Trả lời khoảng " (minutes) " phút rồi bấm «Gửi phiếu»." }
                             }
                             p { "Phiếu " b { "ẩn danh" } ": không hỏi tên, số điện thoại. Mỗi lần giao dịch một phiếu. Nhận ý kiến đến hết ngày " b { (deadline) } "." }
                             p.foot {
@@ -188,8 +195,9 @@ pub fn display_code(code: &str) -> String {
 /// The text sent by SMS: the unit, the link and the code.
 pub fn sms_text(campaign: &Campaign, slip: &Slip, public_url: &str) -> String {
     let unit = campaign.unit(&slip.unit).map_or(slip.unit.as_str(), |u| u.name.as_str());
+    let minutes = campaign.questionnaire_of(&slip.group).map_or(5, sipas_shared::Questionnaire::minutes);
     format!(
-        "{unit} mời Ông/Bà đánh giá mức độ hài lòng (ẩn danh, khoảng 5 phút): {} Mã phiếu: {}",
+        "{unit} mời Ông/Bà đánh giá mức độ hài lòng (ẩn danh, khoảng {minutes} phút): {} Mã phiếu: {}",
         link(public_url, &slip.token),
         display_code(&slip.code)
     )

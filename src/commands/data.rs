@@ -256,10 +256,15 @@ pub async fn ballot_numbers(db: &str, campaign_id: &str, unit: Option<&str>, spa
     let issued = store.issue_ballot_numbers(&campaign.id, &wanted, "dòng lệnh").await?;
     eprintln!("Đã phát thêm {issued} số phiếu giấy (chỉ tiêu và {spare} % dự phòng).");
     let mut out = csv::Writer::from_writer(std::io::stdout().lock());
-    out.write_record(["unit", "group", "number"]).map_err(|e| Failure::Other(e.to_string()))?;
+    // For the print shop and the people who read it: names beside the codes,
+    // the number as printed.
+    out.write_record(["Mã đơn vị", "Đơn vị", "Mã nhóm", "Nhóm đối tượng", "Số phiếu"])
+        .map_err(|e| Failure::Other(e.to_string()))?;
     for n in store.ballot_numbers(&campaign.id, unit).await?.into_iter().filter(|n| !n.used) {
         let shown = sipas_collector::slips::display_code(&n.number);
-        out.write_record([n.unit.as_str(), n.group.as_str(), shown.as_str()])
+        let unit_name = campaign.unit(&n.unit).map_or(n.unit.as_str(), |u| u.name.as_str());
+        let group_name = campaign.group(&n.group).map_or(n.group.as_str(), |g| g.name.as_str());
+        out.write_record([n.unit.as_str(), unit_name, n.group.as_str(), group_name, shown.as_str()])
             .map_err(|e| Failure::Other(e.to_string()))?;
     }
     out.flush()?;

@@ -208,7 +208,7 @@ async fn campaign_page(
                 thead { tr { th { "Lúc" } th { "Ai" } th { "Việc" } th { "Đối tượng" } th { "Chi tiết" } } }
                 tbody { @for e in &log { tr {
                     td data-label="Lúc" { (campaign.local_time(e.at)) } td data-label="Ai" { (e.actor) }
-                    td data-label="Việc" { (e.action.label()) } td.code data-label="Đối tượng" { (e.subject) }
+                    td data-label="Việc" { (e.action.label()) } td data-label="Đối tượng" { (subject_label(&campaign, &e.subject)) }
                     td data-label="Chi tiết" { (e.detail) }
                 } } }
             } }
@@ -499,7 +499,8 @@ async fn audit_csv(
         let batch = state.store.audit_log(id, 5_000, offset).await?;
         for e in &batch {
             let when = campaign.local_time(e.at);
-            let cells = [when.as_str(), &e.actor, e.action.label(), e.action.code(), &e.subject, &e.detail];
+            let subject = subject_label(&campaign, &e.subject);
+            let cells = [when.as_str(), &e.actor, e.action.label(), e.action.code(), &subject, &e.detail];
             let safe: Vec<_> = cells.iter().map(|c| sipas_shared::files::spreadsheet::defuse(c)).collect();
             w.write_record(safe.iter().map(|c| c.as_bytes())).map_err(|e| AppError::Internal(e.to_string()))?;
         }
@@ -638,6 +639,22 @@ async fn review_page(
         },
     )
     .into_response())
+}
+
+/// What an audit line is about, as an office reads it: a unit and a group
+/// by their names («Thị trấn Yên Bình – Người dân, tổ chức»), an invitation
+/// code as printed; anything else as it was written.
+fn subject_label(campaign: &sipas_shared::Campaign, subject: &str) -> String {
+    let unit = |u: &str| campaign.unit(u).map(|x| x.name.clone());
+    if let Some((u, g)) = subject.split_once('/')
+        && let (Some(unit), Some(group)) = (unit(u), campaign.group(g))
+    {
+        return format!("{unit} – {}", group.name);
+    }
+    if let Some(name) = unit(subject) {
+        return name;
+    }
+    crate::slips::display_code(subject)
 }
 
 /// A response's answers as a reviewer reads them: each question's text and

@@ -75,4 +75,15 @@ mod tests {
         let par = c.questionnaire_of("delegates").expect("delegates");
         assert!(par.questions().filter(|x| x.criterion.is_some()).count() >= 8);
     }
+
+    #[test]
+    fn each_questionnaire_says_how_many_questions_it_has() {
+        // Before: «khoảng 30 câu» for the citizens' 35.
+        let c = quang_binh().expect("example");
+        for q in &c.questionnaires {
+            let n = q.questions().count();
+            let intro = q.intro.as_deref().unwrap_or_default();
+            assert!(intro.contains(&format!("có {n} câu")), "{}: {n} questions, intro «{intro}»", q.id);
+        }
+    }
 }

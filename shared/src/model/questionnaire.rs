@@ -218,10 +218,20 @@ impl Question {
 
     /// The five labels of a `likert5` question.
     pub fn level_labels<'a>(&'a self, q: &'a Questionnaire, english: bool) -> &'a [String] {
-        if english && let Some(l) = self.labels_en.as_ref().or(q.likert_labels_en.as_ref()) {
-            return l;
+        static DEFAULT_VI: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(default_likert_labels);
+        static DEFAULT_EN: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(default_likert_labels_en);
+        let vietnamese = self.labels.as_ref().unwrap_or(&q.likert_labels);
+        if english {
+            if let Some(l) = self.labels_en.as_ref().or(q.likert_labels_en.as_ref()) {
+                return l;
+            }
+            // The default scale has its English words (before: Vietnamese on
+            // an English page).
+            if *vietnamese == *DEFAULT_VI {
+                return &DEFAULT_EN;
+            }
         }
-        self.labels.as_ref().unwrap_or(&q.likert_labels)
+        vietnamese
     }
 
     /// The weight in [0, 1] of an answer for PAR scoring; `None` for a missing
@@ -260,6 +270,13 @@ pub struct AnswerIssue {
 
 impl Questionnaire {
     /// Every question, in order.
+    /// About how many minutes answering takes, for slips and messages: five
+    /// questions a minute (a rating is read and tapped in about 12 s), at
+    /// least 2.
+    pub fn minutes(&self) -> usize {
+        self.questions().count().div_ceil(5).max(2)
+    }
+
     pub fn questions(&self) -> impl Iterator<Item = &Question> {
         self.sections.iter().flat_map(|s| s.questions.iter())
     }

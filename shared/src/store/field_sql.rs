@@ -519,12 +519,20 @@ macro_rules! field_store {
                         _ => false,
                     };
                     if !fresh {
+                        // Names and the number as printed, never codes (a keyer reads it).
+                        let printed = $crate::model::ShortCode::parse(number).map_or_else(|| number.clone(), |c| c.to_string());
+                        let unit_name = |u: &str| definition.as_ref().and_then(|c| c.unit(u)).map_or_else(|| u.to_owned(), |x| x.name.clone());
+                        let group_name = |g: &str| definition.as_ref().and_then(|c| c.group(g)).map_or_else(|| g.to_owned(), |x| x.name.clone());
                         let message = match known {
-                            None => format!("số phiếu «{number}» không được phát cho đợt khảo sát này"),
-                            Some((u, g, false)) if u != r.unit || g != r.group => {
-                                format!("số phiếu «{number}» được phát cho {u}, nhóm {g}, không phải {}, nhóm {}", r.unit, r.group)
-                            }
-                            Some(_) => format!("phiếu số «{number}» đã được nhập rồi"),
+                            None => format!("số phiếu «{printed}» không được phát cho đợt khảo sát này"),
+                            Some((u, g, false)) if u != r.unit || g != r.group => format!(
+                                "số phiếu «{printed}» được phát cho {}, nhóm {}, không phải {}, nhóm {}",
+                                unit_name(&u),
+                                group_name(&g),
+                                unit_name(&r.unit),
+                                group_name(&r.group)
+                            ),
+                            Some(_) => format!("phiếu số «{printed}» đã được nhập rồi"),
                         };
                         refused.push($crate::model::RowError { line: *line, column: Some("ballot".into()), message });
                     }
