@@ -661,15 +661,23 @@ fn subject_label(campaign: &sipas_shared::Campaign, subject: &str) -> String {
 /// the answer's label, folded so the decision buttons stay on screen.
 fn answers_read(campaign: &sipas_shared::Campaign, group: &str, cells: &BTreeMap<String, String>) -> maud::Markup {
     let questionnaire = campaign.questionnaire_of(group);
+    // In the questionnaire's order, then anything it no longer asks.
+    let asked: Vec<(&str, &str, String)> = questionnaire
+        .map(|q| {
+            q.questions()
+                .filter_map(|x| {
+                    cells.get(&x.code).map(|cell| (x.code.as_str(), x.text.as_str(), x.cell_label(q, cell)))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let others = cells.iter().filter(|(code, _)| !asked.iter().any(|(c, _, _)| c == code));
     html! {
         details {
             summary { (cells.len()) " câu trả lời" }
             dl.answers {
-                @for (code, cell) in cells {
-                    @let question = questionnaire.and_then(|q| q.question(code).map(|x| (q, x)));
-                    dt { (question.map_or(code.as_str(), |(_, x)| x.text.as_str())) }
-                    dd { (question.map_or_else(|| cell.clone(), |(q, x)| x.cell_label(q, cell))) }
-                }
+                @for (_, text, label) in &asked { dt { (text) } dd { (label) } }
+                @for (code, cell) in others { dt { (code) } dd { (cell) } }
             }
         }
     }
