@@ -201,7 +201,7 @@ pub enum FrameCommand {
         #[arg(long)]
         replace: bool,
     },
-    /// Danh sách của từng đơn vị: số người, số đã được mời
+    /// Danh sách của từng đơn vị: số người, số đã chọn vào mẫu (kể cả dự phòng)
     List {
         #[arg(long)]
         campaign: String,

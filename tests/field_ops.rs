@@ -633,6 +633,11 @@ async fn an_enumerator_records_outcomes_releases_reserves_and_keys_paper_ballots
     let ballot = format!("{unit_page}/ballot");
     let (status, form) = s.get(&format!("{ballot}?group=citizens")).await;
     assert_eq!(status, 200);
+    // The keying form speaks to the keyer (before: the citizens' introduction).
+    assert!(
+        form.contains("Nhập phiếu giấy đúng như") && !form.contains("Phòng Nội vụ huyện Quang Bình tổ chức"),
+        "{form}"
+    );
     let ballot_csrf = csrf_of(&form);
     let before = store.count_responses(CAMPAIGN).await.expect("count");
     let (status, body) = s.post(&ballot, &[("csrf", &ballot_csrf), ("group", "citizens"), ("q.overall", "9")]).await;
@@ -658,6 +663,7 @@ async fn an_enumerator_records_outcomes_releases_reserves_and_keys_paper_ballots
     let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let (status, to) = s.post(&ballot, &pairs).await;
     assert_eq!(status, 303, "{to}");
+    assert!(s.flash(&to).await.contains("Đã lưu một phiếu giấy không số"), "the message says what was saved");
     // A ballot keyed on this page waits sealed for its cell to hold k, like an
     // online answer (SPEC §10): counted against the quota at once.
     assert_eq!(store.count_responses(CAMPAIGN).await.expect("count"), before);

@@ -136,7 +136,7 @@ pub async fn list_frames(db: &str, campaign_id: &str) -> Result<(), Failure> {
         e.0 += 1;
         e.1 += u64::from(r.invited);
     }
-    println!("{:<8} {:<28} {:<22} {:>8} {:>10}", "đơn vị", "tên", "danh sách", "số người", "đã được mời");
+    println!("{:<8} {:<28} {:<22} {:>8} {:>10}", "đơn vị", "tên", "danh sách", "số người", "đã chọn (kể cả dự phòng)");
     for u in &campaign.units {
         for ((unit, roster), (n, invited)) in lists.iter().filter(|((unit, _), _)| unit == u.code.as_str()) {
             let list =

@@ -102,7 +102,7 @@ async fn campaign_page(
             }
             h2 { "Khung chọn mẫu theo đơn vị" }
             div.wrap tabindex="0" role="region" aria-label="Khung chọn mẫu theo đơn vị" { table {
-                thead { tr { th { "Đơn vị" } th.n { "Người trong khung" } th.n { "Đã mời" } th.n { "Chỉ tiêu người dân" } th.n { "Cỡ mẫu nên có (±5 %)" } th { "Phiếu mời" } } }
+                thead { tr { th { "Đơn vị" } th.n { "Người trong khung" } th.n { "Đã chọn vào mẫu (kể cả dự phòng)" } th.n { "Chỉ tiêu người dân" } th.n { "Cỡ mẫu nên có (±5 %)" } th { "Phiếu mời" } } }
                 tbody { @for u in campaign.units.iter().filter(|u| campaign.children(&u.code).next().is_none()) {
                     @let (n, invited) = frame.get(u.code.as_str()).copied().unwrap_or_default();
                     @let quota = board.iter().find(|r| r.unit == u.code.as_str() && Some(r.group.as_str()) == citizens).map_or(0, |r| r.quota);
@@ -127,6 +127,7 @@ async fn campaign_page(
                     }
                 } }
             } }
+            p.note { "Cỡ mẫu nên có: số phiếu cần để tỷ lệ hài lòng của đơn vị có sai số không quá ±5 điểm phần trăm (độ tin cậy 95 %), tính từ số người trong khung N: n = N ÷ (1 + N·0,05²). Chỉ tiêu của đợt có thể nhỏ hơn; khi đó kết quả của đơn vị có sai số lớn hơn, và báo cáo ghi khoảng tin cậy bên cạnh." " «Đã mời» (trang Tiến độ) là số phiếu mời đã phát, không tính người dự phòng chưa được mời." }
             p { a href=(format!("{base}/invitations?format=html")) { "In phiếu mời của mọi đơn vị" } " · " a href=(format!("{base}/invitations?format=csv")) { "CSV SMS của mọi đơn vị" } }
 
             h2 { "Nhập danh sách giao dịch (khung chọn mẫu) hoặc danh sách đại biểu, công chức" }

@@ -147,6 +147,7 @@ async fn board(
                     th.n.more { (total(|r| r.unreachable)) } th.n.more { (total(|r| r.reserves)) } th.more {}
                 } }
             } }
+            p.note { "Cỡ mẫu nên có: số phiếu cần để tỷ lệ hài lòng của đơn vị có sai số không quá ±5 điểm phần trăm (độ tin cậy 95 %), tính từ số người trong khung N: n = N ÷ (1 + N·0,05²). Chỉ tiêu của đợt có thể nhỏ hơn; khi đó kết quả của đơn vị có sai số lớn hơn, và báo cáo ghi khoảng tin cậy bên cạnh." }
             p.note.narrow { "Màn hình hẹp: xem đủ các cột (đã mời, từ chối, không liên lạc được, dự phòng) khi xoay ngang hoặc trên máy tính; từng người ở trang của đơn vị." }
         },
     )
@@ -659,6 +660,8 @@ async fn key_ballot(
             return refuse(&BTreeMap::new(), Some(&m));
         }
     };
+    // The number as printed, for the message that says it was saved.
+    let keyed = number.as_deref().and_then(ShortCode::parse).map(|c| c.to_string());
     let answers = match questionnaire.check_answers(&cells) {
         Ok(answers) => answers,
         Err(issues) => {
@@ -702,8 +705,11 @@ async fn key_ballot(
         }
         Err(e) => return Err(e.into()),
     }
-    flash(&state, &staff, &format!("/enumerator/{id}/{unit}"), true, &format!("Đã lưu một phiếu giấy ({}).", g.name))
-        .await
+    let saved = match &keyed {
+        Some(printed) => format!("Đã lưu phiếu giấy số {printed} ({}).", g.name),
+        None => format!("Đã lưu một phiếu giấy không số ({}).", g.name),
+    };
+    flash(&state, &staff, &format!("/enumerator/{id}/{unit}"), true, &saved).await
 }
 
 #[derive(Deserialize)]

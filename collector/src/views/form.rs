@@ -212,7 +212,14 @@ pub fn form_page(p: &FormPage<'_>) -> Markup {
                 Some(Notice::Fix) => div.alert role="alert" { (lang.t(Key::Fix)) },
                 None => {},
             }
-            @if let Some(intro) = match lang { Lang::En => q.intro_en.as_ref().or(q.intro.as_ref()), Lang::Vi => q.intro.as_ref() } {
+            @if p.keying.is_some() {
+                // The one keying reads this, not the respondent: what to type.
+                p {
+                    "Nhập phiếu giấy đúng như người trả lời đã đánh dấu: mỗi câu một lựa chọn, câu nào bỏ trống trên giấy thì để trống. "
+                    "Phiếu được lưu kín như phiếu trực tuyến và vào số liệu cùng các phiếu khác của ô."
+                }
+                p.note { (lang.t(Key::Required)) }
+            } @else if let Some(intro) = match lang { Lang::En => q.intro_en.as_ref().or(q.intro.as_ref()), Lang::Vi => q.intro.as_ref() } {
                 p { (intro) }
                 p.note { (lang.t(Key::Required)) }
             } @else {
