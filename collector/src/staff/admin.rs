@@ -46,7 +46,7 @@ async fn home(State(state): State<AppState>, Admin(staff): Admin) -> Result<Resp
         html! {
             h2 { "Đợt khảo sát" }
             @if list.is_empty() { p { "Chưa có đợt khảo sát nào. Nạp bằng lệnh " code { "sipas campaign load TỆP.toml" } "." } }
-            div.wrap tabindex="0" role="region" aria-label="Đợt khảo sát" { table {
+            div.wrap tabindex="0" role="region" aria-label="Đợt khảo sát" { table.cards {
                 thead { tr { th { "Mã" } th { "Tên" } th.n { "Năm" } th { "Thời gian" } th {} } }
                 tbody { @for c in &list { tr {
                     td.code { (c.id) } td { (c.name) } td.n { (c.year) } td { (c.opens.format("%d/%m/%Y")) " – " (c.closes.format("%d/%m/%Y")) }
@@ -101,14 +101,17 @@ async fn campaign_page(
                 }
             }
             h2 { "Khung chọn mẫu theo đơn vị" }
-            div.wrap tabindex="0" role="region" aria-label="Khung chọn mẫu theo đơn vị" { table {
+            div.wrap tabindex="0" role="region" aria-label="Khung chọn mẫu theo đơn vị" { table.cards {
                 thead { tr { th { "Đơn vị" } th.n { "Người trong khung" } th.n { "Đã chọn vào mẫu (kể cả dự phòng)" } th.n { "Chỉ tiêu người dân" } th.n { "Cỡ mẫu nên có (±5 %)" } th { "Phiếu mời" } } }
                 tbody { @for u in campaign.units.iter().filter(|u| campaign.children(&u.code).next().is_none()) {
                     @let (n, invited) = frame.get(u.code.as_str()).copied().unwrap_or_default();
                     @let quota = board.iter().find(|r| r.unit == u.code.as_str() && Some(r.group.as_str()) == citizens).map_or(0, |r| r.quota);
                     tr {
-                        td { (u.name) " " span.note { (u.code) } } td.n { (n) } td.n { (invited) } td.n { (quota) }
-                        td.n { @if n > 0 { (recommended_size(n, 0.05)) } @else { "–" } }
+                        td { strong { (u.name) } " " span.note { (u.code) } }
+                        td.n data-label="Người trong khung" { (n) }
+                        td.n data-label="Đã chọn vào mẫu" { (invited) }
+                        td.n data-label="Chỉ tiêu người dân" { (quota) }
+                        td.n data-label="Cỡ mẫu nên có" { @if n > 0 { (recommended_size(n, 0.05)) } @else { "–" } }
                         td {
                             a href=(format!("{base}/invitations?unit={}&format=html", u.code)) { "In (A4)" } " · " a href=(format!("{base}/invitations?unit={}&format=csv", u.code)) { "CSV SMS" }
                             @if n > invited {
