@@ -20,7 +20,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use sipas_shared::Campaign;
 use sipas_shared::model::campaign::Group;
@@ -133,13 +133,8 @@ async fn claim(state: &AppState, jar: CookieJar, code: &str, to: &str, lang: Lan
     use sipas_shared::model::auth::{new_secret, secret_hash};
     let secret = new_secret();
     if state.store.claim_device(&secret_hash(code), &secret_hash(&secret)).await?.is_some() {
-        let cookie = Cookie::build((DEVICE_COOKIE, secret))
-            .http_only(true)
-            .secure(state.public_url.starts_with("https://"))
-            .same_site(SameSite::Lax)
-            .path("/")
-            .max_age(time::Duration::days(400))
-            .build();
+        let mut cookie = state.cookie(DEVICE_COOKIE, secret);
+        cookie.set_max_age(time::Duration::days(400));
         let to = format!("{to}{}", lang.query());
         return Ok((jar.add(cookie), [(header::CACHE_CONTROL, "no-store")], Redirect::to(&to)).into_response());
     }
@@ -322,13 +317,10 @@ fn phone_of(state: &AppState, jar: &axum_extra::extract::cookie::CookieJar) -> O
 fn phone_cookie(state: &AppState) -> axum_extra::extract::cookie::Cookie<'static> {
     let id = sipas_shared::model::auth::new_secret();
     let value = format!("{id}.{}", state.store.service_key().tag(&format!("phone|{id}")));
-    axum_extra::extract::cookie::Cookie::build((PHONE_COOKIE, value))
-        .http_only(true)
-        .secure(state.public_url.starts_with("https://"))
-        .same_site(axum_extra::extract::cookie::SameSite::Lax)
-        .path("/c/")
-        .max_age(time::Duration::minutes(30))
-        .build()
+    let mut cookie = state.cookie(PHONE_COOKIE, value);
+    cookie.set_path("/c/");
+    cookie.set_max_age(time::Duration::minutes(30));
+    cookie
 }
 
 /// Charges one questionnaire to what proves the person is at the counter:

@@ -54,6 +54,17 @@ impl AppState {
         }
     }
 
+    /// A cookie as the service sets them: HttpOnly, SameSite=Lax, path `/`,
+    /// and `Secure` when respondents and staff reach the service over TLS.
+    pub(crate) fn cookie(&self, name: &'static str, value: String) -> axum_extra::extract::cookie::Cookie<'static> {
+        axum_extra::extract::cookie::Cookie::build((name, value))
+            .http_only(true)
+            .secure(self.public_url.starts_with("https://"))
+            .same_site(axum_extra::extract::cookie::SameSite::Lax)
+            .path("/")
+            .build()
+    }
+
     #[must_use]
     pub fn with_limits(mut self, limits: Option<Arc<throttle::Limits>>) -> Self {
         self.limits = limits;

@@ -2,7 +2,7 @@
 //! with the outcomes enumerators record, reserves released in one click, and
 //! the keying form for paper ballots. An enumerator sees only assigned units.
 
-use super::guard::{CampaignPath, FieldStaff, Posted, UnitPath};
+use super::guard::{CampaignPath, FieldStaff, Posted, UnitPath, load_campaign};
 use super::{FlashId, csrf_field, flash, page};
 use crate::auth::Staff;
 use crate::views::Lang;
@@ -20,7 +20,7 @@ use sipas_shared::model::InvitationStatus;
 use sipas_shared::model::ShortCode;
 use sipas_shared::store::field::{Audit, FieldError, Outcome, PaperBatch, Slip};
 use sipas_shared::store::{QuotaStatus, StoredResponse};
-use sipas_shared::{Campaign, Store, StoreError};
+use sipas_shared::{Campaign, StoreError};
 use std::collections::BTreeMap;
 
 pub fn router() -> Router<AppState> {
@@ -34,10 +34,6 @@ pub fn router() -> Router<AppState> {
         .route("/enumerator/{campaign}/{unit}/ballot", get(ballot_form).post(key_ballot))
         .route("/enumerator/{campaign}/{unit}/withdraw", post(withdraw_ballot))
         .route("/enumerator/{campaign}/{unit}/slips", get(print_slips))
-}
-
-pub(crate) async fn load_campaign(store: &dyn Store, id: &str) -> Result<Campaign, AppError> {
-    store.campaign(id).await?.ok_or_else(|| AppError::NotFound(format!("đợt khảo sát «{id}»")))
 }
 
 async fn campaigns(State(state): State<AppState>, FieldStaff(staff): FieldStaff) -> Result<Response, AppError> {

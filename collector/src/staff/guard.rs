@@ -63,13 +63,13 @@ struct UnitParams {
     unit: String,
 }
 
+/// The campaign `id`, or a Vietnamese 404.
+pub(crate) async fn load_campaign(store: &dyn sipas_shared::Store, id: &str) -> Result<Campaign, AppError> {
+    store.campaign(id).await?.ok_or_else(|| AppError::NotFound(format!("đợt khảo sát «{id}»")))
+}
+
 async fn load(state: &AppState, id: &str) -> Result<Campaign, Response> {
-    state
-        .store
-        .campaign(id)
-        .await
-        .map_err(|e| AppError::from(e).into_response())?
-        .ok_or_else(|| AppError::NotFound(format!("đợt khảo sát «{id}»")).into_response())
+    load_campaign(&*state.store, id).await.map_err(IntoResponse::into_response)
 }
 
 /// The campaign `{campaign}` in the path names.

@@ -9,22 +9,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum_extra::extract::cookie::{Cookie, CookieJar};
 use maud::html;
 use serde::Deserialize;
 use sipas_shared::model::auth;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/login", get(login_page).post(login)).route("/logout", post(logout))
-}
-
-/// Cookies are `Secure` when respondents and staff reach the service over TLS.
-fn secure(state: &AppState) -> bool {
-    state.public_url.starts_with("https://")
-}
-
-fn cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'static> {
-    Cookie::build((name, value)).http_only(true).secure(secure(state)).same_site(SameSite::Lax).path("/").build()
 }
 
 #[derive(Deserialize)]
@@ -65,7 +56,7 @@ fn login_form(csrf: &str, next: Option<&str>, error: Option<&str>) -> maud::Mark
 async fn login_page(State(state): State<AppState>, jar: CookieJar, Query(q): Query<NextQuery>) -> Response {
     let csrf = auth::new_secret();
     let next = safe_next(q.next.as_deref());
-    let jar = jar.add(cookie(&state, LOGIN_CSRF_COOKIE, csrf.clone()));
+    let jar = jar.add(state.cookie(LOGIN_CSRF_COOKIE, csrf.clone()));
     (jar, login_form(&csrf, next.as_deref(), None)).into_response()
 }
 
@@ -89,7 +80,7 @@ async fn login(
     let next = safe_next(f.next.as_deref());
     let again = |jar: CookieJar, status: StatusCode, msg: &str| {
         let csrf = auth::new_secret();
-        let jar = jar.add(cookie(&state, LOGIN_CSRF_COOKIE, csrf.clone()));
+        let jar = jar.add(state.cookie(LOGIN_CSRF_COOKIE, csrf.clone()));
         (status, jar, login_form(&csrf, next.as_deref(), Some(msg))).into_response()
     };
     // Double-submit: the form's token must match the cookie set with the form.
@@ -141,11 +132,11 @@ async fn login(
     let expires = sipas_shared::model::clock::now() + chrono::Duration::hours(SESSION_HOURS);
     state.store.create_session(&auth::secret_hash(&secret), user.id, &auth::new_secret(), expires).await?;
     tracing::info!(user = %user.name, role = %user.role, "staff signed in");
-    let mut jar = jar.remove(Cookie::from(LOGIN_CSRF_COOKIE)).add(cookie(&state, SESSION_COOKIE, secret));
+    let mut jar = jar.remove(Cookie::from(LOGIN_CSRF_COOKIE)).add(state.cookie(SESSION_COOKIE, secret));
     if device.is_none() {
         let id = auth::new_secret();
         let value = format!("{id}.{}", key.tag(&format!("device|{id}")));
-        let mut c = cookie(&state, DEVICE_COOKIE, value);
+        let mut c = state.cookie(DEVICE_COOKIE, value);
         c.set_path("/login");
         c.set_max_age(time::Duration::days(365));
         jar = jar.add(c);
