@@ -53,6 +53,12 @@ pub fn day_in(name: &str, at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&zone(name)).date_naive()
 }
 
+/// Whether a campaign that closes on `closes` (its last day) has closed at
+/// `at` in its zone `name`.
+pub fn has_closed(closes: NaiveDate, name: &str, at: DateTime<Utc>) -> bool {
+    closes < day_in(name, at)
+}
+
 /// The first moment of a day in the zone `name`.
 pub fn start_of(day: NaiveDate, name: &str) -> DateTime<Utc> {
     use chrono::TimeZone;

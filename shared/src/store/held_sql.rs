@@ -333,7 +333,7 @@ macro_rules! held_store {
                 .await?;
                 Ok(rows
                     .into_iter()
-                    .filter(|(_, _, closes, zone)| *closes < $crate::model::clock::day_in(zone, now))
+                    .filter(|(_, _, closes, zone)| $crate::model::clock::has_closed(*closes, zone, now))
                     .map(|(id, k, _, _)| (id, k))
                     .collect())
             }
@@ -374,7 +374,7 @@ macro_rules! held_store {
                         .bind(campaign)
                         .fetch_optional(&self.pool)
                         .await?
-                        .map(|(closes, zone)| (closes < $crate::model::clock::day_in(&zone, $crate::model::clock::now()),));
+                        .map(|(closes, zone)| ($crate::model::clock::has_closed(closes, &zone, $crate::model::clock::now()),));
                 let (excluded,): (i64,) =
                     sqlx::query_as("SELECT COUNT(*) FROM responses WHERE campaign_id = $1 AND excluded IS NOT NULL")
                         .bind(campaign)
