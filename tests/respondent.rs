@@ -116,9 +116,24 @@ async fn the_form_is_accessible_and_a_complete_answer_is_stored_once() {
     let questions = s.campaign.questionnaire_of("citizens").expect("form").questions().count();
     assert_eq!(fieldsets.len(), questions);
     assert!(fieldsets.iter().all(|f| f.select(&sel("legend")).count() == 1));
+    // A choice has its label; a box is named by its question's legend, whose
+    // text is not repeated as a second label.
     for input in page.select(&sel("input:not([type=hidden]), textarea")) {
         let id = input.value().attr("id").expect("input has an id");
-        assert_eq!(page.select(&sel(&format!("label[for=\"{id}\"]"))).count(), 1, "label for {id}");
+        let labels = page.select(&sel(&format!("label[for=\"{id}\"]"))).count();
+        match input.value().attr("aria-labelledby") {
+            Some(legend) => {
+                assert_eq!(labels, 0, "{id} is named by its legend alone");
+                assert_eq!(page.select(&sel(&format!("legend#{legend}"))).count(), 1, "legend {legend} of {id}");
+            }
+            None => assert_eq!(labels, 1, "label for {id}"),
+        }
+    }
+    for f in &fieldsets {
+        let legend: String = f.select(&sel("legend")).flat_map(|l| l.text()).collect();
+        let question = legend.split_once(". ").map_or(legend.as_str(), |(_, t)| t).trim_end_matches(" *").trim();
+        let labels: Vec<String> = f.select(&sel("label")).map(|l| l.text().collect::<String>()).collect();
+        assert!(!labels.iter().any(|l| l.trim() == question), "«{question}» written twice");
     }
     // Five levels plus "don't know" where offered, best first.
     let hl5: Vec<&str> = page.select(&sel("input[name=\"q.HL5\"]")).filter_map(|i| i.value().attr("value")).collect();

@@ -148,20 +148,20 @@ fn question(p: &FormPage<'_>, q: &Question, number: usize) -> Markup {
                 }
             }
         }
+        // The legend already says the question: the box is named by it
+        // rather than by a second copy of its text.
         QuestionKind::Number => html! {
-            label for=(id("n")) { (text) }
-            input type="number" inputmode="decimal" id=(id("n")) name=(name) value=(current)
+            input type="number" inputmode="decimal" id=(id("n")) name=(name) value=(current) aria-labelledby=(id("l"))
                 min=[q.min.map(|m| m.to_string())] max=[q.max.map(|m| m.to_string())] step="any" aria-describedby=[described];
         },
         QuestionKind::Text => html! {
-            label for=(id("t")) { (text) }
-            textarea id=(id("t")) name=(name) rows="3" maxlength=(q.max_length.unwrap_or(sipas_shared::model::questionnaire::DEFAULT_TEXT_LIMIT)) aria-describedby=[described] { (current) }
+            textarea id=(id("t")) name=(name) rows="3" aria-labelledby=(id("l")) maxlength=(q.max_length.unwrap_or(sipas_shared::model::questionnaire::DEFAULT_TEXT_LIMIT)) aria-describedby=[described] { (current) }
         },
     };
     html! {
         fieldset id=(format!("q-{}", q.code)) class=[error.map(|_| "bad")]
             data-if=[cond.as_ref().map(|c| c.0.clone())] data-values=[cond.as_ref().map(|c| c.1.join(" "))] {
-            legend {
+            legend id=(id("l")) {
                 (number) ". " (text)
                 @if q.required && q.show_if.is_none() { " " span.req aria-hidden="true" { "*" } }
             }
