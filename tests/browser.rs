@@ -335,6 +335,7 @@ async fn no_staff_page_scrolls_sideways_on_a_phone() {
         "/admin/users".to_owned(),
         format!("/admin/campaigns/{id}"),
         format!("/admin/campaigns/{id}/review"),
+        format!("/admin/campaigns/{id}/invitations?unit=QB01"),
         "/enumerator".to_owned(),
         format!("/enumerator/{id}"),
         format!("/enumerator/{id}/QB01"),
@@ -343,7 +344,15 @@ async fn no_staff_page_scrolls_sideways_on_a_phone() {
         format!("/reports/{id}"),
         format!("/reports/{id}?by=unit,field"),
     ];
+    // Every link, button and box a person uses lies on the screen: a table
+    // that scrolls inside its frame would keep the page narrow and still hide
+    // its action column to the right.
+    let off_screen = "return [...document.querySelectorAll('main a, main button, main input:not([type=hidden]), main select, main textarea')]
+        .filter(e => e.getClientRects().length > 0)
+        .filter(e => { const r = e.getBoundingClientRect(); return r.left < 0 || r.right > 361; })
+        .map(e => (e.textContent || e.name || e.tagName).trim().slice(0, 40))";
     let mut wide = Vec::new();
+    let mut hidden = Vec::new();
     for path in &pages {
         c.goto(&format!("{}{path}", server.base)).await.expect("open");
         c.wait().for_element(Locator::Css("main")).await.expect("page");
@@ -351,8 +360,13 @@ async fn no_staff_page_scrolls_sideways_on_a_phone() {
         if width.as_u64().is_none_or(|w| w > 360) {
             wide.push(format!("{path}: {width}px"));
         }
+        let outside = c.execute(off_screen, vec![]).await.expect("script");
+        for e in outside.as_array().into_iter().flatten() {
+            hidden.push(format!("{path}: {}", e.as_str().unwrap_or_default()));
+        }
     }
     assert!(wide.is_empty(), "pages wider than a 360 px phone: {wide:?}");
+    assert!(hidden.is_empty(), "controls off a 360 px screen: {hidden:?}");
     c.close().await.expect("close");
 }
 
