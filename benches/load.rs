@@ -11,7 +11,8 @@
 //!   stored exactly once and no token used twice.
 //!
 //! `SIPAS_BENCH_POSTGRES=postgres://…/db` adds PostgreSQL (the database is emptied).
-//! `SIPAS_LOAD_REQUESTS` (default 20000) and `SIPAS_LOAD_CONCURRENCY` (default 64).
+//! `SIPAS_LOAD_REQUESTS` (default 20000) and `SIPAS_LOAD_CONCURRENCY` (default 64);
+//! `SIPAS_LOAD_ONLY=1` runs the submissions table alone.
 
 use rand::Rng;
 use sipas_shared::store::field::{Audit, NewSlip};
@@ -453,6 +454,10 @@ fn main() {
     );
     for (name, url, pg) in &backends {
         rt.block_on(load(name, url, *pg, requests, concurrency));
+    }
+    // `SIPAS_LOAD_ONLY=1`: the submissions table alone (for profiling).
+    if std::env::var("SIPAS_LOAD_ONLY").is_ok_and(|v| v == "1") {
+        return;
     }
     println!();
     println!("Crash: SIGKILL during the load, restarted each time; clients resend what got no reply");

@@ -81,6 +81,16 @@ fn campaign_with(fields: usize) -> Campaign {
 
 /// A QB01 delegate's answers, as the form takes them, submitted online.
 async fn submit_delegate(store: &dyn Store, campaign: &Campaign, cells: &BTreeMap<String, String>) {
+    submit_delegate_flagged(store, campaign, cells, Vec::new()).await;
+}
+
+/// Like [`submit_delegate`], with the review flags the form would have set.
+async fn submit_delegate_flagged(
+    store: &dyn Store,
+    campaign: &Campaign,
+    cells: &BTreeMap<String, String>,
+    flags: Vec<sipas_shared::store::Flag>,
+) {
     let questionnaire = campaign.questionnaire_of("delegates").expect("questionnaire");
     let answers = questionnaire.check_answers(cells).expect("the form takes it");
     let token = store
@@ -93,7 +103,8 @@ async fn submit_delegate(store: &dyn Store, campaign: &Campaign, cells: &BTreeMa
         })
         .await
         .expect("invite");
-    assert_eq!(store.submit(&token, &answers, campaign.opens).await.expect("submit"), Submission::Stored);
+    let outcome = store.submit_flagged(&token, &answers, campaign.opens, flags).await.expect("submit");
+    assert_eq!(outcome, Submission::Stored);
 }
 
 /// A fresh database with the example campaign of `fields` fields saved.
@@ -503,7 +514,9 @@ async fn a_paper_ballot_released_among_online_answers_looks_like_them() {
     use sipas_shared::store::field::{Audit, PaperBatch};
     // Found in review: in a batch of four online answers and one ballot keyed
     // on the page, `source = paper` and the ballot's number were the one
-    // person the enumerator marked «trả lời trên giấy».
+    // person the enumerator marked «trả lời trên giấy». And paper is never
+    // "fast": four online answers flagged fast left the one unflagged row
+    // as the paper ballot.
     let (db, store, campaign) = setup(4).await;
     store
         .issue_ballot_numbers(&campaign.id, &[("QB01".into(), "delegates".into(), 1)], "admin")
@@ -518,7 +531,7 @@ async fn a_paper_ballot_released_among_online_answers_looks_like_them() {
                 break r.cells;
             }
         };
-        submit_delegate(&*store, &campaign, &cells).await;
+        submit_delegate_flagged(&*store, &campaign, &cells, vec![sipas_shared::store::Flag::Fast]).await;
     }
     let cells = loop {
         let r = generator.response();
@@ -552,12 +565,16 @@ async fn a_paper_ballot_released_among_online_answers_looks_like_them() {
     let xmin = if db.is_postgres() { "xmin::text" } else { "''" };
     let sql = format!(
         "SELECT unit || '|' || COALESCE(field, '') || '|' || CAST(submitted_on AS TEXT) || '|' || source || '|' ||
-                CASE WHEN ballot IS NULL THEN 'none' WHEN ballot = '{number}' THEN 'number' ELSE 'tag' END || '|' || {xmin}
+                CASE WHEN ballot IS NULL THEN 'none' WHEN ballot = '{number}' THEN 'number' ELSE 'tag' END || '|' ||
+                COALESCE(flags, '') || '|' || {xmin}
          FROM responses"
     );
     let looks = common::query_strings(&db, &sql).await;
     assert_eq!(looks.len(), 5);
     assert!(looks.iter().all(|l| *l == looks[0]), "rows that tell the paper ballot apart: {looks:?}");
+    // The review page still learns that four answers of the batch were fast.
+    let batches = store.releases(&campaign.id).await.expect("releases");
+    assert_eq!(batches.iter().map(|b| (b.n, b.fast)).collect::<Vec<_>>(), [(5, 4)]);
     // The ballot can still be withdrawn by its number, and the number is used.
     store.withdraw_ballot(&campaign.id, "QB01", &number, "nhập nhầm", "lan").await.expect("withdraw");
     assert_eq!(store.anonymity(&campaign.id).await.expect("a").excluded, 1);

@@ -57,7 +57,7 @@ impl LangQuery {
 
 /// What a token leads to, once checked.
 enum Target {
-    Open { token: Token, invitation: InvitationView, campaign: Box<Campaign> },
+    Open { token: Token, invitation: InvitationView, campaign: std::sync::Arc<Campaign> },
     Page(StatusCode, Markup),
 }
 
@@ -96,7 +96,7 @@ async fn resolve(state: &AppState, lang: Lang, raw: &str) -> Result<Target, AppE
     if !campaign.is_open_now() {
         return Ok(Target::Page(StatusCode::OK, closed(lang, &campaign)));
     }
-    Ok(Target::Open { token, invitation, campaign: Box::new(campaign) })
+    Ok(Target::Open { token, invitation, campaign })
 }
 
 /// The signed time a questionnaire page was made: `{unix}.{tag}`.

@@ -558,8 +558,9 @@ async fn review_page(
     let (flagged, excluded): (Vec<_>, Vec<_>) = list.iter().partition(|r| r.excluded.is_none());
     let waiting = state.store.held_counts(id).await?;
     let waiting_total: i64 = waiting.iter().map(|w| w.2).sum();
-    // Bursts are kept per released batch, never on a response (SPEC §10).
-    let bursts: Vec<_> = state.store.releases(id).await?.into_iter().filter(|b| b.burst > 0).collect();
+    // Bursts, and fast answers in a batch with paper, are kept per released
+    // batch, never on a response (SPEC §10).
+    let bursts: Vec<_> = state.store.releases(id).await?.into_iter().filter(|b| b.burst > 0 || b.fast > 0).collect();
     let batch_unit = |code: &str| {
         if code == sipas_shared::store::release::ABOVE_UNITS {
             sipas_shared::store::release::ABOVE_UNITS_NAME.to_owned()
@@ -613,19 +614,21 @@ async fn review_page(
                 } } }
             } }
             @if !bursts.is_empty() {
-                h2 { "Đợt phiếu có phiếu gửi dồn từ một địa chỉ (" (bursts.len()) ")" }
+                h2 { "Đợt phiếu có dấu hiệu chỉ ghi theo đợt (" (bursts.len()) ")" }
                 p.note {
-                    "Dấu hiệu này cho biết phiếu đến lúc nào, nên không gắn vào từng phiếu (ghép với danh sách người đã trả lời sẽ lộ người trả lời): "
-                    "chỉ ghi số phiếu như vậy trong mỗi đợt công bố. Nếu nghi có người gửi hộ, hãy kiểm tra tại đơn vị."
+                    "Phiếu gửi dồn từ một địa chỉ cho biết phiếu đến lúc nào; trong đợt có cả phiếu giấy, phiếu trả lời nhanh bất thường chỉ có thể là phiếu trực tuyến. "
+                    "Gắn các dấu hiệu này vào từng phiếu thì ghép với danh sách người đã trả lời sẽ lộ người trả lời, nên chỉ ghi số phiếu như vậy trong mỗi đợt công bố. "
+                    "Nếu nghi có người gửi hộ hoặc trả lời qua loa, hãy kiểm tra tại đơn vị."
                 }
-                div.wrap tabindex="0" role="region" aria-label="Đợt phiếu gửi dồn" { table {
-                    thead { tr { th { "Đơn vị" } th { "Nhóm" } th { "Lĩnh vực" } th { "Phiếu trong đợt" } th { "Gửi dồn" } } }
+                div.wrap tabindex="0" role="region" aria-label="Đợt phiếu có dấu hiệu" { table.cards {
+                    thead { tr { th { "Đơn vị" } th { "Nhóm" } th { "Lĩnh vực" } th.n { "Phiếu trong đợt" } th.n { "Gửi dồn" } th.n { "Trả lời nhanh" } } }
                     tbody { @for b in &bursts { tr {
-                        td { (batch_unit(&b.unit)) }
-                        td { (group_name(&b.group)) }
-                        td { (if b.field.is_empty() { "–" } else { b.field.as_str() }) }
-                        td { (b.n) }
-                        td { (b.burst) }
+                        td data-label="Đơn vị" { (batch_unit(&b.unit)) }
+                        td data-label="Nhóm" { (group_name(&b.group)) }
+                        td data-label="Lĩnh vực" { (if b.field.is_empty() { "–" } else { b.field.as_str() }) }
+                        td.n data-label="Phiếu trong đợt" { (b.n) }
+                        td.n data-label="Gửi dồn" { (b.burst) }
+                        td.n data-label="Trả lời nhanh" { (b.fast) }
                     } } }
                 } }
             }

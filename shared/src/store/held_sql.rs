@@ -46,33 +46,62 @@ macro_rules! held_store {
                 Ok(())
             }
 
+            /// The campaign's k and time zone, in one read.
+            async fn release_settings(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                campaign: &str,
+            ) -> Result<(i64, String), StoreError> {
+                let row: Option<(i64, String)> =
+                    sqlx::query_as("SELECT CAST(anonymity_k AS BIGINT), timezone FROM campaigns WHERE id = $1")
+                        .bind(campaign)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                Ok(row.unwrap_or_else(|| {
+                    (
+                        i64::from($crate::model::campaign::DEFAULT_ANONYMITY_K),
+                        $crate::model::campaign::DEFAULT_TIMEZONE.to_owned(),
+                    )
+                }))
+            }
+
             /// Releases each of `cells` (unit, group, field; '' for none) that
-            /// holds at least the campaign's k answers.
+            /// holds at least the campaign's k answers. The held rows of the
+            /// full cells are read in the same statement that finds them: on
+            /// the submission path every statement is a wait.
             async fn release_full_cells(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 key: &$crate::store::key::ServiceKey,
                 campaign: &str,
                 cells: &std::collections::BTreeSet<(String, String, String)>,
             ) -> Result<u64, StoreError> {
-                let k: Option<(i64,)> =
-                    sqlx::query_as("SELECT CAST(anonymity_k AS BIGINT) FROM campaigns WHERE id = $1").bind(campaign).fetch_optional(&mut **tx).await?;
-                let k = k.map_or(i64::from($crate::model::campaign::DEFAULT_ANONYMITY_K), |(k,)| k);
+                let (k, zone) = Self::release_settings(tx, campaign).await?;
                 // The campaign's release lock before counting: two writers
                 // that each counted k − 1 would both wait for more.
                 Self::lock_releases(tx, campaign).await?;
-                let mut q = sqlx::QueryBuilder::<$db>::new("SELECT unit, group_code, field FROM held_answers WHERE campaign_id = ");
-                q.push_bind(campaign.to_owned());
-                q.push(" AND (unit, group_code, field) IN (");
-                q.push_values(cells, |mut b, (unit, group, field)| {
-                    b.push_bind(unit.clone()).push_bind(group.clone()).push_bind(field.clone());
-                });
-                q.push(") GROUP BY unit, group_code, field HAVING COUNT(*) >= ");
-                q.push_bind(k);
-                let mut ready: Vec<(String, String, String)> = q.build_query_as().fetch_all(&mut **tx).await?;
-                ready.sort();
+                let mut held = $crate::store::release::HeldRows::new();
+                let cells: Vec<&(String, String, String)> = cells.iter().collect();
+                for part in cells.chunks(300) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT id, unit, group_code, field, sealed FROM held_answers WHERE campaign_id = ",
+                    );
+                    q.push_bind(campaign.to_owned());
+                    q.push(" AND (unit, group_code, field) IN (SELECT unit, group_code, field FROM held_answers WHERE campaign_id = ");
+                    q.push_bind(campaign.to_owned());
+                    q.push(" AND (unit, group_code, field) IN (");
+                    q.push_values(part, |mut b, (unit, group, field)| {
+                        b.push_bind(unit.clone()).push_bind(group.clone()).push_bind(field.clone());
+                    });
+                    q.push(") GROUP BY unit, group_code, field HAVING COUNT(*) >= ");
+                    q.push_bind(k);
+                    q.push(")");
+                    let rows: Vec<(i64, String, String, String, Vec<u8>)> = q.build_query_as().fetch_all(&mut **tx).await?;
+                    for (id, unit, group, field, sealed) in rows {
+                        held.entry((unit, group, field)).or_default().push((id, sealed));
+                    }
+                }
                 let batches: Vec<$crate::store::release::Batch> =
-                    ready.into_iter().map($crate::store::release::Batch::cell).collect();
-                Self::release_batches(tx, key, campaign, k, &batches).await
+                    held.keys().cloned().map($crate::store::release::Batch::cell).collect();
+                Self::release_held(tx, key, campaign, (k, &zone), &batches, held).await
             }
 
             /// Moves the held answers of each batch into `responses`, shuffled,
@@ -87,8 +116,6 @@ macro_rules! held_store {
                 k: i64,
                 batches: &[$crate::store::release::Batch],
             ) -> Result<u64, StoreError> {
-                use rand::seq::SliceRandom;
-                use std::collections::BTreeMap;
                 if batches.is_empty() {
                     return Ok(0);
                 }
@@ -98,7 +125,7 @@ macro_rules! held_store {
                 // Every member cell's held rows in one read.
                 let cells: std::collections::BTreeSet<&(String, String, String)> =
                     batches.iter().flat_map(|b| b.members.iter()).collect();
-                let mut held_rows: BTreeMap<(String, String, String), Vec<(i64, Vec<u8>)>> = BTreeMap::new();
+                let mut held_rows = $crate::store::release::HeldRows::new();
                 let cells: Vec<&(String, String, String)> = cells.into_iter().collect();
                 for part in cells.chunks(300) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
@@ -115,6 +142,23 @@ macro_rules! held_store {
                         held_rows.entry((unit, group, field)).or_default().push((id, sealed));
                     }
                 }
+                let (_, zone) = Self::release_settings(tx, campaign).await?;
+                Self::release_held(tx, key, campaign, (k, &zone), batches, held_rows).await
+            }
+
+            /// Releases `batches` from their members' held rows, read by the
+            /// caller under the release lock; the campaign's k and zone come
+            /// with them.
+            async fn release_held(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                key: &$crate::store::key::ServiceKey,
+                campaign: &str,
+                (k, zone): (i64, &str),
+                batches: &[$crate::store::release::Batch],
+                mut held_rows: $crate::store::release::HeldRows,
+            ) -> Result<u64, StoreError> {
+                use rand::seq::SliceRandom;
+                use std::collections::BTreeMap;
                 let mut gone: Vec<i64> = Vec::new();
                 let mut released: Vec<$crate::store::release::Released> = Vec::new();
                 let mut tallies = BTreeMap::new();
@@ -190,12 +234,15 @@ macro_rules! held_store {
                     // One source for the whole batch: a paper ballot among
                     // online answers would otherwise be a crowd of one.
                     let batch_rows = &mut released[first..];
+                    let mut fast = 0;
                     if batch_rows.iter().any(|r| r.source != batch_rows[0].source) {
                         for r in batch_rows.iter_mut() {
                             r.source = "mixed".to_owned();
                         }
+                        fast = $crate::store::release::fast_off_mixed(batch_rows);
                     }
-                    log.extend($crate::store::release::log_lines(batch, n, burst, &from_units));
+                    let flags = $crate::store::release::BatchFlags { burst, fast };
+                    log.extend($crate::store::release::log_lines(batch, n, flags, &from_units));
                 }
                 if released.is_empty() {
                     return Ok(0);
@@ -259,15 +306,10 @@ macro_rules! held_store {
                 }
                 Self::write_tallies(tx, campaign, &tallies, &cell_counts, &chunk_rows, 1).await?;
                 // The release is dated in the campaign's own time zone.
-                let zone: Option<(String,)> = sqlx::query_as("SELECT timezone FROM campaigns WHERE id = $1")
-                    .bind(campaign)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-                let zone = zone.map_or_else(|| $crate::model::campaign::DEFAULT_TIMEZONE.to_owned(), |z| z.0);
-                let today = $crate::model::clock::day_in(&zone, $crate::model::clock::now());
+                let today = $crate::model::clock::day_in(zone, $crate::model::clock::now());
                 for part in log.chunks(500) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO releases (campaign_id, unit, group_code, field, n, below_k, released_on, kind, burst) ",
+                        "INSERT INTO releases (campaign_id, unit, group_code, field, n, below_k, released_on, kind, burst, fast) ",
                     );
                     q.push_values(part, |mut b, line| {
                         b.push_bind(campaign.to_owned())
@@ -278,7 +320,8 @@ macro_rules! held_store {
                             .push_bind(false)
                             .push_bind(today)
                             .push_bind(line.kind.code())
-                            .push_bind(line.burst);
+                            .push_bind(line.burst)
+                            .push_bind(line.fast);
                     });
                     q.build().execute(&mut **tx).await?;
                 }

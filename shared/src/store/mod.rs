@@ -163,21 +163,22 @@ pub enum Submission {
     UnknownToken,
 }
 
-/// Parsed campaign definitions by id and version (`updated_at`).
+/// Parsed campaign definitions by id and version (`updated_at`), shared: a
+/// respondent's request borrows the definition rather than copying it.
 #[derive(Default)]
 pub(crate) struct Definitions(
-    std::sync::Mutex<std::collections::HashMap<String, (chrono::DateTime<chrono::Utc>, Campaign)>>,
+    std::sync::Mutex<std::collections::HashMap<String, (chrono::DateTime<chrono::Utc>, std::sync::Arc<Campaign>)>>,
 );
 
 impl Definitions {
-    pub(crate) fn get(&self, id: &str, version: chrono::DateTime<chrono::Utc>) -> Option<Campaign> {
+    pub(crate) fn get(&self, id: &str, version: chrono::DateTime<chrono::Utc>) -> Option<std::sync::Arc<Campaign>> {
         let map = self.0.lock().ok()?;
         map.get(id).filter(|(v, _)| *v == version).map(|(_, c)| c.clone())
     }
 
     pub(crate) fn put(&self, id: &str, version: chrono::DateTime<chrono::Utc>, campaign: &Campaign) {
         if let Ok(mut map) = self.0.lock() {
-            map.insert(id.to_owned(), (version, campaign.clone()));
+            map.insert(id.to_owned(), (version, std::sync::Arc::new(campaign.clone())));
         }
     }
 }
@@ -473,7 +474,10 @@ pub trait Store: FieldOps + Send + Sync {
 
     /// The invitation behind a token with its campaign, in one round trip
     /// when the campaign's definition is already parsed (every respondent request).
-    async fn open_invitation(&self, token: &Token) -> Result<Option<(InvitationView, Campaign)>, StoreError>;
+    async fn open_invitation(
+        &self,
+        token: &Token,
+    ) -> Result<Option<(InvitationView, std::sync::Arc<Campaign>)>, StoreError>;
 
     /// Keeps partial answers, sealed and named by a keyed hash of the token,
     /// so the respondent can resume; does nothing once the token is used.

@@ -23,7 +23,20 @@ impl PostgresStore {
             PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
         sqlx::migrate!("../migrations/postgres").run(&pool).await?;
         let key = std::sync::Arc::new(Self::adopt_key(&pool, key).await?);
-        let submissions = Self::spawn_writer(pool.clone(), key.clone());
+        // The writer's own connections: it holds one at a time, and a second
+        // lets it start the next group while the last one's is recycled.
+        let options = pool.connect_options().as_ref().clone();
+        let submissions = Self::spawn_writer(
+            async move {
+                Ok(PgPoolOptions::new()
+                    .max_connections(2)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?)
+            },
+            key.clone(),
+        )
+        .await?;
         Ok(Self { pool, definitions: super::Definitions::default(), key, submissions })
     }
 }

@@ -80,6 +80,9 @@ impl Batch {
     }
 }
 
+/// Held rows (id, sealed) by their cell (unit, group, field; '' for none).
+pub type HeldRows = BTreeMap<(String, String, String), Vec<(i64, Vec<u8>)>>;
+
 /// A held cell and how many answers it holds: (unit, group, field, count).
 pub type HeldCell = (String, String, String, i64);
 
@@ -139,6 +142,21 @@ pub struct Released {
     pub flags: Option<String>,
 }
 
+/// Takes the "fast" flag off the answers of a batch that mixes paper
+/// ballots with online answers, returning how many carried it: paper is
+/// never fast, so on the answers it would tell the paper ballots' crowd
+/// apart from the online answers, and the answered list says whose they are.
+pub fn fast_off_mixed(batch: &mut [Released]) -> i64 {
+    let mut fast = 0;
+    for r in batch.iter_mut() {
+        let Some(flags) = r.flags.take() else { continue };
+        let kept: Vec<&str> = flags.split(',').filter(|f| *f != crate::model::response::Flag::Fast.code()).collect();
+        fast += i64::from(kept.len() < flags.split(',').count());
+        r.flags = (!kept.is_empty()).then(|| kept.join(","));
+    }
+    fast
+}
+
 /// A line of the release log as reports and the review page read it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ReleasedBatch {
@@ -150,6 +168,9 @@ pub struct ReleasedBatch {
     pub kind: ReleaseKind,
     /// Answers of the batch that came in a burst from one address.
     pub burst: i64,
+    /// Answers flagged as implausibly fast in a batch that mixes paper with
+    /// online answers, where the flag is not kept on the answer.
+    pub fast: i64,
     pub released_on: chrono::NaiveDate,
 }
 
@@ -162,20 +183,29 @@ pub struct LogLine {
     pub n: i64,
     pub kind: ReleaseKind,
     pub burst: i64,
+    pub fast: i64,
 }
 
-/// The log lines of a released batch of `n` answers, `burst` of them flagged
-/// as a burst: one line; for a batch above the units also one share line per
+/// Flags of a batch kept as counts on its log line, not on its answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchFlags {
+    pub burst: i64,
+    pub fast: i64,
+}
+
+/// The log lines of a released batch of `n` answers, with the flags it keeps
+/// as counts: one line; for a batch above the units also one share line per
 /// unit it took answers from (so each unit's report can say how many count
-/// only in the total), the burst count staying on the batch's own line.
-pub fn log_lines(batch: &Batch, n: i64, burst: i64, from_units: &BTreeMap<String, i64>) -> Vec<LogLine> {
+/// only in the total), the counts staying on the batch's own line.
+pub fn log_lines(batch: &Batch, n: i64, flags: BatchFlags, from_units: &BTreeMap<String, i64>) -> Vec<LogLine> {
     let mut lines = vec![LogLine {
         unit: batch.unit.clone(),
         group: batch.group.clone(),
         field: batch.field.clone().unwrap_or_default(),
         n,
         kind: batch.kind,
-        burst,
+        burst: flags.burst,
+        fast: flags.fast,
     }];
     if batch.kind == ReleaseKind::AboveUnit {
         lines.extend(from_units.iter().map(|(unit, n)| LogLine {
@@ -185,6 +215,7 @@ pub fn log_lines(batch: &Batch, n: i64, burst: i64, from_units: &BTreeMap<String
             n: *n,
             kind: ReleaseKind::AboveUnitShare,
             burst: 0,
+            fast: 0,
         }));
     }
     lines
@@ -239,7 +270,7 @@ mod tests {
     fn a_batch_above_the_units_logs_each_unit_it_took_from() {
         let plan = plan_at_close(&[cell("A", "delegates", "", 2), cell("B", "delegates", "", 3)], 5);
         let from = BTreeMap::from([("A".to_owned(), 2), ("B".to_owned(), 3)]);
-        let lines = log_lines(&plan[0], 5, 1, &from);
+        let lines = log_lines(&plan[0], 5, BatchFlags { burst: 1, fast: 0 }, &from);
         // The batch's own line carries its size and bursts; each unit's share
         // line only how many it gave, so no unit's line pins a burst on it.
         let shown: Vec<_> = lines.iter().map(|l| (l.unit.as_str(), l.n, l.burst, l.kind)).collect();

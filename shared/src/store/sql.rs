@@ -5,11 +5,46 @@
 macro_rules! sql_store {
     ($store:ident, $db:ty, $backend:expr) => {
         impl $store {
-            /// Starts the writer that commits submissions in groups.
-            fn spawn_writer(pool: sqlx::Pool<$db>, key: std::sync::Arc<$crate::store::key::ServiceKey>) -> $crate::store::Writer {
+            /// Starts the writer that commits submissions in groups, on a
+            /// thread of its own with its own connection (which `connect`
+            /// opens there): its statements follow each other without
+            /// waiting in line behind the page requests' tasks, which on a
+            /// small machine took more of a group's time than the work.
+            async fn spawn_writer<F>(
+                connect: F,
+                key: std::sync::Arc<$crate::store::key::ServiceKey>,
+            ) -> Result<$crate::store::Writer, StoreError>
+            where
+                F: std::future::Future<Output = Result<sqlx::Pool<$db>, StoreError>> + Send + 'static,
+            {
                 let (writer, queue) = tokio::sync::mpsc::channel($crate::store::GROUP * 4);
-                tokio::spawn(Self::group_commit(pool, key, queue));
-                writer
+                let (ready, started) = tokio::sync::oneshot::channel();
+                std::thread::Builder::new()
+                    .name("sipas-writer".into())
+                    .spawn(move || {
+                        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                            Ok(r) => r,
+                            Err(e) => {
+                                let _ = ready.send(Err(StoreError::Corrupt(format!("không khởi động được bộ ghi phiếu: {e}"))));
+                                return;
+                            }
+                        };
+                        runtime.block_on(async move {
+                            match connect.await {
+                                Ok(pool) => {
+                                    let _ = ready.send(Ok(()));
+                                    Self::group_commit(pool.clone(), key, queue).await;
+                                    pool.close().await;
+                                }
+                                Err(e) => {
+                                    let _ = ready.send(Err(e));
+                                }
+                            }
+                        });
+                    })
+                    .map_err(|e| StoreError::Corrupt(format!("không khởi động được bộ ghi phiếu: {e}")))?;
+                started.await.map_err(|_| StoreError::Corrupt("bộ ghi phiếu đã dừng".into()))??;
+                Ok(writer)
             }
 
             /// Hands a submission to the writer and waits until it is committed.
@@ -136,9 +171,15 @@ macro_rules! sql_store {
                         field.clone().unwrap_or_default(),
                     ));
                 }
-                for ((campaign, unit, group), n) in answered {
-                    Self::count_answered(tx, campaign, unit, group, n).await?;
-                }
+                // Every unit × group's count in one statement.
+                let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE quotas SET answered = answered + v.column4 FROM (");
+                q.push_values(&answered, |mut b, ((campaign, unit, group), n)| {
+                    b.push_bind((*campaign).to_owned()).push_bind((*unit).to_owned()).push_bind((*group).to_owned()).push_bind(*n);
+                });
+                q.push(
+                    ") AS v WHERE quotas.campaign_id = v.column1 AND quotas.unit = v.column2 AND quotas.group_code = v.column3",
+                );
+                q.build().execute(&mut **tx).await?;
                 let mut q = sqlx::QueryBuilder::<$db>::new("DELETE FROM drafts WHERE name IN (");
                 let mut list = q.separated(", ");
                 for (j, _) in &stored {
@@ -281,24 +322,29 @@ macro_rules! sql_store {
                 rows: &$crate::store::columns::ChunkRows,
                 sign: i64,
             ) -> Result<(), StoreError> {
-                // The same responses, column by column (see `columns`).
+                // The same responses, column by column (see `columns`), several
+                // chunks a statement.
+                let mut chunks = Vec::new();
                 for ((unit, group, field), cell_rows) in rows {
                     for body in $crate::store::columns::encode_split(cell_rows) {
                         let n = $crate::store::columns::decode_only(&body, &|_| false).map(|d| d.rows).unwrap_or(0);
-                        sqlx::query(
-                            "INSERT INTO answer_chunks (campaign_id, unit, group_code, field, sign, n, body)
-                             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                        )
-                        .bind(campaign)
-                        .bind(unit)
-                        .bind(group)
-                        .bind(field)
-                        .bind(sign)
-                        .bind(i64::try_from(n).unwrap_or(i64::MAX))
-                        .bind(body)
-                        .execute(&mut **tx)
-                        .await?;
+                        chunks.push((unit, group, field, i64::try_from(n).unwrap_or(i64::MAX), body));
                     }
+                }
+                for part in chunks.chunks(100) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO answer_chunks (campaign_id, unit, group_code, field, sign, n, body) ",
+                    );
+                    q.push_values(part, |mut b, (unit, group, field, n, body)| {
+                        b.push_bind(campaign.to_owned())
+                            .push_bind((*unit).clone())
+                            .push_bind((*group).clone())
+                            .push_bind((*field).clone())
+                            .push_bind(sign)
+                            .push_bind(*n)
+                            .push_bind(body.clone());
+                    });
+                    q.build().execute(&mut **tx).await?;
                 }
                 let rows: Vec<_> = tallies.iter().collect();
                 for chunk in rows.chunks(500) {
@@ -423,7 +469,7 @@ macro_rules! sql_store {
                     sqlx::query_as("SELECT updated_at FROM campaigns WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
                 let Some((version,)) = version else { return Ok(None) };
                 if let Some(c) = self.definitions.get(id, version) {
-                    return Ok(Some(c));
+                    return Ok(Some((*c).clone()));
                 }
                 let row: Option<(String, chrono::DateTime<chrono::Utc>)> =
                     sqlx::query_as("SELECT definition, updated_at FROM campaigns WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
@@ -648,7 +694,7 @@ macro_rules! sql_store {
             async fn open_invitation(
                 &self,
                 token: &$crate::model::Token,
-            ) -> Result<Option<($crate::store::InvitationView, $crate::model::campaign::Campaign)>, StoreError> {
+            ) -> Result<Option<($crate::store::InvitationView, std::sync::Arc<$crate::model::campaign::Campaign>)>, StoreError> {
                 type Row = (String, String, String, Option<String>, String, chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>, chrono::DateTime<chrono::Utc>, bool);
                 let row: Option<Row> = sqlx::query_as(
                     "SELECT i.campaign_id, i.unit, i.group_code, i.field, i.status, c.updated_at, i.expires_at, i.created_at,
@@ -678,7 +724,7 @@ macro_rules! sql_store {
                 let definition = match self.definitions.get(&campaign, version) {
                     Some(c) => c,
                     None => match self.campaign(&campaign).await? {
-                        Some(c) => c,
+                        Some(c) => std::sync::Arc::new(c),
                         None => return Ok(None),
                     },
                 };
@@ -976,8 +1022,8 @@ macro_rules! sql_store {
             }
 
             async fn releases(&self, campaign: &str) -> Result<Vec<$crate::store::release::ReleasedBatch>, StoreError> {
-                let rows: Vec<(String, String, String, i64, String, i64, chrono::NaiveDate)> = sqlx::query_as(
-                    "SELECT unit, group_code, field, n, kind, burst, released_on FROM releases WHERE campaign_id = $1
+                let rows: Vec<(String, String, String, i64, String, i64, i64, chrono::NaiveDate)> = sqlx::query_as(
+                    "SELECT unit, group_code, field, n, kind, burst, fast, released_on FROM releases WHERE campaign_id = $1
                      ORDER BY unit, group_code, field, kind, n",
                 )
                 .bind(campaign)
@@ -985,13 +1031,14 @@ macro_rules! sql_store {
                 .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(unit, group, field, n, kind, burst, released_on)| $crate::store::release::ReleasedBatch {
+                    .map(|(unit, group, field, n, kind, burst, fast, released_on)| $crate::store::release::ReleasedBatch {
                         unit,
                         group,
                         field,
                         n,
                         kind: $crate::store::release::ReleaseKind::parse(&kind).unwrap_or($crate::store::release::ReleaseKind::Cell),
                         burst,
+                        fast,
                         released_on,
                     })
                     .collect())

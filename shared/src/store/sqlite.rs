@@ -32,10 +32,23 @@ impl SqliteStore {
         // Each connection is a worker thread; on a small machine more of them
         // cost more in hand-offs than they gain (8 → 4 took submissions from
         // about 4,500/s to 5,250/s on 2 cores, BENCHMARKS.md).
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options.clone()).await?;
         sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
         let key = std::sync::Arc::new(Self::adopt_key(&pool, key).await?);
-        let submissions = Self::spawn_writer(pool.clone(), key.clone());
+        // The submission writer has a connection of its own, so it never
+        // waits behind page reads for one; an in-memory database has only
+        // the one pool (a second would be another database).
+        let shared = url.contains(":memory:").then(|| pool.clone());
+        let submissions = Self::spawn_writer(
+            async move {
+                match shared {
+                    Some(pool) => Ok(pool),
+                    None => Ok(SqlitePoolOptions::new().max_connections(1).connect_with(options).await?),
+                }
+            },
+            key.clone(),
+        )
+        .await?;
         Ok(Self { pool, definitions: super::Definitions::default(), key, submissions })
     }
 }

@@ -1,0 +1,6 @@
+-- In a batch that mixes paper ballots with online answers the answered list
+-- tells which people answered on paper, and only online answers can be
+-- "fast" (paper has no time on the page): a fast flag on a row would split
+-- the batch into a smaller crowd around the paper ballots. In such a batch
+-- the flag is kept as a count per batch, like a burst (SPEC §10).
+ALTER TABLE releases ADD COLUMN fast BIGINT NOT NULL DEFAULT 0;
