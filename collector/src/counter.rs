@@ -503,6 +503,15 @@ impl KioskMode {
         }
     }
 
+    /// How a person reads the mode (the admin page's words).
+    pub fn label(self) -> String {
+        match self {
+            KioskMode::Open => "người dân tự bấm bắt đầu".into(),
+            KioskMode::Staff => "cán bộ bấm «Giao dịch xong»".into(),
+            KioskMode::OneIn(n) => format!("cán bộ bấm, máy chọn 1 trong {n} người"),
+        }
+    }
+
     /// A device's mode as enrolled (an unknown word reads as the strictest
     /// that needs staff: `staff`).
     fn of(device: &Device) -> Self {

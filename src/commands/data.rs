@@ -162,7 +162,10 @@ pub async fn remove_frame(db: &str, campaign_id: &str, unit: &str, roster_of: Op
         return Err(Failure::BadInput(format!("--group {g}: không phải nhóm có danh sách riêng")));
     }
     let scope = sipas_shared::store::FrameScope { unit: u.code.as_str(), roster_of };
-    let what = roster_of.map_or_else(|| "khung chọn mẫu".to_owned(), |g| format!("danh sách {g}"));
+    let what = roster_of.map_or_else(
+        || "khung chọn mẫu".to_owned(),
+        |g| format!("danh sách {}", campaign.group(g).map_or(g, |x| x.name.as_str())),
+    );
     let audit = sipas_shared::store::field::Audit {
         actor: "dòng lệnh",
         campaign: &campaign.id,
@@ -171,7 +174,7 @@ pub async fn remove_frame(db: &str, campaign_id: &str, unit: &str, roster_of: Op
         detail: &what,
     };
     let (removed, kept) = store.remove_people(&campaign.id, scope, audit).await?;
-    println!("Đã bỏ {removed} người khỏi {what} của {}; giữ {kept} người đã được mời.", u.code);
+    println!("Đã bỏ {removed} người khỏi {what} của {}; giữ {kept} người đã được mời.", u.name);
     Ok(())
 }
 

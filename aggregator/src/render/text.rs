@@ -35,7 +35,9 @@ pub fn render_within(tables: &[Table], max: usize) -> String {
             cells.iter().map(|r| r.get(i).map_or(0, |c| c.chars().count())).max().unwrap_or(0).max(h)
         };
         let natural: Vec<usize> = (0..t.headers.len()).map(width).collect();
-        let parts = column_parts(&natural, max);
+        // A code column first is followed by its name: both head each part.
+        let keys = if t.headers.first().is_some_and(|h| h == "Mã") && t.headers.len() > 3 { 2 } else { 1 };
+        let parts = column_parts(&natural, max, keys);
         for (n, part) in parts.iter().enumerate() {
             let title = if parts.len() > 1 {
                 format!("{} (phần {}/{})", t.title, n + 1, parts.len())
@@ -58,23 +60,26 @@ pub fn render_within(tables: &[Table], max: usize) -> String {
 }
 
 /// The columns of each printed part: all in one when they fit once wrapped
-/// to [`MIN_COLUMN`], else the first column and as many more as fit, part
-/// after part.
-fn column_parts(natural: &[usize], max: usize) -> Vec<Vec<usize>> {
+/// to [`MIN_COLUMN`], else the first `keys` columns and as many more as fit,
+/// part after part.
+fn column_parts(natural: &[usize], max: usize, keys: usize) -> Vec<Vec<usize>> {
     let least = |w: usize| w.min(MIN_COLUMN);
     let total =
         |cols: &[usize]| cols.iter().map(|&i| least(natural[i])).sum::<usize>() + 2 * cols.len().saturating_sub(1);
     let all: Vec<usize> = (0..natural.len()).collect();
-    if natural.len() <= 2 || total(&all) <= max {
+    if natural.len() <= keys + 1 || total(&all) <= max {
         return vec![all];
     }
+    let head: Vec<usize> = (0..keys).collect();
     let mut parts = Vec::new();
-    let mut part = vec![0];
-    for i in 1..natural.len() {
+    let mut part = head.clone();
+    for i in keys..natural.len() {
         part.push(i);
-        if part.len() > 2 && total(&part) > max {
+        if part.len() > keys + 1 && total(&part) > max {
             part.pop();
-            parts.push(std::mem::replace(&mut part, vec![0, i]));
+            let mut next = head.clone();
+            next.push(i);
+            parts.push(std::mem::replace(&mut part, next));
         }
     }
     parts.push(part);
