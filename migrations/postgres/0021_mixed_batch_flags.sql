@@ -4,3 +4,8 @@
 -- the batch into a smaller crowd around the paper ballots. In such a batch
 -- the flag is kept as a count per batch, like a burst (SPEC §10).
 ALTER TABLE releases ADD COLUMN fast BIGINT NOT NULL DEFAULT 0;
+
+-- Sealed blobs are ciphertext: compressing them (TOAST's default) costs time
+-- on every submission and never saves a byte.
+ALTER TABLE held_answers ALTER COLUMN sealed SET STORAGE EXTERNAL;
+ALTER TABLE drafts ALTER COLUMN sealed SET STORAGE EXTERNAL;

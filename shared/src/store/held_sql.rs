@@ -46,16 +46,28 @@ macro_rules! held_store {
                 Ok(())
             }
 
-            /// The campaign's k and time zone, in one read.
+            /// The campaign's k and time zone, in one read, with the
+            /// campaign's release lock taken (see [`lock_releases`](Self::lock_releases)).
             async fn release_settings(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 campaign: &str,
             ) -> Result<(i64, String), StoreError> {
-                let row: Option<(i64, String)> =
-                    sqlx::query_as("SELECT CAST(anonymity_k AS BIGINT), timezone FROM campaigns WHERE id = $1")
-                        .bind(campaign)
-                        .fetch_optional(&mut **tx)
-                        .await?;
+                let sql = if matches!($backend, $crate::store::Backend::Postgres) {
+                    // One round trip: the lock is taken as the row is read.
+                    "SELECT CAST(c.anonymity_k AS BIGINT), c.timezone FROM campaigns c,
+                            (SELECT pg_advisory_xact_lock(hashtextextended($2, 0))) AS l WHERE c.id = $1"
+                } else {
+                    // SQLite has one writer at a time; the name is unused.
+                    "SELECT CAST(anonymity_k AS BIGINT), timezone FROM campaigns WHERE id = $1 AND $2 IS NOT NULL"
+                };
+                let row: Option<(i64, String)> = sqlx::query_as(sql)
+                    .bind(campaign)
+                    .bind(format!("sipas release|{campaign}"))
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                if row.is_none() {
+                    Self::lock_releases(tx, campaign).await?;
+                }
                 Ok(row.unwrap_or_else(|| {
                     (
                         i64::from($crate::model::campaign::DEFAULT_ANONYMITY_K),
@@ -74,10 +86,10 @@ macro_rules! held_store {
                 campaign: &str,
                 cells: &std::collections::BTreeSet<(String, String, String)>,
             ) -> Result<u64, StoreError> {
-                let (k, zone) = Self::release_settings(tx, campaign).await?;
                 // The campaign's release lock before counting: two writers
-                // that each counted k − 1 would both wait for more.
-                Self::lock_releases(tx, campaign).await?;
+                // that each counted k − 1 would both wait for more. On
+                // PostgreSQL it is taken in the read of the settings.
+                let (k, zone) = Self::release_settings(tx, campaign).await?;
                 let mut held = $crate::store::release::HeldRows::new();
                 let cells: Vec<&(String, String, String)> = cells.iter().collect();
                 for part in cells.chunks(300) {

@@ -4,6 +4,9 @@ use super::StoreError;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::time::Duration;
 
+/// Prepared statements the submission writer keeps per connection.
+const WRITER_STATEMENTS: usize = 2048;
+
 /// A store on a PostgreSQL database.
 pub struct PostgresStore {
     pool: PgPool,
@@ -25,7 +28,9 @@ impl PostgresStore {
         let key = std::sync::Arc::new(Self::adopt_key(&pool, key).await?);
         // The writer's own connections: it holds one at a time, and a second
         // lets it start the next group while the last one's is recycled.
-        let options = pool.connect_options().as_ref().clone();
+        // Its statements vary with a group's size (an IN list per size):
+        // a cache large enough keeps each prepared once, not again and again.
+        let options = pool.connect_options().as_ref().clone().statement_cache_capacity(WRITER_STATEMENTS);
         let submissions = Self::spawn_writer(
             async move {
                 Ok(PgPoolOptions::new()
