@@ -580,6 +580,79 @@ async fn a_paper_ballot_released_among_online_answers_looks_like_them() {
     assert_eq!(store.anonymity(&campaign.id).await.expect("a").excluded, 1);
 }
 
+/// A citizen's questionnaire with every rating the same: what the review
+/// flags as straight-lined.
+fn straight_citizen(campaign: &Campaign) -> BTreeMap<String, String> {
+    let q = campaign.questionnaire_of("citizens").expect("questionnaire");
+    let mut cells = BTreeMap::new();
+    for x in q.questions() {
+        let v = match x.kind {
+            QuestionKind::Likert5 => "4".to_owned(),
+            QuestionKind::Yesno => "0".to_owned(),
+            QuestionKind::Number => "1".to_owned(),
+            QuestionKind::Text => continue,
+            QuestionKind::Single | QuestionKind::Multi => x.options[0].code.clone(),
+        };
+        cells.insert(x.code.clone(), v);
+    }
+    let answers = q.check_answers(&cells).expect("the form takes it");
+    assert!(answers.straight_lined());
+    answers.to_cells()
+}
+
+#[tokio::test]
+async fn a_straight_lined_paper_ballot_carries_the_flag_an_online_one_does() {
+    use sipas_shared::store::StoredResponse;
+    use sipas_shared::store::field::{Audit, PaperBatch};
+    // Straight-lining shows in the answers: a ballot that kept no flag where
+    // the online answers beside it, alike in every rating, were flagged, was
+    // the one row the «trả lời trên giấy» mark names.
+    let (db, store, campaign) = setup(4).await;
+    let field = campaign.fields[0].clone();
+    store.issue_ballot_numbers(&campaign.id, &[("QB01".into(), "citizens".into(), 1)], "admin").await.expect("numbers");
+    let number = store.ballot_numbers(&campaign.id, Some("QB01")).await.expect("numbers").remove(0).number;
+    let cells = straight_citizen(&campaign);
+    let answers = campaign.questionnaire_of("citizens").expect("q").check_answers(&cells).expect("valid");
+    for _ in 0..4 {
+        let token = store
+            .create_invitation(&NewInvitation {
+                campaign: campaign.id.clone(),
+                unit: sipas_shared::UnitCode::parse("QB01").expect("unit"),
+                group: "citizens".into(),
+                field: Some(field.clone()),
+                person: None,
+            })
+            .await
+            .expect("invite");
+        assert_eq!(store.submit(&token, &answers, campaign.opens).await.expect("submit"), Submission::Stored);
+    }
+    let ballot = StoredResponse {
+        unit: "QB01".into(),
+        group: "citizens".into(),
+        field: Some(field),
+        submitted_on: campaign.opens,
+        source: "paper".into(),
+        ballot: Some(number.clone()),
+        cells,
+    };
+    let audit = Audit {
+        actor: "keyer",
+        campaign: &campaign.id,
+        action: sipas_shared::model::AuditAction::KeyBallot,
+        subject: "QB01/citizens",
+        detail: "một phiếu",
+    };
+    store
+        .key_paper_ballots(
+            &campaign.id,
+            PaperBatch { ballots: &[(1, ballot)], allow_over_quota: false, fingerprint: None, audit },
+        )
+        .await
+        .expect("key");
+    let flags = common::query_strings(&db, "SELECT COALESCE(flags, 'none') FROM responses").await;
+    assert_eq!(flags, ["straight"; 5], "every row alike, the ballot among them");
+}
+
 #[tokio::test]
 async fn a_ballot_file_of_two_is_not_a_batch_of_two() {
     use sipas_shared::store::field::{Audit, PaperBatch};

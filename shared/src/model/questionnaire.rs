@@ -294,6 +294,21 @@ impl Questionnaire {
             .or_else(|| self.questions().find(|q| q.criterion.as_deref() == Some(code)).and_then(|q| q.points))
     }
 
+    /// Stored cells read back as answers, leaving out what no question of
+    /// this questionnaire takes (for signals computed from the answers
+    /// alone, such as straight-lining, whatever channel they came by).
+    pub fn read_cells(&self, cells: &BTreeMap<String, String>) -> Answers {
+        let mut answers = Answers::default();
+        for (code, raw) in cells {
+            if let Some(q) = self.question(code)
+                && let Ok(Some(a)) = Answer::parse(q, raw)
+            {
+                answers.insert(code.clone(), a);
+            }
+        }
+        answers
+    }
+
     /// Checks a whole submission given as answer cells (SPEC §7 text form).
     ///
     /// Unknown questions and bad values are refused; a required question left

@@ -589,7 +589,13 @@ macro_rules! field_store {
                         on: r.submitted_on,
                         answers: serde_json::to_string(&r.cells)?,
                         counted,
-                        flags: Vec::new(),
+                        // Straight-lining shows in the answers themselves: a
+                        // ballot gets the flag an online answer would, or the
+                        // flag's absence would tell paper apart (SPEC §10).
+                        flags: questionnaire
+                            .filter(|q| q.read_cells(&r.cells).straight_lined())
+                            .map(|_| vec![$crate::store::Flag::Straight])
+                            .unwrap_or_default(),
                         source: Some(r.source.clone()),
                         ballot: r.ballot.clone(),
                     };
