@@ -572,6 +572,14 @@ async fn a_paper_ballot_released_among_online_answers_looks_like_them() {
     let looks = common::query_strings(&db, &sql).await;
     assert_eq!(looks.len(), 5);
     assert!(looks.iter().all(|l| *l == looks[0]), "rows that tell the paper ballot apart: {looks:?}");
+    // Found in review: the tag that stops a number being keyed twice was the
+    // released row's own tag, so a join of the two tables named the ballot.
+    let joined = common::query_strings(
+        &db,
+        "SELECT CAST(COUNT(*) AS TEXT) FROM responses r JOIN keyed_ballots k ON k.campaign_id = r.campaign_id AND k.tag = r.ballot",
+    )
+    .await;
+    assert_eq!(joined, ["0"], "no released row joins the keyed numbers");
     // The review page still learns that four answers of the batch were fast.
     let batches = store.releases(&campaign.id).await.expect("releases");
     assert_eq!(batches.iter().map(|b| (b.n, b.fast)).collect::<Vec<_>>(), [(5, 4)]);
@@ -651,6 +659,60 @@ async fn a_straight_lined_paper_ballot_carries_the_flag_an_online_one_does() {
         .expect("key");
     let flags = common::query_strings(&db, "SELECT COALESCE(flags, 'none') FROM responses").await;
     assert_eq!(flags, ["straight"; 5], "every row alike, the ballot among them");
+}
+
+#[tokio::test]
+async fn numbers_keyed_before_keyed_tags_are_retagged_and_still_refuse_a_second_keying() {
+    use sipas_shared::store::StoredResponse;
+    use sipas_shared::store::field::{Audit, PaperBatch};
+    let (db, store, campaign) = setup(4).await;
+    store
+        .issue_ballot_numbers(&campaign.id, &[("QB01".into(), "delegates".into(), 1)], "admin")
+        .await
+        .expect("numbers");
+    let number = store.ballot_numbers(&campaign.id, Some("QB01")).await.expect("numbers").remove(0).number;
+    let ballot = StoredResponse {
+        unit: "QB01".into(),
+        group: "delegates".into(),
+        field: None,
+        submitted_on: campaign.opens,
+        source: "paper".into(),
+        ballot: Some(number.clone()),
+        cells: {
+            let mut generator = Generator::new(&campaign, 5).expect("generator");
+            loop {
+                let r = generator.response();
+                if r.group == "delegates" {
+                    break r.cells;
+                }
+            }
+        },
+    };
+    let key = |n: usize| PaperBatch {
+        ballots: &[],
+        allow_over_quota: false,
+        fingerprint: None,
+        audit: Audit {
+            actor: "keyer",
+            campaign: &campaign.id,
+            action: sipas_shared::model::AuditAction::KeyBallot,
+            subject: "QB01/delegates",
+            detail: if n == 0 { "lần đầu" } else { "lần hai" },
+        },
+    };
+    let once = [(1, ballot)];
+    store.key_paper_ballots(&campaign.id, PaperBatch { ballots: &once, ..key(0) }).await.expect("keyed once");
+    // As a database from before this version holds it: the keyed tag was the
+    // released row's tag, and the retagging has not run.
+    let old = store.service_key().ballot_tag(&campaign.id, &number);
+    let new = store.service_key().keyed_tag(&campaign.id, &number);
+    common::query_tuples(&db, &format!("UPDATE keyed_ballots SET tag = '{old}'")).await;
+    common::query_tuples(&db, "DELETE FROM service_settings WHERE name = 'keyed_tags'").await;
+    drop(store);
+    let store = store::connect(&db.url).await.expect("reopen");
+    assert_eq!(common::query_strings(&db, "SELECT tag FROM keyed_ballots").await, [new]);
+    let refused = store.key_paper_ballots(&campaign.id, PaperBatch { ballots: &once, ..key(1) }).await;
+    assert!(refused.is_err(), "the same number keyed again: {refused:?}");
 }
 
 #[tokio::test]

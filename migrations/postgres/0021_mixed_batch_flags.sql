@@ -4,6 +4,9 @@
 -- the batch into a smaller crowd around the paper ballots. In such a batch
 -- the flag is kept as a count per batch, like a burst (SPEC §10).
 ALTER TABLE releases ADD COLUMN fast BIGINT NOT NULL DEFAULT 0;
+-- Mixed batches released before: their online rows lose the flag too.
+UPDATE responses SET flags = CASE flags WHEN 'fast' THEN NULL WHEN 'straight,fast' THEN 'straight' ELSE flags END
+WHERE source = 'mixed' AND flags IS NOT NULL;
 
 -- Sealed blobs are ciphertext: compressing them (TOAST's default) costs time
 -- on every submission and never saves a byte.

@@ -510,7 +510,7 @@ macro_rules! field_store {
                         Some((u, g, false)) if *u == r.unit && *g == r.group => {
                             sqlx::query("INSERT INTO keyed_ballots (campaign_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                                 .bind(campaign)
-                                .bind(self.key.tag(&format!("ballot|{campaign}|{number}")))
+                                .bind(self.key.keyed_tag(campaign, number))
                                 .execute(&mut *tx)
                                 .await?
                                 .rows_affected()
@@ -791,7 +791,7 @@ macro_rules! field_store {
                                 .fetch_all(&mut *tx)
                                 .await?;
                         numbers.into_iter().map(|(n,)| n).find(|n| {
-                            *n == b || self.key.tag(&format!("ballot|{campaign}|{n}")) == b
+                            *n == b || self.key.ballot_tag(campaign, n) == b
                         })
                     }
                     None => None,
@@ -813,7 +813,7 @@ macro_rules! field_store {
                         )));
                     }
                     // The keyed tag follows the number: withdrawn, it may be keyed again.
-                    let tag = self.key.tag(&format!("ballot|{campaign}|{number}"));
+                    let tag = self.key.keyed_tag(campaign, number);
                     let sql = if sign < 0 {
                         "DELETE FROM keyed_ballots WHERE campaign_id = $1 AND tag = $2"
                     } else {
@@ -849,7 +849,7 @@ macro_rules! field_store {
                         .bind(number)
                         .fetch_optional(&self.pool)
                         .await?;
-                let tag = self.key.tag(&format!("ballot|{campaign}|{number}"));
+                let tag = self.key.ballot_tag(campaign, number);
                 let row: Option<(i64,)> = if own.as_ref().is_some_and(|(u,)| u == unit) {
                     sqlx::query_as(
                         "SELECT id FROM responses WHERE campaign_id = $1 AND ballot IN ($2, $3) AND excluded IS NULL",

@@ -33,6 +33,46 @@ macro_rules! held_store {
                 Ok(key)
             }
 
+            /// Once per database: numbers keyed before keyed tags had their
+            /// own prefix carried the tag their released row carries; they get
+            /// the keyed tag, so the two tables no longer join (SPEC §10).
+            async fn retag_keyed_ballots(
+                pool: &sqlx::Pool<$db>,
+                key: &$crate::store::key::ServiceKey,
+            ) -> Result<(), StoreError> {
+                let done: Option<(String,)> =
+                    sqlx::query_as("SELECT value FROM service_settings WHERE name = 'keyed_tags'").fetch_optional(pool).await?;
+                if done.is_some() {
+                    return Ok(());
+                }
+                let mut tx = pool.begin().await?;
+                sqlx::query("INSERT INTO service_settings (name, value) VALUES ('keyed_tags', 'keyed') ON CONFLICT (name) DO NOTHING")
+                    .execute(&mut *tx)
+                    .await?;
+                let keyed: Vec<(String, String)> =
+                    sqlx::query_as("SELECT campaign_id, tag FROM keyed_ballots").fetch_all(&mut *tx).await?;
+                if !keyed.is_empty() {
+                    let numbers: Vec<(String, String)> =
+                        sqlx::query_as("SELECT campaign_id, number FROM ballot_numbers").fetch_all(&mut *tx).await?;
+                    let old: std::collections::HashMap<(String, String), String> = numbers
+                        .iter()
+                        .map(|(c, n)| ((c.clone(), key.ballot_tag(c, n)), key.keyed_tag(c, n)))
+                        .collect();
+                    for (campaign, tag) in keyed {
+                        if let Some(new) = old.get(&(campaign.clone(), tag.clone())) {
+                            sqlx::query("UPDATE keyed_ballots SET tag = $3 WHERE campaign_id = $1 AND tag = $2")
+                                .bind(&campaign)
+                                .bind(&tag)
+                                .bind(new)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             /// Takes the campaign's release lock until the transaction ends
             /// (PostgreSQL; SQLite has one writer at a time). Taken again in
             /// the same transaction it is already held.
@@ -235,7 +275,7 @@ macro_rules! held_store {
                             // an online answer's is random, and without the
                             // key no row tells which is which.
                             ballot: Some(match &held.ballot {
-                                Some(number) => key.tag(&format!("ballot|{campaign}|{number}")),
+                                Some(number) => key.ballot_tag(campaign, number),
                                 None => key.tag(&format!("online|{}", rand::random::<u64>())),
                             }),
                             number: held.ballot,
@@ -401,7 +441,13 @@ macro_rules! held_store {
                 if matches!($backend, $crate::store::Backend::Postgres) {
                     sqlx::query("VACUUM held_answers, drafts").execute(&self.pool).await?;
                 } else {
-                    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await?;
+                    // A checkpoint a reader holds back answers `busy` rather
+                    // than failing: say so, the next sweep tries again.
+                    let (busy, _, _): (i64, i64, i64) =
+                        sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.pool).await?;
+                    if busy != 0 {
+                        tracing::warn!("nhật ký WAL chưa được xoá sạch (đang có người đọc): lần quét sau sẽ thử lại");
+                    }
                 }
                 Ok(())
             }

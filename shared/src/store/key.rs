@@ -166,6 +166,20 @@ impl ServiceKey {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..12])
     }
 
+    /// The tag a released paper ballot carries in its `ballot` column, which
+    /// finds it by its number to withdraw it.
+    pub fn ballot_tag(&self, campaign: &str, number: &str) -> String {
+        self.tag(&format!("ballot|{campaign}|{number}"))
+    }
+
+    /// The tag that marks a number keyed while its ballot waits sealed
+    /// (`keyed_ballots`). Unlike [`ballot_tag`](Self::ballot_tag): were they
+    /// the same, joining the two tables would pick the paper ballots out of
+    /// a batch that mixes them with online answers.
+    pub fn keyed_tag(&self, campaign: &str, number: &str) -> String {
+        self.tag(&format!("keyed|{campaign}|{number}"))
+    }
+
     /// Seals `plain` bound to `context` (which the holder must name again to
     /// open it), padded to a multiple of [`HELD_SIZE`].
     pub fn seal(&self, context: &str, plain: &[u8]) -> Vec<u8> {

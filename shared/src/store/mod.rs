@@ -166,9 +166,10 @@ pub enum Submission {
 /// Parsed campaign definitions by id and version (`updated_at`), shared: a
 /// respondent's request borrows the definition rather than copying it.
 #[derive(Default)]
-pub(crate) struct Definitions(
-    std::sync::Mutex<std::collections::HashMap<String, (chrono::DateTime<chrono::Utc>, std::sync::Arc<Campaign>)>>,
-);
+pub(crate) struct Definitions(std::sync::Mutex<std::collections::HashMap<String, Definition>>);
+
+/// A parsed definition and the version it was parsed at.
+type Definition = (chrono::DateTime<chrono::Utc>, std::sync::Arc<Campaign>);
 
 impl Definitions {
     pub(crate) fn get(&self, id: &str, version: chrono::DateTime<chrono::Utc>) -> Option<std::sync::Arc<Campaign>> {

@@ -26,6 +26,7 @@ impl PostgresStore {
             PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
         sqlx::migrate!("../migrations/postgres").run(&pool).await?;
         let key = std::sync::Arc::new(Self::adopt_key(&pool, key).await?);
+        Self::retag_keyed_ballots(&pool, &key).await?;
         // The writer's own connections: it holds one at a time, and a second
         // lets it start the next group while the last one's is recycled.
         // Its statements vary with a group's size (an IN list per size):

@@ -74,6 +74,20 @@ macro_rules! sql_store {
                                 let _ = reply.send(Ok(outcome));
                             }
                         }
+                        // The database out of reach: every submission of the
+                        // group hears so at once, rather than each waiting its
+                        // own turn for a connection that will not come.
+                        Err(StoreError::Database(e))
+                            if matches!(
+                                e,
+                                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed
+                            ) =>
+                        {
+                            tracing::error!("bộ ghi phiếu không ghi được: {e}");
+                            for (_, reply) in batch.drain(..) {
+                                let _ = reply.send(Err(StoreError::Corrupt(format!("cơ sở dữ liệu không trả lời: {e}"))));
+                            }
+                        }
                         Err(_) => {
                             for (job, reply) in batch.drain(..) {
                                 let alone = Self::run_group(&pool, &key, &[&job]).await.map(|mut o| o.remove(0));
@@ -171,7 +185,17 @@ macro_rules! sql_store {
                         field.clone().unwrap_or_default(),
                     ));
                 }
-                // Every unit × group's count in one statement.
+                // Every unit × group's count in one statement. PostgreSQL locks
+                // the rows in key order first, as every other writer of quotas
+                // does, so two writers never wait on each other in a circle.
+                if matches!($backend, $crate::store::Backend::Postgres) && answered.len() > 1 {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("SELECT 1 FROM quotas WHERE (campaign_id, unit, group_code) IN (");
+                    q.push_values(&answered, |mut b, ((campaign, unit, group), _)| {
+                        b.push_bind((*campaign).to_owned()).push_bind((*unit).to_owned()).push_bind((*group).to_owned());
+                    });
+                    q.push(") ORDER BY campaign_id, unit, group_code FOR UPDATE");
+                    q.build().execute(&mut **tx).await?;
+                }
                 let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE quotas SET answered = answered + v.column4 FROM (");
                 q.push_values(&answered, |mut b, ((campaign, unit, group), n)| {
                     b.push_bind((*campaign).to_owned()).push_bind((*unit).to_owned()).push_bind((*group).to_owned()).push_bind(*n);

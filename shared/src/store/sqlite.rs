@@ -44,6 +44,7 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options.clone()).await?;
         sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
         let key = std::sync::Arc::new(Self::adopt_key(&pool, key).await?);
+        Self::retag_keyed_ballots(&pool, &key).await?;
         // The submission writer has a connection of its own, so it never
         // waits behind page reads for one; an in-memory database has only
         // the one pool (a second would be another database).
