@@ -508,60 +508,81 @@ async fn a_row_left_alone_after_generalising_joins_a_class_of_k() {
     assert!(combos.values().all(|n| *n >= 5), "{combos:?}");
 }
 
+/// One ballot number printed for QB01's `group`.
+async fn one_number(store: &dyn Store, campaign: &Campaign, group: &str) -> String {
+    store.issue_ballot_numbers(&campaign.id, &[("QB01".into(), group.into(), 1)], "admin").await.expect("numbers");
+    store.ballot_numbers(&campaign.id, Some("QB01")).await.expect("numbers").remove(0).number
+}
+
+/// A delegate's answers as the generator makes them.
+fn delegate_cells(generator: &mut Generator) -> BTreeMap<String, String> {
+    loop {
+        let r = generator.response();
+        if r.group == "delegates" {
+            break r.cells;
+        }
+    }
+}
+
+/// A paper ballot of QB01 with its printed number.
+fn paper_ballot(
+    number: &str,
+    group: &str,
+    field: Option<String>,
+    day: chrono::NaiveDate,
+    cells: BTreeMap<String, String>,
+) -> sipas_shared::store::StoredResponse {
+    sipas_shared::store::StoredResponse {
+        unit: "QB01".into(),
+        group: group.into(),
+        field,
+        submitted_on: day,
+        source: "paper".into(),
+        ballot: Some(number.to_owned()),
+        cells,
+    }
+}
+
+/// Keys one ballot on the enumerator's page.
+async fn key_one(
+    store: &dyn Store,
+    campaign: &Campaign,
+    ballot: sipas_shared::store::StoredResponse,
+) -> Result<(), sipas_shared::store::StoreError> {
+    use sipas_shared::store::field::{Audit, PaperBatch};
+    let audit = Audit {
+        actor: "keyer",
+        campaign: &campaign.id,
+        action: sipas_shared::model::AuditAction::KeyBallot,
+        subject: "QB01",
+        detail: "một phiếu",
+    };
+    let ballots = [(1, ballot)];
+    store
+        .key_paper_ballots(
+            &campaign.id,
+            PaperBatch { ballots: &ballots, allow_over_quota: false, fingerprint: None, audit },
+        )
+        .await
+        .map(|_| ())
+}
+
 #[tokio::test]
 async fn a_paper_ballot_released_among_online_answers_looks_like_them() {
-    use sipas_shared::store::StoredResponse;
-    use sipas_shared::store::field::{Audit, PaperBatch};
     // Found in review: in a batch of four online answers and one ballot keyed
     // on the page, `source = paper` and the ballot's number were the one
     // person the enumerator marked «trả lời trên giấy». And paper is never
     // "fast": four online answers flagged fast left the one unflagged row
     // as the paper ballot.
     let (db, store, campaign) = setup(4).await;
-    store
-        .issue_ballot_numbers(&campaign.id, &[("QB01".into(), "delegates".into(), 1)], "admin")
-        .await
-        .expect("numbers");
-    let number = store.ballot_numbers(&campaign.id, Some("QB01")).await.expect("numbers").remove(0).number;
+    let number = one_number(&*store, &campaign, "delegates").await;
     let mut generator = Generator::new(&campaign, 9).expect("generator");
     for _ in 0..4 {
-        let cells = loop {
-            let r = generator.response();
-            if r.group == "delegates" {
-                break r.cells;
-            }
-        };
+        let cells = delegate_cells(&mut generator);
         submit_delegate_flagged(&*store, &campaign, &cells, vec![sipas_shared::store::Flag::Fast]).await;
     }
-    let cells = loop {
-        let r = generator.response();
-        if r.group == "delegates" {
-            break r.cells;
-        }
-    };
-    let ballot = StoredResponse {
-        unit: "QB01".into(),
-        group: "delegates".into(),
-        field: None,
-        submitted_on: campaign.opens,
-        source: "paper".into(),
-        ballot: Some(number.clone()),
-        cells,
-    };
-    let audit = Audit {
-        actor: "keyer",
-        campaign: &campaign.id,
-        action: sipas_shared::model::AuditAction::KeyBallot,
-        subject: "QB01/delegates",
-        detail: "một phiếu",
-    };
-    store
-        .key_paper_ballots(
-            &campaign.id,
-            PaperBatch { ballots: &[(1, ballot)], allow_over_quota: false, fingerprint: None, audit },
-        )
-        .await
-        .expect("key");
+    let ballot = paper_ballot(&number, "delegates", None, campaign.opens, delegate_cells(&mut generator));
+    key_one(&*store, &campaign, ballot).await.expect("key");
     let xmin = if db.is_postgres() { "xmin::text" } else { "''" };
     let sql = format!(
         "SELECT unit || '|' || COALESCE(field, '') || '|' || CAST(submitted_on AS TEXT) || '|' || source || '|' ||
@@ -610,15 +631,12 @@ fn straight_citizen(campaign: &Campaign) -> BTreeMap<String, String> {
 
 #[tokio::test]
 async fn a_straight_lined_paper_ballot_carries_the_flag_an_online_one_does() {
-    use sipas_shared::store::StoredResponse;
-    use sipas_shared::store::field::{Audit, PaperBatch};
     // Straight-lining shows in the answers: a ballot that kept no flag where
     // the online answers beside it, alike in every rating, were flagged, was
     // the one row the «trả lời trên giấy» mark names.
     let (db, store, campaign) = setup(4).await;
     let field = campaign.fields[0].clone();
-    store.issue_ballot_numbers(&campaign.id, &[("QB01".into(), "citizens".into(), 1)], "admin").await.expect("numbers");
-    let number = store.ballot_numbers(&campaign.id, Some("QB01")).await.expect("numbers").remove(0).number;
+    let number = one_number(&*store, &campaign, "citizens").await;
     let cells = straight_citizen(&campaign);
     let answers = campaign.questionnaire_of("citizens").expect("q").check_answers(&cells).expect("valid");
     for _ in 0..4 {
@@ -634,27 +652,7 @@ async fn a_straight_lined_paper_ballot_carries_the_flag_an_online_one_does() {
             .expect("invite");
         assert_eq!(store.submit(&token, &answers, campaign.opens).await.expect("submit"), Submission::Stored);
     }
-    let ballot = StoredResponse {
-        unit: "QB01".into(),
-        group: "citizens".into(),
-        field: Some(field),
-        submitted_on: campaign.opens,
-        source: "paper".into(),
-        ballot: Some(number.clone()),
-        cells,
-    };
-    let audit = Audit {
-        actor: "keyer",
-        campaign: &campaign.id,
-        action: sipas_shared::model::AuditAction::KeyBallot,
-        subject: "QB01/citizens",
-        detail: "một phiếu",
-    };
-    store
-        .key_paper_ballots(
-            &campaign.id,
-            PaperBatch { ballots: &[(1, ballot)], allow_over_quota: false, fingerprint: None, audit },
-        )
+    key_one(&*store, &campaign, paper_ballot(&number, "citizens", Some(field), campaign.opens, cells))
         .await
         .expect("key");
     let flags = common::query_strings(&db, "SELECT COALESCE(flags, 'none') FROM responses").await;
@@ -663,45 +661,11 @@ async fn a_straight_lined_paper_ballot_carries_the_flag_an_online_one_does() {
 
 #[tokio::test]
 async fn numbers_keyed_before_keyed_tags_are_retagged_and_still_refuse_a_second_keying() {
-    use sipas_shared::store::StoredResponse;
-    use sipas_shared::store::field::{Audit, PaperBatch};
     let (db, store, campaign) = setup(4).await;
-    store
-        .issue_ballot_numbers(&campaign.id, &[("QB01".into(), "delegates".into(), 1)], "admin")
-        .await
-        .expect("numbers");
-    let number = store.ballot_numbers(&campaign.id, Some("QB01")).await.expect("numbers").remove(0).number;
-    let ballot = StoredResponse {
-        unit: "QB01".into(),
-        group: "delegates".into(),
-        field: None,
-        submitted_on: campaign.opens,
-        source: "paper".into(),
-        ballot: Some(number.clone()),
-        cells: {
-            let mut generator = Generator::new(&campaign, 5).expect("generator");
-            loop {
-                let r = generator.response();
-                if r.group == "delegates" {
-                    break r.cells;
-                }
-            }
-        },
-    };
-    let key = |n: usize| PaperBatch {
-        ballots: &[],
-        allow_over_quota: false,
-        fingerprint: None,
-        audit: Audit {
-            actor: "keyer",
-            campaign: &campaign.id,
-            action: sipas_shared::model::AuditAction::KeyBallot,
-            subject: "QB01/delegates",
-            detail: if n == 0 { "lần đầu" } else { "lần hai" },
-        },
-    };
-    let once = [(1, ballot)];
-    store.key_paper_ballots(&campaign.id, PaperBatch { ballots: &once, ..key(0) }).await.expect("keyed once");
+    let number = one_number(&*store, &campaign, "delegates").await;
+    let mut generator = Generator::new(&campaign, 5).expect("generator");
+    let ballot = paper_ballot(&number, "delegates", None, campaign.opens, delegate_cells(&mut generator));
+    key_one(&*store, &campaign, ballot.clone()).await.expect("keyed once");
     // As a database from before this version holds it: the keyed tag was the
     // released row's tag, and the retagging has not run.
     let old = store.service_key().ballot_tag(&campaign.id, &number);
@@ -711,7 +675,7 @@ async fn numbers_keyed_before_keyed_tags_are_retagged_and_still_refuse_a_second_
     drop(store);
     let store = store::connect(&db.url).await.expect("reopen");
     assert_eq!(common::query_strings(&db, "SELECT tag FROM keyed_ballots").await, [new]);
-    let refused = store.key_paper_ballots(&campaign.id, PaperBatch { ballots: &once, ..key(1) }).await;
+    let refused = key_one(&*store, &campaign, ballot).await;
     assert!(refused.is_err(), "the same number keyed again: {refused:?}");
 }
 

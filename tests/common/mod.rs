@@ -90,6 +90,8 @@ pub fn sipas_in(db: &TestDb, args: &[&str], cwd: &Path) -> Output {
         .arg(&db.url)
         .current_dir(cwd)
         .env_remove("DATABASE_URL")
+        // The terminal's width shapes the text report: the default, always.
+        .env_remove("COLUMNS")
         .output()
         .expect("run sipas")
 }
