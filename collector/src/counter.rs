@@ -503,6 +503,11 @@ impl KioskMode {
         }
     }
 
+    /// How a person reads a device's stored mode (an unknown word as it is).
+    pub fn describe(stored: &str) -> String {
+        Self::parse_stored(stored).map_or_else(|| stored.to_owned(), Self::label)
+    }
+
     /// How a person reads the mode (the admin page's words).
     pub fn label(self) -> String {
         match self {

@@ -26,6 +26,7 @@ pub async fn sample(db: &str, id: &str, seed: Option<u64>, reserve: u32) -> Resu
         "{:<24} {:<12} {:>7} {:>9} {:>8} {:>8} {:>9}",
         "đơn vị", "nhóm", "chỉ tiêu", "khung mẫu", "cỡ nên có", "rút thêm", "dự phòng"
     );
+    use sipas_shared::model::text::ellipsis;
     let (mut drawn, mut reserves) = (0, 0);
     for r in &rows {
         let recommended = if r.frame > 0 { r.recommended.to_string() } else { "–".to_owned() };
@@ -33,8 +34,8 @@ pub async fn sample(db: &str, id: &str, seed: Option<u64>, reserve: u32) -> Resu
         let group = campaign.group(&r.group).map_or(r.group.as_str(), |g| g.name.as_str());
         print!(
             "{:<24} {:<12} {:>7} {:>9} {:>8} {:>8} {:>9}",
-            short(unit, 24),
-            short(group, 12),
+            ellipsis(unit, 24),
+            ellipsis(group, 12),
             r.quota,
             r.frame,
             recommended,
@@ -306,13 +307,4 @@ pub async fn enrol(
     let secret = sipas_shared::model::auth::new_secret();
     store.enrol_device(campaign, unit, label, mode, &sipas_shared::model::auth::secret_hash(&secret), actor).await?;
     Ok(format!("{}/d/{secret}", public_url.trim_end_matches('/')))
-}
-
-/// A name cut to `width` characters for a terminal column, with «…» where cut.
-fn short(name: &str, width: usize) -> String {
-    if name.chars().count() <= width {
-        name.to_owned()
-    } else {
-        format!("{}…", name.chars().take(width.saturating_sub(1)).collect::<String>())
-    }
 }

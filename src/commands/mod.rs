@@ -159,8 +159,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             for d in store.devices(&campaign.id).await? {
                 let unit = campaign.unit(&d.unit).map_or(d.unit.as_str(), |u| u.name.as_str());
                 let state = if d.revoked { "đã thu hồi" } else { "đang dùng" };
-                let mode =
-                    sipas_collector::KioskMode::parse_stored(&d.mode).map_or_else(|| d.mode.clone(), |m| m.label());
+                let mode = sipas_collector::KioskMode::describe(&d.mode);
                 println!("{}\t{unit}\t{}\t{mode}\t{state}", d.id, d.label);
             }
             Ok(())

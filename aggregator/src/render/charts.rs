@@ -21,10 +21,6 @@ fn x_of(pct: f64) -> f64 {
     LABEL_W + PLOT_W * pct.clamp(0.0, 100.0) / 100.0
 }
 
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n { s.to_owned() } else { format!("{}…", s.chars().take(n - 1).collect::<String>()) }
-}
-
 /// Horizontal bars in percent with an optional target line; a missing value is
 /// drawn as "không có phiếu", never as 0.
 pub fn bars(title: &str, rows: &[(String, Option<f64>)], target: Option<f64>) -> Markup {
@@ -46,7 +42,7 @@ pub fn bars_with_intervals(
             title { (title) }
             @for (i, (label, value)) in rows.iter().enumerate() {
                 @let y = i as f64 * (BAR_H + GAP) + 4.0;
-                text x=(LABEL_W - 6.0) y=(y + BAR_H * 0.7) text-anchor="end" font-size="12" { (truncate(label, 26)) }
+                text x=(LABEL_W - 6.0) y=(y + BAR_H * 0.7) text-anchor="end" font-size="12" { (sipas_shared::model::text::ellipsis(label, 26)) }
                 rect x=(LABEL_W) y=(y) width=(PLOT_W) height=(BAR_H) fill="#f2f2f2" {}
                 @if let Some(v) = value {
                     rect x=(LABEL_W) y=(y) width=(x_of(*v) - LABEL_W) height=(BAR_H) fill="#2166ac" {}
@@ -95,7 +91,7 @@ pub fn stacked(title: &str, rows: &[(String, [f64; 5])], level_labels: &[String]
             title { (title) }
             @for (i, (label, pct)) in rows.iter().enumerate() {
                 @let y = i as f64 * (BAR_H + GAP) + 4.0;
-                text x=(LABEL_W - 6.0) y=(y + BAR_H * 0.7) text-anchor="end" font-size="12" { (truncate(label, 26)) }
+                text x=(LABEL_W - 6.0) y=(y + BAR_H * 0.7) text-anchor="end" font-size="12" { (sipas_shared::model::text::ellipsis(label, 26)) }
                 @for (level, start, p) in segments(pct) {
                     rect x=(x_of(start)) y=(y) width=(x_of(start + p) - x_of(start)) height=(BAR_H) fill=(LEVEL_COLOURS[level]) {
                         title { (level_labels.get(level).map_or("", String::as_str)) ": " (format!("{p:.2}")) "%" }
@@ -107,7 +103,7 @@ pub fn stacked(title: &str, rows: &[(String, [f64; 5])], level_labels: &[String]
                 // Five legend entries across the whole width, each 122 px.
                 @let x = level as f64 * (width / 5.0);
                 rect x=(x) y=(legend_y - 10.0) width="10" height="10" fill=(colour) {}
-                text x=(x + 14.0) y=(legend_y) font-size="11" { (truncate(level_labels.get(level).map_or("", String::as_str), 19)) }
+                text x=(x + 14.0) y=(legend_y) font-size="11" { (sipas_shared::model::text::ellipsis(level_labels.get(level).map_or("", String::as_str), 19)) }
             }
         }
     }

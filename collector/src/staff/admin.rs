@@ -168,7 +168,7 @@ async fn campaign_page(
             }
             @if !devices.is_empty() {
                 ul { @for d in &devices { li {
-                    (campaign.unit(&d.unit).map_or(d.unit.as_str(), |u| u.name.as_str())) ": " (d.label) " (" (d.mode) ")"
+                    (campaign.unit(&d.unit).map_or(d.unit.as_str(), |u| u.name.as_str())) ": " (d.label) " (" (crate::counter::KioskMode::describe(&d.mode)) ")"
                     @if d.revoked { " (đã thu hồi)" } @else {
                         " "
                         form.inline method="post" action=(format!("{base}/devices/{}/revoke", d.id)) {

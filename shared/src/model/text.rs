@@ -1,6 +1,16 @@
 //! Text as offices type it, made comparable: tidied cells, folded headers and
 //! procedure names, Vietnamese letters without diacritics.
 
+/// `s` cut to `n` characters for a narrow place (a chart label, a terminal
+/// column), its last one «…» where it was cut.
+pub fn ellipsis(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        format!("{}…", s.chars().take(n.saturating_sub(1)).collect::<String>())
+    }
+}
+
 /// A cell as typed, made comparable: Unicode NFC (Unikey's «Unicode tổ hợp»
 /// writes «ế» as e + two combining marks, which would never match the
 /// catalogue's «ế»), every run of spaces, tabs or no-break spaces one space,

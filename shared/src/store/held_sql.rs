@@ -116,6 +116,43 @@ macro_rules! held_store {
                 }))
             }
 
+            /// The held rows of `cells` (unit, group, field; '' for none), by
+            /// cell; with `full_at`, only of the cells holding that many.
+            async fn read_held(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                campaign: &str,
+                cells: &[&(String, String, String)],
+                full_at: Option<i64>,
+            ) -> Result<$crate::store::release::HeldRows, StoreError> {
+                let mut held = $crate::store::release::HeldRows::new();
+                for part in cells.chunks(300) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT id, unit, group_code, field, sealed FROM held_answers WHERE campaign_id = ",
+                    );
+                    q.push_bind(campaign.to_owned());
+                    q.push(" AND (unit, group_code, field) IN (");
+                    if full_at.is_some() {
+                        q.push("SELECT unit, group_code, field FROM held_answers WHERE campaign_id = ");
+                        q.push_bind(campaign.to_owned());
+                        q.push(" AND (unit, group_code, field) IN (");
+                    }
+                    q.push_values(part, |mut b, (unit, group, field)| {
+                        b.push_bind(unit.clone()).push_bind(group.clone()).push_bind(field.clone());
+                    });
+                    q.push(")");
+                    if let Some(k) = full_at {
+                        q.push(" GROUP BY unit, group_code, field HAVING COUNT(*) >= ");
+                        q.push_bind(k);
+                        q.push(")");
+                    }
+                    let rows: Vec<(i64, String, String, String, Vec<u8>)> = q.build_query_as().fetch_all(&mut **tx).await?;
+                    for (id, unit, group, field, sealed) in rows {
+                        held.entry((unit, group, field)).or_default().push((id, sealed));
+                    }
+                }
+                Ok(held)
+            }
+
             /// Releases each of `cells` (unit, group, field; '' for none) that
             /// holds at least the campaign's k answers. The held rows of the
             /// full cells are read in the same statement that finds them: on
@@ -130,27 +167,8 @@ macro_rules! held_store {
                 // that each counted k − 1 would both wait for more. On
                 // PostgreSQL it is taken in the read of the settings.
                 let (k, zone) = Self::release_settings(tx, campaign).await?;
-                let mut held = $crate::store::release::HeldRows::new();
                 let cells: Vec<&(String, String, String)> = cells.iter().collect();
-                for part in cells.chunks(300) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "SELECT id, unit, group_code, field, sealed FROM held_answers WHERE campaign_id = ",
-                    );
-                    q.push_bind(campaign.to_owned());
-                    q.push(" AND (unit, group_code, field) IN (SELECT unit, group_code, field FROM held_answers WHERE campaign_id = ");
-                    q.push_bind(campaign.to_owned());
-                    q.push(" AND (unit, group_code, field) IN (");
-                    q.push_values(part, |mut b, (unit, group, field)| {
-                        b.push_bind(unit.clone()).push_bind(group.clone()).push_bind(field.clone());
-                    });
-                    q.push(") GROUP BY unit, group_code, field HAVING COUNT(*) >= ");
-                    q.push_bind(k);
-                    q.push(")");
-                    let rows: Vec<(i64, String, String, String, Vec<u8>)> = q.build_query_as().fetch_all(&mut **tx).await?;
-                    for (id, unit, group, field, sealed) in rows {
-                        held.entry((unit, group, field)).or_default().push((id, sealed));
-                    }
-                }
+                let held = Self::read_held(tx, campaign, &cells, Some(k)).await?;
                 let batches: Vec<$crate::store::release::Batch> =
                     held.keys().cloned().map($crate::store::release::Batch::cell).collect();
                 Self::release_held(tx, key, campaign, (k, &zone), &batches, held).await
@@ -177,23 +195,8 @@ macro_rules! held_store {
                 // Every member cell's held rows in one read.
                 let cells: std::collections::BTreeSet<&(String, String, String)> =
                     batches.iter().flat_map(|b| b.members.iter()).collect();
-                let mut held_rows = $crate::store::release::HeldRows::new();
                 let cells: Vec<&(String, String, String)> = cells.into_iter().collect();
-                for part in cells.chunks(300) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "SELECT id, unit, group_code, field, sealed FROM held_answers WHERE campaign_id = ",
-                    );
-                    q.push_bind(campaign.to_owned());
-                    q.push(" AND (unit, group_code, field) IN (");
-                    q.push_values(part, |mut b, (unit, group, field)| {
-                        b.push_bind(unit.clone()).push_bind(group.clone()).push_bind(field.clone());
-                    });
-                    q.push(")");
-                    let rows: Vec<(i64, String, String, String, Vec<u8>)> = q.build_query_as().fetch_all(&mut **tx).await?;
-                    for (id, unit, group, field, sealed) in rows {
-                        held_rows.entry((unit, group, field)).or_default().push((id, sealed));
-                    }
-                }
+                let held_rows = Self::read_held(tx, campaign, &cells, None).await?;
                 let (_, zone) = Self::release_settings(tx, campaign).await?;
                 Self::release_held(tx, key, campaign, (k, &zone), batches, held_rows).await
             }
