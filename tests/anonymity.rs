@@ -140,8 +140,10 @@ async fn neither_system_columns_nor_ids_nor_order_join_an_answer_to_its_person()
         assert_eq!(guessed.len(), 15);
         let right = guessed.iter().enumerate().filter(|(pos, i)| pos == *i).count();
         // Before: 15 of 15. Three shuffled batches of 5 give 3 on average;
-        // 13 or more by chance is about 2 in 100,000.
-        assert!(right <= 12, "{name} order pairs {right} of 15 answers with their person");
+        // 13 right (one swap, the rest in place) comes by chance about 2 runs
+        // in 100,000 and once failed a CI run; 14 cannot happen and 15 (no
+        // shuffle at all) comes about 6 in 10 million.
+        assert!(right <= 13, "{name} order pairs {right} of 15 answers with their person");
         // Batches come out in turn: the attacker learns the batch, never more.
         for (pos, i) in guessed.iter().enumerate() {
             assert_eq!(pos / 5, i / 5, "{name}: an answer left its batch of k");
