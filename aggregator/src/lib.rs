@@ -4,6 +4,7 @@
 
 pub mod answers;
 pub mod crosstab;
+pub mod design;
 pub mod disclosure;
 pub mod export;
 pub mod indices;

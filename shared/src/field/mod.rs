@@ -5,4 +5,5 @@
 //! only the model.
 
 pub mod demo;
+pub mod households;
 pub mod sampling;

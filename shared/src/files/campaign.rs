@@ -149,6 +149,33 @@ impl Campaign {
                 }
                 overrides.insert(code, *quota);
             }
+            if let Some(design) = g.households {
+                if design.villages == 0 || design.per_village == 0 {
+                    return Err(at(
+                        &format!("{key}.households"),
+                        "số thôn và số hộ mỗi thôn phải lớn hơn 0".to_owned(),
+                    ));
+                }
+                if g.frame {
+                    return Err(at(
+                        &format!("{key}.households"),
+                        "nhóm hộ gia đình được chọn theo thôn, không theo danh sách giao dịch (bỏ frame = true)"
+                            .to_owned(),
+                    ));
+                }
+                if u64::from(design.villages) * u64::from(design.per_village) != u64::from(g.quota) {
+                    return Err(at(
+                        &format!("{key}.quota"),
+                        format!(
+                            "chỉ tiêu {} phải bằng số thôn × số hộ mỗi thôn ({} × {} = {})",
+                            g.quota,
+                            design.villages,
+                            design.per_village,
+                            u64::from(design.villages) * u64::from(design.per_village)
+                        ),
+                    ));
+                }
+            }
             groups.push(Group {
                 code: g.code.trim().to_owned(),
                 name: g.name.clone(),
@@ -157,6 +184,7 @@ impl Campaign {
                 overrides,
                 applies_to: g.applies_to.clone(),
                 frame: g.frame,
+                households: g.households,
             });
         }
 
@@ -290,6 +318,8 @@ struct GroupEntry {
     applies_to: Option<Vec<UnitKind>>,
     #[serde(default)]
     frame: bool,
+    #[serde(default)]
+    households: Option<crate::model::campaign::HouseholdDesign>,
 }
 
 /// Reads a text file, dropping a UTF-8 byte-order mark.

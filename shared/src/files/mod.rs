@@ -15,3 +15,4 @@ pub mod frame;
 pub mod questionnaire;
 pub mod source;
 pub mod spreadsheet;
+pub mod villages;

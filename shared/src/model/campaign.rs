@@ -100,6 +100,19 @@ pub struct Group {
     pub applies_to: Option<Vec<UnitKind>>,
     /// Drawn from the counters' transaction lists (citizens) rather than a roster.
     pub frame: bool,
+    /// Drawn in two stages, villages then households (METHOD §6).
+    #[serde(default)]
+    pub households: Option<HouseholdDesign>,
+}
+
+/// A household group's two-stage design: in each commune, `villages` drawn
+/// with probability proportional to their households, then `per_village`
+/// households in each by systematic sampling. The quota is their product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HouseholdDesign {
+    pub villages: u32,
+    pub per_village: u32,
 }
 
 /// Targets a report shows each unit against (METHOD §5), in percent.
