@@ -72,6 +72,12 @@ pub enum Command {
     /// Danh sách giao dịch tại Bộ phận một cửa (khung chọn mẫu)
     #[command(subcommand)]
     Frame(FrameCommand),
+    /// Thôn, tổ dân phố và số hộ của từng xã (khảo sát hộ gia đình), và chọn thôn theo quy mô hộ
+    #[command(subcommand)]
+    Villages(VillageCommand),
+    /// Danh sách hộ gia đình của một đơn vị, theo thôn, tổ dân phố
+    #[command(subcommand)]
+    Households(HouseholdCommand),
     /// Chọn mẫu theo đơn vị × nhóm, phân tầng theo lĩnh vực
     Sample {
         #[arg(long)]
@@ -215,6 +221,49 @@ pub enum FrameCommand {
         /// Danh sách của nhóm này (vd. delegates) thay vì khung chọn mẫu
         #[arg(long)]
         group: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum VillageCommand {
+    /// Nhập danh sách thôn, tổ dân phố (CSV hoặc XLSX: Mã đơn vị hoặc Tên đơn vị, Mã thôn, Tên thôn/tổ dân phố, Số hộ)
+    Import {
+        #[arg(long)]
+        campaign: String,
+        file: PathBuf,
+        /// Bỏ qua các dòng lỗi thay vì từ chối cả tệp
+        #[arg(long)]
+        skip_bad: bool,
+    },
+    /// Chọn thôn, tổ dân phố ở mỗi xã với xác suất tỷ lệ với số hộ (PPS hệ thống); xã đã chọn giữ nguyên
+    Draw {
+        #[arg(long)]
+        campaign: String,
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Thôn đã chọn của từng đơn vị, xác suất chọn và số hộ đã có danh sách
+    List {
+        #[arg(long)]
+        campaign: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HouseholdCommand {
+    /// Nhập danh sách hộ của một đơn vị (CSV hoặc XLSX: Mã thôn hoặc Thôn/Tổ dân phố, Họ và tên chủ hộ, Địa chỉ, Số điện thoại nếu có)
+    Import {
+        #[arg(long)]
+        campaign: String,
+        #[arg(long)]
+        unit: String,
+        file: PathBuf,
+        /// Bỏ qua các dòng lỗi thay vì từ chối cả tệp
+        #[arg(long)]
+        skip_bad: bool,
+        /// Thay danh sách cũ của đơn vị: bỏ những hộ chưa được mời
+        #[arg(long)]
+        replace: bool,
     },
 }
 

@@ -333,3 +333,116 @@ async fn a_two_row_header_with_merged_cells_is_read() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("Đã nhập 1 người"), "{}", stdout(&out));
 }
+
+/// The 2026 province example, its village list imported.
+async fn province() -> (TestDb, std::sync::Arc<dyn sipas_shared::Store>) {
+    let db = TestDb::new().await;
+    let root = common::root().join("examples/province-2026");
+    let campaign = root.join("campaign.toml");
+    let villages = root.join("villages.csv");
+    for args in [
+        vec!["campaign", "load", campaign.to_str().expect("path")],
+        vec!["villages", "import", "--campaign", "hoa-son-2026", villages.to_str().expect("path")],
+    ] {
+        let out = sipas(&db, &args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    let store = store::connect(&db.url).await.expect("connect");
+    (db, store)
+}
+
+#[tokio::test]
+async fn households_are_drawn_in_two_stages_with_their_chances_kept_by_village() {
+    let (db, store) = province().await;
+    let out = sipas(&db, &["villages", "draw", "--campaign", "hoa-son-2026", "--seed", "7"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Xã Tân Lập — 17 thôn, 2365 hộ"), "{}", stdout(&out));
+    let villages = store.villages("hoa-son-2026").await.expect("villages");
+    assert_eq!(villages.len(), 1_930);
+    let drawn: Vec<&sipas_shared::store::field::Village> = villages.iter().filter(|v| v.chance.is_some()).collect();
+    assert_eq!(drawn.len(), 300, "3 villages in each of 100 communes");
+    // The same seed draws the same villages on either backend: the draw runs
+    // on whole numbers over the list in code order.
+    let first: Vec<&str> = drawn.iter().filter(|v| v.unit == "HS001").map(|v| v.code.as_str()).collect();
+    assert_eq!(first, ["HS001-T05", "HS001-T10", "HS001-T16"]);
+    // Each chance is 3 × the village's households ÷ the commune's (no village
+    // of HS001 is large enough to be certain).
+    for v in drawn.iter().filter(|v| v.unit == "HS001") {
+        let (num, den) = v.chance.expect("chance");
+        assert_eq!(num * 2365, 3 * v.households * den, "{v:?}");
+    }
+    // Drawing again changes nothing.
+    let again = sipas(&db, &["villages", "draw", "--campaign", "hoa-son-2026", "--seed", "8"]);
+    assert!(stdout(&again).contains("đã chọn từ trước"), "{}", stdout(&again));
+    assert_eq!(store.villages("hoa-son-2026").await.expect("villages"), villages);
+
+    // The commune's household list, then the draw of every group.
+    let list = common::root().join("examples/province-2026/households/HS001.csv");
+    let out = sipas(
+        &db,
+        &["households", "import", "--campaign", "hoa-son-2026", "--unit", "HS001", list.to_str().expect("p")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Đã nhập 2365 hộ"), "two households sharing a phone stay two: {}", stdout(&out));
+    let out = sipas(&db, &["sample", "--campaign", "hoa-son-2026", "--seed", "7"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("thôn chưa chọn hoặc chưa có danh sách hộ"),
+        "communes without a list say what they lack"
+    );
+
+    let slips: Vec<_> = store
+        .slips("hoa-son-2026", Some("HS001"))
+        .await
+        .expect("slips")
+        .into_iter()
+        .filter(|s| s.group == "households")
+        .collect();
+    for code in &first {
+        let mine: Vec<_> = slips.iter().filter(|s| s.field.as_deref() == Some(*code)).collect();
+        assert_eq!(mine.iter().filter(|s| s.reserve_rank.is_none()).count(), 10, "{code}: 10 households");
+        assert_eq!(
+            mine.iter().filter(|s| s.reserve_rank.is_some()).count(),
+            5,
+            "{code}: 5 reserves in the same village"
+        );
+        // A household is reached at home: a name and an address; a phone only when listed.
+        assert!(
+            mine.iter().all(|s| s.contact.as_ref().is_some_and(|c| !c.address.is_empty() && !c.phone.starts_with('#')))
+        );
+    }
+    assert_eq!(slips.len(), 45);
+    let cells = store.design_cells("hoa-son-2026").await.expect("cells");
+    assert_eq!(cells.len(), 3);
+    for c in &cells {
+        let v = drawn.iter().find(|v| v.code == c.field).expect("a drawn village");
+        let (num, den) = v.chance.expect("chance");
+        // P(village) × 10 ÷ listed, as a fraction.
+        assert_eq!(c.chance_num * den * c.listed, num * 10 * c.chance_den, "{c:?}");
+        assert_eq!(c.listed, v.households, "the example's lists hold every household of the village list");
+        // PPS × a fixed take: every household of the commune weighs 2365 ÷ 30.
+        assert!((c.weight() - 2365.0 / 30.0).abs() < 1e-9, "{c:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_village_list_with_bad_rows_is_refused_and_names_them() {
+    let (db, store) = province().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("thon.csv");
+    std::fs::write(
+        &file,
+        "Tên xã;Tên thôn;Số hộ\nXã Tân Lập;Thôn Mới;120\nXã Không Có;Thôn Tây;80\nXã Tân Lập;Thôn Cũ;nhiều\n",
+    )
+    .expect("write");
+    let out = sipas(&db, &["villages", "import", "--campaign", "hoa-son-2026", file.to_str().expect("p")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("dòng 3, cột «Tên đơn vị»: «Xã Không Có»"), "{err}");
+    assert!(err.contains("dòng 4, cột «Số hộ»: «nhiều»"), "{err}");
+    assert_eq!(store.villages("hoa-son-2026").await.expect("v").len(), 1_930, "nothing stored");
+    let out =
+        sipas(&db, &["villages", "import", "--campaign", "hoa-son-2026", "--skip-bad", file.to_str().expect("p")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(store.villages("hoa-son-2026").await.expect("v").len(), 1_931);
+}

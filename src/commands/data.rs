@@ -28,7 +28,7 @@ fn read_csv_text(file: &Path) -> Result<String, Failure> {
 }
 
 /// Every row error of a file, one a line, and that nothing was imported.
-fn row_errors(file: &Path, errors: &[RowError]) -> Failure {
+pub(super) fn row_errors(file: &Path, errors: &[RowError]) -> Failure {
     let mut msg = format!("{}: {} lỗi, không nhập dòng nào:", file.display(), errors.len());
     for e in errors {
         msg.push_str(&format!("\n  {}: {e}", file.display()));

@@ -43,7 +43,11 @@ pub async fn sample(db: &str, id: &str, seed: Option<u64>, reserve: u32) -> Resu
             r.reserves
         );
         if r.short > 0 {
-            print!("  thiếu {} (khung mẫu quá ít)", r.short);
+            if campaign.group(&r.group).is_some_and(|g| g.households.is_some()) {
+                print!("  thiếu {} (thôn chưa chọn hoặc chưa có danh sách hộ)", r.short);
+            } else {
+                print!("  thiếu {} (khung mẫu quá ít)", r.short);
+            }
         }
         println!();
         drawn += r.drawn;

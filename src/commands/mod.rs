@@ -2,6 +2,7 @@
 
 mod data;
 mod field;
+mod households;
 mod listen;
 mod serve;
 
@@ -126,6 +127,18 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Frame(FrameCommand::List { campaign }) => data::list_frames(&cli.db, &campaign).await,
         Command::Frame(FrameCommand::Remove { campaign, unit, group }) => {
             data::remove_frame(&cli.db, &campaign, &unit, group.as_deref()).await
+        }
+        Command::Villages(crate::cli::VillageCommand::Import { campaign, file, skip_bad }) => {
+            households::import_villages(&cli.db, &campaign, &file, skip_bad).await
+        }
+        Command::Villages(crate::cli::VillageCommand::Draw { campaign, seed }) => {
+            households::draw_villages(&cli.db, &campaign, seed).await
+        }
+        Command::Villages(crate::cli::VillageCommand::List { campaign }) => {
+            households::list_villages(&cli.db, &campaign).await
+        }
+        Command::Households(crate::cli::HouseholdCommand::Import { campaign, unit, file, skip_bad, replace }) => {
+            households::import_households(&cli.db, &campaign, &unit, &file, skip_bad, replace).await
         }
         Command::Sample { campaign, seed, reserve } => field::sample(&cli.db, &campaign, seed, reserve).await,
         Command::Invitations { campaign, unit, format, counter_posters, public_url, out } => {

@@ -169,7 +169,13 @@ fn slip_row(staff: &Staff, base: &str, campaign: &sipas_shared::Campaign, s: &Sl
             td.code data-label="Mã" { (crate::slips::display_code(&s.code)) }
             td data-label="Nhóm" { (group) }
             td data-label="Lĩnh vực" { (s.field.as_deref().unwrap_or("–")) }
-            td data-label="Người nhận" { @if let Some(c) = &s.contact { (c.name) " · " a href=(format!("tel:{}", c.phone)) { (c.phone) } } @else { span.note { "phiếu phát tay" } } }
+            td data-label="Người nhận" {
+                @if let Some(c) = &s.contact {
+                    (c.name) " · "
+                    // A household listed without a phone is visited at home.
+                    @if c.phone.is_empty() { (c.address) } @else { a href=(format!("tel:{}", c.phone)) { (c.phone) } }
+                } @else { span.note { "phiếu phát tay" } }
+            }
             td data-label="Trạng thái" {
                 span.tag { (s.status.label()) }
                 @if s.attempts > 0 { " " span.note { "gọi " (s.attempts) " lần" } }

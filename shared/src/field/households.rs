@@ -37,7 +37,10 @@ impl Chance {
     pub fn times(self, other: Chance) -> Chance {
         let (num, den) = (self.num.saturating_mul(other.num), self.den.saturating_mul(other.den));
         let g = gcd(num, den);
-        if g == 0 { Chance { num, den } } else { Chance { num: num / g, den: den / g } }
+        match (num.checked_div(g), den.checked_div(g)) {
+            (Some(num), Some(den)) => Chance { num, den },
+            _ => Chance { num, den },
+        }
     }
 }
 
@@ -205,7 +208,10 @@ mod tests {
         let mut hits: BTreeMap<String, u64> = BTreeMap::new();
         for seed in 0..runs {
             for d in draw_villages(&v, 2, &mut stream(seed, "c", "u", "g")) {
-                assert_eq!(d.chance.value(), 2.0 * sizes[d.code[1..].parse::<usize>().unwrap()] as f64 / total as f64);
+                assert_eq!(
+                    d.chance.value(),
+                    2.0 * sizes[d.code[1..].parse::<usize>().expect("an index")] as f64 / total as f64
+                );
                 *hits.entry(d.code).or_default() += 1;
             }
         }
@@ -244,7 +250,7 @@ mod tests {
     #[test]
     fn each_household_is_in_the_sample_as_often_as_take_over_listed() {
         let runs = 20_000u64;
-        let mut hits = vec![0u64; 23];
+        let mut hits = [0u64; 23];
         for seed in 0..runs {
             for h in draw_households(23, 4, 2, &mut stream(seed, "c", "u", "v")).sample {
                 hits[h] += 1;

@@ -88,6 +88,8 @@ coded! {
         FrameRemove = "frame_remove", "Bỏ danh sách của đơn vị";
         Sample = "sample", "Chọn mẫu";
         MoreReserves = "more_reserves", "Rút thêm dự phòng";
+        VillageImport = "village_import", "Nhập danh sách thôn, tổ dân phố";
+        VillageDraw = "village_draw", "Chọn thôn, tổ dân phố";
         Paper = "paper", "Ghi: trả lời trên giấy";
         Refused = "refused", "Ghi: từ chối";
         CallFailed = "call_failed", "Ghi: gọi không được";

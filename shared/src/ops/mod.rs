@@ -5,4 +5,5 @@
 //! May import every room; no room imports it.
 
 pub mod frame;
+pub mod households;
 pub mod sampling;

@@ -51,7 +51,11 @@ pub async fn run(
 
 /// One draw of a campaign at a time, across processes: a second waits for
 /// the first and then only tops up what is still missing (nothing, mostly).
-async fn take_lease(store: &dyn Store, campaign: &Campaign, actor: &str) -> Result<(String, String), StoreError> {
+pub(crate) async fn take_lease(
+    store: &dyn Store,
+    campaign: &Campaign,
+    actor: &str,
+) -> Result<(String, String), StoreError> {
     let lease = format!("sample:{}", campaign.id);
     let holder = format!("{actor}:{}", uuid_like());
     let gave_up = std::time::Instant::now() + LEASE_WAIT;
@@ -179,6 +183,8 @@ async fn draw_all(
 ) -> Result<Vec<DrawSummary>, StoreError> {
     let rows = store.frame_rows(&campaign.id).await?;
     let drawn = store.drawn_counts(&campaign.id).await?;
+    let has_households = campaign.groups.iter().any(|g| g.households.is_some());
+    let villages = if has_households { store.villages(&campaign.id).await? } else { Vec::new() };
     let mut by_unit: BTreeMap<&str, Vec<&FrameRow>> = BTreeMap::new();
     for r in &rows {
         by_unit.entry(r.unit.as_str()).or_default().push(r);
@@ -204,6 +210,55 @@ async fn draw_all(
                 rows.iter().copied().filter(|r| r.roster_of.as_deref() == wanted).collect()
             })
             .unwrap_or_default();
+        if let Some(design) = g.households {
+            let mine: Vec<&crate::store::field::Village> = villages.iter().filter(|v| v.unit == unit).collect();
+            let stage = crate::ops::households::household_stage(
+                campaign,
+                unit,
+                group,
+                design.per_village,
+                &mine,
+                &list,
+                &plan.drawn,
+                seed,
+                reserve_pct,
+            );
+            let reserves = stage.slips.iter().filter(|s| s.reserve_rank.is_some()).count() as u64;
+            let summary = DrawSummary {
+                unit: unit.to_owned(),
+                group: group.to_owned(),
+                quota: plan.quota,
+                frame: stage.listed,
+                recommended: recommended_size(stage.listed, 0.05),
+                drawn: stage.slips.len() as u64 - reserves,
+                reserves,
+                short: stage.short
+                    + u64::from(design.villages)
+                        .saturating_sub(mine.iter().filter(|v| v.chance.is_some()).count() as u64)
+                        * u64::from(design.per_village),
+            };
+            if !stage.slips.is_empty() {
+                // The design first: a draw cut short after it is redone the same.
+                store.save_design_cells(&campaign.id, &stage.cells).await?;
+                let subject = format!("{unit}/{group}");
+                let detail = format!(
+                    "rút {} hộ và {} dự phòng ở {} thôn (seed {seed}, dự phòng {reserve_pct} %)",
+                    summary.drawn,
+                    reserves,
+                    stage.cells.len()
+                );
+                let audit = Audit {
+                    actor,
+                    campaign: &campaign.id,
+                    action: crate::model::AuditAction::Sample,
+                    subject: &subject,
+                    detail: &detail,
+                };
+                store.issue_slips(&campaign.id, &stage.slips, audit).await?;
+            }
+            out.push(summary);
+            continue;
+        }
         let slips: Vec<NewSlip> = if g.frame || !list.is_empty() {
             for r in &list {
                 *plan.frame_sizes.entry(r.field.clone()).or_default() += 1;

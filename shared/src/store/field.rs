@@ -164,6 +164,39 @@ pub struct DrawnCount {
     pub n: i64,
 }
 
+/// A village or residential group of a commune, with its households.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Village {
+    pub unit: String,
+    pub code: String,
+    pub name: String,
+    pub households: i64,
+    /// Its chance of being drawn (num, den), once drawn.
+    pub chance: Option<(i64, i64)>,
+}
+
+/// A drawn village's cell: each of its households had the chance
+/// `chance_num ÷ chance_den` of being in the sample (design weight: the inverse).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DesignCell {
+    pub unit: String,
+    pub group: String,
+    /// The village's code (the cell's field).
+    pub field: String,
+    pub chance_num: i64,
+    pub chance_den: i64,
+    /// Households on the village's list, and how many the draw took.
+    pub listed: i64,
+    pub take: i64,
+}
+
+impl DesignCell {
+    /// 1 ÷ the household's chance of selection.
+    pub fn weight(&self) -> f64 {
+        if self.chance_num <= 0 { 0.0 } else { self.chance_den as f64 / self.chance_num as f64 }
+    }
+}
+
 /// A frame row not yet invited, for the draw.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameRow {
@@ -340,6 +373,28 @@ pub trait FieldOps: Send + Sync {
 
     /// Invitations issued, per unit × group × field, reserve or not, from the frame or open.
     async fn drawn_counts(&self, campaign: &str) -> Result<Vec<DrawnCount>, StoreError>;
+
+    /// Stores village lists: a village not yet drawn takes the new name and
+    /// households; a drawn one keeps what it was drawn with. Returns how
+    /// many villages were written.
+    async fn save_villages(&self, campaign: &str, villages: &[Village], audit: Audit<'_>) -> Result<u64, StoreError>;
+
+    /// The campaign's villages, by unit and code.
+    async fn villages(&self, campaign: &str) -> Result<Vec<Village>, StoreError>;
+
+    /// Records the villages a draw took, with their chances (code, num, den).
+    async fn mark_villages_drawn(
+        &self,
+        campaign: &str,
+        drawn: &[(String, i64, i64)],
+        audit: Audit<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Records the design of drawn villages' cells; a cell already recorded keeps its first.
+    async fn save_design_cells(&self, campaign: &str, cells: &[DesignCell]) -> Result<(), StoreError>;
+
+    /// The design cells of a campaign with a household sample.
+    async fn design_cells(&self, campaign: &str) -> Result<Vec<DesignCell>, StoreError>;
 
     /// Issues invitations in one transaction, each with a token and a short code,
     /// and logs the draw. A person who already has an invitation is skipped.

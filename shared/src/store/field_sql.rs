@@ -98,6 +98,128 @@ macro_rules! field_store {
                     .collect())
             }
 
+            async fn save_villages(
+                &self,
+                campaign: &str,
+                villages: &[$crate::store::field::Village],
+                audit: $crate::store::field::Audit<'_>,
+            ) -> Result<u64, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut written = 0;
+                for chunk in villages.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO villages (campaign_id, unit, code, name, households) ",
+                    );
+                    q.push_values(chunk, |mut b, v| {
+                        b.push_bind(campaign.to_owned())
+                            .push_bind(v.unit.clone())
+                            .push_bind(v.code.clone())
+                            .push_bind(v.name.clone())
+                            .push_bind(v.households);
+                    });
+                    q.push(
+                        " ON CONFLICT (campaign_id, code) DO UPDATE SET name = excluded.name, households = excluded.households
+                          WHERE villages.chance_num IS NULL AND villages.unit = excluded.unit",
+                    );
+                    written += q.build().execute(&mut *tx).await?.rows_affected();
+                }
+                let detail = format!("{} (ghi {written} thôn, tổ dân phố)", audit.detail);
+                Self::log_in_tx(&mut tx, $crate::store::field::Audit { detail: &detail, ..audit }).await?;
+                tx.commit().await?;
+                Ok(written)
+            }
+
+            async fn villages(&self, campaign: &str) -> Result<Vec<$crate::store::field::Village>, StoreError> {
+                let rows: Vec<(String, String, String, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+                    "SELECT unit, code, name, households, chance_num, chance_den FROM villages
+                     WHERE campaign_id = $1 ORDER BY unit, code",
+                )
+                .bind(campaign)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(unit, code, name, households, num, den)| $crate::store::field::Village {
+                        unit,
+                        code,
+                        name,
+                        households,
+                        chance: num.zip(den),
+                    })
+                    .collect())
+            }
+
+            async fn mark_villages_drawn(
+                &self,
+                campaign: &str,
+                drawn: &[(String, i64, i64)],
+                audit: $crate::store::field::Audit<'_>,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                for (code, num, den) in drawn {
+                    sqlx::query(
+                        "UPDATE villages SET chance_num = $1, chance_den = $2
+                         WHERE campaign_id = $3 AND code = $4 AND chance_num IS NULL",
+                    )
+                    .bind(num)
+                    .bind(den)
+                    .bind(campaign)
+                    .bind(code)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Self::log_in_tx(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn save_design_cells(
+                &self,
+                campaign: &str,
+                cells: &[$crate::store::field::DesignCell],
+            ) -> Result<(), StoreError> {
+                for chunk in cells.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO design_cells (campaign_id, unit, group_code, field, chance_num, chance_den, listed, take) ",
+                    );
+                    q.push_values(chunk, |mut b, c| {
+                        b.push_bind(campaign.to_owned())
+                            .push_bind(c.unit.clone())
+                            .push_bind(c.group.clone())
+                            .push_bind(c.field.clone())
+                            .push_bind(c.chance_num)
+                            .push_bind(c.chance_den)
+                            .push_bind(c.listed)
+                            .push_bind(c.take);
+                    });
+                    q.push(" ON CONFLICT (campaign_id, unit, group_code, field) DO NOTHING");
+                    q.build().execute(&self.pool).await?;
+                }
+                Ok(())
+            }
+
+            async fn design_cells(&self, campaign: &str) -> Result<Vec<$crate::store::field::DesignCell>, StoreError> {
+                let rows: Vec<(String, String, String, i64, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT unit, group_code, field, chance_num, chance_den, listed, take FROM design_cells
+                     WHERE campaign_id = $1 ORDER BY unit, group_code, field",
+                )
+                .bind(campaign)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(unit, group, field, chance_num, chance_den, listed, take)| $crate::store::field::DesignCell {
+                        unit,
+                        group,
+                        field,
+                        chance_num,
+                        chance_den,
+                        listed,
+                        take,
+                    })
+                    .collect())
+            }
+
             async fn issue_slips(
                 &self,
                 campaign: &str,
@@ -1219,7 +1341,7 @@ pub(crate) fn slip_from_row(row: SlipRow) -> Result<super::field::Slip, super::S
         .ok_or_else(|| super::StoreError::Corrupt(format!("mã phiếu «{token}» không hợp lệ")))?;
     let contact = name.map(|name| super::field::Contact {
         name,
-        phone: phone.unwrap_or_default(),
+        phone: super::shown_phone(phone.unwrap_or_default()),
         address: address.unwrap_or_default(),
     });
     Ok(super::field::Slip {

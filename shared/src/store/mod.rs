@@ -128,9 +128,44 @@ pub struct NewPerson {
     pub procedure: String,
     pub field: Option<String>,
     pub address: String,
-    pub phone: Phone,
+    /// Every frame and roster person has one; a household may have none.
+    pub phone: Option<Phone>,
+    /// A household of a village list: known by its village, head and
+    /// address, since members of two households may share one phone.
+    pub household: bool,
     /// Line of the source file, for messages.
     pub source_line: Option<i64>,
+}
+
+/// What the `phone` column holds for a household: a key from its village,
+/// head, address and line in the list (and its phone, if listed), which no
+/// phone starts with, so the same list imported again adds no household
+/// twice, while two households sharing a phone, or a head's name and a
+/// village-only address, stay two (a corrected list is imported with
+/// `--replace`).
+pub const NO_PHONE: char = '#';
+
+impl NewPerson {
+    /// The person's key in their unit's list: the phone, or for a household
+    /// [`NO_PHONE`], its village, head, address and line, then its phone if any.
+    pub fn phone_column(&self) -> String {
+        match &self.phone {
+            Some(p) if !self.household => p.as_str().to_owned(),
+            phone => format!(
+                "{NO_PHONE}{}|{}|{}|{}|{}",
+                self.field.as_deref().unwrap_or_default(),
+                crate::model::text::fold_header(&self.full_name),
+                crate::model::text::fold_header(&self.address),
+                self.source_line.unwrap_or_default(),
+                phone.as_ref().map(Phone::as_str).unwrap_or_default()
+            ),
+        }
+    }
+}
+
+/// A phone as stored, for people to read: nothing for a household listed without one.
+pub fn shown_phone(column: String) -> String {
+    if column.starts_with(NO_PHONE) { column.rsplit('|').next().unwrap_or_default().to_owned() } else { column }
 }
 
 /// An invitation to be issued.

@@ -556,7 +556,7 @@ macro_rules! sql_store {
                 let (id,): (i64,) = sqlx::query_as("SELECT id FROM frame_people WHERE campaign_id = $1 AND unit = $2 AND phone = $3")
                     .bind(campaign)
                     .bind(p.unit.as_str())
-                    .bind(p.phone.as_str())
+                    .bind(p.phone_column())
                     .fetch_one(&self.pool)
                     .await?;
                 Ok(id)
@@ -589,7 +589,7 @@ macro_rules! sql_store {
                             .push_bind(p.procedure.clone())
                             .push_bind(p.field.clone())
                             .push_bind(p.address.clone())
-                            .push_bind(p.phone.as_str().to_owned())
+                            .push_bind(p.phone_column())
                             .push_bind(p.source_line)
                             .push_bind(now)
                             .push_bind(p.roster_of.clone());
