@@ -33,9 +33,10 @@ pub enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
-        /// Nạp đợt khảo sát mẫu vào cơ sở dữ liệu trống
-        #[arg(long)]
-        demo: bool,
+        /// Nạp đợt khảo sát mẫu vào cơ sở dữ liệu trống: `--demo` (một huyện năm 2022–2026, 15 xã)
+        /// hoặc `--demo province` (một tỉnh năm 2026: 100 xã, phường, đặc khu, khảo sát hộ gia đình)
+        #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "district")]
+        demo: Option<DemoExample>,
         /// Địa chỉ người dân truy cập, dùng trong đường dẫn và mã QR (mặc định: địa chỉ đang phục vụ)
         #[arg(long, env = "SIPAS_PUBLIC_URL")]
         public_url: Option<String>,
@@ -222,6 +223,15 @@ pub enum FrameCommand {
         #[arg(long)]
         group: Option<String>,
     },
+}
+
+/// The example campaigns `serve --demo` can load.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DemoExample {
+    /// Huyện Quang Bình (ví dụ): 15 xã, ba nhóm đối tượng
+    District,
+    /// Tỉnh Hòa Sơn (ví dụ) năm 2026: 100 đơn vị cấp xã, 8 sở, hộ gia đình chọn theo thôn
+    Province,
 }
 
 #[derive(Subcommand, Debug)]

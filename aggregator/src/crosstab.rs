@@ -23,7 +23,7 @@ type CellRef<'a> = (&'a str, &'a str, Option<&'a str>);
 type CellParts<'a> = Vec<(i64, &'a [u8])>;
 
 /// The chunks grouped by the cell they belong to.
-fn by_cell(chunks: &[AnswerChunk]) -> BTreeMap<CellRef<'_>, CellParts<'_>> {
+pub(crate) fn by_cell(chunks: &[AnswerChunk]) -> BTreeMap<CellRef<'_>, CellParts<'_>> {
     let mut out: BTreeMap<CellRef<'_>, CellParts<'_>> = BTreeMap::new();
     for (unit, group, field, sign, body) in chunks {
         out.entry((unit, group, field.as_deref())).or_default().push((*sign, body));
@@ -33,7 +33,7 @@ fn by_cell(chunks: &[AnswerChunk]) -> BTreeMap<CellRef<'_>, CellParts<'_>> {
 
 /// A cell's chunks decoded (the questions `keep` takes); a cell with an
 /// exclusion (a −1 chunk) is folded first, so every count adds.
-fn decode_cell(parts: &[(i64, &[u8])], keep: &dyn Fn(&str) -> bool) -> Result<Vec<Decoded>, ChunkError> {
+pub(crate) fn decode_cell(parts: &[(i64, &[u8])], keep: &dyn Fn(&str) -> bool) -> Result<Vec<Decoded>, ChunkError> {
     if parts.iter().any(|(s, _)| *s < 0) {
         return Ok(vec![columns::decode_only(&columns::encode(&columns::merge(parts)?), keep)?]);
     }

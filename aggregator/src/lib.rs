@@ -15,5 +15,6 @@ pub mod report;
 pub mod stats;
 pub mod tally;
 pub mod web;
+pub mod weighted;
 
 pub use tally::{Aggregate, CellKey};

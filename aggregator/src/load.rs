@@ -70,6 +70,14 @@ pub async fn report(
         above_unit: above_unit(store, campaign).await?,
     };
     let mut report = report::build(&agg, &ctx, if question.is_some() { By::Unit } else { by });
+    if campaign.groups.iter().any(|g| g.households.is_some()) {
+        let cells = store.design_cells(&campaign.id).await?;
+        if !cells.is_empty() {
+            let chunks = store.answer_chunks(&campaign.id).await?;
+            report.design = crate::weighted::design_report(campaign, &chunks, &cells)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        }
+    }
     if let Some(code) = question {
         report.breakdown = Some(breakdown_by_question(store, campaign, by, code).await?);
     }

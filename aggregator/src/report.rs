@@ -282,6 +282,10 @@ pub struct Report {
     /// and cannot tell (additional to the official method).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ranking: Vec<RankRow>,
+    /// The household sample's design-weighted figures beside the
+    /// unweighted ones (METHOD §6), where the campaign drew one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub design: Option<crate::weighted::DesignReport>,
 }
 
 /// Below this many answers a unit's index is marked as a small sample.
@@ -520,6 +524,7 @@ pub fn build(agg: &Aggregate<'_>, ctx: &Context, by: By) -> Report {
         anonymity: ctx.anonymity,
         comments: crate::answers::compile(ctx.texts.clone()),
         ranking,
+        design: None,
     }
 }
 

@@ -306,6 +306,14 @@ pub async fn insert_demo(
     let mut generator = Generator::new(campaign, seed).ok_or_else(|| {
         Failure::BadInput(format!("đợt khảo sát «{}» chưa có chỉ tiêu nào để sinh phiếu", campaign.id))
     })?;
+    // A household group's answers come from its drawn villages.
+    if let Some(group) = campaign.groups.iter().find(|g| g.households.is_some()) {
+        let mut by_unit: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+        for c in store.design_cells(&campaign.id).await?.into_iter().filter(|c| c.group == group.code) {
+            by_unit.entry(c.unit).or_default().push(c.field);
+        }
+        generator = generator.with_villages(&group.code, by_unit);
+    }
     let bar = if show_progress { progress_bar(count, "Đang sinh phiếu") } else { ProgressBar::hidden() };
     let mut done = 0u64;
     let mut batch = Vec::with_capacity(10_000);

@@ -8,11 +8,13 @@ use std::sync::Arc;
 
 /// Synthetic responses loaded by `serve --demo`.
 const DEMO_RESPONSES: u64 = 600;
+/// … and by `serve --demo province` (of 6,960 ballots).
+const DEMO_PROVINCE_RESPONSES: u64 = 6_000;
 
 pub async fn serve(
     db: &str,
     addr: std::net::SocketAddr,
-    demo: bool,
+    demo: Option<crate::cli::DemoExample>,
     public_url: Option<&str>,
     limits: Option<Arc<sipas_collector::throttle::Limits>>,
     server_limits: super::listen::ServerLimits,
@@ -22,12 +24,28 @@ pub async fn serve(
         tracing::warn!(now = %sipas_shared::model::clock::now(), "{} đặt đồng hồ của dịch vụ: chỉ dùng để kiểm thử", sipas_shared::model::clock::NOW_VAR);
     }
     let mut fresh_demo = None;
-    if demo {
+    if let Some(example) = demo {
         if store.is_empty().await? {
-            let campaign = sipas_shared::files::examples::quang_binh()?;
+            let province = example == crate::cli::DemoExample::Province;
+            let campaign = if province {
+                sipas_shared::files::examples::province()?
+            } else {
+                sipas_shared::files::examples::quang_binh()?
+            };
             store.save_campaign(&campaign).await?;
-            // Most of the 690 ballots answered, so the report pages have something to show.
-            let n = super::data::insert_demo(&*store, &campaign, DEMO_RESPONSES, 2026, false).await?;
+            if province {
+                // The villages drawn as a real draw would, so the report's
+                // design-weighted figures have a design to rest on.
+                let rows = sipas_shared::files::frame::csv_rows(sipas_shared::files::examples::province_villages());
+                let from = sipas_shared::ops::frame::Provenance { actor: "demo", file_name: "villages.csv" };
+                sipas_shared::ops::households::import_villages(&*store, &campaign, &rows, Default::default(), from)
+                    .await
+                    .map_err(|e| Failure::Other(e.to_string()))?;
+                sipas_shared::ops::households::demo_design(&*store, &campaign, 2026).await?;
+            }
+            // Most ballots answered, so the report pages have something to show.
+            let count = if province { DEMO_PROVINCE_RESPONSES } else { DEMO_RESPONSES };
+            let n = super::data::insert_demo(&*store, &campaign, count, 2026, false).await?;
             println!(
                 "Đã nạp đợt khảo sát mẫu «{}» ({} đơn vị) với {n} phiếu giả lập.",
                 campaign.id,

@@ -59,7 +59,9 @@ pub fn tables(report: &Report) -> Vec<Table> {
     let components = component_names(report);
     let c = components.as_slice();
     let mut out: Vec<Table> = breakdown_table(report, c).into_iter().collect();
-    out.extend([index_table(report, c), question_table(report), field_table(report)]);
+    out.push(index_table(report, c));
+    out.extend(design_tables(report));
+    out.extend([question_table(report), field_table(report)]);
     out.extend(par_index_table(report));
     out.push(par_criteria_table(report));
     out.extend(ranking_table(report));
@@ -283,6 +285,64 @@ fn par_index_table(report: &Report) -> Option<Table> {
             rows,
         })
     }
+}
+
+/// The household sample's design-weighted figures beside the unweighted
+/// ones: SIPAS, its parts and components, then each commune's SIPAS.
+fn design_tables(report: &Report) -> Vec<Table> {
+    let Some(d) = &report.design else { return Vec::new() };
+    let num = |x: f64| Value::Figure(rust_decimal::Decimal::try_from(x).ok());
+    let row = |label: &str, f: &crate::weighted::WeightedFigure| {
+        vec![
+            Value::Text(label.to_owned()),
+            Value::Text(f.name.clone()),
+            num(f.unweighted),
+            num(f.weighted),
+            num(f.se),
+            Value::Figure(f.ci95.and_then(|c| rust_decimal::Decimal::try_from(c.0).ok())),
+            Value::Figure(f.ci95.and_then(|c| rust_decimal::Decimal::try_from(c.1).ok())),
+            Value::Figure(f.deff.and_then(|x| rust_decimal::Decimal::try_from(x).ok())),
+            Value::Count(f.answers as u64),
+            Value::Count(f.villages as u64),
+        ]
+    };
+    let headers = |first: &str| {
+        [
+            first,
+            "Tên",
+            "Không trọng số (%)",
+            "Có trọng số (%)",
+            "Sai số chuẩn",
+            "KTC 95% từ",
+            "KTC 95% đến",
+            "Hệ số thiết kế",
+            "Số phiếu",
+            "Số thôn",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let mut rows = Vec::new();
+    if let Some(f) = &d.sipas {
+        rows.push(row("SIPAS", f));
+    }
+    rows.extend(d.parts.iter().map(|f| row("Phần", f)));
+    rows.extend(d.components.iter().map(|f| row("Yếu tố", f)));
+    let mut out = vec![Table {
+        name: "Có trọng số".into(),
+        title: format!("{} – chỉ số có trọng số theo thiết kế mẫu, bên cạnh chỉ số không trọng số", d.group_name),
+        headers: headers("Chỉ tiêu"),
+        rows,
+    }];
+    if !d.units.is_empty() {
+        out.push(Table {
+            name: "Có trọng số theo xã".into(),
+            title: format!("{} – Chỉ số SIPAS từng đơn vị, có trọng số, với khoảng tin cậy theo thôn", d.group_name),
+            headers: headers("Mã"),
+            rows: d.units.iter().map(|f| row(&f.code, f)).collect(),
+        });
+    }
+    out
 }
 
 /// The SIPAS ranking with its 95 % intervals, when there is one.

@@ -20,6 +20,10 @@ pub struct Generator<'c> {
     /// Cumulative field shares (fields are not equally common).
     field_weights: Vec<f64>,
     day_span: i64,
+    /// A household group's drawn villages per unit: (group, unit) → codes;
+    /// its answers come from them, and each village leans its own way.
+    villages: BTreeMap<(String, String), Vec<String>>,
+    village_effect: BTreeMap<String, f64>,
 }
 
 const SUGGESTIONS: [&str; 4] = [
@@ -58,7 +62,32 @@ impl<'c> Generator<'c> {
             })
             .collect();
         let day_span = (campaign.closes - campaign.opens).num_days().max(0);
-        Some(Generator { campaign, rng, cells, unit_effect, field_effect, field_weights, day_span })
+        Some(Generator {
+            campaign,
+            rng,
+            cells,
+            unit_effect,
+            field_effect,
+            field_weights,
+            day_span,
+            villages: BTreeMap::new(),
+            village_effect: BTreeMap::new(),
+        })
+    }
+
+    /// Answers of `group` in each unit come from its drawn villages (their
+    /// codes as the field), each village a little kinder or harsher than its
+    /// commune, as neighbours are.
+    #[must_use]
+    pub fn with_villages(mut self, group: &str, by_unit: BTreeMap<String, Vec<String>>) -> Self {
+        for (unit, codes) in by_unit {
+            for code in &codes {
+                let effect = 0.35 * self.normal();
+                self.village_effect.insert(code.clone(), effect);
+            }
+            self.villages.insert((group.to_owned(), unit), codes);
+        }
+        self
     }
 
     fn normal(&mut self) -> f64 {
@@ -80,7 +109,12 @@ impl<'c> Generator<'c> {
         } else {
             None
         };
+        let village = match self.villages.get(&(group.clone(), unit.clone())) {
+            Some(codes) if !codes.is_empty() => Some(codes[self.rng.random_range(0..codes.len())].clone()),
+            _ => None,
+        };
         let mood = 4.5
+            + village.as_ref().and_then(|v| self.village_effect.get(v)).copied().unwrap_or_default()
             + self.unit_effect.get(&unit).copied().unwrap_or_default()
             + field_index.map_or(0.0, |f| self.field_effect[f])
             + 0.45 * self.normal();
@@ -102,7 +136,7 @@ impl<'c> Generator<'c> {
         StoredResponse {
             unit,
             group,
-            field: field_index.map(|f| self.campaign.fields[f].clone()),
+            field: village.or_else(|| field_index.map(|f| self.campaign.fields[f].clone())),
             submitted_on: self.campaign.opens + chrono::Duration::days(day),
             source: "demo".into(),
             ballot: None,

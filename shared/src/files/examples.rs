@@ -15,21 +15,52 @@ pub const QUANG_BINH: [(&str, &str); 6] = [
     ("par-civil-servants.toml", include_str!("../../../examples/quang-binh/par-civil-servants.toml")),
 ];
 
+/// The files of `examples/province-2026`, by name (the household lists of
+/// two communes stay on disk: a demo draws no household).
+pub const PROVINCE: [(&str, &str); 8] = [
+    ("campaign.toml", include_str!("../../../examples/province-2026/campaign.toml")),
+    ("units.csv", include_str!("../../../examples/province-2026/units.csv")),
+    ("procedure-fields.csv", include_str!("../../../examples/province-2026/procedure-fields.csv")),
+    ("sipas-citizens.toml", include_str!("../../../examples/province-2026/sipas-citizens.toml")),
+    ("sipas-households.toml", include_str!("../../../examples/province-2026/sipas-households.toml")),
+    ("par-delegates.toml", include_str!("../../../examples/province-2026/par-delegates.toml")),
+    ("par-civil-servants.toml", include_str!("../../../examples/province-2026/par-civil-servants.toml")),
+    ("villages.csv", include_str!("../../../examples/province-2026/villages.csv")),
+];
+
+/// The 2026 province campaign: 100 communes, wards and special zones and 8
+/// departments, with a household sample of 3 villages × 10 households a commune.
+///
+/// # Errors
+/// Only if the embedded files are broken, which the tests rule out.
+pub fn province() -> Result<Campaign, SourceError> {
+    load_embedded(&PROVINCE, "examples/province-2026/campaign.toml")
+}
+
+/// The province's village list, as `sipas villages import` reads it.
+pub fn province_villages() -> &'static str {
+    PROVINCE[7].1
+}
+
+fn load_embedded(files: &'static [(&'static str, &'static str)], path: &str) -> Result<Campaign, SourceError> {
+    let read = |p: &Path| {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        files
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, text)| (*text).to_owned())
+            .ok_or_else(|| SourceError::new(p, "tệp không có trong bộ ví dụ"))
+    };
+    Campaign::load_with(Path::new(path), &read)
+}
+
 /// The example district campaign: 15 communes, 15 delegates + 5 civil servants
 /// + 26 citizens each.
 ///
 /// # Errors
 /// Only if the embedded files are broken, which the tests rule out.
 pub fn quang_binh() -> Result<Campaign, SourceError> {
-    let read = |p: &Path| {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        QUANG_BINH
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, text)| (*text).to_owned())
-            .ok_or_else(|| SourceError::new(p, "tệp không có trong bộ ví dụ"))
-    };
-    Campaign::load_with(Path::new("examples/quang-binh/campaign.toml"), &read)
+    load_embedded(&QUANG_BINH, "examples/quang-binh/campaign.toml")
 }
 
 #[cfg(test)]
@@ -44,6 +75,28 @@ mod tests {
                 .expect("example loads");
         assert_eq!(embedded.questionnaires, on_disk.questionnaires);
         assert_eq!(embedded.units, on_disk.units);
+    }
+
+    #[test]
+    fn embedded_province_matches_the_files_on_disk() {
+        let embedded = province().expect("embedded province loads");
+        let on_disk =
+            Campaign::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/province-2026/campaign.toml"))
+                .expect("province loads");
+        assert_eq!(embedded.questionnaires, on_disk.questionnaires);
+        assert_eq!(embedded.units, on_disk.units);
+        let quotas = embedded.quotas();
+        let by_group = |g: &str| quotas.iter().filter(|q| q.group == g).map(|q| q.quota).sum::<u32>();
+        assert_eq!(
+            (by_group("citizens"), by_group("households"), by_group("delegates"), by_group("officials")),
+            (2_160, 3_000, 1_000, 800)
+        );
+        let communes = embedded
+            .units
+            .iter()
+            .filter(|u| embedded.quotas().iter().any(|q| q.unit == u.code && q.group == "households"))
+            .count();
+        assert_eq!(communes, 100);
     }
 
     #[test]

@@ -305,3 +305,47 @@ pub(crate) fn household_stage(
     }
     stage
 }
+
+/// A demo's design without household lists: the villages drawn as a real
+/// draw would, and each drawn village's cell as if `per_village` of its
+/// listed households had been drawn. Returns the drawn villages per unit,
+/// for the demo's answers to come from.
+///
+/// # Errors
+/// Store failures.
+pub async fn demo_design(
+    store: &dyn Store,
+    campaign: &Campaign,
+    seed: u64,
+) -> Result<BTreeMap<String, Vec<String>>, StoreError> {
+    let drawn = draw_villages(store, campaign, seed, "demo").await?;
+    let mut cells = Vec::new();
+    let mut by_unit: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for d in drawn {
+        let Ok(code) = UnitCode::parse(&d.unit) else { continue };
+        let Some(group) = household_group(campaign, &code) else { continue };
+        let Some(design) = campaign.group(group).and_then(|g| g.households) else { continue };
+        for (village, _, households, (num, den)) in d.drawn {
+            let take = i64::from(design.per_village).min(households);
+            let chance = Chance { num: u128::try_from(num).unwrap_or_default(), den: u128::try_from(den).unwrap_or(1) }
+                .times(Chance {
+                    num: u128::try_from(take).unwrap_or_default(),
+                    den: u128::try_from(households).unwrap_or(1),
+                });
+            if let (Ok(chance_num), Ok(chance_den)) = (i64::try_from(chance.num), i64::try_from(chance.den)) {
+                cells.push(DesignCell {
+                    unit: d.unit.clone(),
+                    group: group.to_owned(),
+                    field: village.clone(),
+                    chance_num,
+                    chance_den,
+                    listed: households,
+                    take,
+                });
+            }
+            by_unit.entry(d.unit.clone()).or_default().push(village);
+        }
+    }
+    store.save_design_cells(&campaign.id, &cells).await?;
+    Ok(by_unit)
+}
