@@ -242,13 +242,16 @@ fn sipas_coefficients(items: &[Item<'_>], answers: &[Scored<'_>]) -> Vec<f64> {
     masked(items, answers, &vec![true; items.len()])
 }
 
+/// A part's components, each with the positions of its items.
+type Components<'q> = Vec<(&'q str, Vec<usize>)>;
+
 /// Coefficients of the mean over the items `mask` keeps.
 fn masked(items: &[Item<'_>], answers: &[Scored<'_>], mask: &[bool]) -> Vec<f64> {
     let answered: Vec<bool> = (0..items.len())
         .map(|q| mask[q] && answers.iter().any(|a| a.items.get(q).is_some_and(Option::is_some)))
         .collect();
     // part → component → items with answers.
-    let mut tree: Vec<(Option<&str>, Vec<(&str, Vec<usize>)>)> = Vec::new();
+    let mut tree: Vec<(Option<&str>, Components<'_>)> = Vec::new();
     for (q, item) in items.iter().enumerate() {
         if !answered[q] {
             continue;
