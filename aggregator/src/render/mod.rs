@@ -7,7 +7,7 @@ mod tables;
 pub mod text;
 pub mod xlsx;
 
-pub use tables::tables;
+pub use tables::{PER_UNIT_DETAIL, is_campaign_row, tables};
 
 use rust_decimal::Decimal;
 

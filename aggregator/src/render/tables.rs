@@ -52,6 +52,16 @@ fn figure_headers(components: &[(String, String)]) -> Vec<String> {
     h
 }
 
+/// The tables that repeat their rows for every unit, the unit's code in
+/// their first column (the campaign's own rows with «Tổng hợp» or no code):
+/// at province scale a page shows them one unit at a time.
+pub const PER_UNIT_DETAIL: [&str; 7] = ["Câu hỏi", "Lĩnh vực", "PAR", "Lựa chọn", "Có – Không", "Số", "Ý kiến"];
+
+/// Whether a row of a [`PER_UNIT_DETAIL`] table is the campaign's own.
+pub fn is_campaign_row(row: &[Value]) -> bool {
+    matches!(row.first(), Some(Value::Text(code)) if code.is_empty() || code == "Tổng hợp")
+}
+
 /// Every table of a report, the main one first: the breakdown asked for,
 /// the units' indices, each SIPAS question, each field, the composite PAR
 /// INDEX, its survey criteria, the ranking, then the other questions' answers.

@@ -39,6 +39,8 @@ pub fn router(store: Arc<dyn Store>) -> Router {
 #[derive(Deserialize)]
 struct ReportQuery {
     by: Option<String>,
+    /// The unit whose detail tables a province-scale page shows.
+    unit: Option<String>,
 }
 
 /// A failure shown as a page (HTML routes) or as the API's JSON error body.
@@ -129,7 +131,10 @@ async fn show_report(
     Query(q): Query<ReportQuery>,
 ) -> Response {
     match build(&state, &id, &q).await {
-        Ok((campaign, report)) => views::report_page(&campaign, &report).into_response(),
+        Ok((campaign, report)) => {
+            let unit = q.unit.as_deref().filter(|u| !u.is_empty());
+            views::report_page(&campaign, &report, unit).into_response()
+        }
         Err(e) => e.page(),
     }
 }

@@ -115,10 +115,29 @@ fn breakdown_questions(campaign: &Campaign) -> Vec<(&str, &str)> {
 
 /// The report page: its summary, the breakdown chosen, the charts, every
 /// table, in the order an analyst reads them.
-pub fn report_page(campaign: &Campaign, report: &Report) -> Markup {
+/// Above this many units a page shows the detail tables (each question,
+/// field, option, comment of each unit) one unit at a time: a province's
+/// hundred units would make a page of a million pixels.
+pub const UNITS_IN_FULL: usize = 20;
+
+pub fn report_page(campaign: &Campaign, report: &Report, unit: Option<&str>) -> Markup {
     let by = report.breakdown.as_ref().map_or(By::Unit, |b| b.by);
     let question = report.breakdown.as_ref().and_then(|b| b.question.as_deref());
-    let tables = render::tables(report);
+    let mut tables = render::tables(report);
+    let by_unit = report.units.len() > UNITS_IN_FULL;
+    let chosen = unit.and_then(|code| report.units.iter().find(|u| u.unit == code));
+    if by_unit {
+        for t in tables.iter_mut().filter(|t| render::PER_UNIT_DETAIL.contains(&t.name.as_str())) {
+            t.rows.retain(|row| match chosen {
+                Some(u) => matches!(row.first(), Some(Value::Text(code)) if *code == u.unit),
+                None => render::is_campaign_row(row),
+            });
+            t.title = match chosen {
+                Some(u) => format!("{} – {}", t.title, u.name),
+                None => format!("{} – toàn đợt", t.title),
+            };
+        }
+    }
     layout(
         &report.name,
         html! {
@@ -127,8 +146,15 @@ pub fn report_page(campaign: &Campaign, report: &Report) -> Markup {
             (report_charts(campaign, report))
             (option_charts(report))
             @for t in &tables {
+                @if by_unit && t.name == render::PER_UNIT_DETAIL[0] {
+                    (unit_picker(campaign, report, by, question, chosen.map(|u| u.unit.as_str())))
+                }
                 h2 { (t.title) }
-                (table(t))
+                @if t.rows.is_empty() && by_unit && render::PER_UNIT_DETAIL.contains(&t.name.as_str()) {
+                    p.note { "Bảng này có số liệu theo từng đơn vị: chọn một đơn vị ở trên để xem." }
+                } @else {
+                    (table(t))
+                }
             }
             p.note {
                 "Khoảng tin cậy 95 %, cảnh báo cỡ mẫu nhỏ (n < 30) và chỉ số gia quyền theo lĩnh vực là phần bổ sung, "
@@ -136,6 +162,28 @@ pub fn report_page(campaign: &Campaign, report: &Report) -> Markup {
             }
         },
     )
+}
+
+/// Which unit's detail tables a province-scale page shows.
+fn unit_picker(campaign: &Campaign, report: &Report, by: By, question: Option<&str>, chosen: Option<&str>) -> Markup {
+    html! {
+        h2 id="chi-tiet" { "Chi tiết theo đơn vị" }
+        p.note {
+            "Đợt có " (report.units.len()) " đơn vị: các bảng chi tiết dưới đây (từng câu hỏi, lĩnh vực, phương án, ý kiến) "
+            "hiện số liệu toàn đợt, hoặc của một đơn vị khi chọn. Tệp Word, XLSX và JSON có đủ mọi đơn vị."
+        }
+        form.unit-picker method="get" action=(format!("/reports/{}#chi-tiet", campaign.id)) {
+            @if by != By::Unit { input type="hidden" name="by" value=(by.spec(question)); }
+            label for="unit" { "Đơn vị" }
+            select id="unit" name="unit" {
+                option value="" selected[chosen.is_none()] { "Toàn đợt" }
+                @for u in &report.units {
+                    option value=(u.unit) selected[chosen == Some(u.unit.as_str())] { (u.name) }
+                }
+            }
+            button type="submit" { "Xem" }
+        }
+    }
 }
 
 /// The title, what the figures rest on, the headline indices and the downloads.
