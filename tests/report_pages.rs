@@ -54,12 +54,12 @@ async fn the_report_page_shows_tables_charts_and_downloads() {
     assert_eq!(charts.len(), 5, "ranking, components, fields, and the options of CT and P2");
     let ranking = &charts[0];
     let ranking_text: Vec<String> = ranking.select(&sel("text")).map(|t| t.text().collect()).collect();
-    // Ranking, best first: B 75.00, then A 60.42 (each under 30 answers: *),
+    // Ranking, best first: B 75,00, then A 60,42 (each under 30 answers: *),
     // then the SIPAS target line at 60 %; each bar carries its 95 % interval.
-    assert_eq!(ranking_text, vec!["Xã B *", "75.00", "Xã A *", "60.42", "chỉ tiêu 60%"]);
+    assert_eq!(ranking_text, vec!["Xã B *", "75,00", "Xã A *", "60,42", "chỉ tiêu 60 %"]);
     let intervals: Vec<String> = ranking.select(&sel("g.ci > title")).map(|t| t.text().collect()).collect();
     assert_eq!(intervals.len(), 2, "{intervals:?}");
-    assert!(intervals.iter().all(|t| t.starts_with("khoảng tin cậy 95%: ")), "{intervals:?}");
+    assert!(intervals.iter().all(|t| t.starts_with("khoảng tin cậy 95 %: ")), "{intervals:?}");
     let json: Value =
         serde_json::from_str(&common::stdout(&sipas(&db, &["report", "--campaign", "hand", "--format", "json"])))
             .expect("json");
@@ -81,7 +81,7 @@ async fn the_report_page_shows_tables_charts_and_downloads() {
     assert_eq!(ranking.select(&sel("svg > line")).count(), 1, "one target line");
     let stacked = &charts[2];
     let segments: Vec<String> = stacked.select(&sel("rect > title")).map(|t| t.text().collect::<String>()).collect();
-    assert!(segments.contains(&"Rất hài lòng: 40.00%".to_owned()), "{segments:?}");
+    assert!(segments.contains(&"Rất hài lòng: 40,00 %".to_owned()), "{segments:?}");
 
     // The unit table: A's row with its figures and the target verdict.
     let row_a = page
@@ -89,7 +89,7 @@ async fn the_report_page_shows_tables_charts_and_downloads() {
         .find(|tr| tr.select(&sel("td")).next().map(|td| td.text().collect::<String>()) == Some("A".into()))
         .expect("row A");
     let cells: Vec<String> = row_a.select(&sel("td")).map(|td| td.text().collect()).collect();
-    assert_eq!(&cells[3..8], ["8", "60.42", "75.00", "58.33", "62.50"]);
+    assert_eq!(&cells[3..8], ["8", "60,42", "75,00", "58,33", "62,50"], "figures with a decimal comma");
     assert!(row_a.select(&sel("td.met")).count() >= 1);
 
     let downloads: Vec<&str> = page.select(&sel("nav.buttons a")).filter_map(|a| a.value().attr("href")).collect();
@@ -179,6 +179,50 @@ async fn serve_demo_has_a_report_to_show() {
     let ranking = page.select(&sel("svg[role=img]")).next().expect("ranking chart");
     let labels: Vec<String> = ranking.select(&sel("text[text-anchor=end]")).map(|t| t.text().collect()).collect();
     assert_eq!(labels.len(), 15, "the 15 communes are ranked: {labels:?}");
+}
+
+#[tokio::test]
+async fn a_province_page_shows_its_details_one_unit_at_a_time_and_the_weighted_figures_first() {
+    let db = TestDb::new().await;
+    let server = spawn_server(&db, &["--demo", "province"]);
+    let client = analyst(&db, &server.base).await;
+    assert!(
+        server.banner.iter().any(|l| l.contains("«hoa-son-2026» (109 đơn vị) với 6000 phiếu")),
+        "{:?}",
+        server.banner
+    );
+    let (status, page) = get_html(&client, &format!("{}/reports/hoa-son-2026", server.base)).await;
+    assert_eq!(status, 200);
+    // The summary first: the household SIPAS weighted by the design, with its
+    // interval, beside the unweighted figure and both parts.
+    let lines: Vec<String> = page.select(&sel("p")).map(|p| p.text().collect::<String>()).collect();
+    let design = lines.iter().find(|l| l.contains("có trọng số theo thiết kế mẫu")).expect("the weighted headline");
+    assert!(design.contains("khoảng tin cậy 95 %") && design.contains("không trọng số"), "{design}");
+    assert!(design.contains("Xây dựng, tổ chức thực hiện chính sách") && design.contains("300 thôn"), "{design}");
+    // The question table holds no unit's rows until one is picked.
+    let question_rows = |page: &scraper::Html| -> Vec<String> {
+        let heading = page
+            .select(&sel("h2"))
+            .find(|h| h.text().collect::<String>().starts_with("Chỉ số từng câu hỏi SIPAS"))
+            .expect("the question table's heading");
+        let table = heading.next_siblings().filter_map(scraper::ElementRef::wrap).next().expect("what follows");
+        table.select(&sel("tbody tr td:first-child")).map(|td| td.text().collect()).collect()
+    };
+    assert!(question_rows(&page).is_empty(), "a hundred units' questions at once");
+    let units: Vec<&str> = page.select(&sel("select#unit option")).filter_map(|o| o.value().attr("value")).collect();
+    assert_eq!(units.len(), 110, "the whole campaign and each of its 109 units");
+    let (status, one) = get_html(&client, &format!("{}/reports/hoa-son-2026?unit=HS051", server.base)).await;
+    assert_eq!(status, 200);
+    let rows = question_rows(&one);
+    assert!(!rows.is_empty() && rows.iter().all(|u| u == "HS051"), "{rows:?}");
+    assert!(one.select(&sel("select#unit option[selected]")).any(|o| o.value().attr("value") == Some("HS051")));
+    // The weighted table, with a decimal comma.
+    let weighted = one
+        .select(&sel("table tbody tr"))
+        .find(|tr| tr.select(&sel("td")).next().map(|td| td.text().collect::<String>()) == Some("SIPAS".into()))
+        .expect("the weighted SIPAS row");
+    let cells: Vec<String> = weighted.select(&sel("td")).map(|td| td.text().collect()).collect();
+    assert!(cells[2..8].iter().all(|c| c.contains(',') && !c.contains('.')), "{cells:?}");
 }
 
 /// The schema a documented answer must follow, with the document's

@@ -11,7 +11,7 @@
 
 use super::{Table, Value};
 use crate::report::{RankRow, Report, UnitReport};
-use crate::stats::{Shown, round2};
+use crate::stats::Shown;
 use docx_rs::{
     AlignmentType, BreakType, Docx, PageMargin, Paragraph, Pic, Run, RunFonts, Table as DocxTable, TableCell, TableRow,
     WidthType,
@@ -19,24 +19,7 @@ use docx_rs::{
 use rust_decimal::Decimal;
 use sipas_shared::Campaign;
 
-/// A percentage as Vietnamese reports write it: rounded half-up to 2
-/// places, a decimal comma, no trailing zeros (71,43; 50; 0).
-pub fn vn_pct(d: Decimal) -> String {
-    round2(d).normalize().to_string().replace('.', ",")
-}
-
-/// A count with `.` between thousands (1.234).
-pub fn vn_count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use super::{vn_count, vn_pct};
 
 fn pct(s: Option<Shown>) -> String {
     s.map_or_else(|| "–".to_owned(), |x| format!("{}%", vn_pct(x.0)))

@@ -20,7 +20,41 @@ pub enum Value {
     Figure(Option<Decimal>),
 }
 
+/// A percentage as Vietnamese reports write it: rounded half-up to 2
+/// places, a decimal comma, no trailing zeros (71,43; 50; 0).
+pub fn vn_pct(d: Decimal) -> String {
+    crate::stats::round2(d).normalize().to_string().replace('.', ",")
+}
+
+/// A figure in a table column: two places and a decimal comma (71,40).
+pub fn vn_figure(d: Decimal) -> String {
+    format!("{:.2}", crate::stats::round2(d)).replace('.', ",")
+}
+
+/// A count with `.` between thousands (1.234).
+pub fn vn_count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    out
+}
+
 impl Value {
+    /// The cell as people read it on a page or on paper: a decimal comma
+    /// and a dot between thousands (CSV and the terminal keep [`Value::display`]).
+    pub fn display_vn(&self, missing: &str) -> String {
+        match self {
+            Value::Count(n) => vn_count(*n),
+            Value::Figure(Some(d)) => vn_figure(*d),
+            other => other.display(missing),
+        }
+    }
+
     /// The cell as text: figures with two decimals, missing figures as `–` (text) or empty (CSV).
     pub fn display(&self, missing: &str) -> String {
         match self {

@@ -75,7 +75,7 @@ fn cell(v: &Value) -> Markup {
         Value::Text(s) if s == "đạt" => html! { td.met { "đạt" } },
         Value::Text(s) if s == "chưa đạt" => html! { td.unmet { "chưa đạt" } },
         Value::Text(s) => html! { td.t { (s) } },
-        other => html! { td { (other.display("–")) } },
+        other => html! { td { (other.display_vn("–")) } },
     }
 }
 
@@ -186,6 +186,16 @@ fn unit_picker(campaign: &Campaign, report: &Report, by: By, question: Option<&s
     }
 }
 
+/// A headline percentage: «82,68 %», or a dash.
+fn pct(s: Option<crate::stats::Shown>) -> String {
+    s.map_or_else(|| "–".to_owned(), |x| format!("{} %", render::vn_figure(x.0)))
+}
+
+/// A design-based figure with two places and a decimal comma.
+fn decimal(x: f64) -> String {
+    format!("{x:.2}").replace('.', ",")
+}
+
 /// The title, what the figures rest on, the headline indices and the downloads.
 fn summary(campaign: &Campaign, report: &Report, by: By, question: Option<&str>) -> Markup {
     let query = if by == By::Unit { String::new() } else { format!("?by={}", by.spec(question)) };
@@ -201,13 +211,25 @@ fn summary(campaign: &Campaign, report: &Report, by: By, question: Option<&str>)
     }
     p {
         "Chỉ số SIPAS (gộp phiếu): "
-        strong { (sipas_total.and_then(|s| s.index).map_or("–".to_owned(), |x| x.to_string())) "%" }
+        strong { (pct(sipas_total.and_then(|s| s.index))) }
         " · Hài lòng chung: "
-        strong { (sipas_total.and_then(|s| s.overall).map_or("–".to_owned(), |x| x.to_string())) "%" }
+        strong { (pct(sipas_total.and_then(|s| s.overall))) }
         @if let Some(m) = report.totals.sipas_mean_of_units {
-            " · Bình quân chỉ số các đơn vị: " strong { (m) "%" }
+            " · Bình quân chỉ số các đơn vị: " strong { (pct(Some(m))) }
         }
-        @if let Some(t) = campaign.targets.sipas { " · Chỉ tiêu SIPAS ≥ " (t) "%" }
+        @if let Some(t) = campaign.targets.sipas { " · Chỉ tiêu SIPAS ≥ " (render::vn_pct(t)) " %" }
+    }
+    @if let Some(d) = &report.design {
+        @if let Some(f) = &d.sipas {
+            p {
+                (d.group_name) ", có trọng số theo thiết kế mẫu: "
+                strong { "SIPAS " (decimal(f.weighted)) " %" }
+                @if let Some((lo, hi)) = f.ci95 { " (khoảng tin cậy 95 %: " (decimal(lo)) "–" (decimal(hi)) " %)" }
+                " · không trọng số " (decimal(f.unweighted)) " %"
+                @for p in &d.parts { " · " (p.name) " " (decimal(p.weighted)) " %" }
+                " · " (f.answers) " hộ ở " (f.villages) " thôn, tổ dân phố."
+            }
+        }
     }
     nav.buttons aria-label="Tải báo cáo" {
         a href=(format!("/reports/{}/download/report.docx{query}", campaign.id)) { "Tải báo cáo (Word)" }
