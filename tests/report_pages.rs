@@ -223,6 +223,18 @@ async fn a_province_page_shows_its_details_one_unit_at_a_time_and_the_weighted_f
         .expect("the weighted SIPAS row");
     let cells: Vec<String> = weighted.select(&sel("td")).map(|td| td.text().collect()).collect();
     assert!(cells[2..8].iter().all(|c| c.contains(',') && !c.contains('.')), "{cells:?}");
+
+    // The quota board of 108 units opens with a summary: each group, then
+    // each unit on one line; a group's 100 rows a click away.
+    common::add_user(&db, "quan-tri", "admin", &[]);
+    let admin = common::sign_in(&server.base, "quan-tri").await;
+    let (status, board) = get_html(&admin, &format!("{}/enumerator/hoa-son-2026", server.base)).await;
+    assert_eq!(status, 200);
+    let tables: Vec<usize> = board.select(&sel("table")).map(|t| t.select(&sel("tbody tr")).count()).collect();
+    assert_eq!(tables, [4, 108], "groups, then units");
+    let (_, households) = get_html(&admin, &format!("{}/enumerator/hoa-son-2026?group=households", server.base)).await;
+    let rows = households.select(&sel("table tbody tr")).count();
+    assert_eq!(rows, 100, "the household group's communes, wards and special zones");
 }
 
 /// The schema a documented answer must follow, with the document's

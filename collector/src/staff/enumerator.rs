@@ -55,7 +55,13 @@ async fn campaigns(State(state): State<AppState>, FieldStaff(staff): FieldStaff)
 #[derive(Deserialize, Default)]
 struct BoardQuery {
     sort: Option<String>,
+    /// One group's rows, on a board of many units.
+    group: Option<String>,
 }
+
+/// Above this many units the board opens with a summary (each group, then
+/// each unit in one line) and shows a group's rows on demand.
+const UNITS_IN_FULL: usize = 20;
 
 /// Share of the quota answered, for sorting and the bar.
 fn done(r: &QuotaStatus) -> f64 {
@@ -96,6 +102,19 @@ async fn board(
             done(a).total_cmp(&done(b)).then(b.remaining().cmp(&a.remaining())).then(a.unit.cmp(&b.unit))
         });
     }
+    let units = rows.iter().map(|r| r.unit.as_str()).collect::<std::collections::BTreeSet<_>>().len();
+    let chosen = q.group.as_deref().and_then(|g| campaign.group(g));
+    if units > UNITS_IN_FULL && chosen.is_none() {
+        return Ok(page(
+            &format!("Tiến độ chỉ tiêu – {}", campaign.name),
+            Some(&staff),
+            summary_board(&campaign, &rows, by_unit),
+        )
+        .into_response());
+    }
+    if let Some(g) = chosen {
+        rows.retain(|r| r.group == g.code);
+    }
     let mut frame: BTreeMap<String, u64> = BTreeMap::new();
     for r in state.store.frame_rows(id).await? {
         *frame.entry(r.unit).or_default() += 1;
@@ -105,9 +124,13 @@ async fn board(
         &format!("Tiến độ chỉ tiêu – {}", campaign.name),
         Some(&staff),
         html! {
+            @if let Some(g) = chosen {
+                p { "Nhóm: " strong { (g.name) } " · " a href=(format!("/enumerator/{id}")) { "về bảng tóm tắt" } }
+            }
+            @let group_query = chosen.map(|g| format!("&group={}", g.code)).unwrap_or_default();
             p.note {
                 "Sắp xếp: "
-                @if by_unit { a href="?sort=behind" { "chậm nhất trước" } " · theo đơn vị" } @else { "chậm nhất trước · " a href="?sort=unit" { "theo đơn vị" } }
+                @if by_unit { a href=(format!("?sort=behind{group_query}")) { "chậm nhất trước" } " · theo đơn vị" } @else { "chậm nhất trước · " a href=(format!("?sort=unit{group_query}")) { "theo đơn vị" } }
             }
             @if rows.is_empty() { p { "Chưa có đơn vị nào được giao cho tài khoản này." } }
             div.wrap tabindex="0" role="region" aria-label="Tiến độ chỉ tiêu" { table {
@@ -148,6 +171,86 @@ async fn board(
         },
     )
     .into_response())
+}
+
+/// A board of many units: each group's progress, then each unit in one
+/// line (its groups summed, the one furthest behind named), furthest behind
+/// first; a group's own rows a click away.
+fn summary_board(campaign: &sipas_shared::Campaign, rows: &[QuotaStatus], by_unit: bool) -> Markup {
+    let id = campaign.id.as_str();
+    let sum = |rs: &[&QuotaStatus]| QuotaStatus {
+        answered: rs.iter().map(|r| r.answered).sum(),
+        quota: rs.iter().map(|r| r.quota).sum(),
+        ..QuotaStatus::default()
+    };
+    let mut groups: Vec<(&str, QuotaStatus)> = Vec::new();
+    for g in &campaign.groups {
+        let mine: Vec<&QuotaStatus> = rows.iter().filter(|r| r.group == g.code).collect();
+        if !mine.is_empty() {
+            groups.push((g.code.as_str(), sum(&mine)));
+        }
+    }
+    let mut units: Vec<(&str, QuotaStatus, Option<&QuotaStatus>)> = Vec::new();
+    for r in rows {
+        if units.iter().any(|(u, _, _)| *u == r.unit) {
+            continue;
+        }
+        let mine: Vec<&QuotaStatus> = rows.iter().filter(|x| x.unit == r.unit).collect();
+        let behind = mine.iter().copied().filter(|x| x.remaining() > 0).min_by(|a, b| done(a).total_cmp(&done(b)));
+        units.push((r.unit.as_str(), sum(&mine), behind));
+    }
+    if by_unit {
+        units.sort_by(|a, b| a.0.cmp(b.0));
+    } else {
+        units.sort_by(|a, b| {
+            done(&a.1).total_cmp(&done(&b.1)).then(b.1.remaining().cmp(&a.1.remaining())).then(a.0.cmp(b.0))
+        });
+    }
+    let total = sum(&rows.iter().collect::<Vec<_>>());
+    let late = units.iter().filter(|(_, s, _)| done(s) < 0.5).count();
+    let group_name = |code: &str| campaign.group(code).map_or(code.to_owned(), |g| g.name.clone());
+    html! {
+        p {
+            "Cả đợt: " strong { (total.answered) " / " (total.quota) } " phiếu, còn thiếu " strong { (total.remaining()) }
+            " · " (units.len()) " đơn vị, " (late) " đơn vị chưa được nửa chỉ tiêu."
+        }
+        h2 { "Theo nhóm đối tượng" }
+        table.board {
+            thead { tr { th { "Nhóm" } th { "Đã trả lời / chỉ tiêu" } th.n { "Còn thiếu" } } }
+            tbody {
+                @for (code, s) in &groups {
+                    @let name = group_name(code);
+                    tr {
+                        td { a href=(format!("/enumerator/{id}?group={code}")) { (name) } }
+                        td { (s.answered) " / " (s.quota) (bar(s, "cả đợt", &name)) }
+                        td.n { b { (s.remaining()) } }
+                    }
+                }
+            }
+        }
+        h2 { "Theo đơn vị" }
+        p.note {
+            "Mỗi đơn vị một dòng, cộng mọi nhóm; bấm tên nhóm ở trên để xem từng đơn vị của nhóm đó, bấm tên đơn vị để xem từng người. Sắp xếp: "
+            @if by_unit { a href="?sort=behind" { "chậm nhất trước" } " · theo đơn vị" } @else { "chậm nhất trước · " a href="?sort=unit" { "theo đơn vị" } }
+        }
+        table.board {
+            thead { tr { th { "Đơn vị" } th { "Đã trả lời / chỉ tiêu" } th { "Chậm nhất" } } }
+            tbody {
+                @for (code, s, behind) in &units {
+                    @let unit = campaign.unit(code).map_or(*code, |u| u.name.as_str());
+                    tr {
+                        td { a href=(format!("/enumerator/{id}/{code}")) { (unit) } }
+                        td { (s.answered) " / " (s.quota) (bar(s, unit, "mọi nhóm")) }
+                        td {
+                            @if let Some(b) = behind {
+                                (group_name(&b.group)) ": " (b.answered) " / " (b.quota)
+                            } @else { "đủ" }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn outcome_button(staff: &Staff, action: &str, code: &str, outcome: Outcome, label: &str) -> Markup {
