@@ -412,6 +412,185 @@ async fn review(dir: &std::path::Path, sizes: &[u64]) {
     println!();
 }
 
+/// A province of `communes` commune-level units (the example's first ones,
+/// with its 8 departments), its village lists, every household of every
+/// village in the household lists, and 50,000 people on the counters' lists.
+async fn province_store(url: &str, communes: usize) -> (std::sync::Arc<dyn Store>, Campaign) {
+    use sipas_shared::ops::frame::{Allow, Provenance};
+    let store = store::connect(url).await.expect("store");
+    let mut campaign = examples::province().expect("province");
+    let kept: Vec<String> = campaign
+        .units
+        .iter()
+        .filter(|u| u.code.as_str().len() == 5)
+        .take(communes)
+        .map(|u| u.code.to_string())
+        .collect();
+    campaign.units.retain(|u| u.code.as_str().len() != 5 || kept.iter().any(|k| k == u.code.as_str()));
+    store.save_campaign(&campaign).await.expect("save");
+    let rows = sipas_shared::files::frame::csv_rows(examples::province_villages());
+    let from = Provenance { actor: "bench", file_name: "villages.csv" };
+    let list = sipas_shared::files::villages::read_villages(&rows, &campaign).expect("villages");
+    let villages: Vec<_> =
+        rows.iter().filter(|(line, _)| *line == 1 || list.villages.iter().any(|v| v.line == *line)).cloned().collect();
+    sipas_shared::ops::households::import_villages(&*store, &campaign, &villages, Allow::default(), from)
+        .await
+        .expect("villages");
+    // Every household of every village, as communes list them.
+    let mut people = Vec::new();
+    for v in store.villages(&campaign.id).await.expect("villages") {
+        let unit = sipas_shared::model::UnitCode::parse(&v.unit).expect("unit");
+        for h in 0..v.households {
+            people.push(sipas_shared::store::NewPerson {
+                unit: unit.clone(),
+                roster_of: Some("households".into()),
+                full_name: format!("Chủ hộ {h}"),
+                procedure: v.name.clone(),
+                field: Some(v.code.clone()),
+                address: format!("Số nhà {h}, {}", v.name),
+                phone: None,
+                household: true,
+                source_line: Some(h + 2),
+            });
+        }
+    }
+    // 50,000 people on the counters' lists, spread over the units.
+    let procedures: Vec<(&String, &String)> = campaign.procedures.iter().collect();
+    let units: Vec<&sipas_shared::model::Unit> = campaign
+        .units
+        .iter()
+        .filter(|u| campaign.quotas().iter().any(|q| q.unit == u.code && q.group == "citizens"))
+        .collect();
+    for i in 0..50_000usize {
+        let (procedure, field) = procedures[i % procedures.len()];
+        people.push(sipas_shared::store::NewPerson {
+            unit: units[i % units.len()].code.clone(),
+            roster_of: None,
+            full_name: format!("Người dân {i}"),
+            procedure: procedure.clone(),
+            field: Some(field.clone()),
+            address: String::new(),
+            phone: Some(sipas_shared::model::Phone::parse(&format!("09{:08}", i)).expect("phone")),
+            household: false,
+            source_line: None,
+        });
+    }
+    store.add_people(&campaign.id, &people, None, None).await.expect("people");
+    (store, campaign)
+}
+
+/// One staff page through the service, signed in as an administrator.
+async fn staff_page(app: &axum::Router, cookie: &str, path: &str) -> (Duration, usize) {
+    let req = Request::builder().uri(path).header("cookie", cookie).body(Body::empty()).expect("request");
+    let t = Instant::now();
+    let resp = app.clone().oneshot(req).await.expect("response");
+    assert_eq!(resp.status().as_u16(), 200, "{path}");
+    let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body");
+    (t.elapsed(), body.len())
+}
+
+/// The 2026 province at 10 and 100 communes: the draw of the whole
+/// province, a commune's slips, the quota board, the report page and
+/// `sipas report`, each the median of 3 (the draw: one run, it issues
+/// invitations once).
+async fn province(dir: &std::path::Path, sizes: &[u64]) {
+    println!(
+        "Province scale (SQLite): 8 departments + N communes × 4 groups, 463 people a unit on the counters' lists,"
+    );
+    println!("15–25 villages a commune with every household listed; median of 3 (the draw: one run)");
+    println!("{:<40} {:>12} {:>12} {:>12} {:>8}", "step", "10 communes", "100 communes", "× (10→100)", "budget");
+    let mut rows: Vec<(String, Vec<Duration>, f64)> = Vec::new();
+    let push = |rows: &mut Vec<(String, Vec<Duration>, f64)>, name: String, d: Duration, budget: f64| match rows
+        .iter_mut()
+        .find(|(n, _, _)| *n == name)
+    {
+        Some((_, ds, _)) => ds.push(d),
+        None => rows.push((name, vec![d], budget)),
+    };
+    for communes in [10usize, 100] {
+        let url = format!("sqlite://{}", dir.join(format!("province-{communes}.db")).display());
+        let (store, campaign) = province_store(&url, communes).await;
+        let t = Instant::now();
+        sipas_shared::ops::households::draw_villages(&*store, &campaign, 7, "bench").await.expect("villages");
+        sipas_shared::ops::sampling::run(&*store, &campaign, 7, 50, "bench").await.expect("draw");
+        push(&mut rows, "draw: villages, then every group".into(), t.elapsed(), 5.0);
+        let mut slips = Vec::new();
+        for _ in 0..3 {
+            let t = Instant::now();
+            let all = store.slips(&campaign.id, Some("HS001")).await.expect("slips");
+            let printable = sipas_collector::slips::printable(&all);
+            let html = sipas_collector::slips::slips_html(&campaign, &printable, "https://khaosat.example.gov.vn")
+                .into_string();
+            assert!(html.len() > 1000);
+            slips.push(t.elapsed());
+        }
+        push(&mut rows, "slips of one commune (HTML with QR codes)".into(), median(slips), 1.0);
+        let hash = sipas_shared::model::auth::hash_password("bench-password-2026").expect("hash");
+        let admin =
+            store.add_user("bench-admin", sipas_shared::model::auth::Role::Admin, &[], &hash).await.expect("user");
+        let secret = sipas_shared::model::auth::new_secret();
+        let expires = sipas_shared::model::clock::now() + chrono::Duration::hours(1);
+        store
+            .create_session(&sipas_shared::model::auth::secret_hash(&secret), admin, "csrf", expires)
+            .await
+            .expect("session");
+        let cookie = format!("sipas_session={secret}");
+        let state = sipas_collector::AppState::new(store.clone(), "https://khaosat.example.gov.vn");
+        let app = sipas_collector::app_with_reports(state, sipas_aggregator::web::router(store.clone()));
+        let board: Vec<Duration> = futures_median(&app, &cookie, &format!("/enumerator/{}", campaign.id)).await;
+        push(&mut rows, "quota board page".into(), median(board), 1.0);
+        // Answers from the drawn villages, as many as the sizes ask.
+        let mut generator = Generator::new(&campaign, 42).expect("quotas");
+        let mut by_unit: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for c in store.design_cells(&campaign.id).await.expect("cells") {
+            by_unit.entry(c.unit).or_default().push(c.field);
+        }
+        generator = generator.with_villages("households", by_unit);
+        let mut stored = 0u64;
+        for &n in sizes {
+            while stored < n {
+                let take = (n - stored).min(10_000);
+                let batch: Vec<_> = (0..take).map(|_| generator.response()).collect();
+                store.insert_responses(&campaign.id, &batch).await.expect("insert");
+                stored += take;
+            }
+            store.compact_chunks(1).await.expect("compact");
+            let page = futures_median(&app, &cookie, &format!("/reports/{}", campaign.id)).await;
+            push(&mut rows, format!("report page, {n} responses"), median(page), 1.0);
+            let mut text = Vec::new();
+            for _ in 0..3 {
+                let t = Instant::now();
+                let r = load::report(&*store, &campaign, By::Unit, None, &|_| {}).await.expect("report");
+                let out = sipas_aggregator::render::text::render_report(&r, &sipas_aggregator::render::tables(&r));
+                assert!(r.design.is_some() && out.len() > 1000);
+                text.push(t.elapsed());
+            }
+            push(&mut rows, format!("sipas report (text), {n} responses"), median(text), 1.0);
+        }
+    }
+    for (name, ds, budget) in rows {
+        let (small, large) = (ds.first().copied().unwrap_or_default(), ds.get(1).copied().unwrap_or_default());
+        println!(
+            "{:<40} {:>12.3} {:>12.3} {:>12.1} {:>7.0} s",
+            name,
+            small.as_secs_f64(),
+            large.as_secs_f64(),
+            large.as_secs_f64() / small.as_secs_f64().max(1e-9),
+            budget
+        );
+    }
+    println!();
+}
+
+/// The median of three loads of a staff page.
+async fn futures_median(app: &axum::Router, cookie: &str, path: &str) -> Vec<Duration> {
+    let mut out = Vec::new();
+    for _ in 0..3 {
+        out.push(staff_page(app, cookie, path).await.0);
+    }
+    out
+}
+
 fn main() {
     let sizes: Vec<u64> = std::env::var("SIPAS_BENCH_SIZES")
         .ok()
@@ -427,10 +606,16 @@ fn main() {
         rt.block_on(review(dir.path(), &sizes));
         return;
     }
+    // `SIPAS_BENCH_ONLY=province` runs the province table alone.
+    if std::env::var("SIPAS_BENCH_ONLY").as_deref() == Ok("province") {
+        rt.block_on(province(dir.path(), &sizes));
+        return;
+    }
     let fits = rt.block_on(page_sizes(dir.path()));
     rt.block_on(frame_import(dir.path()));
     rt.block_on(aggregation(dir.path(), &sizes));
     rt.block_on(review(dir.path(), &sizes));
+    rt.block_on(province(dir.path(), &sizes));
     if !fits {
         eprintln!("a questionnaire page is over the {PAGE_BUDGET}-byte budget");
         std::process::exit(1);
