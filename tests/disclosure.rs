@@ -724,3 +724,88 @@ async fn a_ballot_file_of_two_is_not_a_batch_of_two() {
     }
     assert_eq!(store.count_responses(&campaign.id).await.expect("count"), 5);
 }
+
+/// The province example open today, HS001's villages and households drawn.
+async fn households_drawn() -> (TestDb, std::sync::Arc<dyn Store>, Campaign) {
+    use sipas_shared::ops::frame::{Allow, Provenance};
+    let db = TestDb::new().await;
+    let store = store::connect(&db.url).await.expect("store");
+    let mut campaign = sipas_shared::files::examples::province().expect("province");
+    let today = sipas_shared::model::clock::day_in(&campaign.timezone, sipas_shared::model::clock::now());
+    (campaign.opens, campaign.closes) = (today, today + chrono::Duration::days(30));
+    store.save_campaign(&campaign).await.expect("save");
+    let from = Provenance { actor: "test", file_name: "villages.csv" };
+    let rows = sipas_shared::files::frame::csv_rows(sipas_shared::files::examples::province_villages());
+    sipas_shared::ops::households::import_villages(&*store, &campaign, &rows, Allow::default(), from)
+        .await
+        .expect("villages");
+    sipas_shared::ops::households::draw_villages(&*store, &campaign, 7, "test").await.expect("draw villages");
+    let list = std::fs::read(common::root().join("examples/province-2026/households/HS001.csv")).expect("list");
+    let rows = sipas_shared::files::villages::list_rows("HS001.csv", &list).expect("rows");
+    let unit = sipas_shared::UnitCode::parse("HS001").expect("unit");
+    let from = Provenance { actor: "test", file_name: "HS001.csv" };
+    sipas_shared::ops::households::import_households(&*store, &campaign, &unit, &rows, Allow::default(), from)
+        .await
+        .expect("households");
+    sipas_shared::ops::sampling::run(&*store, &campaign, 7, 50, "test").await.expect("sample");
+    (db, store, campaign)
+}
+
+#[tokio::test]
+async fn a_design_weight_never_singles_out_a_households_answer() {
+    let (db, store, campaign) = households_drawn().await;
+    let slips: Vec<_> = store
+        .slips(&campaign.id, Some("HS001"))
+        .await
+        .expect("slips")
+        .into_iter()
+        .filter(|s| s.group == "households" && s.reserve_rank.is_none())
+        .collect();
+    let mut villages: Vec<String> = slips.iter().filter_map(|s| s.field.clone()).collect();
+    villages.sort();
+    villages.dedup();
+    assert_eq!(villages.len(), 3);
+    // 7, 8 and 4 households of the three villages answer: each village
+    // releases a batch of 5 and keeps 2, 3 and 4, which close pools.
+    let mut generator = Generator::new(&campaign, 5).expect("generator");
+    let questionnaire = campaign.questionnaire_of("households").expect("questionnaire");
+    for (village, answering) in villages.iter().zip([7usize, 8, 4]) {
+        for slip in slips.iter().filter(|s| s.field.as_ref() == Some(village)).take(answering) {
+            let cells = loop {
+                let r = generator.response();
+                if r.group == "households" {
+                    break r.cells;
+                }
+            };
+            let answers = questionnaire.check_answers(&cells).expect("valid answers");
+            assert_eq!(store.submit(&slip.token, &answers, campaign.opens).await.expect("submit"), Submission::Stored);
+        }
+    }
+    close(&*store, &campaign).await;
+    let cells = store.design_cells(&campaign.id).await.expect("cells");
+    let weight_of = |field: &str| cells.iter().find(|c| c.field == field).map(|c| c.weight());
+    // What anyone holding the database can tie to an answer: its cell, its
+    // day, its transaction (PostgreSQL) and, through the cell, its weight.
+    let mut crowds: BTreeMap<String, usize> = BTreeMap::new();
+    let rows = released(&db).await;
+    assert_eq!(rows.len(), 19, "every answer released at close");
+    for (look, _) in &rows {
+        let field = look.split('|').nth(2).unwrap_or_default();
+        let weight = weight_of(field).map_or_else(|| "mean of the commune".to_owned(), |w| format!("{w:.6}"));
+        *crowds.entry(format!("{look}|{weight}")).or_default() += 1;
+    }
+    assert!(crowds.values().all(|n| *n >= 5), "an answer in a crowd under k: {crowds:?}");
+    // The design is kept by village, never by answer: no column of
+    // `responses` holds a weight or a chance.
+    let columns = if db.is_postgres() {
+        common::query_strings(&db, "SELECT column_name FROM information_schema.columns WHERE table_name = 'responses'")
+            .await
+    } else {
+        common::query_strings(&db, "SELECT name FROM pragma_table_info('responses')").await
+    };
+    assert!(columns.iter().all(|c| !c.contains("weight") && !c.contains("chance")), "{columns:?}");
+    // The weighted report rests on the same batches.
+    let report = load::report(&*store, &campaign, By::Unit, None, &|_| {}).await.expect("report");
+    let design = report.design.expect("design figures");
+    assert_eq!(design.sipas.expect("SIPAS").answers, 19);
+}

@@ -1204,3 +1204,58 @@ async fn a_cell_whose_reserves_ran_out_gets_more_from_the_same_list() {
     let log = store.audit_log(CAMPAIGN, 10, 0).await.expect("log");
     assert!(log.iter().any(|e| e.action.code() == "more_reserves" && e.actor == "lan" && e.detail.contains("seed")));
 }
+
+#[tokio::test]
+async fn the_admin_imports_villages_draws_them_and_lists_households_from_the_browser() {
+    let db = TestDb::new().await;
+    let province = common::root().join("examples/province-2026");
+    run(&db, &["campaign", "load", province.join("campaign.toml").to_str().expect("path")]);
+    add_user(&db, "admin", "admin", &[]);
+    let server = spawn_server(&db, &[]);
+    let (s, status) = Session::login(&server.base, "admin", PASSWORD).await;
+    assert_eq!(status, 303);
+    let page = "/admin/campaigns/hoa-son-2026";
+    let csrf = s.csrf(page).await;
+    let (_, shown) = s.get(page).await;
+    assert!(shown.contains("Khảo sát hộ gia đình: thôn, tổ dân phố"), "the household section");
+    let send = |path: &'static str, file: std::path::PathBuf, fields: Vec<(&'static str, String)>| {
+        let bytes = std::fs::read(&file).expect("file");
+        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let mut form =
+            reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(bytes).file_name(name));
+        for (k, v) in fields {
+            form = form.text(k, v);
+        }
+        s.client.post(format!("{}{page}{path}", server.base)).multipart(form).send()
+    };
+    let resp = send("/villages", province.join("villages.csv"), vec![("csrf", csrf.clone())]).await.expect("upload");
+    let m = s.flash(resp.headers()["location"].to_str().expect("location")).await;
+    assert!(m.contains("đã ghi 1930 thôn, tổ dân phố của 100 đơn vị"), "{m}");
+    let (status, to) = s.post(&format!("{page}/villages/draw"), &[("csrf", &csrf), ("seed", "7")]).await;
+    assert_eq!(status, 303);
+    let m = s.flash(&to).await;
+    assert!(m.contains("Đã chọn 300 thôn, tổ dân phố ở 100 đơn vị"), "{m}");
+    // The household list goes in through the same form as a roster, naming the group.
+    let resp = send(
+        "/frame",
+        province.join("households/HS001.csv"),
+        vec![("csrf", csrf.clone()), ("unit", "HS001".into()), ("list", "households".into())],
+    )
+    .await
+    .expect("upload");
+    let m = s.flash(resp.headers()["location"].to_str().expect("location")).await;
+    assert!(m.contains("đã nhập 2365 hộ vào danh sách của HS001"), "{m}");
+    let (status, to) = s.post(&format!("{page}/sample"), &[("csrf", &csrf), ("seed", "7"), ("reserve", "50")]).await;
+    assert_eq!(status, 303);
+    let _ = s.flash(&to).await;
+    let store = open(&db).await;
+    assert_eq!(store.design_cells("hoa-son-2026").await.expect("cells").len(), 3);
+    // The enumerator's list names each household's village, not its code.
+    let (_, unit_page) = s.get("/enumerator/hoa-son-2026/HS001").await;
+    let villages = store.villages("hoa-son-2026").await.expect("villages");
+    let drawn: Vec<&str> =
+        villages.iter().filter(|v| v.unit == "HS001" && v.chance.is_some()).map(|v| v.name.as_str()).collect();
+    assert_eq!(drawn.len(), 3);
+    assert!(drawn.iter().all(|name| unit_page.contains(name)), "{drawn:?}");
+    assert!(unit_page.contains("Lĩnh vực / thôn"));
+}

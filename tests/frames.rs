@@ -446,3 +446,24 @@ async fn a_village_list_with_bad_rows_is_refused_and_names_them() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(store.villages("hoa-son-2026").await.expect("v").len(), 1_931);
 }
+
+#[tokio::test]
+async fn two_village_draws_at_once_draw_each_commune_once() {
+    let (db, store) = province().await;
+    // Two offices press «Chọn thôn» at the same moment with different seeds.
+    let children: Vec<_> = ["7", "8"]
+        .iter()
+        .map(|seed| common::sipas_child(&db, &["villages", "draw", "--campaign", "hoa-son-2026", "--seed", seed]))
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().expect("wait");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let villages = store.villages("hoa-son-2026").await.expect("villages");
+    let mut drawn: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for v in villages.iter().filter(|v| v.chance.is_some()) {
+        *drawn.entry(v.unit.as_str()).or_default() += 1;
+    }
+    assert_eq!(drawn.len(), 100);
+    assert!(drawn.values().all(|n| *n == 3), "a commune drawn twice: {drawn:?}");
+}

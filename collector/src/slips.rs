@@ -84,7 +84,15 @@ pub fn slips_html(campaign: &Campaign, slips: &[&Slip], public_url: &str) -> Mar
                                     div.text {
                                         h2 { (campaign.name) }
                                         p.clamp2 { b { (unit) } " · " (group) }
-                                        @if let Some(c) = &s.contact { p.clamp2 { "Kính gửi: " (c.name) } }
+                                        @if let Some(c) = &s.contact {
+                                            // A household's slip is delivered to its door, by post
+                                            // or by the village head: the address goes with the name.
+                                            @if campaign.group(&s.group).is_some_and(|g| g.households.is_some()) && !c.address.is_empty() {
+                                                p.clamp2 { "Kính gửi: hộ " (c.name) " · " (c.address) }
+                                            } @else {
+                                                p.clamp2 { "Kính gửi: " (c.name) }
+                                            }
+                                        }
                                         p { "Xin trả lời trước ngày " b { (deadline) } "." }
                                         p.small.clamp3 { "Quét mã QR bằng điện thoại, hoặc vào " b { (entry) } " và nhập mã in dưới mã QR." }
                                         p.url.clamp3 { (url) }

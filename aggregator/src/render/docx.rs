@@ -203,6 +203,35 @@ fn ranking_table(rows: &[RankRow]) -> DocxTable {
 ///
 /// # Errors
 /// When the document cannot be packed.
+/// The household sample's design-weighted SIPAS in one sentence.
+fn design_sentence(d: &crate::weighted::DesignReport, f: &crate::weighted::WeightedFigure) -> String {
+    let num = |x: f64| format!("{x:.2}").replace('.', ",");
+    let mut line = format!(
+        "{} (chọn mẫu nhiều giai đoạn: thôn theo quy mô hộ, rồi hộ trong thôn): Chỉ số SIPAS có trọng số theo thiết kế mẫu đạt {}%",
+        d.group_name,
+        num(f.weighted)
+    );
+    if let Some((lo, hi)) = f.ci95 {
+        line.push_str(&format!(" (khoảng tin cậy 95%: {}–{}%", num(lo), num(hi)));
+        if let Some(deff) = f.deff {
+            line.push_str(&format!("; hệ số thiết kế {}", num(deff)));
+        }
+        line.push(')');
+    }
+    let parts: Vec<String> =
+        d.parts.iter().map(|p| format!("{} {}%", p.name.to_lowercase(), num(p.weighted))).collect();
+    if !parts.is_empty() {
+        line.push_str(&format!(", gồm {}", parts.join(" và ")));
+    }
+    line.push_str(&format!(
+        "; tính không trọng số: {}%, trên {} phiếu ở {} thôn, tổ dân phố.",
+        num(f.unweighted),
+        vn_count(f.answers as u64),
+        vn_count(f.villages as u64)
+    ));
+    line
+}
+
 pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Result<Vec<u8>, String> {
     let font = RunFonts::new().ascii("Times New Roman").hi_ansi("Times New Roman").cs("Times New Roman");
     let mut doc = Docx::new()
@@ -273,6 +302,11 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
         && let Some(p) = chart(&components_chart.into_string())
     {
         doc = doc.add_paragraph(p);
+    }
+    if let Some(d) = &report.design
+        && let Some(f) = &d.sipas
+    {
+        doc = doc.add_paragraph(para(&design_sentence(d, f)));
     }
     for f in &report.totals.by_field {
         doc = doc.add_paragraph(para(&field_sentence(&f.field, &f.distribution)));

@@ -28,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/campaigns/{campaign}", get(campaign_page))
         .route("/admin/campaigns/{campaign}/frame", post(upload_frame).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
         .route("/admin/campaigns/{campaign}/frame/remove", post(remove_frame))
+        .route("/admin/campaigns/{campaign}/villages", post(upload_villages).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
+        .route("/admin/campaigns/{campaign}/villages/draw", post(draw_villages))
         .route("/admin/campaigns/{campaign}/sample", post(sample))
         .route("/admin/campaigns/{campaign}/invitations", get(invitations))
         .route("/admin/campaigns/{campaign}/posters", get(posters))
@@ -80,6 +82,11 @@ async fn campaign_page(
     let more = log.len() > LOG_PAGE as usize;
     log.truncate(LOG_PAGE as usize);
     let devices = state.store.devices(id).await?;
+    let (villages, design_cells) = if campaign.groups.iter().any(|g| g.households.is_some()) {
+        (state.store.villages(id).await?, state.store.design_cells(id).await?.len())
+    } else {
+        (Vec::new(), 0)
+    };
     let base = format!("/admin/campaigns/{id}");
     Ok(page(
         &campaign.name,
@@ -143,11 +150,33 @@ async fn campaign_page(
                     option value="" { "giao dịch tại Bộ phận một cửa (người dân)" }
                     @for g in campaign.groups.iter().filter(|g| !g.frame) { option value=(g.code) { "danh sách " (g.name) } }
                 } }
-                p { label for="file" { "Tệp CSV hoặc Excel .xlsx (cột: TT, Họ và tên, Tên thủ tục hành chính, Địa chỉ, Số điện thoại) " } input #file type="file" name="file" accept=".csv,.xlsx" required; }
+                p { label for="file" { "Tệp CSV hoặc Excel .xlsx (cột: TT, Họ và tên, Tên thủ tục hành chính, Địa chỉ, Số điện thoại; danh sách hộ: Mã thôn hoặc Thôn/Tổ dân phố, Họ và tên chủ hộ, Địa chỉ, Số điện thoại nếu có) " } input #file type="file" name="file" accept=".csv,.xlsx" required; }
                 p { label { input type="checkbox" name="skip_bad" value="1"; " Bỏ qua dòng lỗi, nhập các dòng hợp lệ" } }
                 p { label { input type="checkbox" name="replace" value="1"; " Thay danh sách cũ của đơn vị (người đã được mời giữ nguyên)" } }
                 p { label { input type="checkbox" name="force" value="1"; " Vẫn nhập vào đơn vị đã chọn khi tệp có vẻ là của đơn vị khác" } }
                 button.go type="submit" { "Nhập" }
+            }
+
+            @if let Some(group) = campaign.groups.iter().find(|g| g.households.is_some()) {
+                h2 { "Khảo sát hộ gia đình: thôn, tổ dân phố" }
+                @let drawn_units = villages.iter().filter(|v| v.chance.is_some()).map(|v| v.unit.as_str()).collect::<std::collections::BTreeSet<_>>().len();
+                @let listed_units = villages.iter().map(|v| v.unit.as_str()).collect::<std::collections::BTreeSet<_>>().len();
+                p {
+                    (group.name) ": " (villages.len()) " thôn, tổ dân phố của " (listed_units) " đơn vị; đã chọn thôn ở "
+                    (drawn_units) " đơn vị; " (design_cells) " thôn đã chọn hộ."
+                }
+                form.box method="post" action=(format!("{base}/villages")) enctype="multipart/form-data" {
+                    (csrf_field(&staff))
+                    p { label for="villages-file" { "Danh sách thôn, tổ dân phố: tệp CSV hoặc Excel .xlsx (cột: Mã đơn vị hoặc Tên đơn vị, Mã thôn, Tên thôn/tổ dân phố, Số hộ) " } input #villages-file type="file" name="file" accept=".csv,.xlsx" required; }
+                    p { label { input type="checkbox" name="skip_bad" value="1"; " Bỏ qua dòng lỗi, nhập các dòng hợp lệ" } }
+                    button.go type="submit" { "Nhập danh sách thôn" }
+                }
+                form.box method="post" action=(format!("{base}/villages/draw")) {
+                    (csrf_field(&staff))
+                    p.note { "Mỗi xã chọn " (group.households.map_or(0, |d| d.villages)) " thôn, tổ dân phố với xác suất tỷ lệ với số hộ (PPS hệ thống); xã đã chọn giữ nguyên. Sau đó nhập danh sách hộ của các thôn đã chọn và bấm Chọn mẫu: mỗi thôn chọn " (group.households.map_or(0, |d| d.per_village)) " hộ theo khoảng cách đều, kèm hộ dự phòng cùng thôn." }
+                    p { label for="villages-seed" { "Hạt giống (bỏ trống = ngẫu nhiên) " } input #villages-seed type="number" name="seed" min="0"; }
+                    button.go type="submit" { "Chọn thôn" }
+                }
             }
 
             h2 { "Chọn mẫu" }
@@ -252,10 +281,45 @@ async fn upload_frame(
     let Some((file_name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         return bad("chưa chọn tệp".into()).await;
     };
-    let rows = match read_upload(file_name.clone(), bytes).await {
+    let households = roster_of.and_then(|g| campaign.group(g)).is_some_and(|g| g.households.is_some());
+    let rows = match read_upload(file_name.clone(), bytes, households).await {
         Ok(r) => r,
         Err(e) => return bad(format!("{file_name}: {e}")).await,
     };
+    if households {
+        let from = import::Provenance { actor: &staff.user.name, file_name: &file_name };
+        return match sipas_shared::ops::households::import_households(
+            &*state.store,
+            &campaign,
+            &code,
+            &rows,
+            allow,
+            from,
+        )
+        .await
+        {
+            Ok((done, warnings)) => {
+                let mut m = format!(
+                    "{file_name}: đã nhập {} hộ vào danh sách của {code} ({} hộ đã có",
+                    done.added, done.already
+                );
+                if allow.replace {
+                    m.push_str(&format!(", bỏ {} hộ cũ chưa được mời", done.removed));
+                }
+                m.push_str(").");
+                if !done.skipped.is_empty() {
+                    m.push_str(&format!(" Bỏ qua {} dòng lỗi.", done.skipped.len()));
+                }
+                for w in warnings.iter().take(5) {
+                    m.push_str(&format!(" {w};"));
+                }
+                flash(&state, &staff, &back, true, &m).await
+            }
+            Err(ImportError::Store(e)) => Err(e.into()),
+            Err(ImportError::Rows(errors)) => bad(bad_rows_message(&file_name, &errors)).await,
+            Err(e) => bad(format!("{file_name}: {e}")).await,
+        };
+    }
     let done = match import::import(
         &*state.store,
         &campaign,
@@ -400,16 +464,97 @@ const READ_BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
 /// An uploaded list parsed on a blocking thread, so the service's workers
 /// keep answering respondents meanwhile; bounded in size by the readers and
 /// in time by [`READ_BUDGET`].
-async fn read_upload(name: String, bytes: axum::body::Bytes) -> Result<Vec<(usize, Vec<String>)>, String> {
+async fn read_upload(
+    name: String,
+    bytes: axum::body::Bytes,
+    village_list: bool,
+) -> Result<Vec<(usize, Vec<String>)>, String> {
     // The reader itself stops at the deadline: a file that would take longer
     // leaves no work running after the page has answered.
     let deadline = std::time::Instant::now() + READ_BUDGET;
-    let work = tokio::task::spawn_blocking(move || frame::file_rows_until(&name, &bytes, Some(deadline)));
+    let work = tokio::task::spawn_blocking(move || {
+        if village_list {
+            sipas_shared::files::villages::list_rows_until(&name, &bytes, Some(deadline))
+        } else {
+            frame::file_rows_until(&name, &bytes, Some(deadline))
+        }
+    });
     match tokio::time::timeout(READ_BUDGET, work).await {
         Ok(Ok(rows)) => rows,
         Ok(Err(e)) => Err(format!("không đọc được tệp: {e}")),
         Err(_) => Err(format!("đọc tệp quá {} giây: hãy chia tệp theo đơn vị", READ_BUDGET.as_secs())),
     }
+}
+
+/// A village list: every commune's villages and their households.
+async fn upload_villages(
+    State(state): State<AppState>,
+    Admin(staff): Admin,
+    CampaignPath(campaign): CampaignPath,
+    mut form: Multipart,
+) -> Result<Response, AppError> {
+    let back = format!("/admin/campaigns/{}", campaign.id);
+    let bad = async |m: String| flash(&state, &staff, &back, false, &m).await;
+    let FrameUpload { csrf, file, allow, .. } = match FrameUpload::read(&mut form).await {
+        Ok(u) => u,
+        Err(e) => return bad(format!("không đọc được tệp gửi lên: {e}")).await,
+    };
+    staff.check_csrf(&csrf)?;
+    let Some((file_name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return bad("chưa chọn tệp".into()).await;
+    };
+    let rows = match read_upload(file_name.clone(), bytes, true).await {
+        Ok(r) => r,
+        Err(e) => return bad(format!("{file_name}: {e}")).await,
+    };
+    let from = import::Provenance { actor: &staff.user.name, file_name: &file_name };
+    match sipas_shared::ops::households::import_villages(&*state.store, &campaign, &rows, allow, from).await {
+        Ok(done) => {
+            let skipped = if done.skipped.is_empty() {
+                String::new()
+            } else {
+                format!(" Bỏ qua {} dòng lỗi.", done.skipped.len())
+            };
+            let m =
+                format!("{file_name}: đã ghi {} thôn, tổ dân phố của {} đơn vị.{skipped}", done.written, done.units);
+            flash(&state, &staff, &back, true, &m).await
+        }
+        Err(ImportError::Store(e)) => Err(e.into()),
+        Err(ImportError::Rows(errors)) => bad(bad_rows_message(&file_name, &errors)).await,
+        Err(e) => bad(format!("{file_name}: {e}")).await,
+    }
+}
+
+/// The first stage of the household sample: villages by size in each commune.
+async fn draw_villages(
+    State(state): State<AppState>,
+    Admin(staff): Admin,
+    CampaignPath(campaign): CampaignPath,
+    Posted(f): Posted<SampleForm>,
+) -> Result<Response, AppError> {
+    let back = format!("/admin/campaigns/{}", campaign.id);
+    let seed = match f.seed.trim() {
+        "" => sampling::fresh_seed(),
+        s => match s.parse::<u64>() {
+            Ok(n) => n,
+            Err(_) => {
+                return flash(&state, &staff, &back, false, &format!("hạt giống «{s}» phải là số nguyên không âm"))
+                    .await;
+            }
+        },
+    };
+    let rows = sipas_shared::ops::households::draw_villages(&*state.store, &campaign, seed, &staff.user.name).await?;
+    if rows.is_empty() {
+        return flash(&state, &staff, &back, false, "chưa có danh sách thôn, tổ dân phố: nhập danh sách trước").await;
+    }
+    let new = rows.iter().filter(|r| !r.earlier).count();
+    let villages: usize = rows.iter().filter(|r| !r.earlier).map(|r| r.drawn.len()).sum();
+    let m = format!(
+        "Đã chọn {villages} thôn, tổ dân phố ở {new} đơn vị theo quy mô hộ (hạt giống {seed}); {} đơn vị đã chọn từ trước giữ nguyên. \
+         Bước tiếp: nhập danh sách hộ của các thôn đã chọn (mục Nhập danh sách, chọn nhóm hộ gia đình), rồi Chọn mẫu.",
+        rows.len() - new
+    );
+    flash(&state, &staff, &back, true, &m).await
 }
 
 #[derive(Deserialize)]

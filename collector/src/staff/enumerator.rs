@@ -264,14 +264,14 @@ fn outcome_button(staff: &Staff, action: &str, code: &str, outcome: Outcome, lab
     }
 }
 
-fn slip_row(staff: &Staff, base: &str, campaign: &sipas_shared::Campaign, s: &Slip) -> Markup {
+fn slip_row(staff: &Staff, base: &str, campaign: &sipas_shared::Campaign, s: &Slip, place: &str) -> Markup {
     let outcome_url = format!("{base}/outcome");
     let group = campaign.group(&s.group).map_or(s.group.as_str(), |g| g.name.as_str());
     html! {
         tr {
             td.code data-label="Mã" { (crate::slips::display_code(&s.code)) }
             td data-label="Nhóm" { (group) }
-            td data-label="Lĩnh vực" { (s.field.as_deref().unwrap_or("–")) }
+            td data-label="Lĩnh vực" { (place) }
             td data-label="Người nhận" {
                 @if let Some(c) = &s.contact {
                     (c.name) " · "
@@ -350,6 +350,16 @@ async fn unit_page(
     let flash = flash_id.take(&state, &staff).await?;
     let u = campaign.unit(&unit).ok_or_else(|| AppError::NotFound(format!("đơn vị «{unit}»")))?;
     let slips = state.store.slips(id, Some(&unit)).await?;
+    // A household's field is its village: shown by name.
+    let villages: BTreeMap<String, String> = if campaign.groups.iter().any(|g| g.households.is_some()) {
+        state.store.villages(id).await?.into_iter().filter(|v| v.unit == unit).map(|v| (v.code, v.name)).collect()
+    } else {
+        BTreeMap::new()
+    };
+    let place = |field: Option<&str>| -> String {
+        field.map_or_else(|| "–".to_owned(), |f| villages.get(f).cloned().unwrap_or_else(|| f.to_owned()))
+    };
+    let field_heading = if villages.is_empty() { "Lĩnh vực" } else { "Lĩnh vực / thôn" };
     let typed = search.q.trim();
     let (open, reserves): (Vec<&Slip>, Vec<&Slip>) =
         slips.iter().filter(|s| matches_search(s, typed)).partition(|s| s.status != InvitationStatus::Reserve);
@@ -398,7 +408,10 @@ async fn unit_page(
             @for (group, field) in &exhausted {
                 div.alert {
                     "Hết người dự phòng: " (campaign.group(group).map_or(group.as_str(), |g| g.name.as_str()))
-                    ", lĩnh vực " (field.as_deref().unwrap_or("chưa xếp")) ". "
+                    @match field.as_deref().and_then(|f| villages.get(f)) {
+                        Some(name) => { ", " (name) ". " }
+                        None => { ", lĩnh vực " (field.as_deref().unwrap_or("chưa xếp")) ". " }
+                    }
                     form.inline method="post" action=(format!("{base}/reserves")) {
                         (csrf_field(&staff))
                         input type="hidden" name="group" value=(group);
@@ -419,17 +432,17 @@ async fn unit_page(
                 @if typed.is_empty() { p { "Chưa chọn mẫu cho đơn vị này." } } @else { p { "Không có phiếu nào khớp «" (typed) "»." } }
             }
             div.wrap tabindex="0" role="region" aria-label="Phiếu đã mời" { table.cards {
-                thead { tr { th { "Mã" } th { "Nhóm" } th { "Lĩnh vực" } th { "Người nhận" } th { "Trạng thái" } th { "Ghi kết quả" } } }
-                tbody { @for s in &open { (slip_row(&staff, &base, &campaign, s)) } }
+                thead { tr { th { "Mã" } th { "Nhóm" } th { (field_heading) } th { "Người nhận" } th { "Trạng thái" } th { "Ghi kết quả" } } }
+                tbody { @for s in &open { (slip_row(&staff, &base, &campaign, s, &place(s.field.as_deref()))) } }
             } }
             h2 { "Dự phòng chưa dùng (" (reserves.len()) ")" }
             p.note { "Người dự phòng chỉ được mời khi thay cho một người từ chối hoặc không liên lạc được, cùng lĩnh vực." }
             div.wrap tabindex="0" role="region" aria-label="Dự phòng chưa dùng" { table.cards {
-                thead { tr { th { "Mã" } th { "Nhóm" } th { "Lĩnh vực" } th { "Người" } th { "Thứ tự" } } }
+                thead { tr { th { "Mã" } th { "Nhóm" } th { (field_heading) } th { "Người" } th { "Thứ tự" } } }
                 tbody { @for s in &reserves {
                     tr { td.code data-label="Mã" { (crate::slips::display_code(&s.code)) }
                          td data-label="Nhóm" { (campaign.group(&s.group).map_or(s.group.as_str(), |g| g.name.as_str())) }
-                         td data-label="Lĩnh vực" { (s.field.as_deref().unwrap_or("–")) }
+                         td data-label=(field_heading) { (place(s.field.as_deref())) }
                          td data-label="Người" { @if let Some(c) = &s.contact { (c.name) } } td.n data-label="Thứ tự" { (s.reserve_rank.unwrap_or_default()) } }
                 } }
             } }

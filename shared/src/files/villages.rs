@@ -286,12 +286,24 @@ pub fn read_households(
 /// # Errors
 /// A message naming what is wrong with the file as a whole.
 pub fn list_rows(name: &str, bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, String> {
+    list_rows_until(name, bytes, None)
+}
+
+/// Like [`list_rows`], giving up once `deadline` has passed.
+///
+/// # Errors
+/// As [`list_rows`], or that the deadline passed.
+pub fn list_rows_until(
+    name: &str,
+    bytes: &[u8],
+    deadline: Option<std::time::Instant>,
+) -> Result<Vec<(usize, Vec<String>)>, String> {
     let lower = name.to_lowercase();
     if [".xlsx", ".xls", ".ods", ".xlsm", ".xlsb"].iter().any(|e| lower.ends_with(e)) {
         return crate::files::spreadsheet::read_sheet_until(
             bytes,
             &|row| village_columns(row).is_some() || household_columns(row).is_some(),
-            None,
+            deadline,
         );
     }
     let text =
