@@ -60,23 +60,33 @@ pub async fn report(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Report, StoreError> {
     let agg = aggregate(store, campaign, progress).await?;
+    // The answers kept column by column, read once for the comments and the
+    // household design: at a million responses they are tens of megabytes.
+    let cells = if campaign.groups.iter().any(|g| g.households.is_some()) {
+        store.design_cells(&campaign.id).await?
+    } else {
+        Vec::new()
+    };
+    let chunks =
+        if asks_text(campaign) || !cells.is_empty() { store.answer_chunks(&campaign.id).await? } else { Vec::new() };
+    let texts = if asks_text(campaign) {
+        crate::crosstab::texts(campaign, &chunks).map_err(|e| StoreError::Corrupt(e.to_string()))?
+    } else {
+        Vec::new()
+    };
     let ctx = Context {
         generated_at: sipas_shared::model::clock::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         quotas: store.quota_board(&campaign.id).await?,
         frame_fields: store.frame_field_counts(&campaign.id).await?,
         appraisals: store.appraisals(&campaign.id).await?,
         anonymity: store.anonymity(&campaign.id).await?,
-        texts: texts(store, campaign).await?,
+        texts,
         above_unit: above_unit(store, campaign).await?,
     };
     let mut report = report::build(&agg, &ctx, if question.is_some() { By::Unit } else { by });
-    if campaign.groups.iter().any(|g| g.households.is_some()) {
-        let cells = store.design_cells(&campaign.id).await?;
-        if !cells.is_empty() {
-            let chunks = store.answer_chunks(&campaign.id).await?;
-            report.design = crate::weighted::design_report(campaign, &chunks, &cells)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        }
+    if !cells.is_empty() {
+        report.design =
+            crate::weighted::design_report(campaign, &chunks, &cells).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     }
     if let Some(code) = question {
         report.breakdown = Some(breakdown_by_question(store, campaign, by, code).await?);
@@ -106,16 +116,20 @@ pub async fn breakdown_by_question(
 /// # Errors
 /// Storage failures, or a damaged chunk.
 pub async fn texts(store: &dyn Store, campaign: &Campaign) -> Result<Vec<crate::answers::TextAnswer>, StoreError> {
-    let asks_text = campaign
-        .questionnaires
-        .iter()
-        .flat_map(|q| q.questions())
-        .any(|q| q.kind == sipas_shared::model::questionnaire::QuestionKind::Text);
-    if !asks_text {
+    if !asks_text(campaign) {
         return Ok(Vec::new());
     }
     let chunks = store.answer_chunks(&campaign.id).await?;
     crate::crosstab::texts(campaign, &chunks).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Whether any questionnaire of the campaign asks a free-text question.
+fn asks_text(campaign: &Campaign) -> bool {
+    campaign
+        .questionnaires
+        .iter()
+        .flat_map(|q| q.questions())
+        .any(|q| q.kind == sipas_shared::model::questionnaire::QuestionKind::Text)
 }
 
 /// Per unit, its answers released above the units at close.
