@@ -344,17 +344,25 @@ async fn no_staff_page_scrolls_sideways_on_a_phone() {
         format!("/reports/{id}?by=unit,field"),
     ];
     // (The slips and posters are sheets for the printer, not phone pages.)
-    // Every link, button and box a person uses lies on the screen: a table
-    // that scrolls inside its frame would keep the page narrow and still hide
-    // its action column to the right.
+    let (wide, hidden) = off_a_phone(&c, &server.base, &pages).await;
+    assert!(wide.is_empty(), "pages wider than a 360 px phone: {wide:?}");
+    assert!(hidden.is_empty(), "controls off a 360 px screen: {hidden:?}");
+    c.close().await.expect("close");
+}
+
+/// The pages of `paths` wider than a 360 px phone, and the controls that lie
+/// off its screen. Every link, button and box a person uses must lie on the
+/// screen: a table that scrolls inside its frame would keep the page narrow
+/// and still hide its action column to the right.
+async fn off_a_phone(c: &fantoccini::Client, base: &str, paths: &[String]) -> (Vec<String>, Vec<String>) {
     let off_screen = "return [...document.querySelectorAll('main a, main button, main input:not([type=hidden]), main select, main textarea')]
         .filter(e => e.getClientRects().length > 0)
         .filter(e => { const r = e.getBoundingClientRect(); return r.left < 0 || r.right > 361; })
         .map(e => (e.textContent || e.name || e.tagName).trim().slice(0, 40))";
     let mut wide = Vec::new();
     let mut hidden = Vec::new();
-    for path in &pages {
-        c.goto(&format!("{}{path}", server.base)).await.expect("open");
+    for path in paths {
+        c.goto(&format!("{base}{path}")).await.expect("open");
         c.wait().for_element(Locator::Css("main")).await.expect("page");
         let width = c.execute("return document.documentElement.scrollWidth", vec![]).await.expect("script");
         if width.as_u64().is_none_or(|w| w > 360) {
@@ -365,8 +373,37 @@ async fn no_staff_page_scrolls_sideways_on_a_phone() {
             hidden.push(format!("{path}: {}", e.as_str().unwrap_or_default()));
         }
     }
+    (wide, hidden)
+}
+
+#[tokio::test]
+async fn a_province_of_a_hundred_units_reads_on_a_phone() {
+    let Some((_driver, c)) = start_browser().await else { return };
+    let db = TestDb::new().await;
+    let server = spawn_server(&db, &["--demo", "province"]);
+    common::add_user(&db, "quan-tri", "admin", &[]);
+    sign_in_as(&c, &server.base, "quan-tri").await;
+    let id = "hoa-son-2026";
+    let pages = [
+        format!("/admin/campaigns/{id}"),
+        format!("/enumerator/{id}"),
+        format!("/enumerator/{id}?group=households"),
+        format!("/enumerator/{id}/HS001"),
+        format!("/reports/{id}"),
+        format!("/reports/{id}?unit=HS051"),
+    ];
+    let (wide, hidden) = off_a_phone(&c, &server.base, &pages).await;
     assert!(wide.is_empty(), "pages wider than a 360 px phone: {wide:?}");
     assert!(hidden.is_empty(), "controls off a 360 px screen: {hidden:?}");
+    // A summary first: the board's first screen holds the campaign's total
+    // and the groups, not the first of 432 rows.
+    c.goto(&format!("{}/enumerator/{id}", server.base)).await.expect("open");
+    let first_screen = c
+        .execute("return [...document.querySelectorAll('main h2')].map(h => h.getBoundingClientRect().top)", vec![])
+        .await
+        .expect("script");
+    let tops: Vec<f64> = first_screen.as_array().into_iter().flatten().filter_map(serde_json::Value::as_f64).collect();
+    assert!(tops.first().is_some_and(|t| *t < 640.0), "the groups' heading on the first screen: {tops:?}");
     c.close().await.expect("close");
 }
 

@@ -22,7 +22,9 @@ pub struct Scored<'a> {
     pub cluster: &'a str,
     /// 1 ÷ (P(village) × P(household | village)).
     pub weight: f64,
-    pub items: Vec<Option<f64>>,
+    /// Borrowed from the caller's rows: a figure over a subset of items or
+    /// answers copies no answer.
+    pub items: std::borrow::Cow<'a, [Option<f64>]>,
 }
 
 /// A design-based estimate in percent, with what it rests on.
@@ -30,6 +32,8 @@ pub struct Scored<'a> {
 pub struct Estimate {
     /// The weighted figure, in percent.
     pub value: f64,
+    /// The same mean of items with every answer weighing alike, in percent.
+    pub unweighted: f64,
     /// Its standard error, in percentage points.
     pub se: f64,
     /// 95 % interval by Student's t with (villages − communes) degrees of
@@ -76,6 +80,7 @@ pub fn estimate(answers: &[Scored<'_>], coefficients: &[f64]) -> Option<Estimate
         (0..items).map(|q| if weight_of[q] > 0.0 { weighted[q] / weight_of[q] } else { 0.0 }).collect();
     let mean: Vec<f64> = (0..items).map(|q| if count[q] > 0 { plain[q] / count[q] as f64 } else { 0.0 }).collect();
     let value: f64 = used.iter().map(|q| coefficients[*q] * ratio[*q]).sum();
+    let unweighted: f64 = used.iter().map(|q| coefficients[*q] * mean[*q]).sum();
 
     let mut by_stratum: BTreeMap<&str, BTreeMap<&str, f64>> = BTreeMap::new();
     let mut srs = Vec::with_capacity(answers.len());
@@ -121,6 +126,7 @@ pub fn estimate(answers: &[Scored<'_>], coefficients: &[f64]) -> Option<Estimate
         });
     Some(Estimate {
         value: 100.0 * value,
+        unweighted: 100.0 * unweighted,
         se: 100.0 * se,
         ci95,
         // Answers that all agree have no spread to compare (both are
@@ -142,7 +148,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn one(stratum: &'static str, cluster: &'static str, weight: f64, y: &[f64]) -> Vec<Scored<'static>> {
-        y.iter().map(|y| Scored { stratum, cluster, weight, items: vec![Some(*y)] }).collect()
+        y.iter().map(|y| Scored { stratum, cluster, weight, items: vec![Some(*y)].into() }).collect()
     }
 
     /// Two communes, two villages each; commune A's households weigh 10,
@@ -168,6 +174,7 @@ mod tests {
         .concat();
         let e = estimate(&answers, &[1.0]).expect("an estimate");
         assert!((e.value - 60.0).abs() < 1e-9, "{e:?}");
+        assert!((e.unweighted - 60.0).abs() < 1e-9, "{e:?}");
         assert!((e.se - 100.0 * (2320.0f64 / 22500.0).sqrt()).abs() < 1e-9, "{e:?}");
         assert!((e.se - 32.111).abs() < 1e-3);
         let deff = e.deff.expect("deff");
@@ -191,6 +198,7 @@ mod tests {
         .concat();
         let e = estimate(&answers, &[1.0]).expect("estimate");
         assert!((e.value - 25.0).abs() < 1e-9, "{e:?}");
+        assert!((e.unweighted - 50.0).abs() < 1e-9, "{e:?}");
         // Within each commune every village says the same: no spread at all.
         assert!(e.se.abs() < 1e-12);
     }
@@ -201,9 +209,9 @@ mod tests {
     #[test]
     fn a_mean_of_items_takes_each_item_over_its_own_answers() {
         let answers = vec![
-            Scored { stratum: "A", cluster: "A1", weight: 1.0, items: vec![Some(1.0), None] },
-            Scored { stratum: "A", cluster: "A2", weight: 1.0, items: vec![Some(0.0), None] },
-            Scored { stratum: "A", cluster: "A3", weight: 2.0, items: vec![Some(1.0), Some(1.0)] },
+            Scored { stratum: "A", cluster: "A1", weight: 1.0, items: vec![Some(1.0), None].into() },
+            Scored { stratum: "A", cluster: "A2", weight: 1.0, items: vec![Some(0.0), None].into() },
+            Scored { stratum: "A", cluster: "A3", weight: 2.0, items: vec![Some(1.0), Some(1.0)].into() },
         ];
         let e = estimate(&answers, &[0.5, 0.5]).expect("estimate");
         assert!((e.value - 87.5).abs() < 1e-9, "{e:?}");
@@ -217,7 +225,7 @@ mod tests {
                 stratum: NAMES[usize::from(*s)],
                 cluster: NAMES[usize::from(*c)],
                 weight: weight(*s),
-                items: items.iter().map(|y| y.map(|v| f64::from(v) / 5.0)).collect(),
+                items: items.iter().map(|y| y.map(|v| f64::from(v) / 5.0)).collect::<Vec<_>>().into(),
             })
             .collect()
     }
@@ -267,7 +275,7 @@ mod tests {
                     stratum: "A",
                     cluster: name,
                     weight: 7.0,
-                    items: items.iter().map(|y| y.map(|v| f64::from(v) / 5.0)).collect(),
+                    items: items.iter().map(|y| y.map(|v| f64::from(v) / 5.0)).collect::<Vec<_>>().into(),
                 })
                 .collect();
             let e = estimate(&answers, &[1.0]).expect("estimate");

@@ -85,8 +85,8 @@ pub async fn report(
     };
     let mut report = report::build(&agg, &ctx, if question.is_some() { By::Unit } else { by });
     if !cells.is_empty() {
-        report.design =
-            crate::weighted::design_report(campaign, &chunks, &cells).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        report.design = crate::weighted::design_report(campaign, &chunks, &cells)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     }
     if let Some(code) = question {
         report.breakdown = Some(breakdown_by_question(store, campaign, by, code).await?);

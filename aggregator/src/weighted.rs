@@ -98,7 +98,7 @@ pub fn design_report(
         .collect();
     let rows = scored_rows(campaign, questionnaire, &group.code, chunks, &mine, &items)?;
     let k = u64::from(campaign.anonymity_k).max(1);
-    let whole: Vec<Scored<'_>> = rows.iter().map(|r| r.as_scored()).collect();
+    let whole: Vec<Scored<'_>> = rows.scored().collect();
     let sipas = figure("sipas", "SIPAS", &whole, &sipas_coefficients(&items, &whole));
     let mut parts = Vec::new();
     let mut part_names: Vec<&str> = Vec::new();
@@ -122,8 +122,8 @@ pub fn design_report(
     }
     let mut units = Vec::new();
     let mut by_unit: BTreeMap<&str, Vec<Scored<'_>>> = BTreeMap::new();
-    for r in &rows {
-        by_unit.entry(r.unit.as_str()).or_default().push(r.as_scored());
+    for a in &whole {
+        by_unit.entry(a.stratum).or_default().push(a.clone());
     }
     for (unit, answers) in &by_unit {
         if (answers.len() as u64) < k {
@@ -145,18 +145,35 @@ pub fn design_report(
     }))
 }
 
-/// One released answer of the household group, scored.
-struct Row {
-    unit: String,
-    /// The village, or `unit:*` for answers pooled above their village.
-    cluster: String,
-    weight: f64,
-    items: Vec<Option<f64>>,
+/// The released answers of the household group, scored: one row of item
+/// scores each, kept in one flat array (a million answers, no allocation
+/// each), with the row's commune, village and weight.
+struct Rows {
+    width: usize,
+    scores: Vec<Option<f64>>,
+    /// (commune, village) as positions in `names`, and the weight.
+    meta: Vec<(usize, usize, f64)>,
+    names: Vec<String>,
 }
 
-impl Row {
-    fn as_scored(&self) -> Scored<'_> {
-        Scored { stratum: &self.unit, cluster: &self.cluster, weight: self.weight, items: self.items.clone() }
+impl Rows {
+    fn name(&mut self, name: String) -> usize {
+        match self.names.iter().rposition(|n| *n == name) {
+            Some(i) => i,
+            None => {
+                self.names.push(name);
+                self.names.len() - 1
+            }
+        }
+    }
+
+    fn scored(&self) -> impl Iterator<Item = Scored<'_>> {
+        self.meta.iter().enumerate().map(|(r, (unit, cluster, weight))| Scored {
+            stratum: &self.names[*unit],
+            cluster: &self.names[*cluster],
+            weight: *weight,
+            items: std::borrow::Cow::Borrowed(&self.scores[r * self.width..(r + 1) * self.width]),
+        })
     }
 }
 
@@ -167,7 +184,7 @@ fn scored_rows(
     chunks: &[AnswerChunk],
     cells: &[&DesignCell],
     items: &[Item<'_>],
-) -> Result<Vec<Row>, ChunkError> {
+) -> Result<Rows, ChunkError> {
     let weight_of: BTreeMap<(&str, &str), f64> =
         cells.iter().map(|c| ((c.unit.as_str(), c.field.as_str()), c.weight())).collect();
     let mut unit_weights: BTreeMap<&str, (f64, usize)> = BTreeMap::new();
@@ -178,7 +195,7 @@ fn scored_rows(
     }
     let position: BTreeMap<&str, usize> = items.iter().enumerate().map(|(i, item)| (item.code, i)).collect();
     let method = campaign.scoring.item_index;
-    let mut rows = Vec::new();
+    let mut rows = Rows { width: items.len(), scores: Vec::new(), meta: Vec::new(), names: Vec::new() };
     for ((unit, g, field), parts) in by_cell(chunks) {
         if g != group {
             continue;
@@ -192,6 +209,7 @@ fn scored_rows(
                 _ => continue,
             },
         };
+        let (unit_at, cluster_at) = (rows.name(unit.to_owned()), rows.name(cluster));
         for d in decode_cell(&parts, &|code| position.contains_key(code))? {
             let columns: Vec<Option<(usize, &sipas_shared::model::questionnaire::Question)>> = d
                 .questions
@@ -201,19 +219,20 @@ fn scored_rows(
             // Each distinct (column, answer) scored once per chunk.
             let mut scores: BTreeMap<(usize, u16), Option<f64>> = BTreeMap::new();
             for r in 0..d.rows {
-                let mut row = vec![None; items.len()];
+                let start = rows.scores.len();
+                rows.scores.resize(start + rows.width, None);
                 for (c, found) in columns.iter().enumerate() {
                     let Some((at, question)) = found else { continue };
                     let v = d.get(r, c);
                     if v == 0 {
                         continue;
                     }
-                    row[*at] = *scores.entry((c, v)).or_insert_with(|| {
+                    rows.scores[start + *at] = *scores.entry((c, v)).or_insert_with(|| {
                         let answer = Answer::parse(question, &d.answers[usize::from(v - 1)]).ok().flatten()?;
                         score(&answer, method)
                     });
                 }
-                rows.push(Row { unit: unit.to_owned(), cluster: cluster.clone(), weight, items: row });
+                rows.meta.push((unit_at, cluster_at, weight));
             }
         }
     }
@@ -293,12 +312,10 @@ fn masked(items: &[Item<'_>], answers: &[Scored<'_>], mask: &[bool]) -> Vec<f64>
 
 fn figure(code: &str, name: &str, answers: &[Scored<'_>], coefficients: &[f64]) -> Option<WeightedFigure> {
     let weighted: Estimate = estimate(answers, coefficients)?;
-    let equal: Vec<Scored<'_>> = answers.iter().map(|a| Scored { weight: 1.0, ..a.clone() }).collect();
-    let unweighted = estimate(&equal, coefficients)?.value;
     Some(WeightedFigure {
         code: code.to_owned(),
         name: name.to_owned(),
-        unweighted: two_places(unweighted),
+        unweighted: two_places(weighted.unweighted),
         weighted: two_places(weighted.value),
         se: two_places(weighted.se),
         ci95: weighted.ci95,

@@ -146,6 +146,11 @@ fn unit_paragraphs(u: &UnitReport, campaign: &Campaign) -> Vec<Paragraph> {
     }
     out.push(para(&line));
     if let Some(s) = s {
+        let halves: Vec<String> =
+            s.parts.iter().map(|p| format!("{} {}", p.part.to_lowercase(), pct(p.index))).collect();
+        if !halves.is_empty() {
+            out.push(para(&format!("Hai phần của Chỉ số SIPAS: {}.", halves.join("; "))));
+        }
         let parts: Vec<String> = s.components.iter().map(|c| format!("{} {}", c.name, pct(c.index))).collect();
         if !parts.is_empty() {
             out.push(para(&format!("Chỉ số các thành phần: {}.", parts.join("; "))));
@@ -294,6 +299,10 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
     }
     doc = doc.add_paragraph(para(&line));
     if let Some(s) = sipas {
+        // Two parts (METHOD §6): SIPAS is their mean.
+        for p in &s.parts {
+            doc = doc.add_paragraph(para(&format!("Phần {}: {}.", p.part.to_lowercase(), pct(p.index))));
+        }
         for c in &s.components {
             doc = doc.add_paragraph(para(&format!("– {}: {}.", c.name, pct(c.index))));
         }

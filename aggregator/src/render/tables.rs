@@ -16,12 +16,25 @@ fn yes_no(b: Option<bool>) -> Value {
     })
 }
 
-/// Component names, in the order the report's SIPAS blocks list them.
+/// What a part's column is keyed by among the components' (no component
+/// code holds a space, every part name does not start with it).
+const PART: &str = "part ";
+
+/// The parts (where SIPAS has two, METHOD §6), then the components, in the
+/// order the report's SIPAS blocks list them: (key, name).
 fn component_names(report: &Report) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     let blocks =
-        report.units.iter().filter_map(|u| u.figures.sipas.as_ref()).chain(report.totals.figures.sipas.as_ref());
-    for s in blocks {
+        || report.units.iter().filter_map(|u| u.figures.sipas.as_ref()).chain(report.totals.figures.sipas.as_ref());
+    for s in blocks() {
+        for p in &s.parts {
+            let key = format!("{PART}{}", p.part);
+            if !out.iter().any(|(code, _)| *code == key) {
+                out.push((key, format!("Phần {}", p.part.to_lowercase())));
+            }
+        }
+    }
+    for s in blocks() {
         for c in &s.components {
             if !out.iter().any(|(code, _)| code == &c.component) {
                 out.push((c.component.clone(), c.name.clone()));
@@ -36,7 +49,11 @@ fn figure_cells(f: &Figures, components: &[(String, String)]) -> Vec<Value> {
     let mut cells =
         vec![Value::Count(f.responses), fig(sipas.and_then(|s| s.index)), fig(sipas.and_then(|s| s.overall))];
     for (code, _) in components {
-        cells.push(fig(sipas.and_then(|s| s.components.iter().find(|c| &c.component == code)).and_then(|c| c.index)));
+        let index = match code.strip_prefix(PART) {
+            Some(part) => sipas.and_then(|s| s.parts.iter().find(|p| p.part == part)).and_then(|p| p.index),
+            None => sipas.and_then(|s| s.components.iter().find(|c| &c.component == code)).and_then(|c| c.index),
+        };
+        cells.push(fig(index));
     }
     let survey = f.par_survey.as_ref();
     cells.push(fig(survey.map(|s| s.points)));
