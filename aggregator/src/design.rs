@@ -50,92 +50,168 @@ pub struct Estimate {
 /// The estimate of Σ_q a_q·R_q, where R_q = Σ w·y_q ÷ Σ w over the answers
 /// to item q and `coefficients` holds the a_q (0 for an item outside the
 /// figure). `None` when no answer carries an item with a coefficient.
-///
-/// The linearised value of answer i is u_i = Σ_q a_q·w_i·(y_iq − R_q) ÷ W_q;
-/// summed by village to z_c, the variance is Σ_h n_h ÷ (n_h − 1) ·
-/// Σ_c (z_c − z̄_h)² over communes h with n_h villages. A commune with one
-/// drawn village has no spread of its own; its village is centred on the
-/// overall mean (zero), as R `survey` does with `lonely.psu = "adjust"`.
+/// For several figures over the same answers, [`Design::new`] once.
 pub fn estimate(answers: &[Scored<'_>], coefficients: &[f64]) -> Option<Estimate> {
-    let items = coefficients.len();
-    let mut weight_of = vec![0.0f64; items];
-    let mut weighted = vec![0.0f64; items];
-    let mut count = vec![0usize; items];
-    let mut plain = vec![0.0f64; items];
-    for a in answers {
-        for (q, y) in a.items.iter().enumerate().take(items) {
-            if let Some(y) = y {
-                weight_of[q] += a.weight;
-                weighted[q] += a.weight * y;
-                count[q] += 1;
-                plain[q] += y;
-            }
-        }
-    }
-    let used: Vec<usize> = (0..items).filter(|q| coefficients[*q] != 0.0 && weight_of[*q] > 0.0).collect();
-    if used.is_empty() {
-        return None;
-    }
-    let ratio: Vec<f64> =
-        (0..items).map(|q| if weight_of[q] > 0.0 { weighted[q] / weight_of[q] } else { 0.0 }).collect();
-    let mean: Vec<f64> = (0..items).map(|q| if count[q] > 0 { plain[q] / count[q] as f64 } else { 0.0 }).collect();
-    let value: f64 = used.iter().map(|q| coefficients[*q] * ratio[*q]).sum();
-    let unweighted: f64 = used.iter().map(|q| coefficients[*q] * mean[*q]).sum();
+    Design::new(answers, coefficients.len()).estimate(coefficients)
+}
 
-    let mut by_stratum: BTreeMap<&str, BTreeMap<&str, f64>> = BTreeMap::new();
-    let mut srs = Vec::with_capacity(answers.len());
-    for a in answers {
-        let (mut u, mut s) = (0.0, 0.0);
-        let mut any = false;
-        for q in &used {
-            if let Some(Some(y)) = a.items.get(*q) {
-                u += coefficients[*q] * a.weight * (y - ratio[*q]) / weight_of[*q];
-                s += coefficients[*q] * (y - mean[*q]) / count[*q] as f64;
-                any = true;
+/// A set of answers summed once by item and by village, for any number of
+/// figures over them: the point estimates and the design variance need only
+/// the sums; the simple-random comparison takes one pass over the answers.
+pub struct Design<'s, 'a> {
+    answers: &'s [Scored<'a>],
+    items: usize,
+    /// Per item: Σ w, Σ w·y, answers, Σ y.
+    weight_of: Vec<f64>,
+    weighted: Vec<f64>,
+    count: Vec<usize>,
+    plain: Vec<f64>,
+    /// Per village: its commune's position and its weight; then per village
+    /// and item (row-major) Σ y and the answers.
+    clusters: Vec<(usize, f64)>,
+    sums: Vec<f64>,
+    counts: Vec<u32>,
+    strata: usize,
+}
+
+impl<'s, 'a> Design<'s, 'a> {
+    /// Sums `answers` (each with `items` item scores) by item and by village.
+    /// A village's answers share one weight (the design is by village).
+    pub fn new(answers: &'s [Scored<'a>], items: usize) -> Self {
+        let mut d = Design {
+            answers,
+            items,
+            weight_of: vec![0.0; items],
+            weighted: vec![0.0; items],
+            count: vec![0; items],
+            plain: vec![0.0; items],
+            clusters: Vec::new(),
+            sums: Vec::new(),
+            counts: Vec::new(),
+            strata: 0,
+        };
+        let mut strata: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut places: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+        // Answers of a village come together: look it up only when it changes.
+        let mut last: Option<(&str, &str, usize)> = None;
+        for a in answers {
+            let c = match last {
+                Some((s, c, at)) if s == a.stratum && c == a.cluster => at,
+                _ => {
+                    let next = strata.len();
+                    let stratum = *strata.entry(a.stratum).or_insert(next);
+                    let at = *places.entry((a.stratum, a.cluster)).or_insert_with(|| {
+                        d.clusters.push((stratum, a.weight));
+                        d.sums.resize(d.sums.len() + items, 0.0);
+                        d.counts.resize(d.counts.len() + items, 0);
+                        d.clusters.len() - 1
+                    });
+                    last = Some((a.stratum, a.cluster, at));
+                    at
+                }
+            };
+            for (q, y) in a.items.iter().enumerate().take(items) {
+                if let Some(y) = y {
+                    d.weight_of[q] += a.weight;
+                    d.weighted[q] += a.weight * y;
+                    d.count[q] += 1;
+                    d.plain[q] += y;
+                    d.sums[c * items + q] += y;
+                    d.counts[c * items + q] += 1;
+                }
             }
         }
-        if any {
-            *by_stratum.entry(a.stratum).or_default().entry(a.cluster).or_default() += u;
-            srs.push(s);
-        }
+        d.strata = strata.len();
+        d
     }
-    let mut variance = 0.0;
-    for clusters in by_stratum.values() {
-        let n = clusters.len();
-        if n == 1 {
-            variance += clusters.values().map(|z| z * z).sum::<f64>();
-            continue;
-        }
-        let centre = clusters.values().sum::<f64>() / n as f64;
-        let spread: f64 = clusters.values().map(|z| (z - centre).powi(2)).sum();
-        variance += n as f64 / (n as f64 - 1.0) * spread;
+
+    /// Whether any answer gives item `q` a score.
+    pub fn answered(&self, q: usize) -> bool {
+        self.count.get(q).is_some_and(|n| *n > 0)
     }
-    let answered = srs.len();
-    let simple = if answered > 1 {
-        answered as f64 / (answered as f64 - 1.0) * srs.iter().map(|s| s * s).sum::<f64>()
-    } else {
-        0.0
-    };
-    let clusters: usize = by_stratum.values().map(BTreeMap::len).sum();
-    let strata = by_stratum.len();
-    let se = variance.sqrt();
-    let ci95 =
-        (clusters > strata).then(|| StudentsT::new(0.0, 1.0, (clusters - strata) as f64).ok()).flatten().map(|t| {
-            let half = t.inverse_cdf(0.975) * se;
-            (two_places(100.0 * (value - half).max(0.0)), two_places(100.0 * (value + half).min(1.0)))
-        });
-    Some(Estimate {
-        value: 100.0 * value,
-        unweighted: 100.0 * unweighted,
-        se: 100.0 * se,
-        ci95,
-        // Answers that all agree have no spread to compare (both are
-        // rounding noise).
-        deff: (simple > 1e-12).then(|| variance / simple),
-        answers: answered,
-        clusters,
-        strata,
-    })
+
+    /// The figure Σ_q a_q·R_q (see [`estimate`]).
+    ///
+    /// The linearised value of answer i is u_i = Σ_q a_q·w_i·(y_iq − R_q) ÷
+    /// W_q; summed by village, z_c = Σ_q a_q·w_c·(S_cq − R_q·n_cq) ÷ W_q, and
+    /// the variance is Σ_h n_h ÷ (n_h − 1) · Σ_c (z_c − z̄_h)² over communes
+    /// h with n_h villages. A commune with one drawn village has no spread
+    /// of its own; its village is centred on the overall mean (zero), as R
+    /// `survey` does with `lonely.psu = "adjust"`.
+    pub fn estimate(&self, coefficients: &[f64]) -> Option<Estimate> {
+        let items = self.items.min(coefficients.len());
+        let used: Vec<usize> = (0..items).filter(|q| coefficients[*q] != 0.0 && self.weight_of[*q] > 0.0).collect();
+        if used.is_empty() {
+            return None;
+        }
+        let ratio = |q: usize| self.weighted[q] / self.weight_of[q];
+        let mean = |q: usize| self.plain[q] / self.count[q] as f64;
+        let value: f64 = used.iter().map(|q| coefficients[*q] * ratio(*q)).sum();
+        let unweighted: f64 = used.iter().map(|q| coefficients[*q] * mean(*q)).sum();
+
+        // Each stratum's villages that answered an item of the figure.
+        let mut by_stratum: Vec<Vec<f64>> = vec![Vec::new(); self.strata];
+        for (c, (stratum, weight)) in self.clusters.iter().enumerate() {
+            let row = c * self.items;
+            if used.iter().all(|q| self.counts[row + q] == 0) {
+                continue;
+            }
+            let z: f64 = used
+                .iter()
+                .map(|q| {
+                    coefficients[*q] * weight * (self.sums[row + q] - ratio(*q) * f64::from(self.counts[row + q]))
+                        / self.weight_of[*q]
+                })
+                .sum();
+            by_stratum[*stratum].push(z);
+        }
+        let mut variance = 0.0;
+        for zs in by_stratum.iter().filter(|z| !z.is_empty()) {
+            let n = zs.len() as f64;
+            if zs.len() == 1 {
+                variance += zs[0] * zs[0];
+                continue;
+            }
+            let centre = zs.iter().sum::<f64>() / n;
+            variance += n / (n - 1.0) * zs.iter().map(|z| (z - centre).powi(2)).sum::<f64>();
+        }
+        // Simple random sampling of as many answers, unweighted.
+        let (mut answered, mut squares) = (0usize, 0.0f64);
+        for a in self.answers {
+            let (mut s, mut any) = (0.0, false);
+            for q in &used {
+                if let Some(Some(y)) = a.items.get(*q) {
+                    s += coefficients[*q] * (y - mean(*q)) / self.count[*q] as f64;
+                    any = true;
+                }
+            }
+            if any {
+                answered += 1;
+                squares += s * s;
+            }
+        }
+        let simple = if answered > 1 { answered as f64 / (answered as f64 - 1.0) * squares } else { 0.0 };
+        let clusters: usize = by_stratum.iter().map(Vec::len).sum();
+        let strata = by_stratum.iter().filter(|z| !z.is_empty()).count();
+        let se = variance.sqrt();
+        let ci95 =
+            (clusters > strata).then(|| StudentsT::new(0.0, 1.0, (clusters - strata) as f64).ok()).flatten().map(|t| {
+                let half = t.inverse_cdf(0.975) * se;
+                (two_places(100.0 * (value - half).max(0.0)), two_places(100.0 * (value + half).min(1.0)))
+            });
+        Some(Estimate {
+            value: 100.0 * value,
+            unweighted: 100.0 * unweighted,
+            se: 100.0 * se,
+            ci95,
+            // Answers that all agree have no spread to compare (both are
+            // rounding noise).
+            deff: (simple > 1e-12).then(|| variance / simple),
+            answers: answered,
+            clusters,
+            strata,
+        })
+    }
 }
 
 fn two_places(x: f64) -> f64 {

@@ -11,7 +11,7 @@
 //! villages and count as one more cluster of that commune.
 
 use crate::crosstab::{by_cell, decode_cell};
-use crate::design::{Estimate, Scored, estimate};
+use crate::design::{Design, Estimate, Scored};
 use serde::Serialize;
 use sipas_shared::Answer;
 use sipas_shared::model::campaign::{Campaign, ItemIndex};
@@ -99,7 +99,8 @@ pub fn design_report(
     let rows = scored_rows(campaign, questionnaire, &group.code, chunks, &mine, &items)?;
     let k = u64::from(campaign.anonymity_k).max(1);
     let whole: Vec<Scored<'_>> = rows.scored().collect();
-    let sipas = figure("sipas", "SIPAS", &whole, &sipas_coefficients(&items, &whole));
+    let design = Design::new(&whole, items.len());
+    let sipas = figure("sipas", "SIPAS", &design, &sipas_coefficients(&items, &design));
     let mut parts = Vec::new();
     let mut part_names: Vec<&str> = Vec::new();
     for p in items.iter().filter_map(|i| i.part) {
@@ -109,14 +110,14 @@ pub fn design_report(
     }
     for p in &part_names {
         let mask: Vec<bool> = items.iter().map(|i| i.part == Some(*p)).collect();
-        if let Some(f) = figure(p, p, &whole, &masked(&items, &whole, &mask)) {
+        if let Some(f) = figure(p, p, &design, &masked(&items, &design, &mask)) {
             parts.push(f);
         }
     }
     let mut components = Vec::new();
     for c in &questionnaire.components {
         let mask: Vec<bool> = items.iter().map(|i| i.component == c.code).collect();
-        if let Some(f) = figure(&c.code, &c.name, &whole, &masked(&items, &whole, &mask)) {
+        if let Some(f) = figure(&c.code, &c.name, &design, &masked(&items, &design, &mask)) {
             components.push(f);
         }
     }
@@ -130,7 +131,8 @@ pub fn design_report(
             continue;
         }
         let name = campaign.unit(unit).map_or(*unit, |u| u.name.as_str());
-        if let Some(f) = figure(unit, name, answers, &sipas_coefficients(&items, answers)) {
+        let design = Design::new(answers, items.len());
+        if let Some(f) = figure(unit, name, &design, &sipas_coefficients(&items, &design)) {
             units.push(f);
         }
     }
@@ -257,18 +259,16 @@ fn score(answer: &Answer, method: ItemIndex) -> Option<f64> {
 /// the mean of the parts (or of the components where there are no parts),
 /// each the mean of its components, each the mean of its items; an item, a
 /// component or a part with no answer here drops out.
-fn sipas_coefficients(items: &[Item<'_>], answers: &[Scored<'_>]) -> Vec<f64> {
-    masked(items, answers, &vec![true; items.len()])
+fn sipas_coefficients(items: &[Item<'_>], design: &Design<'_, '_>) -> Vec<f64> {
+    masked(items, design, &vec![true; items.len()])
 }
 
 /// A part's components, each with the positions of its items.
 type Components<'q> = Vec<(&'q str, Vec<usize>)>;
 
 /// Coefficients of the mean over the items `mask` keeps.
-fn masked(items: &[Item<'_>], answers: &[Scored<'_>], mask: &[bool]) -> Vec<f64> {
-    let answered: Vec<bool> = (0..items.len())
-        .map(|q| mask[q] && answers.iter().any(|a| a.items.get(q).is_some_and(Option::is_some)))
-        .collect();
+fn masked(items: &[Item<'_>], design: &Design<'_, '_>, mask: &[bool]) -> Vec<f64> {
+    let answered: Vec<bool> = (0..items.len()).map(|q| mask[q] && design.answered(q)).collect();
     // part → component → items with answers.
     let mut tree: Vec<(Option<&str>, Components<'_>)> = Vec::new();
     for (q, item) in items.iter().enumerate() {
@@ -310,8 +310,8 @@ fn masked(items: &[Item<'_>], answers: &[Scored<'_>], mask: &[bool]) -> Vec<f64>
     coefficients
 }
 
-fn figure(code: &str, name: &str, answers: &[Scored<'_>], coefficients: &[f64]) -> Option<WeightedFigure> {
-    let weighted: Estimate = estimate(answers, coefficients)?;
+fn figure(code: &str, name: &str, design: &Design<'_, '_>, coefficients: &[f64]) -> Option<WeightedFigure> {
+    let weighted: Estimate = design.estimate(coefficients)?;
     Some(WeightedFigure {
         code: code.to_owned(),
         name: name.to_owned(),

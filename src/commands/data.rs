@@ -13,15 +13,20 @@ use sipas_shared::{Campaign, Store, StoreError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Reads a UTF-8 CSV, or says how to save one from Excel.
-fn read_csv_text(file: &Path) -> Result<String, Failure> {
-    let bytes = std::fs::read(file).map_err(|e| {
+/// A file's bytes, or why it cannot be read.
+pub(super) fn read_bytes(file: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(file).map_err(|e| {
         Failure::BadInput(format!(
             "{}: không đọc được tệp: {}",
             file.display(),
             sipas_shared::files::source::io_message(&e)
         ))
-    })?;
+    })
+}
+
+/// Reads a UTF-8 CSV, or says how to save one from Excel.
+fn read_csv_text(file: &Path) -> Result<String, Failure> {
+    let bytes = read_bytes(file)?;
     String::from_utf8(bytes).map_err(|_| {
         Failure::BadInput(format!("{}: tệp không phải UTF-8 (trong Excel chọn «CSV UTF-8»)", file.display()))
     })
@@ -63,13 +68,7 @@ pub async fn import_frame(
             None => return Err(Failure::BadInput(format!("--group {g}: đợt «{campaign_id}» không có nhóm này"))),
         }
     }
-    let bytes = std::fs::read(file).map_err(|e| {
-        Failure::BadInput(format!(
-            "{}: không đọc được tệp: {}",
-            file.display(),
-            sipas_shared::files::source::io_message(&e)
-        ))
-    })?;
+    let bytes = read_bytes(file)?;
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     let rows = frame::file_rows(name, &bytes).map_err(|e| Failure::BadInput(format!("{}: {e}", file.display())))?;
     let done = match import::import(

@@ -17,13 +17,7 @@ const CLI_ACTOR: &str = "dòng lệnh";
 type Rows = (String, Vec<(usize, Vec<String>)>);
 
 fn read_rows(file: &Path) -> Result<Rows, Failure> {
-    let bytes = std::fs::read(file).map_err(|e| {
-        Failure::BadInput(format!(
-            "{}: không đọc được tệp: {}",
-            file.display(),
-            sipas_shared::files::source::io_message(&e)
-        ))
-    })?;
+    let bytes = super::data::read_bytes(file)?;
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
     let rows = list_rows(&name, &bytes).map_err(|e| Failure::BadInput(format!("{}: {e}", file.display())))?;
     Ok((name, rows))

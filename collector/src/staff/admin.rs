@@ -533,15 +533,9 @@ async fn draw_villages(
     Posted(f): Posted<SampleForm>,
 ) -> Result<Response, AppError> {
     let back = format!("/admin/campaigns/{}", campaign.id);
-    let seed = match f.seed.trim() {
-        "" => sampling::fresh_seed(),
-        s => match s.parse::<u64>() {
-            Ok(n) => n,
-            Err(_) => {
-                return flash(&state, &staff, &back, false, &format!("hạt giống «{s}» phải là số nguyên không âm"))
-                    .await;
-            }
-        },
+    let seed = match f.seed() {
+        Ok(seed) => seed,
+        Err(m) => return flash(&state, &staff, &back, false, &m).await,
     };
     let rows = sipas_shared::ops::households::draw_villages(&*state.store, &campaign, seed, &staff.user.name).await?;
     if rows.is_empty() {
@@ -567,6 +561,16 @@ struct SampleForm {
     reserve: String,
 }
 
+impl SampleForm {
+    /// The seed typed, or a fresh one when the box is empty.
+    fn seed(&self) -> Result<u64, String> {
+        match self.seed.trim() {
+            "" => Ok(sampling::fresh_seed()),
+            s => s.parse::<u64>().map_err(|_| format!("hạt giống «{s}» phải là số nguyên không âm")),
+        }
+    }
+}
+
 async fn sample(
     State(state): State<AppState>,
     Admin(staff): Admin,
@@ -575,15 +579,9 @@ async fn sample(
 ) -> Result<Response, AppError> {
     let id = campaign.id.as_str();
     let back = format!("/admin/campaigns/{id}");
-    let seed = match f.seed.trim() {
-        "" => sampling::fresh_seed(),
-        s => match s.parse::<u64>() {
-            Ok(n) => n,
-            Err(_) => {
-                return flash(&state, &staff, &back, false, &format!("hạt giống «{s}» phải là số nguyên không âm"))
-                    .await;
-            }
-        },
+    let seed = match f.seed() {
+        Ok(seed) => seed,
+        Err(m) => return flash(&state, &staff, &back, false, &m).await,
     };
     let reserve = match f.reserve.trim() {
         "" => 50,

@@ -229,13 +229,23 @@ pub fn file_rows_until(
     bytes: &[u8],
     deadline: Option<std::time::Instant>,
 ) -> Result<Vec<(usize, Vec<String>)>, String> {
+    rows_until(name, bytes, &|row| find_columns(row, false).is_some() || find_columns(row, true).is_some(), deadline)
+}
+
+/// Raw rows of a list as sent, CSV or a workbook's first sheet (whose
+/// header row `is_header` recognises), giving up once `deadline` has passed.
+///
+/// # Errors
+/// A message naming what is wrong with the file as a whole.
+pub fn rows_until(
+    name: &str,
+    bytes: &[u8],
+    is_header: &dyn Fn(&[String]) -> bool,
+    deadline: Option<std::time::Instant>,
+) -> Result<Vec<(usize, Vec<String>)>, String> {
     let lower = name.to_lowercase();
     if [".xlsx", ".xls", ".ods", ".xlsm", ".xlsb"].iter().any(|e| lower.ends_with(e)) {
-        return crate::files::spreadsheet::read_sheet_until(
-            bytes,
-            &|row| find_columns(row, false).is_some() || find_columns(row, true).is_some(),
-            deadline,
-        );
+        return crate::files::spreadsheet::read_sheet_until(bytes, is_header, deadline);
     }
     let text =
         std::str::from_utf8(bytes).map_err(|_| "tệp không phải UTF-8 (trong Excel chọn «CSV UTF-8»)".to_owned())?;

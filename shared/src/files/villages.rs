@@ -4,7 +4,9 @@
 //! CSV or a workbook's first sheet; title rows above the header, headers
 //! with or without diacritics; each refused row named by line and column.
 
-use crate::files::frame::{MAX_CELL_CHARS, csv_rows};
+use crate::files::frame::MAX_CELL_CHARS;
+#[cfg(test)]
+use crate::files::frame::csv_rows;
 use crate::model::text::{fold_header, tidy};
 use crate::model::{Campaign, Phone, RowError, UnitCode};
 use std::collections::BTreeMap;
@@ -298,17 +300,12 @@ pub fn list_rows_until(
     bytes: &[u8],
     deadline: Option<std::time::Instant>,
 ) -> Result<Vec<(usize, Vec<String>)>, String> {
-    let lower = name.to_lowercase();
-    if [".xlsx", ".xls", ".ods", ".xlsm", ".xlsb"].iter().any(|e| lower.ends_with(e)) {
-        return crate::files::spreadsheet::read_sheet_until(
-            bytes,
-            &|row| village_columns(row).is_some() || household_columns(row).is_some(),
-            deadline,
-        );
-    }
-    let text =
-        std::str::from_utf8(bytes).map_err(|_| "tệp không phải UTF-8 (trong Excel chọn «CSV UTF-8»)".to_owned())?;
-    Ok(csv_rows(text))
+    crate::files::frame::rows_until(
+        name,
+        bytes,
+        &|row| village_columns(row).is_some() || household_columns(row).is_some(),
+        deadline,
+    )
 }
 
 #[cfg(test)]

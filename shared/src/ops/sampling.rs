@@ -240,21 +240,13 @@ async fn draw_all(
             if !stage.slips.is_empty() {
                 // The design first: a draw cut short after it is redone the same.
                 store.save_design_cells(&campaign.id, &stage.cells).await?;
-                let subject = format!("{unit}/{group}");
                 let detail = format!(
                     "rút {} hộ và {} dự phòng ở {} thôn (seed {seed}, dự phòng {reserve_pct} %)",
                     summary.drawn,
                     reserves,
                     stage.cells.len()
                 );
-                let audit = Audit {
-                    actor,
-                    campaign: &campaign.id,
-                    action: crate::model::AuditAction::Sample,
-                    subject: &subject,
-                    detail: &detail,
-                };
-                store.issue_slips(&campaign.id, &stage.slips, audit).await?;
+                issue(store, campaign, &summary, &stage.slips, actor, &detail).await?;
             }
             out.push(summary);
             continue;
@@ -303,19 +295,26 @@ async fn draw_all(
             short: plan.quota.saturating_sub(main_now),
         };
         if !slips.is_empty() {
-            let subject = format!("{unit}/{group}");
             let detail =
                 format!("rút {} phiếu và {} dự phòng (seed {seed}, dự phòng {reserve_pct} %)", summary.drawn, reserves);
-            let audit = Audit {
-                actor,
-                campaign: &campaign.id,
-                action: crate::model::AuditAction::Sample,
-                subject: &subject,
-                detail: &detail,
-            };
-            store.issue_slips(&campaign.id, &slips, audit).await?;
+            issue(store, campaign, &summary, &slips, actor, &detail).await?;
         }
         out.push(summary);
     }
     Ok(out)
+}
+
+/// Issues a unit × group's invitations with the draw's audit line.
+async fn issue(
+    store: &dyn Store,
+    campaign: &Campaign,
+    summary: &DrawSummary,
+    slips: &[NewSlip],
+    actor: &str,
+    detail: &str,
+) -> Result<u64, StoreError> {
+    let subject = format!("{}/{}", summary.unit, summary.group);
+    let audit =
+        Audit { actor, campaign: &campaign.id, action: crate::model::AuditAction::Sample, subject: &subject, detail };
+    store.issue_slips(&campaign.id, slips, audit).await
 }
