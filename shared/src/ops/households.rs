@@ -175,7 +175,7 @@ pub async fn draw_villages(
     seed: u64,
     actor: &str,
 ) -> Result<Vec<VillageDraw>, StoreError> {
-    let lease = crate::ops::sampling::take_lease(store, campaign, actor).await?;
+    let lease = crate::ops::lease::take_lease(store, campaign, actor).await?;
     let drawn = village_stage(store, campaign, seed, actor).await;
     store.end_lease(&lease.0, &lease.1).await?;
     drawn

@@ -6,4 +6,5 @@
 
 pub mod frame;
 pub mod households;
+pub mod lease;
 pub mod sampling;
