@@ -199,6 +199,10 @@ async fn a_province_page_shows_its_details_one_unit_at_a_time_and_the_weighted_f
     let design = lines.iter().find(|l| l.contains("có trọng số theo thiết kế mẫu")).expect("the weighted headline");
     assert!(design.contains("khoảng tin cậy 95 %") && design.contains("không trọng số"), "{design}");
     assert!(design.contains("Xây dựng, tổ chức thực hiện chính sách") && design.contains("300 thôn"), "{design}");
+    // A household's village is its cell, not a field of procedures: no
+    // village appears among the fields (the page once listed 300 of them).
+    let text: String = page.root_element().text().collect();
+    assert!(!text.contains("HS001-T"), "a village shown as a field");
     // Both parts of SIPAS have their columns, beside SIPAS and the components.
     let headers: Vec<String> = page.select(&sel("table thead th")).map(|h| h.text().collect()).collect();
     for part in ["Phần xây dựng, tổ chức thực hiện chính sách (%)", "Phần cung ứng dịch vụ hành chính công (%)"]

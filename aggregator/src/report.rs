@@ -439,8 +439,12 @@ pub fn figures(agg: &Aggregate<'_>, keep: impl Fn(&CellKey) -> bool + Copy) -> F
 /// Distribution of the whole-service question per field, over the cells that pass `keep`.
 fn by_field(agg: &Aggregate<'_>, keep: impl Fn(&CellKey) -> bool + Copy) -> Vec<FieldRow> {
     let campaign = agg.campaign;
+    // A household's cell is its village, not a field (lĩnh vực) of procedures.
+    let by_village: Vec<&str> =
+        campaign.groups.iter().filter(|g| g.households.is_some()).map(|g| g.code.as_str()).collect();
+    let keep = |k: &CellKey| keep(k) && !by_village.contains(&k.group.as_str());
     let mut fields: Vec<Option<String>> = campaign.fields.iter().cloned().map(Some).collect();
-    for k in agg.cells.keys() {
+    for k in agg.cells.keys().filter(|k| !by_village.contains(&k.group.as_str())) {
         if !fields.contains(&k.field) {
             fields.push(k.field.clone());
         }

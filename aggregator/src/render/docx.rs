@@ -378,7 +378,26 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
 
     doc = doc.add_paragraph(Paragraph::new().add_run(Run::new().add_break(BreakType::Page)));
     doc = doc.add_paragraph(heading("PHỤ LỤC: CÁC BẢNG SỐ LIỆU"));
+    // A province's hundred units would make the appendix tens of thousands
+    // of rows (39 MB, more than ten minutes to open): its detail tables keep
+    // the campaign's rows, and the workbook has every unit's.
+    let by_unit = report.units.len() > crate::render::UNITS_IN_FULL;
+    if by_unit {
+        doc = doc.add_paragraph(para(
+            "Các bảng chi tiết (từng câu hỏi, lĩnh vực, phương án, ý kiến) ghi số liệu toàn đợt; \
+             số liệu từng đơn vị có trong tệp Excel (XLSX) kèm theo.",
+        ));
+    }
     for t in tables.iter().filter(|t| !t.rows.is_empty()) {
+        if by_unit && crate::render::PER_UNIT_DETAIL.contains(&t.name.as_str()) {
+            let rows: Vec<Vec<crate::render::Value>> =
+                t.rows.iter().filter(|r| crate::render::is_campaign_row(r)).cloned().collect();
+            if !rows.is_empty() {
+                let campaign_rows = Table { title: format!("{} – toàn đợt", t.title), rows, ..t.clone() };
+                doc = doc.add_paragraph(heading(&campaign_rows.title)).add_table(table(&campaign_rows));
+            }
+            continue;
+        }
         doc = doc.add_paragraph(heading(&t.title)).add_table(table(t));
     }
     let mut bytes = std::io::Cursor::new(Vec::new());

@@ -7,7 +7,7 @@ mod tables;
 pub mod text;
 pub mod xlsx;
 
-pub use tables::{PER_UNIT_DETAIL, is_campaign_row, tables};
+pub use tables::{PER_UNIT_DETAIL, UNITS_IN_FULL, is_campaign_row, tables};
 
 use rust_decimal::Decimal;
 

@@ -74,6 +74,11 @@ fn figure_headers(components: &[(String, String)]) -> Vec<String> {
 /// at province scale a page shows them one unit at a time.
 pub const PER_UNIT_DETAIL: [&str; 7] = ["Câu hỏi", "Lĩnh vực", "PAR", "Lựa chọn", "Có – Không", "Số", "Ý kiến"];
 
+/// Above this many units a page or the Word report shows the detail tables
+/// one unit at a time (or the campaign's rows only): a province's hundred
+/// units would make a page of a million pixels.
+pub const UNITS_IN_FULL: usize = 20;
+
 /// Whether a row of a [`PER_UNIT_DETAIL`] table is the campaign's own.
 pub fn is_campaign_row(row: &[Value]) -> bool {
     matches!(row.first(), Some(Value::Text(code)) if code.is_empty() || code == "Tổng hợp")

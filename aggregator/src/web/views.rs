@@ -115,16 +115,11 @@ fn breakdown_questions(campaign: &Campaign) -> Vec<(&str, &str)> {
 
 /// The report page: its summary, the breakdown chosen, the charts, every
 /// table, in the order an analyst reads them.
-/// Above this many units a page shows the detail tables (each question,
-/// field, option, comment of each unit) one unit at a time: a province's
-/// hundred units would make a page of a million pixels.
-pub const UNITS_IN_FULL: usize = 20;
-
 pub fn report_page(campaign: &Campaign, report: &Report, unit: Option<&str>) -> Markup {
     let by = report.breakdown.as_ref().map_or(By::Unit, |b| b.by);
     let question = report.breakdown.as_ref().and_then(|b| b.question.as_deref());
     let mut tables = render::tables(report);
-    let by_unit = report.units.len() > UNITS_IN_FULL;
+    let by_unit = report.units.len() > render::UNITS_IN_FULL;
     let chosen = unit.and_then(|code| report.units.iter().find(|u| u.unit == code));
     if by_unit {
         for t in tables.iter_mut().filter(|t| render::PER_UNIT_DETAIL.contains(&t.name.as_str())) {
