@@ -266,10 +266,17 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
         .add_paragraph(centered(&format!("Kết quả {} năm {}", report.name, report.year), true, 26));
 
     let total = report.totals.figures.responses;
+    let two_parts = report.totals.figures.sipas.as_ref().is_some_and(|s| !s.parts.is_empty());
+    let sipas_is = if two_parts {
+        "chỉ số mỗi phần (xây dựng, tổ chức thực hiện chính sách; cung ứng dịch vụ hành chính công) là trung bình chỉ số \
+         các thành phần của phần đó; Chỉ số SIPAS là trung bình chỉ số hai phần"
+    } else {
+        "Chỉ số SIPAS là trung bình chỉ số các thành phần"
+    };
     doc = doc.add_paragraph(heading("I. PHƯƠNG PHÁP")).add_paragraph(para(&format!(
         "Khảo sát thu được {} phiếu hợp lệ. Chỉ số hài lòng của từng câu hỏi là tỷ lệ người trả lời \"hài lòng\" \
          hoặc \"rất hài lòng\" trên tổng số người trả lời câu đó (câu \"không biết\" không tính); chỉ số từng thành \
-         phần là trung bình chỉ số các câu thuộc thành phần; Chỉ số SIPAS là trung bình chỉ số các thành phần. Số liệu \
+         phần là trung bình chỉ số các câu thuộc thành phần; {sipas_is}. Số liệu \
          tính chính xác, làm tròn nửa lên 2 chữ số thập phân. Phiếu được đưa vào tổng hợp theo từng đợt ít nhất {} phiếu \
          cùng đơn vị, nhóm và lĩnh vực để không ai ghép được phiếu với người trả lời. Khoảng tin cậy 95% và ghi chú cỡ \
          mẫu nhỏ là phần bổ sung, ngoài phương pháp chính thức.",
