@@ -67,9 +67,9 @@ pub async fn report(
     } else {
         Vec::new()
     };
-    let chunks =
-        if asks_text(campaign) || !cells.is_empty() { store.answer_chunks(&campaign.id).await? } else { Vec::new() };
-    let texts = if asks_text(campaign) {
+    let comments = asks_text(campaign);
+    let chunks = if comments || !cells.is_empty() { store.answer_chunks(&campaign.id).await? } else { Vec::new() };
+    let texts = if comments {
         crate::crosstab::texts(campaign, &chunks).map_err(|e| StoreError::Corrupt(e.to_string()))?
     } else {
         Vec::new()

@@ -94,8 +94,7 @@ fn chance(num: i64, den: i64) -> String {
     if num >= den {
         return "chắc chắn (thôn lớn)".to_owned();
     }
-    let pct = 100.0 * num as f64 / den.max(1) as f64;
-    format!("{:.2} %", pct).replace('.', ",")
+    format!("{} %", sipas_aggregator::render::vn_decimal(100.0 * num as f64 / den.max(1) as f64))
 }
 
 /// `sipas villages list`.

@@ -46,11 +46,11 @@ pub fn bars_with_intervals(
                 rect x=(LABEL_W) y=(y) width=(PLOT_W) height=(BAR_H) fill="#f2f2f2" {}
                 @if let Some(v) = value {
                     rect x=(LABEL_W) y=(y) width=(x_of(*v) - LABEL_W) height=(BAR_H) fill="#2166ac" {}
-                    text x=(LABEL_W + PLOT_W + 6.0) y=(y + BAR_H * 0.7) font-size="12" { (format!("{v:.2}").replace('.', ",")) }
+                    text x=(LABEL_W + PLOT_W + 6.0) y=(y + BAR_H * 0.7) font-size="12" { (super::vn_decimal(*v)) }
                     @if let Some(Some((lo, hi))) = intervals.get(i) {
                         @let mid = y + BAR_H / 2.0;
                         g class="ci" stroke="#1a1a1a" stroke-width="1.5" {
-                            title { (format!("khoảng tin cậy 95 %: {lo:.2} – {hi:.2}").replace('.', ",")) }
+                            title { "khoảng tin cậy 95 %: " (super::vn_decimal(*lo)) " – " (super::vn_decimal(*hi)) }
                             line x1=(x_of(*lo)) x2=(x_of(*hi)) y1=(mid) y2=(mid) {}
                             line x1=(x_of(*lo)) x2=(x_of(*lo)) y1=(mid - 5.0) y2=(mid + 5.0) {}
                             line x1=(x_of(*hi)) x2=(x_of(*hi)) y1=(mid - 5.0) y2=(mid + 5.0) {}
@@ -94,7 +94,7 @@ pub fn stacked(title: &str, rows: &[(String, [f64; 5])], level_labels: &[String]
                 text x=(LABEL_W - 6.0) y=(y + BAR_H * 0.7) text-anchor="end" font-size="12" { (sipas_shared::model::text::ellipsis(label, 26)) }
                 @for (level, start, p) in segments(pct) {
                     rect x=(x_of(start)) y=(y) width=(x_of(start + p) - x_of(start)) height=(BAR_H) fill=(LEVEL_COLOURS[level]) {
-                        title { (level_labels.get(level).map_or("", String::as_str)) ": " (format!("{p:.2}").replace('.', ",")) " %" }
+                        title { (level_labels.get(level).map_or("", String::as_str)) ": " (super::vn_decimal(p)) " %" }
                     }
                 }
             }

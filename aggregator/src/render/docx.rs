@@ -210,7 +210,7 @@ fn ranking_table(rows: &[RankRow]) -> DocxTable {
 /// When the document cannot be packed.
 /// The household sample's design-weighted SIPAS in one sentence.
 fn design_sentence(d: &crate::weighted::DesignReport, f: &crate::weighted::WeightedFigure) -> String {
-    let num = |x: f64| format!("{x:.2}").replace('.', ",");
+    let num = super::vn_decimal;
     let mut line = format!(
         "{} (chọn mẫu nhiều giai đoạn: thôn theo quy mô hộ, rồi hộ trong thôn): Chỉ số SIPAS có trọng số theo thiết kế mẫu đạt {}%",
         d.group_name,
@@ -388,23 +388,20 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
     // A province's hundred units would make the appendix tens of thousands
     // of rows (39 MB, more than ten minutes to open): its detail tables keep
     // the campaign's rows, and the workbook has every unit's.
-    let by_unit = report.units.len() > crate::render::UNITS_IN_FULL;
-    if by_unit {
+    let campaign_rows: Vec<Table>;
+    let tables = if crate::render::too_many_units(report) {
         doc = doc.add_paragraph(para(
             "Các bảng chi tiết (từng câu hỏi, lĩnh vực, phương án, ý kiến) ghi số liệu toàn đợt; \
              số liệu từng đơn vị có trong tệp Excel (XLSX) kèm theo.",
         ));
-    }
+        let mut copy = tables.to_vec();
+        crate::render::one_unit_at_a_time(&mut copy, None);
+        campaign_rows = copy;
+        &campaign_rows
+    } else {
+        tables
+    };
     for t in tables.iter().filter(|t| !t.rows.is_empty()) {
-        if by_unit && crate::render::PER_UNIT_DETAIL.contains(&t.name.as_str()) {
-            let rows: Vec<Vec<crate::render::Value>> =
-                t.rows.iter().filter(|r| crate::render::is_campaign_row(r)).cloned().collect();
-            if !rows.is_empty() {
-                let campaign_rows = Table { title: format!("{} – toàn đợt", t.title), rows, ..t.clone() };
-                doc = doc.add_paragraph(heading(&campaign_rows.title)).add_table(table(&campaign_rows));
-            }
-            continue;
-        }
         doc = doc.add_paragraph(heading(&t.title)).add_table(table(t));
     }
     let mut bytes = std::io::Cursor::new(Vec::new());

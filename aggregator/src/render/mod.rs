@@ -7,7 +7,7 @@ mod tables;
 pub mod text;
 pub mod xlsx;
 
-pub use tables::{PER_UNIT_DETAIL, UNITS_IN_FULL, is_campaign_row, tables};
+pub use tables::{PER_UNIT_DETAIL, UNITS_IN_FULL, is_campaign_row, one_unit_at_a_time, tables, too_many_units};
 
 use rust_decimal::Decimal;
 
@@ -29,6 +29,12 @@ pub fn vn_pct(d: Decimal) -> String {
 /// A figure in a table column: two places and a decimal comma (71,40).
 pub fn vn_figure(d: Decimal) -> String {
     format!("{:.2}", crate::stats::round2(d)).replace('.', ",")
+}
+
+/// A measured figure (an estimate, an interval's end, a design effect)
+/// with two places and a decimal comma (84,19).
+pub fn vn_decimal(x: f64) -> String {
+    format!("{x:.2}").replace('.', ",")
 }
 
 /// A count with `.` between thousands (1.234).

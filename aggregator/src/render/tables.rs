@@ -74,14 +74,29 @@ fn figure_headers(components: &[(String, String)]) -> Vec<String> {
 /// at province scale a page shows them one unit at a time.
 pub const PER_UNIT_DETAIL: [&str; 7] = ["Câu hỏi", "Lĩnh vực", "PAR", "Lựa chọn", "Có – Không", "Số", "Ý kiến"];
 
-/// Above this many units a page or the Word report shows the detail tables
-/// one unit at a time (or the campaign's rows only): a province's hundred
-/// units would make a page of a million pixels.
-pub const UNITS_IN_FULL: usize = 20;
+pub use sipas_shared::model::campaign::UNITS_IN_FULL;
 
 /// Whether a row of a [`PER_UNIT_DETAIL`] table is the campaign's own.
 pub fn is_campaign_row(row: &[Value]) -> bool {
     matches!(row.first(), Some(Value::Text(code)) if code.is_empty() || code == "Tổng hợp")
+}
+
+/// Whether a report has more units than a page or the Word report shows
+/// the detail tables of at once.
+pub fn too_many_units(report: &Report) -> bool {
+    report.units.len() > UNITS_IN_FULL
+}
+
+/// Keeps, in each [`PER_UNIT_DETAIL`] table, the rows of one unit (code,
+/// name) or else the campaign's own, and says so in its title.
+pub fn one_unit_at_a_time(tables: &mut [Table], unit: Option<(&str, &str)>) {
+    for t in tables.iter_mut().filter(|t| PER_UNIT_DETAIL.contains(&t.name.as_str())) {
+        t.rows.retain(|row| match unit {
+            Some((code, _)) => matches!(row.first(), Some(Value::Text(c)) if c == code),
+            None => is_campaign_row(row),
+        });
+        t.title = format!("{} – {}", t.title, unit.map_or("toàn đợt", |(_, name)| name));
+    }
 }
 
 /// Every table of a report, the main one first: the breakdown asked for,

@@ -119,19 +119,10 @@ pub fn report_page(campaign: &Campaign, report: &Report, unit: Option<&str>) -> 
     let by = report.breakdown.as_ref().map_or(By::Unit, |b| b.by);
     let question = report.breakdown.as_ref().and_then(|b| b.question.as_deref());
     let mut tables = render::tables(report);
-    let by_unit = report.units.len() > render::UNITS_IN_FULL;
+    let by_unit = render::too_many_units(report);
     let chosen = unit.and_then(|code| report.units.iter().find(|u| u.unit == code));
     if by_unit {
-        for t in tables.iter_mut().filter(|t| render::PER_UNIT_DETAIL.contains(&t.name.as_str())) {
-            t.rows.retain(|row| match chosen {
-                Some(u) => matches!(row.first(), Some(Value::Text(code)) if *code == u.unit),
-                None => render::is_campaign_row(row),
-            });
-            t.title = match chosen {
-                Some(u) => format!("{} – {}", t.title, u.name),
-                None => format!("{} – toàn đợt", t.title),
-            };
-        }
+        render::one_unit_at_a_time(&mut tables, chosen.map(|u| (u.unit.as_str(), u.name.as_str())));
     }
     layout(
         &report.name,
@@ -165,7 +156,7 @@ fn unit_picker(campaign: &Campaign, report: &Report, by: By, question: Option<&s
         h2 id="chi-tiet" { "Chi tiết theo đơn vị" }
         p.note {
             "Đợt có " (report.units.len()) " đơn vị: các bảng chi tiết dưới đây (từng câu hỏi, lĩnh vực, phương án, ý kiến) "
-            "hiện số liệu toàn đợt, hoặc của một đơn vị khi chọn. Tệp Word, XLSX và JSON có đủ mọi đơn vị."
+            "hiện số liệu toàn đợt, hoặc của một đơn vị khi chọn. Tệp XLSX và JSON có đủ mọi đơn vị."
         }
         form.unit-picker method="get" action=(format!("/reports/{}#chi-tiet", campaign.id)) {
             @if by != By::Unit { input type="hidden" name="by" value=(by.spec(question)); }
@@ -184,11 +175,6 @@ fn unit_picker(campaign: &Campaign, report: &Report, by: By, question: Option<&s
 /// A headline percentage: «82,68 %», or a dash.
 fn pct(s: Option<crate::stats::Shown>) -> String {
     s.map_or_else(|| "–".to_owned(), |x| format!("{} %", render::vn_figure(x.0)))
-}
-
-/// A design-based figure with two places and a decimal comma.
-fn decimal(x: f64) -> String {
-    format!("{x:.2}").replace('.', ",")
 }
 
 /// The title, what the figures rest on, the headline indices and the downloads.
@@ -218,10 +204,10 @@ fn summary(campaign: &Campaign, report: &Report, by: By, question: Option<&str>)
         @if let Some(f) = &d.sipas {
             p {
                 (d.group_name) ", có trọng số theo thiết kế mẫu: "
-                strong { "SIPAS " (decimal(f.weighted)) " %" }
-                @if let Some((lo, hi)) = f.ci95 { " (khoảng tin cậy 95 %: " (decimal(lo)) "–" (decimal(hi)) " %)" }
-                " · không trọng số " (decimal(f.unweighted)) " %"
-                @for p in &d.parts { " · " (p.name) " " (decimal(p.weighted)) " %" }
+                strong { "SIPAS " (render::vn_decimal(f.weighted)) " %" }
+                @if let Some((lo, hi)) = f.ci95 { " (khoảng tin cậy 95 %: " (render::vn_decimal(lo)) "–" (render::vn_decimal(hi)) " %)" }
+                " · không trọng số " (render::vn_decimal(f.unweighted)) " %"
+                @for p in &d.parts { " · " (p.name) " " (render::vn_decimal(p.weighted)) " %" }
                 " · " (f.answers) " hộ ở " (f.villages) " thôn, tổ dân phố."
             }
         }

@@ -59,9 +59,9 @@ struct BoardQuery {
     group: Option<String>,
 }
 
-/// Above this many units the board opens with a summary (each group, then
-/// each unit in one line) and shows a group's rows on demand.
-const UNITS_IN_FULL: usize = 20;
+// Above this many units the board opens with a summary (each group, then
+// each unit in one line) and shows a group's rows on demand.
+use sipas_shared::model::campaign::UNITS_IN_FULL;
 
 /// Share of the quota answered, for sorting and the bar.
 fn done(r: &QuotaStatus) -> f64 {

@@ -33,6 +33,16 @@ impl Chance {
         if self.den == 0 { 0.0 } else { self.num as f64 / self.den as f64 }
     }
 
+    /// A chance as the store keeps it (two whole numbers).
+    pub fn of(num: i64, den: i64) -> Chance {
+        Chance { num: u128::try_from(num).unwrap_or_default(), den: u128::try_from(den).unwrap_or(1) }
+    }
+
+    /// The chance as the store keeps it, `None` past its range.
+    pub fn stored(self) -> Option<(i64, i64)> {
+        Some((i64::try_from(self.num).ok()?, i64::try_from(self.den).ok()?))
+    }
+
     /// The product of two independent stages' chances.
     pub fn times(self, other: Chance) -> Chance {
         let (num, den) = (self.num.saturating_mul(other.num), self.den.saturating_mul(other.den));

@@ -90,14 +90,12 @@ pub fn read_villages(rows: &[(usize, Vec<String>)], campaign: &Campaign) -> Resu
                 .into(),
         });
     };
+    let quotas = campaign.quotas();
     let household_units: Vec<&crate::model::Unit> = campaign
         .units
         .iter()
         .filter(|u| {
-            campaign
-                .quotas()
-                .iter()
-                .any(|q| q.unit == u.code && campaign.group(&q.group).is_some_and(|g| g.households.is_some()))
+            quotas.iter().any(|q| q.unit == u.code && campaign.group(&q.group).is_some_and(|g| g.households.is_some()))
         })
         .collect();
     let by_name: BTreeMap<String, &UnitCode> =

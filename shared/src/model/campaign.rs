@@ -78,6 +78,12 @@ impl Campaign {
     }
 }
 
+/// Above this many units a page, a board or the Word report shows what
+/// repeats for every unit one unit (or one group) at a time, after a
+/// summary: a province's hundred units at once would make a page of a
+/// million pixels.
+pub const UNITS_IN_FULL: usize = 20;
+
 /// The batch size a campaign releases answers in unless it says otherwise.
 pub const DEFAULT_ANONYMITY_K: u32 = 5;
 

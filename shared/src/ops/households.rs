@@ -212,7 +212,7 @@ async fn village_stage(
         let mut rng = stream(seed, &campaign.id, unit, &format!("{group}\u{0}villages"));
         let mut drawn = Vec::new();
         for d in pps(&sized, u64::from(design.villages), &mut rng) {
-            let (Ok(num), Ok(den)) = (i64::try_from(d.chance.num), i64::try_from(d.chance.den)) else { continue };
+            let Some((num, den)) = d.chance.stored() else { continue };
             if let Some(v) = mine.iter().find(|v| v.code == d.code) {
                 drawn.push(row(v, (num, den)));
                 marks.push((d.code, num, den));
@@ -235,7 +235,8 @@ async fn village_stage(
 }
 
 /// What the household stage gives one unit: its invitations, its villages'
-/// design cells, and how many households the sample proper lacks.
+/// design cells, and how many households the sample proper lacks (in
+/// villages not drawn yet, or drawn without a household list).
 pub(crate) struct HouseholdStage {
     pub slips: Vec<NewSlip>,
     pub cells: Vec<DesignCell>,
@@ -244,22 +245,26 @@ pub(crate) struct HouseholdStage {
 }
 
 /// The second stage in one unit: in each drawn village not yet drawn from,
-/// `per_village` households of its list by systematic sampling, with
-/// reserves. A drawn village with no household list yet lacks its whole take.
+/// the design's households a village from its list by systematic sampling,
+/// with reserves. A drawn village with no household list yet, or one of the
+/// design's villages not drawn yet, lacks its whole take.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn household_stage(
     campaign: &Campaign,
     unit: &str,
     group: &str,
-    per_village: u32,
+    design: crate::model::campaign::HouseholdDesign,
     villages: &[&Village],
     list: &[&FrameRow],
     already: &BTreeMap<Option<String>, u64>,
     seed: u64,
     reserve_pct: u32,
 ) -> HouseholdStage {
-    let take = u64::from(per_village);
-    let mut stage = HouseholdStage { slips: Vec::new(), cells: Vec::new(), short: 0, listed: list.len() as u64 };
+    let take = u64::from(design.per_village);
+    let undrawn =
+        u64::from(design.villages).saturating_sub(villages.iter().filter(|v| v.chance.is_some()).count() as u64);
+    let mut stage =
+        HouseholdStage { slips: Vec::new(), cells: Vec::new(), short: undrawn * take, listed: list.len() as u64 };
     for v in villages {
         let Some((num, den)) = v.chance else { continue };
         let have = already.get(&Some(v.code.clone())).copied().unwrap_or_default();
@@ -278,9 +283,7 @@ pub(crate) fn household_stage(
         let mut rng = stream(seed, &campaign.id, unit, &format!("{group}\u{0}{}", v.code));
         let d = draw_households(listed.len(), usize::try_from(take).unwrap_or_default(), reserves, &mut rng);
         stage.short += take.saturating_sub(d.sample.len() as u64);
-        let chance = Chance { num: u128::try_from(num).unwrap_or_default(), den: u128::try_from(den).unwrap_or(1) }
-            .times(d.chance);
-        if let (Ok(chance_num), Ok(chance_den)) = (i64::try_from(chance.num), i64::try_from(chance.den)) {
+        if let Some((chance_num, chance_den)) = Chance::of(num, den).times(d.chance).stored() {
             stage.cells.push(DesignCell {
                 unit: unit.to_owned(),
                 group: group.to_owned(),
@@ -327,12 +330,7 @@ pub async fn demo_design(
         let Some(design) = campaign.group(group).and_then(|g| g.households) else { continue };
         for (village, _, households, (num, den)) in d.drawn {
             let take = i64::from(design.per_village).min(households);
-            let chance = Chance { num: u128::try_from(num).unwrap_or_default(), den: u128::try_from(den).unwrap_or(1) }
-                .times(Chance {
-                    num: u128::try_from(take).unwrap_or_default(),
-                    den: u128::try_from(households).unwrap_or(1),
-                });
-            if let (Ok(chance_num), Ok(chance_den)) = (i64::try_from(chance.num), i64::try_from(chance.den)) {
+            if let Some((chance_num, chance_den)) = Chance::of(num, den).times(Chance::of(take, households)).stored() {
                 cells.push(DesignCell {
                     unit: d.unit.clone(),
                     group: group.to_owned(),

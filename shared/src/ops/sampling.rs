@@ -182,7 +182,7 @@ async fn draw_all(
                 campaign,
                 unit,
                 group,
-                design.per_village,
+                design,
                 &mine,
                 &list,
                 &plan.drawn,
@@ -198,10 +198,7 @@ async fn draw_all(
                 recommended: recommended_size(stage.listed, 0.05),
                 drawn: stage.slips.len() as u64 - reserves,
                 reserves,
-                short: stage.short
-                    + u64::from(design.villages)
-                        .saturating_sub(mine.iter().filter(|v| v.chance.is_some()).count() as u64)
-                        * u64::from(design.per_village),
+                short: stage.short,
             };
             if !stage.slips.is_empty() {
                 // The design first: a draw cut short after it is redone the same.
