@@ -398,6 +398,7 @@ async fn a_province_of_a_hundred_units_reads_on_a_phone() {
     // A summary first: the board's first screen holds the campaign's total
     // and the groups, not the first of 432 rows.
     c.goto(&format!("{}/enumerator/{id}", server.base)).await.expect("open");
+    c.wait().for_element(Locator::Css("main h2")).await.expect("the board's headings");
     let first_screen = c
         .execute("return [...document.querySelectorAll('main h2')].map(h => h.getBoundingClientRect().top)", vec![])
         .await
