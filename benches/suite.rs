@@ -507,7 +507,12 @@ async fn province(dir: &std::path::Path, sizes: &[u64]) {
         Some((_, ds, _)) => ds.push(d),
         None => rows.push((name, vec![d], budget)),
     };
-    for communes in [10usize, 100] {
+    // `SIPAS_BENCH_COMMUNES=100` measures one size alone.
+    let counts: Vec<usize> = std::env::var("SIPAS_BENCH_COMMUNES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![10, 100]);
+    for communes in counts {
         let url = format!("sqlite://{}", dir.join(format!("province-{communes}.db")).display());
         let (store, campaign) = province_store(&url, communes).await;
         let t = Instant::now();
@@ -600,7 +605,12 @@ fn main() {
     println!("sipas benchmarks · {cores} cores · {}", chrono::Local::now().format("%Y-%m-%d %H:%M"));
     println!();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let dir = tempfile::tempdir().expect("temp dir");
+    let mut dir = tempfile::tempdir().expect("temp dir");
+    // `SIPAS_BENCH_KEEP=1` keeps the databases, to profile a report on them.
+    if std::env::var_os("SIPAS_BENCH_KEEP").is_some() {
+        dir.disable_cleanup(true);
+        println!("databases kept in {}", dir.path().display());
+    }
     // `SIPAS_BENCH_ONLY=review` runs that table alone.
     if std::env::var("SIPAS_BENCH_ONLY").as_deref() == Ok("review") {
         rt.block_on(review(dir.path(), &sizes));

@@ -83,7 +83,10 @@ async fn the_kept_counts_equal_a_recount_of_every_response() {
     assert_eq!(kept, recount);
     // Free text is never counted: the tallies hold no sentence.
     let tallies = store.tallies(&campaign.id).await.expect("tallies");
-    assert!(tallies.answers.iter().all(|t| !t.answer.contains(' ')), "no free text in the counts");
+    assert!(
+        tallies.answers.iter().flat_map(|c| &c.rows).all(|(_, answer, _)| !answer.contains(' ')),
+        "no free text in the counts"
+    );
     // Online answers reach the counts only in batches of k per cell; the rest
     // wait, and come out when the campaign closes.
     let held = store.anonymity(&campaign.id).await.expect("anonymity").held;
@@ -213,4 +216,74 @@ async fn a_breakdown_by_any_question_equals_a_recount() {
     }
     let kept = kept_by_question(&*store, &campaign, By::Question, "NN").await;
     assert_eq!(kept, recounted_by_question(&*store, &campaign, By::Question, "NN").await, "encoded again");
+}
+
+/// The tallies are read one cell a row, its answers joined by control
+/// characters; a stored code that holds one of them (an option renamed with
+/// it, a row written by hand) sends that cell back to be read row by row,
+/// and every count comes back as stored — on both backends.
+#[tokio::test]
+async fn a_code_holding_the_separator_is_read_row_by_row() {
+    let db = TestDb::new().await;
+    let store = store::connect(&db.url).await.expect("store");
+    let campaign = Campaign::load(&example_campaign()).expect("campaign");
+    store.save_campaign(&campaign).await.expect("save");
+    let mut generator = Generator::new(&campaign, 3).expect("generator");
+    let batch: Vec<_> = (0..200).map(|_| generator.response()).collect();
+    store.insert_responses(&campaign.id, &batch).await.expect("bulk");
+    let before = store.tallies(&campaign.id).await.expect("tallies");
+    let cell = &before.answers[0];
+    let odd = [("QX\u{1e}1", "a\u{1f}b", 7i64), ("QX2", "\u{1e}", 2)];
+    let insert = "INSERT INTO tallies (campaign_id, unit, group_code, field, question, answer, n) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    for (question, answer, n) in odd {
+        let field = cell.field.clone().unwrap_or_default();
+        if db.is_postgres() {
+            let pool = sqlx::PgPool::connect(&db.url).await.expect("pg");
+            sqlx::query(insert)
+                .bind(&campaign.id)
+                .bind(&cell.unit)
+                .bind(&cell.group)
+                .bind(field)
+                .bind(question)
+                .bind(answer)
+                .bind(n)
+                .execute(&pool)
+                .await
+                .expect("row");
+        } else {
+            let pool = sqlx::SqlitePool::connect(&db.url).await.expect("sqlite");
+            sqlx::query(insert)
+                .bind(&campaign.id)
+                .bind(&cell.unit)
+                .bind(&cell.group)
+                .bind(field)
+                .bind(question)
+                .bind(answer)
+                .bind(n)
+                .execute(&pool)
+                .await
+                .expect("row");
+        }
+    }
+    let after = store.tallies(&campaign.id).await.expect("tallies");
+    let rows = |t: &sipas_shared::store::Tallies| {
+        let mut all: Vec<(String, String, Option<String>, String, String, i64)> = t
+            .answers
+            .iter()
+            .flat_map(|c| {
+                c.rows
+                    .iter()
+                    .map(|(q, a, n)| (c.unit.clone(), c.group.clone(), c.field.clone(), q.clone(), a.clone(), *n))
+            })
+            .collect();
+        all.sort();
+        all
+    };
+    let mut expected = rows(&before);
+    for (question, answer, n) in odd {
+        expected.push((cell.unit.clone(), cell.group.clone(), cell.field.clone(), question.into(), answer.into(), n));
+    }
+    expected.sort();
+    assert_eq!(rows(&after), expected);
+    assert_eq!(after.answers.len(), before.answers.len(), "one entry a cell still");
 }

@@ -2,7 +2,8 @@
 //! the ratio estimator Σ w·y ÷ Σ w of each item, a fixed mean of items (a
 //! component, a part, SIPAS), and its variance by Taylor linearisation with
 //! villages as the primary units and communes as strata; the design effect
-//! beside it. Pure functions over answers already scored in [0, 1].
+//! beside it. Pure functions over answers already scored in [0, 1], kept in
+//! fifths (one byte an item: a province's answers stay a few megabytes).
 //!
 //! Why linearisation rather than a bootstrap over villages: it is exact for
 //! a mean of ratios, gives the same figure on every run and both backends,
@@ -12,8 +13,18 @@ use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::collections::BTreeMap;
 
+/// An item not answered, among [`Scored::items`].
+pub const NOT_ANSWERED: u8 = u8::MAX;
+
+/// An item score in fifths as the fraction it stands for (exactly the
+/// `level ÷ 5` it was made from).
+fn fraction(fifths: u8) -> f64 {
+    f64::from(fifths) / 5.0
+}
+
 /// One answer as the estimator sees it: where it was drawn, its design
-/// weight and its item scores (`None` where the item was not answered).
+/// weight and its item scores in fifths of 1 (0–5; [`NOT_ANSWERED`] where
+/// the item was not answered).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scored<'a> {
     /// The stratum: the commune the villages were drawn in.
@@ -24,7 +35,7 @@ pub struct Scored<'a> {
     pub weight: f64,
     /// Borrowed from the caller's rows: a figure over a subset of items or
     /// answers copies no answer.
-    pub items: std::borrow::Cow<'a, [Option<f64>]>,
+    pub items: std::borrow::Cow<'a, [u8]>,
 }
 
 /// A design-based estimate in percent, with what it rests on.
@@ -111,7 +122,8 @@ impl<'s, 'a> Design<'s, 'a> {
                 }
             };
             for (q, y) in a.items.iter().enumerate().take(items) {
-                if let Some(y) = y {
+                if *y != NOT_ANSWERED {
+                    let y = &fraction(*y);
                     d.weight_of[q] += a.weight;
                     d.weighted[q] += a.weight * y;
                     d.count[q] += 1;
@@ -131,6 +143,12 @@ impl<'s, 'a> Design<'s, 'a> {
     }
 
     /// The figure Σ_q a_q·R_q (see [`estimate`]).
+    pub fn estimate(&self, coefficients: &[f64]) -> Option<Estimate> {
+        self.estimates(&[coefficients]).pop().flatten()
+    }
+
+    /// Several figures Σ_q a_q·R_q over the same answers (see [`estimate`]),
+    /// in one pass over the answers for all of them.
     ///
     /// The linearised value of answer i is u_i = Σ_q a_q·w_i·(y_iq − R_q) ÷
     /// W_q; summed by village, z_c = Σ_q a_q·w_c·(S_cq − R_q·n_cq) ÷ W_q, and
@@ -138,9 +156,54 @@ impl<'s, 'a> Design<'s, 'a> {
     /// h with n_h villages. A commune with one drawn village has no spread
     /// of its own; its village is centred on the overall mean (zero), as R
     /// `survey` does with `lonely.psu = "adjust"`.
-    pub fn estimate(&self, coefficients: &[f64]) -> Option<Estimate> {
-        let items = self.items.min(coefficients.len());
-        let used: Vec<usize> = (0..items).filter(|q| coefficients[*q] != 0.0 && self.weight_of[*q] > 0.0).collect();
+    pub fn estimates(&self, figures: &[&[f64]]) -> Vec<Option<Estimate>> {
+        let mean = |q: usize| self.plain[q] / self.count[q] as f64;
+        let used: Vec<Vec<usize>> = figures
+            .iter()
+            .map(|c| (0..self.items.min(c.len())).filter(|q| c[*q] != 0.0 && self.weight_of[*q] > 0.0).collect())
+            .collect();
+        // The comparison under simple random sampling of as many answers,
+        // unweighted, every figure in one pass: each answer's deviations
+        // from the item means once, then each figure's sum of them.
+        let mut answered = vec![0usize; figures.len()];
+        let mut squares = vec![0.0f64; figures.len()];
+        let means: Vec<f64> = (0..self.items).map(|q| if self.count[q] > 0 { mean(q) } else { 0.0 }).collect();
+        // Items of each figure as a bit set (a questionnaire of more than 64
+        // items keeps the per-item test).
+        let masks: Option<Vec<u64>> =
+            (self.items <= 64).then(|| used.iter().map(|qs| qs.iter().fold(0u64, |m, q| m | (1u64 << q))).collect());
+        let mut deviation = vec![0.0f64; self.items];
+        for a in self.answers {
+            deviation.fill(0.0);
+            let mut present = 0u64;
+            for (q, y) in a.items.iter().enumerate().take(self.items) {
+                if *y != NOT_ANSWERED {
+                    deviation[q] = (fraction(*y) - means[q]) / self.count[q] as f64;
+                    present |= 1u64.checked_shl(u32::try_from(q).unwrap_or(u32::MAX)).unwrap_or(0);
+                }
+            }
+            for (f, coefficients) in figures.iter().enumerate() {
+                let any = match &masks {
+                    Some(masks) => present & masks[f] != 0,
+                    None => used[f].iter().any(|q| a.items.get(*q).is_some_and(|y| *y != NOT_ANSWERED)),
+                };
+                if any {
+                    // A missing item's deviation is 0: it adds nothing.
+                    let s: f64 = used[f].iter().map(|q| coefficients[*q] * deviation[*q]).sum();
+                    answered[f] += 1;
+                    squares[f] += s * s;
+                }
+            }
+        }
+        figures
+            .iter()
+            .enumerate()
+            .map(|(f, coefficients)| self.figure(coefficients, &used[f], answered[f], squares[f]))
+            .collect()
+    }
+
+    /// One figure from its items, and its sums under simple random sampling.
+    fn figure(&self, coefficients: &[f64], used: &[usize], answered: usize, squares: f64) -> Option<Estimate> {
         if used.is_empty() {
             return None;
         }
@@ -174,21 +237,6 @@ impl<'s, 'a> Design<'s, 'a> {
             }
             let centre = zs.iter().sum::<f64>() / n;
             variance += n / (n - 1.0) * zs.iter().map(|z| (z - centre).powi(2)).sum::<f64>();
-        }
-        // Simple random sampling of as many answers, unweighted.
-        let (mut answered, mut squares) = (0usize, 0.0f64);
-        for a in self.answers {
-            let (mut s, mut any) = (0.0, false);
-            for q in &used {
-                if let Some(Some(y)) = a.items.get(*q) {
-                    s += coefficients[*q] * (y - mean(*q)) / self.count[*q] as f64;
-                    any = true;
-                }
-            }
-            if any {
-                answered += 1;
-                squares += s * s;
-            }
         }
         let simple = if answered > 1 { answered as f64 / (answered as f64 - 1.0) * squares } else { 0.0 };
         let clusters: usize = by_stratum.iter().map(Vec::len).sum();
@@ -224,7 +272,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn one(stratum: &'static str, cluster: &'static str, weight: f64, y: &[f64]) -> Vec<Scored<'static>> {
-        y.iter().map(|y| Scored { stratum, cluster, weight, items: vec![Some(*y)].into() }).collect()
+        y.iter().map(|y| Scored { stratum, cluster, weight, items: vec![(*y * 5.0) as u8].into() }).collect()
     }
 
     /// Two communes, two villages each; commune A's households weigh 10,
@@ -285,13 +333,42 @@ mod tests {
     #[test]
     fn a_mean_of_items_takes_each_item_over_its_own_answers() {
         let answers = vec![
-            Scored { stratum: "A", cluster: "A1", weight: 1.0, items: vec![Some(1.0), None].into() },
-            Scored { stratum: "A", cluster: "A2", weight: 1.0, items: vec![Some(0.0), None].into() },
-            Scored { stratum: "A", cluster: "A3", weight: 2.0, items: vec![Some(1.0), Some(1.0)].into() },
+            Scored { stratum: "A", cluster: "A1", weight: 1.0, items: vec![5, NOT_ANSWERED].into() },
+            Scored { stratum: "A", cluster: "A2", weight: 1.0, items: vec![0, NOT_ANSWERED].into() },
+            Scored { stratum: "A", cluster: "A3", weight: 2.0, items: vec![5, 5].into() },
         ];
         let e = estimate(&answers, &[0.5, 0.5]).expect("estimate");
         assert!((e.value - 87.5).abs() < 1e-9, "{e:?}");
         assert!(estimate(&answers, &[0.0, 0.0]).is_none(), "no item in the figure");
+    }
+
+    /// A questionnaire of more than 64 items takes the per-item path: an
+    /// item past the 64th gives the same figure as on its own.
+    #[test]
+    fn items_past_the_sixty_fourth_count_alike() {
+        let alone = [
+            one("A", "A1", 10.0, &[1.0, 1.0, 0.0]),
+            one("A", "A2", 10.0, &[1.0, 0.0]),
+            one("B", "B1", 20.0, &[0.0, 0.0]),
+            one("B", "B2", 20.0, &[1.0, 1.0, 1.0]),
+        ]
+        .concat();
+        let wide: Vec<Scored<'_>> = alone
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let mut items = vec![NOT_ANSWERED; 70];
+                items[69] = a.items[0];
+                // Another item answered by some, outside the figure.
+                items[3] = if i % 2 == 0 { 5 } else { NOT_ANSWERED };
+                Scored { items: items.into(), ..a.clone() }
+            })
+            .collect();
+        let mut coefficients = vec![0.0; 70];
+        coefficients[69] = 1.0;
+        let (a, w) = (estimate(&alone, &[1.0]).expect("alone"), estimate(&wide, &coefficients).expect("wide"));
+        assert_eq!((a.value, a.se, a.deff, a.answers), (w.value, w.se, w.deff, w.answers));
+        assert_eq!(w.answers, 10);
     }
 
     fn scored(rows: &[(u8, u8, Vec<Option<u8>>)], weight: impl Fn(u8) -> f64) -> Vec<Scored<'static>> {
@@ -301,7 +378,7 @@ mod tests {
                 stratum: NAMES[usize::from(*s)],
                 cluster: NAMES[usize::from(*c)],
                 weight: weight(*s),
-                items: items.iter().map(|y| y.map(|v| f64::from(v) / 5.0)).collect::<Vec<_>>().into(),
+                items: items.iter().map(|y| y.unwrap_or(NOT_ANSWERED)).collect::<Vec<_>>().into(),
             })
             .collect()
     }
@@ -309,7 +386,8 @@ mod tests {
     fn plain_figure(rows: &[Scored<'_>], coefficients: &[f64]) -> f64 {
         (0..coefficients.len())
             .filter_map(|q| {
-                let ys: Vec<f64> = rows.iter().filter_map(|r| r.items[q]).collect();
+                let ys: Vec<f64> =
+                    rows.iter().filter(|r| r.items[q] != NOT_ANSWERED).map(|r| fraction(r.items[q])).collect();
                 (!ys.is_empty()).then(|| coefficients[q] * ys.iter().sum::<f64>() / ys.len() as f64)
             })
             .sum::<f64>()
@@ -328,7 +406,7 @@ mod tests {
             if let Some(e) = estimate(&answers, &coefficients) {
                 // Items nobody answered drop out of both figures alike only
                 // when all are answered somewhere.
-                let all_answered = (0..3).all(|q| answers.iter().any(|a| a.items[q].is_some()));
+                let all_answered = (0..3).all(|q| answers.iter().any(|a| a.items[q] != NOT_ANSWERED));
                 if all_answered {
                     prop_assert!((e.value - plain_figure(&answers, &coefficients)).abs() < 1e-9);
                 }
@@ -351,7 +429,7 @@ mod tests {
                     stratum: "A",
                     cluster: name,
                     weight: 7.0,
-                    items: items.iter().map(|y| y.map(|v| f64::from(v) / 5.0)).collect::<Vec<_>>().into(),
+                    items: items.iter().map(|y| y.unwrap_or(NOT_ANSWERED)).collect::<Vec<_>>().into(),
                 })
                 .collect();
             let e = estimate(&answers, &[1.0]).expect("estimate");

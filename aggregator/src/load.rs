@@ -59,16 +59,31 @@ pub async fn report(
     question: Option<&str>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Report, StoreError> {
-    let agg = aggregate(store, campaign, progress).await?;
-    // The answers kept column by column, read once for the comments and the
-    // household design: at a million responses they are tens of megabytes.
-    let cells = if campaign.groups.iter().any(|g| g.households.is_some()) {
-        store.design_cells(&campaign.id).await?
-    } else {
-        Vec::new()
-    };
+    let started = std::time::Instant::now();
+    let phase = |name: &str| tracing::debug!(phase = name, ms = started.elapsed().as_secs_f64() * 1e3, "báo cáo");
+    let households = campaign.groups.iter().any(|g| g.households.is_some());
     let comments = asks_text(campaign);
-    let chunks = if comments || !cells.is_empty() { store.answer_chunks(&campaign.id).await? } else { Vec::new() };
+    // The three reads are independent: the counts, the answers kept column
+    // by column (read once, for the comments and the household design: at a
+    // million responses they are tens of megabytes), and the rest of the
+    // context. Read together, the store works on one while this parses another.
+    let columns = async {
+        let cells = if households { store.design_cells(&campaign.id).await? } else { Vec::new() };
+        let chunks = if comments || !cells.is_empty() { store.answer_chunks(&campaign.id).await? } else { Vec::new() };
+        Ok::<_, StoreError>((cells, chunks))
+    };
+    let context = async {
+        Ok::<_, StoreError>((
+            store.quota_board(&campaign.id).await?,
+            store.frame_field_counts(&campaign.id).await?,
+            store.appraisals(&campaign.id).await?,
+            store.anonymity(&campaign.id).await?,
+            above_unit(store, campaign).await?,
+        ))
+    };
+    let (agg, (cells, chunks), (quotas, frame_fields, appraisals, anonymity, above_unit)) =
+        futures::try_join!(aggregate(store, campaign, progress), columns, context)?;
+    phase("read");
     let texts = if comments {
         crate::crosstab::texts(campaign, &chunks).map_err(|e| StoreError::Corrupt(e.to_string()))?
     } else {
@@ -76,17 +91,27 @@ pub async fn report(
     };
     let ctx = Context {
         generated_at: sipas_shared::model::clock::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        quotas: store.quota_board(&campaign.id).await?,
-        frame_fields: store.frame_field_counts(&campaign.id).await?,
-        appraisals: store.appraisals(&campaign.id).await?,
-        anonymity: store.anonymity(&campaign.id).await?,
+        quotas,
+        frame_fields,
+        appraisals,
+        anonymity,
         texts,
-        above_unit: above_unit(store, campaign).await?,
+        above_unit,
     };
-    let mut report = report::build(&agg, &ctx, if question.is_some() { By::Unit } else { by });
-    if !cells.is_empty() {
-        report.design = crate::weighted::design_report(campaign, &chunks, &cells)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    // The design-weighted figures on a thread of their own while the rest
+    // of the report is built: both only read what came from the store.
+    let (report, design) = std::thread::scope(|scope| {
+        let design =
+            (!cells.is_empty()).then(|| scope.spawn(|| crate::weighted::design_report(campaign, &chunks, &cells)));
+        let report = report::build(&agg, &ctx, if question.is_some() { By::Unit } else { by });
+        phase("build");
+        let design = design.map(|d| d.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        (report, design)
+    });
+    let mut report = report;
+    if let Some(design) = design {
+        report.design = design.map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        phase("design");
     }
     if let Some(code) = question {
         report.breakdown = Some(breakdown_by_question(store, campaign, by, code).await?);

@@ -220,21 +220,30 @@ impl<'c> Aggregate<'c> {
             let key = CellKey { unit: unit.clone(), group: group.clone(), field: field.clone() };
             self.cells.entry(key).or_insert_with(|| Cell::new(len)).responses += u64::try_from(*n).unwrap_or_default();
         }
-        for row in &t.answers {
-            let Some((qi, _)) = self.questionnaire_of(&row.group) else { continue };
-            let n = u64::try_from(row.n).unwrap_or_default();
+        for tallied in &t.answers {
+            let Some((qi, _)) = self.questionnaire_of(&tallied.group) else { continue };
             let codes = &self.layout.codes[qi];
-            let Some(&(i, question)) = codes.get(&row.question) else {
-                self.ignored_answers += n;
-                continue;
-            };
             let len = codes.len();
-            let key = CellKey { unit: row.unit.clone(), group: row.group.clone(), field: row.field.clone() };
+            let key =
+                CellKey { unit: tallied.unit.clone(), group: tallied.group.clone(), field: tallied.field.clone() };
             let cell = self.cells.entry(key).or_insert_with(|| Cell::new(len));
-            match Answer::parse(question, &row.answer) {
-                Ok(Some(a)) => cell.questions[i].add_n(&a, n),
-                Ok(None) => {}
-                Err(_) => self.ignored_answers += n,
+            for (code, raw, n) in &tallied.rows {
+                let n = u64::try_from(*n).unwrap_or_default();
+                let Some(&(i, question)) = codes.get(code) else {
+                    self.ignored_answers += n;
+                    continue;
+                };
+                if question.kind == QuestionKind::Likert5
+                    && let [digit @ b'1'..=b'5'] = raw.as_bytes()
+                {
+                    cell.questions[i].levels[usize::from(digit - b'1')] += n;
+                    continue;
+                }
+                match Answer::parse(question, raw) {
+                    Ok(Some(a)) => cell.questions[i].add_n(&a, n),
+                    Ok(None) => {}
+                    Err(_) => self.ignored_answers += n,
+                }
             }
         }
     }

@@ -11,7 +11,7 @@
 //! villages and count as one more cluster of that commune.
 
 use crate::crosstab::{by_cell, decode_cell};
-use crate::design::{Design, Estimate, Scored};
+use crate::design::{Design, Estimate, NOT_ANSWERED, Scored};
 use serde::Serialize;
 use sipas_shared::Answer;
 use sipas_shared::model::campaign::{Campaign, ItemIndex};
@@ -100,39 +100,39 @@ pub fn design_report(
     let k = u64::from(campaign.anonymity_k).max(1);
     let whole: Vec<Scored<'_>> = rows.scored().collect();
     let design = Design::new(&whole, items.len());
-    let sipas = figure("sipas", "SIPAS", &design, &sipas_coefficients(&items, &design));
-    let mut parts = Vec::new();
+    // Every figure over the whole group in one pass over its answers.
     let mut part_names: Vec<&str> = Vec::new();
     for p in items.iter().filter_map(|i| i.part) {
         if !part_names.contains(&p) {
             part_names.push(p);
         }
     }
+    let mut wanted: Vec<(&str, &str, Vec<f64>)> = vec![("sipas", "SIPAS", sipas_coefficients(&items, &design))];
     for p in &part_names {
         let mask: Vec<bool> = items.iter().map(|i| i.part == Some(*p)).collect();
-        if let Some(f) = figure(p, p, &design, &masked(&items, &design, &mask)) {
-            parts.push(f);
-        }
+        wanted.push((p, p, masked(&items, &design, &mask)));
     }
-    let mut components = Vec::new();
     for c in &questionnaire.components {
         let mask: Vec<bool> = items.iter().map(|i| i.component == c.code).collect();
-        if let Some(f) = figure(&c.code, &c.name, &design, &masked(&items, &design, &mask)) {
-            components.push(f);
-        }
+        wanted.push((&c.code, &c.name, masked(&items, &design, &mask)));
     }
+    let coefficients: Vec<&[f64]> = wanted.iter().map(|(_, _, c)| c.as_slice()).collect();
+    let mut figures =
+        wanted.iter().zip(design.estimates(&coefficients)).map(|((code, name, _), e)| figure(code, name, e));
+    let sipas = figures.next().flatten();
+    let parts: Vec<WeightedFigure> = figures.by_ref().take(part_names.len()).flatten().collect();
+    let components: Vec<WeightedFigure> = figures.flatten().collect();
     let mut units = Vec::new();
-    let mut by_unit: BTreeMap<&str, Vec<Scored<'_>>> = BTreeMap::new();
-    for a in &whole {
-        by_unit.entry(a.stratum).or_default().push(a.clone());
-    }
-    for (unit, answers) in &by_unit {
+    // The rows come cell by cell in unit order (`by_cell`): a unit's answers
+    // are one run of them, borrowed, not copied.
+    for answers in whole.chunk_by(|a, b| a.stratum == b.stratum) {
+        let unit = answers[0].stratum;
         if (answers.len() as u64) < k {
             continue;
         }
-        let name = campaign.unit(unit).map_or(*unit, |u| u.name.as_str());
+        let name = campaign.unit(unit).map_or(unit, |u| u.name.as_str());
         let design = Design::new(answers, items.len());
-        if let Some(f) = figure(unit, name, &design, &sipas_coefficients(&items, &design)) {
+        if let Some(f) = figure(unit, name, design.estimate(&sipas_coefficients(&items, &design))) {
             units.push(f);
         }
     }
@@ -152,7 +152,8 @@ pub fn design_report(
 /// each), with the row's commune, village and weight.
 struct Rows {
     width: usize,
-    scores: Vec<Option<f64>>,
+    /// Item scores in fifths ([`NOT_ANSWERED`] where not answered).
+    scores: Vec<u8>,
     /// (commune, village) as positions in `names`, and the weight.
     meta: Vec<(usize, usize, f64)>,
     names: Vec<String>,
@@ -218,21 +219,28 @@ fn scored_rows(
                 .iter()
                 .map(|code| Some((*position.get(code.as_str())?, questionnaire.question(code)?)))
                 .collect();
-            // Each distinct (column, answer) scored once per chunk.
-            let mut scores: BTreeMap<(usize, u16), Option<f64>> = BTreeMap::new();
+            // Each distinct (column, answer) scored once per chunk, kept by
+            // position: a million answers look their scores up by index.
+            const UNSCORED: u8 = NOT_ANSWERED - 1;
+            let stride = d.answers.len() + 1;
+            let mut scores: Vec<u8> = vec![UNSCORED; columns.len() * stride];
+            rows.scores.reserve(d.rows * rows.width);
+            rows.meta.reserve(d.rows);
             for r in 0..d.rows {
                 let start = rows.scores.len();
-                rows.scores.resize(start + rows.width, None);
+                rows.scores.resize(start + rows.width, NOT_ANSWERED);
                 for (c, found) in columns.iter().enumerate() {
                     let Some((at, question)) = found else { continue };
                     let v = d.get(r, c);
                     if v == 0 {
                         continue;
                     }
-                    rows.scores[start + *at] = *scores.entry((c, v)).or_insert_with(|| {
-                        let answer = Answer::parse(question, &d.answers[usize::from(v - 1)]).ok().flatten()?;
-                        score(&answer, method)
-                    });
+                    let cached = &mut scores[c * stride + usize::from(v)];
+                    if *cached == UNSCORED {
+                        let answer = Answer::parse(question, &d.answers[usize::from(v - 1)]).ok().flatten();
+                        *cached = answer.and_then(|a| score(&a, method)).unwrap_or(NOT_ANSWERED);
+                    }
+                    rows.scores[start + *at] = *cached;
                 }
                 rows.meta.push((unit_at, cluster_at, weight));
             }
@@ -241,8 +249,8 @@ fn scored_rows(
     Ok(rows)
 }
 
-/// An answer's item score in [0, 1], as the item index counts it.
-fn score(answer: &Answer, method: ItemIndex) -> Option<f64> {
+/// An answer's item score in [0, 1], as the item index counts it, in fifths.
+fn score(answer: &Answer, method: ItemIndex) -> Option<u8> {
     let level = match answer {
         Answer::Likert(l) => l.index() + 1,
         Answer::YesNo(true) => 5,
@@ -250,8 +258,8 @@ fn score(answer: &Answer, method: ItemIndex) -> Option<f64> {
         _ => return None,
     };
     Some(match method {
-        ItemIndex::SatisfiedShare => f64::from(u8::from(level >= 4)),
-        ItemIndex::ScoreRatio => level as f64 / 5.0,
+        ItemIndex::SatisfiedShare => 5 * u8::from(level >= 4),
+        ItemIndex::ScoreRatio => u8::try_from(level).unwrap_or(NOT_ANSWERED),
     })
 }
 
@@ -310,8 +318,8 @@ fn masked(items: &[Item<'_>], design: &Design<'_, '_>, mask: &[bool]) -> Vec<f64
     coefficients
 }
 
-fn figure(code: &str, name: &str, design: &Design<'_, '_>, coefficients: &[f64]) -> Option<WeightedFigure> {
-    let weighted: Estimate = design.estimate(coefficients)?;
+fn figure(code: &str, name: &str, estimate: Option<Estimate>) -> Option<WeightedFigure> {
+    let weighted: Estimate = estimate?;
     Some(WeightedFigure {
         code: code.to_owned(),
         name: name.to_owned(),

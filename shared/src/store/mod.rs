@@ -356,26 +356,49 @@ pub(crate) fn counter_has_room(quota: i64, answered: i64, live: i64) -> bool {
 /// Days a saved draft is kept without being touched.
 pub const DRAFT_DAYS: i64 = 30;
 
-/// Answer counts of one cell (unit × group × field) and question, as kept
-/// while answers arrive.
+/// Answer counts of one cell (unit × group × field), question by question,
+/// as kept while answers arrive.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TallyRow {
+pub struct TallyCell {
     pub unit: String,
     pub group: String,
     pub field: Option<String>,
-    pub question: String,
-    /// The answer cell (SPEC §7 text form).
-    pub answer: String,
-    pub n: i64,
+    /// (question, answer cell in SPEC §7 text form, how many gave it).
+    pub rows: Vec<(String, String, i64)>,
 }
 
 /// What the report reads instead of every response.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Tallies {
     /// Responses per unit × group × field.
     pub cells: Vec<(String, String, Option<String>, i64)>,
-    pub answers: Vec<TallyRow>,
+    /// The answers counted, one entry a unit × group × field.
+    pub answers: Vec<TallyCell>,
 }
+
+impl TallyCell {
+    /// The rows of a cell as the store aggregates them in one text: each
+    /// row's question, answer and count joined by [`TALLY_UNIT`], rows by
+    /// [`TALLY_ROW`]. `None` when the text does not hold `rows` rows (a
+    /// separator inside a code), and the cell is read row by row.
+    pub(crate) fn parse(unit: String, group: String, field: Option<String>, rows: i64, text: &str) -> Option<Self> {
+        let mut out = Vec::with_capacity(usize::try_from(rows).ok()?);
+        for row in text.split(TALLY_ROW) {
+            let mut parts = row.split(TALLY_UNIT);
+            let (Some(question), Some(answer), Some(n), None) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                return None;
+            };
+            out.push((question.to_owned(), answer.to_owned(), n.parse().ok()?));
+        }
+        (i64::try_from(out.len()).ok()? == rows).then_some(TallyCell { unit, group, field, rows: out })
+    }
+}
+
+/// Separators of the tallies read one cell a row (see [`TallyCell::parse`]).
+pub(crate) const TALLY_UNIT: char = '\u{1f}';
+pub(crate) const TALLY_ROW: char = '\u{1e}';
 
 /// Tally rows keyed in lock order: campaign rows are always updated in this
 /// order, so concurrent writers on PostgreSQL never deadlock.
@@ -612,5 +635,27 @@ pub async fn connect_with_key(url: &str, key: &key::KeySource) -> Result<Arc<dyn
         Ok(Arc::new(PostgresStore::connect(url, key).await?))
     } else {
         Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tally_text_tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_read_as_one_text_gives_its_rows_back() {
+        let text = format!("Q1{TALLY_UNIT}4{TALLY_UNIT}12{TALLY_ROW}Q2{TALLY_UNIT}a;b{TALLY_UNIT}3");
+        let cell = TallyCell::parse("U".into(), "g".into(), None, 2, &text).expect("two rows");
+        assert_eq!(cell.rows, vec![("Q1".into(), "4".into(), 12), ("Q2".into(), "a;b".into(), 3)]);
+    }
+
+    #[test]
+    fn a_separator_inside_a_code_sends_the_cell_back_to_be_read_row_by_row() {
+        // An option code holding the row separator splits one row in two:
+        // the count no longer matches and nothing is guessed.
+        let text = format!("Q1{TALLY_UNIT}x{TALLY_ROW}y{TALLY_UNIT}2");
+        assert_eq!(TallyCell::parse("U".into(), "g".into(), None, 1, &text), None);
+        let text = format!("Q1{TALLY_UNIT}x{TALLY_UNIT}y{TALLY_UNIT}2");
+        assert_eq!(TallyCell::parse("U".into(), "g".into(), None, 1, &text), None);
     }
 }

@@ -1005,25 +1005,45 @@ macro_rules! sql_store {
                         .bind(campaign)
                         .fetch_all(&self.pool)
                         .await?;
-                let answers: Vec<(String, String, String, String, String, i64)> = sqlx::query_as(
-                    "SELECT unit, group_code, field, question, answer, n FROM tallies WHERE campaign_id = $1",
+                // One row a cell, its answers joined in one text: at a
+                // province's 200,000 tally rows, handing each row over from
+                // the driver cost more than the report built from them.
+                let joined: Vec<(String, String, String, i64, String)> = sqlx::query_as(
+                    "SELECT unit, group_code, field, COUNT(*),
+                            string_agg(question || $2 || answer || $2 || CAST(n AS TEXT), $3)
+                       FROM tallies WHERE campaign_id = $1 GROUP BY unit, group_code, field",
                 )
                 .bind(campaign)
+                .bind($crate::store::TALLY_UNIT.to_string())
+                .bind($crate::store::TALLY_ROW.to_string())
                 .fetch_all(&self.pool)
                 .await?;
-                Ok($crate::store::Tallies {
-                    cells: cells.into_iter().map(|(u, g, f, n)| (u, g, some(f), n)).collect(),
-                    answers: answers
-                        .into_iter()
-                        .map(|(unit, group, field, question, answer, n)| $crate::store::TallyRow {
+                let mut answers = Vec::with_capacity(joined.len());
+                for (unit, group, field, rows, text) in joined {
+                    let cell = match $crate::store::TallyCell::parse(unit.clone(), group.clone(), some(field.clone()), rows, &text) {
+                        Some(cell) => cell,
+                        // A code holding a separator: this cell row by row.
+                        None => $crate::store::TallyCell {
+                            rows: sqlx::query_as(
+                                "SELECT question, answer, n FROM tallies
+                                  WHERE campaign_id = $1 AND unit = $2 AND group_code = $3 AND field = $4",
+                            )
+                            .bind(campaign)
+                            .bind(&unit)
+                            .bind(&group)
+                            .bind(&field)
+                            .fetch_all(&self.pool)
+                            .await?,
                             unit,
                             group,
                             field: some(field),
-                            question,
-                            answer,
-                            n,
-                        })
-                        .collect(),
+                        },
+                    };
+                    answers.push(cell);
+                }
+                Ok($crate::store::Tallies {
+                    cells: cells.into_iter().map(|(u, g, f, n)| (u, g, some(f), n)).collect(),
+                    answers,
                 })
             }
 
