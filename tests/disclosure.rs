@@ -466,6 +466,16 @@ async fn a_long_comment_seals_to_the_same_size_as_a_short_one() {
     let sizes = common::query_strings(&db, "SELECT CAST(LENGTH(sealed) AS TEXT) FROM held_answers").await;
     assert_eq!(sizes.len(), 4);
     assert!(sizes.iter().all(|s| *s == sizes[0]), "sealed sizes tell answers apart: {sizes:?}");
+    if db.is_postgres() {
+        // Each held answer stays in its row, one page, not in TOAST chunks
+        // (at 8 KiB four chunks a row, a third of a submission's time).
+        let toasted = common::query_strings(
+            &db,
+            "SELECT CAST(pg_relation_size(reltoastrelid) AS TEXT) FROM pg_class WHERE relname = 'held_answers'",
+        )
+        .await;
+        assert_eq!(toasted, vec!["0".to_owned()], "held answers went to TOAST");
+    }
 }
 
 #[test]

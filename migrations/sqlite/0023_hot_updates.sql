@@ -1,5 +1,6 @@
--- PostgreSQL's 0023 leaves room in the pages of the tables updated in place
--- and takes the status out of the invitations' unit index. SQLite rewrites
--- a row where it is, so it has nothing to change; the number is kept so
--- both backends' migrations stay in step.
-SELECT 1;
+-- Every submission changes an invitation's status: with the status out of
+-- the invitations' unit index, the claim rewrites the row alone, not an
+-- index entry too. (PostgreSQL's 0023 also leaves room in the pages of the
+-- tables updated in place; SQLite rewrites a row where it is.)
+DROP INDEX invitations_by_unit;
+CREATE INDEX invitations_by_unit ON invitations (campaign_id, unit, group_code);

@@ -743,8 +743,9 @@ text = "Số hồ sơ"
 mod held_size_tests {
     #[test]
     fn the_example_questionnaires_fit_one_sealed_block() {
-        let c = crate::files::examples::quang_binh().expect("example");
-        for q in &c.questionnaires {
+        let district = crate::files::examples::quang_binh().expect("example");
+        let province = crate::files::examples::province().expect("example");
+        for q in district.questionnaires.iter().chain(&province.questionnaires) {
             let n = q.worst_case_held_bytes();
             eprintln!("{}: {n}", q.id);
             assert!(n <= crate::model::response::HELD_SIZE - 4, "{}: {n}", q.id);

@@ -31,7 +31,16 @@ impl PostgresStore {
         // lets it start the next group while the last one's is recycled.
         // Its statements vary with a group's size (an IN list per size):
         // a cache large enough keeps each prepared once, not again and again.
-        let options = pool.connect_options().as_ref().clone().statement_cache_capacity(WRITER_STATEMENTS);
+        // Every one of them finds rows by key. Held answers come and go by
+        // the thousand between two autovacuums (a minute apart), and the
+        // planner, counting a few live rows, walked every dead one's page:
+        // on these connections an index is always taken.
+        let options = pool
+            .connect_options()
+            .as_ref()
+            .clone()
+            .statement_cache_capacity(WRITER_STATEMENTS)
+            .options([("enable_seqscan", "off")]);
         let submissions = Self::spawn_writer(
             async move {
                 Ok(PgPoolOptions::new()
