@@ -234,36 +234,15 @@ async fn a_code_holding_the_separator_is_read_row_by_row() {
     let before = store.tallies(&campaign.id).await.expect("tallies");
     let cell = &before.answers[0];
     let odd = [("QX\u{1e}1", "a\u{1f}b", 7i64), ("QX2", "\u{1e}", 2)];
-    let insert = "INSERT INTO tallies (campaign_id, unit, group_code, field, question, answer, n) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
     for (question, answer, n) in odd {
         let field = cell.field.clone().unwrap_or_default();
-        if db.is_postgres() {
-            let pool = sqlx::PgPool::connect(&db.url).await.expect("pg");
-            sqlx::query(insert)
-                .bind(&campaign.id)
-                .bind(&cell.unit)
-                .bind(&cell.group)
-                .bind(field)
-                .bind(question)
-                .bind(answer)
-                .bind(n)
-                .execute(&pool)
-                .await
-                .expect("row");
-        } else {
-            let pool = sqlx::SqlitePool::connect(&db.url).await.expect("sqlite");
-            sqlx::query(insert)
-                .bind(&campaign.id)
-                .bind(&cell.unit)
-                .bind(&cell.group)
-                .bind(field)
-                .bind(question)
-                .bind(answer)
-                .bind(n)
-                .execute(&pool)
-                .await
-                .expect("row");
-        }
+        let values = [campaign.id.as_str(), &cell.unit, &cell.group, &field, question, answer].map(quote).join(", ");
+        let sql = format!(
+            "INSERT INTO tallies (campaign_id, unit, group_code, field, question, answer, n) VALUES ({values}, {n}) \
+             RETURNING CAST(n AS TEXT)"
+        );
+        assert_eq!(common::query_strings(&db, &sql).await, vec![n.to_string()]);
     }
     let after = store.tallies(&campaign.id).await.expect("tallies");
     let rows = |t: &sipas_shared::store::Tallies| {
