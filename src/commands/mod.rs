@@ -93,6 +93,29 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Campaign(CampaignCommand::Load { file }) => {
             let campaign = Campaign::load(&file)?;
             let store = store::connect(&cli.db).await?;
+            // A campaign that follows another is checked against it when it
+            // is here: every old unit the lineage names, none forgotten.
+            if let Some(previous) = &campaign.follows {
+                match store.campaign(previous).await? {
+                    Some(previous) => {
+                        let errors = sipas_shared::model::lineage::check_against(&campaign, &previous);
+                        if !errors.is_empty() {
+                            for e in &errors {
+                                eprintln!("{e}");
+                            }
+                            return Err(Failure::BadInput(format!(
+                                "tệp sắp xếp đơn vị không khớp với đợt khảo sát trước «{}»: {} lỗi",
+                                previous.id,
+                                errors.len()
+                            )));
+                        }
+                    }
+                    None => eprintln!(
+                        "Đợt khảo sát trước «{previous}» chưa có trong cơ sở dữ liệu: chưa đối chiếu được các đơn vị cũ \
+                         (nạp đợt đó rồi nạp lại đợt này, hoặc nhập số liệu đã công bố của năm trước)."
+                    ),
+                }
+            }
             let created = store.save_campaign(&campaign).await?;
             let quotas = campaign.quotas();
             let ballots: u32 = quotas.iter().map(|q| q.quota).sum();

@@ -234,6 +234,30 @@ impl Campaign {
             }
         }
 
+        let follows = file.follows.map(|f| f.trim().to_owned()).filter(|f| !f.is_empty());
+        let lineage = match &file.lineage_csv {
+            None => Vec::new(),
+            Some(_) if follows.is_none() => {
+                return Err(at("lineage_csv", "tệp sắp xếp đơn vị cần follows: mã đợt khảo sát năm trước".into()));
+            }
+            Some(name) => {
+                let csv_path = dir.join(name);
+                let rows = crate::files::frame::csv_rows(&read(&csv_path)?);
+                let fault = |e: &crate::model::RowError| {
+                    let column = e.column.as_deref().map(|c| format!(", cột «{c}»")).unwrap_or_default();
+                    format!("dòng {}{column}: {}", e.line, e.message)
+                };
+                let (lineage, mut errors) = crate::files::lineage::read_lineage(&rows)
+                    .map_err(|e| SourceError::new(&csv_path, e.message.clone()).at_line(e.line))?;
+                let codes: BTreeSet<&str> = units.iter().map(|u| u.code.as_str()).collect();
+                errors.extend(crate::model::lineage::check(&lineage, &codes));
+                if let Some(first) = errors.first() {
+                    let all: Vec<String> = errors.iter().map(fault).collect();
+                    return Err(SourceError::new(&csv_path, all.join("; ")).at_line(first.line));
+                }
+                lineage
+            }
+        };
         Ok(Campaign {
             id,
             name: file.name,
@@ -253,6 +277,8 @@ impl Campaign {
             par: file.par,
             anonymity_k,
             counter_poster: file.counter_poster,
+            follows,
+            lineage,
         })
     }
 }
@@ -293,6 +319,10 @@ struct CampaignFile {
     anonymity_k: Option<u32>,
     #[serde(default)]
     counter_poster: bool,
+    #[serde(default)]
+    follows: Option<String>,
+    #[serde(default)]
+    lineage_csv: Option<String>,
 }
 
 #[derive(Deserialize)]

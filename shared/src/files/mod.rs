@@ -12,6 +12,7 @@ pub mod campaign;
 pub mod csv;
 pub mod examples;
 pub mod frame;
+pub mod lineage;
 pub mod questionnaire;
 pub mod source;
 pub mod spreadsheet;

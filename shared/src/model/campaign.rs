@@ -45,6 +45,14 @@ pub struct Campaign {
     /// screen shows, which a photograph of it cannot reuse for long.
     #[serde(default)]
     pub counter_poster: bool,
+    /// The campaign this one follows (last year's), by id: the other side
+    /// of every comparison with last year.
+    #[serde(default)]
+    pub follows: Option<String>,
+    /// Which units of the campaign followed became which of this one
+    /// (`lineage_csv`); a unit kept under its code needs no row.
+    #[serde(default)]
+    pub lineage: Vec<crate::model::lineage::Predecessor>,
 }
 
 /// The time zone of a campaign that names none.

@@ -14,6 +14,7 @@ pub mod campaign;
 pub mod clock;
 mod code;
 mod likert;
+pub mod lineage;
 mod phone;
 pub mod questionnaire;
 pub mod response;
