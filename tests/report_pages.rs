@@ -51,7 +51,7 @@ async fn the_report_page_shows_tables_charts_and_downloads() {
 
     // Three SVG charts, each announced to screen readers by its title.
     let charts: Vec<_> = page.select(&sel("svg[role=img]")).collect();
-    assert_eq!(charts.len(), 5, "ranking, components, fields, and the options of CT and P2");
+    assert_eq!(charts.len(), 6, "ranking, funnel, components, fields, and the options of CT and P2");
     let ranking = &charts[0];
     let ranking_text: Vec<String> = ranking.select(&sel("text")).map(|t| t.text().collect()).collect();
     // Ranking, best first: B 75,00, then A 60,42 (each under 30 answers: *),
@@ -79,7 +79,31 @@ async fn the_report_page_shows_tables_charts_and_downloads() {
     // 6 and 2 answers: both small, and their intervals overlap.
     assert_eq!(ranks, [(1, "B", true, true), (2, "A", true, true)]);
     assert_eq!(ranking.select(&sel("svg > line")).count(), 1, "one target line");
-    let stacked = &charts[2];
+    // The funnel around the campaign's 65,00: with 2 and 4 answers both units
+    // sit inside the 95 % limits. By hand for A (n = 4): √(0,65 · 0,35 ÷ 4)
+    // = 0,238485; 65 − 1,959964 · 23,8485 = 18,26; the upper limit and both
+    // 99,8 % limits are cut at 0 and 100.
+    let funnel = &charts[1];
+    let dots: Vec<String> = funnel.select(&sel("circle > title")).map(|t| t.text().collect()).collect();
+    assert_eq!(
+        dots,
+        vec![
+            "Xã B: 75,00 % · 2 phiếu · chưa khác biệt với toàn đợt",
+            "Xã A: 60,42 % · 4 phiếu · chưa khác biệt với toàn đợt"
+        ]
+    );
+    assert!(
+        texts(&page, "p.note")
+            .iter()
+            .any(|t| t.starts_with("So với chỉ số toàn đợt (65,00 %), 2/2 đơn vị nằm trong giới hạn 95 %")),
+        "{:?}",
+        texts(&page, "p.note")
+    );
+    let a = &json["funnel"]["units"][1];
+    assert_eq!((a["unit"].as_str(), a["position"].as_str()), (Some("A"), Some("within")));
+    assert!((a["limits95"][0].as_f64().unwrap_or_default() - 18.2578).abs() < 1e-3, "{a}");
+    assert_eq!((a["limits95"][1].as_f64(), a["limits998"][0].as_f64()), (Some(100.0), Some(0.0)));
+    let stacked = &charts[3];
     let segments: Vec<String> = stacked.select(&sel("rect > title")).map(|t| t.text().collect::<String>()).collect();
     assert!(segments.contains(&"Rất hài lòng: 40,00 %".to_owned()), "{segments:?}");
 

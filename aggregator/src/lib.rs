@@ -7,6 +7,7 @@ pub mod crosstab;
 pub mod design;
 pub mod disclosure;
 pub mod export;
+pub mod funnel;
 pub mod indices;
 pub mod load;
 pub mod par_index;

@@ -282,6 +282,10 @@ pub struct Report {
     /// and cannot tell (additional to the official method).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ranking: Vec<RankRow>,
+    /// The ranked units against the campaign's own SIPAS with 95 % and
+    /// 99.8 % limits for their number of answers (a funnel plot).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub funnel: Option<crate::funnel::Funnel>,
     /// The household sample's design-weighted figures beside the
     /// unweighted ones (METHOD §6), where the campaign drew one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -508,6 +512,7 @@ pub fn build(agg: &Aggregate<'_>, ctx: &Context, by: By) -> Report {
     par_index::rank(&mut ranked);
     let totals = totals(agg, ctx, &units, &index_of);
     let ranking = ranking(&units);
+    let funnel = crate::funnel::funnel(&ranking, totals.figures.sipas.as_ref().and_then(|s| s.index));
     Report {
         campaign: campaign.id.clone(),
         name: campaign.name.clone(),
@@ -528,6 +533,7 @@ pub fn build(agg: &Aggregate<'_>, ctx: &Context, by: By) -> Report {
         anonymity: ctx.anonymity,
         comments: crate::answers::compile(ctx.texts.clone()),
         ranking,
+        funnel,
         design: None,
     }
 }

@@ -156,3 +156,101 @@ pub fn report_charts(campaign: &Campaign, report: &Report) -> [Markup; 3] {
         stacked("Phân bố năm mức hài lòng theo lĩnh vực", &by_field, &labels),
     ]
 }
+
+/// The funnel plot: each ranked unit's SIPAS (a dot) against its number of
+/// answers, around the campaign's figure, with the 95 % (dashed) and 99.8 %
+/// (solid) limits narrowing as the answers grow. A dot's title names it.
+pub fn funnel(f: &crate::funnel::Funnel) -> Markup {
+    use crate::funnel::{Position, limits};
+    // Narrow, with large type: at 360 px it is drawn at about 0.8 of its
+    // size and its smallest text stays near 12 px.
+    const W: f64 = 400.0;
+    const H: f64 = 300.0;
+    const LEFT: f64 = 58.0;
+    const BOTTOM: f64 = 52.0;
+    const FONT: &str = "15";
+    let largest = f.units.iter().map(|p| p.n).max().unwrap_or(1).max(1) as f64;
+    let smallest = f.units.iter().map(|p| p.n).min().unwrap_or(1).max(1) as f64;
+    // Answers on a round scale from just below the smallest unit.
+    let step = [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10_000.0]
+        .into_iter()
+        .find(|s| (largest - smallest) / s <= 4.0)
+        .unwrap_or(20_000.0);
+    let (low_n, high_n) = ((smallest / step).floor() * step, (largest / step).ceil() * step);
+    let high_n = if high_n <= low_n { low_n + step } else { high_n };
+    let values = f.units.iter().map(|p| crate::indices::as_f64(p.index));
+    let floor =
+        values.chain(f.units.iter().map(|p| p.limits998.0)).fold(f.centre, f64::min).min(f.centre - 5.0).max(0.0);
+    let floor = (floor / 10.0).floor() * 10.0;
+    let x = |n: f64| LEFT + (W - LEFT - 12.0) * (n - low_n) / (high_n - low_n);
+    let y = |v: f64| 10.0 + (H - BOTTOM - 10.0) * (100.0 - v) / (100.0 - floor).max(1.0);
+    // The limits drawn from the smallest unit on, within the plot.
+    let start = smallest.max(2.0);
+    let steps: Vec<f64> = (0..=60).map(|i| start + (high_n - start) * f64::from(i) / 60.0).collect();
+    let curve = |coverage: f64, upper: bool| -> String {
+        steps
+            .iter()
+            .map(|n| {
+                let (lo, hi) = limits(f.centre, *n as u64, coverage);
+                format!("{:.1},{:.1}", x(*n), y(if upper { hi } else { lo }.max(floor)))
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let colour = |p: Position| match p {
+        Position::WellAbove | Position::Above => "#2166ac",
+        Position::Within => "#7f7f7f",
+        Position::Below | Position::WellBelow => "#b2182b",
+    };
+    let y_ticks: Vec<f64> = (0..=((100.0 - floor) / 10.0) as u32).map(|i| floor + 10.0 * f64::from(i)).collect();
+    let x_ticks: Vec<f64> =
+        (0..=((high_n - low_n) / step).round() as u32).map(|i| low_n + step * f64::from(i)).collect();
+    html! {
+        svg class="chart" role="img" viewBox=(format!("0 0 {W} {H}")) width=(W) height=(H) xmlns="http://www.w3.org/2000/svg" {
+            title { "Biểu đồ phễu: chỉ số SIPAS của từng đơn vị theo số phiếu, quanh chỉ số toàn đợt " (super::vn_decimal(f.centre)) " %" }
+            @for t in &y_ticks {
+                line x1=(LEFT) x2=(W - 12.0) y1=(y(*t)) y2=(y(*t)) stroke="#eeeeee" {}
+                text x=(LEFT - 5.0) y=(y(*t) + 5.0) text-anchor="end" font-size=(FONT) { (t) }
+            }
+            @for t in &x_ticks {
+                text x=(x(*t)) y=(H - BOTTOM + 20.0) text-anchor="middle" font-size=(FONT) { (super::vn_count(*t as u64)) }
+            }
+            line x1=(LEFT) x2=(W - 12.0) y1=(y(f.centre)) y2=(y(f.centre)) stroke="#1a1a1a" stroke-width="1.5" {}
+            polyline points=(curve(0.95, true)) fill="none" stroke="#555555" stroke-dasharray="5 4" {}
+            polyline points=(curve(0.95, false)) fill="none" stroke="#555555" stroke-dasharray="5 4" {}
+            polyline points=(curve(0.998, true)) fill="none" stroke="#555555" {}
+            polyline points=(curve(0.998, false)) fill="none" stroke="#555555" {}
+            @for p in &f.units {
+                circle cx=(format!("{:.1}", x(p.n as f64))) cy=(format!("{:.1}", y(crate::indices::as_f64(p.index)))) r="5" fill=(colour(p.position)) fill-opacity="0.8" {
+                    title { (p.name) ": " (super::vn_decimal(crate::indices::as_f64(p.index))) " % · " (p.n) " phiếu · " (p.position.label()) }
+                }
+            }
+            text x=((LEFT + W) / 2.0) y=(H - 6.0) text-anchor="middle" font-size=(FONT) { "Số phiếu của đơn vị" }
+            text x="14" y=(10.0 + (H - BOTTOM) / 2.0) text-anchor="middle" font-size=(FONT) transform=(format!("rotate(-90 14 {})", 10.0 + (H - BOTTOM) / 2.0)) { "Chỉ số SIPAS (%)" }
+        }
+    }
+}
+
+/// One sentence of what the funnel shows, for the page and the Word report.
+pub fn funnel_sentence(f: &crate::funnel::Funnel) -> String {
+    use crate::funnel::Position;
+    let count = |want: &[Position]| f.units.iter().filter(|p| want.contains(&p.position)).count();
+    let names = |want: &[Position]| -> String {
+        f.units.iter().filter(|p| want.contains(&p.position)).map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+    };
+    let (above, below) = ([Position::Above, Position::WellAbove], [Position::Below, Position::WellBelow]);
+    let mut s = format!(
+        "So với chỉ số toàn đợt ({} %), {}/{} đơn vị nằm trong giới hạn 95 % của biểu đồ phễu: khảo sát chưa cho thấy \
+         các đơn vị này khác toàn đợt.",
+        super::vn_decimal(f.centre),
+        count(&[Position::Within]),
+        f.units.len()
+    );
+    if count(&above) > 0 {
+        s.push_str(&format!(" Cao hơn toàn đợt: {}.", names(&above)));
+    }
+    if count(&below) > 0 {
+        s.push_str(&format!(" Thấp hơn toàn đợt: {}.", names(&below)));
+    }
+    s
+}

@@ -343,6 +343,9 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
     {
         doc = doc.add_paragraph(p);
     }
+    if let Some(f) = &report.funnel {
+        doc = doc.add_paragraph(para(&crate::render::charts::funnel_sentence(f)));
+    }
 
     doc = doc.add_paragraph(heading("IV. KẾT QUẢ TỪNG ĐƠN VỊ"));
     for u in report.units.iter().filter(|u| u.figures.responses > 0) {

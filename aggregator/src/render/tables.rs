@@ -418,6 +418,14 @@ fn ranking_table(report: &Report) -> Option<Table> {
                         String::new()
                     }),
                     fig(r.field_weighted),
+                    Value::Text(
+                        report
+                            .funnel
+                            .iter()
+                            .flat_map(|f| &f.units)
+                            .find(|p| p.unit == r.unit)
+                            .map_or_else(String::new, |p| p.position.label().to_owned()),
+                    ),
                 ]
             })
             .collect();
@@ -435,6 +443,7 @@ fn ranking_table(report: &Report) -> Option<Table> {
                 "Cỡ mẫu nhỏ",
                 "So với đơn vị liền kề",
                 "SIPAS gia quyền lĩnh vực (%)",
+                "So với toàn đợt (biểu đồ phễu)",
             ]
             .map(String::from)
             .to_vec(),

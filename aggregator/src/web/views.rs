@@ -255,6 +255,15 @@ fn report_charts(campaign: &Campaign, report: &Report) -> Markup {
         @if alike > 0 { (alike) " đơn vị có khoảng tin cậy chồng với đơn vị liền kề: khảo sát chưa đủ căn cứ để phân biệt thứ hạng giữa chúng. " }
         "* dưới 30 phiếu (cỡ mẫu nhỏ)."
     }
+    @if let Some(f) = &report.funnel {
+        h2 { "Biểu đồ phễu: các đơn vị so với toàn đợt" }
+        (charts::funnel(f))
+        p.note {
+            (charts::funnel_sentence(f)) " "
+            "Nét đứt: giới hạn 95 %; nét liền: giới hạn 99,8 % (Spiegelhalter 2005), hẹp dần khi số phiếu tăng; "
+            "chấm xanh: cao hơn, đỏ: thấp hơn, xám: chưa khác biệt (bổ sung, ngoài phương pháp chính thức)."
+        }
+    }
     h2 { "Chỉ số các thành phần (toàn đợt)" }
     (components_chart)
     h2 { "Mức độ hài lòng chung theo lĩnh vực" }
