@@ -6,7 +6,6 @@
 //! a whole, one outside the 99.8 % limits stands out beyond chance.
 //! Additional to the official method, as the ranking's intervals are.
 
-use crate::report::RankRow;
 use crate::stats::Shown;
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
@@ -74,9 +73,18 @@ pub fn limits(centre: f64, n: u64, coverage: f64) -> (f64, f64) {
     ((100.0 * (p - half)).max(0.0), (100.0 * (p + half)).min(100.0))
 }
 
+/// A ranked unit as the funnel takes it: code, name, answers and figure.
+pub struct Ranked<'a> {
+    pub unit: &'a str,
+    pub name: &'a str,
+    pub n: u64,
+    pub index: Shown,
+}
+
 /// Every ranked unit against the campaign's `centre`, in the ranking's order.
-pub fn funnel(ranking: &[RankRow], centre: Option<Shown>) -> Option<Funnel> {
+pub fn funnel<'a>(ranking: impl IntoIterator<Item = Ranked<'a>>, centre: Option<Shown>) -> Option<Funnel> {
     let centre = crate::indices::as_f64(centre?);
+    let ranking: Vec<Ranked<'a>> = ranking.into_iter().collect();
     if ranking.is_empty() {
         return None;
     }
@@ -98,8 +106,8 @@ pub fn funnel(ranking: &[RankRow], centre: Option<Shown>) -> Option<Funnel> {
                 Position::Within
             };
             FunnelPoint {
-                unit: r.unit.clone(),
-                name: r.name.clone(),
+                unit: r.unit.to_owned(),
+                name: r.name.to_owned(),
                 n: r.n,
                 index: r.index,
                 limits95: l95,
@@ -116,18 +124,8 @@ mod tests {
     use super::*;
     use rust_decimal::Decimal;
 
-    fn row(unit: &str, index: i64, n: u64) -> RankRow {
-        RankRow {
-            rank: 0,
-            unit: unit.into(),
-            name: unit.into(),
-            index: Shown(Decimal::from(index)),
-            ci95: None,
-            n,
-            small_sample: false,
-            indistinguishable_from_neighbour: false,
-            field_weighted: None,
-        }
+    fn row(unit: &str, index: i64, n: u64) -> Ranked<'_> {
+        Ranked { unit, name: unit, n, index: Shown(Decimal::from(index)) }
     }
 
     /// p₀ = 0.8, n = 100: √(0.8 · 0.2 ÷ 100) = 0.04. 95 %: 80 ± 1.959964 · 4
@@ -158,7 +156,7 @@ mod tests {
             row("E", 72, 100),
             row("F", 67, 100),
         ];
-        let f = funnel(&ranking, Some(Shown(Decimal::from(80)))).expect("funnel");
+        let f = funnel(ranking, Some(Shown(Decimal::from(80)))).expect("funnel");
         let positions: Vec<(&str, Position)> = f.units.iter().map(|p| (p.unit.as_str(), p.position)).collect();
         assert_eq!(
             positions,
@@ -171,6 +169,6 @@ mod tests {
                 ("F", Position::WellBelow),
             ]
         );
-        assert!(funnel(&ranking, None).is_none(), "no campaign figure, no funnel");
+        assert!(funnel([row("A", 93, 100)], None).is_none(), "no campaign figure, no funnel");
     }
 }

@@ -512,7 +512,10 @@ pub fn build(agg: &Aggregate<'_>, ctx: &Context, by: By) -> Report {
     par_index::rank(&mut ranked);
     let totals = totals(agg, ctx, &units, &index_of);
     let ranking = ranking(&units);
-    let funnel = crate::funnel::funnel(&ranking, totals.figures.sipas.as_ref().and_then(|s| s.index));
+    let funnel = crate::funnel::funnel(
+        ranking.iter().map(|r| crate::funnel::Ranked { unit: &r.unit, name: &r.name, n: r.n, index: r.index }),
+        totals.figures.sipas.as_ref().and_then(|s| s.index),
+    );
     Report {
         campaign: campaign.id.clone(),
         name: campaign.name.clone(),
