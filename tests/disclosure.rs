@@ -471,7 +471,7 @@ async fn a_long_comment_seals_to_the_same_size_as_a_short_one() {
         // (at 8 KiB four chunks a row, a third of a submission's time).
         let toasted = common::query_strings(
             &db,
-            "SELECT CAST(pg_relation_size(reltoastrelid) AS TEXT) FROM pg_class WHERE relname = 'held_answers'",
+            "SELECT CAST(pg_relation_size(reltoastrelid) AS TEXT) FROM pg_class WHERE oid = to_regclass('held_answers')",
         )
         .await;
         assert_eq!(toasted, vec!["0".to_owned()], "held answers went to TOAST");
