@@ -100,7 +100,7 @@ pub async fn report(
     };
     // The design-weighted figures on a thread of their own while the rest
     // of the report is built: both only read what came from the store.
-    let (report, design) = std::thread::scope(|scope| {
+    let (mut report, design) = std::thread::scope(|scope| {
         let design =
             (!cells.is_empty()).then(|| scope.spawn(|| crate::weighted::design_report(campaign, &chunks, &cells)));
         let report = report::build(&agg, &ctx, if question.is_some() { By::Unit } else { by });
@@ -108,7 +108,6 @@ pub async fn report(
         let design = design.map(|d| d.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
         (report, design)
     });
-    let mut report = report;
     if let Some(design) = design {
         report.design = design.map_err(|e| StoreError::Corrupt(e.to_string()))?;
         phase("design");

@@ -57,6 +57,24 @@ impl QuestionTally {
         }
     }
 
+    /// Counts an answer cell as stored (SPEC §7 text form) `n` times;
+    /// `false` when it does not parse for `question` (counted nowhere).
+    pub fn add_cell(&mut self, question: &Question, raw: &str, n: u64) -> bool {
+        // Fast path for the commonest cell: a Likert level.
+        if question.kind == QuestionKind::Likert5
+            && let [digit @ b'1'..=b'5'] = raw.as_bytes()
+        {
+            self.levels[usize::from(digit - b'1')] += n;
+            return true;
+        }
+        match Answer::parse(question, raw) {
+            Ok(Some(a)) => self.add_n(&a, n),
+            Ok(None) => {}
+            Err(_) => return false,
+        }
+        true
+    }
+
     pub fn merge(&mut self, other: &QuestionTally) {
         for (a, b) in self.levels.iter_mut().zip(other.levels) {
             *a += b;
@@ -193,17 +211,8 @@ impl<'c> Aggregate<'c> {
                 self.ignored_answers += 1;
                 continue;
             };
-            // Fast path for the commonest cell: a Likert level.
-            if question.kind == QuestionKind::Likert5
-                && let [digit @ b'1'..=b'5'] = raw.as_bytes()
-            {
-                cell.questions[i].levels[usize::from(digit - b'1')] += 1;
-                continue;
-            }
-            match Answer::parse(question, raw) {
-                Ok(Some(a)) => cell.questions[i].add(&a),
-                Ok(None) => {}
-                Err(_) => self.ignored_answers += 1,
+            if !cell.questions[i].add_cell(question, raw, 1) {
+                self.ignored_answers += 1;
             }
         }
     }
@@ -233,16 +242,8 @@ impl<'c> Aggregate<'c> {
                     self.ignored_answers += n;
                     continue;
                 };
-                if question.kind == QuestionKind::Likert5
-                    && let [digit @ b'1'..=b'5'] = raw.as_bytes()
-                {
-                    cell.questions[i].levels[usize::from(digit - b'1')] += n;
-                    continue;
-                }
-                match Answer::parse(question, raw) {
-                    Ok(Some(a)) => cell.questions[i].add_n(&a, n),
-                    Ok(None) => {}
-                    Err(_) => self.ignored_answers += n,
+                if !cell.questions[i].add_cell(question, raw, n) {
+                    self.ignored_answers += n;
                 }
             }
         }

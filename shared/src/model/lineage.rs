@@ -77,11 +77,17 @@ pub(crate) fn check(lineage: &[Predecessor], campaign_units: &BTreeSet<&str>) ->
                 format!("thiếu văn bản sáp nhập (số, ngày) của đơn vị «{}» vào «{}»", p.from, p.unit),
             ));
         }
-        if let Some(first) = pairs.insert((&p.unit, &p.from), p.line) {
-            errors.push(err("Mã đơn vị cũ", format!("«{}» ← «{}» đã có ở dòng {first}", p.unit, p.from)));
+        match pairs.entry((&p.unit, &p.from)) {
+            std::collections::btree_map::Entry::Occupied(first) => {
+                errors.push(err("Mã đơn vị cũ", format!("«{}» ← «{}» đã có ở dòng {}", p.unit, p.from, first.get())))
+            }
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(p.line);
+            }
         }
     }
-    // A pair given twice is one fault, named above, not a split.
+    // A pair given twice is one fault, named above, not a split: each
+    // pair counts once, at its first line.
     let mut parts: BTreeMap<&str, Vec<&Predecessor>> = BTreeMap::new();
     for p in lineage.iter().filter(|p| pairs.get(&(p.unit.as_str(), p.from.as_str())) == Some(&p.line)) {
         parts.entry(&p.from).or_default().push(p);
