@@ -53,8 +53,14 @@ fn print_words(html: &Path, chromium: &str, pdftotext: &str) -> (Vec<(f64, f64)>
         .status()
         .expect("chromium");
     assert!(status.success() && pdf.exists(), "chromium printed the slips");
-    let bbox = dir.join("slips.bbox.html");
-    assert!(Command::new(pdftotext).arg("-bbox").arg(&pdf).arg(&bbox).status().expect("pdftotext").success());
+    pdf_words(&pdf, pdftotext)
+}
+
+/// Every page's size and every word's place on it, in PDF points from the
+/// top left, as `pdftotext -bbox` reads them.
+fn pdf_words(pdf: &Path, pdftotext: &str) -> (Vec<(f64, f64)>, Vec<Word>) {
+    let bbox = pdf.with_extension("bbox.html");
+    assert!(Command::new(pdftotext).arg("-bbox").arg(pdf).arg(&bbox).status().expect("pdftotext").success());
     let doc = scraper::Html::parse_document(&std::fs::read_to_string(&bbox).expect("bbox"));
     let page_sel = scraper::Selector::parse("page").expect("selector");
     let word_sel = scraper::Selector::parse("word").expect("selector");
@@ -163,4 +169,164 @@ async fn printed_slips_are_eight_a_page_whole_inside_the_margins_and_one_commune
         *remaining -= codes.len();
     }
     assert!(left.values().all(|n| *n == 0), "{left:?}");
+}
+
+/// LibreOffice, which prints a DOCX or XLSX as an office would; `.ci/run`
+/// installs it. Without it the test says so, and fails under CI.
+fn soffice() -> Option<&'static str> {
+    let found = ["/usr/bin/soffice", "/usr/bin/libreoffice"].into_iter().find(|p| Path::new(p).exists());
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must print the written report: install libreoffice-writer-nogui and libreoffice-calc-nogui"
+        );
+        eprintln!("printing test skipped: LibreOffice not installed");
+    }
+    found
+}
+
+/// `file` printed to PDF by LibreOffice headless, in its own profile.
+fn print_office(file: &Path, soffice: &str) -> std::path::PathBuf {
+    let dir = file.parent().expect("dir");
+    let out = Command::new(soffice)
+        .arg(format!("-env:UserInstallation=file://{}", dir.join("lo-profile").display()))
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(dir)
+        .arg(file)
+        .output()
+        .expect("soffice");
+    let pdf = file.with_extension("pdf");
+    assert!(
+        out.status.success() && pdf.exists(),
+        "LibreOffice printed {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    pdf
+}
+
+/// A word's type size in points from its box: poppler's box is the font's
+/// ascent to descent, 1.3 × the size for Liberation Serif (Times New Roman's
+/// metric twin, which LibreOffice prints Times New Roman with).
+fn type_size(w: &Word) -> f64 {
+    (w.y1 - w.y0) / 1.3
+}
+
+/// The example campaign with its answers, in a fresh database.
+fn example_with_answers(db: &TestDb) {
+    for args in [
+        vec!["campaign", "load", example_campaign().to_str().expect("path")],
+        vec!["demo", "generate", "--campaign", CAMPAIGN, "--responses", "690", "--seed", "1"],
+    ] {
+        let out = sipas(db, &args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[tokio::test]
+async fn the_written_report_prints_as_an_administrative_document_of_at_most_fifteen_pages() {
+    let Some((_, pdftotext)) = tools() else { return };
+    let Some(soffice) = soffice() else { return };
+    let db = TestDb::new().await;
+    example_with_answers(&db);
+    let dir = tempfile::tempdir().expect("dir");
+    let docx = dir.path().join("bao-cao.docx");
+    let out =
+        sipas(&db, &["report", "--campaign", CAMPAIGN, "--format", "docx", "--out", docx.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (pages, words) = pdf_words(&print_office(&docx, soffice), pdftotext);
+
+    assert!((2..=15).contains(&pages.len()), "the example's report is {} pages", pages.len());
+    // Every word at least 9 pt; the body at 14 pt (Times New Roman, the decree's 13–14).
+    let smallest = words.iter().min_by(|a, b| type_size(a).total_cmp(&type_size(b))).expect("words");
+    assert!(
+        type_size(smallest) >= 8.9,
+        "«{}» on page {} is {:.1} pt",
+        smallest.text,
+        smallest.page + 1,
+        type_size(smallest)
+    );
+    let mut sizes: BTreeMap<i64, usize> = BTreeMap::new();
+    for w in &words {
+        *sizes.entry((type_size(w) * 2.0).round() as i64).or_default() += 1;
+    }
+    let body = sizes.iter().max_by_key(|(_, n)| **n).map(|(s, _)| *s as f64 / 2.0).expect("sizes");
+    assert!((13.0..=14.0).contains(&body), "body text {body} pt");
+
+    // The heading in two columns (Nghị định 30/2020, Phụ lục I): the issuing
+    // body under its parent on the left, the national title and the motto on
+    // the right, level with them; the number on the left, the place and date
+    // on the right, level; then the title once, centred, below both.
+    let (width, _) = pages[0];
+    let first = |text: &str| {
+        words.iter().find(|w| w.page == 0 && w.text == text).unwrap_or_else(|| panic!("«{text}» on page 1"))
+    };
+    let (parent, issuer, nation, motto) = (first("UBND"), first("PHÒNG"), first("CỘNG"), first("Độc"));
+    let (number, place, title) = (first("Số:"), first("Quang"), first("BÁO"));
+    assert!(parent.x1 < width / 2.0 && issuer.x1 < width / 2.0 && number.x1 < width / 2.0, "left column");
+    assert!(nation.x0 > width * 0.4 && motto.x0 > width * 0.4 && place.x0 > width * 0.4, "right column");
+    assert!((parent.y0 - nation.y0).abs() < 3.0, "parent level with the national title");
+    assert!((issuer.y0 - motto.y0).abs() < 3.0, "issuer level with the motto");
+    assert!((number.y0 - place.y0).abs() < 3.0, "number level with the place and date");
+    let date_line: Vec<&str> = words
+        .iter()
+        .filter(|w| w.page == 0 && (w.y0 - place.y0).abs() < 1.0 && w.x0 >= place.x0)
+        .map(|w| w.text.as_str())
+        .collect();
+    let date_line = date_line.join(" ");
+    assert!(
+        date_line.starts_with("Quang Bình, ngày ") && date_line.contains(" tháng ") && date_line.contains(" năm 20"),
+        "{date_line}"
+    );
+    assert!(title.y0 > number.y0, "the title under the heading");
+    let title_line: Vec<&Word> = words.iter().filter(|w| w.page == 0 && (w.y0 - title.y0).abs() < 1.0).collect();
+    let (l, r) = (title_line.first().expect("title").x0, title_line.last().expect("title").x1);
+    let margin_left = 30.0 * 72.0 / 25.4;
+    let margin_right = 15.0 * 72.0 / 25.4;
+    let middle = margin_left + (width - margin_left - margin_right) / 2.0;
+    assert!(((l + r) / 2.0 - middle).abs() < 6.0, "«BÁO CÁO» centred: {l:.0}–{r:.0} around {middle:.0}");
+    let text: String = words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+    assert!(!text.contains("năm 2026 năm 2026"), "the year once in the title");
+    assert!(!text.contains("Lập ngày"), "the date in words, not «Lập ngày»");
+
+    // Page numbers from page 2, centred in the top margin; none on page 1.
+    let top = 20.0 * 72.0 / 25.4;
+    for (page, &(w, _)) in pages.iter().enumerate() {
+        let numbers: Vec<&Word> = words
+            .iter()
+            .filter(|x| x.page == page && x.y1 < top && x.text.chars().all(|c| c.is_ascii_digit()))
+            .collect();
+        if page == 0 {
+            assert!(numbers.is_empty(), "no number on the first page");
+        } else {
+            let n = numbers.first().unwrap_or_else(|| panic!("a number on page {}", page + 1));
+            assert_eq!(n.text, (page + 1).to_string());
+            assert!(((n.x0 + n.x1) / 2.0 - w / 2.0).abs() < w * 0.1, "page {}'s number centred", page + 1);
+        }
+    }
+    // Recipients on the left and the signature on the right, on one page.
+    let received = words.iter().find(|w| w.text == "nhận:").expect("«Nơi nhận:»");
+    let signer = words.iter().find(|w| w.text == "TRƯỞNG" && w.page == received.page && w.x0 > width / 2.0);
+    assert!(received.x1 < width / 2.0 && signer.is_some(), "«Nơi nhận» beside the signature");
+    assert!(text.contains("Nguyễn Văn A"), "the signer's name");
+    // The annex on landscape pages, its tables' header repeated.
+    let landscape: Vec<usize> = (0..pages.len()).filter(|p| pages[*p].0 > pages[*p].1).collect();
+    assert!(
+        !landscape.is_empty() && landscape.iter().all(|p| *p > received.page),
+        "the annex after the body, landscape"
+    );
+
+    // The file says who wrote it and when.
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&docx).expect("docx")).expect("zip");
+    let mut core = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("docProps/core.xml").expect("core"), &mut core).expect("read");
+    assert!(core.contains("<dc:creator>UBND huyện Quang Bình (ví dụ) – Phòng Nội vụ</dc:creator>"), "{core}");
+    assert!(!core.contains("1970") && core.contains("<dcterms:created xsi:type=\"dcterms:W3CDTF\">20"), "{core}");
+    // Every table's header row repeats on the pages it runs onto.
+    let mut document = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").expect("document"), &mut document)
+        .expect("read");
+    let tables = document.matches("<w:tbl>").count();
+    // The heading and the signature are layout tables with no header row.
+    assert_eq!(document.matches("<w:tblHeader />").count(), tables - 2, "a repeated header row in every data table");
 }

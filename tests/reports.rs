@@ -322,15 +322,24 @@ async fn the_written_report_matches_the_json_report() {
     let sipas_line = format!("Chỉ số SIPAS đạt {}%", vn(&a["sipas"]["index"]));
     assert_eq!(sipas_line, "Chỉ số SIPAS đạt 60,42%", "the hand-worked figure");
     assert!(paragraphs.iter().any(|p| p.contains(&sipas_line)), "{sipas_line} in {paragraphs:#?}");
-    // A's field F1, written out as the commune reports do, from the JSON figures.
-    let f1 = a["by_field"].as_array().expect("fields").iter().find(|f| f["field"] == "F1").expect("F1");
+    // The campaign's field F1, written out as the commune reports do, from the JSON figures.
+    let f1 = json["totals"]["by_field"].as_array().expect("fields").iter().find(|f| f["field"] == "F1").expect("F1");
     let levels = ["rất không hài lòng", "không hài lòng", "bình thường", "hài lòng", "rất hài lòng"];
     let parts: Vec<String> =
         (0..5).rev().map(|i| format!("{} {} phiếu ({}%)", levels[i], f1["counts"][i], vn(&f1["pct"][i]))).collect();
     let sentence = format!("Lĩnh vực F1: tổng số {} phiếu, trong đó {}.", f1["n"], parts.join(", "));
     assert!(paragraphs.iter().any(|p| p == &sentence), "{sentence} in {paragraphs:#?}");
+    // A's fields in one sentence: the share satisfied or very satisfied of each.
+    let a1 = a["by_field"].as_array().expect("fields").iter().find(|f| f["field"] == "F1").expect("F1");
+    let count = |i: usize| a1["counts"][i].as_u64().expect("count");
+    assert_eq!((count(3) + count(4), a1["n"].as_u64()), (2, Some(3)), "the hand-worked cell");
+    assert!(
+        paragraphs.iter().any(|p| p.starts_with("Tỷ lệ hài lòng và rất hài lòng theo lĩnh vực: F1 66,67% (3 phiếu)")),
+        "A's fields in {paragraphs:#?}"
+    );
     // The comments, masked; the ranking with its caution.
-    assert!(paragraphs.iter().any(|p| p == "– Gọi [số đã ẩn] để góp ý"));
+    assert!(paragraphs.iter().any(|p| p == "– Gọi [số đã ẩn] để góp ý."), "{paragraphs:#?}");
+    assert!(paragraphs.iter().any(|p| p.starts_with("Người trả lời gửi ") && p.contains(" ý kiến. Theo nội dung")));
     assert!(!paragraphs.iter().any(|p| p.contains("0912")));
     assert!(
         paragraphs.iter().any(|p| p.contains("chưa phân biệt được với đơn vị liền kề")),

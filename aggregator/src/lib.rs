@@ -15,6 +15,7 @@ pub mod render;
 pub mod report;
 pub mod stats;
 pub mod tally;
+pub mod themes;
 pub mod web;
 pub mod weighted;
 

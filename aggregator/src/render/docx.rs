@@ -9,12 +9,12 @@
 //!
 //! Written with `docx-rs`, a maintained writer of Office Open XML.
 
-use super::{Table, Value};
+use super::{Table, Value, official};
 use crate::report::{RankRow, Report, UnitReport};
 use crate::stats::Shown;
 use docx_rs::{
-    AlignmentType, BreakType, Docx, PageMargin, Paragraph, Pic, Run, RunFonts, Table as DocxTable, TableCell, TableRow,
-    WidthType,
+    AlignmentType, Docx, Header, LineSpacing, PageMargin, PageNum, PageOrientationType, PageSize, Paragraph, Pic, Run,
+    RunFonts, Section, SpecialIndentType, Table as DocxTable, TableCell, TableLayoutType, TableRow, WidthType,
 };
 use rust_decimal::Decimal;
 use sipas_shared::Campaign;
@@ -29,8 +29,26 @@ fn text(t: &str) -> Run {
     Run::new().add_text(t)
 }
 
+/// A paragraph of the body: justified, its first line indented 1 cm, 6 pt after.
 fn para(t: &str) -> Paragraph {
-    Paragraph::new().add_run(text(t)).align(AlignmentType::Both)
+    Paragraph::new()
+        .add_run(text(t))
+        .align(AlignmentType::Both)
+        .indent(None, Some(SpecialIndentType::FirstLine(567)), None, None)
+        .line_spacing(LineSpacing::new().before(0).after(120))
+}
+
+/// A line of a list ("– Tiếp cận dịch vụ: 84,6%."), set as a paragraph.
+fn item(t: &str) -> Paragraph {
+    para(t)
+}
+
+/// A bold lead-in line (a unit's name before its comments).
+fn lead(t: &str) -> Paragraph {
+    Paragraph::new()
+        .add_run(text(t).bold())
+        .indent(None, Some(SpecialIndentType::FirstLine(567)), None, None)
+        .line_spacing(LineSpacing::new().before(60).after(60))
 }
 
 fn centered(t: &str, bold: bool, size: usize) -> Paragraph {
@@ -39,27 +57,22 @@ fn centered(t: &str, bold: bool, size: usize) -> Paragraph {
 }
 
 fn heading(t: &str) -> Paragraph {
-    Paragraph::new().add_run(text(t).bold()).align(AlignmentType::Left)
+    Paragraph::new()
+        .add_run(text(t).bold())
+        .align(AlignmentType::Left)
+        .indent(None, Some(SpecialIndentType::FirstLine(567)), None, None)
+        .line_spacing(LineSpacing::new().before(120).after(120))
+        .keep_next(true)
 }
 
 fn cell(t: &str, bold: bool) -> TableCell {
-    let run = if bold { text(t).bold().size(22) } else { text(t).size(22) };
-    TableCell::new().add_paragraph(Paragraph::new().add_run(run))
+    let run = if bold { text(t).bold().size(TABLE_PT * 2) } else { text(t).size(TABLE_PT * 2) };
+    TableCell::new().add_paragraph(Paragraph::new().add_run(run).line_spacing(LineSpacing::new().before(0).after(0)))
 }
 
+/// A cell as printed: figures with two places in a column (84,60).
 fn value(v: &Value) -> String {
-    match v {
-        Value::Text(s) => s.clone(),
-        Value::Count(n) => vn_count(*n),
-        Value::Figure(Some(d)) => vn_pct(*d),
-        Value::Figure(None) => "–".to_owned(),
-    }
-}
-
-fn table(t: &Table) -> DocxTable {
-    let mut rows = vec![TableRow::new(t.headers.iter().map(|h| cell(h, true)).collect())];
-    rows.extend(t.rows.iter().map(|r| TableRow::new(r.iter().map(|v| cell(&value(v), false)).collect())));
-    DocxTable::new(rows).width(9000, WidthType::Dxa)
+    v.display_vn("–")
 }
 
 /// The levels of the five-level scale as the sentence lists them, best first.
@@ -76,6 +89,23 @@ pub fn field_sentence(field: &str, d: &crate::indices::Distribution) -> String {
         })
         .collect();
     format!("Lĩnh vực {field}: tổng số {} phiếu, trong đó {}.", vn_count(d.n), parts.join(", "))
+}
+
+/// A unit's overall satisfaction by field in one sentence: "Hài lòng chung
+/// theo lĩnh vực: Tư pháp – Hộ tịch 71,43% (14 phiếu); …" (the campaign's
+/// fields each have their own sentence).
+fn unit_fields_sentence(fields: &[crate::report::FieldRow]) -> Option<String> {
+    let parts: Vec<String> = fields
+        .iter()
+        .filter(|f| f.distribution.n > 0)
+        .map(|f| {
+            let d = &f.distribution;
+            let share = crate::stats::pct(d.counts[3] + d.counts[4], d.n)
+                .map_or_else(|| "–".to_owned(), |s| format!("{}%", vn_pct(s)));
+            format!("{} {share} ({} phiếu)", f.field, vn_count(f.distribution.n))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("Tỷ lệ hài lòng và rất hài lòng theo lĩnh vực: {}.", parts.join("; ")))
 }
 
 /// The fonts the charts are drawn with: the machine's, loaded once.
@@ -134,7 +164,7 @@ fn met(m: Option<bool>) -> &'static str {
 }
 
 fn unit_paragraphs(u: &UnitReport, campaign: &Campaign) -> Vec<Paragraph> {
-    let mut out = vec![heading(&format!("{} ({})", u.name, u.unit))];
+    let mut out = vec![lead(&u.name)];
     let s = u.figures.sipas.as_ref();
     let mut line = format!("Tổng số {} phiếu khảo sát.", vn_count(u.figures.responses));
     if let Some(index) = s.and_then(|s| s.index) {
@@ -156,8 +186,8 @@ fn unit_paragraphs(u: &UnitReport, campaign: &Campaign) -> Vec<Paragraph> {
             out.push(para(&format!("Chỉ số các thành phần: {}.", parts.join("; "))));
         }
     }
-    for f in &u.by_field {
-        out.push(para(&field_sentence(&f.field, &f.distribution)));
+    if let Some(line) = unit_fields_sentence(&u.by_field) {
+        out.push(para(&line));
     }
     if let Some(p) = &u.figures.par_survey {
         out.push(para(&format!(
@@ -171,37 +201,32 @@ fn unit_paragraphs(u: &UnitReport, campaign: &Campaign) -> Vec<Paragraph> {
 }
 
 fn ranking_table(rows: &[RankRow]) -> DocxTable {
-    let mut out = vec![TableRow::new(
-        ["Hạng", "Đơn vị", "Chỉ số SIPAS", "Khoảng tin cậy 95%", "Số phiếu", "Ghi chú"]
-            .iter()
-            .map(|h| cell(h, true))
-            .collect(),
-    )];
-    for r in rows {
-        let ci = r.ci95.map_or_else(
-            || "–".to_owned(),
-            |i| {
-                let f = |x: f64| vn_pct(Decimal::try_from(x).unwrap_or_default());
-                format!("{} – {}", f(i.0), f(i.1))
-            },
-        );
-        let mut notes = Vec::new();
-        if r.indistinguishable_from_neighbour {
-            notes.push("chưa phân biệt được với đơn vị liền kề");
-        }
-        if r.small_sample {
-            notes.push("cỡ mẫu nhỏ (dưới 30)");
-        }
-        out.push(TableRow::new(vec![
-            cell(&r.rank.to_string(), false),
-            cell(&r.name, false),
-            cell(&pct(Some(r.index)), false),
-            cell(&ci, false),
-            cell(&vn_count(r.n), false),
-            cell(&notes.join("; "), false),
-        ]));
-    }
-    DocxTable::new(out).width(9000, WidthType::Dxa)
+    let headers = ["Hạng", "Đơn vị", "Chỉ số SIPAS", "Khoảng tin cậy 95%", "Số phiếu", "Ghi chú"];
+    let rows = rows
+        .iter()
+        .map(|r| {
+            let ci = r.ci95.map_or_else(
+                || "–".to_owned(),
+                |i| {
+                    let f = |x: f64| vn_pct(Decimal::try_from(x).unwrap_or_default());
+                    format!("{} – {}", f(i.0), f(i.1))
+                },
+            );
+            let mut notes = Vec::new();
+            if r.indistinguishable_from_neighbour {
+                notes.push("chưa phân biệt được với đơn vị liền kề");
+            }
+            if r.small_sample {
+                notes.push("cỡ mẫu nhỏ (dưới 30)");
+            }
+            [r.rank.to_string(), r.name.clone(), pct(Some(r.index)), ci, vn_count(r.n), notes.join("; ")]
+                .map(Value::Text)
+                .to_vec()
+        })
+        .collect();
+    let t =
+        Table { name: "Xếp hạng".into(), title: String::new(), headers: headers.map(String::from).to_vec(), rows };
+    paper_table(&t, official::portrait_width())
 }
 
 /// The written report as DOCX bytes.
@@ -237,33 +262,230 @@ fn design_sentence(d: &crate::weighted::DesignReport, f: &crate::weighted::Weigh
     line
 }
 
+/// The body's type: Times New Roman 14 pt, the first line indented 1 cm,
+/// 6 pt after each paragraph (Nghị định 30/2020, Phụ lục I).
+const BODY_PT: usize = 14;
+/// Table text: 11 pt, headers bold.
+const TABLE_PT: usize = 11;
+/// Comments shown per unit in the written report; the rest are counted
+/// (every comment is on the page and in the workbook).
+const COMMENTS_PER_UNIT: usize = 10;
+/// Above [`crate::render::UNITS_IN_FULL`] units, fewer per unit.
+const COMMENTS_PER_UNIT_PROVINCE: usize = 3;
+/// An annex table is kept when it fits a landscape page this many columns
+/// wide and holds at most [`ANNEX_ROWS`] rows; the rest are in the workbook.
+const ANNEX_COLUMNS: usize = 12;
+const ANNEX_ROWS: usize = 60;
+
+/// A landscape A4 page's writing width, in twips.
+fn landscape_width() -> usize {
+    usize::try_from(official::mm(297 - official::MARGINS_MM.1 - official::MARGINS_MM.3)).unwrap_or(14_287)
+}
+
+fn margins() -> PageMargin {
+    let (top, right, bottom, left) = official::MARGINS_MM;
+    PageMargin::new()
+        .top(official::mm(top))
+        .right(official::mm(right))
+        .bottom(official::mm(bottom))
+        .left(official::mm(left))
+        .header(official::mm(10))
+        .footer(official::mm(10))
+}
+
+/// The page number, centred in the top margin, 13 pt (not on the first page).
+fn page_number() -> Header {
+    Header::new().add_paragraph(Paragraph::new().add_page_num(PageNum::new()).align(AlignmentType::Center))
+}
+
+/// Twips a character of table text takes, on average (11 pt Times), and a
+/// cell's padding.
+const TWIPS_PER_CHAR: usize = 135;
+const CELL_PADDING: usize = 250;
+
+/// Column widths for a table `total` twips wide: every column at least as
+/// wide as its longest header word and its longest number, so no word
+/// breaks; the text columns (questions, names) share what is left.
+fn column_widths(t: &Table, total: usize) -> Vec<usize> {
+    let columns = t.headers.len();
+    let mut least = vec![0usize; columns];
+    let mut text = vec![0usize; columns];
+    for c in 0..columns {
+        let header_word = t.headers[c].split_whitespace().map(|w| w.chars().count()).max().unwrap_or(0);
+        let mut widest_word = header_word;
+        for v in t.rows.iter().filter_map(|r| r.get(c)) {
+            let shown = value(v);
+            match v {
+                Value::Text(_) => {
+                    text[c] = text[c].max(shown.chars().count());
+                    widest_word =
+                        widest_word.max(shown.split_whitespace().map(|w| w.chars().count()).max().unwrap_or(0));
+                }
+                _ => widest_word = widest_word.max(shown.chars().count()),
+            }
+        }
+        least[c] = widest_word.max(3) * TWIPS_PER_CHAR + CELL_PADDING;
+    }
+    let sum: usize = least.iter().sum();
+    if sum >= total {
+        return least.iter().map(|w| w * total / sum.max(1)).collect();
+    }
+    // What is left goes to the columns whose texts are longer than their
+    // least width, in proportion to what they lack.
+    let lack: Vec<usize> =
+        (0..columns).map(|c| (text[c].min(60) * TWIPS_PER_CHAR + CELL_PADDING).saturating_sub(least[c])).collect();
+    let lacking: usize = lack.iter().sum();
+    let spare = total - sum;
+    if lacking >= spare {
+        return least.iter().zip(&lack).map(|(w, l)| w + spare * l / lacking).collect();
+    }
+    // Every text whole, and the rest shared evenly.
+    let even = (spare - lacking) / columns.max(1);
+    least.iter().zip(&lack).map(|(w, l)| w + l + even).collect()
+}
+
+/// A report table for paper: its header row repeated on every page, a
+/// text repeated from the row above (the question of each option) left blank.
+fn paper_table(t: &Table, total: usize) -> DocxTable {
+    let widths = column_widths(t, total);
+    let header =
+        TableRow::new(t.headers.iter().zip(&widths).map(|(h, w)| cell(h, true).width(*w, WidthType::Dxa)).collect())
+            .cant_split();
+    let mut rows = vec![header];
+    let mut above: Option<&Vec<Value>> = None;
+    for r in &t.rows {
+        let cells = r
+            .iter()
+            .enumerate()
+            .zip(&widths)
+            .map(|((c, v), w)| {
+                let repeated = matches!(v, Value::Text(s) if !s.is_empty())
+                    && above.and_then(|a| a.get(c)) == Some(v)
+                    && r[..c].iter().zip(above.into_iter().flatten()).all(|(x, y)| x == y);
+                let shown = if repeated { String::new() } else { value(v) };
+                cell(&shown, false).width(*w, WidthType::Dxa)
+            })
+            .collect();
+        rows.push(TableRow::new(cells));
+        above = Some(r);
+    }
+    DocxTable::new(rows).set_grid(widths).width(total, WidthType::Dxa).layout(TableLayoutType::Fixed)
+}
+
+/// The annex's tables: each detail table with the campaign's rows (every
+/// unit's are in the workbook), without a column that says the same on
+/// every row; only those that fit a landscape page. Returns them and the
+/// titles of those left to the workbook.
+fn annex_tables(tables: &[Table]) -> (Vec<Table>, Vec<String>) {
+    let mut copy: Vec<Table> = tables
+        .iter()
+        .filter(|t| !t.rows.is_empty() && !["Xếp hạng", "Ý kiến"].contains(&t.name.as_str()))
+        .cloned()
+        .collect();
+    for t in copy.iter_mut().filter(|t| crate::render::PER_UNIT_DETAIL.contains(&t.name.as_str())) {
+        t.rows.retain(|row| crate::render::is_campaign_row(row));
+        // The unit's code and name, the same on every campaign row.
+        while t.headers.len() > 1
+            && ["Mã", "Đơn vị"].contains(&t.headers[0].as_str())
+            && t.rows.iter().all(|r| r.first() == t.rows.first().and_then(|f| f.first()))
+        {
+            t.headers.remove(0);
+            for r in &mut t.rows {
+                r.remove(0);
+            }
+        }
+    }
+    copy.retain(|t| !t.rows.is_empty());
+    let (fit, wide): (Vec<Table>, Vec<Table>) =
+        copy.into_iter().partition(|t| t.headers.len() <= ANNEX_COLUMNS && t.rows.len() <= ANNEX_ROWS);
+    (fit, wide.into_iter().map(|t| t.title).collect())
+}
+
+/// The units' indices for the annex: name, answers, SIPAS, its components
+/// and the PAR survey share, one row each.
+fn unit_index_table(report: &Report) -> Option<Table> {
+    let components: Vec<(String, String)> = report
+        .totals
+        .figures
+        .sipas
+        .iter()
+        .flat_map(|s| &s.components)
+        .map(|c| (c.component.clone(), c.name.clone()))
+        .collect();
+    if components.is_empty() {
+        return None;
+    }
+    let mut headers = vec!["Đơn vị".to_owned(), "Số phiếu".to_owned(), "Chỉ số SIPAS (%)".to_owned()];
+    headers.extend(components.iter().map(|(_, n)| format!("{n} (%)")));
+    headers.push("Chỉ số PAR khảo sát (%)".into());
+    let row = |name: &str, f: &crate::report::Figures| {
+        let sipas = f.sipas.as_ref();
+        let mut r = vec![
+            Value::Text(name.to_owned()),
+            Value::Count(f.responses),
+            Value::Figure(sipas.and_then(|s| s.index).map(|x| x.0)),
+        ];
+        for (code, _) in &components {
+            let c = sipas.and_then(|s| s.components.iter().find(|c| &c.component == code)).and_then(|c| c.index);
+            r.push(Value::Figure(c.map(|x| x.0)));
+        }
+        r.push(Value::Figure(f.par_survey.as_ref().and_then(|p| p.index).map(|x| x.0)));
+        r
+    };
+    let mut rows: Vec<Vec<Value>> =
+        report.units.iter().filter(|u| !u.quota.is_empty()).map(|u| row(&u.name, &u.figures)).collect();
+    rows.push(row("Toàn đợt", &report.totals.figures));
+    Some(Table {
+        name: "Chỉ số".into(),
+        title: "Chỉ số SIPAS, các thành phần và Chỉ số PAR khảo sát theo đơn vị".into(),
+        headers,
+        rows,
+    })
+}
+
+/// The comments, summarised: how many, by theme, and each unit's most
+/// said (masked) comments up to a bound.
+fn comment_paragraphs(report: &Report) -> Vec<Paragraph> {
+    let all: Vec<&str> = report.comments.iter().flat_map(|c| c.comments.iter().map(String::as_str)).collect();
+    if all.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![heading("VI. Ý KIẾN CỦA NGƯỜI TRẢ LỜI")];
+    let themes = crate::themes::by_theme(all.iter().copied());
+    let listed: Vec<String> =
+        themes.iter().map(|(name, n)| format!("{} {} ý kiến", name.to_lowercase(), vn_count(*n))).collect();
+    out.push(para(&format!(
+        "Người trả lời gửi {} ý kiến. Theo nội dung (xếp theo từ ngữ, một ý kiến có thể thuộc nhiều nhóm): {}.",
+        vn_count(all.len() as u64),
+        listed.join("; ")
+    )));
+    let bound = if crate::render::too_many_units(report) { COMMENTS_PER_UNIT_PROVINCE } else { COMMENTS_PER_UNIT };
+    out.push(para(&format!(
+        "Dưới đây là tối đa {bound} ý kiến được nêu nhiều nhất ở mỗi đơn vị (số điện thoại, số giấy tờ và địa chỉ thư \
+         điện tử đã được ẩn); toàn bộ ý kiến có trên trang báo cáo và trong tệp Excel kèm theo."
+    )));
+    let units: Vec<&str> = report.units.iter().map(|u| u.unit.as_str()).collect();
+    for u in crate::themes::per_unit(&report.comments, &units, bound) {
+        let name = report.units.iter().find(|r| r.unit == u.unit).map_or(u.unit.as_str(), |r| r.name.as_str());
+        out.push(lead(&format!("{name} ({} ý kiến):", vn_count(u.total))));
+        for (text, n) in &u.selection {
+            let times = if *n > 1 { format!(" ({} ý kiến)", vn_count(*n)) } else { String::new() };
+            out.push(item(&format!("– {text}{times}.").replace("..", ".")));
+        }
+    }
+    out
+}
+
 pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Result<Vec<u8>, String> {
     let font = RunFonts::new().ascii("Times New Roman").hi_ansi("Times New Roman").cs("Times New Roman");
-    let mut doc = Docx::new()
-        .default_fonts(font)
-        .default_size(26)
-        .page_margin(PageMargin::new().top(1134).bottom(1134).left(1701).right(1134));
-    let organiser = campaign.organiser.clone().unwrap_or_default().to_uppercase();
-    if !organiser.is_empty() {
-        doc = doc.add_paragraph(centered(&organiser, true, 26));
-    }
-    doc = doc
-        .add_paragraph(centered("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", true, 26))
-        .add_paragraph(
-            Paragraph::new()
-                .add_run(text("Độc lập - Tự do - Hạnh phúc").bold().underline("single"))
-                .align(AlignmentType::Center),
-        )
-        .add_paragraph(
-            Paragraph::new()
-                .add_run(
-                    text(&format!("Lập ngày {}", report.generated_local.split(' ').next().unwrap_or_default()))
-                        .italic(),
-                )
-                .align(AlignmentType::Right),
-        )
-        .add_paragraph(centered("BÁO CÁO", true, 28))
-        .add_paragraph(centered(&format!("Kết quả {} năm {}", report.name, report.year), true, 26));
+    let date =
+        chrono::NaiveDate::parse_from_str(report.generated_local.split(' ').next().unwrap_or_default(), "%d/%m/%Y")
+            .unwrap_or_else(|_| campaign.today());
+    let frame = official::Frame::new(campaign, date);
+    let summary = official::summary(&report.name, report.year);
+
+    let mut body: Vec<Block> = vec![Block::Table(Box::new(official::heading(&frame)))];
+    body.extend(official::title(&summary).into_iter().map(Block::from));
 
     let total = report.totals.figures.responses;
     let two_parts = report.totals.figures.sipas.as_ref().is_some_and(|s| !s.parts.is_empty());
@@ -273,23 +495,27 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
     } else {
         "Chỉ số SIPAS là trung bình chỉ số các thành phần"
     };
-    doc = doc.add_paragraph(heading("I. PHƯƠNG PHÁP")).add_paragraph(para(&format!(
-        "Khảo sát thu được {} phiếu hợp lệ. Chỉ số hài lòng của từng câu hỏi là tỷ lệ người trả lời \"hài lòng\" \
-         hoặc \"rất hài lòng\" trên tổng số người trả lời câu đó (câu \"không biết\" không tính); chỉ số từng thành \
-         phần là trung bình chỉ số các câu thuộc thành phần; {sipas_is}. Số liệu \
-         tính chính xác, làm tròn nửa lên 2 chữ số thập phân. Phiếu được đưa vào tổng hợp theo từng đợt ít nhất {} phiếu \
-         cùng đơn vị, nhóm và lĩnh vực để không ai ghép được phiếu với người trả lời. Khoảng tin cậy 95% và ghi chú cỡ \
-         mẫu nhỏ là phần bổ sung, ngoài phương pháp chính thức.",
-        vn_count(total),
-        report.anonymity.k.max(1)
-    )));
+    body.push(heading("I. PHƯƠNG PHÁP").into());
+    body.push(
+        para(&format!(
+            "Khảo sát thu được {} phiếu hợp lệ. Chỉ số hài lòng của từng câu hỏi là tỷ lệ người trả lời \"hài lòng\" \
+             hoặc \"rất hài lòng\" trên tổng số người trả lời câu đó (câu \"không biết\" không tính); chỉ số từng thành \
+             phần là trung bình chỉ số các câu thuộc thành phần; {sipas_is}. Số liệu tính chính xác, làm tròn nửa lên \
+             2 chữ số thập phân. Phiếu được đưa vào tổng hợp theo từng đợt ít nhất {} phiếu cùng đơn vị, nhóm và lĩnh \
+             vực để không ai ghép được phiếu với người trả lời. Khoảng tin cậy 95% và ghi chú cỡ mẫu nhỏ là phần bổ \
+             sung, ngoài phương pháp chính thức.",
+            vn_count(total),
+            report.anonymity.k.max(1)
+        ))
+        .into(),
+    );
     for note in crate::report::notes(report) {
-        doc = doc.add_paragraph(para(&note));
+        body.push(para(&note).into());
     }
 
     let sipas = report.totals.figures.sipas.as_ref();
     let [ranking_chart, components_chart, fields_chart] = crate::render::charts::report_charts(campaign, report);
-    doc = doc.add_paragraph(heading("II. KẾT QUẢ CHUNG"));
+    body.push(heading("II. KẾT QUẢ CHUNG").into());
     let mut line = format!(
         "Chỉ số SIPAS chung (gộp phiếu) đạt {}; mức độ hài lòng chung {}.",
         pct(sipas.and_then(|s| s.index)),
@@ -304,112 +530,161 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
         let ranked = report.ranking.len();
         line.push_str(&format!(" Chỉ tiêu SIPAS ≥ {}%: {met_units}/{ranked} đơn vị đạt.", vn_pct(t)));
     }
-    doc = doc.add_paragraph(para(&line));
+    body.push(para(&line).into());
     if let Some(s) = sipas {
         // Two parts (METHOD §6): SIPAS is their mean.
         for p in &s.parts {
-            doc = doc.add_paragraph(para(&format!("Phần {}: {}.", p.part.to_lowercase(), pct(p.index))));
+            body.push(item(&format!("Phần {}: {}.", p.part.to_lowercase(), pct(p.index))).into());
         }
         for c in &s.components {
-            doc = doc.add_paragraph(para(&format!("– {}: {}.", c.name, pct(c.index))));
+            body.push(item(&format!("– {}: {}.", c.name, pct(c.index))).into());
         }
     }
     if sipas.is_some()
         && let Some(p) = chart(&components_chart.into_string())
     {
-        doc = doc.add_paragraph(p);
+        body.push(p.into());
     }
     if let Some(d) = &report.design
         && let Some(f) = &d.sipas
     {
-        doc = doc.add_paragraph(para(&design_sentence(d, f)));
+        body.push(para(&design_sentence(d, f)).into());
     }
     for f in &report.totals.by_field {
-        doc = doc.add_paragraph(para(&field_sentence(&f.field, &f.distribution)));
+        body.push(para(&field_sentence(&f.field, &f.distribution)).into());
     }
     if !report.totals.by_field.is_empty()
         && let Some(p) = chart(&fields_chart.into_string())
     {
-        doc = doc.add_paragraph(p);
+        body.push(p.into());
     }
 
-    doc = doc.add_paragraph(heading("III. XẾP HẠNG CÁC ĐƠN VỊ")).add_paragraph(para(
-        "Các đơn vị xếp theo Chỉ số SIPAS từ cao xuống thấp. Hai đơn vị liền kề có khoảng tin cậy chồng nhau thì khảo sát \
-         chưa đủ căn cứ để nói đơn vị nào phục vụ tốt hơn.",
-    ));
-    doc = doc.add_table(ranking_table(&report.ranking));
+    body.push(heading("III. XẾP HẠNG CÁC ĐƠN VỊ").into());
+    body.push(
+        para(
+            "Các đơn vị xếp theo Chỉ số SIPAS từ cao xuống thấp. Hai đơn vị liền kề có khoảng tin cậy chồng nhau thì \
+             khảo sát chưa đủ căn cứ để nói đơn vị nào phục vụ tốt hơn.",
+        )
+        .into(),
+    );
+    body.push(Block::Table(Box::new(ranking_table(&report.ranking))));
     if !report.ranking.is_empty()
         && let Some(p) = chart(&ranking_chart.into_string())
     {
-        doc = doc.add_paragraph(p);
+        body.push(p.into());
     }
     if let Some(f) = &report.funnel {
-        doc = doc.add_paragraph(para(&crate::render::charts::funnel_sentence(f)));
+        body.push(para(&crate::render::charts::funnel_sentence(f)).into());
     }
 
-    doc = doc.add_paragraph(heading("IV. KẾT QUẢ TỪNG ĐƠN VỊ"));
+    body.push(heading("IV. KẾT QUẢ TỪNG ĐƠN VỊ").into());
     for u in report.units.iter().filter(|u| u.figures.responses > 0) {
-        for p in unit_paragraphs(u, campaign) {
-            doc = doc.add_paragraph(p);
-        }
+        body.extend(unit_paragraphs(u, campaign).into_iter().map(Block::from));
     }
 
     let priorities: Vec<_> = report.totals.figures.answers.iter().filter(|a| a.kind == "multi" && a.n > 0).collect();
     if !priorities.is_empty() {
-        doc = doc.add_paragraph(heading("V. NHỮNG NỘI DUNG NGƯỜI TRẢ LỜI ĐỀ NGHỊ ƯU TIÊN CẢI THIỆN"));
+        body.push(heading("V. NHỮNG NỘI DUNG NGƯỜI TRẢ LỜI ĐỀ NGHỊ ƯU TIÊN CẢI THIỆN").into());
         for a in priorities {
-            doc = doc.add_paragraph(para(&format!("{} ({} người trả lời):", a.text, vn_count(a.n))));
+            body.push(para(&format!("{} ({} người trả lời):", a.text, vn_count(a.n))).into());
             let mut options = a.options.clone();
             options.sort_by_key(|o| std::cmp::Reverse(o.count));
             for o in options {
-                doc = doc.add_paragraph(para(&format!(
-                    "– {}: {} lượt chọn ({}).",
-                    o.label,
-                    vn_count(o.count),
-                    pct(o.pct)
-                )));
+                body.push(item(&format!("– {}: {} lượt chọn ({}).", o.label, vn_count(o.count), pct(o.pct))).into());
             }
         }
     }
+    body.extend(comment_paragraphs(report).into_iter().map(Block::from));
+    body.push(Paragraph::new().into());
+    body.push(Block::Table(Box::new(official::closing(&frame))));
 
-    if !report.comments.is_empty() {
-        doc = doc
-            .add_paragraph(heading("VI. Ý KIẾN CỦA NGƯỜI TRẢ LỜI"))
-            .add_paragraph(para("Tổng hợp nguyên văn; số điện thoại, số giấy tờ và địa chỉ thư điện tử đã được ẩn."));
-        for c in &report.comments {
-            let unit = report.units.iter().find(|u| u.unit == c.unit).map_or(c.unit.as_str(), |u| u.name.as_str());
-            let field = c.field.as_deref().map(|f| format!(", lĩnh vực {f}")).unwrap_or_default();
-            doc = doc.add_paragraph(heading(&format!("{unit}{field}")));
-            for t in &c.comments {
-                doc = doc.add_paragraph(para(&format!("– {t}")));
-            }
+    // The annex, on landscape pages: the tables that fit one.
+    let mut annex: Vec<Block> = Vec::new();
+    let (mut fit, mut wide) = annex_tables(tables);
+    if let Some(units) = unit_index_table(report) {
+        fit.retain(|t| t.name != "Chỉ số");
+        fit.insert(0, units);
+        wide.retain(|t| !t.ends_with("chỉ số theo đơn vị"));
+    }
+    if !fit.is_empty() {
+        annex.push(centered("PHỤ LỤC", true, 28).into());
+        annex.push(centered("CÁC BẢNG SỐ LIỆU", true, 28).into());
+        let mut note =
+            "Các bảng ghi số liệu toàn đợt; số liệu từng đơn vị, từng câu hỏi và toàn bộ ý kiến có trong tệp \
+                        Excel (XLSX) kèm theo"
+                .to_owned();
+        if !wide.is_empty() {
+            note.push_str(&format!(", gồm cả các bảng: {}", wide.join("; ")));
+        }
+        note.push('.');
+        annex.push(para(&note).into());
+        for (i, t) in fit.iter().enumerate() {
+            annex.push(heading(&format!("Bảng {}. {}", i + 1, t.title)).into());
+            annex.push(Block::Table(Box::new(paper_table(t, landscape_width()))));
         }
     }
 
-    doc = doc.add_paragraph(Paragraph::new().add_run(Run::new().add_break(BreakType::Page)));
-    doc = doc.add_paragraph(heading("PHỤ LỤC: CÁC BẢNG SỐ LIỆU"));
-    // A province's hundred units would make the appendix tens of thousands
-    // of rows (39 MB, more than ten minutes to open): its detail tables keep
-    // the campaign's rows, and the workbook has every unit's.
-    let campaign_rows: Vec<Table>;
-    let tables = if crate::render::too_many_units(report) {
-        doc = doc.add_paragraph(para(
-            "Các bảng chi tiết (từng câu hỏi, lĩnh vực, phương án, ý kiến) ghi số liệu toàn đợt; \
-             số liệu từng đơn vị có trong tệp Excel (XLSX) kèm theo.",
-        ));
-        let mut copy = tables.to_vec();
-        crate::render::one_unit_at_a_time(&mut copy, None);
-        campaign_rows = copy;
-        &campaign_rows
+    let mut doc = Docx::new().default_fonts(font).default_size(BODY_PT * 2).header(page_number());
+    if annex.is_empty() {
+        doc = doc.page_margin(margins()).first_header(Header::new());
+        for b in body {
+            doc = b.add_to(doc);
+        }
     } else {
-        tables
-    };
-    for t in tables.iter().filter(|t| !t.rows.is_empty()) {
-        doc = doc.add_paragraph(heading(&t.title)).add_table(table(t));
+        // The body on portrait pages: a section of its own, its first page
+        // unnumbered; the annex's landscape pages, numbered on, are the
+        // document's last section.
+        let mut section = Section::new()
+            .page_size(PageSize::new().size(11_906, 16_838))
+            .page_margin(margins())
+            .title_pg()
+            .header(page_number());
+        for b in body {
+            section = match b {
+                Block::Paragraph(p) => section.add_paragraph(*p),
+                Block::Table(t) => section.add_table(*t),
+            };
+        }
+        doc = doc
+            .add_section(section)
+            .page_size(16_838, 11_906)
+            .page_orient(PageOrientationType::Landscape)
+            .page_margin(margins());
+        for b in annex {
+            doc = b.add_to(doc);
+        }
     }
+    let mut xml = doc.build();
+    xml.doc_props.core = official::core_properties(
+        campaign.organiser.as_deref().unwrap_or(&frame.issuer),
+        &summary,
+        &report.generated_at,
+    );
+    xml.document = official::repeat_header_rows(&xml.document);
     let mut bytes = std::io::Cursor::new(Vec::new());
-    doc.build().pack(&mut bytes).map_err(|e| e.to_string())?;
+    xml.pack(&mut bytes).map_err(|e| e.to_string())?;
     Ok(bytes.into_inner())
+}
+
+/// A paragraph or a table of the document, in order.
+enum Block {
+    Paragraph(Box<Paragraph>),
+    Table(Box<DocxTable>),
+}
+
+impl From<Paragraph> for Block {
+    fn from(p: Paragraph) -> Self {
+        Block::Paragraph(Box::new(p))
+    }
+}
+
+impl Block {
+    fn add_to(self, doc: Docx) -> Docx {
+        match self {
+            Block::Paragraph(p) => doc.add_paragraph(*p),
+            Block::Table(t) => doc.add_table(*t),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod charts;
 pub mod docx;
+pub mod official;
 mod tables;
 pub mod text;
 pub mod xlsx;

@@ -279,6 +279,7 @@ impl Campaign {
             counter_poster: file.counter_poster,
             follows,
             lineage,
+            document: file.document,
         })
     }
 }
@@ -323,6 +324,8 @@ struct CampaignFile {
     follows: Option<String>,
     #[serde(default)]
     lineage_csv: Option<String>,
+    #[serde(default)]
+    document: crate::model::campaign::DocumentSettings,
 }
 
 #[derive(Deserialize)]

@@ -53,6 +53,38 @@ pub struct Campaign {
     /// (`lineage_csv`); a unit kept under its code needs no row.
     #[serde(default)]
     pub lineage: Vec<crate::model::lineage::Predecessor>,
+    /// How the written report is headed and signed (Nghị định 30/2020).
+    #[serde(default)]
+    pub document: DocumentSettings,
+}
+
+/// The parts of an administrative document (Nghị định 30/2020/NĐ-CP) that
+/// only the issuing office knows: who issues it, under whom, its number,
+/// where, who signs and who receives it. Each may be left out: the heading
+/// then takes the organiser's name and leaves the number for the clerk.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentSettings {
+    /// The issuing body's parent ("UBND TỈNH QUẢNG BÌNH"), above it.
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// The issuing body ("SỞ NỘI VỤ").
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// Number and symbol as registered ("12/BC-SNV"); blank for the clerk by default.
+    #[serde(default)]
+    pub number: Option<String>,
+    /// The place before the date ("Quảng Bình").
+    #[serde(default)]
+    pub place: Option<String>,
+    /// The signer's authority and title, one line each ("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC").
+    #[serde(default)]
+    pub signer_title: Vec<String>,
+    #[serde(default)]
+    pub signer_name: Option<String>,
+    /// "Nơi nhận", one recipient a line ("UBND tỉnh (để b/c)").
+    #[serde(default)]
+    pub recipients: Vec<String>,
 }
 
 /// The time zone of a campaign that names none.
