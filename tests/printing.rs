@@ -330,3 +330,60 @@ async fn the_written_report_prints_as_an_administrative_document_of_at_most_fift
     // The heading and the signature are layout tables with no header row.
     assert_eq!(document.matches("<w:tblHeader />").count(), tables - 2, "a repeated header row in every data table");
 }
+
+/// The workbook as an office prints it: every sheet through LibreOffice on
+/// landscape A4, no type under 8 pt, no wrapped text running into the row
+/// below, each sheet's header row on every page it runs onto.
+#[tokio::test]
+async fn the_workbook_prints_landscape_at_8_pt_or_more_with_no_text_over_another() {
+    let Some((_, pdftotext)) = tools() else { return };
+    let Some(soffice) = soffice() else { return };
+    let db = TestDb::new().await;
+    example_with_answers(&db);
+    let dir = tempfile::tempdir().expect("dir");
+    let xlsx = dir.path().join("bao-cao.xlsx");
+    let out =
+        sipas(&db, &["report", "--campaign", CAMPAIGN, "--format", "xlsx", "--out", xlsx.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (pages, words) = pdf_words(&print_office(&xlsx, soffice), pdftotext);
+    assert!(pages.len() > 1, "{} pages", pages.len());
+    for (i, (w, h)) in pages.iter().enumerate() {
+        assert!((w - 842.0).abs() < 2.0 && (h - 595.0).abs() < 2.0, "page {} is landscape A4: {w} × {h}", i + 1);
+    }
+    // Calibri, printed as its metric twin Carlito: the box is 1.3 × the size too.
+    let smallest = words.iter().min_by(|a, b| type_size(a).total_cmp(&type_size(b))).expect("words");
+    assert!(
+        type_size(smallest) >= 7.9,
+        "«{}» on page {} is {:.1} pt",
+        smallest.text,
+        smallest.page + 1,
+        type_size(smallest)
+    );
+    // No word drawn over another: a wrapped text keeps to its row's height.
+    for page in 0..pages.len() {
+        let on: Vec<&Word> = words.iter().filter(|w| w.page == page).collect();
+        for (i, a) in on.iter().enumerate() {
+            for b in &on[i + 1..] {
+                // Lines of one cell overlap their boxes by a fifth; words
+                // drawn over each other have their middles closer than that.
+                let dx = a.x1.min(b.x1) - a.x0.max(b.x0);
+                let apart = ((a.y0 + a.y1) - (b.y0 + b.y1)).abs() / 2.0;
+                assert!(
+                    dx <= 1.0 || apart >= 0.6 * (a.y1 - a.y0).min(b.y1 - b.y0),
+                    "page {}: «{}» and «{}» are drawn over each other",
+                    page + 1,
+                    a.text,
+                    b.text
+                );
+            }
+        }
+    }
+    // The questions' sheet runs over several pages, its header on each.
+    let header_pages = (0..pages.len())
+        .filter(|p| {
+            words.iter().any(|w| w.page == *p && w.text == "Nội")
+                && words.iter().any(|w| w.page == *p && w.text == "Mức")
+        })
+        .count();
+    assert!(header_pages >= 3, "the questions' header repeated: on {header_pages} pages");
+}

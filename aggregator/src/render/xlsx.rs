@@ -1,9 +1,10 @@
 //! Tables as an XLSX workbook for people who open it in a spreadsheet
 //! program: one sheet per table; above each, the title and the report's
 //! metadata (campaign, organiser, generated at, method); a bold header with
-//! an autofilter, frozen under the title; columns fitted to their content;
-//! and a print setup (A4 landscape, one page wide, the header repeated on
-//! every page).
+//! an autofilter, frozen under the title; columns fitted to their content
+//! and rows to their wrapped texts; and a print setup: A4 landscape, the
+//! header repeated on every page, one page wide where that keeps the type
+//! at 8 pt or more, else across pages with the unit's columns repeated.
 
 use super::{Table, Value};
 use crate::report::Report;
@@ -39,7 +40,9 @@ pub fn workbook(tables: &[Table], meta: &[String]) -> Result<Vec<u8>, XlsxError>
         .set_background_color(0xDDEBF7)
         .set_align(FormatAlign::Top)
         .set_border(rust_xlsxwriter::FormatBorder::Thin);
-    let figure = Format::new().set_num_format("0.00");
+    // Every cell at the top of its row, level with the first line of a wrapped text.
+    let figure = Format::new().set_num_format("0.00").set_align(FormatAlign::Top);
+    let top = Format::new().set_align(FormatAlign::Top);
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     let mut names: Vec<String> = Vec::new();
     for t in tables {
@@ -75,10 +78,10 @@ pub fn workbook(tables: &[Table], meta: &[String]) -> Result<Vec<u8>, XlsxError>
                         sheet.write_string_with_format(r, col(c), s, &wrap)?;
                     }
                     Value::Text(s) => {
-                        sheet.write_string(r, col(c), s)?;
+                        sheet.write_string_with_format(r, col(c), s, &top)?;
                     }
                     Value::Count(n) => {
-                        sheet.write_number(r, col(c), *n as f64)?;
+                        sheet.write_number_with_format(r, col(c), *n as f64, &top)?;
                     }
                     Value::Figure(Some(d)) => {
                         let shown = crate::stats::round2(*d).to_f64().unwrap_or_default();
@@ -91,19 +94,127 @@ pub fn workbook(tables: &[Table], meta: &[String]) -> Result<Vec<u8>, XlsxError>
         for (c, w) in widths.iter().enumerate() {
             sheet.set_column_width(col(c), *w as f64 + 2.0)?;
         }
+        // Rows as tall as their wrapped texts, so none runs into the next.
+        // Bold headers take about a sixth more room.
+        let header_lines = t.headers.iter().zip(&widths).map(|(h, w)| wrapped_lines(h, w * 6 / 7)).max().unwrap_or(1);
+        sheet.set_row_height(head, LINE_PT * header_lines as f64)?;
+        for (r, cells) in t.rows.iter().enumerate() {
+            let lines = cells
+                .iter()
+                .zip(&widths)
+                .map(|(v, w)| match v {
+                    Value::Text(s) if *w >= 60 => wrapped_lines(s, *w),
+                    _ => 1,
+                })
+                .max()
+                .unwrap_or(1);
+            if lines > 1 {
+                sheet.set_row_height(head + 1 + row(r), LINE_PT * lines as f64)?;
+            }
+        }
         let last_row = head + row(t.rows.len());
         let last_col = col(t.headers.len().saturating_sub(1));
         sheet.autofilter(head, 0, last_row, last_col)?;
         sheet.set_freeze_panes(head + 1, 0)?;
-        // Printing: A4 landscape, one page wide, the header on every page.
+        // Printing: A4 landscape, the title, the metadata and the table; the
+        // header on every page; at least 8 pt on paper (SIPAS_MIN_PRINT_PT).
         sheet.set_paper_size(9);
         sheet.set_landscape();
-        sheet.set_print_fit_to_pages(1, 0);
+        sheet.set_margins(MARGIN_IN, MARGIN_IN, 0.6, 0.6, 0.3, 0.3);
+        sheet.set_print_area(0, 0, last_row, last_col)?;
         sheet.set_repeat_rows(head, head)?;
+        let layout = print_layout(&widths.iter().map(|w| w + 2).collect::<Vec<_>>(), key_columns(t, &widths));
+        match layout {
+            PrintLayout::OnePageWide => {
+                sheet.set_print_fit_to_pages(1, 0);
+            }
+            PrintLayout::Across { scale, keys } => {
+                // Too wide for one page at 8 pt: printed across pages at a
+                // readable scale, the unit's columns repeated on each.
+                sheet.set_print_scale(scale);
+                if keys > 0 {
+                    sheet.set_repeat_columns(0, col(keys - 1))?;
+                }
+                sheet.set_page_order(true);
+            }
+        }
         sheet.set_print_gridlines(true);
         sheet.set_footer("&CTrang &P / &N");
     }
     book.save_to_buffer()
+}
+
+/// A row's height per line of Calibri 11, in points.
+const LINE_PT: f64 = 15.0;
+/// Left and right page margins, in inches.
+const MARGIN_IN: f64 = 0.4;
+/// The smallest type a printed sheet may shrink its 11 pt to.
+pub const MIN_PRINT_PT: f64 = 8.0;
+
+/// How many lines `text` takes in a column `width` characters wide (set
+/// two wider), wrapped at spaces: Calibri's letters, with their diacritics,
+/// are on average no wider than the digits Excel measures columns by.
+fn wrapped_lines(text: &str, width: usize) -> usize {
+    let room = width.max(1);
+    let (mut lines, mut used) = (1, 0);
+    for word in text.split_whitespace() {
+        let n = word.chars().count();
+        let need = if used == 0 { n } else { used + 1 + n };
+        if need <= room {
+            used = need;
+            continue;
+        }
+        if used > 0 {
+            lines += 1;
+        }
+        // A word longer than a line takes several.
+        lines += (n - 1) / room;
+        used = (n - 1) % room + 1;
+    }
+    lines
+}
+
+/// How a sheet goes on landscape A4 paper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrintLayout {
+    /// Shrunk to one page wide, its type still at least [`MIN_PRINT_PT`].
+    OnePageWide,
+    /// Across several pages at `scale` per cent (above [`MIN_PRINT_PT`]),
+    /// the first `keys` columns (the unit) repeated on each.
+    Across { scale: u16, keys: usize },
+}
+
+/// Excel's pixels for a column `width` characters wide (Calibri 11: 7 per
+/// character and 5 of padding), in points.
+fn column_pt(width: usize) -> f64 {
+    (width as f64 * 7.0 + 5.0) * 0.75
+}
+
+/// A landscape A4 page's printable width in points.
+fn page_pt() -> f64 {
+    841.89 - 2.0 * MARGIN_IN * 72.0
+}
+
+/// The scale a sheet too wide for one page prints at: 8,8 pt type.
+const ACROSS_SCALE: u16 = 80;
+
+/// The layout of columns `widths` (characters) whose first `keys` columns
+/// say which unit a row is.
+pub fn print_layout(widths: &[usize], keys: usize) -> PrintLayout {
+    let total: f64 = widths.iter().map(|w| column_pt(*w)).sum();
+    // With a tenth to spare: LibreOffice draws columns a little wider.
+    if total * MIN_PRINT_PT / 11.0 <= page_pt() * 0.9 {
+        return PrintLayout::OnePageWide;
+    }
+    // The unit's columns are repeated only if they leave room beside them.
+    let key_pt: f64 = widths.iter().take(keys).map(|w| column_pt(*w)).sum();
+    let keys = if key_pt * f64::from(ACROSS_SCALE) / 100.0 > page_pt() / 2.0 { 0 } else { keys };
+    PrintLayout::Across { scale: ACROSS_SCALE, keys }
+}
+
+/// The leading columns that name a row's unit (code, name).
+fn key_columns(t: &Table, widths: &[usize]) -> usize {
+    t.headers.iter().zip(widths).take_while(|(h, w)| ["Mã", "Đơn vị"].contains(&h.as_str()) && **w < 40).count()
 }
 
 fn row(i: usize) -> u32 {
@@ -129,4 +240,35 @@ fn unique(used: &mut Vec<String>, name: &str) -> String {
     }
     used.push(candidate.clone());
     candidate
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapped_texts_count_their_lines() {
+        assert_eq!(wrapped_lines("", 10), 1);
+        assert_eq!(wrapped_lines("một hai ba", 20), 1);
+        // Room 8: "một hai" (7), then "ba bốn" (6), then "năm".
+        assert_eq!(wrapped_lines("một hai ba bốn năm", 8), 3);
+        // A word of 20 letters in a room of 8 takes 3 lines.
+        assert_eq!(wrapped_lines(&"x".repeat(20), 8), 3);
+    }
+
+    #[test]
+    fn a_sheet_shrinks_to_one_page_only_while_its_type_stays_at_8_pt() {
+        // 784 pt of paper, less a tenth: 970 pt of columns at 11 pt is 706 at 8 pt.
+        let column = |w: usize| column_pt(w);
+        assert!((page_pt() - 784.29).abs() < 0.01);
+        assert_eq!(column(10), 56.25);
+        let fits = vec![10; 17]; // 956 pt
+        assert_eq!(print_layout(&fits, 2), PrintLayout::OnePageWide);
+        let wide = vec![10; 18]; // 1,012 pt
+        assert_eq!(print_layout(&wide, 2), PrintLayout::Across { scale: 80, keys: 2 });
+        // Key columns that would fill half the page are not repeated.
+        let mut fat_keys = vec![60, 60];
+        fat_keys.extend(vec![10; 20]);
+        assert_eq!(print_layout(&fat_keys, 2), PrintLayout::Across { scale: 80, keys: 0 });
+    }
 }
