@@ -512,6 +512,7 @@ async fn province(dir: &std::path::Path, sizes: &[u64]) {
         .ok()
         .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![10, 100]);
+    let mut sizes_and_memory: Vec<String> = Vec::new();
     for communes in counts {
         let url = format!("sqlite://{}", dir.join(format!("province-{communes}.db")).display());
         let (store, campaign) = province_store(&url, communes).await;
@@ -562,6 +563,31 @@ async fn province(dir: &std::path::Path, sizes: &[u64]) {
             store.compact_chunks(1).await.expect("compact");
             let page = futures_median(&app, &cookie, &format!("/reports/{}", campaign.id)).await;
             push(&mut rows, format!("report page, {n} responses"), median(page), 1.0);
+            let review = futures_median(&app, &cookie, &format!("/admin/campaigns/{}/review", campaign.id)).await;
+            push(&mut rows, format!("review page, {n} responses"), median(review), 0.5);
+            let by_field = futures_median(&app, &cookie, &format!("/reports/{}?by=unit,field", campaign.id)).await;
+            push(&mut rows, format!("breakdown page (unit × field), {n}"), median(by_field), 1.0);
+            // The downloads, with the bytes sent and the memory the process
+            // took above what it held before (its peak reset first).
+            for (file, budget) in [("report.docx", 2.0), ("report.xlsx", 1.0)] {
+                let path = format!("/reports/{}/download/{file}", campaign.id);
+                let mut times = Vec::new();
+                let mut bytes = 0;
+                let mut peak = 0;
+                for _ in 0..3 {
+                    let resting = memory::reset_peak();
+                    let (d, len) = staff_page(&app, &cookie, &path).await;
+                    peak = peak.max(memory::peak().saturating_sub(resting));
+                    times.push(d);
+                    bytes = len;
+                }
+                push(&mut rows, format!("{file} download, {n}"), median(times), budget);
+                sizes_and_memory.push(format!(
+                    "{communes} communes, {n} responses: {file} {:.1} MB, peak memory {:.0} MB above resting",
+                    bytes as f64 / 1e6,
+                    peak as f64 / 1e6
+                ));
+            }
             let mut text = Vec::new();
             for _ in 0..3 {
                 let t = Instant::now();
@@ -572,6 +598,9 @@ async fn province(dir: &std::path::Path, sizes: &[u64]) {
             }
             push(&mut rows, format!("sipas report (text), {n} responses"), median(text), 1.0);
         }
+    }
+    for line in &sizes_and_memory {
+        println!("  {line}");
     }
     for (name, ds, budget) in rows {
         let (small, large) = (ds.first().copied().unwrap_or_default(), ds.get(1).copied().unwrap_or_default());
@@ -585,6 +614,30 @@ async fn province(dir: &std::path::Path, sizes: &[u64]) {
         );
     }
     println!();
+}
+
+/// This process's memory, from `/proc/self` (Linux): its resident peak
+/// can be reset (`clear_refs` 5) to measure what one step takes.
+mod memory {
+    fn status(key: &str) -> u64 {
+        let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
+    }
+
+    /// Resets the peak to the present and returns the present, in bytes.
+    pub fn reset_peak() -> u64 {
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        status("VmRSS:")
+    }
+
+    /// The resident peak since the last reset, in bytes.
+    pub fn peak() -> u64 {
+        status("VmHWM:")
+    }
 }
 
 /// The median of three loads of a staff page.

@@ -49,17 +49,30 @@ async fn the_report_page_shows_tables_charts_and_downloads() {
     assert_eq!(texts(&page, "h1"), vec!["Đợt tính tay"]);
     assert_eq!(page.select(&sel("html")).next().and_then(|h| h.value().attr("lang")), Some("vi"));
 
-    // Three SVG charts, each announced to screen readers by its title.
-    let charts: Vec<_> = page.select(&sel("svg[role=img]")).collect();
-    assert_eq!(charts.len(), 6, "ranking, funnel, components, fields, and the options of CT and P2");
+    // The charts: bars in HTML, each titled (its question for the options),
+    // and the funnel plot in SVG, announced by its title.
+    let charts: Vec<_> = page.select(&sel("figure.bars")).collect();
+    assert_eq!(charts.len(), 5, "ranking, components, fields, and the options of CT and P2");
+    assert_eq!(page.select(&sel("svg[role=img]")).count(), 1, "the funnel");
+    let captions: Vec<String> =
+        charts.iter().map(|c| c.select(&sel("figcaption")).flat_map(|f| f.text()).collect()).collect();
+    assert!(captions.iter().all(|c| !c.is_empty()), "{captions:?}");
+    assert!(
+        captions.iter().any(|c| c.starts_with("CT · ")) && captions.iter().any(|c| c.starts_with("P2 · ")),
+        "{captions:?}"
+    );
     let ranking = &charts[0];
-    let ranking_text: Vec<String> = ranking.select(&sel("text")).map(|t| t.text().collect()).collect();
+    let text_of = |css: &str| -> Vec<String> { ranking.select(&sel(css)).map(|t| t.text().collect()).collect() };
     // Ranking, best first: B 75,00, then A 60,42 (each under 30 answers: *),
     // then the SIPAS target line at 60 %; each bar carries its 95 % interval.
-    assert_eq!(ranking_text, vec!["Xã B *", "75,00", "Xã A *", "60,42", "chỉ tiêu 60 %"]);
-    let intervals: Vec<String> = ranking.select(&sel("g.ci > title")).map(|t| t.text().collect()).collect();
+    assert_eq!(text_of(".label"), vec!["Xã B *", "Xã A *"]);
+    let values = text_of(".value");
+    assert!(values[0].starts_with("75,00") && values[1].starts_with("60,42"), "{values:?}");
+    assert_eq!(text_of(".legend"), vec!["chỉ tiêu 60,00 %"]);
+    assert_eq!(ranking.select(&sel(".ci")).count(), 2);
+    let intervals = text_of(".sr");
     assert_eq!(intervals.len(), 2, "{intervals:?}");
-    assert!(intervals.iter().all(|t| t.starts_with("khoảng tin cậy 95 %: ")), "{intervals:?}");
+    assert!(intervals.iter().all(|t| t.starts_with(" (khoảng tin cậy 95 %: ")), "{intervals:?}");
     let json: Value =
         serde_json::from_str(&common::stdout(&sipas(&db, &["report", "--campaign", "hand", "--format", "json"])))
             .expect("json");
@@ -78,12 +91,12 @@ async fn the_report_page_shows_tables_charts_and_downloads() {
         .collect();
     // 6 and 2 answers: both small, and their intervals overlap.
     assert_eq!(ranks, [(1, "B", true, true), (2, "A", true, true)]);
-    assert_eq!(ranking.select(&sel("svg > line")).count(), 1, "one target line");
+    assert_eq!(ranking.select(&sel(".bar .target")).count(), 2, "the target line across both bars");
     // The funnel around the campaign's 65,00: with 2 and 4 answers both units
     // sit inside the 95 % limits. By hand for A (n = 4): √(0,65 · 0,35 ÷ 4)
     // = 0,238485; 65 − 1,959964 · 23,8485 = 18,26; the upper limit and both
     // 99,8 % limits are cut at 0 and 100.
-    let funnel = &charts[1];
+    let funnel = page.select(&sel("svg[role=img]")).next().expect("the funnel");
     let dots: Vec<String> = funnel.select(&sel("circle > title")).map(|t| t.text().collect()).collect();
     assert_eq!(
         dots,
@@ -103,8 +116,9 @@ async fn the_report_page_shows_tables_charts_and_downloads() {
     assert_eq!((a["unit"].as_str(), a["position"].as_str()), (Some("A"), Some("within")));
     assert!((a["limits95"][0].as_f64().unwrap_or_default() - 18.2578).abs() < 1e-3, "{a}");
     assert_eq!((a["limits95"][1].as_f64(), a["limits998"][0].as_f64()), (Some(100.0), Some(0.0)));
-    let stacked = &charts[3];
-    let segments: Vec<String> = stacked.select(&sel("rect > title")).map(|t| t.text().collect::<String>()).collect();
+    let stacked = &charts[2];
+    let segments: Vec<String> =
+        stacked.select(&sel(".seg")).filter_map(|t| t.value().attr("title").map(str::to_owned)).collect();
     assert!(segments.contains(&"Rất hài lòng: 40,00 %".to_owned()), "{segments:?}");
 
     // The unit table: A's row with its figures and the target verdict.
@@ -200,8 +214,8 @@ async fn serve_demo_has_a_report_to_show() {
     assert!(server.banner.iter().any(|l| l.contains("với 600 phiếu giả lập")), "{:?}", server.banner);
     let (status, page) = get_html(&client, &format!("{}/reports/quang-binh-2026", server.base)).await;
     assert_eq!(status, 200);
-    let ranking = page.select(&sel("svg[role=img]")).next().expect("ranking chart");
-    let labels: Vec<String> = ranking.select(&sel("text[text-anchor=end]")).map(|t| t.text().collect()).collect();
+    let ranking = page.select(&sel("figure.bars")).next().expect("ranking chart");
+    let labels: Vec<String> = ranking.select(&sel(".label")).map(|t| t.text().collect()).collect();
     assert_eq!(labels.len(), 15, "the 15 communes are ranked: {labels:?}");
 }
 
@@ -420,16 +434,11 @@ async fn every_question_kind_reaches_every_format_and_the_workbook_prints() {
         s
     };
     let sheet = part("xl/worksheets/sheet1.xml");
-    for needle in [
-        "orientation=\"landscape\"",
-        "paperSize=\"9\"",
-        "fitToHeight=\"0\"",
-        "<autoFilter",
-        "ySplit=",
-        "fitToPage=\"1\"",
-    ] {
+    for needle in ["orientation=\"landscape\"", "paperSize=\"9\"", "<autoFilter", "ySplit="] {
         assert!(sheet.contains(needle), "{needle} in sheet1.xml");
     }
+    // One page wide, or across pages at 80 % (the type at 8,8 pt).
+    assert!(sheet.contains("fitToPage=\"1\"") || sheet.contains("scale=\"80\""), "{sheet}");
     assert!(part("xl/workbook.xml").contains("_xlnm.Print_Titles"), "header rows repeated on every page");
 }
 

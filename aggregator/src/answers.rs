@@ -148,6 +148,20 @@ pub fn summaries(campaign: &Campaign, pooled: &BTreeMap<usize, Cell>) -> Vec<Ans
     out
 }
 
+/// The options most chosen across the multiple-choice questions (what
+/// respondents ask to improve first): (label, times chosen, share), the
+/// most chosen first, at most `n`.
+pub fn top_choices(answers: &[AnswerSummary], n: usize) -> Vec<(String, u64, Option<Shown>)> {
+    let mut out: Vec<(String, u64, Option<Shown>)> = answers
+        .iter()
+        .filter(|a| a.kind == "multi" && a.n > 0)
+        .flat_map(|a| a.options.iter().map(|o| (o.label.clone(), o.count, o.pct)))
+        .collect();
+    out.sort_by_key(|o| std::cmp::Reverse(o.1));
+    out.truncate(n);
+    out
+}
+
 /// Comments to one free-text question from one unit and field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Comments {

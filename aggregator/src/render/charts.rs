@@ -8,7 +8,7 @@ use rust_decimal::prelude::ToPrimitive;
 use sipas_shared::Campaign;
 use sipas_shared::model::questionnaire::default_likert_labels;
 
-const BAR_H: f64 = 22.0;
+const BAR_H: f64 = 26.0;
 const GAP: f64 = 6.0;
 const LABEL_W: f64 = 190.0;
 const PLOT_W: f64 = 360.0;
@@ -42,7 +42,7 @@ pub fn bars_with_intervals(
             title { (title) }
             @for (i, (label, value)) in rows.iter().enumerate() {
                 @let y = i as f64 * (BAR_H + GAP) + 4.0;
-                text x=(LABEL_W - 6.0) y=(y + BAR_H * 0.7) text-anchor="end" font-size="12" { (sipas_shared::model::text::ellipsis(label, 26)) }
+                (svg_label(label, y))
                 rect x=(LABEL_W) y=(y) width=(PLOT_W) height=(BAR_H) fill="#f2f2f2" {}
                 @if let Some(v) = value {
                     rect x=(LABEL_W) y=(y) width=(x_of(*v) - LABEL_W) height=(BAR_H) fill="#2166ac" {}
@@ -69,6 +69,46 @@ pub fn bars_with_intervals(
     }
 }
 
+/// A bar's label, right-aligned before it: on one line, or on two of at
+/// most [`LABEL_CHARS`] where it is longer (the second shortened only if
+/// it must be), the whole text in its title.
+fn svg_label(label: &str, y: f64) -> Markup {
+    let lines = label_lines(label, LABEL_CHARS);
+    html! {
+        @if let [one] = lines.as_slice() {
+            text x=(LABEL_W - 6.0) y=(y + BAR_H * 0.68) text-anchor="end" font-size="12" { title { (label) } (one) }
+        } @else {
+            text x=(LABEL_W - 6.0) y=(y + BAR_H * 0.42) text-anchor="end" font-size="11" {
+                title { (label) }
+                @for (i, line) in lines.iter().enumerate() {
+                    tspan x=(LABEL_W - 6.0) dy=(if i == 0 { 0.0 } else { 12.0 }) { (line) }
+                }
+            }
+        }
+    }
+}
+
+/// The characters a label line holds beside a bar.
+const LABEL_CHARS: usize = 30;
+
+/// `text` in at most two lines of `width` characters, broken at spaces.
+pub fn label_lines(text: &str, width: usize) -> Vec<String> {
+    if text.chars().count() <= width {
+        return vec![text.to_owned()];
+    }
+    let mut first = String::new();
+    let mut rest = text;
+    for (i, word) in text.split(' ').enumerate() {
+        let candidate = if i == 0 { word.to_owned() } else { format!("{first} {word}") };
+        if candidate.chars().count() > width && !first.is_empty() {
+            break;
+        }
+        first = candidate;
+        rest = text[first.len()..].trim_start();
+    }
+    vec![first, sipas_shared::model::text::ellipsis(rest, width)]
+}
+
 /// (level, where it starts, its share) of each non-empty level.
 fn segments(pct: &[f64; 5]) -> Vec<(usize, f64, f64)> {
     let mut start = 0.0;
@@ -91,7 +131,7 @@ pub fn stacked(title: &str, rows: &[(String, [f64; 5])], level_labels: &[String]
             title { (title) }
             @for (i, (label, pct)) in rows.iter().enumerate() {
                 @let y = i as f64 * (BAR_H + GAP) + 4.0;
-                text x=(LABEL_W - 6.0) y=(y + BAR_H * 0.7) text-anchor="end" font-size="12" { (sipas_shared::model::text::ellipsis(label, 26)) }
+                (svg_label(label, y))
                 @for (level, start, p) in segments(pct) {
                     rect x=(x_of(start)) y=(y) width=(x_of(start + p) - x_of(start)) height=(BAR_H) fill=(LEVEL_COLOURS[level]) {
                         title { (level_labels.get(level).map_or("", String::as_str)) ": " (super::vn_decimal(p)) " %" }
@@ -113,6 +153,29 @@ pub fn stacked(title: &str, rows: &[(String, [f64; 5])], level_labels: &[String]
 /// components, the levels by field — as the page shows them and the written
 /// report prints them.
 pub fn report_charts(campaign: &Campaign, report: &Report) -> [Markup; 3] {
+    let d = chart_data(campaign, report);
+    [
+        bars_with_intervals(RANKING_TITLE, &d.ranking, d.target, &d.intervals),
+        bars(COMPONENTS_TITLE, &d.components, d.target),
+        stacked(FIELDS_TITLE, &d.by_field, &d.labels),
+    ]
+}
+
+const RANKING_TITLE: &str = "Chỉ số SIPAS theo đơn vị, cao xuống thấp, với khoảng tin cậy 95%";
+const COMPONENTS_TITLE: &str = "Chỉ số năm thành phần SIPAS";
+const FIELDS_TITLE: &str = "Phân bố năm mức hài lòng theo lĩnh vực";
+
+/// What the report's three charts draw.
+struct ChartData {
+    target: Option<f64>,
+    ranking: Vec<(String, Option<f64>)>,
+    intervals: Vec<Option<(f64, f64)>>,
+    components: Vec<(String, Option<f64>)>,
+    by_field: Vec<(String, [f64; 5])>,
+    labels: Vec<String>,
+}
+
+fn chart_data(campaign: &Campaign, report: &Report) -> ChartData {
     let target = campaign.targets.sipas.and_then(|t| t.to_f64());
     let ranking: Vec<(String, Option<f64>)> = report
         .ranking
@@ -145,16 +208,7 @@ pub fn report_charts(campaign: &Campaign, report: &Report) -> [Markup; 3] {
         .iter()
         .find(|q| !q.components.is_empty())
         .map_or_else(default_likert_labels, |q| q.likert_labels.clone());
-    [
-        bars_with_intervals(
-            "Chỉ số SIPAS theo đơn vị, cao xuống thấp, với khoảng tin cậy 95%",
-            &ranking,
-            target,
-            &intervals,
-        ),
-        bars("Chỉ số năm thành phần SIPAS", &components, target),
-        stacked("Phân bố năm mức hài lòng theo lĩnh vực", &by_field, &labels),
-    ]
+    ChartData { target, ranking, intervals, components, by_field, labels }
 }
 
 /// The funnel plot: each ranked unit's SIPAS (a dot) against its number of
@@ -253,4 +307,89 @@ pub fn funnel_sentence(f: &crate::funnel::Funnel) -> String {
         s.push_str(&format!(" Thấp hơn toàn đợt: {}.", names(&below)));
     }
     s
+}
+
+/// A percentage's place on a bar, for a style attribute.
+fn at(pct: f64) -> String {
+    format!("{:.2}%", pct.clamp(0.0, 100.0))
+}
+
+/// Bars for the page, in HTML: each label whole (wrapped, above its bar on
+/// a phone), the type the page's own, the value written the Vietnamese
+/// way; a missing value is "không có phiếu", never 0. The written report
+/// draws the same figures with [`bars_with_intervals`].
+pub fn html_bars(
+    title: &str,
+    rows: &[(String, Option<f64>)],
+    target: Option<f64>,
+    intervals: &[Option<(f64, f64)>],
+) -> Markup {
+    html! {
+        figure.bars {
+            figcaption { (title) }
+            @for (i, (label, value)) in rows.iter().enumerate() {
+                div.bar {
+                    span.label { (label) }
+                    span.track aria-hidden="true" {
+                        @if let Some(v) = value { span.fill style=(format!("width:{}", at(*v))) {} }
+                        @if let Some(Some((lo, hi))) = intervals.get(i) {
+                            span.ci style=(format!("left:{};width:{}", at(*lo), at(hi - lo))) {}
+                        }
+                        @if let Some(t) = target { span.target style=(format!("left:{}", at(t))) {} }
+                    }
+                    @match value {
+                        Some(v) => span.value {
+                            (super::vn_decimal(*v))
+                            @if let Some(Some((lo, hi))) = intervals.get(i) {
+                                span.sr { " (khoảng tin cậy 95 %: " (super::vn_decimal(*lo)) "–" (super::vn_decimal(*hi)) ")" }
+                            }
+                        },
+                        None => span.value.none { "không có phiếu" },
+                    }
+                }
+            }
+            @if let Some(t) = target {
+                p.legend { span.tmark {} "chỉ tiêu " (super::vn_decimal(t)) " %" }
+            }
+        }
+    }
+}
+
+/// Stacked five-level bars for the page, in HTML, each row summing to
+/// 100 %, with the levels named in a legend and in each segment's title.
+pub fn html_stacked(title: &str, rows: &[(String, [f64; 5])], level_labels: &[String]) -> Markup {
+    let label = |level: usize| level_labels.get(level).map_or("", String::as_str);
+    html! {
+        figure.bars {
+            figcaption { (title) }
+            @for (name, pct) in rows {
+                div.bar.stacked {
+                    span.label { (name) }
+                    span.track role="img" aria-label=(segments(pct).iter().map(|(l, _, p)| format!("{}: {} %", label(*l), super::vn_decimal(*p))).collect::<Vec<_>>().join("; ")) {
+                        @for (level, _, p) in segments(pct) {
+                            span.seg style=(format!("width:{};background:{}", at(p), LEVEL_COLOURS[level])) title=(format!("{}: {} %", label(level), super::vn_decimal(p))) {}
+                        }
+                    }
+                    span.value { (super::vn_decimal(pct[3] + pct[4])) }
+                }
+            }
+            p.legend {
+                @for (level, colour) in LEVEL_COLOURS.iter().enumerate() {
+                    span { span.sw style=(format!("background:{colour}")) {} (label(level)) }
+                }
+                span { "· số bên phải: tỷ lệ hài lòng và rất hài lòng (%)" }
+            }
+        }
+    }
+}
+
+/// The report's three charts for the page, in HTML ([`report_charts`] draws
+/// them for paper).
+pub fn report_html_charts(campaign: &Campaign, report: &Report) -> [Markup; 3] {
+    let d = chart_data(campaign, report);
+    [
+        html_bars(RANKING_TITLE, &d.ranking, d.target, &d.intervals),
+        html_bars(COMPONENTS_TITLE, &d.components, d.target, &[]),
+        html_stacked(FIELDS_TITLE, &d.by_field, &d.labels),
+    ]
 }

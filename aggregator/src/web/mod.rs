@@ -2,6 +2,7 @@
 //! (`/api/v1/campaigns/{id}/report`), served by `sipas serve`.
 
 pub mod api;
+mod units;
 mod views;
 
 use crate::load;
@@ -28,6 +29,9 @@ pub fn router(store: Arc<dyn Store>) -> Router {
         .route("/reports", get(list_campaigns))
         .route("/reports/{campaign}", get(show_report))
         .route("/reports/{campaign}/download/{file}", get(download_report))
+        .route("/reports/{campaign}/units", get(unit_list))
+        .route("/reports/{campaign}/units/{unit}", get(unit_sheet))
+        .route("/reports/{campaign}/compare", get(compare))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/api/v1/campaigns", get(api::list_campaigns))
         .route("/api/v1/campaigns/{campaign}/report", get(api::report))
@@ -36,11 +40,15 @@ pub fn router(store: Arc<dyn Store>) -> Router {
         .with_state(ReportState { store })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct ReportQuery {
     by: Option<String>,
     /// The unit whose detail tables a province-scale page shows.
     unit: Option<String>,
+    /// Words to find among the comments.
+    tim: Option<String>,
+    /// Which page of the comments.
+    trang: Option<usize>,
 }
 
 /// A failure shown as a page (HTML routes) or as the API's JSON error body.
@@ -103,6 +111,16 @@ fn parse_by(q: &ReportQuery) -> Result<(By, Option<String>), WebError> {
     }
 }
 
+/// A file name's letters without their marks (đ as d), for the
+/// Content-Disposition header: "câu-hỏi" → "cau-hoi".
+fn ascii_name(s: &str) -> String {
+    s.chars()
+        .map(sipas_shared::model::text::fold_vietnamese)
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect::<String>()
+        .to_lowercase()
+}
+
 async fn find_campaign(state: &ReportState, id: &str) -> Result<Campaign, WebError> {
     state.store.campaign(id).await?.ok_or_else(|| WebError::NotFound(format!("đợt khảo sát «{id}»")))
 }
@@ -133,7 +151,41 @@ async fn show_report(
     match build(&state, &id, &q).await {
         Ok((campaign, report)) => {
             let unit = q.unit.as_deref().filter(|u| !u.is_empty());
-            views::report_page(&campaign, &report, unit).into_response()
+            let comments = views::CommentQuery { find: q.tim.clone(), page: q.trang.unwrap_or(1) };
+            views::report_page(&campaign, &report, unit, &comments).into_response()
+        }
+        Err(e) => e.page(),
+    }
+}
+
+async fn unit_list(State(state): State<ReportState>, Path(id): Path<String>) -> Response {
+    match build(&state, &id, &ReportQuery::default()).await {
+        Ok((campaign, report)) => units::unit_list(&campaign, &report).into_response(),
+        Err(e) => e.page(),
+    }
+}
+
+async fn unit_sheet(State(state): State<ReportState>, Path((id, unit)): Path<(String, String)>) -> Response {
+    match build(&state, &id, &ReportQuery::default()).await {
+        Ok((campaign, report)) => match report.units.iter().find(|u| u.unit == unit) {
+            Some(u) => units::unit_sheet(&campaign, &report, u).into_response(),
+            None => WebError::NotFound(format!("đơn vị «{unit}»")).page(),
+        },
+        Err(e) => e.page(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct CompareQuery {
+    a: Option<String>,
+    b: Option<String>,
+}
+
+async fn compare(State(state): State<ReportState>, Path(id): Path<String>, Query(q): Query<CompareQuery>) -> Response {
+    match build(&state, &id, &ReportQuery::default()).await {
+        Ok((campaign, report)) => {
+            let find = |code: &Option<String>| code.as_deref().and_then(|c| report.units.iter().find(|u| u.unit == c));
+            units::compare(&campaign, &report, find(&q.a), find(&q.b)).into_response()
         }
         Err(e) => e.page(),
     }
@@ -146,7 +198,31 @@ async fn download_report(
 ) -> Response {
     let result = async {
         let (campaign, report) = build(&state, &id, &q).await?;
-        let tables = render::tables(&report);
+        let mut tables = render::tables(&report);
+        // One table of the page, as CSV: `table-N.csv`, N its place on the page
+        // (a province's detail tables for the unit the page shows).
+        if let Some(n) =
+            file.strip_prefix("table-").and_then(|f| f.strip_suffix(".csv")).and_then(|n| n.parse::<usize>().ok())
+        {
+            if render::too_many_units(&report) {
+                let unit = q.unit.as_deref().filter(|u| !u.is_empty());
+                let chosen = unit.and_then(|code| report.units.iter().find(|u| u.unit == code));
+                render::one_unit_at_a_time(&mut tables, chosen.map(|u| (u.unit.as_str(), u.name.as_str())));
+            }
+            let t = tables.get(n).ok_or_else(|| WebError::NotFound(format!("bảng số {n}")))?;
+            let mut v = Vec::new();
+            render::write_csv(t, &mut v).map_err(|e| WebError::Render(e.to_string()))?;
+            let name = sipas_shared::model::text::procedure_key(&t.name).replace(' ', "-");
+            let disposition = format!("attachment; filename=\"{}-{}.csv\"", campaign.id, ascii_name(&name));
+            return Ok((
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                    (header::CONTENT_DISPOSITION, disposition),
+                ],
+                v,
+            )
+                .into_response());
+        }
         let (body, mime, ext) = match file.as_str() {
             "report.json" => (
                 serde_json::to_vec_pretty(&report).map_err(|e| WebError::Render(e.to_string()))?,

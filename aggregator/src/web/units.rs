@@ -1,0 +1,274 @@
+//! A unit's one-page result sheet, to print on A4 and send back to the
+//! commune, and two units side by side, each beside the whole campaign.
+
+use super::views::layout_with;
+use crate::render;
+use crate::report::{Figures, Report, UnitReport};
+use crate::stats::Shown;
+use maud::{Markup, html};
+use rust_decimal::Decimal;
+use sipas_shared::Campaign;
+
+/// A percentage with two places and a decimal comma, or a dash.
+fn pct(s: Option<Shown>) -> String {
+    s.map_or_else(|| "–".to_owned(), |x| format!("{} %", render::vn_figure(x.0)))
+}
+
+/// One line of a comparison: what it is, then a figure per column.
+struct Line {
+    label: String,
+    values: Vec<String>,
+}
+
+/// What marks a line as the heading of the lines below it.
+const SECTION: &str = "§";
+
+/// The SIPAS index, its parts and components, overall satisfaction, each
+/// field's satisfied share and the PAR survey share of `columns`, one line
+/// each, in the campaign's order.
+fn lines(columns: &[(&Figures, &[crate::report::FieldRow])], ranking: &[Option<String>]) -> Vec<Line> {
+    let sipas = |f: &Figures| f.sipas.clone();
+    let mut out = vec![Line {
+        label: "Số phiếu".into(),
+        values: columns.iter().map(|(f, _)| render::vn_count(f.responses)).collect(),
+    }];
+    out.push(Line {
+        label: "Chỉ số SIPAS".into(),
+        values: columns.iter().map(|(f, _)| pct(sipas(f).and_then(|s| s.index))).collect(),
+    });
+    out.push(Line {
+        label: "Khoảng tin cậy 95 %".into(),
+        values: columns
+            .iter()
+            .map(|(f, _)| {
+                sipas(f).and_then(|s| s.ci95).map_or_else(
+                    || "–".to_owned(),
+                    |i| format!("{}–{}", render::vn_decimal(i.0), render::vn_decimal(i.1)),
+                )
+            })
+            .collect(),
+    });
+    if ranking.iter().any(Option::is_some) {
+        out.push(Line {
+            label: "Xếp hạng".into(),
+            values: ranking.iter().map(|r| r.clone().unwrap_or_else(|| "–".into())).collect(),
+        });
+    }
+    out.push(Line {
+        label: "Hài lòng chung".into(),
+        values: columns.iter().map(|(f, _)| pct(sipas(f).and_then(|s| s.overall))).collect(),
+    });
+    let first = columns.iter().find_map(|(f, _)| f.sipas.clone());
+    for part in first.iter().flat_map(|s| s.parts.clone()) {
+        out.push(Line {
+            label: format!("Phần {}", part.part.to_lowercase()),
+            values: columns
+                .iter()
+                .map(|(f, _)| {
+                    pct(sipas(f).and_then(|s| s.parts.iter().find(|p| p.part == part.part).and_then(|p| p.index)))
+                })
+                .collect(),
+        });
+    }
+    for c in first.iter().flat_map(|s| s.components.clone()) {
+        out.push(Line {
+            label: c.name.clone(),
+            values: columns
+                .iter()
+                .map(|(f, _)| {
+                    pct(sipas(f)
+                        .and_then(|s| s.components.iter().find(|x| x.component == c.component).and_then(|x| x.index)))
+                })
+                .collect(),
+        });
+    }
+    let mut fields: Vec<&str> = Vec::new();
+    for (_, by_field) in columns {
+        for f in *by_field {
+            if !fields.contains(&f.field.as_str()) {
+                fields.push(&f.field);
+            }
+        }
+    }
+    if !fields.is_empty() {
+        out.push(Line {
+            label: format!("{SECTION}Hài lòng và rất hài lòng, theo lĩnh vực"), values: Vec::new()
+        });
+    }
+    for field in fields {
+        out.push(Line {
+            label: field.to_owned(),
+            values: columns
+                .iter()
+                .map(|(_, by_field)| {
+                    by_field.iter().find(|f| f.field == field).map_or_else(
+                        || "–".to_owned(),
+                        |f| {
+                            let d = &f.distribution;
+                            crate::stats::pct(d.counts[3] + d.counts[4], d.n).map_or_else(
+                                || "–".to_owned(),
+                                |p| format!("{} ({} phiếu)", pct(Some(Shown(p))), render::vn_count(d.n)),
+                            )
+                        },
+                    )
+                })
+                .collect(),
+        });
+    }
+    if columns.iter().any(|(f, _)| f.par_survey.is_some()) {
+        out.push(Line {
+            label: "Chỉ số PAR chấm qua khảo sát".into(),
+            values: columns.iter().map(|(f, _)| pct(f.par_survey.as_ref().and_then(|p| p.index))).collect(),
+        });
+        out.push(Line {
+            label: "Điểm PAR khảo sát / tối đa".into(),
+            values: columns
+                .iter()
+                .map(|(f, _)| {
+                    f.par_survey.as_ref().map_or_else(
+                        || "–".to_owned(),
+                        |p| format!("{} / {}", render::vn_figure(p.points.0), render::vn_figure(p.max_points.0)),
+                    )
+                })
+                .collect(),
+        });
+    }
+    out
+}
+
+/// "3/15", and where the funnel places it.
+fn rank_of(report: &Report, unit: &str) -> Option<String> {
+    let r = report.ranking.iter().find(|r| r.unit == unit)?;
+    let mut out = format!("{}/{}", r.rank, report.ranking.len());
+    if let Some(p) = report.funnel.as_ref().and_then(|f| f.units.iter().find(|p| p.unit == unit)) {
+        out.push_str(&format!(" · {}", p.position.label()));
+    }
+    Some(out)
+}
+
+fn comparison(headers: &[String], lines: &[Line]) -> Markup {
+    html! {
+        div.scroll role="region" tabindex="0" aria-label="So sánh" {
+            table {
+                thead { tr { th.t scope="col" { "Chỉ số" } @for h in headers { th scope="col" { (h) } } } }
+                tbody {
+                    @for l in lines {
+                        @if let Some(section) = l.label.strip_prefix(SECTION) {
+                            tr { th.t colspan=(headers.len() + 1) scope="rowgroup" { (section) } }
+                        } @else {
+                            tr { th.t scope="row" { (l.label) } @for v in &l.values { td { (v) } } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+const PRINT: &str = "@page{size:A4;margin:12mm}@media print{header,.noprint{display:none}main{padding:0;max-width:none}\
+    body{font-size:11pt}table{font-size:10pt}.scroll{max-height:none;overflow:visible}}";
+
+/// The list of units whose sheets can be printed.
+pub fn unit_list(campaign: &Campaign, report: &Report) -> Markup {
+    layout_with(
+        &format!("Phiếu kết quả từng đơn vị – {}", report.name),
+        PRINT,
+        html! {
+            h1 { "Phiếu kết quả từng đơn vị" }
+            p.note { (report.name) ". Mỗi phiếu vừa một trang A4, để gửi lại đơn vị." }
+            ul {
+                @for u in report.units.iter().filter(|u| !u.quota.is_empty()) {
+                    li { a href=(format!("/reports/{}/units/{}", campaign.id, u.unit)) { (u.name) } " (" (render::vn_count(u.figures.responses)) " phiếu)" }
+                }
+            }
+            p { a href=(format!("/reports/{}", campaign.id)) { "← Về báo cáo" } }
+        },
+    )
+}
+
+/// A unit's one-page sheet: its figures beside the campaign's and the
+/// targets, its rank, its fields, its priorities.
+pub fn unit_sheet(campaign: &Campaign, report: &Report, u: &UnitReport) -> Markup {
+    let columns = [(&u.figures, u.by_field.as_slice()), (&report.totals.figures, report.totals.by_field.as_slice())];
+    let ranking = [rank_of(report, &u.unit), None];
+    let mut lines = lines(&columns, &ranking);
+    let target = |label: &str| -> Option<Decimal> {
+        match label {
+            "Chỉ số SIPAS" => campaign.targets.sipas,
+            "Chỉ số PAR chấm qua khảo sát" => campaign.targets.par_survey,
+            _ => None,
+        }
+    };
+    for l in lines.iter_mut().filter(|l| !l.label.starts_with(SECTION)) {
+        l.values.push(target(&l.label).map_or_else(String::new, |t| format!("≥ {} %", render::vn_pct(t))));
+    }
+    let headers = [u.name.clone(), "Toàn đợt".to_owned(), "Chỉ tiêu".to_owned()];
+    let asks = crate::answers::top_choices(&u.figures.answers, 3);
+    layout_with(
+        &format!("{} – {}", u.name, report.name),
+        PRINT,
+        html! {
+            p.noprint { a href=(format!("/reports/{}/units", campaign.id)) { "← Các đơn vị" } " · In trang này (Ctrl+P) ra một tờ A4." }
+            h1 { "Kết quả khảo sát: " (u.name) }
+            p.note {
+                (report.name) " · " (campaign.organiser.as_deref().unwrap_or_default()) " · lập lúc " (report.generated_local)
+            }
+            @if u.counted_above_unit > 0 {
+                p.note { (u.counted_above_unit) " phiếu của đơn vị có ít hơn " (report.anonymity.k) " phiếu cùng nhóm đối tượng nên chỉ được tính vào số liệu toàn đợt." }
+            }
+            (comparison(&headers, &lines))
+            @if !asks.is_empty() {
+                h2 { "Người trả lời đề nghị ưu tiên cải thiện" }
+                ol { @for (label, count, share) in &asks { li { (label) ": " (pct(*share)) " (" (render::vn_count(*count)) " lượt chọn)" } } }
+            }
+            p.note {
+                "Chỉ số tính theo phương pháp chính thức, làm tròn nửa lên 2 chữ số thập phân; khoảng tin cậy và xếp hạng "
+                "so với toàn đợt (biểu đồ phễu) là phần bổ sung."
+            }
+        },
+    )
+}
+
+/// Two units side by side, with the campaign beside them.
+pub fn compare(campaign: &Campaign, report: &Report, a: Option<&UnitReport>, b: Option<&UnitReport>) -> Markup {
+    let chosen: Vec<&UnitReport> = [a, b].into_iter().flatten().collect();
+    let mut columns: Vec<(&Figures, &[crate::report::FieldRow])> =
+        chosen.iter().map(|u| (&u.figures, u.by_field.as_slice())).collect();
+    columns.push((&report.totals.figures, report.totals.by_field.as_slice()));
+    let mut ranking: Vec<Option<String>> = chosen.iter().map(|u| rank_of(report, &u.unit)).collect();
+    ranking.push(None);
+    let mut headers: Vec<String> = chosen.iter().map(|u| u.name.clone()).collect();
+    headers.push("Toàn đợt".into());
+    let picker = |name: &str, label: &str, on: Option<&UnitReport>| {
+        html! {
+            label for=(name) { (label) " " }
+            select id=(name) name=(name) {
+                option value="" { "— chọn —" }
+                @for u in report.units.iter().filter(|u| !u.quota.is_empty()) {
+                    option value=(u.unit) selected[on.is_some_and(|x| x.unit == u.unit)] { (u.name) }
+                }
+            }
+        }
+    };
+    layout_with(
+        &format!("So sánh hai đơn vị – {}", report.name),
+        PRINT,
+        html! {
+            h1 { "So sánh hai đơn vị" }
+            p.note { (report.name) }
+            form.noprint method="get" action=(format!("/reports/{}/compare", campaign.id)) {
+                (picker("a", "Đơn vị thứ nhất", a)) " " (picker("b", "Đơn vị thứ hai", b)) " "
+                button type="submit" { "So sánh" }
+            }
+            @if chosen.is_empty() {
+                p { "Chọn hai đơn vị để xem số liệu cạnh nhau." }
+            } @else {
+                (comparison(&headers, &lines(&columns, &ranking)))
+                p.note {
+                    "Hai đơn vị có khoảng tin cậy 95 % chồng nhau thì khảo sát chưa đủ căn cứ để nói đơn vị nào phục vụ tốt hơn."
+                }
+            }
+            p.noprint { a href=(format!("/reports/{}", campaign.id)) { "← Về báo cáo" } }
+        },
+    )
+}
