@@ -8,78 +8,12 @@
 
 mod common;
 
+use common::browser::{off_a_phone, sign_in_as, start_browser, start_browser_at};
 use common::{TestDb, spawn_server};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use sipas_shared::UnitCode;
 use sipas_shared::store::{self, NewInvitation};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn find(names: &[&str]) -> Option<String> {
-    names.iter().find(|n| std::path::Path::new(n).exists()).map(|n| (*n).to_owned())
-}
-
-async fn start_browser() -> Option<(Driver, Client)> {
-    start_browser_at(360, 740).await
-}
-
-async fn start_browser_at(width: u32, height: u32) -> Option<(Driver, Client)> {
-    let (Some(driver), Some(chromium)) = (
-        find(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]),
-        find(&["/usr/bin/chromium", "/usr/bin/chromium-browser"]),
-    ) else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI must run the browser test: install chromium and chromium-driver"
-        );
-        eprintln!("browser test skipped: chromium or chromedriver not installed");
-        return None;
-    };
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-    let child = Command::new(driver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromedriver");
-    let driver = Driver(child);
-    let profile = tempfile::tempdir().expect("profile dir").keep();
-    let caps = serde_json::json!({
-        "goog:chromeOptions": {
-            "binary": chromium,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", format!("--user-data-dir={}", profile.display()),
-            ],
-            "mobileEmulation": { "deviceMetrics": { "width": width, "height": height, "pixelRatio": 2.0 } }
-        }
-    });
-    let caps = caps.as_object().cloned().expect("object");
-    let url = format!("http://127.0.0.1:{port}");
-    for _ in 0..50 {
-        let builder = ClientBuilder::rustls();
-        let mut builder = match builder {
-            Ok(b) => b,
-            Err(e) => panic!("rustls client: {e}"),
-        };
-        if let Ok(client) = builder.capabilities(caps.clone()).connect(&url).await {
-            return Some((driver, client));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("chromedriver did not answer on {url}");
-}
 
 /// A citizen's invitation in QB02, for the field Tư pháp – Hộ tịch.
 async fn invite_to_qb02(store: &dyn sipas_shared::store::Store, campaign: &str) -> String {
@@ -94,15 +28,6 @@ async fn invite_to_qb02(store: &dyn sipas_shared::store::Store, campaign: &str) 
         .await
         .expect("invitation")
         .to_string()
-}
-
-/// Signs `name` in through the login form, and waits for the home page.
-async fn sign_in_as(c: &Client, base: &str, name: &str) {
-    c.goto(&format!("{base}/login")).await.expect("login");
-    c.find(Locator::Id("name")).await.expect("name").send_keys(name).await.expect("type");
-    c.find(Locator::Id("password")).await.expect("password").send_keys(common::PASSWORD).await.expect("type");
-    c.find(Locator::Css("button.go")).await.expect("button").click().await.expect("sign in");
-    c.wait().for_element(Locator::Css("main")).await.expect("home");
 }
 
 async fn h1(c: &Client) -> String {
@@ -350,32 +275,6 @@ async fn no_staff_page_scrolls_sideways_on_a_phone() {
     c.close().await.expect("close");
 }
 
-/// The pages of `paths` wider than a 360 px phone, and the controls that lie
-/// off its screen. Every link, button and box a person uses must lie on the
-/// screen: a table that scrolls inside its frame would keep the page narrow
-/// and still hide its action column to the right.
-async fn off_a_phone(c: &fantoccini::Client, base: &str, paths: &[String]) -> (Vec<String>, Vec<String>) {
-    let off_screen = "return [...document.querySelectorAll('main a, main button, main input:not([type=hidden]), main select, main textarea')]
-        .filter(e => e.getClientRects().length > 0)
-        .filter(e => { const r = e.getBoundingClientRect(); return r.left < 0 || r.right > 361; })
-        .map(e => (e.textContent || e.name || e.tagName).trim().slice(0, 40))";
-    let mut wide = Vec::new();
-    let mut hidden = Vec::new();
-    for path in paths {
-        c.goto(&format!("{base}{path}")).await.expect("open");
-        c.wait().for_element(Locator::Css("main")).await.expect("page");
-        let width = c.execute("return document.documentElement.scrollWidth", vec![]).await.expect("script");
-        if width.as_u64().is_none_or(|w| w > 360) {
-            wide.push(format!("{path}: {width}px"));
-        }
-        let outside = c.execute(off_screen, vec![]).await.expect("script");
-        for e in outside.as_array().into_iter().flatten() {
-            hidden.push(format!("{path}: {}", e.as_str().unwrap_or_default()));
-        }
-    }
-    (wide, hidden)
-}
-
 #[tokio::test]
 async fn a_province_of_a_hundred_units_reads_on_a_phone() {
     let Some((_driver, c)) = start_browser().await else { return };
@@ -553,77 +452,4 @@ async fn every_page_passes_axe_at_wcag_2_1_aa() {
     }
     c.close().await.expect("close");
     assert!(found.is_empty(), "serious or critical WCAG 2.1 AA violations:\n{}", found.join("\n"));
-}
-
-/// Every chart label whole and every text at least 12 px on the report
-/// page, at 360 px and at 1366 px; the SVG's text measured as drawn (its
-/// size × the scale its box is drawn at). Returns what falls short.
-async fn small_or_cut(c: &fantoccini::Client) -> Vec<String> {
-    let script = "
-        const out = [];
-        for (const e of document.querySelectorAll('main *')) {
-            if (e.closest('.sr') || e.getClientRects().length === 0) continue;
-            const own = [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
-            if (!own) continue;
-            let px = parseFloat(getComputedStyle(e).fontSize);
-            const svg = e.closest('svg');
-            if (svg) {
-                const box = svg.viewBox.baseVal;
-                const size = parseFloat(e.getAttribute('font-size') || e.closest('[font-size]')?.getAttribute('font-size') || '16');
-                px = size * svg.getBoundingClientRect().width / box.width;
-            }
-            if (px < 11.9) out.push('small ' + px.toFixed(1) + 'px: ' + e.textContent.trim().slice(0, 40));
-        }
-        for (const l of document.querySelectorAll('figure.bars .label, figure.bars figcaption')) {
-            if (l.scrollWidth > l.clientWidth + 1 || l.textContent.includes('…'))
-                out.push('cut: ' + l.textContent.trim().slice(0, 40));
-        }
-        return out;";
-    let found = c.execute(script, vec![]).await.expect("script");
-    found.as_array().into_iter().flatten().map(|v| v.as_str().unwrap_or_default().to_owned()).collect()
-}
-
-#[tokio::test]
-async fn the_report_page_reads_at_360_and_1366_px_labels_whole_text_at_12_px() {
-    let db = TestDb::new().await;
-    let server = spawn_server(&db, &["--demo"]);
-    common::add_user(&db, "quan-tri", "admin", &[]);
-    let id = "quang-binh-2026";
-    for width in [360, 1366] {
-        let Some((_driver, c)) = start_browser_at(width, 800).await else { return };
-        sign_in_as(&c, &server.base, "quan-tri").await;
-        for path in [
-            format!("/reports/{id}"),
-            format!("/reports/{id}/units/QB02"),
-            format!("/reports/{id}/compare?a=QB02&b=QB03"),
-        ] {
-            c.goto(&format!("{}{path}", server.base)).await.expect("open");
-            c.wait().for_element(Locator::Css("main")).await.expect("page");
-            let faults = small_or_cut(&c).await;
-            assert!(faults.is_empty(), "{path} at {width} px: {faults:?}");
-        }
-        // The summary on the first screen: the campaign's SIPAS against its
-        // target, the best and worst units, the priorities.
-        c.goto(&format!("{}/reports/{id}", server.base)).await.expect("open");
-        let summary = c.find(Locator::Css("#tom-tat")).await.expect("summary").text().await.expect("text");
-        for needle in ["Chỉ số SIPAS (gộp phiếu)", "chỉ tiêu 90 %", "Cao nhất", "Thấp nhất", "ưu tiên"]
-        {
-            assert!(summary.contains(needle), "{needle} in the summary at {width} px: {summary}");
-        }
-        if width == 360 {
-            let (wide, hidden) = off_a_phone(
-                &c,
-                &server.base,
-                &[
-                    format!("/reports/{id}/units/QB02"),
-                    format!("/reports/{id}/compare?a=QB02&b=QB03"),
-                    format!("/reports/{id}/units"),
-                ],
-            )
-            .await;
-            assert!(wide.is_empty(), "pages wider than a 360 px phone: {wide:?}");
-            assert!(hidden.is_empty(), "controls off a 360 px screen: {hidden:?}");
-        }
-        c.close().await.expect("close");
-    }
 }
