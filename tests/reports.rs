@@ -115,8 +115,28 @@ async fn xlsx_report_reads_back_with_calamine() {
     let mut book: Xlsx<_> = open_workbook(&path).expect("xlsx opens");
     assert_eq!(
         book.sheet_names(),
-        vec!["Chỉ số", "Câu hỏi", "Lĩnh vực", "PAR", "Xếp hạng", "Lựa chọn", "Có – Không", "Số", "Ý kiến"]
+        vec!["Chỉ số", "Câu hỏi", "Lĩnh vực", "PAR", "Xếp hạng", "Lựa chọn", "Có – Không", "Số", "Ý kiến", "Mã hóa"]
     );
+    // The codebook: a line per answer code, the same as the JSON report's.
+    let codes = book.worksheet_range("Mã hóa").expect("codebook");
+    let p2: Vec<(String, String)> = codes
+        .rows()
+        .filter(|r| r[1] == Data::String("P2".into()))
+        .map(|r| (r[4].to_string(), r[5].to_string()))
+        .collect();
+    let json: serde_json::Value =
+        serde_json::from_slice(&sipas(&db, &["report", "--campaign", "hand", "--format", "json"]).stdout)
+            .expect("json");
+    let in_json = json["codebook"].as_array().expect("codebook").iter().find(|q| q["code"] == "P2").expect("P2");
+    let from_json: Vec<(String, String)> = in_json["answers"]
+        .as_array()
+        .expect("answers")
+        .iter()
+        .map(|a| {
+            (a["code"].as_str().unwrap_or_default().to_owned(), a["label"].as_str().unwrap_or_default().to_owned())
+        })
+        .collect();
+    assert!(!p2.is_empty() && p2 == from_json, "{p2:?} against {from_json:?}");
     let sheet = book.worksheet_range("Chỉ số").expect("sheet");
     // Under the title and the metadata rows.
     let header: Vec<String> = sheet

@@ -3,6 +3,7 @@
 //! writers sit at the edges (`load`, `export`, `render`).
 
 pub mod answers;
+pub mod codebook;
 pub mod crosstab;
 pub mod design;
 pub mod disclosure;

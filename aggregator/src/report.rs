@@ -290,6 +290,9 @@ pub struct Report {
     /// unweighted ones (METHOD §6), where the campaign drew one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub design: Option<crate::weighted::DesignReport>,
+    /// Every question with its code, kind and text, and every answer code
+    /// with its label.
+    pub codebook: Vec<crate::codebook::CodebookQuestion>,
 }
 
 /// Below this many answers a unit's index is marked as a small sample.
@@ -538,6 +541,7 @@ pub fn build(agg: &Aggregate<'_>, ctx: &Context, by: By) -> Report {
         ranking,
         funnel,
         design: None,
+        codebook: crate::codebook::codebook(campaign),
     }
 }
 

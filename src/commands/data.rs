@@ -371,7 +371,8 @@ pub async fn report(
         ReportFormat::Docx => render::docx::document(&report, &campaign, &tables).map_err(Failure::Other)?,
         ReportFormat::Xlsx => {
             let meta = render::xlsx::metadata(&report, campaign.organiser.as_deref());
-            render::xlsx::workbook(&tables, &meta).map_err(|e| Failure::Other(e.to_string()))?
+            let with_codebook = [tables.as_slice(), &[sipas_aggregator::codebook::table(&report.codebook)]].concat();
+            render::xlsx::workbook(&with_codebook, &meta).map_err(|e| Failure::Other(e.to_string()))?
         }
     };
     let default_file = match format {
