@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{TestDb, example_campaign, fixture, sipas, stderr, stdout};
+use common::{TestDb, analyst, example_campaign, fixture, sipas, spawn_server, stderr, stdout};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
@@ -43,7 +43,7 @@ struct Word {
 /// Prints `html` to A4 PDF with Chromium, as a person would from the browser.
 fn print_words(html: &Path, chromium: &str, pdftotext: &str) -> (Vec<(f64, f64)>, Vec<Word>) {
     let dir = html.parent().expect("dir");
-    let pdf = dir.join("slips.pdf");
+    let pdf = html.with_extension("pdf");
     let status = Command::new(chromium)
         .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer"])
         .arg(format!("--user-data-dir={}", dir.join("profile").display()))
@@ -386,4 +386,31 @@ async fn the_workbook_prints_landscape_at_8_pt_or_more_with_no_text_over_another
         })
         .count();
     assert!(header_pages >= 3, "the questions' header repeated: on {header_pages} pages");
+}
+
+/// A unit's result sheet, printed from the browser, is one A4 page with
+/// its figures, the campaign's beside them and its priorities.
+#[tokio::test]
+async fn a_unit_result_sheet_prints_on_one_a4_page() {
+    let Some((chromium, pdftotext)) = tools() else { return };
+    let db = TestDb::new().await;
+    example_with_answers(&db);
+    let server = spawn_server(&db, &[]);
+    let client = analyst(&db, &server.base).await;
+    let dir = tempfile::tempdir().expect("dir");
+    for unit in ["QB02", "QB15"] {
+        let resp = client.get(format!("{}/reports/{CAMPAIGN}/units/{unit}", server.base)).send().await.expect("get");
+        assert_eq!(resp.status().as_u16(), 200);
+        let html = dir.path().join(format!("{unit}.html"));
+        std::fs::write(&html, resp.text().await.expect("body")).expect("write");
+        let (pages, words) = print_words(&html, chromium, pdftotext);
+        assert_eq!(pages.len(), 1, "{unit}'s sheet is one page");
+        let text: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+        let text = text.join(" ");
+        for needle in ["Kết quả khảo sát:", "Chỉ số SIPAS", "Toàn đợt", "Chỉ tiêu", "lĩnh vực", "ưu tiên"]
+        {
+            assert!(text.contains(needle), "{needle} on {unit}'s sheet: {text}");
+        }
+        assert!(!text.contains("In trang này"), "the screen's links are not printed");
+    }
 }

@@ -490,3 +490,45 @@ async fn a_breakdown_by_the_answer_to_a_question() {
         client.get(format!("{}/api/v1/campaigns/hand/report?by=question:CT", server.base)).send().await.expect("api");
     assert_eq!(resp.status().as_u16(), 422);
 }
+
+/// One respondent group's figures: the page, its downloads and the JSON
+/// agree, and the groups' answers add up to the campaign's.
+#[tokio::test]
+async fn a_report_of_one_respondent_group() {
+    let db = loaded().await;
+    let server = spawn_server(&db, &[]);
+    let client = analyst(&db, &server.base).await;
+    let json = |q: String| {
+        let client = client.clone();
+        let base = server.base.clone();
+        async move {
+            let resp = client.get(format!("{base}/reports/hand/download/report.json{q}")).send().await.expect("get");
+            assert_eq!(resp.status().as_u16(), 200, "{q}");
+            resp.json::<Value>().await.expect("json")
+        }
+    };
+    let all = json(String::new()).await;
+    let total = all["totals"]["responses"].as_u64().expect("total");
+    // The fixture's groups (tests/fixtures/report/campaign.toml).
+    let codes = ["citizens", "delegates"].map(String::from);
+    let mut sum = 0;
+    for code in &codes {
+        let one = json(format!("?group={code}")).await;
+        let n = one["totals"]["responses"].as_u64().expect("responses");
+        assert!(n < total, "{code}: {n} of {total}");
+        assert_eq!(one["group"], code.as_str());
+        sum += n;
+        let (status, page) = get_html(&client, &format!("{}/reports/hand?group={code}", server.base)).await;
+        assert_eq!(status, 200);
+        let selected: Vec<String> = page
+            .select(&sel("#group option[selected]"))
+            .filter_map(|o| o.value().attr("value").map(str::to_owned))
+            .collect();
+        assert_eq!(selected, vec![code.clone()]);
+        let downloads: Vec<&str> = page.select(&sel("nav.buttons a")).filter_map(|a| a.value().attr("href")).collect();
+        assert!(downloads.iter().all(|d| d.ends_with(&format!("group={code}"))), "{downloads:?}");
+    }
+    assert_eq!(sum, total, "the groups' answers add up to the campaign's");
+    let (status, _) = get_html(&client, &format!("{}/reports/hand?group=nobody", server.base)).await;
+    assert_eq!(status, 422, "an unknown group is refused");
+}

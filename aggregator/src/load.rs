@@ -59,6 +59,22 @@ pub async fn report(
     question: Option<&str>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Report, StoreError> {
+    report_of_group(store, campaign, by, question, None, progress).await
+}
+
+/// [`report`] over one respondent group's answers only (`group`, its code),
+/// or every group's.
+///
+/// # Errors
+/// Storage failures.
+pub async fn report_of_group(
+    store: &dyn Store,
+    campaign: &Campaign,
+    by: By,
+    question: Option<&str>,
+    group: Option<&str>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Report, StoreError> {
     let started = std::time::Instant::now();
     let phase = |name: &str| tracing::debug!(phase = name, ms = started.elapsed().as_secs_f64() * 1e3, "báo cáo");
     let households = campaign.groups.iter().any(|g| g.households.is_some());
@@ -81,14 +97,22 @@ pub async fn report(
             above_unit(store, campaign).await?,
         ))
     };
-    let (agg, (cells, chunks), (quotas, frame_fields, appraisals, anonymity, above_unit)) =
+    let (mut agg, (mut cells, chunks), (mut quotas, frame_fields, appraisals, anonymity, above_unit)) =
         futures::try_join!(aggregate(store, campaign, progress), columns, context)?;
     phase("read");
-    let texts = if comments {
+    let mut texts = if comments {
         crate::crosstab::texts(campaign, &chunks).map_err(|e| StoreError::Corrupt(e.to_string()))?
     } else {
         Vec::new()
     };
+    if let Some(g) = group {
+        agg.cells.retain(|k, _| k.group == g);
+        quotas.retain(|q| q.group == g);
+        texts.retain(|t| t.1 == g);
+        if !campaign.groups.iter().any(|x| x.code == g && x.households.is_some()) {
+            cells.clear();
+        }
+    }
     let ctx = Context {
         generated_at: sipas_shared::model::clock::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         quotas,
@@ -114,6 +138,11 @@ pub async fn report(
     }
     if let Some(code) = question {
         report.breakdown = Some(breakdown_by_question(store, campaign, by, code).await?);
+    }
+    if let Some(g) = group {
+        let name = campaign.groups.iter().find(|x| x.code == g).map_or(g, |x| x.name.as_str());
+        report.name = format!("{} — {name}", report.name);
+        report.group = Some(g.to_owned());
     }
     Ok(report)
 }

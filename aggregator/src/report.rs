@@ -293,6 +293,10 @@ pub struct Report {
     /// Every question with its code, kind and text, and every answer code
     /// with its label.
     pub codebook: Vec<crate::codebook::CodebookQuestion>,
+    /// The one respondent group these figures are of (its code), if the
+    /// reader chose one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 /// Below this many answers a unit's index is marked as a small sample.
@@ -542,6 +546,7 @@ pub fn build(agg: &Aggregate<'_>, ctx: &Context, by: By) -> Report {
         funnel,
         design: None,
         codebook: crate::codebook::codebook(campaign),
+        group: None,
     }
 }
 

@@ -49,6 +49,8 @@ struct ReportQuery {
     tim: Option<String>,
     /// Which page of the comments.
     trang: Option<usize>,
+    /// One respondent group's figures only (its code).
+    group: Option<String>,
 }
 
 /// A failure shown as a page (HTML routes) or as the API's JSON error body.
@@ -132,7 +134,15 @@ async fn build(state: &ReportState, id: &str, q: &ReportQuery) -> Result<(Campai
         crate::report::check_question(&campaign, code)
             .map_err(|message| WebError::BadInput { message, field: "by" })?;
     }
-    let report = load::report(&*state.store, &campaign, by, question.as_deref(), &|_| {}).await?;
+    let group = q.group.as_deref().filter(|g| !g.is_empty());
+    if let Some(g) = group
+        && campaign.group(g).is_none()
+    {
+        return Err(WebError::BadInput {
+            message: format!("đợt không có nhóm đối tượng «{g}»"), field: "group"
+        });
+    }
+    let report = load::report_of_group(&*state.store, &campaign, by, question.as_deref(), group, &|_| {}).await?;
     Ok((campaign, report))
 }
 

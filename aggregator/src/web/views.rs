@@ -135,6 +135,19 @@ fn breakdown_questions(campaign: &Campaign) -> Vec<(&str, &str)> {
     out
 }
 
+/// The query that keeps the reader's breakdown and group on the page's
+/// links and downloads ("?by=field&group=citizens").
+fn page_query(report: &Report, by: By, question: Option<&str>) -> String {
+    let mut parts = Vec::new();
+    if by != By::Unit {
+        parts.push(format!("by={}", by.spec(question)));
+    }
+    if let Some(g) = &report.group {
+        parts.push(format!("group={g}"));
+    }
+    if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
+}
+
 /// Comments a page shows at a time.
 pub const COMMENTS_PER_PAGE: usize = 50;
 
@@ -156,7 +169,7 @@ fn anchor(t: &Table) -> String {
 pub fn report_page(campaign: &Campaign, report: &Report, unit: Option<&str>, comments: &CommentQuery) -> Markup {
     let by = report.breakdown.as_ref().map_or(By::Unit, |b| b.by);
     let question = report.breakdown.as_ref().and_then(|b| b.question.as_deref());
-    let query = if by == By::Unit { String::new() } else { format!("?by={}", by.spec(question)) };
+    let query = page_query(report, by, question);
     let mut tables = render::tables(report);
     let by_unit = render::too_many_units(report);
     let chosen = unit.and_then(|code| report.units.iter().find(|u| u.unit == code));
@@ -189,6 +202,7 @@ pub fn report_page(campaign: &Campaign, report: &Report, unit: Option<&str>, com
             }
             (summary(campaign, report, &query))
             (breakdown_nav(campaign, by, question))
+            (group_filter(campaign, report, by, question))
             (report_charts(campaign, report))
             (option_charts(report))
             @for (i, t) in &shown {
@@ -437,6 +451,23 @@ fn breakdown_nav(campaign: &Campaign, by: By, question: Option<&str>) -> Markup 
             }
         }
     }
+    }
+}
+
+/// The respondent group the figures are of: every group, or one.
+fn group_filter(campaign: &Campaign, report: &Report, by: By, question: Option<&str>) -> Markup {
+    html! {
+        form.filter method="get" action=(format!("/reports/{}", campaign.id)) {
+            @if by != By::Unit { input type="hidden" name="by" value=(by.spec(question)); }
+            label for="group" { "Số liệu của nhóm đối tượng " }
+            select id="group" name="group" {
+                option value="" selected[report.group.is_none()] { "Tất cả các nhóm" }
+                @for g in &campaign.groups {
+                    option value=(g.code) selected[report.group.as_deref() == Some(g.code.as_str())] { (g.name) }
+                }
+            }
+            " " button type="submit" { "Xem" }
+        }
     }
 }
 
