@@ -387,6 +387,8 @@ pub enum UserCommand {
 pub enum SlipFormat {
     Html,
     Csv,
+    /// Tệp tải lên hàng loạt của Zalo ZNS (phone, ten, don_vi, so_phut, ma_phieu, ma_lien_ket)
+    Zalo,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -232,6 +232,29 @@ async fn invitations_print_eight_slips_a_page_and_a_csv_for_sms() {
         assert!(r[9].chars().count() <= 160 && r[9].contains(&r[4]), "{}", &r[9]);
     }
 
+    // The same invitations for Zalo's notification service: only those with a
+    // phone, as 84…, every value of the template within 30 characters, the
+    // link's token ready for the template's button.
+    let zalo = sipas(
+        &db,
+        &["invitations", "--campaign", CAMPAIGN, "--unit", "QB01", "--format", "zalo", "--public-url", base],
+    );
+    assert!(zalo.status.success(), "{}", stderr(&zalo));
+    assert!(stderr(&zalo).contains("20 phiếu mời không có số điện thoại"), "{}", stderr(&zalo));
+    let zalo_text = String::from_utf8(zalo.stdout).expect("utf-8");
+    let mut reader = csv::Reader::from_reader(zalo_text.trim_start_matches('\u{feff}').as_bytes());
+    let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_owned).collect();
+    assert_eq!(header, ["phone", "ten", "don_vi", "so_phut", "ma_phieu", "ma_lien_ket"]);
+    let zalo_rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(zalo_rows.len(), 26, "the citizens, who have phones");
+    for (z, sms) in zalo_rows.iter().zip(&citizens) {
+        assert_eq!(&z[0], format!("84{}", &sms[6][1..]), "the phone as 84xxxxxxxxx");
+        assert!(z.iter().all(|v| v.chars().count() <= 30), "{z:?}");
+        assert_eq!(&z[4], &sms[4], "the same code");
+        assert!(sms[7].ends_with(&format!("/s/{}", &z[5])), "the link's token: {} in {}", &z[5], &sms[7]);
+        assert!(sms[5].ends_with(&z[1]), "the name, or its last words: {} of {}", &z[1], &sms[5]);
+    }
+
     let no_url = sipas(&db, &["invitations", "--campaign", CAMPAIGN, "--format", "csv", "--public-url", "khaosat"]);
     assert_eq!(no_url.status.code(), Some(2));
     let bad_unit =

@@ -290,3 +290,55 @@ pub fn slips_csv(campaign: &Campaign, slips: &[&Slip], public_url: &str) -> Resu
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
+
+/// The parameters of the Zalo notification (ZNS) template the README
+/// gives, in its order: the bulk-upload file's columns after `phone`.
+pub const ZALO_PARAMS: [&str; 5] = ["ten", "don_vi", "so_phut", "ma_phieu", "ma_lien_ket"];
+
+/// The longest value a ZNS template parameter takes.
+pub const ZALO_VALUE_MAX: usize = 30;
+
+/// A person's name within [`ZALO_VALUE_MAX`]: whole, or its last words (the
+/// given name, by which the message greets).
+fn zalo_name(name: &str) -> String {
+    let mut words: Vec<&str> = name.split_whitespace().collect();
+    while words.len() > 1 && words.join(" ").chars().count() > ZALO_VALUE_MAX {
+        words.remove(0);
+    }
+    sipas_shared::model::text::ellipsis(&words.join(" "), ZALO_VALUE_MAX)
+}
+
+/// The bulk-upload file for Zalo's notification service (ZNS): one row per
+/// invitation that has a phone, `phone` as 84xxxxxxxxx and then the
+/// template's parameters ([`ZALO_PARAMS`]), each at most
+/// [`ZALO_VALUE_MAX`] characters; UTF-8 with a BOM. The personal link is
+/// the template's button, `PUBLIC_URL/s/{ma_lien_ket}`. Returns the file
+/// and how many invitations had no phone and were left out.
+///
+/// # Errors
+/// Only if writing to memory fails.
+pub fn zalo_csv(campaign: &Campaign, slips: &[&Slip]) -> Result<(Vec<u8>, usize), csv::Error> {
+    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    w.write_record(std::iter::once("phone").chain(ZALO_PARAMS))?;
+    let mut without_phone = 0;
+    for s in slips {
+        let Some(phone) = s.contact.as_ref().and_then(|c| sipas_shared::model::Phone::parse(&c.phone).ok()) else {
+            without_phone += 1;
+            continue;
+        };
+        let name = s.contact.as_ref().map_or("", |c| c.name.as_str());
+        let unit = campaign.unit(&s.unit).map_or(s.unit.as_str(), |u| u.name.as_str());
+        let minutes = campaign.questionnaire_of(&s.group).map_or(5, sipas_shared::Questionnaire::minutes);
+        let cells = [
+            phone.international().trim_start_matches('+').to_owned(),
+            zalo_name(name),
+            sipas_shared::model::text::ellipsis(unit, ZALO_VALUE_MAX),
+            minutes.to_string(),
+            display_code(&s.code),
+            s.token.to_string(),
+        ];
+        let safe: Vec<_> = cells.iter().map(|c| sipas_shared::files::spreadsheet::defuse(c).into_owned()).collect();
+        w.write_record(&safe)?;
+    }
+    Ok((w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?, without_phone))
+}

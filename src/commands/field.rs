@@ -110,6 +110,16 @@ pub async fn invitations(
                 }
                 SlipFormat::Csv => sipas_collector::slips::slips_csv(&campaign, &open, public_url)
                     .map_err(|e| Failure::Other(e.to_string()))?,
+                SlipFormat::Zalo => {
+                    let (body, missing) = sipas_collector::slips::zalo_csv(&campaign, &open)
+                        .map_err(|e| Failure::Other(e.to_string()))?;
+                    if missing > 0 {
+                        eprintln!(
+                            "{missing} phiếu mời không có số điện thoại: không có trong tệp Zalo (in phiếu giấy cho họ)"
+                        );
+                    }
+                    body
+                }
             };
             (body, open.len(), "phiếu mời")
         }

@@ -46,16 +46,10 @@ pub fn workbook(tables: &[Table], meta: &[String]) -> Result<Vec<u8>, XlsxError>
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     let mut names: Vec<String> = Vec::new();
     for t in tables {
-        let sheet = book.add_worksheet();
+        // Rows go straight to the file as they are written (constant
+        // memory): a province's comments are tens of thousands of rows.
+        let sheet = book.add_worksheet_with_constant_memory()?;
         sheet.set_name(unique(&mut names, &sheet_name(&t.name)))?;
-        sheet.write_string_with_format(0, 0, &t.title, &title)?;
-        for (i, line) in meta.iter().enumerate() {
-            sheet.write_string_with_format(row(i + 1), 0, line, &note)?;
-        }
-        let head = row(meta.len() + 2);
-        for (c, h) in t.headers.iter().enumerate() {
-            sheet.write_string_with_format(head, col(c), h, &header)?;
-        }
         // Long texts (questions, comments) wrap in a column of fixed width.
         let widths: Vec<usize> = (0..t.headers.len())
             .map(|c| {
@@ -63,15 +57,46 @@ pub fn workbook(tables: &[Table], meta: &[String]) -> Result<Vec<u8>, XlsxError>
                     .rows
                     .iter()
                     .filter_map(|row| row.get(c))
-                    .map(|v| v.display("").chars().count())
+                    .map(|v| match v {
+                        Value::Text(s) => s.chars().count(),
+                        other => other.display("").len(),
+                    })
                     .max()
                     .unwrap_or(0);
                 let header_words = t.headers[c].split_whitespace().map(|w| w.chars().count()).max().unwrap_or(0);
                 widest.max(header_words).max(t.headers[c].chars().count().min(18)).clamp(6, 60)
             })
             .collect();
+        for (c, w) in widths.iter().enumerate() {
+            sheet.set_column_width(col(c), *w as f64 + 2.0)?;
+        }
+        sheet.write_string_with_format(0, 0, &t.title, &title)?;
+        for (i, line) in meta.iter().enumerate() {
+            sheet.write_string_with_format(row(i + 1), 0, line, &note)?;
+        }
+        let head = row(meta.len() + 2);
+        // Rows as tall as their wrapped texts, so none runs into the next;
+        // each row's height is set before its cells (the row is then written).
+        // Bold headers take about a sixth more room.
+        let header_lines = t.headers.iter().zip(&widths).map(|(h, w)| wrapped_lines(h, w * 6 / 7)).max().unwrap_or(1);
+        sheet.set_row_height(head, LINE_PT * header_lines as f64)?;
+        for (c, h) in t.headers.iter().enumerate() {
+            sheet.write_string_with_format(head, col(c), h, &header)?;
+        }
         for (r, cells) in t.rows.iter().enumerate() {
             let r = head + 1 + row(r);
+            let lines = cells
+                .iter()
+                .zip(&widths)
+                .map(|(v, w)| match v {
+                    Value::Text(s) if *w >= 60 => wrapped_lines(s, *w),
+                    _ => 1,
+                })
+                .max()
+                .unwrap_or(1);
+            if lines > 1 {
+                sheet.set_row_height(r, LINE_PT * lines as f64)?;
+            }
             for (c, v) in cells.iter().enumerate() {
                 match v {
                     Value::Text(s) if widths[c] >= 60 => {
@@ -89,27 +114,6 @@ pub fn workbook(tables: &[Table], meta: &[String]) -> Result<Vec<u8>, XlsxError>
                     }
                     Value::Figure(None) => {}
                 }
-            }
-        }
-        for (c, w) in widths.iter().enumerate() {
-            sheet.set_column_width(col(c), *w as f64 + 2.0)?;
-        }
-        // Rows as tall as their wrapped texts, so none runs into the next.
-        // Bold headers take about a sixth more room.
-        let header_lines = t.headers.iter().zip(&widths).map(|(h, w)| wrapped_lines(h, w * 6 / 7)).max().unwrap_or(1);
-        sheet.set_row_height(head, LINE_PT * header_lines as f64)?;
-        for (r, cells) in t.rows.iter().enumerate() {
-            let lines = cells
-                .iter()
-                .zip(&widths)
-                .map(|(v, w)| match v {
-                    Value::Text(s) if *w >= 60 => wrapped_lines(s, *w),
-                    _ => 1,
-                })
-                .max()
-                .unwrap_or(1);
-            if lines > 1 {
-                sheet.set_row_height(head + 1 + row(r), LINE_PT * lines as f64)?;
             }
         }
         let last_row = head + row(t.rows.len());
