@@ -121,6 +121,9 @@ pub enum Command {
         /// Tệp kết quả (mặc định: màn hình; XLSX: <mã đợt>-bao-cao.xlsx)
         #[arg(long)]
         out: Option<PathBuf>,
+        /// So với đợt khảo sát khác (mã đợt; thường là năm trước, qua tệp sắp xếp đơn vị)
+        #[arg(long)]
+        compare: Option<String>,
     },
     /// Dữ liệu phiếu ẩn danh, mỗi phiếu một dòng
     Export {

@@ -391,3 +391,109 @@ async fn the_written_report_carries_the_charts_as_pictures() {
         assert!(inked > 1000, "{name}: {inked} inked pixels");
     }
 }
+
+/// This year against last year through a merger, on the hand-worked
+/// fixture: last year's A (4 citizens, SIPAS 60,42) and B (2, 75,00) are
+/// this year's AB. Last year's AB is the pooled A + B — the campaign's own
+/// 65,00 — never the mean of 60,42 and 75,00 (67,71); this year AB answered
+/// as A did: 60,42, down 4,58 points, within what sampling gives.
+#[tokio::test]
+async fn this_year_against_last_year_through_a_merger() {
+    let db = loaded().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let from = fixture("report/campaign.toml");
+    let folder = from.parent().expect("dir");
+    for name in ["sipas.toml", "par.toml"] {
+        std::fs::copy(folder.join(name), dir.path().join(name)).expect("copy");
+    }
+    let text = std::fs::read_to_string(&from).expect("campaign");
+    let merged = text
+        .replace("id = \"hand\"", "id = \"hand-2027\"\nfollows = \"hand\"\nlineage_csv = \"lineage.csv\"")
+        .replace("year = 2026", "year = 2027")
+        .replace("2026-10-", "2027-10-")
+        .replace("[[units]]\ncode = \"B\"\nname = \"Xã B\"\nkind = \"commune\"\nparent = \"D\"\n", "")
+        .replace("code = \"A\"\nname = \"Xã A\"", "code = \"AB\"\nname = \"Xã AB\"");
+    assert!(merged.contains("code = \"AB\"") && !merged.contains("Xã B\""), "{merged}");
+    std::fs::write(dir.path().join("campaign.toml"), merged).expect("write");
+    let act = "Nghị quyết 1680/NQ-UBTVQH15";
+    std::fs::write(
+        dir.path().join("lineage.csv"),
+        format!("Mã đơn vị mới,Mã đơn vị cũ,Tên đơn vị cũ,Tỷ lệ,Văn bản\nAB,A,Xã A,,{act}\nAB,B,Xã B,,{act}\n"),
+    )
+    .expect("lineage");
+    let ballots = std::fs::read_to_string(fixture("report/ballots.csv")).expect("ballots");
+    let this_year: String = ballots
+        .lines()
+        .filter(|l| !l.starts_with("B,"))
+        .map(|l| format!("{}\n", l.replacen("A,", "AB,", 1).replace("2026-10-", "2027-10-")))
+        .collect();
+    std::fs::write(dir.path().join("ballots.csv"), this_year).expect("ballots");
+    for args in [
+        vec!["campaign", "load", dir.path().join("campaign.toml").to_str().expect("path")],
+        vec!["responses", "import", "--campaign", "hand-2027", dir.path().join("ballots.csv").to_str().expect("path")],
+    ] {
+        let out = sipas(&db, &args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+
+    let out = sipas(&db, &["report", "--campaign", "hand-2027", "--format", "json", "--compare", "hand"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let c = &json["comparison"];
+    assert_eq!((c["previous"].as_str(), c["previous_year"].as_i64()), (Some("hand"), Some(2026)));
+    let ab = c["units"].as_array().expect("units").iter().find(|u| u["unit"] == "AB").expect("AB");
+    assert_eq!(ab["from"], serde_json::json!(["A", "B"]));
+    assert_eq!(ab["from_names"], serde_json::json!(["Xã A", "Xã B"]));
+    assert_eq!(ab["last_year_responses"].as_u64(), Some(10), "A's 8 and B's 2 answers, pooled");
+    let s = &ab["sipas"];
+    let num = |v: &Value| v.as_f64().expect("number");
+    assert!((num(&s["this_year"]) - 60.42).abs() < 1e-9, "{s}");
+    assert!((num(&s["last_year"]) - 65.0).abs() < 1e-9, "pooled A + B, not the mean of the two: {s}");
+    assert!((num(&s["change"]) + 4.58).abs() < 1e-9, "the published figures' difference: {s}");
+    // The test, from the two intervals the document gives.
+    let half = |i: &Value| (num(&i[1]) - num(&i[0])) / (2.0 * 1.959964);
+    let z = num(&s["change"]) / (half(&s["ci95_this_year"]).powi(2) + half(&s["ci95_last_year"]).powi(2)).sqrt();
+    assert!((num(&s["z"]) - z).abs() < 1e-4 && z.abs() < 1.959964, "{s}");
+    assert_eq!(s["beyond_chance"], false);
+    // The delegates answered only in A last year: the PAR survey share is A's both years.
+    assert!(num(&ab["par_survey"]["change"]).abs() < 1e-9, "{}", ab["par_survey"]);
+
+    // The same in the workbook's table and the written report's sentence.
+    let docx = dir.path().join("bc.docx");
+    let out = sipas(
+        &db,
+        &[
+            "report",
+            "--campaign",
+            "hand-2027",
+            "--format",
+            "docx",
+            "--compare",
+            "hand",
+            "--out",
+            docx.to_str().expect("path"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let paragraphs = docx_paragraphs(&std::fs::read(&docx).expect("docx"));
+    let sentence = "So với năm 2026 (Xã A, Xã B): Chỉ số SIPAS 60,42% so với 65%, giảm 4,58 điểm, trong mức dao động do chọn mẫu (kiểm định 95 %).";
+    assert!(paragraphs.iter().any(|p| p == sentence), "{paragraphs:#?}");
+    let text = stdout(&sipas(&db, &["report", "--campaign", "hand-2027", "--compare", "hand"]));
+    assert!(text.contains("So với Đợt tính tay (năm 2026)") && text.contains("Xã A, Xã B"), "{text}");
+    // On the page: a link from this year's report, then the table.
+    let server = common::spawn_server(&db, &[]);
+    let client = common::analyst(&db, &server.base).await;
+    let page = client.get(format!("{}/reports/hand-2027", server.base)).send().await.expect("get");
+    assert!(page.text().await.expect("page").contains("href=\"/reports/hand-2027?compare=hand\""));
+    let page = client.get(format!("{}/reports/hand-2027?compare=hand", server.base)).send().await.expect("get");
+    assert_eq!(page.status().as_u16(), 200);
+    let page = page.text().await.expect("page");
+    assert!(
+        page.contains("So với Đợt tính tay (năm 2026)") && page.contains("download/report.xlsx?compare=hand"),
+        "{page}"
+    );
+    // A campaign that is not in the database is named, not guessed.
+    let missing = sipas(&db, &["report", "--campaign", "hand-2027", "--compare", "hand-2020"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("hand-2020"), "{}", stderr(&missing));
+}

@@ -4,6 +4,7 @@
 
 pub mod answers;
 pub mod codebook;
+pub mod compare;
 pub mod crosstab;
 pub mod design;
 pub mod disclosure;

@@ -201,3 +201,21 @@ pub async fn above_unit(
     }
     Ok(out)
 }
+
+/// Adds to `report` the comparison with the campaign `previous` (by id),
+/// last year's figures pooled over each unit's predecessors.
+///
+/// # Errors
+/// Storage failures; `StoreError::NotFound` when no such campaign is stored.
+pub async fn compare_with(
+    store: &dyn Store,
+    campaign: &Campaign,
+    report: &mut Report,
+    previous: &str,
+) -> Result<(), StoreError> {
+    let before =
+        store.campaign(previous).await?.ok_or_else(|| StoreError::NotFound(format!("đợt khảo sát «{previous}»")))?;
+    let last = aggregate(store, &before, &|_| {}).await?;
+    report.comparison = Some(crate::compare::compare(report, campaign, &before, &last));
+    Ok(())
+}

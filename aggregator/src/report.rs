@@ -297,6 +297,10 @@ pub struct Report {
     /// reader chose one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// This year against the campaign followed, when asked for
+    /// (`--compare`, `?compare=`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<crate::compare::Comparison>,
 }
 
 /// Below this many answers a unit's index is marked as a small sample.
@@ -547,6 +551,7 @@ pub fn build(agg: &Aggregate<'_>, ctx: &Context, by: By) -> Report {
         design: None,
         codebook: crate::codebook::codebook(campaign),
         group: None,
+        comparison: None,
     }
 }
 

@@ -337,6 +337,7 @@ pub async fn report(
     by: Option<&str>,
     format: ReportFormat,
     out: Option<&Path>,
+    compare: Option<&str>,
 ) -> Result<(), Failure> {
     let (by, question) = match by {
         None => (By::Unit, None),
@@ -353,7 +354,13 @@ pub async fn report(
     }
     release_due(&*store).await?;
     let bar = progress("Đang tổng hợp");
-    let report = load::report(&*store, &campaign, by, question.as_deref(), &|n| bar.set_position(n)).await?;
+    let mut report = load::report(&*store, &campaign, by, question.as_deref(), &|n| bar.set_position(n)).await?;
+    if let Some(previous) = compare {
+        load::compare_with(&*store, &campaign, &mut report, previous).await.map_err(|e| match e {
+            StoreError::NotFound(what) => Failure::BadInput(format!("--compare: không có {what} trong cơ sở dữ liệu")),
+            other => other.into(),
+        })?;
+    }
     bar.finish_and_clear();
     let tables = render::tables(&report);
     let bytes = match format {

@@ -163,7 +163,28 @@ fn met(m: Option<bool>) -> &'static str {
     }
 }
 
-fn unit_paragraphs(u: &UnitReport, campaign: &Campaign) -> Vec<Paragraph> {
+/// "So với năm 2024 (Xã A, Xã B): Chỉ số SIPAS 60,42% so với 65%, giảm 4,58
+/// điểm, trong mức dao động do chọn mẫu."
+pub fn change_sentence(c: &crate::compare::UnitChange, year: i32) -> Option<String> {
+    let (this, last, change) = (c.sipas.this_year?, c.sipas.last_year?, c.sipas.change?);
+    let num = |x: f64| vn_pct(Decimal::try_from(x).unwrap_or_default());
+    let from = if c.from_names.is_empty() { String::new() } else { format!(" ({})", c.from_names.join(", ")) };
+    let way = if change > 0.0 {
+        format!("tăng {} điểm", num(change))
+    } else if change < 0.0 {
+        format!("giảm {} điểm", num(-change))
+    } else {
+        "không đổi".to_owned()
+    };
+    let verdict = match c.sipas.beyond_chance {
+        Some(true) => ", vượt mức dao động do chọn mẫu (kiểm định 95 %)",
+        Some(false) => ", trong mức dao động do chọn mẫu (kiểm định 95 %)",
+        None => "",
+    };
+    Some(format!("So với năm {year}{from}: Chỉ số SIPAS {}% so với {}%, {way}{verdict}.", num(this), num(last)))
+}
+
+fn unit_paragraphs(u: &UnitReport, campaign: &Campaign, report: &Report) -> Vec<Paragraph> {
     let mut out = vec![lead(&u.name)];
     let s = u.figures.sipas.as_ref();
     let mut line = format!("Tổng số {} phiếu khảo sát.", vn_count(u.figures.responses));
@@ -187,6 +208,11 @@ fn unit_paragraphs(u: &UnitReport, campaign: &Campaign) -> Vec<Paragraph> {
         }
     }
     if let Some(line) = unit_fields_sentence(&u.by_field) {
+        out.push(para(&line));
+    }
+    if let Some(c) = &report.comparison
+        && let Some(line) = c.units.iter().find(|x| x.unit == u.unit).and_then(|x| change_sentence(x, c.previous_year))
+    {
         out.push(para(&line));
     }
     if let Some(p) = &u.figures.par_survey {
@@ -531,6 +557,11 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
         line.push_str(&format!(" Chỉ tiêu SIPAS ≥ {}%: {met_units}/{ranked} đơn vị đạt.", vn_pct(t)));
     }
     body.push(para(&line).into());
+    if let Some(c) = &report.comparison
+        && let Some(line) = change_sentence(&c.total, c.previous_year)
+    {
+        body.push(para(&line).into());
+    }
     if let Some(s) = sipas {
         // Two parts (METHOD §6): SIPAS is their mean.
         for p in &s.parts {
@@ -579,7 +610,7 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
 
     body.push(heading("IV. KẾT QUẢ TỪNG ĐƠN VỊ").into());
     for u in report.units.iter().filter(|u| u.figures.responses > 0) {
-        body.extend(unit_paragraphs(u, campaign).into_iter().map(Block::from));
+        body.extend(unit_paragraphs(u, campaign, report).into_iter().map(Block::from));
     }
 
     let priorities: Vec<_> = report.totals.figures.answers.iter().filter(|a| a.kind == "multi" && a.n > 0).collect();

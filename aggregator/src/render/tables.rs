@@ -112,8 +112,66 @@ pub fn tables(report: &Report) -> Vec<Table> {
     out.extend(par_index_table(report));
     out.push(par_criteria_table(report));
     out.extend(ranking_table(report));
+    out.extend(comparison_table(report));
     out.extend(answer_tables(report));
     out
+}
+
+/// A measured figure (a change, a z) as a table's figure.
+fn measured(x: Option<f64>) -> Value {
+    Value::Figure(x.and_then(|x| rust_decimal::Decimal::try_from(x).ok()))
+}
+
+/// Each unit this year against its predecessors last year, when asked for.
+fn comparison_table(report: &Report) -> Option<Table> {
+    let c = report.comparison.as_ref()?;
+    let verdict = |b: Option<bool>| {
+        Value::Text(match b {
+            Some(true) => "vượt mức dao động do chọn mẫu".into(),
+            Some(false) => "trong mức dao động do chọn mẫu".into(),
+            None => String::new(),
+        })
+    };
+    let rows = c
+        .units
+        .iter()
+        .chain(std::iter::once(&c.total))
+        .map(|u| {
+            vec![
+                Value::Text(u.name.clone()),
+                Value::Text(u.from_names.join(", ")),
+                Value::Count(u.last_year_responses),
+                measured(u.sipas.this_year),
+                measured(u.sipas.last_year),
+                measured(u.sipas.change),
+                measured(u.sipas.z),
+                verdict(u.sipas.beyond_chance),
+                measured(u.par_survey.this_year),
+                measured(u.par_survey.last_year),
+                measured(u.par_survey.change),
+            ]
+        })
+        .collect();
+    Some(Table {
+        name: "So với năm trước".into(),
+        title: format!("So với {} (năm {}), qua các đơn vị được hợp nhất [bổ sung]", c.previous_name, c.previous_year),
+        headers: [
+            "Đơn vị",
+            "Đơn vị năm trước",
+            "Số phiếu năm trước",
+            "Chỉ số SIPAS năm nay (%)",
+            "Chỉ số SIPAS năm trước (%)",
+            "Thay đổi (điểm)",
+            "z",
+            "Kiểm định thay đổi (95 %)",
+            "Chỉ số PAR khảo sát năm nay (%)",
+            "năm trước (%)",
+            "Thay đổi PAR (điểm)",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    })
 }
 
 /// The units' indices and the campaign's, one row each.

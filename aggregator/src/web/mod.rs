@@ -51,6 +51,8 @@ struct ReportQuery {
     trang: Option<usize>,
     /// One respondent group's figures only (its code).
     group: Option<String>,
+    /// The campaign to compare with (last year's, by id).
+    compare: Option<String>,
 }
 
 /// A failure shown as a page (HTML routes) or as the API's JSON error body.
@@ -142,7 +144,15 @@ async fn build(state: &ReportState, id: &str, q: &ReportQuery) -> Result<(Campai
             message: format!("đợt không có nhóm đối tượng «{g}»"), field: "group"
         });
     }
-    let report = load::report_of_group(&*state.store, &campaign, by, question.as_deref(), group, &|_| {}).await?;
+    let mut report = load::report_of_group(&*state.store, &campaign, by, question.as_deref(), group, &|_| {}).await?;
+    if let Some(previous) = q.compare.as_deref().filter(|c| !c.is_empty()) {
+        load::compare_with(&*state.store, &campaign, &mut report, previous).await.map_err(|e| match e {
+            sipas_shared::StoreError::NotFound(what) => {
+                WebError::BadInput { message: format!("không có {what} để so sánh"), field: "compare" }
+            }
+            other => WebError::from(other),
+        })?;
+    }
     Ok((campaign, report))
 }
 

@@ -145,6 +145,9 @@ fn page_query(report: &Report, by: By, question: Option<&str>) -> String {
     if let Some(g) = &report.group {
         parts.push(format!("group={g}"));
     }
+    if let Some(c) = &report.comparison {
+        parts.push(format!("compare={}", c.previous));
+    }
     if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
 }
 
@@ -160,7 +163,11 @@ pub struct CommentQuery {
 
 /// An anchor for a table, from its sheet name.
 fn anchor(t: &Table) -> String {
-    format!("bang-{}", sipas_shared::model::text::procedure_key(&t.name).replace(' ', "-"))
+    anchor_of(&t.name)
+}
+
+fn anchor_of(sheet: &str) -> String {
+    format!("bang-{}", sipas_shared::model::text::procedure_key(sheet).replace(' ', "-"))
 }
 
 /// The report page for reading: contents, a one-screen summary, the
@@ -199,6 +206,13 @@ pub fn report_page(campaign: &Campaign, report: &Report, unit: Option<&str>, com
                 @if comment_table.is_some() { a href="#y-kien" { "Ý kiến" } }
                 a href=(format!("/reports/{}/units", campaign.id)) { "Phiếu từng đơn vị (in A4)" }
                 a href=(format!("/reports/{}/compare", campaign.id)) { "So sánh hai đơn vị" }
+                @if let Some(previous) = &campaign.follows {
+                    @if report.comparison.is_none() {
+                        a href=(format!("/reports/{}?compare={previous}", campaign.id)) { "So với năm trước" }
+                    } @else {
+                        a href=(format!("#{}", anchor_of("So với năm trước"))) { "So với năm trước" }
+                    }
+                }
             }
             (summary(campaign, report, &query))
             (breakdown_nav(campaign, by, question))
