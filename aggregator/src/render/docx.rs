@@ -38,11 +38,6 @@ fn para(t: &str) -> Paragraph {
         .line_spacing(LineSpacing::new().before(0).after(120))
 }
 
-/// A line of a list ("– Tiếp cận dịch vụ: 84,6%."), set as a paragraph.
-fn item(t: &str) -> Paragraph {
-    para(t)
-}
-
 /// A bold lead-in line (a unit's name before its comments).
 fn lead(t: &str) -> Paragraph {
     Paragraph::new()
@@ -91,9 +86,10 @@ pub fn field_sentence(field: &str, d: &crate::indices::Distribution) -> String {
     format!("Lĩnh vực {field}: tổng số {} phiếu, trong đó {}.", vn_count(d.n), parts.join(", "))
 }
 
-/// A unit's overall satisfaction by field in one sentence: "Hài lòng chung
-/// theo lĩnh vực: Tư pháp – Hộ tịch 71,43% (14 phiếu); …" (the campaign's
-/// fields each have their own sentence).
+/// A unit's fields in one sentence, the share satisfied or very satisfied
+/// with the whole service in each: "Tỷ lệ hài lòng và rất hài lòng theo
+/// lĩnh vực: Tư pháp – Hộ tịch 71,43% (14 phiếu); …" (the campaign's fields
+/// each have a sentence of their own, every level counted).
 fn unit_fields_sentence(fields: &[crate::report::FieldRow]) -> Option<String> {
     let parts: Vec<String> = fields
         .iter()
@@ -496,7 +492,7 @@ fn comment_paragraphs(report: &Report) -> Vec<Paragraph> {
         out.push(lead(&format!("{name} ({} ý kiến):", vn_count(u.total))));
         for (text, n) in &u.selection {
             let times = if *n > 1 { format!(" ({} ý kiến)", vn_count(*n)) } else { String::new() };
-            out.push(item(&format!("– {text}{times}.").replace("..", ".")));
+            out.push(para(&format!("– {text}{times}.").replace("..", ".")));
         }
     }
     out
@@ -565,10 +561,10 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
     if let Some(s) = sipas {
         // Two parts (METHOD §6): SIPAS is their mean.
         for p in &s.parts {
-            body.push(item(&format!("Phần {}: {}.", p.part.to_lowercase(), pct(p.index))).into());
+            body.push(para(&format!("Phần {}: {}.", p.part.to_lowercase(), pct(p.index))).into());
         }
         for c in &s.components {
-            body.push(item(&format!("– {}: {}.", c.name, pct(c.index))).into());
+            body.push(para(&format!("– {}: {}.", c.name, pct(c.index))).into());
         }
     }
     if sipas.is_some()
@@ -621,7 +617,7 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
             let mut options = a.options.clone();
             options.sort_by_key(|o| std::cmp::Reverse(o.count));
             for o in options {
-                body.push(item(&format!("– {}: {} lượt chọn ({}).", o.label, vn_count(o.count), pct(o.pct))).into());
+                body.push(para(&format!("– {}: {} lượt chọn ({}).", o.label, vn_count(o.count), pct(o.pct))).into());
             }
         }
     }

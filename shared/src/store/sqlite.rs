@@ -41,11 +41,12 @@ impl SqliteStore {
         // Each connection is a worker thread; on a small machine more of them
         // cost more in hand-offs than they gain (8 → 4 took submissions from
         // about 4,500/s to 5,250/s on 2 cores, BENCHMARKS.md).
-        // The readers map no pages: a report of a million answers would
-        // otherwise leave up to 256 MB mapped in each of them, resident in
-        // the service's memory long after the download (the submission
-        // writer keeps its map, below).
-        let readers = options.clone().pragma("mmap_size", "0");
+        // The readers map no pages and cache 4 MB each: a report of a
+        // million answers would otherwise leave up to 256 MB mapped and
+        // 16 MB cached in each of them, resident in the service's memory
+        // long after the download (the submission writer keeps its map and
+        // cache, below; the reports' reads are one pass each).
+        let readers = options.clone().pragma("mmap_size", "0").pragma("cache_size", "-4096");
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(readers).await?;
         sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
         let key = std::sync::Arc::new(Self::adopt_key(&pool, key).await?);
