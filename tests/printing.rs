@@ -223,18 +223,28 @@ fn example_with_answers(db: &TestDb) {
     }
 }
 
-#[tokio::test]
-async fn the_written_report_prints_as_an_administrative_document_of_at_most_fifteen_pages() {
-    let Some((_, pdftotext)) = tools() else { return };
-    let Some(soffice) = soffice() else { return };
+/// The example's report as `format` (docx, xlsx), printed by LibreOffice:
+/// its folder, its file, and the pages and words of the print.
+#[allow(clippy::type_complexity)]
+async fn printed_example_report(
+    format: &str,
+) -> Option<(tempfile::TempDir, std::path::PathBuf, Vec<(f64, f64)>, Vec<Word>)> {
+    let (_, pdftotext) = tools()?;
+    let soffice = soffice()?;
     let db = TestDb::new().await;
     example_with_answers(&db);
     let dir = tempfile::tempdir().expect("dir");
-    let docx = dir.path().join("bao-cao.docx");
+    let file = dir.path().join(format!("bao-cao.{format}"));
     let out =
-        sipas(&db, &["report", "--campaign", CAMPAIGN, "--format", "docx", "--out", docx.to_str().expect("path")]);
+        sipas(&db, &["report", "--campaign", CAMPAIGN, "--format", format, "--out", file.to_str().expect("path")]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let (pages, words) = pdf_words(&print_office(&docx, soffice), pdftotext);
+    let (pages, words) = pdf_words(&print_office(&file, soffice), pdftotext);
+    Some((dir, file, pages, words))
+}
+
+#[tokio::test]
+async fn the_written_report_prints_as_an_administrative_document_of_at_most_fifteen_pages() {
+    let Some((_dir, docx, pages, words)) = printed_example_report("docx").await else { return };
 
     assert!((2..=15).contains(&pages.len()), "the example's report is {} pages", pages.len());
     // Every word at least 9 pt; the body at 14 pt (Times New Roman, the decree's 13–14).
@@ -336,16 +346,7 @@ async fn the_written_report_prints_as_an_administrative_document_of_at_most_fift
 /// below, each sheet's header row on every page it runs onto.
 #[tokio::test]
 async fn the_workbook_prints_landscape_at_8_pt_or_more_with_no_text_over_another() {
-    let Some((_, pdftotext)) = tools() else { return };
-    let Some(soffice) = soffice() else { return };
-    let db = TestDb::new().await;
-    example_with_answers(&db);
-    let dir = tempfile::tempdir().expect("dir");
-    let xlsx = dir.path().join("bao-cao.xlsx");
-    let out =
-        sipas(&db, &["report", "--campaign", CAMPAIGN, "--format", "xlsx", "--out", xlsx.to_str().expect("path")]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let (pages, words) = pdf_words(&print_office(&xlsx, soffice), pdftotext);
+    let Some((_dir, _xlsx, pages, words)) = printed_example_report("xlsx").await else { return };
     assert!(pages.len() > 1, "{} pages", pages.len());
     for (i, (w, h)) in pages.iter().enumerate() {
         assert!((w - 842.0).abs() < 2.0 && (h - 595.0).abs() < 2.0, "page {} is landscape A4: {w} × {h}", i + 1);
