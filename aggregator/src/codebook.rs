@@ -9,7 +9,9 @@ use sipas_shared::model::questionnaire::QuestionKind;
 /// One question.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CodebookQuestion {
+    /// The questionnaire's title, and its id.
     pub questionnaire: String,
+    pub questionnaire_id: String,
     /// The respondent groups that answer it.
     pub groups: Vec<String>,
     pub code: String,
@@ -68,6 +70,7 @@ pub fn codebook(campaign: &Campaign) -> Vec<CodebookQuestion> {
             };
             out.push(CodebookQuestion {
                 questionnaire: q.title.clone(),
+                questionnaire_id: q.id.clone(),
                 groups: groups.clone(),
                 code: question.code.clone(),
                 kind: kind_name(question.kind),
@@ -80,17 +83,30 @@ pub fn codebook(campaign: &Campaign) -> Vec<CodebookQuestion> {
     out
 }
 
+/// A question's kind as the workbook names it.
+fn kind_vi(kind: &str) -> &'static str {
+    match kind {
+        "likert5" => "thang 5 mức",
+        "single" => "một lựa chọn",
+        "multi" => "nhiều lựa chọn",
+        "yesno" => "có/không",
+        "number" => "số",
+        _ => "văn bản",
+    }
+}
+
 /// The codebook as a table: a line per answer code (one for a question
-/// without codes), for the workbook's last sheet.
+/// without codes), the questionnaire by its short id, for the workbook's
+/// last sheet.
 pub fn table(codebook: &[CodebookQuestion]) -> crate::render::Table {
     use crate::render::Value::Text;
     let mut rows = Vec::new();
     for q in codebook {
         let first = |code: &str, label: &str| {
             vec![
-                Text(q.questionnaire.clone()),
+                Text(q.questionnaire_id.clone()),
                 Text(q.code.clone()),
-                Text(q.kind.to_owned()),
+                Text(kind_vi(q.kind).to_owned()),
                 Text(q.text.clone()),
                 Text(code.to_owned()),
                 Text(label.to_owned()),

@@ -223,7 +223,7 @@ fn unit_paragraphs(u: &UnitReport, campaign: &Campaign, report: &Report) -> Vec<
 }
 
 fn ranking_table(rows: &[RankRow]) -> DocxTable {
-    let headers = ["Hạng", "Đơn vị", "Chỉ số SIPAS", "Khoảng tin cậy 95%", "Số phiếu", "Ghi chú"];
+    let headers = ["Hạng", "Đơn vị", "Chỉ số SIPAS", "Khoảng tin cậy 95%", "Số phiếu tính SIPAS", "Ghi chú"];
     let rows = rows
         .iter()
         .map(|r| {
@@ -477,7 +477,7 @@ fn comment_paragraphs(report: &Report) -> Vec<Paragraph> {
     let listed: Vec<String> =
         themes.iter().map(|(name, n)| format!("{} {} ý kiến", name.to_lowercase(), vn_count(*n))).collect();
     out.push(para(&format!(
-        "Người trả lời gửi {} ý kiến. Theo nội dung (xếp theo từ ngữ, một ý kiến có thể thuộc nhiều nhóm): {}.",
+        "Người trả lời gửi {} ý kiến. Theo nội dung (phân loại theo từ khóa, một ý kiến có thể thuộc nhiều nhóm): {}.",
         vn_count(all.len() as u64),
         listed.join("; ")
     )));
@@ -636,6 +636,19 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
     if !fit.is_empty() {
         annex.push(centered("PHỤ LỤC", true, 28).into());
         annex.push(centered("CÁC BẢNG SỐ LIỆU", true, 28).into());
+        annex.push(
+            Paragraph::new()
+                .add_run(
+                    text(&format!(
+                        "(Kèm theo Báo cáo {} {})",
+                        frame.number.to_lowercase().replace("số:", "số"),
+                        date_line(&frame)
+                    ))
+                    .italic(),
+                )
+                .align(AlignmentType::Center)
+                .into(),
+        );
         let mut note =
             "Các bảng ghi số liệu toàn đợt; số liệu từng đơn vị, từng câu hỏi và toàn bộ ý kiến có trong tệp \
                         Excel (XLSX) kèm theo"
@@ -691,6 +704,11 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
     let mut bytes = std::io::Cursor::new(Vec::new());
     xml.pack(&mut bytes).map_err(|e| e.to_string())?;
     Ok(bytes.into_inner())
+}
+
+/// "ngày 06 tháng 12 năm 2026" from the heading's place and date.
+fn date_line(frame: &official::Frame) -> String {
+    frame.place_date.split_once(", ").map_or_else(|| frame.place_date.clone(), |(_, d)| d.to_owned())
 }
 
 /// A paragraph or a table of the document, in order.

@@ -497,7 +497,7 @@ fn ranking_table(report: &Report) -> Option<Table> {
                 "Chỉ số SIPAS (%)",
                 "KTC 95% từ",
                 "KTC 95% đến",
-                "Số phiếu",
+                "Số phiếu tính SIPAS",
                 "Cỡ mẫu nhỏ",
                 "So với đơn vị liền kề",
                 "SIPAS gia quyền lĩnh vực (%)",

@@ -29,7 +29,7 @@ const SECTION: &str = "§";
 fn lines(columns: &[(&Figures, &[crate::report::FieldRow])], ranking: &[Option<String>]) -> Vec<Line> {
     let sipas = |f: &Figures| f.sipas.clone();
     let mut out = vec![Line {
-        label: "Số phiếu".into(),
+        label: "Số phiếu (mọi nhóm đối tượng)".into(),
         values: columns.iter().map(|(f, _)| render::vn_count(f.responses)).collect(),
     }];
     out.push(Line {
@@ -165,7 +165,8 @@ fn comparison(headers: &[String], lines: &[Line]) -> Markup {
     }
 }
 
-const PRINT: &str = "@page{size:A4;margin:12mm}@media print{header,.noprint{display:none}main{padding:0;max-width:none}\
+const PRINT: &str = ".scroll td{white-space:normal;min-width:4.5rem}.scroll th.t{min-width:7rem}\
+    @page{size:A4;margin:12mm}@media print{header,.noprint{display:none}main{padding:0;max-width:none}\
     body{font-size:11pt}table{font-size:10pt}.scroll{max-height:none;overflow:visible}}";
 
 /// The list of units whose sheets can be printed.

@@ -167,7 +167,14 @@ fn anchor(t: &Table) -> String {
 }
 
 fn anchor_of(sheet: &str) -> String {
-    format!("bang-{}", sipas_shared::model::text::procedure_key(sheet).replace(' ', "-"))
+    let bare: String = sheet
+        .to_lowercase()
+        .chars()
+        .map(sipas_shared::model::text::fold_vietnamese)
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let words: Vec<&str> = bare.split('-').filter(|w| !w.is_empty()).collect();
+    format!("bang-{}", words.join("-"))
 }
 
 /// The report page for reading: contents, a one-screen summary, the
@@ -202,7 +209,7 @@ pub fn report_page(campaign: &Campaign, report: &Report, unit: Option<&str>, com
                 a href="#thanh-phan" { "Các thành phần" }
                 a href="#linh-vuc" { "Theo lĩnh vực" }
                 @if has_options { a href="#phuong-an" { "Các phương án được chọn" } }
-                @for (_, t) in &shown { a href=(format!("#{}", anchor(t))) title=(t.title) { "Bảng " (t.name.to_lowercase()) } }
+                @for (_, t) in &shown { a href=(format!("#{}", anchor(t))) title=(t.title) { "Bảng: " (t.name) } }
                 @if comment_table.is_some() { a href="#y-kien" { "Ý kiến" } }
                 a href=(format!("/reports/{}/units", campaign.id)) { "Phiếu từng đơn vị (in A4)" }
                 a href=(format!("/reports/{}/compare", campaign.id)) { "So sánh hai đơn vị" }
