@@ -312,8 +312,10 @@ fn zalo_name(name: &str) -> String {
 /// invitation that has a phone, `phone` as 84xxxxxxxxx and then the
 /// template's parameters ([`ZALO_PARAMS`]), each at most
 /// [`ZALO_VALUE_MAX`] characters; UTF-8 with a BOM. The personal link is
-/// the template's button, `PUBLIC_URL/s/{ma_lien_ket}`. Returns the file
-/// and how many invitations had no phone and were left out.
+/// the template's button, `PUBLIC_URL/{ma_lien_ket}`, the parameter being
+/// `s/` and the token (a token may start with `-`, which a spreadsheet
+/// would read as a formula; `s/` never is). Returns the file and how many
+/// invitations had no phone and were left out.
 ///
 /// # Errors
 /// Only if writing to memory fails.
@@ -335,7 +337,7 @@ pub fn zalo_csv(campaign: &Campaign, slips: &[&Slip]) -> Result<(Vec<u8>, usize)
             sipas_shared::model::text::ellipsis(unit, ZALO_VALUE_MAX),
             minutes.to_string(),
             display_code(&s.code),
-            s.token.to_string(),
+            format!("s/{}", s.token),
         ];
         let safe: Vec<_> = cells.iter().map(|c| sipas_shared::files::spreadsheet::defuse(c).into_owned()).collect();
         w.write_record(&safe)?;

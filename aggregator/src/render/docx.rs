@@ -700,7 +700,7 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
         &summary,
         &report.generated_at,
     );
-    xml.document = official::repeat_header_rows(&xml.document);
+    xml.document = official::thin_section_breaks(&official::repeat_header_rows(&xml.document));
     let mut bytes = std::io::Cursor::new(Vec::new());
     xml.pack(&mut bytes).map_err(|e| e.to_string())?;
     Ok(bytes.into_inner())

@@ -218,7 +218,8 @@ pub fn closing(frame: &Frame) -> Table {
         Some(n) => line(run(n, 14).bold()),
         None => line(run("(Họ và tên)", 14).italic()),
     });
-    Table::new(vec![borderless(vec![left, right])])
+    // One row, kept whole on one page: the signature never apart from the recipients.
+    Table::new(vec![borderless(vec![left, right]).cant_split()])
         .set_grid(vec![left_w, right_w])
         .width(total, WidthType::Dxa)
         .clear_all_border()
@@ -240,22 +241,44 @@ pub fn core_properties(author: &str, title: &str, at: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// The marker docx-rs writes for a row that may not split across pages;
-/// the report's tables set it on their header rows only.
-const CANT_SPLIT: &[u8] = b"<w:cantSplit />";
+/// The paragraph docx-rs writes to end a section (the portrait body before
+/// the landscape annex) is empty but 14 pt tall: after a full last page it
+/// would make a page of its own. Set 1 pt high, it never does.
+pub fn thin_section_breaks(document: &[u8]) -> Vec<u8> {
+    const BREAK: &str = "<w:pPr><w:sectPr>";
+    const THIN: &str = "<w:pPr><w:spacing w:before=\"0\" w:after=\"0\" w:line=\"20\" w:lineRule=\"exact\" /><w:rPr><w:sz w:val=\"2\" /><w:szCs w:val=\"2\" /></w:rPr><w:sectPr>";
+    match std::str::from_utf8(document) {
+        Ok(text) if text.contains(BREAK) => text.replace(BREAK, THIN).into_bytes(),
+        _ => document.to_vec(),
+    }
+}
+
+/// The marker docx-rs writes for a row that may not split across pages.
+const CANT_SPLIT: &str = "<w:cantSplit />";
 
 /// Header rows repeated on every page (`w:tblHeader`, which docx-rs does
-/// not write): added to every row marked "cannot split".
+/// not write): in each table of more than one row, a first row marked
+/// "cannot split" is its header. (A one-row table, the signature block,
+/// is only kept whole.)
 pub fn repeat_header_rows(document: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(document.len() + 4096);
-    let mut rest = document;
-    while let Some(at) = rest.windows(CANT_SPLIT.len()).position(|w| w == CANT_SPLIT) {
-        out.extend_from_slice(&rest[..at + CANT_SPLIT.len()]);
-        out.extend_from_slice(b"<w:tblHeader />");
-        rest = &rest[at + CANT_SPLIT.len()..];
+    let Ok(text) = std::str::from_utf8(document) else { return document.to_vec() };
+    let mut out = String::with_capacity(text.len() + 4096);
+    let mut rest = text;
+    while let Some(start) = rest.find("<w:tbl>") {
+        let end = rest[start..].find("</w:tbl>").map_or(rest.len(), |e| start + e + "</w:tbl>".len());
+        let table = &rest[start..end];
+        out.push_str(&rest[..start]);
+        let first_row = table.find("<w:tr").and_then(|r| table[r..].find("</w:tr>").map(|e| r + e));
+        match first_row {
+            Some(row_end) if table.matches("</w:tr>").count() > 1 && table[..row_end].contains(CANT_SPLIT) => {
+                out.push_str(&table.replacen(CANT_SPLIT, "<w:cantSplit /><w:tblHeader />", 1));
+            }
+            _ => out.push_str(table),
+        }
+        rest = &rest[end..];
     }
-    out.extend_from_slice(rest);
-    out
+    out.push_str(rest);
+    out.into_bytes()
 }
 
 #[cfg(test)]
@@ -282,10 +305,30 @@ mod tests {
 
     #[test]
     fn header_rows_are_marked_to_repeat() {
-        let xml = b"<w:trPr><w:cantSplit /></w:trPr><w:tr><w:trPr /></w:tr><w:trPr><w:cantSplit /></w:trPr>";
-        let out = String::from_utf8(repeat_header_rows(xml)).expect("utf-8");
-        assert_eq!(out.matches("<w:cantSplit /><w:tblHeader />").count(), 2);
-        assert_eq!(out.matches("tblHeader").count(), 2);
+        let row = |split: bool| {
+            format!("<w:tr><w:trPr>{}</w:trPr><w:tc /></w:tr>", if split { "<w:cantSplit />" } else { "" })
+        };
+        let data = format!("<w:tbl>{}{}{}</w:tbl>", row(true), row(false), row(false));
+        let heading = format!("<w:tbl>{}{}</w:tbl>", row(false), row(false));
+        let signature = format!("<w:tbl>{}</w:tbl>", row(true));
+        let xml = format!("<w:body>{heading}<w:p />{data}{data}{signature}</w:body>");
+        let out = String::from_utf8(repeat_header_rows(xml.as_bytes())).expect("utf-8");
+        assert_eq!(out.matches("<w:cantSplit /><w:tblHeader />").count(), 2, "the two data tables' headers");
+        assert_eq!(out.matches("tblHeader").count(), 2, "not the heading, not the one-row signature");
+        assert_eq!(out.matches("<w:cantSplit />").count(), 3, "the signature still kept whole");
+    }
+
+    #[test]
+    fn a_section_break_is_one_point_high() {
+        let xml = br#"<w:p w14:paraId="1"><w:pPr><w:sectPr><w:pgSz w:w="11906" /></w:sectPr></w:pPr></w:p>"#;
+        let out = String::from_utf8(thin_section_breaks(xml)).expect("utf-8");
+        assert!(
+            out.contains(
+                r#"<w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact" /><w:rPr><w:sz w:val="2" />"#
+            ),
+            "{out}"
+        );
+        assert!(out.contains("<w:sectPr><w:pgSz"), "the section's properties kept: {out}");
     }
 
     #[test]
