@@ -492,6 +492,17 @@ async fn this_year_against_last_year_through_a_merger() {
         page.contains("So với Đợt tính tay (năm 2026)") && page.contains("download/report.xlsx?compare=hand"),
         "{page}"
     );
+    // One group this year against the same group last year: A's 4 and B's 2 citizens.
+    let citizens: Value = client
+        .get(format!("{}/reports/hand-2027/download/report.json?compare=hand&group=citizens", server.base))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let ab = citizens["comparison"]["units"].as_array().expect("units").iter().find(|u| u["unit"] == "AB").expect("AB");
+    assert_eq!(ab["last_year_responses"].as_u64(), Some(6), "{ab}");
     // A campaign that is not in the database is named, not guessed.
     let missing = sipas(&db, &["report", "--campaign", "hand-2027", "--compare", "hand-2020"]);
     assert_eq!(missing.status.code(), Some(2));

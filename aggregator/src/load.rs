@@ -215,7 +215,11 @@ pub async fn compare_with(
 ) -> Result<(), StoreError> {
     let before =
         store.campaign(previous).await?.ok_or_else(|| StoreError::NotFound(format!("đợt khảo sát «{previous}»")))?;
-    let last = aggregate(store, &before, &|_| {}).await?;
+    let mut last = aggregate(store, &before, &|_| {}).await?;
+    // One group's figures this year against the same group's last year.
+    if let Some(g) = &report.group {
+        last.cells.retain(|k, _| &k.group == g);
+    }
     report.comparison = Some(crate::compare::compare(report, campaign, &before, &last));
     Ok(())
 }
