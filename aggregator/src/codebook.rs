@@ -83,50 +83,6 @@ pub fn codebook(campaign: &Campaign) -> Vec<CodebookQuestion> {
     out
 }
 
-/// A question's kind as the workbook names it.
-fn kind_vi(kind: &str) -> &'static str {
-    match kind {
-        "likert5" => "thang 5 mức",
-        "single" => "một lựa chọn",
-        "multi" => "nhiều lựa chọn",
-        "yesno" => "có/không",
-        "number" => "số",
-        _ => "văn bản",
-    }
-}
-
-/// The codebook as a table: a line per answer code (one for a question
-/// without codes), the questionnaire by its short id, for the workbook's
-/// last sheet.
-pub fn table(codebook: &[CodebookQuestion]) -> crate::render::Table {
-    use crate::render::Value::Text;
-    let mut rows = Vec::new();
-    for q in codebook {
-        let first = |code: &str, label: &str| {
-            vec![
-                Text(q.questionnaire_id.clone()),
-                Text(q.code.clone()),
-                Text(kind_vi(q.kind).to_owned()),
-                Text(q.text.clone()),
-                Text(code.to_owned()),
-                Text(label.to_owned()),
-            ]
-        };
-        if q.answers.is_empty() {
-            rows.push(first("", ""));
-        }
-        for a in &q.answers {
-            rows.push(first(&a.code, &a.label));
-        }
-    }
-    crate::render::Table {
-        name: "Mã hóa".into(),
-        title: "Bảng mã: các câu hỏi, mã và nhãn của câu trả lời".into(),
-        headers: ["Bộ câu hỏi", "Câu", "Loại", "Nội dung", "Mã trả lời", "Nhãn"].map(String::from).to_vec(),
-        rows,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,8 +101,6 @@ mod tests {
         assert_eq!(hl1.answers.len(), 5);
         assert_eq!(hl1.answers[0].code, "1");
         assert!(hl1.groups.iter().any(|g| g.starts_with("Người dân")), "{:?}", hl1.groups);
-        let t = table(&book);
-        let hl1_rows = t.rows.iter().filter(|r| r[1] == crate::render::Value::Text("HL1".into())).count();
-        assert_eq!(hl1_rows, 5, "a line per level");
+        assert_eq!(hl1.answers.iter().map(|a| a.code.as_str()).collect::<Vec<_>>(), ["1", "2", "3", "4", "5"]);
     }
 }

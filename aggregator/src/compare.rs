@@ -1,4 +1,5 @@
-//! This year against last year, through the mergers: each unit's SIPAS,
+//! This year against last year, through the mergers (the figures here;
+//! `trend` computes them from a report and last year's answers): each unit's SIPAS,
 //! components and PAR survey points beside last year's, last year's taken
 //! from the pooled answers of the units it absorbed (the campaign's
 //! lineage; a unit kept under its code is its own predecessor). Whether a
@@ -6,12 +7,8 @@
 //! the difference (a z test of two independent estimates, each with its
 //! 95 % interval), not on whether the two intervals overlap.
 
-use crate::report::{Figures, Report};
 use crate::stats::Interval;
-use crate::tally::Aggregate;
 use serde::Serialize;
-use sipas_shared::Campaign;
-use std::collections::BTreeSet;
 
 /// The two-sided 95 % normal quantile.
 const Z95: f64 = 1.959964;
@@ -40,7 +37,8 @@ pub struct Change {
 }
 
 impl Change {
-    fn new(this: Option<f64>, last: Option<f64>, ci_this: Option<Interval>, ci_last: Option<Interval>) -> Self {
+    /// The change from `last` to `this`, tested when both have intervals.
+    pub fn new(this: Option<f64>, last: Option<f64>, ci_this: Option<Interval>, ci_last: Option<Interval>) -> Self {
         // The published figures have two places; so has their difference.
         let change = this.zip(last).map(|(a, b)| ((a - b) * 100.0).round() / 100.0);
         let se = |i: Interval| (i.1 - i.0) / (2.0 * Z95);
@@ -90,85 +88,6 @@ pub struct Comparison {
     pub previous_year: i32,
     pub units: Vec<UnitChange>,
     pub total: UnitChange,
-}
-
-fn f(s: Option<crate::stats::Shown>) -> Option<f64> {
-    s.map(crate::indices::as_f64)
-}
-
-fn unit_change(
-    unit: &str,
-    name: &str,
-    from: Vec<String>,
-    from_names: Vec<String>,
-    this: &Figures,
-    last: &Figures,
-) -> UnitChange {
-    let (s1, s0) = (this.sipas.as_ref(), last.sipas.as_ref());
-    let components = s1
-        .iter()
-        .flat_map(|s| &s.components)
-        .map(|c| {
-            let before =
-                s0.and_then(|s| s.components.iter().find(|x| x.component == c.component)).and_then(|x| x.index);
-            (c.name.clone(), Change::new(f(c.index), f(before), None, None))
-        })
-        .collect();
-    UnitChange {
-        unit: unit.to_owned(),
-        name: name.to_owned(),
-        from,
-        from_names,
-        last_year_responses: last.responses,
-        sipas: Change::new(
-            f(s1.and_then(|s| s.index)),
-            f(s0.and_then(|s| s.index)),
-            s1.and_then(|s| s.ci95),
-            s0.and_then(|s| s.ci95),
-        ),
-        components,
-        par_survey: Change::new(
-            f(this.par_survey.as_ref().and_then(|p| p.index)),
-            f(last.par_survey.as_ref().and_then(|p| p.index)),
-            None,
-            None,
-        ),
-    }
-}
-
-/// Last year's units behind a unit of this year: those the lineage names,
-/// else the unit of the same code, if last year had it.
-pub fn predecessors(campaign: &Campaign, previous: &Campaign, unit: &str) -> Vec<String> {
-    let named: Vec<String> = campaign.lineage.iter().filter(|p| p.unit == unit).map(|p| p.from.clone()).collect();
-    if !named.is_empty() {
-        return named;
-    }
-    previous.unit(unit).map(|u| vec![u.code.to_string()]).unwrap_or_default()
-}
-
-/// The report's units (those that carry quotas) and its total against last
-/// year's answers (`last`, the aggregate of `previous`).
-pub fn compare(report: &Report, campaign: &Campaign, previous: &Campaign, last: &Aggregate<'_>) -> Comparison {
-    let units = report
-        .units
-        .iter()
-        .filter(|u| !u.quota.is_empty())
-        .map(|u| {
-            let from = predecessors(campaign, previous, &u.unit);
-            let set: BTreeSet<&str> = from.iter().map(String::as_str).collect();
-            let before = crate::report::figures(last, |k| set.contains(k.unit.as_str()));
-            let names = from.iter().map(|c| previous.unit(c).map_or_else(|| c.clone(), |x| x.name.clone())).collect();
-            unit_change(&u.unit, &u.name, from.clone(), names, &u.figures, &before)
-        })
-        .collect();
-    let all = crate::report::figures(last, |_| true);
-    Comparison {
-        previous: previous.id.clone(),
-        previous_name: previous.name.clone(),
-        previous_year: previous.year,
-        units,
-        total: unit_change("", "Toàn đợt", Vec::new(), Vec::new(), &report.totals.figures, &all),
-    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod report;
 pub mod stats;
 pub mod tally;
 pub mod themes;
+pub mod trend;
 pub mod web;
 pub mod weighted;
 

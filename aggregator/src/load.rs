@@ -220,6 +220,6 @@ pub async fn compare_with(
     if let Some(g) = &report.group {
         last.cells.retain(|k, _| &k.group == g);
     }
-    report.comparison = Some(crate::compare::compare(report, campaign, &before, &last));
+    report.comparison = Some(crate::trend::compare(report, campaign, &before, &last));
     Ok(())
 }

@@ -378,7 +378,7 @@ pub async fn report(
         ReportFormat::Docx => render::docx::document(&report, &campaign, &tables).map_err(Failure::Other)?,
         ReportFormat::Xlsx => {
             let meta = render::xlsx::metadata(&report, campaign.organiser.as_deref());
-            let with_codebook = [tables.as_slice(), &[sipas_aggregator::codebook::table(&report.codebook)]].concat();
+            let with_codebook = [tables.as_slice(), &[render::codebook_table(&report.codebook)]].concat();
             render::xlsx::workbook(&with_codebook, &meta).map_err(|e| Failure::Other(e.to_string()))?
         }
     };

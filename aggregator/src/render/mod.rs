@@ -8,7 +8,9 @@ mod tables;
 pub mod text;
 pub mod xlsx;
 
-pub use tables::{PER_UNIT_DETAIL, UNITS_IN_FULL, is_campaign_row, one_unit_at_a_time, tables, too_many_units};
+pub use tables::{
+    PER_UNIT_DETAIL, UNITS_IN_FULL, codebook_table, is_campaign_row, one_unit_at_a_time, tables, too_many_units,
+};
 
 use rust_decimal::Decimal;
 

@@ -617,3 +617,47 @@ fn answer_tables(report: &Report) -> Vec<Table> {
     }
     out
 }
+
+/// A question's kind as the workbook names it.
+fn kind_vi(kind: &str) -> &'static str {
+    match kind {
+        "likert5" => "thang 5 mức",
+        "single" => "một lựa chọn",
+        "multi" => "nhiều lựa chọn",
+        "yesno" => "có/không",
+        "number" => "số",
+        _ => "văn bản",
+    }
+}
+
+/// The codebook as a table: a line per answer code (one for a question
+/// without codes), the questionnaire by its short id, for the workbook's
+/// last sheet.
+pub fn codebook_table(codebook: &[crate::codebook::CodebookQuestion]) -> Table {
+    use Value::Text;
+    let mut rows = Vec::new();
+    for q in codebook {
+        let first = |code: &str, label: &str| {
+            vec![
+                Text(q.questionnaire_id.clone()),
+                Text(q.code.clone()),
+                Text(kind_vi(q.kind).to_owned()),
+                Text(q.text.clone()),
+                Text(code.to_owned()),
+                Text(label.to_owned()),
+            ]
+        };
+        if q.answers.is_empty() {
+            rows.push(first("", ""));
+        }
+        for a in &q.answers {
+            rows.push(first(&a.code, &a.label));
+        }
+    }
+    Table {
+        name: "Mã hóa".into(),
+        title: "Bảng mã: các câu hỏi, mã và nhãn của câu trả lời".into(),
+        headers: ["Bộ câu hỏi", "Câu", "Loại", "Nội dung", "Mã trả lời", "Nhãn"].map(String::from).to_vec(),
+        rows,
+    }
+}

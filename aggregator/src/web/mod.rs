@@ -256,7 +256,7 @@ async fn download_report(
             }
             "report.xlsx" => (
                 render::xlsx::workbook(
-                    &[tables.as_slice(), &[crate::codebook::table(&report.codebook)]].concat(),
+                    &[tables.as_slice(), &[render::codebook_table(&report.codebook)]].concat(),
                     &render::xlsx::metadata(&report, campaign.organiser.as_deref()),
                 )
                 .map_err(|e| WebError::Render(e.to_string()))?,
