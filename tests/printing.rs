@@ -298,6 +298,10 @@ async fn the_written_report_prints_as_an_administrative_document_of_at_most_fift
     let text: String = words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
     assert!(!text.contains("năm 2026 năm 2026"), "the year once in the title");
     assert!(!text.contains("Lập ngày"), "the date in words, not «Lập ngày»");
+    assert!(
+        text.contains("(Kèm theo Báo cáo số /BC-PNV ngày "),
+        "the annex names the report, its symbol as set: {text}"
+    );
 
     // Page numbers from page 2, centred in the top margin; none on page 1.
     let top = 20.0 * 72.0 / 25.4;

@@ -126,6 +126,18 @@ pub struct SipasBlock {
     pub questions: Vec<QuestionRow>,
 }
 
+impl SipasBlock {
+    /// The index of the component `code`, where it has one.
+    pub fn component_index(&self, code: &str) -> Option<Shown> {
+        self.components.iter().find(|c| c.component == code).and_then(|c| c.index)
+    }
+
+    /// The index of the part `part` (METHOD §6), where it has one.
+    pub fn part_index(&self, part: &str) -> Option<Shown> {
+        self.parts.iter().find(|p| p.part == part).and_then(|p| p.index)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PartRow {
     pub part: String,
@@ -354,6 +366,13 @@ pub struct Distribution {
     pub counts: [u64; 5],
     /// Percent of n per level; empty when n = 0.
     pub pct: Vec<Shown>,
+}
+
+impl Distribution {
+    /// The share satisfied or very satisfied (levels 4 and 5), exact.
+    pub fn satisfied_pct(&self) -> Option<Decimal> {
+        pct(self.counts[3] + self.counts[4], self.n)
+    }
 }
 
 pub fn distribution(counts: [u64; 5]) -> Distribution {

@@ -25,8 +25,7 @@ fn unit_change(
         .iter()
         .flat_map(|s| &s.components)
         .map(|c| {
-            let before =
-                s0.and_then(|s| s.components.iter().find(|x| x.component == c.component)).and_then(|x| x.index);
+            let before = s0.and_then(|s| s.component_index(&c.component));
             (c.name.clone(), Change::new(f(c.index), f(before), None, None))
         })
         .collect();

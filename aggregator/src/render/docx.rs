@@ -95,9 +95,7 @@ fn unit_fields_sentence(fields: &[crate::report::FieldRow]) -> Option<String> {
         .iter()
         .filter(|f| f.distribution.n > 0)
         .map(|f| {
-            let d = &f.distribution;
-            let share = crate::stats::pct(d.counts[3] + d.counts[4], d.n)
-                .map_or_else(|| "–".to_owned(), |s| format!("{}%", vn_pct(s)));
+            let share = f.distribution.satisfied_pct().map_or_else(|| "–".to_owned(), |s| format!("{}%", vn_pct(s)));
             format!("{} {share} ({} phiếu)", f.field, vn_count(f.distribution.n))
         })
         .collect();
@@ -448,7 +446,7 @@ fn unit_index_table(report: &Report) -> Option<Table> {
             Value::Figure(sipas.and_then(|s| s.index).map(|x| x.0)),
         ];
         for (code, _) in &components {
-            let c = sipas.and_then(|s| s.components.iter().find(|c| &c.component == code)).and_then(|c| c.index);
+            let c = sipas.and_then(|s| s.component_index(code));
             r.push(Value::Figure(c.map(|x| x.0)));
         }
         r.push(Value::Figure(f.par_survey.as_ref().and_then(|p| p.index).map(|x| x.0)));
@@ -492,7 +490,7 @@ fn comment_paragraphs(report: &Report) -> Vec<Paragraph> {
         out.push(lead(&format!("{name} ({} ý kiến):", vn_count(u.total))));
         for (text, n) in &u.selection {
             let times = if *n > 1 { format!(" ({} ý kiến)", vn_count(*n)) } else { String::new() };
-            out.push(para(&format!("– {text}{times}.").replace("..", ".")));
+            out.push(para(&format!("– {}{times}.", text.trim_end_matches('.'))));
         }
     }
     out
@@ -500,9 +498,9 @@ fn comment_paragraphs(report: &Report) -> Vec<Paragraph> {
 
 pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Result<Vec<u8>, String> {
     let font = RunFonts::new().ascii("Times New Roman").hi_ansi("Times New Roman").cs("Times New Roman");
-    let date =
-        chrono::NaiveDate::parse_from_str(report.generated_local.split(' ').next().unwrap_or_default(), "%d/%m/%Y")
-            .unwrap_or_else(|_| campaign.today());
+    // The day the report was made, where the campaign runs.
+    let date = chrono::DateTime::parse_from_rfc3339(&report.generated_at)
+        .map_or_else(|_| campaign.today(), |t| campaign.day_at(t.with_timezone(&chrono::Utc)));
     let frame = official::Frame::new(campaign, date);
     let summary = official::summary(&report.name, report.year);
 
@@ -638,14 +636,7 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
         annex.push(centered("CÁC BẢNG SỐ LIỆU", true, 28).into());
         annex.push(
             Paragraph::new()
-                .add_run(
-                    text(&format!(
-                        "(Kèm theo Báo cáo {} {})",
-                        frame.number.to_lowercase().replace("số:", "số"),
-                        date_line(&frame)
-                    ))
-                    .italic(),
-                )
+                .add_run(text(&format!("(Kèm theo Báo cáo số{} {})", frame.number, frame.date)).italic())
                 .align(AlignmentType::Center)
                 .into(),
         );
@@ -704,11 +695,6 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
     let mut bytes = std::io::Cursor::new(Vec::new());
     xml.pack(&mut bytes).map_err(|e| e.to_string())?;
     Ok(bytes.into_inner())
-}
-
-/// "ngày 06 tháng 12 năm 2026" from the heading's place and date.
-fn date_line(frame: &official::Frame) -> String {
-    frame.place_date.split_once(", ").map_or_else(|| frame.place_date.clone(), |(_, d)| d.to_owned())
 }
 
 /// A paragraph or a table of the document, in order.

@@ -33,10 +33,12 @@ pub fn portrait_width() -> usize {
 pub struct Frame {
     pub parent: Option<String>,
     pub issuer: String,
-    /// "Số: 12/BC-SNV", or "Số:        /BC" for the clerk to fill.
+    /// What follows "Số:": " 12/BC-SNV", or "        /BC" for the clerk to fill.
     pub number: String,
-    /// "Quảng Bình, ngày 03 tháng 12 năm 2026".
-    pub place_date: String,
+    /// "Quảng Bình": the place before the date, if known.
+    pub place: Option<String>,
+    /// "ngày 03 tháng 12 năm 2026".
+    pub date: String,
     pub signer_title: Vec<String>,
     pub signer_name: Option<String>,
     pub recipients: Vec<String>,
@@ -69,6 +71,19 @@ pub fn date_in_words(date: chrono::NaiveDate) -> String {
 }
 
 impl Frame {
+    /// "Số: 12/BC-SNV".
+    pub fn number_line(&self) -> String {
+        format!("Số:{}", self.number)
+    }
+
+    /// "Quảng Bình, ngày 03 tháng 12 năm 2026", or the date alone.
+    pub fn place_date(&self) -> String {
+        match &self.place {
+            Some(p) => format!("{p}, {}", self.date),
+            None => capitalise(&self.date),
+        }
+    }
+
     pub fn new(campaign: &Campaign, date: chrono::NaiveDate) -> Self {
         let settings = &campaign.document;
         let organiser = campaign.organiser.as_deref().unwrap_or_default();
@@ -82,16 +97,11 @@ impl Frame {
         let parent = set(&settings.parent).or(if settings.issuer.is_some() { None } else { org_parent });
         // A number left for the clerk ("/BC-SNV") keeps room to write it in.
         let number = match set(&settings.number) {
-            Some(n) if n.starts_with('/') => format!("Số:{BLANK}{n}"),
-            Some(n) => format!("Số: {n}"),
-            None => format!("Số:{BLANK}/BC"),
+            Some(n) if n.starts_with('/') => format!("{BLANK}{n}"),
+            Some(n) => format!(" {n}"),
+            None => format!("{BLANK}/BC"),
         };
         let place = set(&settings.place).or_else(|| default_place(campaign));
-        let day = date_in_words(date);
-        let place_date = match place {
-            Some(p) => format!("{p}, {day}"),
-            None => capitalise(&day),
-        };
         let mut recipients: Vec<String> =
             settings.recipients.iter().map(|r| r.trim().trim_end_matches([';', '.']).to_owned()).collect();
         recipients.retain(|r| !r.is_empty());
@@ -102,7 +112,8 @@ impl Frame {
             parent: parent.map(|p| p.to_uppercase()),
             issuer: issuer.to_uppercase(),
             number,
-            place_date,
+            place,
+            date: date_in_words(date),
             signer_title: settings
                 .signer_title
                 .iter()
@@ -155,8 +166,9 @@ pub fn heading(frame: &Frame) -> Table {
         .add_paragraph(line(run("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 12).bold()))
         .add_paragraph(line(run("Độc lập - Tự do - Hạnh phúc", 13).bold()))
         .add_paragraph(rule(34));
-    let number = TableCell::new().width(left_w, WidthType::Dxa).add_paragraph(line(run(&frame.number, 13)));
-    let date = TableCell::new().width(right_w, WidthType::Dxa).add_paragraph(line(run(&frame.place_date, 14).italic()));
+    let number = TableCell::new().width(left_w, WidthType::Dxa).add_paragraph(line(run(&frame.number_line(), 13)));
+    let date =
+        TableCell::new().width(right_w, WidthType::Dxa).add_paragraph(line(run(&frame.place_date(), 14).italic()));
     Table::new(vec![borderless(vec![left, right]), borderless(vec![number, date])])
         .set_grid(vec![left_w, right_w])
         .width(total, WidthType::Dxa)

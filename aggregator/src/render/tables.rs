@@ -50,8 +50,8 @@ fn figure_cells(f: &Figures, components: &[(String, String)]) -> Vec<Value> {
         vec![Value::Count(f.responses), fig(sipas.and_then(|s| s.index)), fig(sipas.and_then(|s| s.overall))];
     for (code, _) in components {
         let index = match code.strip_prefix(PART) {
-            Some(part) => sipas.and_then(|s| s.parts.iter().find(|p| p.part == part)).and_then(|p| p.index),
-            None => sipas.and_then(|s| s.components.iter().find(|c| &c.component == code)).and_then(|c| c.index),
+            Some(part) => sipas.and_then(|s| s.part_index(part)),
+            None => sipas.and_then(|s| s.component_index(code)),
         };
         cells.push(fig(index));
     }

@@ -1,7 +1,7 @@
 //! A unit's one-page result sheet, to print on A4 and send back to the
 //! commune, and two units side by side, each beside the whole campaign.
 
-use super::views::layout_with;
+use super::views::{layout_with, pct};
 use crate::render;
 use crate::report::{Figures, Report, UnitReport};
 use crate::stats::Shown;
@@ -9,78 +9,57 @@ use maud::{Markup, html};
 use rust_decimal::Decimal;
 use sipas_shared::Campaign;
 
-/// A percentage with two places and a decimal comma, or a dash.
-fn pct(s: Option<Shown>) -> String {
-    s.map_or_else(|| "–".to_owned(), |x| format!("{} %", render::vn_figure(x.0)))
+/// One line of a comparison: a heading over the lines below it, or what a
+/// figure is, the figure per column and the campaign's target for it.
+enum Line {
+    Heading(String),
+    Figures { label: String, values: Vec<String>, target: Option<Decimal> },
 }
 
-/// One line of a comparison: what it is, then a figure per column.
-struct Line {
-    label: String,
-    values: Vec<String>,
+fn figures(label: impl Into<String>, values: Vec<String>) -> Line {
+    Line::Figures { label: label.into(), values, target: None }
 }
-
-/// What marks a line as the heading of the lines below it.
-const SECTION: &str = "§";
 
 /// The SIPAS index, its parts and components, overall satisfaction, each
 /// field's satisfied share and the PAR survey share of `columns`, one line
-/// each, in the campaign's order.
-fn lines(columns: &[(&Figures, &[crate::report::FieldRow])], ranking: &[Option<String>]) -> Vec<Line> {
-    let sipas = |f: &Figures| f.sipas.clone();
-    let mut out = vec![Line {
-        label: "Số phiếu (mọi nhóm đối tượng)".into(),
-        values: columns.iter().map(|(f, _)| render::vn_count(f.responses)).collect(),
-    }];
-    out.push(Line {
+/// each, in the campaign's order, with the campaign's targets.
+fn lines(
+    campaign: &Campaign,
+    columns: &[(&Figures, &[crate::report::FieldRow])],
+    ranking: &[Option<String>],
+) -> Vec<Line> {
+    let each = |f: &dyn Fn(&Figures) -> String| columns.iter().map(|(x, _)| f(x)).collect::<Vec<_>>();
+    let mut out = vec![figures("Số phiếu (mọi nhóm đối tượng)", each(&|f| render::vn_count(f.responses)))];
+    out.push(Line::Figures {
         label: "Chỉ số SIPAS".into(),
-        values: columns.iter().map(|(f, _)| pct(sipas(f).and_then(|s| s.index))).collect(),
+        values: each(&|f| pct(f.sipas.as_ref().and_then(|s| s.index))),
+        target: campaign.targets.sipas,
     });
-    out.push(Line {
-        label: "Khoảng tin cậy 95 %".into(),
-        values: columns
-            .iter()
-            .map(|(f, _)| {
-                sipas(f).and_then(|s| s.ci95).map_or_else(
-                    || "–".to_owned(),
-                    |i| format!("{}–{}", render::vn_decimal(i.0), render::vn_decimal(i.1)),
-                )
-            })
-            .collect(),
-    });
+    out.push(figures(
+        "Khoảng tin cậy 95 %",
+        each(&|f| {
+            f.sipas
+                .as_ref()
+                .and_then(|s| s.ci95)
+                .map_or_else(|| "–".to_owned(), |i| format!("{}–{}", render::vn_decimal(i.0), render::vn_decimal(i.1)))
+        }),
+    ));
     if ranking.iter().any(Option::is_some) {
-        out.push(Line {
-            label: "Xếp hạng".into(),
-            values: ranking.iter().map(|r| r.clone().unwrap_or_else(|| "–".into())).collect(),
-        });
+        out.push(figures("Xếp hạng", ranking.iter().map(|r| r.clone().unwrap_or_else(|| "–".into())).collect()));
     }
-    out.push(Line {
-        label: "Hài lòng chung".into(),
-        values: columns.iter().map(|(f, _)| pct(sipas(f).and_then(|s| s.overall))).collect(),
-    });
-    let first = columns.iter().find_map(|(f, _)| f.sipas.clone());
-    for part in first.iter().flat_map(|s| s.parts.clone()) {
-        out.push(Line {
-            label: format!("Phần {}", part.part.to_lowercase()),
-            values: columns
-                .iter()
-                .map(|(f, _)| {
-                    pct(sipas(f).and_then(|s| s.parts.iter().find(|p| p.part == part.part).and_then(|p| p.index)))
-                })
-                .collect(),
-        });
+    out.push(figures("Hài lòng chung", each(&|f| pct(f.sipas.as_ref().and_then(|s| s.overall)))));
+    let first = columns.iter().find_map(|(f, _)| f.sipas.as_ref());
+    for part in first.iter().flat_map(|s| &s.parts) {
+        out.push(figures(
+            format!("Phần {}", part.part.to_lowercase()),
+            each(&|f| pct(f.sipas.as_ref().and_then(|s| s.part_index(&part.part)))),
+        ));
     }
-    for c in first.iter().flat_map(|s| s.components.clone()) {
-        out.push(Line {
-            label: c.name.clone(),
-            values: columns
-                .iter()
-                .map(|(f, _)| {
-                    pct(sipas(f)
-                        .and_then(|s| s.components.iter().find(|x| x.component == c.component).and_then(|x| x.index)))
-                })
-                .collect(),
-        });
+    for c in first.iter().flat_map(|s| &s.components) {
+        out.push(figures(
+            c.name.clone(),
+            each(&|f| pct(f.sipas.as_ref().and_then(|s| s.component_index(&c.component)))),
+        ));
     }
     let mut fields: Vec<&str> = Vec::new();
     for (_, by_field) in columns {
@@ -91,47 +70,39 @@ fn lines(columns: &[(&Figures, &[crate::report::FieldRow])], ranking: &[Option<S
         }
     }
     if !fields.is_empty() {
-        out.push(Line {
-            label: format!("{SECTION}Hài lòng và rất hài lòng, theo lĩnh vực"), values: Vec::new()
-        });
+        out.push(Line::Heading("Hài lòng và rất hài lòng, theo lĩnh vực".into()));
     }
     for field in fields {
-        out.push(Line {
-            label: field.to_owned(),
-            values: columns
-                .iter()
-                .map(|(_, by_field)| {
-                    by_field.iter().find(|f| f.field == field).map_or_else(
+        let values = columns
+            .iter()
+            .map(|(_, by_field)| {
+                by_field
+                    .iter()
+                    .find(|f| f.field == field)
+                    .and_then(|f| f.distribution.satisfied_pct().map(|p| (p, f)))
+                    .map_or_else(
                         || "–".to_owned(),
-                        |f| {
-                            let d = &f.distribution;
-                            crate::stats::pct(d.counts[3] + d.counts[4], d.n).map_or_else(
-                                || "–".to_owned(),
-                                |p| format!("{} ({} phiếu)", pct(Some(Shown(p))), render::vn_count(d.n)),
-                            )
-                        },
+                        |(p, f)| format!("{} ({} phiếu)", pct(Some(Shown(p))), render::vn_count(f.distribution.n)),
                     )
-                })
-                .collect(),
-        });
+            })
+            .collect();
+        out.push(figures(field, values));
     }
     if columns.iter().any(|(f, _)| f.par_survey.is_some()) {
-        out.push(Line {
+        out.push(Line::Figures {
             label: "Chỉ số PAR chấm qua khảo sát".into(),
-            values: columns.iter().map(|(f, _)| pct(f.par_survey.as_ref().and_then(|p| p.index))).collect(),
+            values: each(&|f| pct(f.par_survey.as_ref().and_then(|p| p.index))),
+            target: campaign.targets.par_survey,
         });
-        out.push(Line {
-            label: "Điểm PAR khảo sát / tối đa".into(),
-            values: columns
-                .iter()
-                .map(|(f, _)| {
-                    f.par_survey.as_ref().map_or_else(
-                        || "–".to_owned(),
-                        |p| format!("{} / {}", render::vn_figure(p.points.0), render::vn_figure(p.max_points.0)),
-                    )
-                })
-                .collect(),
-        });
+        out.push(figures(
+            "Điểm PAR khảo sát / tối đa",
+            each(&|f| {
+                f.par_survey.as_ref().map_or_else(
+                    || "–".to_owned(),
+                    |p| format!("{} / {}", render::vn_figure(p.points.0), render::vn_figure(p.max_points.0)),
+                )
+            }),
+        ));
     }
     out
 }
@@ -146,17 +117,24 @@ fn rank_of(report: &Report, unit: &str) -> Option<String> {
     Some(out)
 }
 
-fn comparison(headers: &[String], lines: &[Line]) -> Markup {
+/// The lines as a table under `headers`; with `with_targets`, the last
+/// column (its header among `headers`) gives each line's target.
+fn comparison(headers: &[String], lines: &[Line], with_targets: bool) -> Markup {
     html! {
         div.scroll role="region" tabindex="0" aria-label="So sánh" {
             table {
                 thead { tr { th.t scope="col" { "Chỉ số" } @for h in headers { th scope="col" { (h) } } } }
                 tbody {
                     @for l in lines {
-                        @if let Some(section) = l.label.strip_prefix(SECTION) {
-                            tr { th.t colspan=(headers.len() + 1) scope="rowgroup" { (section) } }
-                        } @else {
-                            tr { th.t scope="row" { (l.label) } @for v in &l.values { td { (v) } } }
+                        @match l {
+                            Line::Heading(heading) => tr { th.t colspan=(headers.len() + 1) scope="rowgroup" { (heading) } },
+                            Line::Figures { label, values, target } => tr {
+                                th.t scope="row" { (label) }
+                                @for v in values { td { (v) } }
+                                @if with_targets {
+                                    td { (target.map_or_else(String::new, |t| format!("≥ {} %", render::vn_pct(t)))) }
+                                }
+                            },
                         }
                     }
                 }
@@ -192,17 +170,7 @@ pub fn unit_list(campaign: &Campaign, report: &Report) -> Markup {
 pub fn unit_sheet(campaign: &Campaign, report: &Report, u: &UnitReport) -> Markup {
     let columns = [(&u.figures, u.by_field.as_slice()), (&report.totals.figures, report.totals.by_field.as_slice())];
     let ranking = [rank_of(report, &u.unit), None];
-    let mut lines = lines(&columns, &ranking);
-    let target = |label: &str| -> Option<Decimal> {
-        match label {
-            "Chỉ số SIPAS" => campaign.targets.sipas,
-            "Chỉ số PAR chấm qua khảo sát" => campaign.targets.par_survey,
-            _ => None,
-        }
-    };
-    for l in lines.iter_mut().filter(|l| !l.label.starts_with(SECTION)) {
-        l.values.push(target(&l.label).map_or_else(String::new, |t| format!("≥ {} %", render::vn_pct(t))));
-    }
+    let lines = lines(campaign, &columns, &ranking);
     let headers = [u.name.clone(), "Toàn đợt".to_owned(), "Chỉ tiêu".to_owned()];
     let asks = crate::answers::top_choices(&u.figures.answers, 3);
     layout_with(
@@ -217,7 +185,7 @@ pub fn unit_sheet(campaign: &Campaign, report: &Report, u: &UnitReport) -> Marku
             @if u.counted_above_unit > 0 {
                 p.note { (u.counted_above_unit) " phiếu của đơn vị có ít hơn " (report.anonymity.k) " phiếu cùng nhóm đối tượng nên chỉ được tính vào số liệu toàn đợt." }
             }
-            (comparison(&headers, &lines))
+            (comparison(&headers, &lines, true))
             @if !asks.is_empty() {
                 h2 { "Người trả lời đề nghị ưu tiên cải thiện" }
                 ol { @for (label, count, share) in &asks { li { (label) ": " (pct(*share)) " (" (render::vn_count(*count)) " lượt chọn)" } } }
@@ -264,7 +232,7 @@ pub fn compare(campaign: &Campaign, report: &Report, a: Option<&UnitReport>, b: 
             @if chosen.is_empty() {
                 p { "Chọn hai đơn vị để xem số liệu cạnh nhau." }
             } @else {
-                (comparison(&headers, &lines(&columns, &ranking)))
+                (comparison(&headers, &lines(campaign, &columns, &ranking), false))
                 p.note {
                     "Hai đơn vị có khoảng tin cậy 95 % chồng nhau thì khảo sát chưa đủ căn cứ để nói đơn vị nào phục vụ tốt hơn."
                 }

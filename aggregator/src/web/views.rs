@@ -358,7 +358,7 @@ fn unit_picker(campaign: &Campaign, report: &Report, by: By, question: Option<&s
 }
 
 /// A headline percentage: «82,68 %», or a dash.
-fn pct(s: Option<crate::stats::Shown>) -> String {
+pub(super) fn pct(s: Option<crate::stats::Shown>) -> String {
     s.map_or_else(|| "–".to_owned(), |x| format!("{} %", render::vn_figure(x.0)))
 }
 
