@@ -109,7 +109,7 @@ fn unauthenticated(path_and_query: &str) -> Response {
         let body = json!({ "error": { "code": "unauthorized", "message": "cần khoá API hợp lệ, còn hạn (Authorization: Bearer …)", "field": null } });
         return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
     }
-    let next = percent_encode(path_and_query, b"/");
+    let next = sipas_shared::model::text::percent_encode(path_and_query, b"/");
     Redirect::to(&format!("/login?next={next}")).into_response()
 }
 
@@ -160,23 +160,10 @@ pub fn home(role: Role) -> &'static str {
     }
 }
 
-/// Percent-encodes all but unreserved characters and those in `keep`.
-pub(crate) fn percent_encode(s: &str, keep: &[u8]) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => char::from(b).to_string(),
-            b if keep.contains(&b) => char::from(b).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn the_next_path_is_encoded_whole() {
-        assert_eq!(percent_encode("/reports?x=1&y=2", b"/"), "/reports%3Fx%3D1%26y%3D2");
+        assert_eq!(sipas_shared::model::text::percent_encode("/reports?x=1&y=2", b"/"), "/reports%3Fx%3D1%26y%3D2");
     }
 }

@@ -292,7 +292,7 @@ fn comment_section(campaign: &Campaign, t: &Table, q: &CommentQuery, query: &str
             parts.push(format!("unit={u}"));
         }
         if let Some(f) = find {
-            parts.push(format!("tim={}", urlencoding(f)));
+            parts.push(format!("tim={}", sipas_shared::model::text::percent_encode(f, b"")));
         }
         parts.push(format!("trang={page}"));
         format!("{base}?{}#y-kien", parts.join("&"))
@@ -321,18 +321,6 @@ fn comment_section(campaign: &Campaign, t: &Table, q: &CommentQuery, query: &str
             }
         }
     }
-}
-
-/// A query value with the characters a URL reserves escaped.
-fn urlencoding(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 /// Which unit's detail tables a province-scale page shows.

@@ -129,7 +129,7 @@ async fn add_user(
 
 /// The buttons of one account's row.
 fn account_actions(staff: &Staff, u: &User) -> Markup {
-    let to = format!("/admin/users/{}", crate::auth::percent_encode(&u.name, b""));
+    let to = format!("/admin/users/{}", sipas_shared::model::text::percent_encode(&u.name, b""));
     let button = |action: &str, label: &str| {
         html! {
             form.inline method="post" action=(to) {

@@ -37,6 +37,17 @@ pub fn fold_header(s: &str) -> String {
         .collect()
 }
 
+/// Percent-encodes all but unreserved characters and those in `keep`.
+pub fn percent_encode(s: &str, keep: &[u8]) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => char::from(b).to_string(),
+            b if keep.contains(&b) => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// Strips a Vietnamese letter of its diacritics (đ → d).
 pub fn fold_vietnamese(c: char) -> char {
     const GROUPS: [(&str, char); 14] = [
