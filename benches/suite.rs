@@ -449,6 +449,7 @@ async fn province_store(url: &str, communes: usize) -> (std::sync::Arc<dyn Store
                 field: Some(v.code.clone()),
                 address: format!("Số nhà {h}, {}", v.name),
                 phone: None,
+                email: None,
                 household: true,
                 source_line: Some(h + 2),
             });
@@ -471,6 +472,7 @@ async fn province_store(url: &str, communes: usize) -> (std::sync::Arc<dyn Store
             field: Some(field.clone()),
             address: String::new(),
             phone: Some(sipas_shared::model::Phone::parse(&format!("09{:08}", i)).expect("phone")),
+            email: None,
             household: false,
             source_line: None,
         });

@@ -89,10 +89,14 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         reserve: u32,
     },
-    /// Phiếu mời có mã QR để in, hoặc CSV đường dẫn để gửi SMS
+    /// Phiếu mời có mã QR để in, CSV đường dẫn để gửi SMS hoặc Zalo;
+    /// `send`, `remind`, `bounced`, `status`: thư mời qua thư điện tử
+    #[command(args_conflicts_with_subcommands = true)]
     Invitations {
-        #[arg(long)]
-        campaign: String,
+        #[command(subcommand)]
+        mail: Option<MailCommand>,
+        #[arg(long, required = true)]
+        campaign: Option<String>,
         #[arg(long)]
         unit: Option<String>,
         #[arg(long, value_enum, required_unless_present = "counter_posters")]
@@ -101,8 +105,8 @@ pub enum Command {
         #[arg(long)]
         counter_posters: bool,
         /// Địa chỉ người trả lời mở phiếu, in vào mã QR (vd. https://khaosat.quangbinh.gov.vn)
-        #[arg(long, env = "SIPAS_PUBLIC_URL")]
-        public_url: String,
+        #[arg(long, env = "SIPAS_PUBLIC_URL", required = true)]
+        public_url: Option<String>,
         /// Ghi ra tệp thay vì màn hình
         #[arg(long)]
         out: Option<std::path::PathBuf>,
@@ -384,6 +388,57 @@ pub enum UserCommand {
     Unlock { name: String },
     /// Thu hồi mọi khoá API của tài khoản
     Revoke { name: String },
+}
+
+/// Thư mời qua thư điện tử (máy chủ SMTP: xem README, mục «Thư điện tử»).
+#[derive(Subcommand, Debug)]
+pub enum MailCommand {
+    /// Gửi thư mời (đường dẫn riêng, dùng một lần) cho người có địa chỉ thư trong danh sách
+    Send {
+        #[command(flatten)]
+        run: MailRun,
+    },
+    /// Gửi thư nhắc cho người đã được mời mà chưa trả lời
+    Remind {
+        #[command(flatten)]
+        run: MailRun,
+        /// Chỉ nhắc người mà thư gần nhất đã gửi ít nhất chừng này ngày
+        #[arg(long, default_value_t = 5)]
+        after_days: u32,
+        /// Nhắc mỗi người nhiều nhất chừng này lần
+        #[arg(long, default_value_t = 2)]
+        at_most: u32,
+    },
+    /// Ghi các địa chỉ bị trả lại (thư báo lỗi của máy chủ nhận): không gửi thêm cho họ
+    Bounced {
+        #[arg(long)]
+        campaign: String,
+        /// Tệp văn bản hoặc CSV: mọi địa chỉ thư trong tệp
+        file: PathBuf,
+    },
+    /// Đã gửi, lỗi, bị trả lại, ngừng nhận, đã trả lời: theo nhóm
+    Status {
+        #[arg(long)]
+        campaign: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct MailRun {
+    #[arg(long)]
+    pub campaign: String,
+    /// Một nhóm (vd. cong_chuc); mặc định mọi nhóm có địa chỉ thư
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Địa chỉ người trả lời mở phiếu (vd. https://khaosat.quangbinh.gov.vn)
+    #[arg(long, env = "SIPAS_PUBLIC_URL")]
+    pub public_url: String,
+    /// Số thư mỗi phút nhiều nhất (giới hạn của nhà cung cấp thư)
+    #[arg(long, default_value_t = 60)]
+    pub per_minute: u32,
+    /// Số giây chờ trước khi gửi lại một thư máy chủ chưa nhận (gấp đôi mỗi lần)
+    #[arg(long, default_value_t = 5)]
+    pub retry_pause: u64,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]

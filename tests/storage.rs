@@ -87,6 +87,7 @@ async fn a_response_is_stored_once_and_never_linked_to_its_person() {
                 field: campaign.field_of("Xác nhận tình trạng hôn nhân").map(str::to_owned),
                 address: "Thôn 1, Thị trấn Yên Bình".into(),
                 phone: Some(Phone::parse("0565.064.788").expect("phone")),
+                email: None,
                 household: false,
                 source_line: Some(6),
             },

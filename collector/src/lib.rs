@@ -9,6 +9,7 @@ mod counter;
 mod error;
 mod headers;
 mod health;
+pub mod mail;
 pub mod metrics;
 pub mod qr;
 mod respond;

@@ -23,6 +23,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/s/{token}", get(show_questionnaire).post(submit_answers))
+        .route("/s/{token}/ngung-nhan-thu", get(confirm_opt_out).post(opt_out))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
@@ -97,6 +98,55 @@ async fn resolve(state: &AppState, lang: Lang, raw: &str) -> Result<Target, AppE
         return Ok(Target::Page(StatusCode::OK, closed(lang, &campaign)));
     }
     Ok(Target::Open { token, invitation, campaign })
+}
+
+/// The page an e-mail's «no more e-mail» link opens: it asks to confirm, so a
+/// mail scanner following every link changes nothing.
+async fn confirm_opt_out(State(state): State<AppState>, Path(raw): Path<String>) -> Result<Response, AppError> {
+    let lang = Lang::Vi;
+    let Some(token) = Token::parse(&raw) else {
+        return Ok((StatusCode::NOT_FOUND, crate::views::not_found_page(lang)).into_response());
+    };
+    if state.store.invitation(&token).await?.is_none() {
+        return Ok((StatusCode::NOT_FOUND, crate::views::not_found_page(lang)).into_response());
+    }
+    let page = crate::views::layout(
+        lang,
+        "Ngừng nhận thư về khảo sát",
+        None,
+        maud::html! {
+            div.box {
+                p { "Ông/Bà sẽ không nhận thêm thư mời hay thư nhắc nào về đợt khảo sát này." }
+                p { "Đường dẫn trả lời phiếu vẫn dùng được đến hết hạn, nếu Ông/Bà đổi ý." }
+                form method="post" {
+                    button type="submit" { "Ngừng nhận thư" }
+                }
+            }
+        },
+    );
+    Ok(page.into_response())
+}
+
+/// Records the opt-out: from the confirmation page's button, or a mail
+/// client's one-click request (RFC 8058, `List-Unsubscribe=One-Click`).
+async fn opt_out(State(state): State<AppState>, Path(raw): Path<String>) -> Result<Response, AppError> {
+    let lang = Lang::Vi;
+    let found = match Token::parse(&raw) {
+        Some(token) => state.store.opt_out(&token).await?,
+        None => None,
+    };
+    if found.is_none() {
+        return Ok((StatusCode::NOT_FOUND, crate::views::not_found_page(lang)).into_response());
+    }
+    let page = message(
+        lang,
+        "Đã ghi nhận",
+        &[
+            "Ông/Bà sẽ không nhận thêm thư nào về đợt khảo sát này.",
+            "Đường dẫn trả lời phiếu vẫn dùng được nếu Ông/Bà đổi ý.",
+        ],
+    );
+    Ok(page.into_response())
 }
 
 /// The signed time a questionnaire page was made: `{unix}.{tag}`.

@@ -101,8 +101,9 @@ pub async fn import_frame(
     for e in &done.skipped {
         eprintln!("{}: bỏ qua {e}", file.display());
     }
-    for (line, first, phone) in &done.duplicates {
-        eprintln!("{}: dòng {line} trùng số điện thoại {phone} với dòng {first}: gộp làm một", file.display());
+    for (line, first, key) in &done.duplicates {
+        let what = if key.contains('@') { "thư điện tử" } else { "số điện thoại" };
+        eprintln!("{}: dòng {line} trùng {what} {key} với dòng {first}: gộp làm một", file.display());
     }
     let list = roster_of.map_or_else(|| "khung chọn mẫu".to_owned(), |g| format!("danh sách nhóm {g}"));
     if allow.replace {

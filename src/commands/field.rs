@@ -11,7 +11,7 @@ use std::io::{BufRead, Write};
 use std::path::Path;
 
 /// Who the audit log names for what is done from the command line.
-const CLI_ACTOR: &str = "dòng lệnh";
+pub(super) const CLI_ACTOR: &str = "dòng lệnh";
 
 pub async fn sample(db: &str, id: &str, seed: Option<u64>, reserve: u32) -> Result<(), Failure> {
     if reserve > 500 {

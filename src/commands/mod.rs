@@ -4,6 +4,7 @@ mod data;
 mod field;
 mod households;
 mod listen;
+mod mail;
 mod serve;
 
 use crate::cli::{CampaignCommand, Cli, Command, DemoCommand, FrameCommand, ParCommand, ResponsesCommand};
@@ -164,7 +165,11 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             households::import_households(&cli.db, &campaign, &unit, &file, skip_bad, replace).await
         }
         Command::Sample { campaign, seed, reserve } => field::sample(&cli.db, &campaign, seed, reserve).await,
-        Command::Invitations { campaign, unit, format, counter_posters, public_url, out } => {
+        Command::Invitations { mail: Some(command), .. } => mail::run(&cli.db, command).await,
+        Command::Invitations { mail: None, campaign, unit, format, counter_posters, public_url, out } => {
+            let (Some(campaign), Some(public_url)) = (campaign, public_url) else {
+                return Err(Failure::BadInput("cần --campaign và --public-url".into()));
+            };
             let what = match format {
                 _ if counter_posters => field::Printout::Posters,
                 Some(f) => field::Printout::Slips(f),

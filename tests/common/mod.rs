@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod smtp;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -83,6 +84,20 @@ pub fn fixture(rel: &str) -> PathBuf {
 /// Runs the `sipas` binary with `--db` set.
 pub fn sipas(db: &TestDb, args: &[&str]) -> Output {
     sipas_in(db, args, &root())
+}
+
+/// Runs `sipas` with environment variables (e.g. an SMTP server's settings).
+pub fn sipas_env(db: &TestDb, args: &[&str], env: &[(String, String)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sipas"))
+        .args(args)
+        .arg("--db")
+        .arg(&db.url)
+        .current_dir(root())
+        .env_remove("DATABASE_URL")
+        .env_remove("COLUMNS")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .expect("run sipas")
 }
 
 pub fn sipas_in(db: &TestDb, args: &[&str], cwd: &Path) -> Output {

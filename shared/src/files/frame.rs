@@ -7,9 +7,9 @@
 use crate::files::csv::sniff_delimiter;
 use crate::files::source::RecordLines;
 use crate::model::Campaign;
-use crate::model::Phone;
 use crate::model::RowError;
 use crate::model::text::fold_header;
+use crate::model::{Email, Phone};
 use std::collections::BTreeMap;
 
 /// One person of the frame, checked.
@@ -21,7 +21,10 @@ pub struct FramePerson {
     /// `None` when the procedure is not in the campaign's catalogue.
     pub field: Option<String>,
     pub address: String,
-    pub phone: Phone,
+    /// Every person of a counter's list has one; a roster's may have only an e-mail.
+    pub phone: Option<Phone>,
+    /// A roster's officials and delegates are often reached by e-mail.
+    pub email: Option<Email>,
 }
 
 /// What reading a frame found.
@@ -62,7 +65,8 @@ struct Columns {
     /// The procedure (a counter's list) or the position (a roster).
     procedure: Option<usize>,
     address: Option<usize>,
-    phone: usize,
+    phone: Option<usize>,
+    email: Option<usize>,
 }
 
 fn find_columns(row: &[String], roster: bool) -> Option<Columns> {
@@ -74,9 +78,15 @@ fn find_columns(row: &[String], roster: bool) -> Option<Columns> {
     } else {
         Some(find(&|h| h.contains("thutuc") || h.contains("procedure"))?)
     };
-    let phone = find(&|h| h.contains("dienthoai") || h.contains("phone") || h == "sdt")?;
-    let address = find(&|h| h.contains("diachi") || h.contains("address"));
-    Some(Columns { name, procedure, address, phone })
+    let phone = find(&|h| h.contains("dienthoai") || h.contains("phone") || h == "sdt");
+    let is_email = |h: &str| h.contains("email") || h.contains("thudientu") || h == "mail";
+    let email = find(&is_email);
+    // A counter's list always has phones; a roster has phones, e-mail or both.
+    if phone.is_none() && (!roster || email.is_none()) {
+        return None;
+    }
+    let address = find(&|h| (h.contains("diachi") || h.contains("address")) && !is_email(h));
+    Some(Columns { name, procedure, address, phone, email })
 }
 
 /// The header: its first row's index, how many rows it takes (1 or 2) and
@@ -127,7 +137,7 @@ pub fn read_roster(rows: &[(usize, Vec<String>)], campaign: &Campaign) -> Result
 
 fn read_list(rows: &[(usize, Vec<String>)], campaign: &Campaign, roster: bool) -> Result<Frame, RowError> {
     let wanted = if roster {
-        "không tìm thấy dòng tiêu đề có các cột «Họ và tên» và «Số điện thoại»"
+        "không tìm thấy dòng tiêu đề có các cột «Họ và tên» và «Số điện thoại» (hoặc «Thư điện tử»)"
     } else {
         "không tìm thấy dòng tiêu đề có các cột «Họ và tên», «Tên thủ tục hành chính» và «Số điện thoại»"
     };
@@ -146,15 +156,19 @@ fn read_list(rows: &[(usize, Vec<String>)], campaign: &Campaign, roster: bool) -
     for (line, row) in &rows[start + header_rows..] {
         let line = *line;
         let tidied = |i: usize| row.get(i).map(|c| crate::model::text::tidy(c)).unwrap_or_default();
-        let (name, procedure, raw_phone) =
-            (tidied(cols.name), cols.procedure.map(tidied).unwrap_or_default(), tidied(cols.phone));
+        let (name, procedure, raw_phone) = (
+            tidied(cols.name),
+            cols.procedure.map(tidied).unwrap_or_default(),
+            cols.phone.map(tidied).unwrap_or_default(),
+        );
         let address = cols.address.map(tidied).unwrap_or_default();
-        let (name, procedure, raw_phone, address) =
-            (name.as_str(), procedure.as_str(), raw_phone.as_str(), address.as_str());
+        let raw_email = cols.email.map(tidied).unwrap_or_default();
+        let (name, procedure, raw_phone, address, raw_email) =
+            (name.as_str(), procedure.as_str(), raw_phone.as_str(), address.as_str(), raw_email.as_str());
         // Blank rows and the signature block ("Người lập danh sách … ngày tháng năm")
         // have no procedure (or, in a roster, no name) and no digits where the phone goes.
         let key = if roster { name } else { procedure };
-        if key.is_empty() && !raw_phone.chars().any(|c| c.is_ascii_digit()) {
+        if key.is_empty() && !raw_phone.chars().any(|c| c.is_ascii_digit()) && !raw_email.contains('@') {
             continue;
         }
         let err = |column: &str, message: String| RowError { line, column: Some(column.to_owned()), message };
@@ -173,19 +187,32 @@ fn read_list(rows: &[(usize, Vec<String>)], campaign: &Campaign, roster: bool) -
                 frame.errors.push(err(column, format!("dài {n} ký tự, quá {MAX_CELL_CHARS} ký tự một ô")));
             }
         }
-        let phone = match Phone::parse(raw_phone) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                frame.errors.push(err("Số điện thoại", e.to_string()));
-                None
-            }
+        // A roster's person may be reached by phone, by e-mail or both: a
+        // blank phone is a fault only where there is no e-mail to use.
+        let email = if raw_email.is_empty() {
+            None
+        } else {
+            Email::parse(raw_email).map_err(|e| frame.errors.push(err("Thư điện tử", e))).ok()
         };
-        let Some(phone) = phone.filter(|_| frame.errors.len() == before) else { continue };
-        if let Some(first) = seen.get(phone.as_str()) {
-            frame.duplicates.push((line, *first, phone.to_string()));
+        let phone = if raw_phone.is_empty() && roster && email.is_some() {
+            None
+        } else {
+            Phone::parse(raw_phone).map_err(|e| frame.errors.push(err("Số điện thoại", e.to_string()))).ok()
+        };
+        if frame.errors.len() != before {
             continue;
         }
-        seen.insert(phone.to_string(), line);
+        // The same person twice: the same phone, or with no phone the same e-mail.
+        let key = match (&phone, &email) {
+            (Some(p), _) => p.to_string(),
+            (None, Some(e)) => e.as_str().to_lowercase(),
+            (None, None) => continue,
+        };
+        if let Some(first) = seen.get(&key) {
+            frame.duplicates.push((line, *first, key));
+            continue;
+        }
+        seen.insert(key, line);
         let field = if roster {
             None
         } else {
@@ -201,6 +228,7 @@ fn read_list(rows: &[(usize, Vec<String>)], campaign: &Campaign, roster: bool) -
             field,
             address: address.to_owned(),
             phone,
+            email,
         });
     }
     Ok(frame)
@@ -342,9 +370,9 @@ mod tests {
 5;Phạm D;Thủ tục lạ;Thôn 4;0356000111\r\n\r\n;Người lập danh sách;;;..... ngày    tháng    năm\r\n";
         let f = read_frame(&csv_rows(text), &c).expect("header found");
         assert_eq!(f.people.iter().map(|p| p.line).collect::<Vec<_>>(), vec![5, 6, 9]);
-        assert_eq!(f.people[0].phone.as_str(), "0912345678");
+        assert_eq!(f.people[0].phone.as_ref().map(Phone::as_str), Some("0912345678"));
         assert_eq!(f.people[0].field.as_deref(), Some("Tư pháp – Hộ tịch"));
-        assert_eq!(f.people[1].phone.as_str(), "0987654321");
+        assert_eq!(f.people[1].phone.as_ref().map(Phone::as_str), Some("0987654321"));
         assert_eq!(f.errors.len(), 1);
         assert_eq!((f.errors[0].line, f.errors[0].column.as_deref()), (7, Some("Số điện thoại")));
         assert_eq!(f.duplicates, vec![(8, 5, "0912345678".to_owned())]);

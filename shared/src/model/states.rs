@@ -110,6 +110,22 @@ coded! {
         UserUnits = "user_units", "Giao đơn vị";
         UserUnlock = "user_unlock", "Gỡ khoá đăng nhập";
         UserRevokeTokens = "user_revoke_tokens", "Thu hồi khoá API";
+        MailSend = "mail_send", "Gửi thư mời qua thư điện tử";
+        MailBounced = "mail_bounced", "Ghi địa chỉ thư bị trả lại";
+    }
+}
+
+coded! {
+    /// What became of one e-mail to one person.
+    pub enum MailStatus {
+        /// Claimed and on its way: a run that stops here leaves it so, and
+        /// nothing sends it again by itself (it may have arrived).
+        Sending = "sending", "chưa rõ (đang gửi thì dừng)";
+        Sent = "sent", "đã gửi";
+        /// The server refused for now, or could not be reached: the next run tries again.
+        Failed = "failed", "gửi lỗi, sẽ gửi lại";
+        /// The server refused the address for good: never written to again.
+        Bounced = "bounced", "bị trả lại";
     }
 }
 
@@ -125,6 +141,7 @@ mod tests {
                 .map(|s| (s.code(), s.label(), InvitationStatus::parse(s.code()) == Some(*s)))
                 .collect::<Vec<_>>(),
             AuditAction::ALL.iter().map(|a| (a.code(), a.label(), AuditAction::parse(a.code()) == Some(*a))).collect(),
+            MailStatus::ALL.iter().map(|a| (a.code(), a.label(), MailStatus::parse(a.code()) == Some(*a))).collect(),
         ] {
             assert!(all.iter().all(|(_, _, back)| *back));
             let codes: std::collections::BTreeSet<_> = all.iter().map(|r| r.0).collect();

@@ -123,7 +123,8 @@ pub async fn import(
             procedure: p.procedure.clone(),
             field: p.field.clone(),
             address: p.address.clone(),
-            phone: Some(p.phone.clone()),
+            phone: p.phone.clone(),
+            email: p.email.clone(),
             household: false,
             source_line: i64::try_from(p.line).ok(),
         })

@@ -116,6 +116,7 @@ pub async fn import_households(
             field: Some(h.village.clone()),
             address: h.address.clone(),
             phone: h.phone.clone(),
+            email: None,
             household: true,
             source_line: i64::try_from(h.line).ok(),
         })

@@ -11,6 +11,8 @@ pub mod field;
 mod field_sql;
 mod held_sql;
 pub mod key;
+pub mod mail;
+mod mail_sql;
 mod postgres;
 pub mod release;
 mod sql;
@@ -26,6 +28,7 @@ use std::sync::Arc;
 
 pub use crate::model::response::{Flag, StoredResponse};
 pub use field::FieldOps;
+pub use mail::MailOps;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -128,8 +131,11 @@ pub struct NewPerson {
     pub procedure: String,
     pub field: Option<String>,
     pub address: String,
-    /// Every frame and roster person has one; a household may have none.
+    /// Every person of a counter's list has one; a household, or an official
+    /// of a roster reached by e-mail, may have none.
     pub phone: Option<Phone>,
+    /// Personal data, like the phone: used only to send the invitation.
+    pub email: Option<crate::model::Email>,
     /// A household of a village list: known by its village, head and
     /// address, since members of two households may share one phone.
     pub household: bool,
@@ -467,7 +473,7 @@ pub struct StoreHealth {
 
 /// Everything the collector, aggregator and CLI read and write.
 #[async_trait]
-pub trait Store: FieldOps + Send + Sync {
+pub trait Store: FieldOps + MailOps + Send + Sync {
     fn backend(&self) -> Backend;
 
     fn health(&self) -> StoreHealth;

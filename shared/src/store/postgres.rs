@@ -58,4 +58,5 @@ impl PostgresStore {
 
 super::sql::sql_store!(PostgresStore, sqlx::Postgres, super::Backend::Postgres);
 super::field_sql::field_store!(PostgresStore, sqlx::Postgres);
+super::mail_sql::mail_store!(PostgresStore, sqlx::Postgres);
 super::held_sql::held_store!(PostgresStore, sqlx::Postgres, super::Backend::Postgres);

@@ -580,7 +580,7 @@ macro_rules! sql_store {
                 // 200,000-row list take about ten seconds (BENCHMARKS.md).
                 for chunk in people.chunks(500) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO frame_people (campaign_id, unit, full_name, procedure, field, address, phone, source_line, created_at, roster_of) ",
+                        "INSERT INTO frame_people (campaign_id, unit, full_name, procedure, field, address, phone, source_line, created_at, roster_of, email) ",
                     );
                     q.push_values(chunk, |mut b, p| {
                         b.push_bind(campaign.to_owned())
@@ -592,7 +592,8 @@ macro_rules! sql_store {
                             .push_bind(p.phone_column())
                             .push_bind(p.source_line)
                             .push_bind(now)
-                            .push_bind(p.roster_of.clone());
+                            .push_bind(p.roster_of.clone())
+                            .push_bind(p.email.as_ref().map(ToString::to_string));
                     });
                     q.push(" ON CONFLICT (campaign_id, unit, phone) DO NOTHING");
                     added += q.build().execute(&mut *tx).await?.rows_affected();

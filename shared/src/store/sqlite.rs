@@ -76,4 +76,5 @@ impl SqliteStore {
 
 super::sql::sql_store!(SqliteStore, sqlx::Sqlite, super::Backend::Sqlite);
 super::field_sql::field_store!(SqliteStore, sqlx::Sqlite);
+super::mail_sql::mail_store!(SqliteStore, sqlx::Sqlite);
 super::held_sql::held_store!(SqliteStore, sqlx::Sqlite, super::Backend::Sqlite);

@@ -1,0 +1,382 @@
+//! Invitations and reminders by e-mail, for the officials and delegates of a
+//! roster (issue: e-mail and Zalo). One personal single-use link a message,
+//! Vietnamese plain text and HTML, sent over SMTP (`lettre`) at a bounded rate.
+//!
+//! Exactly once: each person's round (0 the invitation, then reminders) is
+//! claimed in the store before the message leaves, so two runs — the CLI and
+//! the admin button — never send the same round twice. A message the server
+//! refuses for now is tried again a few times, then recorded as failed and
+//! sent by the next run; one it refuses for good records a bounce, and the
+//! person is not written to again. Nobody who answered, opted out or bounced
+//! is written to, checked again at the claim.
+//!
+//! The address is personal data: it goes to the SMTP server and nowhere
+//! else — not into logs (a person is named by roster line), not into answers.
+
+use crate::qr::link;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use maud::html;
+use sipas_shared::Campaign;
+use sipas_shared::model::MailStatus;
+use sipas_shared::store::Store;
+use sipas_shared::store::mail::{MailOutcome, MailPlan, Recipient};
+use std::time::Duration;
+
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// Plain connection upgraded with STARTTLS (port 587), refused if the server cannot.
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only to a relay on this machine (127.0.0.1, ::1, localhost).
+    None,
+}
+
+/// Where and how to send, from the environment (README «Thư điện tử»).
+#[derive(Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub user: Option<String>,
+    password: Option<String>,
+    pub from: Mailbox,
+    /// Seconds to wait for the server at each step.
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "…"))
+            .finish_non_exhaustive()
+    }
+}
+
+fn loopback(host: &str) -> bool {
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+impl SmtpSettings {
+    /// From the process's environment: `SIPAS_SMTP_HOST`, `SIPAS_SMTP_PORT`,
+    /// `SIPAS_SMTP_SECURITY` (`starttls`, `tls`, `none`), `SIPAS_SMTP_USER`,
+    /// `SIPAS_SMTP_PASSWORD_FILE`, `SIPAS_MAIL_FROM`. `None` when no host is set.
+    ///
+    /// # Errors
+    /// A Vietnamese message naming the setting that is wrong.
+    pub fn from_env() -> Result<Option<Self>, String> {
+        Self::from_vars(&|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// As [`from_env`](Self::from_env), the variables read through `var`.
+    ///
+    /// # Errors
+    /// As [`from_env`](Self::from_env).
+    pub fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> Result<Option<Self>, String> {
+        let Some(host) = var("SIPAS_SMTP_HOST") else { return Ok(None) };
+        let host = host.trim().to_owned();
+        let security = match var("SIPAS_SMTP_SECURITY").as_deref().map(str::trim) {
+            None | Some("starttls") => Security::StartTls,
+            Some("tls") => Security::Tls,
+            Some("none") => Security::None,
+            Some(other) => {
+                return Err(format!("SIPAS_SMTP_SECURITY = «{other}»: chỉ nhận starttls, tls hoặc none"));
+            }
+        };
+        if security == Security::None && !loopback(&host) {
+            return Err(format!(
+                "SIPAS_SMTP_SECURITY = none chỉ dùng với máy chủ thư trên chính máy này; «{host}» phải dùng starttls hoặc tls \
+                 (đường dẫn phiếu và mật khẩu không được gửi không mã hoá)"
+            ));
+        }
+        let port = match var("SIPAS_SMTP_PORT") {
+            None => match security {
+                Security::StartTls => 587,
+                Security::Tls => 465,
+                Security::None => 25,
+            },
+            Some(p) => p.trim().parse().map_err(|_| format!("SIPAS_SMTP_PORT = «{p}» không phải số cổng"))?,
+        };
+        let password = match var("SIPAS_SMTP_PASSWORD_FILE") {
+            None => None,
+            Some(path) => Some(
+                std::fs::read_to_string(path.trim())
+                    .map_err(|e| format!("không đọc được SIPAS_SMTP_PASSWORD_FILE «{path}»: {e}"))?
+                    .trim_end_matches(['\r', '\n'])
+                    .to_owned(),
+            ),
+        };
+        let user = var("SIPAS_SMTP_USER");
+        if user.is_some() != password.is_some() {
+            return Err("SIPAS_SMTP_USER và SIPAS_SMTP_PASSWORD_FILE phải có cả hai, hoặc không có cả hai".into());
+        }
+        let from = var("SIPAS_MAIL_FROM").ok_or("thiếu SIPAS_MAIL_FROM (vd. «Sở Nội vụ <khaosat@snv.gov.vn>»)")?;
+        let from: Mailbox =
+            from.trim().parse().map_err(|_| format!("SIPAS_MAIL_FROM = «{from}» không phải địa chỉ thư"))?;
+        let timeout = var("SIPAS_SMTP_TIMEOUT")
+            .and_then(|t| t.trim().parse().ok())
+            .map_or(Duration::from_secs(30), Duration::from_secs);
+        Ok(Some(Self { host, port, security, user, password, from, timeout }))
+    }
+
+    fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+        let builder = match self.security {
+            Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&self.host),
+            Security::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&self.host),
+            Security::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host)),
+        }
+        .map_err(|e| format!("máy chủ thư «{}»: {e}", self.host))?;
+        let mut builder = builder.port(self.port).timeout(Some(self.timeout));
+        if let (Some(user), Some(password)) = (&self.user, &self.password) {
+            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+        }
+        Ok(builder.build())
+    }
+}
+
+/// How a run sends.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub plan: MailPlan,
+    /// One group of the campaign, or all its roster groups.
+    pub group: Option<String>,
+    /// Messages a minute at most (the provider's limit; 60 by default).
+    pub per_minute: u32,
+    /// Tries of one message before it is recorded as failed.
+    pub tries: u32,
+    /// The wait before the first retry; doubled at each.
+    pub retry_pause: Duration,
+}
+
+impl RunOptions {
+    pub fn new(plan: MailPlan) -> Self {
+        Self { plan, group: None, per_minute: 60, tries: 3, retry_pause: Duration::from_secs(5) }
+    }
+}
+
+/// Where a run stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Progress {
+    /// People due a message when the run began.
+    pub due: usize,
+    pub sent: usize,
+    /// Refused for now or unreachable after every try: the next run sends them.
+    pub failed: usize,
+    pub bounced: usize,
+    /// No longer due when their turn came (answered, opted out, or another run sent it).
+    pub skipped: usize,
+    /// Why the run stopped early, if it did.
+    pub stopped: Option<String>,
+}
+
+impl Progress {
+    pub fn done(&self) -> usize {
+        self.sent + self.failed + self.bounced + self.skipped
+    }
+}
+
+/// One step of a run, for progress lines that name a person by roster line only.
+#[derive(Debug, Clone, Copy)]
+pub struct Step<'a> {
+    pub recipient: &'a Recipient,
+    pub status: MailStatus,
+}
+
+/// After this many messages in a row fail for a reason not about their
+/// address, the server is the problem: the run stops rather than go on.
+const FAILURES_IN_A_ROW: usize = 3;
+
+/// Sends `options.plan` to everyone due it, reporting each step.
+///
+/// # Errors
+/// The store failing, or settings that make no transport.
+pub async fn run(
+    store: &dyn Store,
+    campaign: &Campaign,
+    smtp: &SmtpSettings,
+    public_url: &str,
+    options: &RunOptions,
+    on_step: &mut (dyn FnMut(&Progress, Option<Step<'_>>) + Send),
+) -> Result<Progress, String> {
+    let due = store
+        .mail_due(&campaign.id, options.group.as_deref(), options.plan)
+        .await
+        .map_err(|e| format!("cơ sở dữ liệu: {e}"))?;
+    let transport = smtp.transport()?;
+    let mut progress = Progress { due: due.len(), ..Progress::default() };
+    on_step(&progress, None);
+    let gap = Duration::from_secs(60) / options.per_minute.max(1);
+    let mut next = tokio::time::Instant::now();
+    let mut failures_in_a_row = 0;
+    for r in &due {
+        let Some(send) =
+            store.claim_mail(&campaign.id, r.person_id, r.round).await.map_err(|e| format!("cơ sở dữ liệu: {e}"))?
+        else {
+            progress.skipped += 1;
+            on_step(&progress, None);
+            continue;
+        };
+        tokio::time::sleep_until(next).await;
+        next = tokio::time::Instant::now() + gap;
+        let outcome = match message(campaign, r, public_url, &smtp.from) {
+            Ok(m) => deliver(&transport, &m, options).await,
+            Err(reason) => MailOutcome { status: MailStatus::Failed, reason: Some(reason) },
+        };
+        store.finish_mail(send, &outcome).await.map_err(|e| format!("cơ sở dữ liệu: {e}"))?;
+        match outcome.status {
+            MailStatus::Sent => progress.sent += 1,
+            MailStatus::Bounced => progress.bounced += 1,
+            MailStatus::Failed | MailStatus::Sending => progress.failed += 1,
+        }
+        failures_in_a_row = if outcome.status == MailStatus::Failed { failures_in_a_row + 1 } else { 0 };
+        on_step(&progress, Some(Step { recipient: r, status: outcome.status }));
+        if failures_in_a_row >= FAILURES_IN_A_ROW {
+            progress.stopped = Some(format!(
+                "dừng sau {FAILURES_IN_A_ROW} thư lỗi liên tiếp; lỗi cuối: {}",
+                outcome.reason.as_deref().unwrap_or("không rõ")
+            ));
+            break;
+        }
+    }
+    on_step(&progress, None);
+    Ok(progress)
+}
+
+/// Whether a refusal is about the recipient's address (a bounce) rather
+/// than about the sender, the account or the message: an enhanced status
+/// code 5.1.x (no such mailbox or domain) or 5.2.1 (mailbox disabled), or a
+/// 550/551/553 with no code saying otherwise.
+fn about_the_address(e: &lettre::transport::smtp::Error) -> bool {
+    if !e.is_permanent() {
+        return false;
+    }
+    let text = e.to_string();
+    if text.contains("5.1.") || text.contains("5.2.1") {
+        return true;
+    }
+    let policy = ["5.7.", "5.3.", "5.5.", "5.6.", "5.4."].iter().any(|c| text.contains(c));
+    let code = e.status().map(|c| c.to_string()).unwrap_or_default();
+    !policy && ["550", "551", "553"].contains(&code.as_str())
+}
+
+async fn deliver(transport: &AsyncSmtpTransport<Tokio1Executor>, m: &Message, options: &RunOptions) -> MailOutcome {
+    let mut pause = options.retry_pause;
+    let mut last = String::new();
+    for attempt in 1..=options.tries.max(1) {
+        match transport.send(m.clone()).await {
+            Ok(_) => return MailOutcome { status: MailStatus::Sent, reason: None },
+            Err(e) if about_the_address(&e) => {
+                return MailOutcome { status: MailStatus::Bounced, reason: Some(e.to_string()) };
+            }
+            // Refused for good for another reason (the account, a policy):
+            // no retry helps; recorded, and the next run tries again.
+            Err(e) if e.is_permanent() => {
+                return MailOutcome { status: MailStatus::Failed, reason: Some(e.to_string()) };
+            }
+            Err(e) => {
+                last = e.to_string();
+                tracing::warn!(attempt, error = %last, "máy chủ thư chưa nhận thư; thử lại");
+                if attempt < options.tries {
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+            }
+        }
+    }
+    MailOutcome { status: MailStatus::Failed, reason: Some(last) }
+}
+
+/// Where a person asks for no more e-mail: a page that asks them to confirm
+/// (a link scanner's visit changes nothing), and the one-click POST of RFC 8058.
+pub fn unsubscribe_link(public_url: &str, token: &sipas_shared::Token) -> String {
+    format!("{}/ngung-nhan-thu", link(public_url, token))
+}
+
+/// The message to one person: plain text and HTML, in Vietnamese.
+///
+/// # Errors
+/// An address or header the message cannot carry.
+pub fn message(campaign: &Campaign, r: &Recipient, public_url: &str, from: &Mailbox) -> Result<Message, String> {
+    let url = link(public_url, &r.token);
+    let stop = unsubscribe_link(public_url, &r.token);
+    let entry = format!("{}/k", public_url.trim_end_matches('/'));
+    let unit = campaign.unit(&r.unit).map_or(r.unit.as_str(), |u| u.name.as_str());
+    let group = campaign.group(&r.group).map_or(r.group.as_str(), |g| g.name.as_str());
+    let organiser = campaign.organiser.as_deref().unwrap_or("Ban tổ chức khảo sát");
+    let deadline = campaign.closes.format("%d/%m/%Y").to_string();
+    let code = crate::slips::display_code(&r.code);
+    let reminder = r.round > 0;
+    let subject = if reminder {
+        format!("Nhắc: xin Ông/Bà trả lời phiếu {}", campaign.name)
+    } else {
+        format!("Mời tham gia {}", campaign.name)
+    };
+    let opening = if reminder {
+        format!(
+            "{organiser} chưa nhận được phiếu trả lời của Ông/Bà cho {}. Nếu Ông/Bà đã trả lời trong mấy ngày qua, xin bỏ qua thư này.",
+            campaign.name
+        )
+    } else {
+        format!("{organiser} trân trọng mời Ông/Bà tham gia {} ({group}, {unit}).", campaign.name)
+    };
+    let anonymity = "Phiếu khảo sát ẩn danh: câu trả lời không gắn với tên hay địa chỉ thư của Ông/Bà. \
+                     Đường dẫn dưới đây dành riêng cho Ông/Bà và chỉ dùng được một lần; xin đừng chuyển tiếp thư này.";
+    let contact = campaign.contact.as_deref().map(|c| format!("Cần hỗ trợ: {c}."));
+    let text = format!(
+        "Kính gửi Ông/Bà {name},\n\n{opening}\n\n{anonymity}\n\nTrả lời phiếu: {url}\n\n\
+         Nếu đường dẫn không mở được, vào {entry} và nhập mã: {code}\n\nXin trả lời trước ngày {deadline}.\n{contact}\n\n\
+         {organiser}\n\n--\nKhông muốn nhận thêm thư về khảo sát này: {stop}\n",
+        name = r.name,
+        contact = contact.clone().unwrap_or_default(),
+    );
+    let body = html! {
+        (maud::DOCTYPE)
+        html lang="vi" {
+            head { meta charset="utf-8"; title { (subject) } }
+            body style="font:16px/1.5 Arial,sans-serif;color:#1a1a1a;max-width:560px;margin:0 auto;padding:16px" {
+                p { "Kính gửi Ông/Bà " (r.name) "," }
+                p { (opening) }
+                p { (anonymity) }
+                p style="margin:24px 0" {
+                    a href=(url) style="background:#0b5cad;color:#fff;padding:12px 20px;border-radius:6px;text-decoration:none;display:inline-block;font-weight:bold" {
+                        "Trả lời phiếu khảo sát"
+                    }
+                }
+                p style="font-size:14px" { "Nếu nút trên không mở được, vào " a href=(entry) { (entry) } " và nhập mã " b style="font-family:monospace;font-size:16px" { (code) } "." }
+                p { "Xin trả lời trước ngày " b { (deadline) } "." @if let Some(c) = &contact { " " (c) } }
+                p { (organiser) }
+                hr style="border:0;border-top:1px solid #ccc";
+                p style="font-size:13px;color:#555" { "Không muốn nhận thêm thư về khảo sát này? " a href=(stop) { "Ngừng nhận thư" } }
+            }
+        }
+    };
+    let to: Mailbox =
+        Mailbox::new(Some(r.name.clone()), r.email.as_str().parse().map_err(|e| format!("địa chỉ thư: {e}"))?);
+    let mut m = Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(subject)
+        .message_id(None)
+        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe"), format!("<{stop}>")))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+            "List-Unsubscribe=One-Click".into(),
+        ))
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
+                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(body.into_string())),
+        )
+        .map_err(|e| format!("thư: {e}"))?;
+    // No «Bcc» or server-side trace of the roster: one recipient a message.
+    m.headers_mut().remove::<lettre::message::header::Bcc>();
+    Ok(m)
+}
