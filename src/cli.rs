@@ -433,9 +433,9 @@ pub struct MailRun {
     /// Địa chỉ người trả lời mở phiếu (vd. https://khaosat.quangbinh.gov.vn)
     #[arg(long, env = "SIPAS_PUBLIC_URL")]
     pub public_url: String,
-    /// Số thư mỗi phút nhiều nhất (giới hạn của nhà cung cấp thư)
-    #[arg(long, default_value_t = 60)]
-    pub per_minute: u32,
+    /// Số thư mỗi phút nhiều nhất (giới hạn của nhà cung cấp thư; mặc định SIPAS_MAIL_PER_MINUTE hoặc 60)
+    #[arg(long)]
+    pub per_minute: Option<u32>,
     /// Số giây chờ trước khi gửi lại một thư máy chủ chưa nhận (gấp đôi mỗi lần)
     #[arg(long, default_value_t = 5)]
     pub retry_pause: u64,

@@ -7,7 +7,7 @@
 mod common;
 
 use common::smtp::{Faults, Sink, header, plain_text};
-use common::{TestDb, fixture, query_tuples, sipas, sipas_env, spawn_server, stderr, stdout};
+use common::{TestDb, fixture, query_tuples, sipas, sipas_env, stderr, stdout};
 use sipas_shared::Campaign;
 use sipas_shared::field::demo::Generator;
 use sipas_shared::store::{self, Store};
@@ -27,6 +27,11 @@ struct Field {
 }
 
 async fn field() -> Field {
+    field_with(&[]).await
+}
+
+/// The field, the service started with `env` (an SMTP server's settings).
+async fn field_with(env: &[(String, String)]) -> Field {
     let db = TestDb::new().await;
     let store = store::connect(&db.url).await.expect("store");
     let campaign = common::example_open_today();
@@ -68,7 +73,8 @@ async fn field() -> Field {
     // 15 drawn of 19, 18 with an address (one has only a phone).
     assert!(invited.len() >= 14 && everyone.len() == 18, "{} drawn, {} with an address", invited.len(), everyone.len());
     assert!(everyone.contains("DaiBieu08@yenbinh.quangbinh.gov.vn"), "the domain lowercased, the mailbox kept");
-    let server = spawn_server(&db, &[]);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let server = common::spawn_server_env(&db, &[], &env);
     Field { db, store, campaign, server, invited, everyone }
 }
 
@@ -84,7 +90,6 @@ impl Field {
             "--retry-pause",
             "0",
         ]);
-        all.extend_from_slice(&["--per-minute", "6000"]);
         let out = sipas_env(&self.db, &all, &sink.env());
         // The terminal's scrollback is a log: no address, no name in it.
         let printed = format!("{}{}", stdout(&out), stderr(&out));
@@ -307,4 +312,63 @@ fn plain_smtp_is_refused_beyond_this_machine() {
     let tls = SmtpSettings::from_vars(&vars("starttls", "mail.snv.gov.vn")).expect("starttls").expect("settings");
     assert_eq!(tls.port, 587);
     assert!(format!("{tls:?}").contains("mail.snv.gov.vn"));
+}
+
+#[tokio::test]
+async fn the_office_sends_from_the_admin_page_and_sees_how_it_went() {
+    let sink = Sink::start(Faults::default());
+    let f = field_with(&sink.env()).await;
+    common::add_user(&f.db, "snv", "admin", &[]);
+    let admin = common::sign_in(&f.server.base, "snv").await;
+    let page_url = format!("{}/admin/campaigns/{}", f.server.base, f.campaign.id);
+    let page = admin.get(&page_url).send().await.expect("page").text().await.expect("body");
+    assert!(page.contains("Thư mời qua thư điện tử") && page.contains("name=\"what\""), "the send form");
+    let post = admin
+        .post(format!("{page_url}/mail"))
+        .form(&[("csrf", common::csrf_in(&page).as_str()), ("group", "delegates"), ("what", "invitation")])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(post.status().as_u16(), 303);
+    // The run goes on in the background; the page shows its progress, then its end.
+    let mut done = String::new();
+    for _ in 0..100 {
+        done = admin.get(&page_url).send().await.expect("page").text().await.expect("body");
+        if done.contains("Đã gửi xong thư mời") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let n = f.invited.len();
+    assert!(done.contains(&format!("{n}/{n} người — đã gửi {n}, lỗi 0")), "{done}");
+    assert_eq!(recipients(&sink.delivered()), f.invited.keys().cloned().collect::<Vec<_>>());
+    // Counts by group on the page, and no address or name on it.
+    let doc = scraper::Html::parse_document(&done);
+    let sel = scraper::Selector::parse("#thu-dien-tu ~ div.wrap td").expect("selector");
+    let cells: Vec<String> = doc.select(&sel).map(|c| c.text().collect::<String>()).collect();
+    assert_eq!(cells.get(..3), Some(&["Đại biểu HĐND xã".to_owned(), n.to_string(), n.to_string()][..]), "{cells:?}");
+    for (email, (_, name)) in &f.invited {
+        assert!(!done.contains(email.as_str()) && !done.contains(name.as_str()));
+    }
+    // The audit log says who sent what, in words.
+    assert!(done.contains(&format!("thư mời: {n} người cần gửi; đã gửi {n}")), "audit line");
+}
+
+#[tokio::test]
+async fn messages_leave_no_faster_than_the_providers_limit() {
+    let f = field().await;
+    let sink = Sink::start(Faults::default());
+    // 1,200 a minute: one each 50 ms at most. A slow machine only widens the gaps.
+    let out = sipas_env(
+        &f.db,
+        &["invitations", "send", "--campaign", &f.campaign.id, "--public-url", &f.server.base],
+        &sink.env_at(1200),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let delivered = sink.delivered();
+    assert_eq!(delivered.len(), f.invited.len());
+    // Measured where the server accepts, so one gap may lose a few ms to the next one.
+    let gaps: Vec<u128> = delivered.windows(2).map(|w| (w[1].at - w[0].at).as_millis()).collect();
+    let span = gaps.iter().sum::<u128>();
+    assert!(gaps.iter().all(|g| *g >= 30) && span + 25 >= 50 * gaps.len() as u128, "{gaps:?}");
 }

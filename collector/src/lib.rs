@@ -40,6 +40,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Starts staff gave on counter tablets.
     pub kiosk: Arc<counter::KioskStarts>,
+    /// The SMTP server and the e-mail runs going on (`/admin`).
+    pub mailing: Arc<staff::mailing::Mailing>,
 }
 
 impl AppState {
@@ -52,7 +54,14 @@ impl AppState {
             limits: Some(Arc::new(throttle::Limits::standard(0))),
             metrics: Arc::default(),
             kiosk: Arc::default(),
+            mailing: Arc::default(),
         }
+    }
+
+    /// The state sending e-mail through `smtp` from `/admin`.
+    pub fn with_smtp(mut self, smtp: Option<mail::SmtpSettings>) -> Self {
+        self.mailing = Arc::new(staff::mailing::Mailing::new(smtp));
+        self
     }
 
     /// A cookie as the service sets them: HttpOnly, SameSite=Lax, path `/`,
@@ -105,6 +114,7 @@ fn routes(state: AppState) -> Router {
         .merge(qr::router())
         .merge(staff::login::router())
         .merge(staff::admin::router())
+        .merge(staff::mailing::router())
         .merge(staff::accounts::router())
         .merge(staff::enumerator::router())
         .merge(code::router())

@@ -47,6 +47,8 @@ pub struct SmtpSettings {
     pub from: Mailbox,
     /// Seconds to wait for the server at each step.
     pub timeout: Duration,
+    /// Messages a minute at most, the provider's limit (`SIPAS_MAIL_PER_MINUTE`, 60 by default).
+    pub per_minute: u32,
 }
 
 impl std::fmt::Debug for SmtpSettings {
@@ -124,7 +126,16 @@ impl SmtpSettings {
         let timeout = var("SIPAS_SMTP_TIMEOUT")
             .and_then(|t| t.trim().parse().ok())
             .map_or(Duration::from_secs(30), Duration::from_secs);
-        Ok(Some(Self { host, port, security, user, password, from, timeout }))
+        let per_minute = match var("SIPAS_MAIL_PER_MINUTE") {
+            None => 60,
+            Some(n) => n
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("SIPAS_MAIL_PER_MINUTE = «{n}»: cần số thư mỗi phút, lớn hơn 0"))?,
+        };
+        Ok(Some(Self { host, port, security, user, password, from, timeout, per_minute }))
     }
 
     fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
@@ -148,8 +159,8 @@ pub struct RunOptions {
     pub plan: MailPlan,
     /// One group of the campaign, or all its roster groups.
     pub group: Option<String>,
-    /// Messages a minute at most (the provider's limit; 60 by default).
-    pub per_minute: u32,
+    /// Messages a minute at most; `None`: the settings' (`SIPAS_MAIL_PER_MINUTE`).
+    pub per_minute: Option<u32>,
     /// Tries of one message before it is recorded as failed.
     pub tries: u32,
     /// The wait before the first retry; doubled at each.
@@ -158,7 +169,7 @@ pub struct RunOptions {
 
 impl RunOptions {
     pub fn new(plan: MailPlan) -> Self {
-        Self { plan, group: None, per_minute: 60, tries: 3, retry_pause: Duration::from_secs(5) }
+        Self { plan, group: None, per_minute: None, tries: 3, retry_pause: Duration::from_secs(5) }
     }
 }
 
@@ -213,7 +224,7 @@ pub async fn run(
     let transport = smtp.transport()?;
     let mut progress = Progress { due: due.len(), ..Progress::default() };
     on_step(&progress, None);
-    let gap = Duration::from_secs(60) / options.per_minute.max(1);
+    let gap = Duration::from_secs(60) / options.per_minute.unwrap_or(smtp.per_minute).max(1);
     let mut next = tokio::time::Instant::now();
     let mut failures_in_a_row = 0;
     for r in &due {

@@ -70,7 +70,9 @@ pub async fn serve(
         print_demo_links(&*store, &campaign, &public_url).await?;
     }
     tokio::spawn(sweep_every(store.clone(), limits.clone(), SWEEP_EVERY));
-    let state = sipas_collector::AppState::new(store.clone(), public_url).with_limits(limits);
+    // A wrong mail setting stops the start, rather than the first send.
+    let smtp = sipas_collector::mail::SmtpSettings::from_env().map_err(Failure::BadInput)?;
+    let state = sipas_collector::AppState::new(store.clone(), public_url).with_limits(limits).with_smtp(smtp);
     let metrics = state.metrics.clone();
     let app = sipas_collector::app_with_reports(state, sipas_aggregator::web::router(store));
     let app = super::listen::with_deadline(app, &server_limits);

@@ -15,6 +15,8 @@ use std::sync::{Arc, Mutex};
 pub struct Delivered {
     pub to: String,
     pub data: Vec<u8>,
+    /// When the server accepted it.
+    pub at: std::time::Instant,
 }
 
 /// Faults to play, each once, counted over MAIL FROM commands from the start.
@@ -71,12 +73,18 @@ impl Sink {
 
     /// The environment a `sipas` run needs to send through this sink.
     pub fn env(&self) -> Vec<(String, String)> {
+        self.env_at(6000)
+    }
+
+    /// [`env`](Self::env) with the provider's limit of `per_minute` messages.
+    pub fn env_at(&self, per_minute: u32) -> Vec<(String, String)> {
         vec![
             ("SIPAS_SMTP_HOST".into(), "127.0.0.1".into()),
             ("SIPAS_SMTP_PORT".into(), self.port.to_string()),
             ("SIPAS_SMTP_SECURITY".into(), "none".into()),
             ("SIPAS_MAIL_FROM".into(), "Sở Nội vụ <khaosat@snv.quangbinh.gov.vn>".into()),
             ("SIPAS_SMTP_TIMEOUT".into(), "5".into()),
+            ("SIPAS_MAIL_PER_MINUTE".into(), per_minute.to_string()),
         ]
     }
 }
@@ -137,7 +145,11 @@ fn serve(conn: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
             if s.faults.refuse_data_at.remove(&mail_no) {
                 b"451 4.3.0 try again later\r\n"
             } else {
-                s.delivered.push(Delivered { to: rcpt.take().unwrap_or_default(), data });
+                s.delivered.push(Delivered {
+                    to: rcpt.take().unwrap_or_default(),
+                    data,
+                    at: std::time::Instant::now(),
+                });
                 b"250 2.0.0 queued\r\n"
             }
         } else if upper.starts_with("QUIT") {

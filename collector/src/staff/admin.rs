@@ -88,6 +88,7 @@ async fn campaign_page(
         (Vec::new(), 0)
     };
     let base = format!("/admin/campaigns/{id}");
+    let mail = super::mailing::section(&state, &campaign, &staff).await?;
     Ok(page(
         &campaign.name,
         Some(&staff),
@@ -190,6 +191,7 @@ async fn campaign_page(
                 button.go type="submit" { "Chọn mẫu" }
             }
 
+            (mail)
             h2 { "Màn hình QR tại Bộ phận một cửa" }
             p.note {
                 "Mỗi màn hình (máy tính bảng) đã đăng ký hiển thị mã QR đổi 2 phút một lần, hoặc cho người dân trả lời ngay trên máy. "

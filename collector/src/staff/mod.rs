@@ -7,6 +7,7 @@ pub mod admin;
 pub mod enumerator;
 pub mod guard;
 pub mod login;
+pub mod mailing;
 
 use crate::auth::Staff;
 use crate::{AppError, AppState};
