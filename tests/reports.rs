@@ -428,9 +428,25 @@ async fn this_year_against_last_year_through_a_merger() {
         .map(|l| format!("{}\n", l.replacen("A,", "AB,", 1).replace("2026-10-", "2027-10-")))
         .collect();
     std::fs::write(dir.path().join("ballots.csv"), this_year).expect("ballots");
+    // Both years appraised: last year A and B (78,37 % and 82,56 %, worked
+    // out in composite_par_index_with_areas_rank_band_and_change), this year AB.
+    std::fs::write(
+        dir.path().join("appraisal.csv"),
+        "unit,area,criterion,max_points,self_points,appraised_points\nAB,Chỉ đạo điều hành,1.1,10,10,\"9,5\"\nAB,Cải cách TTHC,3.1,20,19,18\n",
+    )
+    .expect("appraisal");
+    let last_appraisal = fixture("report/appraisal.csv");
     for args in [
         vec!["campaign", "load", dir.path().join("campaign.toml").to_str().expect("path")],
         vec!["responses", "import", "--campaign", "hand-2027", dir.path().join("ballots.csv").to_str().expect("path")],
+        vec!["par", "import-appraisal", "--campaign", "hand", last_appraisal.to_str().expect("path")],
+        vec![
+            "par",
+            "import-appraisal",
+            "--campaign",
+            "hand-2027",
+            dir.path().join("appraisal.csv").to_str().expect("path"),
+        ],
     ] {
         let out = sipas(&db, &args);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
@@ -457,6 +473,18 @@ async fn this_year_against_last_year_through_a_merger() {
     assert_eq!(s["beyond_chance"], false);
     // The delegates answered only in A last year: the PAR survey share is A's both years.
     assert!(num(&ab["par_survey"]["change"]).abs() < 1e-9, "{}", ab["par_survey"]);
+    // PAR INDEX: last year's AB is the mean of A's 78,37 % and B's 82,56 %
+    // as last year's report shows them (each appraised on its own):
+    // 80,465 → 80,47; this year's is AB's own.
+    let p = &ab["par_index"];
+    let own =
+        json["units"].as_array().expect("units").iter().find(|u| u["unit"] == "AB").expect("AB")["par_index"]["pct"]
+            .as_f64()
+            .expect("AB's PAR INDEX");
+    assert!((num(&p["last_year"]) - 80.47).abs() < 1e-9, "{p}");
+    assert!((num(&p["this_year"]) - own).abs() < 0.005, "{p}");
+    assert!((num(&p["change"]) - ((own - 80.47) * 100.0).round() / 100.0).abs() < 1e-9, "{p}");
+    assert_eq!(c["basis"], "responses");
 
     // The same in the workbook's table and the written report's sentence.
     let docx = dir.path().join("bc.docx");
@@ -476,8 +504,9 @@ async fn this_year_against_last_year_through_a_merger() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let paragraphs = docx_paragraphs(&std::fs::read(&docx).expect("docx"));
-    let sentence = "So với năm 2026 (Xã A, Xã B): Chỉ số SIPAS 60,42% so với 65%, giảm 4,58 điểm, trong mức dao động do chọn mẫu (kiểm định 95 %).";
-    assert!(paragraphs.iter().any(|p| p == sentence), "{paragraphs:#?}");
+    let sentence = "So với năm 2026 (Xã A, Xã B): Chỉ số SIPAS 60,42% so với 65%, giảm 4,58 điểm, trong mức dao động do chọn mẫu (kiểm định 95 %); PAR INDEX";
+    assert!(paragraphs.iter().any(|p| p.starts_with(sentence) && p.contains("so với 80,47%")), "{paragraphs:#?}");
+    assert!(paragraphs.iter().any(|p| p.starts_with("Năm trước tính lại từ phiếu trả lời")), "the basis, said");
     let text = stdout(&sipas(&db, &["report", "--campaign", "hand-2027", "--compare", "hand"]));
     assert!(text.contains("So với Đợt tính tay (năm 2026)") && text.contains("Xã A, Xã B"), "{text}");
     // On the page: a link from this year's report, then the table.
@@ -507,4 +536,85 @@ async fn this_year_against_last_year_through_a_merger() {
     let missing = sipas(&db, &["report", "--campaign", "hand-2027", "--compare", "hand-2020"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(stderr(&missing).contains("hand-2020"), "{}", stderr(&missing));
+}
+
+/// A year not run in the product: last year's published unit figures
+/// (`previous_figures_csv`) through the same merger. Last year's AB is the
+/// mean of A's 60,42 % (8 answers) and B's 75,00 % (2), weighted by
+/// answers: (8 × 60,42 + 2 × 75) ÷ 10 = 63,336 → 63,34; this year 60,42,
+/// down 2,92, untested (the file gives no interval), and said to be so.
+#[tokio::test]
+async fn last_years_published_figures_when_last_year_was_not_run_here() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let from = fixture("report/campaign.toml");
+    let folder = from.parent().expect("dir");
+    for name in ["sipas.toml", "par.toml"] {
+        std::fs::copy(folder.join(name), dir.path().join(name)).expect("copy");
+    }
+    let text = std::fs::read_to_string(&from).expect("campaign");
+    let merged = text
+        .replace(
+            "id = \"hand\"",
+            "id = \"hand-2027\"\nfollows = \"khao-sat-2026\"\nlineage_csv = \"lineage.csv\"\nprevious_figures_csv = \"ket-qua-2026.csv\"",
+        )
+        .replace("year = 2026", "year = 2027")
+        .replace("2026-10-", "2027-10-")
+        .replace("[[units]]\ncode = \"B\"\nname = \"Xã B\"\nkind = \"commune\"\nparent = \"D\"\n", "")
+        .replace("code = \"A\"\nname = \"Xã A\"", "code = \"AB\"\nname = \"Xã AB\"");
+    std::fs::write(dir.path().join("campaign.toml"), merged).expect("write");
+    std::fs::write(
+        dir.path().join("lineage.csv"),
+        "Mã đơn vị mới,Mã đơn vị cũ,Tên đơn vị cũ,Tỷ lệ,Văn bản\nAB,A,Xã A,,NQ 1680\nAB,B,Xã B,,NQ 1680\n",
+    )
+    .expect("lineage");
+    // As the office retypes last year's report: a title row, «;», decimal commas.
+    let published = "KẾT QUẢ KHẢO SÁT NĂM 2026\n\
+                     Mã đơn vị;Tên đơn vị;Số phiếu;SIPAS;Tiếp cận dịch vụ;PAR INDEX\n\
+                     A;Xã A;8;60,42;55;78,37\n\
+                     B;Xã B;2;75,00;70;82,56\n";
+    std::fs::write(dir.path().join("ket-qua-2026.csv"), published).expect("figures");
+    let ballots = std::fs::read_to_string(fixture("report/ballots.csv")).expect("ballots");
+    let this_year: String = ballots
+        .lines()
+        .filter(|l| !l.starts_with("B,"))
+        .map(|l| format!("{}\n", l.replacen("A,", "AB,", 1).replace("2026-10-", "2027-10-")))
+        .collect();
+    std::fs::write(dir.path().join("ballots.csv"), this_year).expect("ballots");
+    for args in [
+        vec!["campaign", "load", dir.path().join("campaign.toml").to_str().expect("path")],
+        vec!["responses", "import", "--campaign", "hand-2027", dir.path().join("ballots.csv").to_str().expect("path")],
+    ] {
+        let out = sipas(&db, &args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    let out = sipas(&db, &["report", "--campaign", "hand-2027", "--format", "json", "--compare", "khao-sat-2026"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let c = &json["comparison"];
+    assert_eq!((c["basis"].as_str(), c["previous_year"].as_i64()), (Some("published"), Some(2026)));
+    assert!(c["basis_note"].as_str().expect("note").contains("không kiểm định"), "{c}");
+    let ab = c["units"].as_array().expect("units").iter().find(|u| u["unit"] == "AB").expect("AB");
+    let num = |v: &Value| v.as_f64().expect("number");
+    assert_eq!(ab["last_year_responses"].as_u64(), Some(10));
+    let s = &ab["sipas"];
+    assert!((num(&s["last_year"]) - 63.34).abs() < 1e-9, "{s}");
+    assert!((num(&s["change"]) + 2.92).abs() < 1e-9, "{s}");
+    assert!(s.get("z").is_none() && s.get("beyond_chance").is_none(), "no interval, no test: {s}");
+    // A component by its name in the file: (8 × 55 + 2 × 70) ÷ 10 = 58.
+    let acc =
+        ab["components"].as_array().expect("components").iter().find(|x| x[0] == "Tiếp cận dịch vụ").expect("acc");
+    assert!((num(&acc[1]["last_year"]) - 58.0).abs() < 1e-9, "{acc}");
+    // PAR INDEX: the plain mean of the two published, (78,37 + 82,56) ÷ 2 = 80,465 → 80,47.
+    assert!((num(&ab["par_index"]["last_year"]) - 80.47).abs() < 1e-9, "{}", ab["par_index"]);
+
+    // An old unit the file does not list is refused, by line.
+    std::fs::write(dir.path().join("ket-qua-2026.csv"), "Mã đơn vị;Số phiếu;SIPAS\nA;8;60,42\n").expect("figures");
+    let out = sipas(&db, &["campaign", "load", dir.path().join("campaign.toml").to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("dòng 3, cột «Mã đơn vị cũ»: đơn vị cũ «B» không có trong tệp kết quả năm trước"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -77,6 +77,8 @@ pub struct UnitChange {
     pub components: Vec<(String, Change)>,
     /// The PAR survey share (points ÷ maximum × 100).
     pub par_survey: Change,
+    /// The composite PAR INDEX (%), last year's the mean over the units absorbed.
+    pub par_index: Change,
 }
 
 /// This campaign against the one it follows.
@@ -86,6 +88,12 @@ pub struct Comparison {
     pub previous: String,
     pub previous_name: String,
     pub previous_year: i32,
+    /// What last year's figures rest on: `responses` (last year's answers,
+    /// pooled over the units absorbed) or `published` (the figures last
+    /// year's report printed, their mean weighted by answers).
+    pub basis: &'static str,
+    /// The same, in words, for every table and sentence that shows the comparison.
+    pub basis_note: String,
     pub units: Vec<UnitChange>,
     pub total: UnitChange,
 }

@@ -213,13 +213,20 @@ pub async fn compare_with(
     report: &mut Report,
     previous: &str,
 ) -> Result<(), StoreError> {
-    let before =
-        store.campaign(previous).await?.ok_or_else(|| StoreError::NotFound(format!("đợt khảo sát «{previous}»")))?;
+    let Some(before) = store.campaign(previous).await? else {
+        // Last year not run in the product: the figures it published, if loaded.
+        if campaign.follows.as_deref() == Some(previous) && !campaign.previous_figures.is_empty() {
+            report.comparison = Some(crate::trend::compare_published(report, campaign, previous));
+            return Ok(());
+        }
+        return Err(StoreError::NotFound(format!("đợt khảo sát «{previous}»")));
+    };
     let mut last = aggregate(store, &before, &|_| {}).await?;
     // One group's figures this year against the same group's last year.
     if let Some(g) = &report.group {
         last.cells.retain(|k, _| &k.group == g);
     }
-    report.comparison = Some(crate::trend::compare(report, campaign, &before, &last));
+    let appraisals = store.appraisals(&before.id).await?;
+    report.comparison = Some(crate::trend::compare(report, campaign, &before, &last, &appraisals));
     Ok(())
 }

@@ -175,7 +175,20 @@ pub fn change_sentence(c: &crate::compare::UnitChange, year: i32) -> Option<Stri
         Some(false) => ", trong mức dao động do chọn mẫu (kiểm định 95 %)",
         None => "",
     };
-    Some(format!("So với năm {year}{from}: Chỉ số SIPAS {}% so với {}%, {way}{verdict}.", num(this), num(last)))
+    let mut line =
+        format!("So với năm {year}{from}: Chỉ số SIPAS {}% so với {}%, {way}{verdict}", num(this), num(last));
+    if let (Some(a), Some(b), Some(d)) = (c.par_index.this_year, c.par_index.last_year, c.par_index.change) {
+        let way = if d > 0.0 {
+            format!("tăng {} điểm", num(d))
+        } else if d < 0.0 {
+            format!("giảm {} điểm", num(-d))
+        } else {
+            "không đổi".to_owned()
+        };
+        line.push_str(&format!("; PAR INDEX {}% so với {}%, {way}", num(a), num(b)));
+    }
+    line.push('.');
+    Some(line)
 }
 
 fn unit_paragraphs(u: &UnitReport, campaign: &Campaign, report: &Report) -> Vec<Paragraph> {
@@ -555,6 +568,7 @@ pub fn document(report: &Report, campaign: &Campaign, tables: &[Table]) -> Resul
         && let Some(line) = change_sentence(&c.total, c.previous_year)
     {
         body.push(para(&line).into());
+        body.push(para(&c.basis_note).into());
     }
     if let Some(s) = sipas {
         // Two parts (METHOD §6): SIPAS is their mean.

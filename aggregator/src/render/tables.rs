@@ -149,12 +149,23 @@ fn comparison_table(report: &Report) -> Option<Table> {
                 measured(u.par_survey.this_year),
                 measured(u.par_survey.last_year),
                 measured(u.par_survey.change),
+                measured(u.par_index.this_year),
+                measured(u.par_index.last_year),
+                measured(u.par_index.change),
             ]
         })
         .collect();
     Some(Table {
         name: "So với năm trước".into(),
-        title: format!("So với {} (năm {}), qua các đơn vị được hợp nhất [bổ sung]", c.previous_name, c.previous_year),
+        title: format!(
+            "So với {} (năm {}), qua các đơn vị được hợp nhất; {} [bổ sung]",
+            c.previous_name,
+            c.previous_year,
+            match c.basis {
+                "published" => "năm trước: số liệu đã công bố, trung bình theo số phiếu",
+                _ => "năm trước: tính lại từ phiếu trả lời",
+            }
+        ),
         headers: [
             "Đơn vị",
             "Đơn vị năm trước",
@@ -167,6 +178,9 @@ fn comparison_table(report: &Report) -> Option<Table> {
             "Chỉ số PAR khảo sát năm nay (%)",
             "năm trước (%)",
             "Thay đổi PAR (điểm)",
+            "PAR INDEX năm nay (%)",
+            "PAR INDEX năm trước (%)",
+            "Thay đổi PAR INDEX (điểm)",
         ]
         .map(String::from)
         .to_vec(),

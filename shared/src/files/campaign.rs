@@ -258,7 +258,40 @@ impl Campaign {
                 lineage
             }
         };
+        let previous_figures = match &file.previous_figures_csv {
+            None => Vec::new(),
+            Some(_) if follows.is_none() => {
+                return Err(at(
+                    "previous_figures_csv",
+                    "tệp kết quả năm trước cần follows: mã (tên gọi) của đợt khảo sát năm trước".into(),
+                ));
+            }
+            Some(name) => {
+                let csv_path = dir.join(name);
+                let rows = crate::files::frame::csv_rows(&read(&csv_path)?);
+                let components: Vec<(String, String)> = questionnaires
+                    .iter()
+                    .flat_map(|q| q.components.iter().map(|c| (c.code.clone(), c.name.clone())))
+                    .collect();
+                let (figures, errors) = crate::files::lineage::read_published(&rows, &components)
+                    .map_err(|e| SourceError::new(&csv_path, e.message.clone()).at_line(e.line))?;
+                let mut errors = errors;
+                errors.extend(crate::model::lineage::check_against_published(&lineage, &figures));
+                if let Some(first) = errors.first() {
+                    let all: Vec<String> = errors
+                        .iter()
+                        .map(|e| {
+                            let column = e.column.as_deref().map(|c| format!(", cột «{c}»")).unwrap_or_default();
+                            format!("dòng {}{column}: {}", e.line, e.message)
+                        })
+                        .collect();
+                    return Err(SourceError::new(&csv_path, all.join("; ")).at_line(first.line));
+                }
+                figures
+            }
+        };
         Ok(Campaign {
+            previous_figures,
             id,
             name: file.name,
             year: file.year,
@@ -324,6 +357,8 @@ struct CampaignFile {
     follows: Option<String>,
     #[serde(default)]
     lineage_csv: Option<String>,
+    #[serde(default)]
+    previous_figures_csv: Option<String>,
     #[serde(default)]
     document: crate::model::campaign::DocumentSettings,
 }

@@ -95,6 +95,115 @@ pub fn read_lineage(rows: &[(usize, Vec<String>)]) -> Result<(Vec<Predecessor>, 
     Ok((lineage, errors))
 }
 
+/// A percentage as a report prints it: `85,71`, `85.71`, `85,71 %`; empty is none.
+fn percent(raw: &str) -> Result<Option<Decimal>, String> {
+    let t = raw.trim().trim_end_matches('%').trim().replace(' ', "");
+    if t.is_empty() || t == "-" || t == "–" {
+        return Ok(None);
+    }
+    let d = Decimal::from_str(&t.replace(',', "."))
+        .map_err(|_| format!("«{raw}» không phải một tỷ lệ phần trăm (vd. 85,71)"))?;
+    if d < Decimal::ZERO || d > Decimal::ONE_HUNDRED {
+        return Err(format!("{raw} nằm ngoài 0–100"));
+    }
+    Ok(Some(d))
+}
+
+/// Reads last year's published unit figures (`previous_figures_csv`):
+///
+/// ```text
+/// Mã đơn vị,Tên đơn vị,Số phiếu,SIPAS,Tiếp cận dịch vụ,…,Điểm điều tra XHH,PAR INDEX
+/// QB-2024-01,Xã Hòa Sơn,180,82,5,…,71,2,78,45
+/// ```
+///
+/// A SIPAS component's column is headed by its code or its name in this
+/// year's questionnaires (`components`: code, name). Each refused cell is
+/// named by line and column.
+///
+/// # Errors
+/// A [`RowError`] when no header with the unit's code and the number of answers is found.
+pub fn read_published(
+    rows: &[(usize, Vec<String>)],
+    components: &[(String, String)],
+) -> Result<(Vec<crate::model::lineage::PublishedFigures>, Vec<RowError>), RowError> {
+    let find_header = |row: &[String]| {
+        let folded: Vec<String> = row.iter().map(|c| fold_header(c)).collect();
+        let find = |test: &dyn Fn(&str) -> bool| folded.iter().position(|h| test(h));
+        let unit = find(&|h| h == "madonvi" || h == "ma" || h == "unit" || h == "madonvicu")?;
+        let responses = find(&|h| h.starts_with("sophieu") || h == "responses" || h == "n")?;
+        Some((folded.clone(), unit, responses))
+    };
+    let (start, (headers, unit_col, responses_col)) =
+        rows.iter().enumerate().find_map(|(i, (_, r))| find_header(r).map(|h| (i, h))).ok_or_else(|| RowError {
+            line: 1,
+            column: None,
+            message: "không tìm thấy dòng tiêu đề có các cột «Mã đơn vị» và «Số phiếu»".into(),
+        })?;
+    let header_line = rows[start].0;
+    let col = |test: &dyn Fn(&str) -> bool| headers.iter().position(|h| test(h));
+    let name_col = col(&|h| h.starts_with("tendonvi") || h == "name");
+    let sipas_col = col(&|h| h == "sipas" || h.starts_with("chisohailong"));
+    let survey_col = col(&|h| h.starts_with("diemdieutra") || h.contains("dieutraxahoihoc") || h == "parsurvey");
+    let index_col = col(&|h| h == "parindex" || h.starts_with("chisocaicach"));
+    let component_cols: Vec<(String, usize)> = components
+        .iter()
+        .filter_map(|(code, name)| {
+            col(&|h| h == fold_header(code) || h == fold_header(name)).map(|c| (code.clone(), c))
+        })
+        .collect();
+    let original: Vec<String> = rows[start].1.clone();
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen = std::collections::BTreeMap::new();
+    for (line, row) in &rows[start + 1..] {
+        let cell = |c: Option<usize>| c.and_then(|c| row.get(c)).map(|v| tidy(v)).unwrap_or_default();
+        let unit = cell(Some(unit_col));
+        if unit.is_empty() {
+            continue;
+        }
+        let mut fault = |c: usize, message: String| {
+            errors.push(RowError { line: *line, column: original.get(c).cloned(), message });
+        };
+        if let Some(first) = seen.insert(unit.clone(), *line) {
+            fault(unit_col, format!("đơn vị «{unit}» đã có ở dòng {first}"));
+            continue;
+        }
+        let responses = match cell(Some(responses_col)).replace(['.', ' '], "").parse::<u64>() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                fault(responses_col, format!("số phiếu «{}» phải là số nguyên dương", cell(Some(responses_col))));
+                continue;
+            }
+        };
+        let mut read = |c: Option<usize>| match c {
+            None => None,
+            Some(c) => percent(&cell(Some(c))).unwrap_or_else(|m| {
+                fault(c, m);
+                None
+            }),
+        };
+        let sipas = read(sipas_col);
+        let par_survey = read(survey_col);
+        let par_index = read(index_col);
+        let components =
+            component_cols.iter().filter_map(|(code, c)| read(Some(*c)).map(|v| (code.clone(), v))).collect();
+        out.push(crate::model::lineage::PublishedFigures {
+            line: *line,
+            unit,
+            name: cell(name_col),
+            responses,
+            sipas,
+            components,
+            par_survey,
+            par_index,
+        });
+    }
+    if out.is_empty() && errors.is_empty() {
+        errors.push(RowError { line: header_line, column: None, message: "tệp không có đơn vị nào".into() });
+    }
+    Ok((out, errors))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,5 +265,31 @@ mod tests {
         );
         assert!(checked[2].message.contains("dòng 2"), "{}", checked[2].message);
         assert!(checked[3].message.contains("110 %"), "{}", checked[3].message);
+    }
+}
+
+#[cfg(test)]
+mod published_tests {
+    use super::read_published;
+    use crate::files::frame::csv_rows;
+
+    #[test]
+    fn published_figures_are_read_as_printed_and_faults_named() {
+        let text = "KẾT QUẢ SIPAS NĂM 2024\n\
+                    Mã đơn vị;Tên đơn vị;Số phiếu;SIPAS;Tiếp cận dịch vụ;Điểm điều tra XHH;PAR INDEX\n\
+                    A;Xã A;1.200;85,71 %;80,5;70;78,45\n\
+                    B;Xã B;60;;;;\n\
+                    C;Xã C;0;80;;;\n\
+                    D;Xã D;90;180;;;\n";
+        let components = vec![("TC".to_owned(), "Tiếp cận dịch vụ".to_owned())];
+        let (figures, errors) = read_published(&csv_rows(text), &components).expect("header");
+        assert_eq!(figures.len(), 3);
+        assert_eq!(figures[0].responses, 1200);
+        assert_eq!(figures[0].sipas.map(|d| d.to_string()), Some("85.71".into()));
+        assert_eq!(figures[0].components, vec![("TC".to_owned(), rust_decimal::Decimal::new(805, 1))]);
+        assert_eq!(figures[0].par_index.map(|d| d.to_string()), Some("78.45".into()));
+        assert_eq!(figures[1].sipas, None);
+        let named: Vec<(usize, Option<&str>)> = errors.iter().map(|e| (e.line, e.column.as_deref())).collect();
+        assert_eq!(named, vec![(5, Some("Số phiếu")), (6, Some("SIPAS"))]);
     }
 }

@@ -53,6 +53,11 @@ pub struct Campaign {
     /// (`lineage_csv`); a unit kept under its code needs no row.
     #[serde(default)]
     pub lineage: Vec<crate::model::lineage::Predecessor>,
+    /// Last year's published unit figures (`previous_figures_csv`), when the
+    /// campaign followed was not run in the product: the comparison then
+    /// rests on them, response-weighted over merged units, and says so.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_figures: Vec<crate::model::lineage::PublishedFigures>,
     /// How the written report is headed and signed (Nghị định 30/2020).
     #[serde(default)]
     pub document: DocumentSettings,

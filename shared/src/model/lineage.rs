@@ -27,6 +27,41 @@ pub struct Predecessor {
     pub act: String,
 }
 
+/// A unit's figures as last year's report published them, for a campaign
+/// whose previous year was not run in the product (`previous_figures_csv`).
+/// Percentages (0–100), as printed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedFigures {
+    pub line: usize,
+    /// The unit's code last year (what the lineage's «Mã đơn vị cũ» names).
+    pub unit: String,
+    pub name: String,
+    /// Answers behind the figures, the weight of each in a merged unit.
+    pub responses: u64,
+    pub sipas: Option<Decimal>,
+    /// (component code, index) of this year's SIPAS components the file has.
+    #[serde(default)]
+    pub components: Vec<(String, Decimal)>,
+    pub par_survey: Option<Decimal>,
+    pub par_index: Option<Decimal>,
+}
+
+/// Faults of a lineage against the figures last year published: an old unit
+/// the file does not list. (An old unit the lineage forgot cannot be told
+/// from a unit kept under its code, so only names are checked.)
+pub fn check_against_published(lineage: &[Predecessor], published: &[PublishedFigures]) -> Vec<RowError> {
+    let old: BTreeSet<&str> = published.iter().map(|p| p.unit.as_str()).collect();
+    lineage
+        .iter()
+        .filter(|p| !old.contains(p.from.as_str()))
+        .map(|p| RowError {
+            line: p.line,
+            column: Some("Mã đơn vị cũ".into()),
+            message: format!("đơn vị cũ «{}» không có trong tệp kết quả năm trước", p.from),
+        })
+        .collect()
+}
+
 /// Faults of a lineage against the campaign it follows: an old unit that
 /// campaign does not have; an old unit neither kept under its code nor
 /// absorbed by any new unit. Each names the lineage file's line (the header's,
