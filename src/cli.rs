@@ -310,6 +310,13 @@ pub enum ResponsesCommand {
         #[arg(long, default_value_t = 20)]
         spare: u32,
     },
+    /// Nhập hàng đợi phiếu phỏng vấn ngoại tuyến đã lưu ra tệp (khi máy không gửi được): mỗi phiếu chỉ lưu một lần
+    ImportQueue {
+        #[arg(long)]
+        campaign: String,
+        /// Tệp JSON ứng dụng lưu ra («Lưu hàng đợi ra tệp»)
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]

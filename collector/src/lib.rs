@@ -11,6 +11,7 @@ mod headers;
 mod health;
 pub mod mail;
 pub mod metrics;
+pub mod offline;
 pub mod qr;
 mod respond;
 pub mod slips;
@@ -115,6 +116,7 @@ fn routes(state: AppState) -> Router {
         .merge(staff::login::router())
         .merge(staff::admin::router())
         .merge(staff::mailing::router())
+        .merge(offline::router())
         .merge(staff::accounts::router())
         .merge(staff::enumerator::router())
         .merge(code::router())

@@ -141,3 +141,35 @@ async fn status(db: &str, id: &str) -> Result<(), Failure> {
     }
     Ok(())
 }
+
+/// `sipas responses import-queue`: an offline app's queue saved to a file,
+/// stored under the same exactly-once rule as its sync (an interview already
+/// stored is said so, one another phone sent is refused with the reason).
+pub async fn import_queue(db: &str, id: &str, file: &std::path::Path) -> Result<(), Failure> {
+    let (store, campaign) = open_campaign(db, id).await?;
+    let text = std::fs::read_to_string(file).map_err(|e| Failure::BadInput(format!("{}: {e}", file.display())))?;
+    let queue: sipas_collector::offline::SavedQueue = serde_json::from_str(&text)
+        .map_err(|e| Failure::BadInput(format!("{}: không phải tệp hàng đợi của ứng dụng ({e})", file.display())))?;
+    if queue.campaign != campaign.id {
+        return Err(Failure::BadInput(format!(
+            "{}: tệp là của đợt «{}», không phải «{}»",
+            file.display(),
+            queue.campaign,
+            campaign.id
+        )));
+    }
+    let may = |c: &str, _: &str| c == campaign.id;
+    let (mut stored, mut already, mut refused) = (0, 0, 0);
+    for (i, item) in queue.interviews.iter().enumerate() {
+        match sipas_collector::offline::apply(&*store, item, &may).await? {
+            sipas_collector::offline::Synced::Stored => stored += 1,
+            sipas_collector::offline::Synced::AlreadyStored => already += 1,
+            sipas_collector::offline::Synced::Refused(why) => {
+                refused += 1;
+                eprintln!("{}: phiếu thứ {} ({}): {why}", file.display(), i + 1, item.client_id);
+            }
+        }
+    }
+    println!("Đã lưu {stored} phiếu; {already} phiếu đã có từ trước (không lưu lại); {refused} phiếu bị từ chối.");
+    Ok(())
+}

@@ -180,6 +180,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Responses(ResponsesCommand::Import { campaign, file, verify, allow_over_quota }) => {
             data::import_responses(&cli.db, &campaign, &file, verify.as_deref(), allow_over_quota).await
         }
+        Command::Responses(ResponsesCommand::ImportQueue { campaign, file }) => {
+            mail::import_queue(&cli.db, &campaign, &file).await
+        }
         Command::Responses(ResponsesCommand::Numbers { campaign, unit, spare }) => {
             data::ballot_numbers(&cli.db, &campaign, unit.as_deref(), spare).await
         }

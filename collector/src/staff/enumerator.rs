@@ -124,6 +124,10 @@ async fn board(
         &format!("Tiến độ chỉ tiêu – {}", campaign.name),
         Some(&staff),
         html! {
+            p.box {
+                a href=(format!("/app/?dot={id}")) { "Ứng dụng phỏng vấn ngoại tuyến" }
+                " — tải phiếu mời của đơn vị được giao về điện thoại, phỏng vấn khi không có mạng, gửi khi có mạng."
+            }
             @if let Some(g) = chosen {
                 p { "Nhóm: " strong { (g.name) } " · " a href=(format!("/enumerator/{id}")) { "về bảng tóm tắt" } }
             }

@@ -57,6 +57,21 @@ impl Slip {
     }
 }
 
+/// What an offline interview's id found on its invitation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OfflineClaim {
+    /// No interview was sent for it: now this one's.
+    Fresh,
+    /// This very interview was sent before; `answered` if it was stored.
+    Same { answered: bool },
+    /// Another phone's interview holds it.
+    Other,
+    /// Answered, or closed, without an offline interview: its status.
+    Closed(crate::model::InvitationStatus),
+    /// No invitation has that token.
+    Unknown,
+}
+
 /// What an enumerator records about an invitation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -403,6 +418,10 @@ pub trait FieldOps: Send + Sync {
 
     /// Invitations with their contacts, for printing and chasing; `unit` narrows them.
     async fn slips(&self, campaign: &str, unit: Option<&str>) -> Result<Vec<Slip>, StoreError>;
+
+    /// Holds an open invitation for an offline interview's id (`client`),
+    /// or says who holds it: the first id sent wins, once and for all.
+    async fn claim_offline(&self, token: &Token, client: &str) -> Result<OfflineClaim, StoreError>;
 
     async fn slip(&self, campaign: &str, code: &str) -> Result<Option<Slip>, StoreError>;
 

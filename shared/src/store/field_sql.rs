@@ -291,6 +291,39 @@ macro_rules! field_store {
                 rows.into_iter().map($crate::store::field_sql::slip_from_row).collect()
             }
 
+            async fn claim_offline(
+                &self,
+                token: &$crate::model::Token,
+                client: &str,
+            ) -> Result<$crate::store::field::OfflineClaim, StoreError> {
+                use $crate::store::field::OfflineClaim;
+                let issued = $crate::model::InvitationStatus::Issued;
+                let fresh = sqlx::query(
+                    "UPDATE invitations SET offline_client = $2 WHERE token = $1 AND offline_client IS NULL AND status = $3",
+                )
+                .bind(token.as_str())
+                .bind(client)
+                .bind(issued.code())
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                if fresh == 1 {
+                    return Ok(OfflineClaim::Fresh);
+                }
+                let row: Option<(String, Option<String>)> =
+                    sqlx::query_as("SELECT status, offline_client FROM invitations WHERE token = $1")
+                        .bind(token.as_str())
+                        .fetch_optional(&self.pool)
+                        .await?;
+                let Some((status, holder)) = row else { return Ok(OfflineClaim::Unknown) };
+                let status = $crate::store::status_of(&status)?;
+                Ok(match holder {
+                    Some(h) if h == client => OfflineClaim::Same { answered: status != issued },
+                    Some(_) => OfflineClaim::Other,
+                    None => OfflineClaim::Closed(status),
+                })
+            }
+
             async fn slip(&self, campaign: &str, code: &str) -> Result<Option<$crate::store::field::Slip>, StoreError> {
                 let row: Option<$crate::store::field_sql::SlipRow> = sqlx::query_as(
                     "SELECT i.code, i.token, i.unit, i.group_code, i.field, i.status, i.reserve_rank, i.attempts, i.replaced_by,

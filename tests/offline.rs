@@ -1,0 +1,247 @@
+//! The enumerators' offline app, as the server sees it: the pack holds only
+//! the assigned units' open invitations; each interview finished offline is
+//! stored once, however often it is sent; a second phone's answer to the
+//! same invitation is refused with a reason; every answer is checked again;
+//! a revoked account cannot sync; a queue saved to a file is imported under
+//! the same rule. On both backends.
+
+mod common;
+
+use common::{TestDb, add_user, fixture, query_strings, query_tuples, sipas, spawn_server, stderr, stdout};
+use serde_json::{Value, json};
+use sipas_shared::Campaign;
+use sipas_shared::field::demo::Generator;
+use sipas_shared::store::{self, Store};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+struct Field {
+    db: TestDb,
+    store: Arc<dyn Store>,
+    campaign: Campaign,
+    server: common::Server,
+}
+
+async fn field() -> Field {
+    let db = TestDb::new().await;
+    let store = store::connect(&db.url).await.expect("store");
+    let campaign = common::example_open_today();
+    store.save_campaign(&campaign).await.expect("save");
+    let roster = fixture("rosters/QB01-delegates-email.csv");
+    let frame = fixture("frames/QB03.csv");
+    for args in [
+        vec![
+            "frame",
+            "import",
+            "--campaign",
+            &campaign.id,
+            "--unit",
+            "QB01",
+            "--group",
+            "delegates",
+            "--skip-bad",
+            roster.to_str().expect("path"),
+        ],
+        vec![
+            "frame",
+            "import",
+            "--campaign",
+            &campaign.id,
+            "--unit",
+            "QB03",
+            "--skip-bad",
+            frame.to_str().expect("path"),
+        ],
+        vec!["sample", "--campaign", &campaign.id, "--seed", "4"],
+    ] {
+        let out = sipas(&db, &args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    add_user(&db, "dtv", "enumerator", &["QB01"]);
+    let server = spawn_server(&db, &[]);
+    Field { db, store, campaign, server }
+}
+
+impl Field {
+    /// The pack as the app downloads it, signed in as `dtv`.
+    async fn pack(&self) -> Value {
+        let client = common::sign_in(&self.server.base, "dtv").await;
+        let url = format!("{}/enumerator/{}/offline/pack", self.server.base, self.campaign.id);
+        // Without the app's header (another site's form): refused.
+        assert_eq!(client.post(&url).send().await.expect("post").status().as_u16(), 403);
+        let r = client.post(&url).header("X-Requested-With", "sipas-app").send().await.expect("pack");
+        assert_eq!(r.status().as_u16(), 200);
+        r.json().await.expect("json")
+    }
+
+    async fn sync(&self, key: &str, interviews: Value) -> (u16, Value) {
+        let r = reqwest::Client::new()
+            .post(format!("{}/enumerator/offline/sync", self.server.base))
+            .bearer_auth(key)
+            .json(&json!({ "interviews": interviews }))
+            .send()
+            .await
+            .expect("sync");
+        (r.status().as_u16(), r.json().await.expect("json"))
+    }
+}
+
+fn delegate_answers(generator: &mut Generator<'_>) -> BTreeMap<String, String> {
+    loop {
+        let r = generator.response();
+        if r.group == "delegates" {
+            return r.cells;
+        }
+    }
+}
+
+fn result(v: &Value, i: usize) -> (String, String) {
+    let r = &v["results"][i]["result"];
+    (r["status"].as_str().unwrap_or_default().to_owned(), r["reason"].as_str().unwrap_or_default().to_owned())
+}
+
+#[tokio::test]
+async fn each_interview_is_stored_once_and_a_second_phone_is_told_why() {
+    let f = field().await;
+    let pack = f.pack().await;
+    let all = pack["invitations"].as_array().expect("invitations");
+    // Only QB01's open invitations (15 named delegates, 5 open civil
+    // servants' slips), none of QB03's citizens, no reserve.
+    assert_eq!(all.len(), 20, "{pack}");
+    assert!(all.iter().all(|i| i["unit"] == "QB01"));
+    let invitations: Vec<&Value> = all.iter().filter(|i| i["group"] == "delegates").collect();
+    assert_eq!(invitations.len(), 15);
+    assert!(invitations.iter().all(|i| !i["name"].as_str().unwrap_or_default().is_empty()));
+    assert!(pack["questionnaires"]["delegates"]["sections"].is_array(), "the rules shipped as data");
+    let key = pack["key"].as_str().expect("key").to_owned();
+    let token = |i: usize| invitations[i]["token"].as_str().expect("token").to_owned();
+
+    let mut generator = Generator::new(&f.campaign, 3).expect("generator");
+    let a = delegate_answers(&mut generator);
+    let one = json!([{ "client_id": "phone-A-0001", "token": token(0), "answers": a }]);
+    let (status, body) = f.sync(&key, one.clone()).await;
+    assert_eq!((status, result(&body, 0).0.as_str()), (200, "stored"), "{body}");
+    // The same interview again (the reply was lost): stored once.
+    let (_, body) = f.sync(&key, one).await;
+    assert_eq!(result(&body, 0).0, "already_stored", "{body}");
+    // Another phone answered the same invitation offline: refused, and told why.
+    let other =
+        json!([{ "client_id": "phone-B-0001", "token": token(0), "answers": delegate_answers(&mut generator) }]);
+    let (_, body) = f.sync(&key, other).await;
+    let (status, reason) = result(&body, 0);
+    assert_eq!(status, "refused");
+    assert!(reason.contains("máy khác"), "{reason}");
+    let answered = query_strings(&f.db, "SELECT token FROM invitations WHERE status = 'answered'").await;
+    assert_eq!(answered, vec![token(0)], "one answer for the invitation");
+    // The phone's id stays with the invitation, never with the answer.
+    let held = query_tuples(&f.db, "SELECT offline_client FROM invitations WHERE offline_client IS NOT NULL").await;
+    assert_eq!(held, vec![vec!["phone-A-0001".to_owned()]]);
+
+    // Every answer is checked again: an answer off the scale is refused, naming the question.
+    let mut bad = delegate_answers(&mut generator);
+    let likert = f
+        .campaign
+        .questionnaire_of("delegates")
+        .expect("q")
+        .questions()
+        .find(|q| q.kind == sipas_shared::QuestionKind::Likert5)
+        .expect("likert")
+        .code
+        .clone();
+    bad.insert(likert.clone(), "9".into());
+    let (_, body) = f.sync(&key, json!([{ "client_id": "phone-A-0002", "token": token(1), "answers": bad }])).await;
+    let (status, reason) = result(&body, 0);
+    assert_eq!(status, "refused");
+    assert!(reason.contains(&format!("câu {likert}")), "{reason}");
+    // A unit not assigned to this enumerator: refused.
+    let qb03 = f.store.slips(&f.campaign.id, Some("QB03")).await.expect("slips");
+    let citizen = qb03.iter().find(|s| s.reserve_rank.is_none()).expect("a QB03 invitation");
+    let (_, body) =
+        f.sync(&key, json!([{ "client_id": "phone-A-0003", "token": citizen.token.to_string(), "answers": {} }])).await;
+    assert!(result(&body, 0).1.contains("không thuộc đơn vị được giao"), "{body}");
+    // Answered online first: the offline interview is refused.
+    let form: Vec<(String, String)> = delegate_answers(&mut generator)
+        .iter()
+        .flat_map(|(c, v)| v.split(';').map(move |p| (format!("q.{c}"), p.to_owned())))
+        .chain([("action".to_owned(), "submit".to_owned())])
+        .collect();
+    let online = reqwest::Client::new()
+        .post(format!("{}/s/{}", f.server.base, token(2)))
+        .form(&form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(online.status().as_u16(), 200);
+    let (_, body) = f
+        .sync(
+            &key,
+            json!([{ "client_id": "phone-A-0004", "token": token(2), "answers": delegate_answers(&mut generator) }]),
+        )
+        .await;
+    assert!(result(&body, 0).1.contains("trực tuyến"), "{body}");
+
+    // The queue saved to a file, imported by an admin: the stored one is not
+    // stored again, a new one is, a second phone's is refused.
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("hang-doi.json");
+    let queue = json!({ "campaign": f.campaign.id, "interviews": [
+        { "client_id": "phone-A-0001", "token": token(0), "answers": a },
+        { "client_id": "phone-C-0001", "token": token(3), "answers": delegate_answers(&mut generator) },
+        { "client_id": "phone-D-0001", "token": token(3), "answers": delegate_answers(&mut generator) },
+    ]});
+    std::fs::write(&file, queue.to_string()).expect("write");
+    let out = sipas(&f.db, &["responses", "import-queue", "--campaign", &f.campaign.id, file.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Đã lưu 1 phiếu; 1 phiếu đã có từ trước (không lưu lại); 1 phiếu bị từ chối."),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("phiếu thứ 3 (phone-D-0001): phiếu mời này đã được gửi từ một máy khác"),
+        "{}",
+        stderr(&out)
+    );
+    let answered = query_strings(&f.db, "SELECT token FROM invitations WHERE status = 'answered' ORDER BY token").await;
+    let mut expected = vec![token(0), token(2), token(3)];
+    expected.sort();
+    assert_eq!(answered, expected);
+
+    // A revoked account cannot sync; the phone keeps its interviews and is told to sign in.
+    let out = sipas(&f.db, &["user", "disable", "dtv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (status, body) = f
+        .sync(
+            &key,
+            json!([{ "client_id": "phone-A-0005", "token": token(4), "answers": delegate_answers(&mut generator) }]),
+        )
+        .await;
+    assert_eq!(status, 401);
+    assert!(body["error"].as_str().unwrap_or_default().contains("đăng nhập lại"), "{body}");
+}
+
+#[tokio::test]
+async fn the_apps_files_are_served_and_its_worker_names_its_version() {
+    let f = field().await;
+    let client = reqwest::Client::new();
+    let mut total = 0;
+    for (path, kind) in [
+        ("/app/", "text/html"),
+        ("/app/app.js", "text/javascript"),
+        ("/app/app.css", "text/css"),
+        ("/app/sw.js", "text/javascript"),
+        ("/app/manifest.webmanifest", "application/manifest+json"),
+        ("/app/icon.svg", "image/svg+xml"),
+    ] {
+        let r = client.get(format!("{}{path}", f.server.base)).send().await.expect("get");
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        assert!(r.headers()["content-type"].to_str().expect("type").starts_with(kind), "{path}");
+        let body = r.text().await.expect("body");
+        if path == "/app/sw.js" {
+            assert!(!body.contains("VERSION") && body.contains("sipas-app-"), "the cache named after the files");
+        }
+        total += body.len();
+    }
+    // Hand-written and small: well under the 100 KB budget even before gzip.
+    assert!(total < 100_000, "{total} bytes");
+}
