@@ -245,3 +245,165 @@ async fn the_apps_files_are_served_and_its_worker_names_its_version() {
     // Hand-written and small: well under the 100 KB budget even before gzip.
     assert!(total < 100_000, "{total} bytes");
 }
+
+/// Polls `js` (an expression) until it gives `want`, for up to 15 s.
+async fn wait_js(c: &fantoccini::Client, js: &str, want: Value) -> Value {
+    let mut last = Value::Null;
+    let script = format!("return {js}");
+    for _ in 0..150 {
+        if let Ok(v) = c.execute(&script, vec![]).await {
+            if v == want {
+                return v;
+            }
+            last = v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{js}: waited for {want}, last {last}");
+}
+
+/// With `SIPAS_SHOTS=dir`, what the enumerator sees is saved as PNG for a person to look at.
+async fn shot(c: &fantoccini::Client, name: &str) {
+    if let Ok(dir) = std::env::var("SIPAS_SHOTS") {
+        let png = c.screenshot().await.expect("screenshot");
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).expect("write");
+    }
+}
+
+const COUNT_OPEN: &str = "document.querySelectorAll('[data-open]').length";
+const WAITING: &str = "document.querySelectorAll('li[data-state=waiting]').length";
+const SENT: &str = "document.querySelectorAll('li[data-state=sent]').length";
+
+/// Answers every shown question of the open interview as a respondent
+/// might (the first choice, «Không» to GY when `skip`), in order, so each
+/// answer shows or hides what follows; returns the questions left hidden.
+const FILL: &str = "
+const skip = arguments[0];
+const form = document.querySelector('#f');
+for (const fs of form.querySelectorAll('fieldset')) {
+  if (fs.hidden) continue;
+  const code = fs.dataset.q;
+  const radios = fs.querySelectorAll('input[type=radio]');
+  if (radios.length) { (code === 'GY' && skip ? radios[1] : radios[0]).click(); continue; }
+  const boxes = fs.querySelectorAll('input[type=checkbox]');
+  if (boxes.length) { boxes[0].click(); continue; }
+  const num = fs.querySelector('input[type=number]');
+  if (num) { num.value = num.min || '1'; num.dispatchEvent(new Event('input', { bubbles: true })); continue; }
+  const text = fs.querySelector('textarea');
+  if (text) { text.value = 'Ý kiến phỏng vấn ' + code; text.dispatchEvent(new Event('input', { bubbles: true })); }
+}
+return [...form.querySelectorAll('fieldset')].filter((f) => f.hidden).map((f) => f.dataset.q);";
+
+#[tokio::test]
+async fn an_enumerator_interviews_offline_closes_the_browser_and_each_interview_arrives_once() {
+    use common::browser::{network, sign_in_as, start_browser_in};
+    use fantoccini::Locator;
+    let db = TestDb::new().await;
+    let store = store::connect(&db.url).await.expect("store");
+    let campaign = common::example_open_today();
+    store.save_campaign(&campaign).await.expect("save");
+    let frame = fixture("frames/QB01.csv");
+    for args in [
+        vec![
+            "frame",
+            "import",
+            "--campaign",
+            &campaign.id,
+            "--unit",
+            "QB01",
+            "--skip-bad",
+            frame.to_str().expect("path"),
+        ],
+        vec!["sample", "--campaign", &campaign.id, "--seed", "4"],
+    ] {
+        let out = sipas(&db, &args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    add_user(&db, "dtv", "enumerator", &["QB01"]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let addr = format!("127.0.0.1:{port}");
+    let server = common::spawn_server_at(&db, &addr, &[], &[]);
+    let base = server.base.clone();
+    let app = format!("{base}/app/?dot={}", campaign.id);
+    let profile = tempfile::tempdir().expect("profile");
+    let Some((driver, c)) = start_browser_in(360, 740, profile.path()).await else { return };
+
+    // Online: sign in once, open the app, download the pack.
+    sign_in_as(&c, &base, "dtv").await;
+    c.goto(&app).await.expect("app");
+    c.wait().for_element(Locator::Id("dl")).await.expect("download button").click().await.expect("click");
+    let open = wait_js(&c, &format!("{COUNT_OPEN} > 0"), json!(true)).await;
+    assert_eq!(open, json!(true));
+    let tokens: Vec<String> = serde_json::from_value(
+        c.execute(
+            "return [...document.querySelectorAll('[data-open]')].filter((b) => b.textContent.includes('Người dân')).map((b) => b.dataset.open)",
+            vec![],
+        )
+        .await
+        .expect("tokens"),
+    )
+    .expect("strings");
+    assert!(tokens.len() >= 3, "citizens' invitations in the pack: {tokens:?}");
+    // The worker takes control (the first load installs it).
+    for _ in 0..50 {
+        if c.execute("return !!navigator.serviceWorker.controller", vec![]).await.expect("sw") == json!(true) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        c.refresh().await.expect("reload");
+    }
+    wait_js(&c, "!!navigator.serviceWorker.controller", json!(true)).await;
+
+    // The network goes: DevTools switches it off, and the server is gone too.
+    network(&c, false).await;
+    drop(server);
+    c.refresh().await.expect("reload offline");
+    wait_js(&c, &format!("{COUNT_OPEN} === {}", tokens.len() + 20), json!(true)).await;
+    wait_js(&c, "navigator.onLine", json!(false)).await;
+    shot(&c, "app-offline-list").await;
+
+    // Three interviews, the first with GY answered «Không» (its four follow-ups skipped).
+    for (i, token) in tokens.iter().take(3).enumerate() {
+        c.find(Locator::Css(&format!("[data-open='{token}']"))).await.expect("invitation").click().await.expect("open");
+        c.wait().for_element(Locator::Id("f")).await.expect("form");
+        let hidden: Vec<String> =
+            serde_json::from_value(c.execute(FILL, vec![json!(i == 0)]).await.expect("fill")).expect("codes");
+        if i == 0 {
+            shot(&c, "app-interview").await;
+            assert_eq!(hidden, ["GY1", "GY2", "GY3", "GY4"], "skip logic, as online");
+        } else {
+            assert!(hidden.is_empty(), "{hidden:?}");
+        }
+        c.find(Locator::Css("#f button[type=submit]")).await.expect("finish").click().await.expect("finish");
+        wait_js(&c, &format!("{WAITING} === {}", i + 1), json!(true)).await;
+    }
+
+    // The browser is closed and opened again, still without network: the queue is there.
+    c.close().await.expect("close");
+    drop(driver);
+    let (driver, c) = start_browser_in(360, 740, profile.path()).await.expect("browser again");
+    network(&c, false).await;
+    c.goto(&app).await.expect("app again");
+    wait_js(&c, &format!("{WAITING} === 3"), json!(true)).await;
+    c.execute("document.querySelector('h2:last-of-type').scrollIntoView()", vec![]).await.expect("scroll");
+    shot(&c, "app-reopened-queue").await;
+
+    // The network returns: the three are sent, each stored once.
+    let server = common::spawn_server_at(&db, &addr, &[], &[]);
+    network(&c, true).await;
+    c.refresh().await.expect("reload online");
+    wait_js(&c, &format!("{SENT} === 3 && {WAITING} === 0"), json!(true)).await;
+    shot(&c, "app-synced").await;
+    let answered = query_strings(&db, "SELECT token FROM invitations WHERE status = 'answered' ORDER BY token").await;
+    let mut expected: Vec<String> = tokens.iter().take(3).cloned().collect();
+    expected.sort();
+    assert_eq!(answered, expected);
+    let ids = query_strings(&db, "SELECT offline_client FROM invitations WHERE offline_client IS NOT NULL").await;
+    assert_eq!(ids.iter().collect::<std::collections::BTreeSet<_>>().len(), 3, "three interviews, three ids");
+    // Opened again online: nothing more is sent, and the answered ones are off the list.
+    c.refresh().await.expect("reload");
+    wait_js(&c, &format!("{SENT} === 3 && {WAITING} === 0 && {COUNT_OPEN} === {}", tokens.len() + 17), json!(true))
+        .await;
+    assert_eq!(query_strings(&db, "SELECT token FROM invitations WHERE status = 'answered'").await.len(), 3);
+    drop((server, driver));
+}

@@ -28,6 +28,11 @@ fn policy() -> &'static HeaderValue {
     })
 }
 
+/// The offline app's policy: its own script, style, manifest and worker,
+/// requests to this site only (the pack, the sync), nothing inline.
+const APP_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; manifest-src 'self'; \
+     worker-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 /// Pages whose content is for staff only: never kept by a browser or proxy.
 fn is_staff(path: &str) -> bool {
     ["/admin", "/enumerator", "/reports", "/api/", "/login", "/d/"].iter().any(|p| path.starts_with(p))
@@ -35,9 +40,11 @@ fn is_staff(path: &str) -> bool {
 
 async fn security_headers(req: Request, next: Next) -> Response {
     let staff = is_staff(req.uri().path());
+    let app = req.uri().path().starts_with("/app/");
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, policy().clone());
+    let csp = if app { HeaderValue::from_static(APP_POLICY) } else { policy().clone() };
+    h.insert(header::CONTENT_SECURITY_POLICY, csp);
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(HeaderName::from_static("x-frame-options"), HeaderValue::from_static("DENY"));

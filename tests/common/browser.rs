@@ -25,6 +25,16 @@ pub async fn start_browser() -> Option<(Driver, Client)> {
 }
 
 pub async fn start_browser_at(width: u32, height: u32) -> Option<(Driver, Client)> {
+    let profile = tempfile::tempdir().expect("profile dir").keep();
+    start_browser_in(width, height, &profile).await
+}
+
+/// A browser whose profile (its storage, its service workers) lives in
+/// `profile`: a second browser started on it is the first one reopened.
+pub async fn start_browser_in(width: u32, height: u32, profile: &std::path::Path) -> Option<(Driver, Client)> {
+    // SMTP brings rustls's ring provider and the driver's client aws-lc-rs:
+    // with both, rustls will not guess, so the process names one.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let (Some(driver), Some(chromium)) = (
         find(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]),
         find(&["/usr/bin/chromium", "/usr/bin/chromium-browser"]),
@@ -44,7 +54,6 @@ pub async fn start_browser_at(width: u32, height: u32) -> Option<(Driver, Client
         .spawn()
         .expect("start chromedriver");
     let driver = Driver(child);
-    let profile = tempfile::tempdir().expect("profile dir").keep();
     let caps = serde_json::json!({
         "goog:chromeOptions": {
             "binary": chromium,
@@ -114,4 +123,34 @@ pub async fn off_a_phone(c: &fantoccini::Client, base: &str, paths: &[String]) -
         }
     }
     (wide, hidden)
+}
+
+/// A DevTools command through chromedriver (`goog/cdp/execute`), e.g. the
+/// network switched off: `Network.emulateNetworkConditions`.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(serde_json::json!({ "cmd": self.cmd, "params": self.params }).to_string()))
+    }
+}
+
+pub async fn cdp(c: &Client, cmd: &'static str, params: serde_json::Value) -> serde_json::Value {
+    c.issue_cmd(Cdp { cmd, params }).await.unwrap_or_else(|e| panic!("{cmd}: {e}"))
+}
+
+/// The page's network off or on, as DevTools does it (`navigator.onLine` follows).
+pub async fn network(c: &Client, online: bool) {
+    cdp(c, "Network.enable", serde_json::json!({})).await;
+    let conditions =
+        serde_json::json!({ "offline": !online, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 });
+    cdp(c, "Network.emulateNetworkConditions", conditions).await;
 }

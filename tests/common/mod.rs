@@ -153,8 +153,14 @@ pub fn spawn_server(db: &TestDb, extra: &[&str]) -> Server {
 
 /// [`spawn_server`] with environment variables (e.g. `SIPAS_NOW`, `TZ`).
 pub fn spawn_server_env(db: &TestDb, extra: &[&str], env: &[(&str, &str)]) -> Server {
+    spawn_server_at(db, "127.0.0.1:0", extra, env)
+}
+
+/// [`spawn_server_env`] on a given address (a server stopped and started
+/// again where a browser knows it).
+pub fn spawn_server_at(db: &TestDb, addr: &str, extra: &[&str], env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sipas"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--db", &db.url])
+        .args(["serve", "--addr", addr, "--db", &db.url])
         .args(extra)
         .envs(env.iter().copied())
         .env_remove("DATABASE_URL")

@@ -106,13 +106,18 @@
       h += `<h2>Phiếu mời chưa phỏng vấn (${p.invitations.length})</h2><ul class="list">`;
       for (const i of p.invitations) {
         h += `<li><button data-open="${esc(i.token)}"><b>${esc(i.name || "Phiếu " + i.code)}</b>${drafts.has(i.token) ? ' <span class="tag">đang làm dở</span>' : ""}<br>
-          <span class="note">${esc(i.address)}${i.address ? " · " : ""}${esc(i.unit_name)} · ${esc(p.groups[i.group] || i.group)} · <span class="code">${esc(i.code)}</span></span></button></li>`;
+          <span class="note">${esc(i.address)}${i.address ? " · " : ""}${esc(i.unit_name)} · ${esc(p.groups[i.group] || i.group)}${i.name ? ` · <span class="code">${esc(i.code)}</span>` : ""}</span></button></li>`;
       }
       h += `</ul>`;
     }
     if (queue.length) {
-      h += `<h2>Phiếu đã hoàn thành</h2><p>${waiting.length} chờ gửi · ${queue.filter((q) => q.state === "sent").length} đã gửi · ${queue.filter((q) => q.state === "refused").length} bị từ chối</p>
-        <p><button class="go" id="send" ${waiting.length ? "" : "disabled"}>Gửi ngay</button><button id="save">Lưu hàng đợi ra tệp</button></p><ul class="list">`;
+      // What waits comes first on the screen, before the list of visits.
+      const refused = queue.filter((q) => q.state === "refused").length;
+      const summary = `<div class="box" id="queue"><b>Phiếu đã hoàn thành:</b> ${waiting.length} chờ gửi · ${queue.filter((q) => q.state === "sent").length} đã gửi · ${refused} bị từ chối${refused ? ' (<a href="#done">xem lý do</a>)' : ""}
+        <p><button class="go" id="send" ${waiting.length ? "" : "disabled"}>Gửi ngay</button><button id="save">Lưu hàng đợi ra tệp</button></p></div>`;
+      const at = h.indexOf('<p class="note">Tải về');
+      h = at >= 0 ? h.slice(0, at) + summary + h.slice(at) : h + summary;
+      h += `<h2 id="done">Phiếu đã hoàn thành</h2><ul class="list">`;
       for (const q of queue) {
         const label = { waiting: "chờ gửi", sent: "đã gửi", refused: "bị từ chối" }[q.state];
         h += `<li class="${q.state}" data-state="${q.state}"><b>${esc(q.label)}</b> — ${label}<br><span class="note">hoàn thành ${esc(when(q.at))}${q.reason ? " · " + esc(q.reason) : ""}</span></li>`;
