@@ -63,6 +63,36 @@ async fn page_sizes(dir: &std::path::Path) -> bool {
     all_fit
 }
 
+/// The enumerators' offline app: each file as the service sends it to a
+/// phone that accepts gzip, and the whole against its 100 KB budget.
+const APP_BUDGET: usize = 100 * 1024;
+
+async fn app_size(dir: &std::path::Path) -> bool {
+    let url = format!("sqlite://{}", dir.join("app.db").display());
+    let store = store::connect(&url).await.expect("store");
+    let app = sipas_collector::app(sipas_collector::AppState::new(store, "https://khaosat.example.gov.vn"));
+    println!("Offline app on the wire (budget {APP_BUDGET} bytes gzip in all)");
+    println!("{:<30} {:>10} {:>11}", "file", "raw bytes", "gzip bytes");
+    let (mut raw, mut zipped) = (0, 0);
+    for (path, _, _) in sipas_collector::offline::FILES {
+        let get = |encoding: &'static str| {
+            let app = app.clone();
+            async move {
+                let req = Request::get(*path).header("accept-encoding", encoding).body(Body::empty()).expect("request");
+                let resp = app.oneshot(req).await.expect("response");
+                axum::body::to_bytes(resp.into_body(), 1 << 20).await.expect("body").len()
+            }
+        };
+        let (r, z) = (get("identity").await, get("gzip").await);
+        (raw, zipped) = (raw + r, zipped + z);
+        println!("{path:<30} {r:>10} {z:>11}");
+    }
+    let fits = zipped <= APP_BUDGET;
+    println!("{:<30} {raw:>10} {zipped:>11}  {}", "all", if fits { "fits" } else { "OVER" });
+    println!();
+    fits
+}
+
 async fn fill(store: &dyn Store, campaign: &Campaign, n: u64) -> Duration {
     let started = Instant::now();
     let mut g = Generator::new(campaign, 42).expect("quotas");
@@ -683,12 +713,17 @@ fn main() {
         rt.block_on(review(dir.path(), &sizes));
         return;
     }
+    // `SIPAS_BENCH_ONLY=app` runs the offline app's table alone.
+    if std::env::var("SIPAS_BENCH_ONLY").as_deref() == Ok("app") {
+        let fits = rt.block_on(app_size(dir.path()));
+        std::process::exit(if fits { 0 } else { 1 });
+    }
     // `SIPAS_BENCH_ONLY=province` runs the province table alone.
     if std::env::var("SIPAS_BENCH_ONLY").as_deref() == Ok("province") {
         rt.block_on(province(dir.path(), &sizes));
         return;
     }
-    let fits = rt.block_on(page_sizes(dir.path()));
+    let fits = rt.block_on(page_sizes(dir.path())) & rt.block_on(app_size(dir.path()));
     rt.block_on(frame_import(dir.path()));
     rt.block_on(aggregation(dir.path(), &sizes));
     rt.block_on(review(dir.path(), &sizes));
