@@ -36,8 +36,8 @@ async fn field_with(env: &[(String, String)]) -> Field {
     let store = store::connect(&db.url).await.expect("store");
     let campaign = common::example_open_today();
     store.save_campaign(&campaign).await.expect("save");
-    let roster = fixture("rosters/QB01-delegates-email.csv");
-    let roster = roster.to_str().expect("path");
+    let roster_path = fixture("rosters/QB01-delegates-email.csv");
+    let roster = roster_path.to_str().expect("path");
     // Row 23 has neither a phone nor a usable address: named, nothing imported.
     let out =
         sipas(&db, &["frame", "import", "--campaign", &campaign.id, "--unit", "QB01", "--group", "delegates", roster]);
@@ -59,6 +59,40 @@ async fn field_with(env: &[(String, String)]) -> Field {
         ],
     );
     assert!(stdout(&out).contains("Đã nhập 19 người"), "{}{}", stdout(&out), stderr(&out));
+    // The roster sent again with one delegate added at the top (every line
+    // moves down): one person more, nobody twice — the official with only
+    // an e-mail address included, known by the address, not the line.
+    let dir = tempfile::tempdir().expect("dir");
+    let text = std::fs::read_to_string(&roster_path).expect("roster");
+    let grown = text.replacen("\n1;", "\n0;Hà Văn Mới;Đại biểu;0931.199.299;moi@yenbinh.quangbinh.gov.vn\n1;", 1);
+    let again = dir.path().join("QB01-delegates-email-2.csv");
+    std::fs::write(&again, grown).expect("write");
+    let again = again.to_str().expect("path");
+    let out = sipas(
+        &db,
+        &["frame", "import", "--campaign", &campaign.id, "--unit", "QB01", "--group", "delegates", "--skip-bad", again],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let people = query_tuples(&db, "SELECT COUNT(*) || '' FROM frame_people WHERE roster_of = 'delegates'").await;
+    assert_eq!(people, vec![vec!["20".to_owned()]]);
+    // Back to the roster the office meant: the added delegate was never invited.
+    let out = sipas(
+        &db,
+        &[
+            "frame",
+            "import",
+            "--campaign",
+            &campaign.id,
+            "--unit",
+            "QB01",
+            "--group",
+            "delegates",
+            "--skip-bad",
+            "--replace",
+            roster,
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
     let out = sipas(&db, &["sample", "--campaign", &campaign.id, "--seed", "4"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let rows = query_tuples(

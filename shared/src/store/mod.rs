@@ -155,9 +155,13 @@ impl NewPerson {
     /// The person's key in their unit's list: the phone, or for a household
     /// [`NO_PHONE`], its village, head, address and line, then its phone if any.
     pub fn phone_column(&self) -> String {
-        match &self.phone {
-            Some(p) if !self.household => p.as_str().to_owned(),
-            phone => format!(
+        match (&self.phone, &self.email) {
+            (Some(p), _) if !self.household => p.as_str().to_owned(),
+            // An official reached by e-mail only: the address is the key, so
+            // the same roster imported again adds nobody twice; the part after
+            // the last `|` (the phone shown) is empty.
+            (None, Some(e)) if !self.household => format!("{NO_PHONE}@{}|", e.as_str().to_lowercase()),
+            (phone, _) => format!(
                 "{NO_PHONE}{}|{}|{}|{}|{}",
                 self.field.as_deref().unwrap_or_default(),
                 crate::model::text::fold_header(&self.full_name),
