@@ -207,6 +207,22 @@ async fn each_interview_is_stored_once_and_a_second_phone_is_told_why() {
     expected.sort();
     assert_eq!(answered, expected);
 
+    // Two more offline: QB01's delegates reach k = 5 (four offline, one
+    // online) and come out together. The online answer was posted without
+    // its page's stamp, so it was flagged «fast», which offline answers never
+    // are: on the released rows that flag would point to the one person who
+    // answered online. A batch mixing the two sources keeps neither the
+    // flag nor a per-row source.
+    let more = json!([
+        { "client_id": "phone-A-0006", "token": token(5), "answers": delegate_answers(&mut generator) },
+        { "client_id": "phone-A-0007", "token": token(6), "answers": delegate_answers(&mut generator) },
+    ]);
+    let (_, body) = f.sync(&key, more).await;
+    assert_eq!((result(&body, 0).0.as_str(), result(&body, 1).0.as_str()), ("stored", "stored"), "{body}");
+    let rows = query_tuples(&f.db, "SELECT source, COALESCE(flags, '') FROM responses").await;
+    assert_eq!(rows.len(), 5, "released as one batch of k: {rows:?}");
+    assert!(rows.iter().all(|r| r[0] == "mixed" && !r[1].contains("fast")), "{rows:?}");
+
     // A revoked account cannot sync; the phone keeps its interviews and is told to sign in.
     let out = sipas(&f.db, &["user", "disable", "dtv"]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -118,7 +118,9 @@ pub async fn apply(
             campaign.closes.format("%d/%m/%Y")
         )));
     }
-    Ok(match store.submit_flagged(&token, &answers, campaign.today(), Vec::new()).await? {
+    // Stored as from its own source: a batch mixing offline and online
+    // answers loses the flag that would tell them apart (SPEC §10).
+    Ok(match store.submit_offline(&token, &answers, campaign.today()).await? {
         Submission::Stored => Synced::Stored,
         Submission::AlreadyAnswered => {
             Synced::Refused("người này đã trả lời trực tuyến; câu trả lời này không được lưu".into())

@@ -248,7 +248,24 @@ pub struct SubmitJob {
 impl SubmitJob {
     /// # Errors
     /// Only if the answers cannot be written as JSON.
-    pub fn new(token: &Token, answers: &Answers, on: NaiveDate, mut flags: Vec<Flag>) -> Result<Self, StoreError> {
+    pub fn new(token: &Token, answers: &Answers, on: NaiveDate, flags: Vec<Flag>) -> Result<Self, StoreError> {
+        Self::from_source(token, answers, on, flags, None)
+    }
+
+    /// A submission from a source other than the online form (`offline`,
+    /// the enumerators' app): its batch says so, and a batch that mixes
+    /// sources loses what would tell one source's answers from the other's
+    /// (the `fast` flag), as it does for paper among online answers.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    pub fn from_source(
+        token: &Token,
+        answers: &Answers,
+        on: NaiveDate,
+        mut flags: Vec<Flag>,
+        source: Option<&str>,
+    ) -> Result<Self, StoreError> {
         let counted = answers
             .iter()
             .filter(|(_, a)| !matches!(a, crate::model::Answer::Text(_)))
@@ -260,7 +277,7 @@ impl SubmitJob {
         flags.sort();
         flags.dedup();
         let held =
-            HeldAnswer { on, answers: serde_json::to_string(answers)?, counted, flags, source: None, ballot: None };
+            HeldAnswer { on, answers: serde_json::to_string(answers)?, counted, flags, source: source.map(str::to_owned), ballot: None };
         let held = serde_json::to_vec(&held)?;
         if held.len() + 4 > key::HELD_SIZE {
             return Err(StoreError::TooLarge(
@@ -571,6 +588,10 @@ pub trait Store: FieldOps + MailOps + Send + Sync {
         on: NaiveDate,
         flags: Vec<Flag>,
     ) -> Result<Submission, StoreError>;
+
+    /// Stores an interview the enumerators' offline app finished: as
+    /// [`submit_flagged`](Self::submit_flagged), its source `offline`.
+    async fn submit_offline(&self, token: &Token, answers: &Answers, on: NaiveDate) -> Result<Submission, StoreError>;
 
     /// Stores responses that arrive in bulk (keyed-in paper ballots, demo data),
     /// all or none, counting each against its quota. Each keeps its `source`.

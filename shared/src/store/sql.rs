@@ -806,6 +806,16 @@ macro_rules! sql_store {
                 self.submit_job(job).await
             }
 
+            async fn submit_offline(
+                &self,
+                token: &$crate::model::Token,
+                answers: &$crate::model::answer::Answers,
+                on: chrono::NaiveDate,
+            ) -> Result<$crate::store::Submission, StoreError> {
+                let job = $crate::store::SubmitJob::from_source(token, answers, on, Vec::new(), Some("offline"))?;
+                self.submit_job(job).await
+            }
+
             async fn insert_responses(
                 &self,
                 campaign: &str,
