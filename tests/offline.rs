@@ -234,6 +234,51 @@ async fn each_interview_is_stored_once_and_a_second_phone_is_told_why() {
         .await;
     assert_eq!(status, 401);
     assert!(body["error"].as_str().unwrap_or_default().contains("đăng nhập lại"), "{body}");
+    // Enabled again, the account does not bring the phone's key back (a lost phone stays stopped).
+    assert!(sipas(&f.db, &["user", "enable", "dtv"]).status.success());
+    let (status, _) = f.sync(&key, json!([])).await;
+    assert_eq!(status, 401, "the key was revoked with the account");
+}
+
+#[tokio::test]
+async fn a_packs_key_syncs_and_opens_nothing_else_and_an_api_token_does_not_sync() {
+    let f = field().await;
+    // An admin's pack: its key on a phone must not open the report API.
+    add_user(&f.db, "qt", "admin", &[]);
+    let admin = common::sign_in(&f.server.base, "qt").await;
+    let pack: Value = admin
+        .post(format!("{}/enumerator/{}/offline/pack", f.server.base, f.campaign.id))
+        .header("X-Requested-With", "sipas-app")
+        .send()
+        .await
+        .expect("pack")
+        .json()
+        .await
+        .expect("json");
+    let key = pack["key"].as_str().expect("key");
+    for path in ["/api/v1/campaigns".to_owned(), format!("/api/v1/campaigns/{}/export/responses.csv", f.campaign.id)] {
+        let r = common::bearer_client(key).get(format!("{}{path}", f.server.base)).send().await.expect("get");
+        assert_eq!(r.status().as_u16(), 401, "{path}");
+    }
+    let (status, _) = f.sync(key, json!([])).await;
+    assert_eq!(status, 200, "it syncs");
+    // A report API token (90 days) does not sync.
+    let out = sipas(&f.db, &["user", "token", "dtv"]);
+    let token = stdout(&out).trim().to_owned();
+    let (status, _) = f.sync(&token, json!([])).await;
+    assert_eq!(status, 401);
+    // A password reset revokes the phone's key.
+    let out = common::sipas_stdin(&f.db, &["user", "passwd", "--password-stdin", "qt"], "mật-khẩu-mới-45678\n");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (status, _) = f.sync(key, json!([])).await;
+    assert_eq!(status, 401);
+    // The download is in the audit log, with what it held.
+    let log = query_strings(&f.db, "SELECT detail FROM audit_log WHERE action = 'offline_pack'").await;
+    assert_eq!(log.len(), 1, "{log:?}");
+    let expires = chrono::DateTime::parse_from_rfc3339(pack["expires"].as_str().expect("expires")).expect("date");
+    let n = pack["invitations"].as_array().expect("invitations").len();
+    assert!(log[0].starts_with(&format!("{n} phiếu mời của ")), "{log:?}");
+    assert!(log[0].ends_with(&format!("khoá dùng đến {}", expires.format("%d/%m/%Y"))), "{log:?}");
 }
 
 #[tokio::test]

@@ -25,8 +25,9 @@ use std::collections::BTreeMap;
 /// How long a downloaded pack may sync: then the enumerator signs in again.
 pub const PACK_DAYS: i64 = 14;
 
-/// The label of the keys packs carry, on the accounts page.
-const KEY_LABEL: &str = "ứng dụng ngoại tuyến";
+fn units_of(invitations: &[PackedInvitation]) -> usize {
+    invitations.iter().map(|i| i.unit.as_str()).collect::<std::collections::BTreeSet<_>>().len()
+}
 
 /// One interview as the phone queued it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -228,7 +229,23 @@ async fn pack(
         .collect();
     let key = auth::new_secret();
     let expires = sipas_shared::model::clock::now() + chrono::Duration::days(PACK_DAYS);
-    state.store.add_api_token(&auth::secret_hash(&key), staff.user.id, KEY_LABEL, expires).await?;
+    state.store.add_sync_key(&auth::secret_hash(&key), staff.user.id, expires).await?;
+    let detail = format!(
+        "{} phiếu mời của {} đơn vị, khoá dùng đến {}",
+        invitations.len(),
+        units_of(&invitations),
+        expires.format("%d/%m/%Y")
+    );
+    state
+        .store
+        .audit(sipas_shared::store::field::Audit {
+            actor: &staff.user.name,
+            campaign: id,
+            action: sipas_shared::model::AuditAction::OfflinePack,
+            subject: &staff.user.name,
+            detail: &detail,
+        })
+        .await?;
     let questionnaires = campaign
         .groups
         .iter()
@@ -257,7 +274,7 @@ async fn key_user(state: &AppState, headers: &HeaderMap) -> Result<Option<User>,
     else {
         return Ok(None);
     };
-    let user = state.store.api_user(&auth::secret_hash(key)).await?;
+    let user = state.store.sync_user(&auth::secret_hash(key)).await?;
     Ok(user.filter(|u| matches!(u.role, Role::Enumerator | Role::Admin)))
 }
 

@@ -112,6 +112,7 @@ coded! {
         UserRevokeTokens = "user_revoke_tokens", "Thu hồi khoá API";
         MailSend = "mail_send", "Gửi thư mời qua thư điện tử";
         MailBounced = "mail_bounced", "Ghi địa chỉ thư bị trả lại";
+        OfflinePack = "offline_pack", "Tải phiếu về ứng dụng ngoại tuyến";
     }
 }
 

@@ -488,6 +488,13 @@ pub trait FieldOps: Send + Sync {
     /// The account of a live token: not expired, not revoked, account enabled.
     async fn api_user(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
 
+    /// Adds the key an offline app syncs with until `expires`: it syncs
+    /// interviews and opens nothing else (not the report API).
+    async fn add_sync_key(&self, token_hash: &str, user: i64, expires: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// The account of a live sync key, as [`api_user`](Self::api_user) for API tokens.
+    async fn sync_user(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
+
     /// Records a failed sign-in under a typed name's key from one client,
     /// forgets failures older than `since`, and returns that pair's
     /// failures since then.

@@ -12,6 +12,41 @@ macro_rules! field_store {
                 Ok($crate::model::auth::User { id, name, role, units, disabled })
             }
 
+            /// The account of a live token of `scope`: not expired, not revoked, account enabled.
+            async fn token_user(
+                pool: &sqlx::Pool<$db>,
+                token_hash: &str,
+                scope: &str,
+            ) -> Result<Option<$crate::model::auth::User>, StoreError> {
+                let row: Option<(i64, String, String, String, bool)> = sqlx::query_as(
+                    "SELECT u.id, u.name, u.role, u.units, FALSE FROM api_tokens t JOIN users u ON u.id = t.user_id
+                     WHERE t.token_hash = $1 AND t.scope = $3 AND t.revoked_at IS NULL AND t.expires_at > $2
+                       AND u.disabled_at IS NULL",
+                )
+                .bind(token_hash)
+                .bind($crate::model::clock::now())
+                .bind(scope)
+                .fetch_optional(pool)
+                .await?;
+                row.map(Self::user_from_row).transpose()
+            }
+
+            /// Revokes an account's offline apps' keys: a phone signed in
+            /// before a password reset, or before the account was disabled,
+            /// syncs no more even once the account is enabled again.
+            async fn revoke_sync_keys(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                user: i64,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), StoreError> {
+                sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND scope = 'offline' AND revoked_at IS NULL")
+                    .bind(now)
+                    .bind(user)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
             /// Removes the people of one list who have no invitation; returns how many.
             async fn remove_uninvited(
                 tx: &mut sqlx::Transaction<'_, $db>,
@@ -1173,15 +1208,30 @@ macro_rules! field_store {
             }
 
             async fn api_user(&self, token_hash: &str) -> Result<Option<$crate::model::auth::User>, StoreError> {
-                let row: Option<(i64, String, String, String, bool)> = sqlx::query_as(
-                    "SELECT u.id, u.name, u.role, u.units, FALSE FROM api_tokens t JOIN users u ON u.id = t.user_id
-                     WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND u.disabled_at IS NULL",
+                Self::token_user(&self.pool, token_hash, "api").await
+            }
+
+            async fn add_sync_key(
+                &self,
+                token_hash: &str,
+                user: i64,
+                expires: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO api_tokens (token_hash, user_id, label, created_at, expires_at, scope)
+                     VALUES ($1, $2, 'ứng dụng ngoại tuyến', $3, $4, 'offline')",
                 )
                 .bind(token_hash)
+                .bind(user)
                 .bind($crate::model::clock::now())
-                .fetch_optional(&self.pool)
+                .bind(expires)
+                .execute(&self.pool)
                 .await?;
-                row.map(Self::user_from_row).transpose()
+                Ok(())
+            }
+
+            async fn sync_user(&self, token_hash: &str) -> Result<Option<$crate::model::auth::User>, StoreError> {
+                Self::token_user(&self.pool, token_hash, "offline").await
             }
 
             async fn login_failed(
@@ -1253,6 +1303,7 @@ macro_rules! field_store {
                             .execute(&mut *tx)
                             .await?;
                         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+                        Self::revoke_sync_keys(&mut tx, id, now).await?;
                         (1, String::new())
                     }
                     AccountChange::Enable => {
@@ -1266,6 +1317,7 @@ macro_rules! field_store {
                             .execute(&mut *tx)
                             .await?;
                         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+                        Self::revoke_sync_keys(&mut tx, id, now).await?;
                         (1, String::new())
                     }
                     AccountChange::Units(units) => {

@@ -276,8 +276,14 @@ impl SubmitJob {
         }
         flags.sort();
         flags.dedup();
-        let held =
-            HeldAnswer { on, answers: serde_json::to_string(answers)?, counted, flags, source: source.map(str::to_owned), ballot: None };
+        let held = HeldAnswer {
+            on,
+            answers: serde_json::to_string(answers)?,
+            counted,
+            flags,
+            source: source.map(str::to_owned),
+            ballot: None,
+        };
         let held = serde_json::to_vec(&held)?;
         if held.len() + 4 > key::HELD_SIZE {
             return Err(StoreError::TooLarge(
