@@ -270,7 +270,7 @@ async fn a_failing_server_is_retried_and_recorded_and_nobody_gets_two() {
     let down = Sink::closed();
     let out = f.mail(&down, &["send"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    assert!(stderr(&out).contains("dừng sau 3 thư lỗi liên tiếp"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("dừng sau 3 thư liên tiếp không gửi được"), "{}", stderr(&out));
     let rows = f.statuses().await;
     assert_eq!(rows.len(), 3, "{rows:?}");
     assert!(rows.iter().all(|r| r[2] == "failed" && !r[3].is_empty()), "{rows:?}");
@@ -282,6 +282,7 @@ async fn a_failing_server_is_retried_and_recorded_and_nobody_gets_two() {
         refuse_data_at: BTreeSet::from([3]),
         drop_at_mail: BTreeSet::from([6]),
         unknown: BTreeSet::from([unknown.to_lowercase()]),
+        ..Faults::default()
     });
     let out = f.mail(&sink, &["send"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -405,4 +406,47 @@ async fn messages_leave_no_faster_than_the_providers_limit() {
     let gaps: Vec<u128> = delivered.windows(2).map(|w| (w[1].at - w[0].at).as_millis()).collect();
     let span = gaps.iter().sum::<u128>();
     assert!(gaps.iter().all(|g| *g >= 30) && span + 25 >= 50 * gaps.len() as u128, "{gaps:?}");
+}
+
+#[tokio::test]
+async fn a_server_that_refuses_the_run_bounces_nobody_and_a_message_without_a_reply_is_never_resent() {
+    let f = field().await;
+    let emails: Vec<String> = f.invited.keys().cloned().collect();
+    let bounced = || async { f.statuses().await.into_iter().filter(|r| r[2] == "bounced").count() };
+
+    // The server refuses the sender (550 5.1.0): the run stops at once, nobody is a bounce.
+    let sink = Sink::start(Faults { refuse_sender: true, ..Faults::default() });
+    let out = f.mail(&sink, &["send"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("máy chủ thư không nhận địa chỉ gửi"), "{}", stderr(&out));
+    assert_eq!(bounced().await, 0);
+    // A host blocked by policy (554 5.7.1 [185.1.20.3]): not a bounce either; the run stops after three.
+    let sink = Sink::start(Faults { blocked: true, ..Faults::default() });
+    let out = f.mail(&sink, &["send"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(bounced().await, 0, "{:?}", f.statuses().await);
+    assert_eq!(sink.delivered().len(), 0);
+
+    // Greylisting names the address (450 4.2.0 <…>): tried again, and the
+    // address kept out of the recorded reason. The second message is taken
+    // and its reply lost: it stays «chưa rõ» and is not sent again.
+    let sink = Sink::start(Faults {
+        greylist: BTreeSet::from([emails[0].to_lowercase()]),
+        silent_after_data_at: BTreeSet::from([2]),
+        ..Faults::default()
+    });
+    let out = f.mail(&sink, &["send"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("chưa rõ 1"), "{}", stdout(&out));
+    let first = sink.delivered();
+    assert_eq!(recipients(&first), emails, "each once, the one without a reply included");
+    let again = f.mail(&sink, &["send"]);
+    assert!(stdout(&again).contains("thư mời: 0 người cần gửi"), "{}", stdout(&again));
+    assert_eq!(sink.delivered().len(), first.len(), "the message without a reply is not sent again");
+    let rows = f.statuses().await;
+    assert_eq!(rows.iter().filter(|r| r[2] == "sending").count(), 1, "{rows:?}");
+    assert!(rows.iter().all(|r| !r[3].contains('@')), "no address in a recorded reason: {rows:?}");
+    let status = sipas(&f.db, &["invitations", "status", "--campaign", &f.campaign.id]);
+    let line = stdout(&status).lines().find(|l| l.starts_with("Đại biểu HĐND xã")).map(str::to_owned).expect("row");
+    assert_eq!(line.split_whitespace().nth(10), Some("1"), "«chưa rõ» counted: {line}");
 }

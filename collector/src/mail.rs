@@ -16,8 +16,11 @@
 use crate::qr::link;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{Address, Message};
 use maud::html;
 use sipas_shared::Campaign;
 use sipas_shared::model::MailStatus;
@@ -138,18 +141,8 @@ impl SmtpSettings {
         Ok(Some(Self { host, port, security, user, password, from, timeout, per_minute }))
     }
 
-    fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
-        let builder = match self.security {
-            Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&self.host),
-            Security::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&self.host),
-            Security::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host)),
-        }
-        .map_err(|e| format!("máy chủ thư «{}»: {e}", self.host))?;
-        let mut builder = builder.port(self.port).timeout(Some(self.timeout));
-        if let (Some(user), Some(password)) = (&self.user, &self.password) {
-            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
-        }
-        Ok(builder.build())
+    fn tls(&self) -> Result<TlsParameters, Tried> {
+        TlsParameters::new(self.host.clone()).map_err(|e| Tried::Stop(format!("TLS với «{}»: {e}", self.host)))
     }
 }
 
@@ -184,13 +177,15 @@ pub struct Progress {
     pub bounced: usize,
     /// No longer due when their turn came (answered, opted out, or another run sent it).
     pub skipped: usize,
+    /// No reply after the message's end: may have arrived; not resent by itself.
+    pub uncertain: usize,
     /// Why the run stopped early, if it did.
     pub stopped: Option<String>,
 }
 
 impl Progress {
     pub fn done(&self) -> usize {
-        self.sent + self.failed + self.bounced + self.skipped
+        self.sent + self.failed + self.bounced + self.skipped + self.uncertain
     }
 }
 
@@ -201,8 +196,8 @@ pub struct Step<'a> {
     pub status: MailStatus,
 }
 
-/// After this many messages in a row fail for a reason not about their
-/// address, the server is the problem: the run stops rather than go on.
+/// After this many messages in a row are not sent (refused, failed or
+/// bounced), the server is the problem: the run stops rather than go on.
 const FAILURES_IN_A_ROW: usize = 3;
 
 /// Sends `options.plan` to everyone due it, reporting each step.
@@ -221,7 +216,7 @@ pub async fn run(
         .mail_due(&campaign.id, options.group.as_deref(), options.plan)
         .await
         .map_err(|e| format!("cơ sở dữ liệu: {e}"))?;
-    let transport = smtp.transport()?;
+    let mut courier = Courier { smtp, conn: None };
     let mut progress = Progress { due: due.len(), ..Progress::default() };
     on_step(&progress, None);
     let gap = Duration::from_secs(60) / options.per_minute.unwrap_or(smtp.per_minute).max(1);
@@ -237,21 +232,37 @@ pub async fn run(
         };
         tokio::time::sleep_until(next).await;
         next = tokio::time::Instant::now() + gap;
-        let outcome = match message(campaign, r, public_url, &smtp.from) {
-            Ok(m) => deliver(&transport, &m, options).await,
-            Err(reason) => MailOutcome { status: MailStatus::Failed, reason: Some(reason) },
+        let tried = match message(campaign, r, public_url, &smtp.from) {
+            Ok(m) => deliver(&mut courier, &m, options).await,
+            Err(reason) => Tried::Refused(reason),
         };
+        let (status, reason, stop) = match tried {
+            Tried::Sent => (MailStatus::Sent, None, None),
+            Tried::Bounced(why) => (MailStatus::Bounced, Some(why), None),
+            Tried::Retry(why) | Tried::Refused(why) => (MailStatus::Failed, Some(why), None),
+            Tried::Uncertain(why) => (MailStatus::Sending, Some(why), None),
+            // Nothing reached the server: the claim is let go, to be sent next run.
+            Tried::Stop(why) => (MailStatus::Failed, Some(why.clone()), Some(why)),
+        };
+        let outcome = MailOutcome { status, reason };
         store.finish_mail(send, &outcome).await.map_err(|e| format!("cơ sở dữ liệu: {e}"))?;
         match outcome.status {
             MailStatus::Sent => progress.sent += 1,
             MailStatus::Bounced => progress.bounced += 1,
-            MailStatus::Failed | MailStatus::Sending => progress.failed += 1,
+            MailStatus::Sending => progress.uncertain += 1,
+            MailStatus::Failed => progress.failed += 1,
         }
-        failures_in_a_row = if outcome.status == MailStatus::Failed { failures_in_a_row + 1 } else { 0 };
+        // A server that refuses several in a row, whatever it says, is
+        // refusing the run: stop rather than mark a whole roster.
+        failures_in_a_row = if outcome.status == MailStatus::Sent { 0 } else { failures_in_a_row + 1 };
         on_step(&progress, Some(Step { recipient: r, status: outcome.status }));
+        if let Some(why) = stop {
+            progress.stopped = Some(why);
+            break;
+        }
         if failures_in_a_row >= FAILURES_IN_A_ROW {
             progress.stopped = Some(format!(
-                "dừng sau {FAILURES_IN_A_ROW} thư lỗi liên tiếp; lỗi cuối: {}",
+                "dừng sau {FAILURES_IN_A_ROW} thư liên tiếp không gửi được; lỗi cuối: {}",
                 outcome.reason.as_deref().unwrap_or("không rõ")
             ));
             break;
@@ -261,48 +272,194 @@ pub async fn run(
     Ok(progress)
 }
 
-/// Whether a refusal is about the recipient's address (a bounce) rather
-/// than about the sender, the account or the message: an enhanced status
-/// code 5.1.x (no such mailbox or domain) or 5.2.1 (mailbox disabled), or a
-/// 550/551/553 with no code saying otherwise.
+/// How one try of one message ended, by where it stopped: what may follow
+/// depends on whether the server can have taken the message.
+#[derive(Debug)]
+enum Tried {
+    Sent,
+    /// The server refused the recipient for good, at RCPT TO: a bounce.
+    Bounced(String),
+    /// Nothing was taken, certainly (a failure before the end of the
+    /// message, or a 4xx reply to it): may be tried again.
+    Retry(String),
+    /// Refused for good for a reason that is not the address (the message,
+    /// a policy): not tried again in this run; the next run does.
+    Refused(String),
+    /// No reply after the message's end: the server may have taken it. It
+    /// stays «chưa rõ» and is never sent again by itself.
+    Uncertain(String),
+    /// The server refuses the run itself (the sign-in, the sender): stop.
+    Stop(String),
+}
+
+/// An SMTP reply as it may be kept and shown: the addresses it names
+/// (servers echo the recipient) replaced, so none reaches a log or the audit log.
+pub fn redact(text: &str) -> String {
+    text.split_inclusive(char::is_whitespace)
+        .map(|w| if w.contains('@') { "<địa chỉ>".to_owned() + &w[w.trim_end().len()..] } else { w.to_owned() })
+        .collect()
+}
+
+/// Whether a refusal at RCPT TO is about the address itself: an enhanced
+/// code 5.1.x (no such mailbox or domain) or 5.2.x (mailbox disabled or
+/// full) at the start of the reply, or a 550/551/553 with no enhanced code.
+/// A policy refusal (5.7.x: a blocked host) is not a bounce.
 fn about_the_address(e: &lettre::transport::smtp::Error) -> bool {
     if !e.is_permanent() {
         return false;
     }
     let text = e.to_string();
-    if text.contains("5.1.") || text.contains("5.2.1") {
+    let detail = text.split_once("): ").map_or(text.as_str(), |(_, d)| d).trim_start();
+    let first = detail.split_whitespace().next().unwrap_or_default();
+    if first.starts_with("5.1.") || first.starts_with("5.2.") {
         return true;
     }
-    let policy = ["5.7.", "5.3.", "5.5.", "5.6.", "5.4."].iter().any(|c| text.contains(c));
+    let enhanced = first.split('.').count() == 3 && first.split('.').all(|p| p.parse::<u16>().is_ok());
     let code = e.status().map(|c| c.to_string()).unwrap_or_default();
-    !policy && ["550", "551", "553"].contains(&code.as_str())
+    !enhanced && ["550", "551", "553"].contains(&code.as_str())
 }
 
-async fn deliver(transport: &AsyncSmtpTransport<Tokio1Executor>, m: &Message, options: &RunOptions) -> MailOutcome {
-    let mut pause = options.retry_pause;
-    let mut last = String::new();
-    for attempt in 1..=options.tries.max(1) {
-        match transport.send(m.clone()).await {
-            Ok(_) => return MailOutcome { status: MailStatus::Sent, reason: None },
-            Err(e) if about_the_address(&e) => {
-                return MailOutcome { status: MailStatus::Bounced, reason: Some(e.to_string()) };
+/// One connection to the SMTP server, opened when needed, dropped after
+/// any failure; every step bounded by the settings' timeout.
+struct Courier<'a> {
+    smtp: &'a SmtpSettings,
+    conn: Option<AsyncSmtpConnection>,
+}
+
+impl Courier<'_> {
+    async fn step<T>(
+        &self,
+        f: impl std::future::Future<Output = Result<T, lettre::transport::smtp::Error>>,
+    ) -> Result<T, Result<lettre::transport::smtp::Error, ()>> {
+        match tokio::time::timeout(self.smtp.timeout, f).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(Ok(e)),
+            Err(_) => Err(Err(())),
+        }
+    }
+
+    async fn connect(&self) -> Result<AsyncSmtpConnection, Tried> {
+        let s = self.smtp;
+        let hello = ClientId::default();
+        let tls = match s.security {
+            Security::Tls => Some(s.tls()?),
+            Security::StartTls | Security::None => None,
+        };
+        let reach = |e: Result<lettre::transport::smtp::Error, ()>| {
+            let why = e.map_or_else(|()| "máy chủ không trả lời".to_owned(), |e| redact(&e.to_string()));
+            Tried::Retry(format!("không kết nối được máy chủ thư {}:{}: {why}", s.host, s.port))
+        };
+        let mut conn = self
+            .step(AsyncSmtpConnection::connect_tokio1((s.host.as_str(), s.port), Some(s.timeout), &hello, tls, None))
+            .await
+            .map_err(reach)?;
+        if s.security == Security::StartTls {
+            if !conn.can_starttls() {
+                return Err(Tried::Stop(format!(
+                    "máy chủ thư {} không nhận STARTTLS: không gửi thư không mã hoá",
+                    s.host
+                )));
             }
-            // Refused for good for another reason (the account, a policy):
-            // no retry helps; recorded, and the next run tries again.
-            Err(e) if e.is_permanent() => {
-                return MailOutcome { status: MailStatus::Failed, reason: Some(e.to_string()) };
+            let tls = s.tls()?;
+            self.step(conn.starttls(tls, &hello)).await.map_err(reach)?;
+        }
+        if let (Some(user), Some(password)) = (&s.user, &s.password) {
+            let credentials = Credentials::new(user.clone(), password.clone());
+            match self.step(conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials)).await {
+                Ok(_) => {}
+                Err(Ok(e)) if e.is_transient() => return Err(Tried::Retry(redact(&e.to_string()))),
+                Err(Ok(e)) => {
+                    return Err(Tried::Stop(format!("máy chủ thư không nhận đăng nhập: {}", redact(&e.to_string()))));
+                }
+                Err(Err(())) => return Err(Tried::Retry("máy chủ thư không trả lời khi đăng nhập".into())),
             }
+        }
+        Ok(conn)
+    }
+
+    /// One try: MAIL, RCPT, DATA, the message; each failure placed.
+    async fn send(&mut self, from: &Address, to: &Address, body: &[u8]) -> Tried {
+        let mut conn = match self.conn.take() {
+            Some(c) if !c.has_broken() => c,
+            _ => match self.connect().await {
+                Ok(c) => c,
+                Err(t) => return t,
+            },
+        };
+        let before_end = |e: Result<lettre::transport::smtp::Error, ()>| match e {
+            Ok(e) if e.is_permanent() => Err(redact(&e.to_string())),
+            Ok(e) => Ok(redact(&e.to_string())),
+            Err(()) => Ok("máy chủ thư không trả lời".to_owned()),
+        };
+        if let Err(e) = self.step(conn.command(Mail::new(Some(from.clone()), vec![]))).await {
+            conn.abort().await;
+            return match before_end(e) {
+                Ok(why) => Tried::Retry(why),
+                Err(why) => Tried::Stop(format!("máy chủ thư không nhận địa chỉ gửi: {why}")),
+            };
+        }
+        if let Err(e) = self.step(conn.command(Rcpt::new(to.clone(), vec![]))).await {
+            conn.abort().await;
+            return match e {
+                Ok(e) if about_the_address(&e) => Tried::Bounced(redact(&e.to_string())),
+                e => match before_end(e) {
+                    Ok(why) => Tried::Retry(why),
+                    Err(why) => Tried::Refused(why),
+                },
+            };
+        }
+        if let Err(e) = self.step(conn.command(Data)).await {
+            conn.abort().await;
+            return match before_end(e) {
+                Ok(why) => Tried::Retry(why),
+                Err(why) => Tried::Refused(why),
+            };
+        }
+        match self.step(conn.message(body)).await {
+            Ok(_) => {
+                self.conn = Some(conn);
+                Tried::Sent
+            }
+            // A reply that refuses: the message was not taken.
+            Err(Ok(e)) if e.is_transient() => {
+                conn.abort().await;
+                Tried::Retry(redact(&e.to_string()))
+            }
+            Err(Ok(e)) if e.is_permanent() => {
+                conn.abort().await;
+                Tried::Refused(redact(&e.to_string()))
+            }
+            // No reply, or not one to read: the server may have taken it.
             Err(e) => {
-                last = e.to_string();
-                tracing::warn!(attempt, error = %last, "máy chủ thư chưa nhận thư; thử lại");
+                conn.abort().await;
+                let why = e.map_or_else(|()| "không có trả lời".to_owned(), |e| redact(&e.to_string()));
+                Tried::Uncertain(format!("không rõ máy chủ đã nhận thư chưa ({why}); không tự gửi lại"))
+            }
+        }
+    }
+}
+
+async fn deliver(courier: &mut Courier<'_>, m: &Message, options: &RunOptions) -> Tried {
+    let (Some(from), Some(to)) = (m.envelope().from(), m.envelope().to().first()) else {
+        return Tried::Refused("thư thiếu người gửi hoặc người nhận".into());
+    };
+    let body = m.formatted();
+    let mut pause = options.retry_pause;
+    let mut last = Tried::Retry(String::new());
+    for attempt in 1..=options.tries.max(1) {
+        match courier.send(from, to, &body).await {
+            Tried::Retry(why) => {
+                tracing::warn!(attempt, error = %why, "máy chủ thư chưa nhận thư; thử lại");
+                last = Tried::Retry(why);
                 if attempt < options.tries {
                     tokio::time::sleep(pause).await;
                     pause *= 2;
                 }
             }
+            done => return done,
         }
     }
-    MailOutcome { status: MailStatus::Failed, reason: Some(last) }
+    last
 }
 
 /// Where a person asks for no more e-mail: a page that asks them to confirm

@@ -80,6 +80,9 @@ pub async fn apply(
     let Some((invitation, campaign)) = store.open_invitation(&token).await? else {
         return refused("không có phiếu mời này");
     };
+    if invitation.expired {
+        return refused("phiếu lấy tại quầy đã hết hạn");
+    }
     if !may(&invitation.campaign, &invitation.unit) {
         return refused("phiếu không thuộc đơn vị được giao cho tài khoản này");
     }
@@ -124,6 +127,7 @@ pub async fn apply(
     Ok(match store.submit_offline(&token, &answers, campaign.today()).await? {
         Submission::Stored => Synced::Stored,
         Submission::AlreadyAnswered => {
+            store.release_offline(&token, &item.client_id).await?;
             Synced::Refused("người này đã trả lời trực tuyến; câu trả lời này không được lưu".into())
         }
         Submission::UnknownToken => Synced::Refused("không có phiếu mời này".into()),

@@ -28,6 +28,14 @@ pub struct Faults {
     pub drop_at_mail: BTreeSet<usize>,
     /// Addresses refused for good at RCPT TO: 550 5.1.1.
     pub unknown: BTreeSet<String>,
+    /// Refuse the sender at MAIL FROM, for good (550 5.1.0).
+    pub refuse_sender: bool,
+    /// Refuse every recipient by policy (554 5.7.1, a blocked host).
+    pub blocked: bool,
+    /// Refuse these addresses once for now, naming them (450 4.2.0 greylisting).
+    pub greylist: BTreeSet<String>,
+    /// Take these transactions' data, then close without a reply (1-based).
+    pub silent_after_data_at: BTreeSet<usize>,
 }
 
 #[derive(Default)]
@@ -117,11 +125,24 @@ fn serve(conn: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
             if s.faults.drop_at_mail.remove(&mail_no) {
                 return Ok(());
             }
-            b"250 ok\r\n"
+            if s.faults.refuse_sender {
+                b"550 5.1.0 <khaosat@snv.quangbinh.gov.vn>: Sender address rejected\r\n"
+            } else {
+                b"250 ok\r\n"
+            }
         } else if upper.starts_with("RCPT TO") {
             let addr = line.trim_end()[8..].trim().trim_start_matches(':').trim().trim_matches(['<', '>']).to_owned();
-            let unknown = state.lock().expect("sink").faults.unknown.contains(&addr.to_lowercase());
-            if unknown {
+            let mut s = state.lock().expect("sink");
+            let unknown = s.faults.unknown.contains(&addr.to_lowercase());
+            if s.faults.greylist.remove(&addr.to_lowercase()) {
+                let reply = format!("450 4.2.0 <{addr}>: Recipient address rejected: Greylisted\r\n");
+                drop(s);
+                out.write_all(reply.as_bytes())?;
+                continue;
+            }
+            if s.faults.blocked {
+                b"554 5.7.1 Client host [185.1.20.3] blocked using zen.example\r\n"
+            } else if unknown {
                 b"550 5.1.1 mailbox unavailable\r\n"
             } else {
                 rcpt = Some(addr);
@@ -142,6 +163,15 @@ fn serve(conn: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
                 data.extend_from_slice(l.as_bytes());
             }
             let mut s = state.lock().expect("sink");
+            if s.faults.silent_after_data_at.remove(&mail_no) {
+                // Taken, and the reply lost: the client cannot know.
+                s.delivered.push(Delivered {
+                    to: rcpt.take().unwrap_or_default(),
+                    data,
+                    at: std::time::Instant::now(),
+                });
+                return Ok(());
+            }
             if s.faults.refuse_data_at.remove(&mail_no) {
                 b"451 4.3.0 try again later\r\n"
             } else {

@@ -85,7 +85,7 @@ pub async fn section(state: &AppState, campaign: &Campaign, staff: &Staff) -> Re
             div class=(if r.finished { "ok" } else { "alert" }) {
                 @if r.finished { "Đã gửi xong " } @else { "Đang gửi " }
                 (r.what) " (" (r.group) "): " (p.done()) "/" (p.due) " người — đã gửi " (p.sent) ", lỗi " (p.failed)
-                ", bị trả lại " (p.bounced) ", bỏ qua " (p.skipped) "."
+                ", bị trả lại " (p.bounced) ", chưa rõ " (p.uncertain) ", bỏ qua " (p.skipped) "."
                 @if let Some(why) = &p.stopped { " Dừng: " (why) "." }
                 @if !r.finished { " " a href=(format!("/admin/campaigns/{id}#thu-dien-tu")) { "Xem tiến độ mới nhất" } }
             }
@@ -193,11 +193,12 @@ async fn send(
         let result = crate::mail::run(&*background.store, &campaign, &smtp, &public_url, &options, &mut on_step).await;
         let progress = result.unwrap_or_else(|e| Progress { stopped: Some(e), ..Progress::default() });
         let detail = format!(
-            "{what}: {} người cần gửi; đã gửi {}, lỗi {}, bị trả lại {}, bỏ qua {}{}",
+            "{what}: {} người cần gửi; đã gửi {}, lỗi {}, bị trả lại {}, chưa rõ {}, bỏ qua {}{}",
             progress.due,
             progress.sent,
             progress.failed,
             progress.bounced,
+            progress.uncertain,
             progress.skipped,
             progress.stopped.as_deref().map(|s| format!("; dừng: {s}")).unwrap_or_default()
         );

@@ -423,6 +423,10 @@ pub trait FieldOps: Send + Sync {
     /// or says who holds it: the first id sent wins, once and for all.
     async fn claim_offline(&self, token: &Token, client: &str) -> Result<OfflineClaim, StoreError>;
 
+    /// Lets go of an invitation an offline interview held but was not
+    /// stored under (answered online first): a resend is then told so.
+    async fn release_offline(&self, token: &Token, client: &str) -> Result<(), StoreError>;
+
     async fn slip(&self, campaign: &str, code: &str) -> Result<Option<Slip>, StoreError>;
 
     /// The token behind a typed short code, while it is open.

@@ -352,11 +352,23 @@ macro_rules! field_store {
                         .await?;
                 let Some((status, holder)) = row else { return Ok(OfflineClaim::Unknown) };
                 let status = $crate::store::status_of(&status)?;
+                let answered = $crate::model::InvitationStatus::Answered;
                 Ok(match holder {
-                    Some(h) if h == client => OfflineClaim::Same { answered: status != issued },
+                    Some(h) if h == client && status == issued => OfflineClaim::Same { answered: false },
+                    Some(h) if h == client && status == answered => OfflineClaim::Same { answered: true },
+                    Some(h) if h == client => OfflineClaim::Closed(status),
                     Some(_) => OfflineClaim::Other,
                     None => OfflineClaim::Closed(status),
                 })
+            }
+
+            async fn release_offline(&self, token: &$crate::model::Token, client: &str) -> Result<(), StoreError> {
+                sqlx::query("UPDATE invitations SET offline_client = NULL WHERE token = $1 AND offline_client = $2")
+                    .bind(token.as_str())
+                    .bind(client)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
 
             async fn slip(&self, campaign: &str, code: &str) -> Result<Option<$crate::store::field::Slip>, StoreError> {
