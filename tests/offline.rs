@@ -356,7 +356,8 @@ for (const fs of form.querySelectorAll('fieldset')) {
 return [...form.querySelectorAll('fieldset')].filter((f) => f.hidden).map((f) => f.dataset.q);";
 
 #[tokio::test]
-async fn an_enumerator_interviews_offline_closes_the_browser_and_each_interview_arrives_once() {
+async fn an_enumerator_interviews_offline_closes_the_browser_and_each_interview_arrives_once_or_is_refused_with_its_reason()
+ {
     use common::browser::{network, sign_in_as, start_browser_in};
     use fantoccini::Locator;
     let db = TestDb::new().await;
@@ -449,22 +450,50 @@ async fn an_enumerator_interviews_offline_closes_the_browser_and_each_interview_
     c.execute("document.querySelector('h2:last-of-type').scrollIntoView()", vec![]).await.expect("scroll");
     shot(&c, "app-reopened-queue").await;
 
-    // The network returns: the three are sent, each stored once.
+    // Meanwhile the third person answered online, by the link on their slip.
     let server = common::spawn_server_at(&db, &addr, &[], &[]);
+    let campaign_static: &'static Campaign = Box::leak(Box::new(campaign.clone()));
+    let mut generator = Generator::new(campaign_static, 9).expect("generator");
+    let cells = loop {
+        let r = generator.response();
+        if r.group == "citizens" {
+            break r.cells;
+        }
+    };
+    let form: Vec<(String, String)> = cells
+        .iter()
+        .flat_map(|(c, v)| v.split(';').map(move |p| (format!("q.{c}"), p.to_owned())))
+        .chain([("action".to_owned(), "submit".to_owned())])
+        .collect();
+    let online = reqwest::Client::new().post(format!("{base}/s/{}", tokens[2])).form(&form).send().await.expect("post");
+    assert!(online.text().await.expect("page").contains("Cảm ơn"));
+
+    // The network returns: two are stored, each once; the third is refused
+    // and the enumerator reads why.
     network(&c, true).await;
     c.refresh().await.expect("reload online");
-    wait_js(&c, &format!("{SENT} === 3 && {WAITING} === 0"), json!(true)).await;
+    let refused = "document.querySelectorAll('li[data-state=refused]').length";
+    wait_js(&c, &format!("{SENT} === 2 && {WAITING} === 0 && {refused} === 1"), json!(true)).await;
     shot(&c, "app-synced").await;
+    let why =
+        c.execute("return document.querySelector('li[data-state=refused]').textContent", vec![]).await.expect("text");
+    assert!(why.as_str().unwrap_or_default().contains("đã trả lời trực tuyến"), "{why}");
+    let said = c.execute("return document.querySelector('main .alert').textContent", vec![]).await.expect("text");
+    assert_eq!(said, json!("Đã gửi: 2 phiếu được lưu, 1 phiếu bị từ chối — xem lý do ở cuối trang."));
     let answered = query_strings(&db, "SELECT token FROM invitations WHERE status = 'answered' ORDER BY token").await;
     let mut expected: Vec<String> = tokens.iter().take(3).cloned().collect();
     expected.sort();
-    assert_eq!(answered, expected);
+    assert_eq!(answered, expected, "two offline, one online");
     let ids = query_strings(&db, "SELECT offline_client FROM invitations WHERE offline_client IS NOT NULL").await;
-    assert_eq!(ids.iter().collect::<std::collections::BTreeSet<_>>().len(), 3, "three interviews, three ids");
+    assert_eq!(ids.iter().collect::<std::collections::BTreeSet<_>>().len(), 2, "two interviews stored, two ids");
     // Opened again online: nothing more is sent, and the answered ones are off the list.
     c.refresh().await.expect("reload");
-    wait_js(&c, &format!("{SENT} === 3 && {WAITING} === 0 && {COUNT_OPEN} === {}", tokens.len() + 17), json!(true))
-        .await;
+    wait_js(
+        &c,
+        &format!("{SENT} === 2 && {refused} === 1 && {WAITING} === 0 && {COUNT_OPEN} === {}", tokens.len() + 17),
+        json!(true),
+    )
+    .await;
     assert_eq!(query_strings(&db, "SELECT token FROM invitations WHERE status = 'answered'").await.len(), 3);
     drop((server, driver));
 }

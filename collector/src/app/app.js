@@ -240,6 +240,8 @@
     const waiting = (await all("queue")).filter((q) => q.state === "waiting" && q.campaign === campaign);
     if (!p || !waiting.length) return;
     syncing = true;
+    let stored = 0;
+    let refusedNow = 0;
     try {
       for (let i = 0; i < waiting.length; i += 100) {
         const part = waiting.slice(i, i + 100);
@@ -256,13 +258,19 @@
           if (!q) continue;
           const refused = res.result.status === "refused";
           q.state = refused ? "refused" : "sent";
+          if (refused) refusedNow++;
+          else stored++;
           q.reason = refused ? res.result.reason : "";
           // Sent: the answers leave the phone; a refused one keeps them for the office.
           if (!refused) q.answers = {};
           await put("queue", q);
         }
       }
-      await home({ ok: true, text: "Đã gửi các phiếu chờ." });
+      await home(
+        refusedNow
+          ? { ok: false, text: `Đã gửi: ${stored} phiếu được lưu, ${refusedNow} phiếu bị từ chối — xem lý do ở cuối trang.` }
+          : { ok: true, text: `Đã gửi: ${stored} phiếu được lưu.` }
+      );
     } catch (e) {
       await home({ ok: false, text: "Chưa gửi được (" + e.message + "): phiếu vẫn chờ trên máy, sẽ thử lại." });
     } finally {
