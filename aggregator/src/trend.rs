@@ -25,6 +25,14 @@ fn par_pct(p: Option<&crate::par_index::ParIndex>) -> Option<Decimal> {
     p.map(|p| p.pct.rounded())
 }
 
+/// This year's campaign-wide PAR INDEX beside last year's: the plain mean
+/// of the report's units' (those that carry quotas), unrounded.
+fn units_par_mean(report: &Report) -> Option<Decimal> {
+    let this_year: Vec<Decimal> =
+        report.units.iter().filter(|u| !u.quota.is_empty()).filter_map(|u| par_pct(u.par_index.as_ref())).collect();
+    (!this_year.is_empty()).then(|| this_year.iter().sum::<Decimal>() / Decimal::from(this_year.len()))
+}
+
 /// The mean of PAR INDEX figures as each was shown (two places), itself
 /// rounded half up to two places: what an office gets averaging the
 /// printed figures.
@@ -122,12 +130,7 @@ pub fn compare(
         })
         .collect();
     let all = crate::report::figures(last, |_| true);
-    let this_year: Vec<Decimal> =
-        report.units.iter().filter(|u| !u.quota.is_empty()).filter_map(|u| par_pct(u.par_index.as_ref())).collect();
-    let par_total = (
-        (!this_year.is_empty()).then(|| this_year.iter().sum::<Decimal>() / Decimal::from(this_year.len())),
-        mean(previous.units.iter().filter_map(|u| old_par(u.code.as_str()))),
-    );
+    let par_total = (units_par_mean(report), mean(previous.units.iter().filter_map(|u| old_par(u.code.as_str()))));
     Comparison {
         previous: previous.id.clone(),
         previous_name: previous.name.clone(),
@@ -214,13 +217,11 @@ pub fn compare_published(report: &Report, campaign: &Campaign, previous: &str) -
         })
         .collect();
     let all: Vec<&PublishedFigures> = campaign.previous_figures.iter().collect();
-    let this_year: Vec<Decimal> =
-        report.units.iter().filter(|u| !u.quota.is_empty()).filter_map(|u| par_pct(u.par_index.as_ref())).collect();
     let total_view = UnitReportView {
         unit: "",
         name: "Toàn đợt",
         figures: &report.totals.figures,
-        par_index: (!this_year.is_empty()).then(|| this_year.iter().sum::<Decimal>() / Decimal::from(this_year.len())),
+        par_index: units_par_mean(report),
     };
     let mut total = change(&total_view, &all);
     (total.from, total.from_names) = (Vec::new(), Vec::new());

@@ -184,6 +184,15 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// A run's outcome in words, for the terminal and the audit log.
+    pub fn summary(&self, what: &str) -> String {
+        format!(
+            "{what}: {} người cần gửi; đã gửi {}, lỗi {} (lần chạy sau gửi lại), bị trả lại {}, chưa rõ {} (không gửi lại), \
+             bỏ qua {} (đã trả lời, ngừng nhận hoặc đã gửi)",
+            self.due, self.sent, self.failed, self.bounced, self.uncertain, self.skipped
+        )
+    }
+
     pub fn done(&self) -> usize {
         self.sent + self.failed + self.bounced + self.skipped + self.uncertain
     }

@@ -16,10 +16,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
+use sipas_shared::Token;
 use sipas_shared::model::auth::{self, Role, User};
 use sipas_shared::store::field::OfflineClaim;
 use sipas_shared::store::{Store, Submission};
-use sipas_shared::{Campaign, Token};
 use std::collections::BTreeMap;
 
 /// How long a downloaded pack may sync: then the enumerator signs in again.
@@ -270,14 +270,7 @@ async fn pack(
 
 /// The account behind a pack's key: live, enabled, and a field role.
 async fn key_user(state: &AppState, headers: &HeaderMap) -> Result<Option<User>, AppError> {
-    let Some(key) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-    else {
-        return Ok(None);
-    };
+    let Some(key) = crate::auth::bearer(headers) else { return Ok(None) };
     let user = state.store.sync_user(&auth::secret_hash(key)).await?;
     Ok(user.filter(|u| matches!(u.role, Role::Enumerator | Role::Admin)))
 }
@@ -327,9 +320,4 @@ async fn check(State(state): State<AppState>, headers: HeaderMap) -> Result<Resp
         Some(u) => Ok(Json(serde_json::json!({ "user": u.name })).into_response()),
         None => Ok(unauthorised()),
     }
-}
-
-/// A campaign's name for the app's title.
-pub fn title(campaign: &Campaign) -> String {
-    format!("Phỏng vấn ngoại tuyến – {}", campaign.name)
 }

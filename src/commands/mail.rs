@@ -62,11 +62,7 @@ async fn send(db: &str, run: &MailRun, plan: MailPlan) -> Result<(), Failure> {
     };
     let progress =
         mail::run(&*store, &campaign, &smtp, &run.public_url, &options, &mut on_step).await.map_err(Failure::Other)?;
-    let summary = format!(
-        "{what}: {} người cần gửi; đã gửi {}, lỗi {} (lần chạy sau gửi lại), bị trả lại {}, chưa rõ {} (không gửi lại), \
-         bỏ qua {} (đã trả lời, ngừng nhận hoặc đã gửi)",
-        progress.due, progress.sent, progress.failed, progress.bounced, progress.uncertain, progress.skipped
-    );
+    let summary = progress.summary(what);
     let subject = run.group.clone().unwrap_or_else(|| "mọi nhóm".into());
     store
         .audit(Audit {

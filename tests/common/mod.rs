@@ -88,29 +88,24 @@ pub fn sipas(db: &TestDb, args: &[&str]) -> Output {
 
 /// Runs `sipas` with environment variables (e.g. an SMTP server's settings).
 pub fn sipas_env(db: &TestDb, args: &[&str], env: &[(String, String)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sipas"))
-        .args(args)
-        .arg("--db")
-        .arg(&db.url)
-        .current_dir(root())
-        .env_remove("DATABASE_URL")
-        .env_remove("COLUMNS")
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .output()
-        .expect("run sipas")
+    sipas_command(db, args, &root()).envs(env.iter().map(|(k, v)| (k, v))).output().expect("run sipas")
 }
 
 pub fn sipas_in(db: &TestDb, args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sipas"))
-        .args(args)
+    sipas_command(db, args, cwd).output().expect("run sipas")
+}
+
+/// `sipas` on the test's database, as every helper here runs it.
+fn sipas_command(db: &TestDb, args: &[&str], cwd: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sipas"));
+    c.args(args)
         .arg("--db")
         .arg(&db.url)
         .current_dir(cwd)
         .env_remove("DATABASE_URL")
         // The terminal's width shapes the text report: the default, always.
-        .env_remove("COLUMNS")
-        .output()
-        .expect("run sipas")
+        .env_remove("COLUMNS");
+    c
 }
 
 pub fn stdout(o: &Output) -> String {

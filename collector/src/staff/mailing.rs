@@ -192,16 +192,10 @@ async fn send(
         let public_url = background.public_url.clone();
         let result = crate::mail::run(&*background.store, &campaign, &smtp, &public_url, &options, &mut on_step).await;
         let progress = result.unwrap_or_else(|e| Progress { stopped: Some(e), ..Progress::default() });
-        let detail = format!(
-            "{what}: {} người cần gửi; đã gửi {}, lỗi {}, bị trả lại {}, chưa rõ {}, bỏ qua {}{}",
-            progress.due,
-            progress.sent,
-            progress.failed,
-            progress.bounced,
-            progress.uncertain,
-            progress.skipped,
-            progress.stopped.as_deref().map(|s| format!("; dừng: {s}")).unwrap_or_default()
-        );
+        let mut detail = progress.summary(what);
+        if let Some(why) = &progress.stopped {
+            detail.push_str(&format!("; dừng: {why}"));
+        }
         let audit = Audit {
             actor: &actor,
             campaign: &id,
