@@ -173,14 +173,22 @@ async fn printed_slips_are_eight_a_page_whole_inside_the_margins_and_one_commune
 
 /// LibreOffice, which prints a DOCX or XLSX as an office would; `.ci/run`
 /// installs it. Without it the test says so, and fails under CI.
+/// The fonts it prints Times New Roman and Calibri with must be their metric
+/// twins (Liberation Serif, Carlito): with another font the sizes measured
+/// are that font's.
 fn soffice() -> Option<&'static str> {
     let found = ["/usr/bin/soffice", "/usr/bin/libreoffice"].into_iter().find(|p| Path::new(p).exists());
-    if found.is_none() {
+    let fonts = ["/usr/share/fonts/truetype/liberation", "/usr/share/fonts/truetype/crosextra"]
+        .into_iter()
+        .all(|p| Path::new(p).is_dir());
+    if found.is_none() || !fonts {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
-            "CI must print the written report: install libreoffice-writer-nogui and libreoffice-calc-nogui"
+            "CI must print the written report: install libreoffice-writer-nogui, libreoffice-calc-nogui, \
+             fonts-liberation and fonts-crosextra-carlito"
         );
-        eprintln!("printing test skipped: LibreOffice not installed");
+        eprintln!("printing test skipped: LibreOffice or its fonts not installed");
+        return None;
     }
     found
 }

@@ -3,6 +3,7 @@
 //! installs them), at a phone's or a desktop's width.
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -32,9 +33,6 @@ pub async fn start_browser_at(width: u32, height: u32) -> Option<(Driver, Client
 /// A browser whose profile (its storage, its service workers) lives in
 /// `profile`: a second browser started on it is the first one reopened.
 pub async fn start_browser_in(width: u32, height: u32, profile: &std::path::Path) -> Option<(Driver, Client)> {
-    // SMTP brings rustls's ring provider and the driver's client aws-lc-rs:
-    // with both, rustls will not guess, so the process names one.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let (Some(driver), Some(chromium)) = (
         find(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]),
         find(&["/usr/bin/chromium", "/usr/bin/chromium-browser"]),
@@ -68,11 +66,7 @@ pub async fn start_browser_in(width: u32, height: u32, profile: &std::path::Path
     let caps = caps.as_object().cloned().expect("object");
     let url = format!("http://127.0.0.1:{port}");
     for _ in 0..50 {
-        let builder = ClientBuilder::rustls();
-        let mut builder = match builder {
-            Ok(b) => b,
-            Err(e) => panic!("rustls client: {e}"),
-        };
+        let mut builder = ClientBuilder::new(HttpConnector::new());
         if let Ok(client) = builder.capabilities(caps.clone()).connect(&url).await {
             return Some((driver, client));
         }
