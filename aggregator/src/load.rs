@@ -79,14 +79,34 @@ pub async fn report_of_group(
     let phase = |name: &str| tracing::debug!(phase = name, ms = started.elapsed().as_secs_f64() * 1e3, "báo cáo");
     let households = campaign.groups.iter().any(|g| g.households.is_some());
     let comments = asks_text(campaign);
+    // The design-weighted figures are the household group's: none for
+    // another group's report.
+    let weighted = households
+        && group.is_none_or(|g| campaign.groups.iter().any(|x| x.code == g && x.households.is_some()));
     // The three reads are independent: the counts, the answers kept column
-    // by column (read once, for the comments and the household design: at a
-    // million responses they are tens of megabytes), and the rest of the
-    // context. Read together, the store works on one while this parses another.
+    // by column, and the rest of the context. The answers' own work (the
+    // comments, the design-weighted figures) starts on a thread of its own as
+    // soon as they are read, while the store still reads the counts: at a
+    // million answers the two take about as long.
     let columns = async {
-        let cells = if households { store.design_cells(&campaign.id).await? } else { Vec::new() };
-        let chunks = if comments || !cells.is_empty() { store.answer_chunks(&campaign.id).await? } else { Vec::new() };
-        Ok::<_, StoreError>((cells, chunks))
+        let cells = if weighted { store.design_cells(&campaign.id).await? } else { Vec::new() };
+        if !comments && cells.is_empty() {
+            return Ok::<_, StoreError>((Vec::new(), None));
+        }
+        let chunks = store.answer_chunks(&campaign.id).await?;
+        let owned = campaign.clone();
+        let (done, result) = futures::channel::oneshot::channel();
+        let work = std::thread::spawn(move || {
+            let texts = if comments { crate::crosstab::texts(&owned, &chunks) } else { Ok(Vec::new()) };
+            let design = (!cells.is_empty()).then(|| crate::weighted::design_report(&owned, &chunks, &cells));
+            let corrupt = |e: sipas_shared::store::columns::ChunkError| StoreError::Corrupt(e.to_string());
+            let _ = done.send(texts.map_err(corrupt).and_then(|t| Ok((t, design.transpose().map_err(corrupt)?))));
+        });
+        match result.await {
+            Ok(read) => read,
+            // The thread ended without an answer: it panicked.
+            Err(_) => std::panic::resume_unwind(work.join().err().unwrap_or_else(|| Box::new("report thread"))),
+        }
     };
     let context = async {
         Ok::<_, StoreError>((
@@ -97,21 +117,13 @@ pub async fn report_of_group(
             above_unit(store, campaign).await?,
         ))
     };
-    let (mut agg, (mut cells, chunks), (mut quotas, frame_fields, appraisals, anonymity, above_unit)) =
+    let (mut agg, (mut texts, design), (mut quotas, frame_fields, appraisals, anonymity, above_unit)) =
         futures::try_join!(aggregate(store, campaign, progress), columns, context)?;
     phase("read");
-    let mut texts = if comments {
-        crate::crosstab::texts(campaign, &chunks).map_err(|e| StoreError::Corrupt(e.to_string()))?
-    } else {
-        Vec::new()
-    };
     if let Some(g) = group {
         agg.cells.retain(|k, _| k.group == g);
         quotas.retain(|q| q.group == g);
         texts.retain(|t| t.1 == g);
-        if !campaign.groups.iter().any(|x| x.code == g && x.households.is_some()) {
-            cells.clear();
-        }
     }
     let ctx = Context {
         generated_at: sipas_shared::model::clock::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -122,19 +134,10 @@ pub async fn report_of_group(
         texts,
         above_unit,
     };
-    // The design-weighted figures on a thread of their own while the rest
-    // of the report is built: both only read what came from the store.
-    let (mut report, design) = std::thread::scope(|scope| {
-        let design =
-            (!cells.is_empty()).then(|| scope.spawn(|| crate::weighted::design_report(campaign, &chunks, &cells)));
-        let report = report::build(&agg, &ctx, if question.is_some() { By::Unit } else { by });
-        phase("build");
-        let design = design.map(|d| d.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
-        (report, design)
-    });
+    let mut report = report::build(&agg, &ctx, if question.is_some() { By::Unit } else { by });
+    phase("build");
     if let Some(design) = design {
-        report.design = design.map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        phase("design");
+        report.design = design;
     }
     if let Some(code) = question {
         report.breakdown = Some(breakdown_by_question(store, campaign, by, code).await?);
