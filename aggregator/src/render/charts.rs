@@ -200,7 +200,7 @@ fn chart_data(campaign: &Campaign, report: &Report) -> ChartData {
             for (slot, p) in pct.iter_mut().zip(&f.distribution.pct) {
                 *slot = as_f64(*p);
             }
-            (format!("{} ({} phiếu)", f.field, f.distribution.n), pct)
+            (format!("{} ({} phiếu)", f.field, super::vn_count(f.distribution.n)), pct)
         })
         .collect();
     let labels = campaign
