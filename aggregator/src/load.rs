@@ -81,32 +81,39 @@ pub async fn report_of_group(
     let comments = asks_text(campaign);
     // The design-weighted figures are the household group's: none for
     // another group's report.
-    let weighted = households
-        && group.is_none_or(|g| campaign.groups.iter().any(|x| x.code == g && x.households.is_some()));
+    let weighted =
+        households && group.is_none_or(|g| campaign.groups.iter().any(|x| x.code == g && x.households.is_some()));
     // The three reads are independent: the counts, the answers kept column
-    // by column, and the rest of the context. The answers' own work (the
-    // comments, the design-weighted figures) starts on a thread of its own as
-    // soon as they are read, while the store still reads the counts: at a
-    // million answers the two take about as long.
+    // by column, and the rest of the context. The design-weighted figures
+    // start on a thread of their own as soon as the answers are read, while
+    // the store still reads the counts: at a million answers the two take
+    // about as long. The answers come back to be read for the comments and
+    // freed here: a thread that ends holding memory keeps it from the system.
     let columns = async {
         let cells = if weighted { store.design_cells(&campaign.id).await? } else { Vec::new() };
         if !comments && cells.is_empty() {
             return Ok::<_, StoreError>((Vec::new(), None));
         }
         let chunks = store.answer_chunks(&campaign.id).await?;
-        let owned = campaign.clone();
-        let (done, result) = futures::channel::oneshot::channel();
-        let work = std::thread::spawn(move || {
-            let texts = if comments { crate::crosstab::texts(&owned, &chunks) } else { Ok(Vec::new()) };
-            let design = (!cells.is_empty()).then(|| crate::weighted::design_report(&owned, &chunks, &cells));
-            let corrupt = |e: sipas_shared::store::columns::ChunkError| StoreError::Corrupt(e.to_string());
-            let _ = done.send(texts.map_err(corrupt).and_then(|t| Ok((t, design.transpose().map_err(corrupt)?))));
-        });
-        match result.await {
-            Ok(read) => read,
-            // The thread ended without an answer: it panicked.
-            Err(_) => std::panic::resume_unwind(work.join().err().unwrap_or_else(|| Box::new("report thread"))),
-        }
+        let (chunks, design) = if cells.is_empty() {
+            (chunks, None)
+        } else {
+            let owned = campaign.clone();
+            let (done, result) = futures::channel::oneshot::channel();
+            let work = std::thread::spawn(move || {
+                let design = crate::weighted::design_report(&owned, &chunks, &cells);
+                drop(cells);
+                let _ = done.send((chunks, design));
+            });
+            match result.await {
+                Ok((chunks, design)) => (chunks, Some(design)),
+                // The thread ended without an answer: it panicked.
+                Err(_) => std::panic::resume_unwind(work.join().err().unwrap_or_else(|| Box::new("design thread"))),
+            }
+        };
+        let corrupt = |e: sipas_shared::store::columns::ChunkError| StoreError::Corrupt(e.to_string());
+        let texts = if comments { crate::crosstab::texts(campaign, &chunks).map_err(corrupt)? } else { Vec::new() };
+        Ok((texts, design.transpose().map_err(corrupt)?))
     };
     let context = async {
         Ok::<_, StoreError>((

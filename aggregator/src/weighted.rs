@@ -99,43 +99,52 @@ pub fn design_report(
     let rows = scored_rows(campaign, questionnaire, &group.code, chunks, &mine, &items)?;
     let k = u64::from(campaign.anonymity_k).max(1);
     let whole: Vec<Scored<'_>> = rows.scored().collect();
-    let design = Design::new(&whole, items.len());
-    // Every figure over the whole group in one pass over its answers.
-    let mut part_names: Vec<&str> = Vec::new();
-    for p in items.iter().filter_map(|i| i.part) {
-        if !part_names.contains(&p) {
-            part_names.push(p);
+    // Each commune's SIPAS on a thread of its own, beside the whole group's
+    // figures: both only read the scored answers.
+    let ((sipas, parts, components), units) = std::thread::scope(|scope| {
+        let units = scope.spawn(|| {
+            let mut units = Vec::new();
+            // The rows come cell by cell in unit order (`by_cell`): a unit's answers
+            // are one run of them, borrowed, not copied.
+            for answers in whole.chunk_by(|a, b| a.stratum == b.stratum) {
+                let unit = answers[0].stratum;
+                if (answers.len() as u64) < k {
+                    continue;
+                }
+                let name = campaign.unit(unit).map_or(unit, |u| u.name.as_str());
+                let design = Design::new(answers, items.len());
+                if let Some(f) = figure(unit, name, design.estimate(&sipas_coefficients(&items, &design))) {
+                    units.push(f);
+                }
+            }
+            units
+        });
+        let design = Design::new(&whole, items.len());
+        // Every figure over the whole group in one pass over its answers.
+        let mut part_names: Vec<&str> = Vec::new();
+        for p in items.iter().filter_map(|i| i.part) {
+            if !part_names.contains(&p) {
+                part_names.push(p);
+            }
         }
-    }
-    let mut wanted: Vec<(&str, &str, Vec<f64>)> = vec![("sipas", "SIPAS", sipas_coefficients(&items, &design))];
-    for p in &part_names {
-        let mask: Vec<bool> = items.iter().map(|i| i.part == Some(*p)).collect();
-        wanted.push((p, p, masked(&items, &design, &mask)));
-    }
-    for c in &questionnaire.components {
-        let mask: Vec<bool> = items.iter().map(|i| i.component == c.code).collect();
-        wanted.push((&c.code, &c.name, masked(&items, &design, &mask)));
-    }
-    let coefficients: Vec<&[f64]> = wanted.iter().map(|(_, _, c)| c.as_slice()).collect();
-    let mut figures =
-        wanted.iter().zip(design.estimates(&coefficients)).map(|((code, name, _), e)| figure(code, name, e));
-    let sipas = figures.next().flatten();
-    let parts: Vec<WeightedFigure> = figures.by_ref().take(part_names.len()).flatten().collect();
-    let components: Vec<WeightedFigure> = figures.flatten().collect();
-    let mut units = Vec::new();
-    // The rows come cell by cell in unit order (`by_cell`): a unit's answers
-    // are one run of them, borrowed, not copied.
-    for answers in whole.chunk_by(|a, b| a.stratum == b.stratum) {
-        let unit = answers[0].stratum;
-        if (answers.len() as u64) < k {
-            continue;
+        let mut wanted: Vec<(&str, &str, Vec<f64>)> = vec![("sipas", "SIPAS", sipas_coefficients(&items, &design))];
+        for p in &part_names {
+            let mask: Vec<bool> = items.iter().map(|i| i.part == Some(*p)).collect();
+            wanted.push((p, p, masked(&items, &design, &mask)));
         }
-        let name = campaign.unit(unit).map_or(unit, |u| u.name.as_str());
-        let design = Design::new(answers, items.len());
-        if let Some(f) = figure(unit, name, design.estimate(&sipas_coefficients(&items, &design))) {
-            units.push(f);
+        for c in &questionnaire.components {
+            let mask: Vec<bool> = items.iter().map(|i| i.component == c.code).collect();
+            wanted.push((&c.code, &c.name, masked(&items, &design, &mask)));
         }
-    }
+        let coefficients: Vec<&[f64]> = wanted.iter().map(|(_, _, c)| c.as_slice()).collect();
+        let mut figures =
+            wanted.iter().zip(design.estimates(&coefficients)).map(|((code, name, _), e)| figure(code, name, e));
+        let sipas = figures.next().flatten();
+        let parts: Vec<WeightedFigure> = figures.by_ref().take(part_names.len()).flatten().collect();
+        let components: Vec<WeightedFigure> = figures.flatten().collect();
+        let units = units.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        ((sipas, parts, components), units)
+    });
     Ok(Some(DesignReport {
         group: group.code.clone(),
         group_name: group.name.clone(),

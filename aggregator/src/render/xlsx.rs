@@ -17,7 +17,11 @@ pub fn metadata(report: &Report, organiser: Option<&str>) -> Vec<String> {
     if let Some(o) = organiser {
         lines.push(format!("Cơ quan tổ chức: {o}"));
     }
-    lines.push(format!("Lập lúc: {} · {} phiếu", report.generated_local, super::vn_count(report.totals.figures.responses)));
+    lines.push(format!(
+        "Lập lúc: {} · {} phiếu",
+        report.generated_local,
+        super::vn_count(report.totals.figures.responses)
+    ));
     lines.push(
         "Phương pháp: chỉ số tính chính xác theo phương pháp chính thức, làm tròn nửa lên 2 chữ số thập phân; \
          khoảng tin cậy và chỉ số gia quyền là phần bổ sung."
