@@ -377,11 +377,8 @@ pub async fn report(
             v
         }
         ReportFormat::Docx => render::docx::document(&report, &campaign, &tables).map_err(Failure::Other)?,
-        ReportFormat::Xlsx => {
-            let meta = render::xlsx::metadata(&report, campaign.organiser.as_deref());
-            let with_codebook = [tables.as_slice(), &[render::codebook_table(&report.codebook)]].concat();
-            render::xlsx::workbook(&with_codebook, &meta).map_err(|e| Failure::Other(e.to_string()))?
-        }
+        ReportFormat::Xlsx => render::xlsx::report_workbook(&report, tables, campaign.organiser.as_deref())
+            .map_err(|e| Failure::Other(e.to_string()))?,
     };
     let default_file = match format {
         ReportFormat::Xlsx => Some(PathBuf::from(format!("{}-bao-cao.xlsx", campaign.id))),

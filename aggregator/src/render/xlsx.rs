@@ -30,6 +30,17 @@ pub fn metadata(report: &Report, organiser: Option<&str>) -> Vec<String> {
     lines
 }
 
+/// The report's workbook: its tables, then the codebook, each sheet headed
+/// by the report's [`metadata`].
+///
+/// # Errors
+/// When rust_xlsxwriter refuses a sheet name or cell.
+pub fn report_workbook(report: &Report, mut tables: Vec<Table>, organiser: Option<&str>) -> Result<Vec<u8>, XlsxError> {
+    // Appended, not concatenated: a copy of a province's tables is 350,000 cells.
+    tables.push(super::codebook_table(&report.codebook));
+    workbook(&tables, &metadata(report, organiser))
+}
+
 /// The workbook as bytes.
 ///
 /// # Errors

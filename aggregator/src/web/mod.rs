@@ -255,11 +255,8 @@ async fn download_report(
                 (v, "text/csv; charset=utf-8", "csv")
             }
             "report.xlsx" => (
-                render::xlsx::workbook(
-                    &[tables.as_slice(), &[render::codebook_table(&report.codebook)]].concat(),
-                    &render::xlsx::metadata(&report, campaign.organiser.as_deref()),
-                )
-                .map_err(|e| WebError::Render(e.to_string()))?,
+                render::xlsx::report_workbook(&report, tables, campaign.organiser.as_deref())
+                    .map_err(|e| WebError::Render(e.to_string()))?,
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 "xlsx",
             ),
