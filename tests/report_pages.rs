@@ -237,6 +237,20 @@ async fn a_province_page_shows_its_details_one_unit_at_a_time_and_the_weighted_f
     let design = lines.iter().find(|l| l.contains("có trọng số theo thiết kế mẫu")).expect("the weighted headline");
     assert!(design.contains("khoảng tin cậy 95 %") && design.contains("không trọng số"), "{design}");
     assert!(design.contains("Xây dựng, tổ chức thực hiện chính sách") && design.contains("300 thôn"), "{design}");
+    // One group's report: the households' keeps the weighted figures (the
+    // same ones), the citizens' has none.
+    let headline = |page: &scraper::Html| {
+        page.select(&sel("p"))
+            .map(|p| p.text().collect::<String>())
+            .find(|l| l.contains("có trọng số theo thiết kế mẫu"))
+    };
+    let (_, households) = get_html(&client, &format!("{}/reports/hoa-son-2026?group=households", server.base)).await;
+    assert_eq!(headline(&households).as_ref(), Some(design), "the households' own report");
+    let (_, citizens) = get_html(&client, &format!("{}/reports/hoa-son-2026?group=citizens", server.base)).await;
+    assert!(
+        citizens.select(&sel("h1")).next().is_some() && headline(&citizens).is_none(),
+        "weighted figures for citizens"
+    );
     // A household's village is its cell, not a field of procedures: no
     // village appears among the fields (the page once listed 300 of them).
     let text: String = page.root_element().text().collect();
