@@ -9,7 +9,7 @@
 use super::{Table, Value};
 use crate::report::Report;
 use rust_decimal::prelude::ToPrimitive;
-use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
+use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet, XlsxError};
 
 /// The lines written above every table.
 pub fn metadata(report: &Report, organiser: Option<&str>) -> Vec<String> {
@@ -51,19 +51,21 @@ pub fn workbook(tables: &[Table], meta: &[String]) -> Result<Vec<u8>, XlsxError>
     // takes: the fastest level took it from 0.40 s to 0.27 s at a million
     // answers.
     book.set_zip_compression_level(1);
-    let title = Format::new().set_bold().set_font_size(14);
-    let note = Format::new().set_italic().set_font_color(0x555555);
-    let header = Format::new()
-        .set_bold()
-        .set_text_wrap()
-        .set_background_color(0xDDEBF7)
-        .set_align(FormatAlign::Top)
-        .set_border(rust_xlsxwriter::FormatBorder::Thin);
-    // Every cell at the top of its row, level with the first line of a wrapped text.
-    let styles = Styles {
-        figure: Format::new().set_num_format("0.00").set_align(FormatAlign::Top),
-        top: Format::new().set_align(FormatAlign::Top),
-        wrap: Format::new().set_text_wrap().set_align(FormatAlign::Top),
+    let formats = Formats {
+        title: Format::new().set_bold().set_font_size(14),
+        note: Format::new().set_italic().set_font_color(0x555555),
+        header: Format::new()
+            .set_bold()
+            .set_text_wrap()
+            .set_background_color(0xDDEBF7)
+            .set_align(FormatAlign::Top)
+            .set_border(rust_xlsxwriter::FormatBorder::Thin),
+        // Every cell at the top of its row, level with the first line of a wrapped text.
+        styles: Styles {
+            figure: Format::new().set_num_format("0.00").set_align(FormatAlign::Top),
+            top: Format::new().set_align(FormatAlign::Top),
+            wrap: Format::new().set_text_wrap().set_align(FormatAlign::Top),
+        },
     };
     let mut names: Vec<String> = Vec::new();
     for t in tables {
@@ -72,117 +74,144 @@ pub fn workbook(tables: &[Table], meta: &[String]) -> Result<Vec<u8>, XlsxError>
         // province's comments are tens of thousands of rows repeating their
         // unit's name, field and question (0.1 s less than inline strings,
         // and a file of 2.0 MB rather than 2.3).
-        let sheet = book.add_worksheet_with_low_memory()?;
-        sheet.set_name(unique(&mut names, &sheet_name(&t.name)))?;
-        // Long texts (questions, comments) wrap in a column of fixed width.
-        let widths: Vec<usize> = (0..t.headers.len())
-            .map(|c| {
-                let widest = t
-                    .rows
-                    .iter()
-                    .filter_map(|row| row.get(c))
-                    .map(|v| match v {
-                        Value::Text(s) => s.chars().count(),
-                        other => other.display("").len(),
-                    })
-                    .max()
-                    .unwrap_or(0);
-                let header_words = t.headers[c].split_whitespace().map(|w| w.chars().count()).max().unwrap_or(0);
-                widest.max(header_words).max(t.headers[c].chars().count().min(18)).clamp(6, TEXT_WIDTH)
-            })
-            .collect();
-        // Each column's most frequent style is the column's own format.
-        let column_styles: Vec<Style> = (0..t.headers.len())
-            .map(|c| {
-                let mut counts = [0usize; 3];
-                for style in t.rows.iter().filter_map(|row| row.get(c)).filter_map(|v| Style::of(v, widths[c])) {
-                    counts[style as usize] += 1;
-                }
-                Style::ALL.into_iter().max_by_key(|s| counts[*s as usize]).unwrap_or(Style::Top)
-            })
-            .collect();
-        for (c, w) in widths.iter().enumerate() {
-            sheet.set_column_width(col(c), *w as f64 + 2.0)?;
-            sheet.set_column_format(col(c), styles.get(column_styles[c]))?;
+        book.add_worksheet_with_low_memory()?.set_name(unique(&mut names, &sheet_name(&t.name)))?;
+    }
+    // The largest sheet (a province's comments, two thirds of the cells) is
+    // filled on a thread of its own beside the others.
+    let size = |t: &Table| t.rows.len() * t.headers.len();
+    let mut sheets: Vec<(&mut Worksheet, &Table)> = book.worksheets_mut().iter_mut().zip(tables).collect();
+    let largest = (0..sheets.len()).max_by_key(|i| size(sheets[*i].1));
+    let big = largest.map(|i| sheets.swap_remove(i));
+    std::thread::scope(|scope| {
+        let big = big.map(|(sheet, t)| scope.spawn(|| write_table(sheet, t, meta, &formats)));
+        for (sheet, t) in sheets {
+            write_table(sheet, t, meta, &formats)?;
         }
-        sheet.write_string_with_format(0, 0, &t.title, &title)?;
-        for (i, line) in meta.iter().enumerate() {
-            sheet.write_string_with_format(row(i + 1), 0, line, &note)?;
-        }
-        let head = row(meta.len() + 2);
-        // Rows as tall as their wrapped texts, so none runs into the next;
-        // each row's height is set before its cells (the row is then written).
-        // Bold headers take about a sixth more room.
-        let header_lines = t.headers.iter().zip(&widths).map(|(h, w)| wrapped_lines(h, w * 6 / 7)).max().unwrap_or(1);
-        sheet.set_row_height(head, LINE_PT * header_lines as f64)?;
-        for (c, h) in t.headers.iter().enumerate() {
-            sheet.write_string_with_format(head, col(c), h, &header)?;
-        }
-        for (r, cells) in t.rows.iter().enumerate() {
-            let r = head + 1 + row(r);
-            let lines = cells
+        big.map_or(Ok(()), |b| b.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    })?;
+    book.save_to_buffer()
+}
+
+/// The formats of a sheet's title, notes, header and cells.
+struct Formats {
+    title: Format,
+    note: Format,
+    header: Format,
+    styles: Styles,
+}
+
+/// `t` on `sheet`: its title, the notes `meta`, its header and rows, and how
+/// it prints.
+fn write_table(sheet: &mut Worksheet, t: &Table, meta: &[String], formats: &Formats) -> Result<(), XlsxError> {
+    let Formats { title, note, header, styles } = formats;
+    // Long texts (questions, comments) wrap in a column of fixed width.
+    let widths: Vec<usize> = (0..t.headers.len())
+        .map(|c| {
+            let widest = t
+                .rows
                 .iter()
-                .zip(&widths)
-                .map(|(v, w)| match v {
-                    Value::Text(s) if *w >= TEXT_WIDTH => wrapped_lines(s, *w),
-                    _ => 1,
+                .filter_map(|row| row.get(c))
+                .map(|v| match v {
+                    Value::Text(s) => s.chars().count(),
+                    other => other.display("").len(),
                 })
                 .max()
-                .unwrap_or(1);
-            if lines > 1 {
-                sheet.set_row_height(r, LINE_PT * lines as f64)?;
+                .unwrap_or(0);
+            let header_words = t.headers[c].split_whitespace().map(|w| w.chars().count()).max().unwrap_or(0);
+            widest.max(header_words).max(t.headers[c].chars().count().min(18)).clamp(6, TEXT_WIDTH)
+        })
+        .collect();
+    // Each column's most frequent style is the column's own format.
+    let column_styles: Vec<Style> = (0..t.headers.len())
+        .map(|c| {
+            let mut counts = [0usize; 3];
+            for style in t.rows.iter().filter_map(|row| row.get(c)).filter_map(|v| Style::of(v, widths[c])) {
+                counts[style as usize] += 1;
             }
-            for (c, v) in cells.iter().enumerate() {
-                let Some(style) = Style::of(v, widths[c]) else { continue };
-                // A cell in its column's style takes it from the column: the
-                // library looks a cell's own format up in a table each time,
-                // a tenth of a second over a province's 350,000 cells.
-                let format = (style != column_styles[c]).then(|| styles.get(style));
-                match (v, format) {
-                    (Value::Text(s), None) => sheet.write_string(r, col(c), s)?,
-                    (Value::Text(s), Some(f)) => sheet.write_string_with_format(r, col(c), s, f)?,
-                    (Value::Count(n), None) => sheet.write_number(r, col(c), *n as f64)?,
-                    (Value::Count(n), Some(f)) => sheet.write_number_with_format(r, col(c), *n as f64, f)?,
-                    (Value::Figure(d), format) => {
-                        let shown = d.map(crate::stats::round2).and_then(|d| d.to_f64()).unwrap_or_default();
-                        match format {
-                            None => sheet.write_number(r, col(c), shown)?,
-                            Some(f) => sheet.write_number_with_format(r, col(c), shown, f)?,
-                        }
-                    }
-                };
-            }
-        }
-        let last_row = head + row(t.rows.len());
-        let last_col = col(t.headers.len().saturating_sub(1));
-        sheet.autofilter(head, 0, last_row, last_col)?;
-        sheet.set_freeze_panes(head + 1, 0)?;
-        // Printing: A4 landscape, the title, the metadata and the table; the
-        // header on every page; at least 8 pt on paper (SIPAS_MIN_PRINT_PT).
-        sheet.set_paper_size(9);
-        sheet.set_landscape();
-        sheet.set_margins(MARGIN_IN, MARGIN_IN, 0.6, 0.6, 0.3, 0.3);
-        sheet.set_print_area(0, 0, last_row, last_col)?;
-        sheet.set_repeat_rows(head, head)?;
-        let layout = print_layout(&widths.iter().map(|w| w + 2).collect::<Vec<_>>(), key_columns(t, &widths));
-        match layout {
-            PrintLayout::OnePageWide => {
-                sheet.set_print_fit_to_pages(1, 0);
-            }
-            PrintLayout::Across { scale, keys } => {
-                // Too wide for one page at 8 pt: printed across pages at a
-                // readable scale, the unit's columns repeated on each.
-                sheet.set_print_scale(scale);
-                if keys > 0 {
-                    sheet.set_repeat_columns(0, col(keys - 1))?;
-                }
-                sheet.set_page_order(true);
-            }
-        }
-        sheet.set_print_gridlines(true);
-        sheet.set_footer("&CTrang &P / &N");
+            Style::ALL.into_iter().max_by_key(|s| counts[*s as usize]).unwrap_or(Style::Top)
+        })
+        .collect();
+    for (c, w) in widths.iter().enumerate() {
+        sheet.set_column_width(col(c), *w as f64 + 2.0)?;
+        sheet.set_column_format(col(c), styles.get(column_styles[c]))?;
     }
-    book.save_to_buffer()
+    sheet.write_string_with_format(0, 0, &t.title, title)?;
+    for (i, line) in meta.iter().enumerate() {
+        sheet.write_string_with_format(row(i + 1), 0, line, note)?;
+    }
+    let head = row(meta.len() + 2);
+    // Rows as tall as their wrapped texts, so none runs into the next;
+    // each row's height is set before its cells (the row is then written).
+    // Bold headers take about a sixth more room.
+    let header_lines = t.headers.iter().zip(&widths).map(|(h, w)| wrapped_lines(h, w * 6 / 7)).max().unwrap_or(1);
+    sheet.set_row_height(head, LINE_PT * header_lines as f64)?;
+    for (c, h) in t.headers.iter().enumerate() {
+        sheet.write_string_with_format(head, col(c), h, header)?;
+    }
+    for (r, cells) in t.rows.iter().enumerate() {
+        let r = head + 1 + row(r);
+        let lines = cells
+            .iter()
+            .zip(&widths)
+            .map(|(v, w)| match v {
+                Value::Text(s) if *w >= TEXT_WIDTH => wrapped_lines(s, *w),
+                _ => 1,
+            })
+            .max()
+            .unwrap_or(1);
+        if lines > 1 {
+            sheet.set_row_height(r, LINE_PT * lines as f64)?;
+        }
+        for (c, v) in cells.iter().enumerate() {
+            let Some(style) = Style::of(v, widths[c]) else { continue };
+            // A cell in its column's style takes it from the column: the
+            // library looks a cell's own format up in a table each time,
+            // a tenth of a second over a province's 350,000 cells.
+            let format = (style != column_styles[c]).then(|| styles.get(style));
+            match (v, format) {
+                (Value::Text(s), None) => sheet.write_string(r, col(c), s)?,
+                (Value::Text(s), Some(f)) => sheet.write_string_with_format(r, col(c), s, f)?,
+                (Value::Count(n), None) => sheet.write_number(r, col(c), *n as f64)?,
+                (Value::Count(n), Some(f)) => sheet.write_number_with_format(r, col(c), *n as f64, f)?,
+                (Value::Figure(d), format) => {
+                    let shown = d.map(crate::stats::round2).and_then(|d| d.to_f64()).unwrap_or_default();
+                    match format {
+                        None => sheet.write_number(r, col(c), shown)?,
+                        Some(f) => sheet.write_number_with_format(r, col(c), shown, f)?,
+                    }
+                }
+            };
+        }
+    }
+    let last_row = head + row(t.rows.len());
+    let last_col = col(t.headers.len().saturating_sub(1));
+    sheet.autofilter(head, 0, last_row, last_col)?;
+    sheet.set_freeze_panes(head + 1, 0)?;
+    // Printing: A4 landscape, the title, the metadata and the table; the
+    // header on every page; at least 8 pt on paper (SIPAS_MIN_PRINT_PT).
+    sheet.set_paper_size(9);
+    sheet.set_landscape();
+    sheet.set_margins(MARGIN_IN, MARGIN_IN, 0.6, 0.6, 0.3, 0.3);
+    sheet.set_print_area(0, 0, last_row, last_col)?;
+    sheet.set_repeat_rows(head, head)?;
+    let layout = print_layout(&widths.iter().map(|w| w + 2).collect::<Vec<_>>(), key_columns(t, &widths));
+    match layout {
+        PrintLayout::OnePageWide => {
+            sheet.set_print_fit_to_pages(1, 0);
+        }
+        PrintLayout::Across { scale, keys } => {
+            // Too wide for one page at 8 pt: printed across pages at a
+            // readable scale, the unit's columns repeated on each.
+            sheet.set_print_scale(scale);
+            if keys > 0 {
+                sheet.set_repeat_columns(0, col(keys - 1))?;
+            }
+            sheet.set_page_order(true);
+        }
+    }
+    sheet.set_print_gridlines(true);
+    sheet.set_footer("&CTrang &P / &N");
+    Ok(())
 }
 
 /// How a table's cell is shown: a figure with two decimals, a long text
