@@ -178,9 +178,9 @@ async fn printed_slips_are_eight_a_page_whole_inside_the_margins_and_one_commune
 /// are that font's.
 fn soffice() -> Option<&'static str> {
     let found = ["/usr/bin/soffice", "/usr/bin/libreoffice"].into_iter().find(|p| Path::new(p).exists());
-    let fonts = ["/usr/share/fonts/truetype/liberation", "/usr/share/fonts/truetype/crosextra"]
+    let fonts = ["/usr/share/fonts/truetype/liberation", "/usr/share/fonts/truetype/crosextra/Carlito-Regular.ttf"]
         .into_iter()
-        .all(|p| Path::new(p).is_dir());
+        .all(|p| Path::new(p).exists());
     if found.is_none() || !fonts {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),

@@ -77,7 +77,18 @@ pub fn workbook(tables: &[Table], meta: &[String]) -> Result<Vec<u8>, XlsxError>
         book.add_worksheet_with_low_memory()?.set_name(unique(&mut names, &sheet_name(&t.name)))?;
     }
     // The largest sheet (a province's comments, two thirds of the cells) is
-    // filled on a thread of its own beside the others.
+    // filled on a thread of its own beside the others. The sheets share the
+    // workbook's list of formats, which takes a format a thread meets first
+    // without looking again: two threads meeting one at once entered it
+    // twice, and a cell pointed past the list or at another format. Every
+    // format is entered here, before them, so they only read the list
+    // (the library's own way for threads, `register_format`).
+    for format in [&formats.title, &formats.note, &formats.header] {
+        book.register_format(format);
+    }
+    for style in Style::ALL {
+        book.register_format(formats.styles.get(style));
+    }
     let size = |t: &Table| t.rows.len() * t.headers.len();
     let mut sheets: Vec<(&mut Worksheet, &Table)> = book.worksheets_mut().iter_mut().zip(tables).collect();
     let largest = (0..sheets.len()).max_by_key(|i| size(sheets[*i].1));
@@ -415,6 +426,55 @@ mod tests {
         // column's width decides), and a withheld figure is an empty cell.
         assert_eq!(look("C6"), Some((false, true)));
         assert_eq!(look("C7"), None);
+    }
+
+    /// Each cell's format, as the file's own list of them gives it: `None`
+    /// for a cell that names no format, or one past the end of the list.
+    fn cell_format<'b>(sheet: &str, xfs: &[&'b str], cell: &str) -> Option<&'b str> {
+        let at = sheet.find(&format!("<c r=\"{cell}\""))?;
+        let tag = &sheet[at..at + sheet[at..].find('>')?];
+        let s: usize = tag.split("s=\"").nth(1).and_then(|v| v.split('"').next()).and_then(|v| v.parse().ok())?;
+        xfs.get(s).copied()
+    }
+
+    /// Two sheets are filled at once: a format each meets first at the same
+    /// moment was entered twice in the workbook's shared list, leaving a
+    /// cell pointing past its end or at another format (before the formats
+    /// were registered first, this failed within a few hundred workbooks).
+    #[test]
+    fn sheets_filled_side_by_side_keep_every_cells_format() {
+        let table = |name: &str| Table {
+            name: name.into(),
+            title: format!("Bảng {name}"),
+            headers: vec!["Mã".into(), "Điểm".into()],
+            rows: (0..40)
+                .map(|i| vec![Value::Text(format!("U{i}")), Value::Figure(Some(rust_decimal::Decimal::new(i, 1)))])
+                .collect(),
+        };
+        let tables = [table("A"), table("B")];
+        for round in 0..5000 {
+            let book = workbook(&tables, &["Ghi chú".into()]).expect("workbook");
+            let styles = part(&book, "xl/styles.xml");
+            let list = &styles[styles.find("<cellXfs").expect("cellXfs")..];
+            let xfs: Vec<&str> = list[..list.find("</cellXfs>").expect("end")].split("<xf ").skip(1).collect();
+            for n in 1..=2 {
+                let sheet = part(&book, &format!("xl/worksheets/sheet{n}.xml"));
+                let look = |cell: &str| {
+                    cell_format(&sheet, &xfs, cell)
+                        .unwrap_or_else(|| panic!("round {round}, sheet {n}, {cell}: no format"))
+                };
+                // The title (bold 14 pt), the note (italic), the header (its
+                // fill), a code as it is, a figure with two decimals.
+                assert!(look("A1").contains("applyFont") && !look("A1").contains("applyFill"), "round {round}: title");
+                assert!(look("A2").contains("applyFont") && look("A1") != look("A2"), "round {round}: note");
+                assert!(look("A4").contains("applyFill"), "round {round}, sheet {n}: header {}", look("A4"));
+                assert!(
+                    look("A5").contains("vertical=\"top\"") && !look("A5").contains("numFmtId=\"164\""),
+                    "round {round}: code"
+                );
+                assert!(look("B5").contains("numFmtId=\"164\""), "round {round}, sheet {n}: figure {}", look("B5"));
+            }
+        }
     }
 
     #[test]
