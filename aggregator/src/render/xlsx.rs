@@ -397,20 +397,12 @@ mod tests {
             ],
         };
         let book = workbook(&[table], &[]).expect("workbook");
-        // The styles, in order: (number format, wrapped).
         let styles = part(&book, "xl/styles.xml");
-        let xfs = &styles[styles.find("<cellXfs").expect("cellXfs")..];
-        let xfs: Vec<(bool, bool)> = xfs[..xfs.find("</cellXfs>").expect("end")]
-            .split("<xf ")
-            .skip(1)
-            .map(|xf| (xf.contains("numFmtId=\"164\""), xf.contains("wrapText=\"1\"")))
-            .collect();
+        let xfs = formats_of(&styles);
         let sheet = part(&book, "xl/worksheets/sheet1.xml");
-        let look = |cell: &str| -> Option<(bool, bool)> {
-            let at = sheet.find(&format!("<c r=\"{cell}\""))?;
-            let tag = &sheet[at..at + sheet[at..].find('>').expect("tag")];
-            let s: usize = tag.split("s=\"").nth(1).and_then(|v| v.split('"').next()).and_then(|v| v.parse().ok())?;
-            xfs.get(s).copied()
+        // A cell's look: (a number format of two decimals, wrapped).
+        let look = |cell: &str| {
+            cell_format(&sheet, &xfs, cell).map(|xf| (xf.contains("numFmtId=\"164\""), xf.contains("wrapText=\"1\"")))
         };
         // The table starts below the title and its blank line: row 3 is the header.
         for cell in ["B4", "B5"] {
@@ -426,6 +418,12 @@ mod tests {
         // column's width decides), and a withheld figure is an empty cell.
         assert_eq!(look("C6"), Some((false, true)));
         assert_eq!(look("C7"), None);
+    }
+
+    /// The workbook's list of cell formats (`styles.xml`), each as its XML.
+    fn formats_of(styles: &str) -> Vec<&str> {
+        let list = &styles[styles.find("<cellXfs").expect("cellXfs")..];
+        list[..list.find("</cellXfs>").expect("end")].split("<xf ").skip(1).collect()
     }
 
     /// Each cell's format, as the file's own list of them gives it: `None`
@@ -455,8 +453,7 @@ mod tests {
         for round in 0..5000 {
             let book = workbook(&tables, &["Ghi chú".into()]).expect("workbook");
             let styles = part(&book, "xl/styles.xml");
-            let list = &styles[styles.find("<cellXfs").expect("cellXfs")..];
-            let xfs: Vec<&str> = list[..list.find("</cellXfs>").expect("end")].split("<xf ").skip(1).collect();
+            let xfs = formats_of(&styles);
             for n in 1..=2 {
                 let sheet = part(&book, &format!("xl/worksheets/sheet{n}.xml"));
                 let look = |cell: &str| {
