@@ -386,7 +386,8 @@ impl Courier<'_> {
         Ok(conn)
     }
 
-    /// One try: MAIL, RCPT, DATA, the message; each failure placed.
+    /// One try on a connection kept from the last message, or a new one;
+    /// it is kept again only after a message sent.
     async fn send(&mut self, from: &Address, to: &Address, body: &[u8]) -> Tried {
         let mut conn = match self.conn.take() {
             Some(c) if !c.has_broken() => c,
@@ -395,20 +396,29 @@ impl Courier<'_> {
                 Err(t) => return t,
             },
         };
+        let tried = self.exchange(&mut conn, from, to, body).await;
+        if matches!(tried, Tried::Sent) {
+            self.conn = Some(conn);
+        } else {
+            conn.abort().await;
+        }
+        tried
+    }
+
+    /// MAIL, RCPT, DATA, the message; each failure placed.
+    async fn exchange(&self, conn: &mut AsyncSmtpConnection, from: &Address, to: &Address, body: &[u8]) -> Tried {
         let before_end = |e: Result<lettre::transport::smtp::Error, ()>| match e {
             Ok(e) if e.is_permanent() => Err(redact(&e.to_string())),
             Ok(e) => Ok(redact(&e.to_string())),
             Err(()) => Ok("máy chủ thư không trả lời".to_owned()),
         };
         if let Err(e) = self.step(conn.command(Mail::new(Some(from.clone()), vec![]))).await {
-            conn.abort().await;
             return match before_end(e) {
                 Ok(why) => Tried::Retry(why),
                 Err(why) => Tried::Stop(format!("máy chủ thư không nhận địa chỉ gửi: {why}")),
             };
         }
         if let Err(e) = self.step(conn.command(Rcpt::new(to.clone(), vec![]))).await {
-            conn.abort().await;
             return match e {
                 Ok(e) if about_the_address(&e) => Tried::Bounced(redact(&e.to_string())),
                 e => match before_end(e) {
@@ -418,29 +428,18 @@ impl Courier<'_> {
             };
         }
         if let Err(e) = self.step(conn.command(Data)).await {
-            conn.abort().await;
             return match before_end(e) {
                 Ok(why) => Tried::Retry(why),
                 Err(why) => Tried::Refused(why),
             };
         }
         match self.step(conn.message(body)).await {
-            Ok(_) => {
-                self.conn = Some(conn);
-                Tried::Sent
-            }
+            Ok(_) => Tried::Sent,
             // A reply that refuses: the message was not taken.
-            Err(Ok(e)) if e.is_transient() => {
-                conn.abort().await;
-                Tried::Retry(redact(&e.to_string()))
-            }
-            Err(Ok(e)) if e.is_permanent() => {
-                conn.abort().await;
-                Tried::Refused(redact(&e.to_string()))
-            }
+            Err(Ok(e)) if e.is_transient() => Tried::Retry(redact(&e.to_string())),
+            Err(Ok(e)) if e.is_permanent() => Tried::Refused(redact(&e.to_string())),
             // No reply, or not one to read: the server may have taken it.
             Err(e) => {
-                conn.abort().await;
                 let why = e.map_or_else(|()| "không có trả lời".to_owned(), |e| redact(&e.to_string()));
                 Tried::Uncertain(format!("không rõ máy chủ đã nhận thư chưa ({why}); không tự gửi lại"))
             }

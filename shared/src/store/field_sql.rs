@@ -31,6 +31,30 @@ macro_rules! field_store {
                 row.map(Self::user_from_row).transpose()
             }
 
+            /// Adds a token of `scope`: `api` opens the report API, `offline` syncs interviews.
+            async fn add_token(
+                pool: &sqlx::Pool<$db>,
+                token_hash: &str,
+                user: i64,
+                label: &str,
+                expires: chrono::DateTime<chrono::Utc>,
+                scope: &str,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO api_tokens (token_hash, user_id, label, created_at, expires_at, scope)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(token_hash)
+                .bind(user)
+                .bind(label)
+                .bind($crate::model::clock::now())
+                .bind(expires)
+                .bind(scope)
+                .execute(pool)
+                .await?;
+                Ok(())
+            }
+
             /// Revokes an account's offline apps' keys: a phone signed in
             /// before a password reset, or before the account was disabled,
             /// syncs no more even once the account is enabled again.
@@ -1206,17 +1230,7 @@ macro_rules! field_store {
                 label: &str,
                 expires: chrono::DateTime<chrono::Utc>,
             ) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO api_tokens (token_hash, user_id, label, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(token_hash)
-                .bind(user)
-                .bind(label)
-                .bind($crate::model::clock::now())
-                .bind(expires)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
+                Self::add_token(&self.pool, token_hash, user, label, expires, "api").await
             }
 
             async fn api_user(&self, token_hash: &str) -> Result<Option<$crate::model::auth::User>, StoreError> {
@@ -1229,17 +1243,7 @@ macro_rules! field_store {
                 user: i64,
                 expires: chrono::DateTime<chrono::Utc>,
             ) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO api_tokens (token_hash, user_id, label, created_at, expires_at, scope)
-                     VALUES ($1, $2, 'ứng dụng ngoại tuyến', $3, $4, 'offline')",
-                )
-                .bind(token_hash)
-                .bind(user)
-                .bind($crate::model::clock::now())
-                .bind(expires)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
+                Self::add_token(&self.pool, token_hash, user, "ứng dụng ngoại tuyến", expires, "offline").await
             }
 
             async fn sync_user(&self, token_hash: &str) -> Result<Option<$crate::model::auth::User>, StoreError> {
