@@ -96,28 +96,36 @@ pub fn texts(campaign: &Campaign, chunks: &[AnswerChunk]) -> Result<Vec<crate::a
     for ((unit, group, field), parts) in by_cell(chunks) {
         let Some(questionnaire) = campaign.questionnaire_of(group) else { continue };
         let is_text = |code: &str| questionnaire.question(code).is_some_and(|q| q.kind == QuestionKind::Text);
+        let key = CellKey { unit: unit.to_owned(), group: group.to_owned(), field: field.map(str::to_owned) };
         for d in &decode_cell(&parts, &is_text)? {
-            for (c, code) in d.questions.iter().enumerate() {
-                if !questionnaire.question(code).is_some_and(|q| q.kind == QuestionKind::Text) {
-                    continue;
-                }
-                for r in 0..d.rows {
-                    let v = d.get(r, c);
-                    let text = if v > 0 { d.answers[usize::from(v - 1)].trim() } else { "" };
-                    if !text.is_empty() {
-                        out.push((
-                            unit.to_owned(),
-                            group.to_owned(),
-                            field.map(str::to_owned),
-                            code.clone(),
-                            text.to_owned(),
-                        ));
-                    }
-                }
-            }
+            out.extend(texts_of(campaign, &key, d, &vec![true; d.rows]));
         }
     }
     Ok(out)
+}
+
+/// The free-text answers of the rows of `d` that `keep` marks, in the cell `key`.
+pub(crate) fn texts_of(
+    campaign: &Campaign,
+    key: &CellKey,
+    d: &Decoded,
+    keep: &[bool],
+) -> Vec<crate::answers::TextAnswer> {
+    let Some(questionnaire) = campaign.questionnaire_of(&key.group) else { return Vec::new() };
+    let mut out = Vec::new();
+    for (c, code) in d.questions.iter().enumerate() {
+        if !questionnaire.question(code).is_some_and(|q| q.kind == QuestionKind::Text) {
+            continue;
+        }
+        for r in (0..d.rows).filter(|r| keep[*r]) {
+            let v = d.get(r, c);
+            let text = if v > 0 { d.answers[usize::from(v - 1)].trim() } else { "" };
+            if !text.is_empty() {
+                out.push((key.unit.clone(), key.group.clone(), key.field.clone(), code.clone(), text.to_owned()));
+            }
+        }
+    }
+    out
 }
 
 /// Counts one chunk into `agg`, dense: counts[slot][question][answer].

@@ -9,6 +9,7 @@ pub mod crosstab;
 pub mod design;
 pub mod disclosure;
 pub mod export;
+pub mod filter;
 pub mod funnel;
 pub mod indices;
 pub mod load;

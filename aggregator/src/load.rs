@@ -3,6 +3,7 @@
 //! response, the reference the tests hold the counts to. Memory stays flat
 //! however many responses there are.
 
+use crate::filter::Filter;
 use crate::report::{self, By, Context, Report};
 use crate::tally::Aggregate;
 use futures::TryStreamExt;
@@ -59,11 +60,13 @@ pub async fn report(
     question: Option<&str>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Report, StoreError> {
-    report_of_group(store, campaign, by, question, None, progress).await
+    report_of_group(store, campaign, by, question, None, &Filter::default(), progress).await
 }
 
 /// [`report`] over one respondent group's answers only (`group`, its code),
-/// or every group's.
+/// or every group's, and over the answers `filter` takes ([`crate::filter`]:
+/// counted from the chunks, not the tallies). A question's breakdown is not
+/// made under a filter.
 ///
 /// # Errors
 /// Storage failures.
@@ -73,6 +76,7 @@ pub async fn report_of_group(
     by: By,
     question: Option<&str>,
     group: Option<&str>,
+    filter: &Filter,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Report, StoreError> {
     let started = std::time::Instant::now();
@@ -81,8 +85,9 @@ pub async fn report_of_group(
     let comments = asks_text(campaign);
     // The design-weighted figures are the household group's: none for
     // another group's report.
-    let weighted =
-        households && group.is_none_or(|g| campaign.groups.iter().any(|x| x.code == g && x.households.is_some()));
+    let weighted = filter.is_empty()
+        && households
+        && group.is_none_or(|g| campaign.groups.iter().any(|x| x.code == g && x.households.is_some()));
     // The three reads are independent: the counts, the answers kept column
     // by column, and the rest of the context. The design-weighted figures
     // start on a thread of their own as soon as the answers are read, while
@@ -124,8 +129,18 @@ pub async fn report_of_group(
             above_unit(store, campaign).await?,
         ))
     };
-    let (mut agg, (mut texts, design), (mut quotas, frame_fields, appraisals, anonymity, above_unit)) =
-        futures::try_join!(aggregate(store, campaign, progress), columns, context)?;
+    let counts = async {
+        if filter.is_empty() {
+            let (agg, (texts, design)) = futures::try_join!(aggregate(store, campaign, progress), columns)?;
+            return Ok((agg, texts, design, None));
+        }
+        let chunks = store.answer_chunks(&campaign.id).await?;
+        let f = crate::filter::filtered(campaign, &chunks, filter).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        progress(f.note.answers);
+        Ok::<_, StoreError>((f.agg, f.texts, None, Some(f.note)))
+    };
+    let ((mut agg, mut texts, design, note), (mut quotas, frame_fields, appraisals, anonymity, above_unit)) =
+        futures::try_join!(counts, context)?;
     phase("read");
     if let Some(g) = group {
         agg.cells.retain(|k, _| k.group == g);
@@ -146,13 +161,17 @@ pub async fn report_of_group(
     if let Some(design) = design {
         report.design = design;
     }
-    if let Some(code) = question {
+    if let Some(code) = question.filter(|_| filter.is_empty()) {
         report.breakdown = Some(breakdown_by_question(store, campaign, by, code).await?);
     }
     if let Some(g) = group {
         let name = campaign.groups.iter().find(|x| x.code == g).map_or(g, |x| x.name.as_str());
         report.name = format!("{} — {name}", report.name);
         report.group = Some(g.to_owned());
+    }
+    if let Some(note) = note {
+        report.name = format!("{} — {}", report.name, note.label);
+        report.filter = Some(note);
     }
     Ok(report)
 }

@@ -297,6 +297,10 @@ pub struct Report {
     /// reader chose one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// What the reader narrowed the answers to (source, months), and the
+    /// cells left out so that no filter sets an answer apart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<crate::filter::FilterNote>,
     /// This year against the campaign followed, when asked for
     /// (`--compare`, `?compare=`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -551,6 +555,7 @@ pub fn build(agg: &Aggregate<'_>, ctx: &Context, by: By) -> Report {
         design: None,
         codebook: crate::codebook::codebook(campaign),
         group: None,
+        filter: None,
         comparison: None,
     }
 }

@@ -126,13 +126,17 @@ pub(super) async fn list_campaigns(State(state): State<ReportState>) -> Response
     params(
         ("campaign" = String, Path, description = "Mã đợt khảo sát"),
         ("by" = Option<String>, Query, description = "Phân tổ: unit, group, field hoặc unit,field"),
+        ("group" = Option<String>, Query, description = "Chỉ một nhóm đối tượng (mã nhóm)"),
+        ("source" = Option<String>, Query, description = "Chỉ phiếu đến theo nguồn: online, offline hoặc paper"),
+        ("from" = Option<String>, Query, description = "Từ tháng (YYYY-MM)"),
+        ("to" = Option<String>, Query, description = "Đến tháng (YYYY-MM)"),
     ),
     responses(
         (status = 200, description = "Báo cáo", body = crate::report::Report),
         (status = 401, description = "Thiếu khoá API hoặc khoá hết hạn", body = ApiError),
         (status = 403, description = "Vai trò không xem được", body = ApiError),
         (status = 404, description = "Không có đợt khảo sát này", body = ApiError),
-        (status = 422, description = "Cách phân tổ không hợp lệ", body = ApiError),
+        (status = 422, description = "Cách phân tổ hoặc bộ lọc không hợp lệ", body = ApiError),
     )
 )]
 pub(super) async fn report(

@@ -145,6 +145,11 @@ fn page_query(report: &Report, by: By, question: Option<&str>) -> String {
     if let Some(g) = &report.group {
         parts.push(format!("group={g}"));
     }
+    if let Some(f) = &report.filter {
+        parts.extend(f.source.iter().map(|s| format!("source={s}")));
+        parts.extend(f.from.iter().map(|m| format!("from={m}")));
+        parts.extend(f.to.iter().map(|m| format!("to={m}")));
+    }
     if let Some(c) = &report.comparison {
         parts.push(format!("compare={}", c.previous));
     }
@@ -463,19 +468,70 @@ fn breakdown_nav(campaign: &Campaign, by: By, question: Option<&str>) -> Markup 
     }
 }
 
-/// The respondent group the figures are of: every group, or one.
+/// Which answers the figures are of: every group or one, every source or
+/// one, every month or some; and, when filtered, what the filter left out.
 fn group_filter(campaign: &Campaign, report: &Report, by: By, question: Option<&str>) -> Markup {
+    let months = crate::filter::campaign_months(campaign);
+    let note = report.filter.as_ref();
+    let value = |(y, m): crate::filter::Month| format!("{y}-{m:02}");
     html! {
         form.filter method="get" action=(format!("/reports/{}", campaign.id)) {
             @if by != By::Unit { input type="hidden" name="by" value=(by.spec(question)); }
-            label for="group" { "Số liệu của nhóm đối tượng " }
-            select id="group" name="group" {
-                option value="" selected[report.group.is_none()] { "Tất cả các nhóm" }
-                @for g in &campaign.groups {
-                    option value=(g.code) selected[report.group.as_deref() == Some(g.code.as_str())] { (g.name) }
+            span {
+                label for="group" { "Nhóm đối tượng " }
+                select id="group" name="group" {
+                    option value="" selected[report.group.is_none()] { "Tất cả các nhóm" }
+                    @for g in &campaign.groups {
+                        option value=(g.code) selected[report.group.as_deref() == Some(g.code.as_str())] { (g.name) }
+                    }
+                }
+            }
+            @if question.is_none() {
+                " "
+                span {
+                    label for="source" { "Nguồn phiếu " }
+                    select id="source" name="source" {
+                        option value="" selected[note.is_none_or(|n| n.source.is_none())] { "Mọi nguồn" }
+                        @for (code, name) in crate::filter::SOURCES {
+                            option value=(code) selected[note.and_then(|n| n.source.as_deref()) == Some(code)] { (name) }
+                        }
+                    }
+                }
+                @if months.len() > 1 {
+                    " "
+                    span {
+                        label for="from" { "Từ tháng " }
+                        select id="from" name="from" {
+                            option value="" { "—" }
+                            @for m in &months {
+                                option value=(value(*m)) selected[note.and_then(|n| n.from.as_deref()) == Some(value(*m).as_str())] { (crate::filter::month_label(*m)) }
+                            }
+                        }
+                    }
+                    " "
+                    span {
+                        label for="to" { "đến tháng " }
+                        select id="to" name="to" {
+                            option value="" { "—" }
+                            @for m in &months {
+                                option value=(value(*m)) selected[note.and_then(|n| n.to.as_deref()) == Some(value(*m).as_str())] { (crate::filter::month_label(*m)) }
+                            }
+                        }
+                    }
                 }
             }
             " " button type="submit" { "Xem" }
+        }
+        @if let Some(n) = note {
+            p.note.filtered {
+                "Đang lọc: " strong { (n.label) } " — " (render::vn_count(n.answers)) " phiếu. "
+                @if n.cells_withheld > 0 {
+                    (render::vn_count(n.cells_withheld as u64)) " ô (đơn vị × nhóm × lĩnh vực) không được tính: bộ lọc sẽ tách phiếu của ô đó thành phần dưới "
+                    (campaign.anonymity_k) " phiếu, có thể lộ người trả lời. "
+                }
+                "Không có số liệu có trọng số và so sánh năm trước khi lọc. "
+                a href=(format!("/reports/{}", campaign.id)) { "Bỏ lọc" }
+            }
         }
     }
 }

@@ -30,6 +30,10 @@ const MAGIC: &[u8; 4] = b"SIC1";
 /// starts with `@`.
 pub const DAY: &str = "@day";
 
+/// The pseudo-question under which each row keeps how its response came
+/// (`online`, `offline`, `paper`), as `responses` has it.
+pub const SOURCE: &str = "@source";
+
 /// A decoded chunk: the dictionaries and, per response, one index per
 /// question (`0` = not answered, `i + 1` = `answers[i]`).
 #[derive(Debug, Clone, PartialEq, Eq)]

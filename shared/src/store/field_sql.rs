@@ -971,22 +971,22 @@ macro_rules! field_store {
                 let (sql, action, detail, sign) = match decision {
                     Review::Exclude(reason) => (
                         "UPDATE responses SET excluded = $3, flags = NULL WHERE campaign_id = $1 AND id = $2 AND excluded IS NULL
-                         RETURNING unit, group_code, field, answers, ballot, submitted_on",
+                         RETURNING unit, group_code, field, answers, ballot, submitted_on, source",
                         $crate::model::AuditAction::ExcludeResponse,
                         reason.to_owned(),
                         -1i64,
                     ),
                     _ => (
                         "UPDATE responses SET excluded = NULL WHERE campaign_id = $1 AND id = $2 AND excluded IS NOT NULL AND $3 = $3
-                         RETURNING unit, group_code, field, answers, ballot, submitted_on",
+                         RETURNING unit, group_code, field, answers, ballot, submitted_on, source",
                         $crate::model::AuditAction::RestoreResponse,
                         "đưa lại vào chỉ số".to_owned(),
                         1i64,
                     ),
                 };
-                let row: Option<(String, String, Option<String>, String, Option<String>, chrono::NaiveDate)> =
+                let row: Option<(String, String, Option<String>, String, Option<String>, chrono::NaiveDate, String)> =
                     sqlx::query_as(sql).bind(campaign).bind(id).bind(&detail).fetch_optional(&mut *tx).await?;
-                let Some((unit, group, field, answers, ballot, day)) = row else {
+                let Some((unit, group, field, answers, ballot, day, source)) = row else {
                     return Err(StoreError::NotFound(format!("{subject} (hoặc phiếu đã ở trạng thái này)")));
                 };
                 let cells: std::collections::BTreeMap<String, String> = serde_json::from_str(&answers)?;
@@ -998,7 +998,7 @@ macro_rules! field_store {
                         matches!(q.kind, $crate::model::questionnaire::QuestionKind::Text)
                     })
                 };
-                $crate::store::count_cells(&unit, &group, field.as_deref(), cells.iter(), &counted, &mut tallies, &mut counts, &mut chunk_rows, day);
+                $crate::store::count_cells(&unit, &group, field.as_deref(), cells.iter(), &counted, &mut tallies, &mut counts, &mut chunk_rows, day, &source);
                 tallies.values_mut().for_each(|n| *n *= sign);
                 counts.values_mut().for_each(|n| *n *= sign);
                 Self::write_tallies(&mut tx, campaign, &tallies, &counts, &chunk_rows, sign).await?;

@@ -250,6 +250,7 @@ macro_rules! held_store {
                         // the comments); the tallies count what `counted` says.
                         let all: std::collections::BTreeMap<String, String> = serde_json::from_str(&held.answers)?;
                         let counted: std::collections::BTreeSet<&str> = held.counted.iter().map(|(q, _)| q.as_str()).collect();
+                        let source = held.source.clone().unwrap_or_else(|| "online".to_owned());
                         $crate::store::count_cells(
                             unit,
                             group,
@@ -260,6 +261,7 @@ macro_rules! held_store {
                             &mut cell_counts,
                             &mut chunk_rows,
                             day,
+                            &source,
                         );
                         // A burst tells when an answer came: the batch keeps
                         // how many did, the answer does not.
@@ -272,7 +274,7 @@ macro_rules! held_store {
                             group: group.clone(),
                             field: field.clone(),
                             day,
-                            source: held.source.unwrap_or_else(|| "online".to_owned()),
+                            source,
                             // Every row carries a keyed tag in place of a
                             // number: a ballot's tag finds it to withdraw it,
                             // an online answer's is random, and without the

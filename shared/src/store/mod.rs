@@ -451,6 +451,7 @@ pub(crate) fn count_cells<'a>(
     responses: &mut BTreeMap<CellCountKey, i64>,
     rows: &mut columns::ChunkRows,
     day: NaiveDate,
+    source: &str,
 ) {
     let field = field.unwrap_or_default();
     let cell = (unit.to_owned(), group.to_owned(), field.to_owned());
@@ -474,8 +475,10 @@ pub(crate) fn count_cells<'a>(
         // The chunks keep every answer, free text too (the report's comments).
         row.push((code.clone(), raw.clone()));
     }
-    // The day it is stored under, for exports read from the chunks.
+    // The day it is stored under, for exports read from the chunks, and how
+    // it came (online, offline, paper), for reports filtered by either.
     row.push((columns::DAY.to_owned(), day.to_string()));
+    row.push((columns::SOURCE.to_owned(), source.to_owned()));
     rows.entry(cell).or_default().push(row);
 }
 

@@ -265,7 +265,7 @@ macro_rules! sql_store {
                             Some($crate::model::questionnaire::QuestionKind::Text)
                         )
                     };
-                    $crate::store::count_cells(&r.unit, &r.group, r.field.as_deref(), r.cells.iter(), &counted, &mut tallies, &mut cell_counts, &mut chunk_rows, r.submitted_on);
+                    $crate::store::count_cells(&r.unit, &r.group, r.field.as_deref(), r.cells.iter(), &counted, &mut tallies, &mut cell_counts, &mut chunk_rows, r.submitted_on, &r.source);
                 }
                 Self::write_tallies(tx, campaign, &tallies, &cell_counts, &chunk_rows, 1).await?;
                 // Multi-row inserts: 9 parameters a row stays far below both
@@ -327,6 +327,7 @@ macro_rules! sql_store {
                     while let Some(r) = stream.try_next().await? {
                         let mut row: $crate::store::columns::Row = r.cells.into_iter().collect();
                         row.push(($crate::store::columns::DAY.to_owned(), r.submitted_on.to_string()));
+                        row.push(($crate::store::columns::SOURCE.to_owned(), r.source));
                         rows.entry((r.unit, r.group, r.field.unwrap_or_default())).or_default().push(row);
                     }
                 }

@@ -1,0 +1,517 @@
+//! Reports narrowed to the answers that came one way (online, offline at
+//! the household, paper) or in some months, counted from the answers kept
+//! column by column, where each answer carries its source and the day its
+//! batch was stored under.
+//!
+//! Disclosure (SPEC §10). A filter is a differencing machine: the report of
+//! every answer less the report of all but one is that one answer. So the
+//! answers of each cell (unit × group × field, the finest cell any report
+//! shows) are split into parts by (source, month), and the parts grouped
+//! once, the same way for every filter, by [`merge_small`]: each group holds
+//! at least k answers. A cell counts in a filtered report only when the
+//! filter takes whole groups of it; otherwise it is left out (and counted
+//! as withheld). Any two reports, filtered or not, then differ in each cell
+//! by whole groups, each of at least k answers; no filter, nor any pair of
+//! filters, sets one answer apart.
+//!
+//! The design-weighted figures are not made for a filtered report (a part
+//! of a village's households does not stand for the village), nor is last
+//! year's comparison.
+
+use crate::answers::TextAnswer;
+use crate::crosstab::{by_cell, decode_cell};
+use crate::disclosure::{merge_small, threshold};
+use crate::tally::{Aggregate, Cell, CellKey};
+use chrono::Datelike;
+use serde::Serialize;
+use sipas_shared::model::campaign::Campaign;
+use sipas_shared::model::questionnaire::QuestionKind;
+use sipas_shared::store::AnswerChunk;
+use sipas_shared::store::columns::{self, ChunkError, Decoded};
+
+/// The ways an answer comes, as stored, with the name a reader sees.
+/// Answers at a counter's device are online answers.
+pub const SOURCES: [(&str, &str); 3] =
+    [("online", "Trực tuyến (kể cả tại quầy)"), ("offline", "Điều tra viên tại hộ"), ("paper", "Phiếu giấy")];
+
+/// A month as (year, month 1–12).
+pub type Month = (i32, u32);
+
+/// What a reader narrowed the report to. Empty: every answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// One of [`SOURCES`]' codes.
+    pub source: Option<String>,
+    /// First and last month taken, inclusive.
+    pub from: Option<Month>,
+    pub to: Option<Month>,
+}
+
+/// What a filtered report was narrowed to, and what it left out.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct FilterNote {
+    /// In words: «nguồn Phiếu giấy · tháng 11/2026 – 12/2026».
+    pub label: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// `YYYY-MM`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// Cells (unit × group × field) whose answers the filter would split
+    /// below k, left out whole. How many of their answers the filter would
+    /// have taken is not told: it could be fewer than k.
+    pub cells_withheld: usize,
+    /// The answers the filtered figures rest on.
+    pub answers: u64,
+}
+
+/// A filter's value that does not parse, with the query field it came in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadFilter {
+    pub message: String,
+    pub field: &'static str,
+}
+
+fn month(text: &str, field: &'static str) -> Result<Month, BadFilter> {
+    let bad = || BadFilter { message: format!("«{text}» không phải một tháng: viết năm-tháng, ví dụ 2026-11"), field };
+    let (y, m) = text.split_once('-').ok_or_else(bad)?;
+    let (y, m) = (y.parse::<i32>().map_err(|_| bad())?, m.parse::<u32>().map_err(|_| bad())?);
+    if !(1..=12).contains(&m) || !(2000..=2100).contains(&y) {
+        return Err(bad());
+    }
+    Ok((y, m))
+}
+
+fn nonempty(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// «11/2026».
+pub fn month_label((y, m): Month) -> String {
+    format!("{m:02}/{y}")
+}
+
+/// The months a campaign's answers can carry, first to last.
+pub fn campaign_months(campaign: &Campaign) -> Vec<Month> {
+    let mut out = Vec::new();
+    let (mut y, mut m) = (campaign.opens.year(), campaign.opens.month());
+    let last = (campaign.closes.year(), campaign.closes.month());
+    while (y, m) <= last && out.len() < 36 {
+        out.push((y, m));
+        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    }
+    out
+}
+
+impl Filter {
+    /// From a page's or the API's query: `source`, `from`, `to` (`YYYY-MM`);
+    /// empty values are no filter.
+    ///
+    /// # Errors
+    /// An unknown source, a month that does not parse, or `from` after `to`.
+    pub fn parse(source: Option<&str>, from: Option<&str>, to: Option<&str>) -> Result<Self, BadFilter> {
+        let source = match nonempty(source) {
+            None => None,
+            Some(s) if SOURCES.iter().any(|(c, _)| *c == s) => Some(s.to_owned()),
+            Some(s) => {
+                return Err(BadFilter {
+                    message: format!("«{s}» không phải nguồn phiếu: dùng online, offline hoặc paper"),
+                    field: "source",
+                });
+            }
+        };
+        let from = nonempty(from).map(|f| month(f, "from")).transpose()?;
+        let to = nonempty(to).map(|t| month(t, "to")).transpose()?;
+        if let (Some(a), Some(b)) = (from, to)
+            && a > b
+        {
+            return Err(BadFilter {
+                message: format!("tháng bắt đầu {} sau tháng kết thúc {}", month_label(a), month_label(b)),
+                field: "from",
+            });
+        }
+        Ok(Filter { source, from, to })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.source.is_none() && self.from.is_none() && self.to.is_none()
+    }
+
+    /// In words, for titles and notes.
+    pub fn label(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(s) = &self.source {
+            parts.push(format!("nguồn {}", source_name(s)));
+        }
+        match (self.from, self.to) {
+            (Some(a), Some(b)) if a == b => parts.push(format!("tháng {}", month_label(a))),
+            (Some(a), Some(b)) => parts.push(format!("tháng {} – {}", month_label(a), month_label(b))),
+            (Some(a), None) => parts.push(format!("từ tháng {}", month_label(a))),
+            (None, Some(b)) => parts.push(format!("đến tháng {}", month_label(b))),
+            (None, None) => {}
+        }
+        parts.join(" · ")
+    }
+
+    /// The query that asks for this filter again: `source=paper&from=2026-11`.
+    pub fn query(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(s) = &self.source {
+            out.push(format!("source={s}"));
+        }
+        if let Some((y, m)) = self.from {
+            out.push(format!("from={y}-{m:02}"));
+        }
+        if let Some((y, m)) = self.to {
+            out.push(format!("to={y}-{m:02}"));
+        }
+        out
+    }
+
+    fn takes(&self, source: &str, month: Option<Month>) -> bool {
+        self.source.as_deref().is_none_or(|s| s == source)
+            && self.from.is_none_or(|f| month.is_some_and(|m| m >= f))
+            && self.to.is_none_or(|t| month.is_some_and(|m| m <= t))
+    }
+}
+
+/// A source's name as a reader sees it.
+pub fn source_name(code: &str) -> &str {
+    SOURCES.iter().find(|(c, _)| *c == code).map_or(code, |(_, n)| n)
+}
+
+/// A filtered report's counts and free-text answers.
+pub struct Filtered<'c> {
+    pub agg: Aggregate<'c>,
+    pub texts: Vec<TextAnswer>,
+    pub note: FilterNote,
+}
+
+/// The answers of `chunks` that `filter` takes, cell by cell as the module
+/// says: a cell the filter would split below k is left out whole.
+///
+/// # Errors
+/// A damaged chunk.
+pub fn filtered<'c>(campaign: &'c Campaign, chunks: &[AnswerChunk], filter: &Filter) -> Result<Filtered<'c>, ChunkError> {
+    let k = threshold(campaign);
+    let mut agg = Aggregate::new(campaign);
+    let mut texts = Vec::new();
+    let (mut withheld, mut answers) = (0usize, 0u64);
+    for ((unit, group, field), parts) in by_cell(chunks) {
+        let decoded = decode_cell(&parts, &|_| true)?;
+        // Each row's part: (source, month), numbered in the order met.
+        let mut keys: Vec<(String, Option<Month>)> = Vec::new();
+        let mut sizes: Vec<u64> = Vec::new();
+        let mut part_of: Vec<Vec<usize>> = Vec::with_capacity(decoded.len());
+        for d in &decoded {
+            let day_at = d.questions.iter().position(|q| q == columns::DAY);
+            let source_at = d.questions.iter().position(|q| q == columns::SOURCE);
+            let value = |at: Option<usize>, r: usize| {
+                at.map(|c| d.get(r, c)).filter(|v| *v > 0).map_or("", |v| d.answers[usize::from(v - 1)].as_str())
+            };
+            let mut rows = Vec::with_capacity(d.rows);
+            for r in 0..d.rows {
+                let day = chrono::NaiveDate::parse_from_str(value(day_at, r), "%Y-%m-%d").ok();
+                let key = (value(source_at, r), day.map(|d| (d.year(), d.month())));
+                let at = match keys.iter().position(|(s, m)| s == key.0 && *m == key.1) {
+                    Some(i) => i,
+                    None => {
+                        keys.push((key.0.to_owned(), key.1));
+                        sizes.push(0);
+                        keys.len() - 1
+                    }
+                };
+                sizes[at] += 1;
+                rows.push(at);
+            }
+            part_of.push(rows);
+        }
+        let taken: Vec<bool> = keys.iter().map(|(s, m)| filter.takes(s, *m)).collect();
+        if !taken.contains(&true) {
+            continue;
+        }
+        let whole = merge_small(&sizes, k)
+            .is_some_and(|groups| groups.iter().all(|g| g.iter().all(|i| taken[*i]) || g.iter().all(|i| !taken[*i])));
+        if !whole {
+            withheld += 1;
+            continue;
+        }
+        let key = CellKey { unit: unit.to_owned(), group: group.to_owned(), field: field.map(str::to_owned) };
+        for (d, rows) in decoded.iter().zip(&part_of) {
+            let keep: Vec<bool> = rows.iter().map(|p| taken[*p]).collect();
+            answers += count_rows(&mut agg, &key, d, &keep);
+            texts.extend(crate::crosstab::texts_of(campaign, &key, d, &keep));
+        }
+    }
+    Ok(Filtered {
+        agg,
+        texts,
+        note: FilterNote {
+            label: filter.label(),
+            source: filter.source.clone(),
+            from: filter.from.map(|(y, m)| format!("{y}-{m:02}")),
+            to: filter.to.map(|(y, m)| format!("{y}-{m:02}")),
+            cells_withheld: withheld,
+            answers,
+        },
+    })
+}
+
+/// Counts the rows of `d` that `keep` marks into the cell `key`, each
+/// distinct answer parsed once; returns how many rows.
+fn count_rows(agg: &mut Aggregate<'_>, key: &CellKey, d: &Decoded, keep: &[bool]) -> u64 {
+    let (nq, na) = (d.questions.len(), d.answers.len() + 1);
+    let mut counts = vec![0u64; nq * na];
+    let mut responses = 0u64;
+    for r in (0..d.rows).filter(|r| keep[*r]) {
+        responses += 1;
+        for (q, v) in d.values[r * nq..(r + 1) * nq].iter().enumerate() {
+            counts[q * na + usize::from(*v)] += 1;
+        }
+    }
+    if responses == 0 {
+        return 0;
+    }
+    let Some(_) = agg.questionnaire_of(&key.group) else {
+        agg.ignored_responses += responses;
+        return responses;
+    };
+    let questions: Vec<_> = d.questions.iter().map(|q| agg.question_of(&key.group, q)).collect();
+    let len = agg.questions_len(&key.group);
+    let mut ignored = 0u64;
+    let cell = agg.cells.entry(key.clone()).or_insert_with(|| Cell::sized(len));
+    cell.responses += responses;
+    for (q, code) in d.questions.iter().enumerate() {
+        for a in 1..na {
+            let n = counts[q * na + a];
+            if n == 0 {
+                continue;
+            }
+            match questions[q] {
+                // Free text is kept for the comments, not tallied.
+                Some((_, question)) if question.kind == QuestionKind::Text => {}
+                Some((i, question)) => {
+                    if !cell.questions[i].add_cell(question, &d.answers[a - 1], n) {
+                        ignored += n;
+                    }
+                }
+                // The day and the source; any other code the questionnaire
+                // no longer asks.
+                None if code.starts_with('@') => {}
+                None => ignored += n,
+            }
+        }
+    }
+    agg.ignored_answers += ignored;
+    responses
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sipas_shared::model::StoredResponse;
+    use sipas_shared::store::columns::{Row, encode};
+
+    fn province() -> Campaign {
+        Campaign::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/province-2026/campaign.toml"),
+        )
+        .expect("the province example loads")
+    }
+
+    /// The first five-level question the households are asked.
+    fn likert(c: &Campaign) -> String {
+        let q = c.questionnaire_of("households").expect("questionnaire");
+        q.questions().find(|x| x.kind == QuestionKind::Likert5).expect("a five-level question").code.clone()
+    }
+
+    /// One household's row: its level on `question`, its day and its source.
+    fn row(question: &str, level: u8, day: &str, source: &str) -> Row {
+        let mut r: Row = vec![
+            (question.to_owned(), level.to_string()),
+            (columns::DAY.to_owned(), day.to_owned()),
+            (columns::SOURCE.to_owned(), source.to_owned()),
+        ];
+        r.sort();
+        r
+    }
+
+    fn chunk(unit: &str, village: &str, rows: &[Row]) -> AnswerChunk {
+        (unit.into(), "households".into(), Some(village.into()), 1, encode(rows))
+    }
+
+    /// Answers (level, day, source), `n` times each.
+    fn rows(question: &str, spec: &[(u8, &str, &str, usize)]) -> Vec<Row> {
+        spec.iter().flat_map(|(l, d, s, n)| vec![row(question, *l, d, s); *n]).collect()
+    }
+
+    fn taken(f: &Filtered<'_>, unit: &str) -> u64 {
+        f.agg.responses(|k| k.unit == unit)
+    }
+
+    fn filter(source: Option<&str>, from: Option<&str>, to: Option<&str>) -> Filter {
+        Filter::parse(source, from, to).expect("a filter")
+    }
+
+    /// k = 5. HS001's village: 15 online answers and one on paper. Paper
+    /// alone is one household; online alone is the village less that one.
+    /// Either filter would set the paper answer apart, so the village is
+    /// left out of both, and counted as withheld. HS002's village: 10 online
+    /// and 6 on paper, each at least k: both filters take it.
+    #[test]
+    fn a_source_filter_never_sets_one_answer_apart() {
+        let c = province();
+        let q = likert(&c);
+        let chunks = [
+            chunk("HS001", "A1", &rows(&q, &[(5, "2026-11-03", "online", 15), (1, "2026-11-03", "paper", 1)])),
+            chunk("HS002", "B1", &rows(&q, &[(4, "2026-11-03", "online", 10), (2, "2026-11-04", "paper", 6)])),
+        ];
+        let everything = filtered(&c, &chunks, &Filter::default()).expect("chunks");
+        assert_eq!((taken(&everything, "HS001"), taken(&everything, "HS002")), (16, 16));
+        assert_eq!(everything.note.cells_withheld, 0);
+        for (source, hs002) in [("paper", 6), ("online", 10)] {
+            let f = filtered(&c, &chunks, &filter(Some(source), None, None)).expect("chunks");
+            assert_eq!(taken(&f, "HS001"), 0, "{source}: HS001's village would be split 15 + 1");
+            assert_eq!(taken(&f, "HS002"), hs002, "{source}");
+            assert_eq!((f.note.cells_withheld, f.note.answers), (1, hs002), "{source}");
+            // What the filtered figures say of HS002's answers.
+            let (_, question) = f.agg.question_of("households", &q).expect("question");
+            let cell = f.agg.pooled(|k| k.unit == "HS002");
+            let levels = cell.values().next().expect("a cell").questions
+                [f.agg.question_of("households", &question.code).expect("at").0]
+                .levels;
+            assert_eq!(levels, if source == "paper" { [0, 6, 0, 0, 0] } else { [0, 0, 0, 10, 0] });
+        }
+        // The household's source alone: no filter takes it from anywhere.
+        let offline = filtered(&c, &chunks, &filter(Some("offline"), None, None)).expect("chunks");
+        assert_eq!((offline.note.answers, offline.note.cells_withheld), (0, 0));
+    }
+
+    /// Months split a village's answers the same way: 12 in November and 3
+    /// in December (under k) are one group of 15, taken only whole.
+    #[test]
+    fn a_month_filter_takes_a_village_whole_or_not_at_all() {
+        let c = province();
+        let q = likert(&c);
+        let chunks = [
+            chunk("HS001", "A1", &rows(&q, &[(5, "2026-11-03", "online", 12), (3, "2026-12-01", "online", 3)])),
+            chunk("HS002", "B1", &rows(&q, &[(4, "2026-11-20", "online", 7), (2, "2026-12-02", "online", 8)])),
+        ];
+        let nov = filtered(&c, &chunks, &filter(None, Some("2026-11"), Some("2026-11"))).expect("chunks");
+        assert_eq!((taken(&nov, "HS001"), taken(&nov, "HS002")), (0, 7));
+        let dec = filtered(&c, &chunks, &filter(None, Some("2026-12"), None)).expect("chunks");
+        assert_eq!((taken(&dec, "HS001"), taken(&dec, "HS002")), (0, 8));
+        let both = filtered(&c, &chunks, &filter(None, Some("2026-11"), Some("2026-12"))).expect("chunks");
+        assert_eq!((taken(&both, "HS001"), taken(&both, "HS002")), (15, 15));
+        assert_eq!(both.note.label, "tháng 11/2026 – 12/2026");
+    }
+
+    /// Every filter against every filter it holds, on cells of parts of every
+    /// size from 1 to 12 in three sources and two months. A difference is
+    /// read between a filter and one that takes a part of what it takes (the
+    /// filters' overlaps are filters too: a source in a month): in every
+    /// cell the two differ by no answers or by at least k, and no filter
+    /// takes fewer than k of a cell. That is the guarantee; the tests above
+    /// are its cases.
+    #[test]
+    fn no_filter_and_a_narrower_one_differ_by_fewer_than_k_answers_in_any_cell() {
+        let c = province();
+        let q = likert(&c);
+        let k = u64::from(c.anonymity_k);
+        let mut seed = 7u64;
+        let mut next = move |n: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % n
+        };
+        let parts: Vec<(&str, &str)> = ["online", "offline", "paper"]
+            .iter()
+            .flat_map(|s| ["2026-11-10", "2026-12-10"].map(|d| (*s, d)))
+            .collect();
+        let chunks: Vec<AnswerChunk> = (0..300)
+            .map(|i| {
+                let mut spec: Vec<(u8, &str, &str, usize)> = Vec::new();
+                for (s, d) in &parts {
+                    if next(3) > 0 {
+                        spec.push((1 + u8::try_from(next(5)).expect("level"), *d, *s, 1 + next(12) as usize));
+                    }
+                }
+                chunk(&format!("HS{:03}", 1 + i % 100), &format!("V{i}"), &rows(&q, &spec))
+            })
+            .collect();
+        let mut filters = Vec::new();
+        for source in [None, Some("online"), Some("offline"), Some("paper")] {
+            for (from, to) in [(None, None), (Some("2026-11"), Some("2026-11")), (Some("2026-12"), None)] {
+                filters.push(filter(source, from, to));
+            }
+        }
+        let month = |d: &str| Some((2026, if d.starts_with("2026-11") { 11 } else { 12 }));
+        let holds = |a: &Filter, b: &Filter| parts.iter().all(|(s, d)| !b.takes(s, month(d)) || a.takes(s, month(d)));
+        let per_cell: Vec<std::collections::BTreeMap<CellKey, u64>> = filters
+            .iter()
+            .map(|f| {
+                let got = filtered(&c, &chunks, f).expect("chunks");
+                got.agg.cells.iter().map(|(k, cell)| (k.clone(), cell.responses)).collect()
+            })
+            .collect();
+        let mut compared = 0;
+        for (i, a) in filters.iter().enumerate() {
+            for (j, b) in filters.iter().enumerate() {
+                if !holds(a, b) {
+                    continue;
+                }
+                for key in per_cell[i].keys().chain(per_cell[j].keys()) {
+                    let (x, y) = (per_cell[i].get(key).copied().unwrap_or(0), per_cell[j].get(key).copied().unwrap_or(0));
+                    assert!(x == 0 || x >= k, "{key:?}: {x}");
+                    assert!(x == y || x.abs_diff(y) >= k, "{key:?}: {} takes {x}, {} takes {y}", a.label(), b.label());
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 10_000, "{compared}");
+        // Not every filter left every cell out: the test compares figures.
+        assert!(per_cell.iter().skip(1).filter(|m| m.len() > 30).count() >= 8);
+    }
+
+    /// A filter that takes every month and source counts exactly what the
+    /// stored answers count, response by response.
+    #[test]
+    fn a_filter_that_takes_everything_counts_what_the_responses_do() {
+        let c = province();
+        let q = likert(&c);
+        let spec = [(5, "2026-11-03", "online", 9), (2, "2026-12-03", "paper", 7), (3, "2026-12-04", "offline", 5)];
+        let chunks = [chunk("HS001", "A1", &rows(&q, &spec))];
+        let f = filtered(&c, &chunks, &filter(None, Some("2026-11"), Some("2026-12"))).expect("chunks");
+        let mut agg = Aggregate::new(&c);
+        for (level, day, source, n) in spec {
+            for _ in 0..n {
+                agg.add(&StoredResponse {
+                    unit: "HS001".into(),
+                    group: "households".into(),
+                    field: Some("A1".into()),
+                    submitted_on: day.parse().expect("day"),
+                    source: source.into(),
+                    ballot: None,
+                    cells: [(q.clone(), level.to_string())].into(),
+                });
+            }
+        }
+        assert_eq!(f.agg.cells, agg.cells);
+        assert_eq!((f.agg.ignored_answers, f.note.answers), (0, 21));
+    }
+
+    #[test]
+    fn filters_read_from_a_query_say_what_is_wrong_in_vietnamese() {
+        assert!(filter(Some(""), Some(" "), None).is_empty());
+        assert_eq!(filter(Some("paper"), Some("2026-11"), None).label(), "nguồn Phiếu giấy · từ tháng 11/2026");
+        let bad = Filter::parse(Some("fax"), None, None).expect_err("no such source");
+        assert_eq!(bad.field, "source");
+        assert!(bad.message.contains("«fax»"), "{}", bad.message);
+        let bad = Filter::parse(None, Some("11/2026"), None).expect_err("not YYYY-MM");
+        assert_eq!((bad.field, bad.message.contains("2026-11")), ("from", true));
+        let bad = Filter::parse(None, Some("2026-12"), Some("2026-11")).expect_err("backwards");
+        assert!(bad.message.contains("12/2026"), "{}", bad.message);
+        assert_eq!(campaign_months(&province()), [(2026, 11), (2026, 12)]);
+    }
+}
