@@ -607,6 +607,12 @@ async fn province(dir: &std::path::Path, sizes: &[u64]) {
             push(&mut rows, format!("review page, {n} responses"), median(review), 0.5);
             let by_field = futures_median(&app, &cookie, &format!("/reports/{}?by=unit,field", campaign.id)).await;
             push(&mut rows, format!("breakdown page (unit × field), {n}"), median(by_field), 0.5);
+            // Narrowed to one month: counted from every answer's chunk row,
+            // not the tallies.
+            let month = campaign.opens.format("%Y-%m");
+            let filtered =
+                futures_median(&app, &cookie, &format!("/reports/{}?from={month}&to={month}", campaign.id)).await;
+            push(&mut rows, format!("report page of one month, {n}"), median(filtered), 0.5);
             // The downloads, with the bytes sent and the memory the process
             // took above what it held before (its peak reset first).
             for (file, budget) in [("report.docx", 2.0), ("report.xlsx", 0.5)] {

@@ -819,3 +819,105 @@ async fn a_design_weight_never_singles_out_a_households_answer() {
     let design = report.design.expect("design figures");
     assert_eq!(design.sipas.expect("SIPAS").answers, 19);
 }
+
+/// Citizens of `unit` in the first field: `n` answers that came from
+/// `source`, each with `comment` as its free text.
+fn citizens_from(campaign: &Campaign, unit: &str, source: &str, n: usize, comment: &str) -> Vec<store::StoredResponse> {
+    let mut generator = Generator::new(campaign, 11).expect("generator");
+    let mut rows = Vec::new();
+    while rows.len() < n {
+        let mut r = generator.response();
+        if r.group != "citizens" {
+            continue;
+        }
+        r.unit = unit.into();
+        r.field = Some(campaign.fields[0].clone());
+        r.source = source.into();
+        r.cells.insert("YK".into(), comment.into());
+        rows.push(r);
+    }
+    rows
+}
+
+/// A filter by source is a differencing machine: QB01's citizens gave 15
+/// answers online and one on paper. «Paper only» would show that one
+/// answer, and «online only» everything but it, the whole less it. Both
+/// leave QB01's cell out (and say so); QB02's 10 online and 6 paper
+/// answers, each at least k, are shown under both. Nothing of the paper
+/// answer reaches the filtered figures, comments or files.
+#[tokio::test]
+async fn a_filter_by_source_never_shows_one_answer_or_the_whole_less_one() {
+    let (db, store, campaign) = setup(4).await;
+    let mut rows = citizens_from(&campaign, "QB01", "online", 15, "ổn");
+    rows.extend(citizens_from(&campaign, "QB01", "paper", 1, "người-trên-giấy"));
+    rows.extend(citizens_from(&campaign, "QB02", "online", 10, "ổn"));
+    rows.extend(citizens_from(&campaign, "QB02", "paper", 6, "giấy-QB02"));
+    store.insert_responses(&campaign.id, &rows).await.expect("insert");
+
+    let responses =
+        |r: &report::Report, unit: &str| r.units.iter().find(|u| u.unit == unit).map_or(0, |u| u.figures.responses);
+    let all = load::report(&*store, &campaign, By::Unit, None, &|_| {}).await.expect("report");
+    assert_eq!((responses(&all, "QB01"), responses(&all, "QB02")), (16, 16));
+    for (source, qb02) in [("paper", 6), ("online", 10)] {
+        let filter = sipas_aggregator::filter::Filter::parse(Some(source), None, None).expect("filter");
+        let r = load::report_of_group(&*store, &campaign, By::UnitField, None, None, &filter, &|_| {})
+            .await
+            .expect("report");
+        assert_eq!(responses(&r, "QB01"), 0, "{source}: QB01's 15 + 1 would be split");
+        assert_eq!(responses(&r, "QB02"), qb02, "{source}");
+        let note = r.filter.as_ref().expect("the filter is told");
+        assert_eq!((note.cells_withheld, note.answers), (1, qb02), "{source}");
+        let json = serde_json::to_string(&r).expect("json");
+        assert!(!json.contains("người-trên-giấy"), "{source}: the paper answer's comment is shown");
+        assert_eq!(json.contains("giấy-QB02"), source == "paper", "{source}");
+        for row in &r.breakdown.as_ref().expect("by unit and field").rows {
+            assert!(row.figures.responses == 0 || row.figures.responses >= 5, "{source}: {row:?}");
+        }
+    }
+
+    // Chunks written before they kept the source (the migration empties
+    // them) are encoded again from the responses, with it.
+    assert!(common::query_strings(&db, "DELETE FROM answer_chunks").await.is_empty());
+    let paper = sipas_aggregator::filter::Filter::parse(Some("paper"), None, None).expect("filter");
+    let again = load::report_of_group(&*store, &campaign, By::Unit, None, None, &paper, &|_| {}).await.expect("report");
+    assert_eq!((responses(&again, "QB01"), responses(&again, "QB02")), (0, 6));
+
+    // The same through the page, the downloads and the API.
+    let server = common::spawn_server(&db, &[]);
+    let analyst = common::analyst(&db, &server.base).await;
+    let get = |path: String| {
+        let analyst = analyst.clone();
+        let base = server.base.clone();
+        async move {
+            let resp = analyst.get(format!("{base}{path}")).send().await.expect("get");
+            (resp.status().as_u16(), resp.text().await.expect("body"))
+        }
+    };
+    let (status, page) = get(format!("/reports/{}?source=paper", campaign.id)).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Đang lọc: <strong>nguồn Phiếu giấy</strong> — 6 phiếu."), "the page says what it shows");
+    assert!(page.contains("1 ô (đơn vị × nhóm × lĩnh vực) không được tính"), "the page says what it left out");
+    assert!(page.contains("download/report.xlsx?source=paper"), "the downloads keep the filter");
+    assert!(!page.contains("người-trên-giấy"));
+    let (status, json) = get(format!("/reports/{}/download/report.json?source=online", campaign.id)).await;
+    assert_eq!(status, 200);
+    let json: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(json["filter"]["cells_withheld"], 1);
+    assert_eq!(json["totals"]["responses"], 10);
+    let api = common::bearer_client(&common::api_token(&db, "may-phan-tich", "analyst", &[]));
+    for (query, field) in [
+        ("source=fax", "source"),
+        ("from=11/2026", "from"),
+        ("by=unit,question:GT&source=paper", "by"),
+        ("compare=hoa-son-2025&source=paper", "compare"),
+    ] {
+        let resp = api
+            .get(format!("{}/api/v1/campaigns/{}/report?{query}", server.base, campaign.id))
+            .send()
+            .await
+            .expect("get");
+        let (status, body) = (resp.status().as_u16(), resp.text().await.expect("body"));
+        assert_eq!(status, 422, "{query}: {body}");
+        assert!(body.contains(&format!("\"{field}\"")), "{query}: {body}");
+    }
+}

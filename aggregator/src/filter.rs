@@ -75,7 +75,9 @@ pub struct BadFilter {
 }
 
 fn month(text: &str, field: &'static str) -> Result<Month, BadFilter> {
-    let bad = || BadFilter { message: format!("«{text}» không phải một tháng: viết năm-tháng, ví dụ 2026-11"), field };
+    let bad = || BadFilter {
+        message: format!("«{text}» không phải một tháng: viết năm-tháng, ví dụ 2026-11"), field
+    };
     let (y, m) = text.split_once('-').ok_or_else(bad)?;
     let (y, m) = (y.parse::<i32>().map_err(|_| bad())?, m.parse::<u32>().map_err(|_| bad())?);
     if !(1..=12).contains(&m) || !(2000..=2100).contains(&y) {
@@ -194,7 +196,11 @@ pub struct Filtered<'c> {
 ///
 /// # Errors
 /// A damaged chunk.
-pub fn filtered<'c>(campaign: &'c Campaign, chunks: &[AnswerChunk], filter: &Filter) -> Result<Filtered<'c>, ChunkError> {
+pub fn filtered<'c>(
+    campaign: &'c Campaign,
+    chunks: &[AnswerChunk],
+    filter: &Filter,
+) -> Result<Filtered<'c>, ChunkError> {
     let k = threshold(campaign);
     let mut agg = Aggregate::new(campaign);
     let mut texts = Vec::new();
@@ -425,10 +431,8 @@ mod tests {
             seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             (seed >> 33) % n
         };
-        let parts: Vec<(&str, &str)> = ["online", "offline", "paper"]
-            .iter()
-            .flat_map(|s| ["2026-11-10", "2026-12-10"].map(|d| (*s, d)))
-            .collect();
+        let parts: Vec<(&str, &str)> =
+            ["online", "offline", "paper"].iter().flat_map(|s| ["2026-11-10", "2026-12-10"].map(|d| (*s, d))).collect();
         let chunks: Vec<AnswerChunk> = (0..300)
             .map(|i| {
                 let mut spec: Vec<(u8, &str, &str, usize)> = Vec::new();
@@ -462,7 +466,8 @@ mod tests {
                     continue;
                 }
                 for key in per_cell[i].keys().chain(per_cell[j].keys()) {
-                    let (x, y) = (per_cell[i].get(key).copied().unwrap_or(0), per_cell[j].get(key).copied().unwrap_or(0));
+                    let (x, y) =
+                        (per_cell[i].get(key).copied().unwrap_or(0), per_cell[j].get(key).copied().unwrap_or(0));
                     assert!(x == 0 || x >= k, "{key:?}: {x}");
                     assert!(x == y || x.abs_diff(y) >= k, "{key:?}: {} takes {x}, {} takes {y}", a.label(), b.label());
                     compared += 1;

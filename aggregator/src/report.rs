@@ -427,6 +427,21 @@ pub fn anonymity_notes(a: &sipas_shared::store::Anonymity) -> Vec<String> {
 /// out to keep its rows at k.
 pub fn notes(report: &Report) -> Vec<String> {
     let mut notes = anonymity_notes(&report.anonymity);
+    if let Some(f) = &report.filter {
+        let mut note = format!(
+            "Số liệu chỉ gồm phiếu {}: {} phiếu; không có số liệu có trọng số và so sánh năm trước.",
+            f.label,
+            crate::render::vn_count(f.answers)
+        );
+        if f.cells_withheld > 0 {
+            note.push_str(&format!(
+                " {} ô (đơn vị × nhóm × lĩnh vực) không được tính: bộ lọc sẽ tách phiếu của ô thành phần dưới {} phiếu, có thể lộ người trả lời.",
+                crate::render::vn_count(f.cells_withheld as u64),
+                report.anonymity.k.max(1)
+            ));
+        }
+        notes.push(note);
+    }
     for u in report.units.iter().filter(|u| u.counted_above_unit > 0) {
         notes.push(format!(
             "{}: {} phiếu có ít hơn {} phiếu cùng nhóm đối tượng nên không có số liệu riêng của đơn vị, chỉ được tính vào số liệu chung.",

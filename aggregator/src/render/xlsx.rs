@@ -22,6 +22,13 @@ pub fn metadata(report: &Report, organiser: Option<&str>) -> Vec<String> {
         report.generated_local,
         super::vn_count(report.totals.figures.responses)
     ));
+    if let Some(f) = &report.filter {
+        lines.push(format!(
+            "Chỉ gồm phiếu {}; {} ô (đơn vị × nhóm × lĩnh vực) không được tính: bộ lọc sẽ tách phiếu của ô thành phần dưới ngưỡng ẩn danh.",
+            f.label,
+            super::vn_count(f.cells_withheld as u64)
+        ));
+    }
     lines.push(
         "Phương pháp: chỉ số tính chính xác theo phương pháp chính thức, làm tròn nửa lên 2 chữ số thập phân; \
          khoảng tin cậy và chỉ số gia quyền là phần bổ sung."

@@ -33,6 +33,8 @@ figure.bars{margin:1rem 0;max-width:760px}figure.bars figcaption{font-weight:600
 .tmark{display:inline-block;width:0;height:.9rem;border-left:2px dashed #d7301f;margin-right:.4rem;vertical-align:middle}
 .csv{font-size:.85rem}form.search{margin:.5rem 0}form.search input{font-size:1rem;padding:.3rem;max-width:100%}
 .by .q{display:block;margin:.3rem 0}
+form.filter{display:flex;flex-wrap:wrap;gap:.4rem 1rem;align-items:center;margin:.6rem 0}form.filter select{font-size:1rem;padding:.2rem;max-width:100%}
+.note.filtered{background:#fff8e1;border-left:4px solid #e0a800;padding:.4rem .6rem;color:#1a1a1a}
 @media (max-width:600px){main{padding:.8rem}.bar{grid-template-columns:1fr 4.2rem}.bar .label{grid-column:1/-1}}
 .met{color:#0b6b2b;font-weight:600}.unmet{color:#b2182b;font-weight:600}
 .buttons a,.by a{display:inline-block;margin:.2rem .4rem .2rem 0;padding:.35rem .7rem;border:1px solid #1f3a5f;border-radius:4px;color:#1f3a5f;text-decoration:none}
