@@ -921,3 +921,71 @@ async fn a_filter_by_source_never_shows_one_answer_or_the_whole_less_one() {
         assert!(body.contains(&format!("\"{field}\"")), "{query}: {body}");
     }
 }
+
+/// A paper ballot released in one batch with four online answers: the
+/// responses say «mixed» for all five, and so must the answers kept column
+/// by column, which carry each answer's source for filtered reports. Read
+/// as someone holding the database: no source in any cell's chunks is
+/// carried by fewer than k answers. Before, the chunks said «paper» for
+/// the one ballot, whose keyer knows whose it is.
+#[tokio::test]
+async fn a_paper_ballot_among_online_answers_is_no_crowd_of_one_in_the_chunks() {
+    use sipas_shared::store::StoredResponse;
+    use sipas_shared::store::columns::{self, decode};
+    use sipas_shared::store::field::{Audit, PaperBatch};
+    let (db, store, campaign) = setup(4).await;
+    let mut generator = Generator::new(&campaign, 9).expect("generator");
+    let mut delegate = || loop {
+        let r = generator.response();
+        if r.group == "delegates" {
+            break r.cells;
+        }
+    };
+    for _ in 0..4 {
+        submit_delegate(&*store, &campaign, &delegate()).await;
+    }
+    store
+        .issue_ballot_numbers(&campaign.id, &[("QB01".into(), "delegates".into(), 1)], "admin")
+        .await
+        .expect("numbers");
+    let number = store.ballot_numbers(&campaign.id, Some("QB01")).await.expect("numbers")[0].number.clone();
+    let ballot = StoredResponse {
+        unit: "QB01".into(),
+        group: "delegates".into(),
+        field: None,
+        submitted_on: campaign.opens,
+        source: "paper".into(),
+        ballot: Some(number),
+        cells: delegate(),
+    };
+    let audit = Audit {
+        actor: "keyer",
+        campaign: &campaign.id,
+        action: sipas_shared::model::AuditAction::KeyBallot,
+        subject: "QB01/delegates",
+        detail: "một phiếu",
+    };
+    store
+        .key_paper_ballots(
+            &campaign.id,
+            PaperBatch { ballots: &[(1, ballot)], allow_over_quota: false, fingerprint: None, audit },
+        )
+        .await
+        .expect("key");
+    let sources = common::query_strings(&db, "SELECT source FROM responses").await;
+    assert_eq!(sources, vec!["mixed"; 5], "the five came out as one batch");
+    let mut kept: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (unit, group, _, _, body) in store.answer_chunks(&campaign.id).await.expect("chunks") {
+        let d = decode(&body).expect("chunk");
+        let at = d.questions.iter().position(|q| q == columns::SOURCE).expect("each row keeps its source");
+        for r in 0..d.rows {
+            let source = d.answers[usize::from(d.get(r, at)) - 1].clone();
+            *kept.entry((format!("{unit}/{group}"), source)).or_default() += 1;
+        }
+    }
+    assert_eq!(kept, BTreeMap::from([(("QB01/delegates".to_owned(), "mixed".to_owned()), 5)]));
+    // And a report of paper answers only has none of them.
+    let paper = sipas_aggregator::filter::Filter::parse(Some("paper"), None, None).expect("filter");
+    let r = load::report_of_group(&*store, &campaign, By::Unit, None, None, &paper, &|_| {}).await.expect("report");
+    assert_eq!(r.totals.figures.responses, 0);
+}

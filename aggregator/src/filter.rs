@@ -30,7 +30,10 @@ use sipas_shared::store::AnswerChunk;
 use sipas_shared::store::columns::{self, ChunkError, Decoded};
 
 /// The ways an answer comes, as stored, with the name a reader sees.
-/// Answers at a counter's device are online answers.
+/// Answers at a counter's device are online answers. A batch released with
+/// answers of more than one source keeps «mixed» for all of them (one
+/// ballot among online answers would otherwise be set apart): those answers
+/// are in no source's figures.
 pub const SOURCES: [(&str, &str); 3] =
     [("online", "Trực tuyến (kể cả tại quầy)"), ("offline", "Điều tra viên tại hộ"), ("paper", "Phiếu giấy")];
 

@@ -531,6 +531,9 @@ fn group_filter(campaign: &Campaign, report: &Report, by: By, question: Option<&
                     (render::vn_count(n.cells_withheld as u64)) " ô (đơn vị × nhóm × lĩnh vực) không được tính: bộ lọc sẽ tách phiếu của ô đó thành phần dưới "
                     (campaign.anonymity_k) " phiếu, có thể lộ người trả lời. "
                 }
+                @if n.source.is_some() {
+                    "Phiếu công bố cùng đợt với phiếu của nguồn khác được ghi là «hỗn hợp» và không thuộc nguồn nào. "
+                }
                 "Không có số liệu có trọng số và so sánh năm trước khi lọc. "
                 a href=(format!("/reports/{}", campaign.id)) { "Bỏ lọc" }
             }

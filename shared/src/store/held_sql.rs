@@ -240,6 +240,14 @@ macro_rules! held_store {
                     // Every answer of a batch carries the same day, the batch's
                     // last: a day of its own would tell answers apart.
                     let Some(day) = opened.iter().map(|(_, h)| h.on).max() else { continue };
+                    // And one source, or «mixed» where they differ (below):
+                    // a paper ballot among online answers would otherwise be
+                    // a crowd of one in the chunks.
+                    let source_of = |h: &$crate::store::HeldAnswer| h.source.clone().unwrap_or_else(|| "online".to_owned());
+                    let batch_source = match opened.first().map(|(_, h)| source_of(h)) {
+                        Some(first) if opened.iter().all(|(_, h)| source_of(h) == first) => first,
+                        _ => "mixed".to_owned(),
+                    };
                     let (unit, group, field) = (&batch.unit, &batch.group, batch.field.clone());
                     let mut burst = 0i64;
                     let mut from_units: BTreeMap<String, i64> = BTreeMap::new();
@@ -250,7 +258,6 @@ macro_rules! held_store {
                         // the comments); the tallies count what `counted` says.
                         let all: std::collections::BTreeMap<String, String> = serde_json::from_str(&held.answers)?;
                         let counted: std::collections::BTreeSet<&str> = held.counted.iter().map(|(q, _)| q.as_str()).collect();
-                        let source = held.source.clone().unwrap_or_else(|| "online".to_owned());
                         $crate::store::count_cells(
                             unit,
                             group,
@@ -261,7 +268,7 @@ macro_rules! held_store {
                             &mut cell_counts,
                             &mut chunk_rows,
                             day,
-                            &source,
+                            &batch_source,
                         );
                         // A burst tells when an answer came: the batch keeps
                         // how many did, the answer does not.
@@ -274,7 +281,7 @@ macro_rules! held_store {
                             group: group.clone(),
                             field: field.clone(),
                             day,
-                            source,
+                            source: held.source.unwrap_or_else(|| "online".to_owned()),
                             // Every row carries a keyed tag in place of a
                             // number: a ballot's tag finds it to withdraw it,
                             // an online answer's is random, and without the
