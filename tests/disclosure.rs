@@ -840,7 +840,8 @@ fn citizens_from(campaign: &Campaign, unit: &str, source: &str, n: usize, commen
 }
 
 /// A filter by source is a differencing machine: QB01's citizens gave 15
-/// answers online and one on paper. «Paper only» would show that one
+/// answers online and one on paper (in one field; a filtered report has no
+/// fields, so its cells are unit × group). «Paper only» would show that one
 /// answer, and «online only» everything but it, the whole less it. Both
 /// leave QB01's cell out (and say so); QB02's 10 online and 6 paper
 /// answers, each at least k, are shown under both. Nothing of the paper
@@ -860,9 +861,8 @@ async fn a_filter_by_source_never_shows_one_answer_or_the_whole_less_one() {
     assert_eq!((responses(&all, "QB01"), responses(&all, "QB02")), (16, 16));
     for (source, qb02) in [("paper", 6), ("online", 10)] {
         let filter = sipas_aggregator::filter::Filter::parse(Some(source), None, None).expect("filter");
-        let r = load::report_of_group(&*store, &campaign, By::UnitField, None, None, &filter, &|_| {})
-            .await
-            .expect("report");
+        let r =
+            load::report_of_group(&*store, &campaign, By::Group, None, None, &filter, &|_| {}).await.expect("report");
         assert_eq!(responses(&r, "QB01"), 0, "{source}: QB01's 15 + 1 would be split");
         assert_eq!(responses(&r, "QB02"), qb02, "{source}");
         let note = r.filter.as_ref().expect("the filter is told");
@@ -870,7 +870,7 @@ async fn a_filter_by_source_never_shows_one_answer_or_the_whole_less_one() {
         let json = serde_json::to_string(&r).expect("json");
         assert!(!json.contains("người-trên-giấy"), "{source}: the paper answer's comment is shown");
         assert_eq!(json.contains("giấy-QB02"), source == "paper", "{source}");
-        for row in &r.breakdown.as_ref().expect("by unit and field").rows {
+        for row in &r.breakdown.as_ref().expect("by group").rows {
             assert!(row.figures.responses == 0 || row.figures.responses >= 5, "{source}: {row:?}");
         }
     }
@@ -896,7 +896,7 @@ async fn a_filter_by_source_never_shows_one_answer_or_the_whole_less_one() {
     let (status, page) = get(format!("/reports/{}?source=paper", campaign.id)).await;
     assert_eq!(status, 200);
     assert!(page.contains("Đang lọc: <strong>nguồn Phiếu giấy</strong> — 6 phiếu."), "the page says what it shows");
-    assert!(page.contains("1 ô (đơn vị × nhóm × lĩnh vực) không được tính"), "the page says what it left out");
+    assert!(page.contains("1 ô (đơn vị × nhóm đối tượng) không được tính"), "the page says what it left out");
     assert!(page.contains("download/report.xlsx?source=paper"), "the downloads keep the filter");
     assert!(!page.contains("người-trên-giấy"));
     let (status, json) = get(format!("/reports/{}/download/report.json?source=online", campaign.id)).await;
@@ -909,6 +909,7 @@ async fn a_filter_by_source_never_shows_one_answer_or_the_whole_less_one() {
         ("source=fax", "source"),
         ("from=11/2026", "from"),
         ("by=unit,question:GT&source=paper", "by"),
+        ("by=unit,field&from=2026-01", "by"),
         ("compare=hoa-son-2025&source=paper", "compare"),
     ] {
         let resp = api

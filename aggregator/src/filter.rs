@@ -4,19 +4,21 @@
 //! batch was stored under.
 //!
 //! Disclosure (SPEC §10). A filter is a differencing machine: the report of
-//! every answer less the report of all but one is that one answer. So the
-//! answers of each cell (unit × group × field, the finest cell any report
-//! shows) are split into parts by (source, month), and the parts grouped
-//! once, the same way for every filter, by [`merge_small`]: each group holds
-//! at least k answers. A cell counts in a filtered report only when the
-//! filter takes whole groups of it; otherwise it is left out (and counted
-//! as withheld). Any two reports, filtered or not, then differ in each cell
-//! by whole groups, each of at least k answers; no filter, nor any pair of
-//! filters, sets one answer apart.
+//! every answer less the report of all but one is that one answer. So a
+//! filtered report is of units and groups only (no field: every answer of
+//! a unit × group counts as one cell), the answers of each unit × group are
+//! split into parts by (source, month), and the parts grouped once, the
+//! same way for every filter, by [`merge_small`]: each group holds at least
+//! k answers. A cell counts in a filtered report only when the filter takes
+//! whole groups of it; otherwise it is left out (and counted as withheld).
+//! Any two reports, filtered or not, then differ in each unit × group by
+//! whole groups, each of at least k answers; no filter, nor any pair of
+//! filters, sets one answer apart. A field's figures under a filter would
+//! be a finer cell with parts of its own, so none are made.
 //!
 //! The design-weighted figures are not made for a filtered report (a part
 //! of a village's households does not stand for the village), nor is last
-//! year's comparison.
+//! year's comparison, nor a breakdown by field or by a question's answer.
 
 use crate::answers::TextAnswer;
 use crate::crosstab::{by_cell, decode_cell};
@@ -62,8 +64,8 @@ pub struct FilterNote {
     pub from: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
-    /// Cells (unit × group × field) whose answers the filter would split
-    /// below k, left out whole. How many of their answers the filter would
+    /// Cells (unit × group) whose answers the filter would split below k,
+    /// left out whole. How many of their answers the filter would
     /// have taken is not told: it could be fewer than k.
     pub cells_withheld: usize,
     /// The answers the filtered figures rest on.
@@ -208,8 +210,16 @@ pub fn filtered<'c>(
     let mut agg = Aggregate::new(campaign);
     let mut texts = Vec::new();
     let (mut withheld, mut answers) = (0usize, 0u64);
-    for ((unit, group, field), parts) in by_cell(chunks) {
+    // The chunks by unit × group, each field's folded on its own.
+    let mut cells: Vec<((&str, &str), Vec<Decoded>)> = Vec::new();
+    for ((unit, group, _field), parts) in by_cell(chunks) {
         let decoded = decode_cell(&parts, &|_| true)?;
+        match cells.last_mut() {
+            Some((at, all)) if *at == (unit, group) => all.extend(decoded),
+            _ => cells.push(((unit, group), decoded)),
+        }
+    }
+    for ((unit, group), decoded) in cells {
         // Each row's part: (source, month), numbered in the order met.
         let mut keys: Vec<(String, Option<Month>)> = Vec::new();
         let mut sizes: Vec<u64> = Vec::new();
@@ -247,7 +257,7 @@ pub fn filtered<'c>(
             withheld += 1;
             continue;
         }
-        let key = CellKey { unit: unit.to_owned(), group: group.to_owned(), field: field.map(str::to_owned) };
+        let key = CellKey { unit: unit.to_owned(), group: group.to_owned(), field: None };
         for (d, rows) in decoded.iter().zip(&part_of) {
             let keep: Vec<bool> = rows.iter().map(|p| taken[*p]).collect();
             answers += count_rows(&mut agg, &key, d, &keep);
@@ -477,19 +487,22 @@ mod tests {
                 }
             }
         }
-        assert!(compared > 10_000, "{compared}");
+        assert!(compared > 2_000, "{compared}");
         // Not every filter left every cell out: the test compares figures.
-        assert!(per_cell.iter().skip(1).filter(|m| m.len() > 30).count() >= 8);
+        assert!(per_cell.iter().skip(1).filter(|m| m.len() > 20).count() >= 6);
     }
 
     /// A filter that takes every month and source counts exactly what the
-    /// stored answers count, response by response.
+    /// stored answers count, response by response, the two villages as one
+    /// cell of the commune (a filtered report has no fields).
     #[test]
     fn a_filter_that_takes_everything_counts_what_the_responses_do() {
         let c = province();
         let q = likert(&c);
         let spec = [(5, "2026-11-03", "online", 9), (2, "2026-12-03", "paper", 7), (3, "2026-12-04", "offline", 5)];
-        let chunks = [chunk("HS001", "A1", &rows(&q, &spec))];
+        let all = rows(&q, &spec);
+        let (one, two) = all.split_at(10);
+        let chunks = [chunk("HS001", "A1", one), chunk("HS001", "A2", two)];
         let f = filtered(&c, &chunks, &filter(None, Some("2026-11"), Some("2026-12"))).expect("chunks");
         let mut agg = Aggregate::new(&c);
         for (level, day, source, n) in spec {
@@ -497,7 +510,7 @@ mod tests {
                 agg.add(&StoredResponse {
                     unit: "HS001".into(),
                     group: "households".into(),
-                    field: Some("A1".into()),
+                    field: None,
                     submitted_on: day.parse().expect("day"),
                     source: source.into(),
                     ballot: None,

@@ -156,7 +156,13 @@ pub async fn report_of_group(
         texts,
         above_unit,
     };
-    let mut report = report::build(&agg, &ctx, if question.is_some() { By::Unit } else { by });
+    // A filtered report has no fields (see `filter`): no breakdown by one.
+    let build_by = if question.is_some() || (!filter.is_empty() && matches!(by, By::Field | By::UnitField)) {
+        By::Unit
+    } else {
+        by
+    };
+    let mut report = report::build(&agg, &ctx, build_by);
     phase("build");
     if let Some(design) = design {
         report.design = design;

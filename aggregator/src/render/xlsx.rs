@@ -24,7 +24,7 @@ pub fn metadata(report: &Report, organiser: Option<&str>) -> Vec<String> {
     ));
     if let Some(f) = &report.filter {
         lines.push(format!(
-            "Chỉ gồm phiếu {}; {} ô (đơn vị × nhóm × lĩnh vực) không được tính: bộ lọc sẽ tách phiếu của ô thành phần dưới ngưỡng ẩn danh.",
+            "Chỉ gồm phiếu {}; {} ô (đơn vị × nhóm đối tượng) không được tính: bộ lọc sẽ tách phiếu của ô thành phần dưới ngưỡng ẩn danh.",
             f.label,
             super::vn_count(f.cells_withheld as u64)
         ));

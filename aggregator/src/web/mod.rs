@@ -153,10 +153,13 @@ async fn build(state: &ReportState, id: &str, q: &ReportQuery) -> Result<(Campai
         .map_err(|e| WebError::BadInput { message: e.message, field: e.field })?;
     let compare = q.compare.as_deref().filter(|c| !c.is_empty());
     if !filter.is_empty() {
-        // A question's breakdown splits a cell a second way, and last year
-        // was not filtered: neither is made under a filter (see `filter`).
+        // A field or a question's answer splits a cell finer than a filter's
+        // cells, and last year was not filtered: none is made under a filter
+        // (see `filter`).
         let clash = if question.is_some() {
             Some(("by", "phân tổ theo câu trả lời"))
+        } else if matches!(by, By::Field | By::UnitField) {
+            Some(("by", "phân tổ theo lĩnh vực"))
         } else {
             compare.map(|_| ("compare", "so sánh với năm trước"))
         };

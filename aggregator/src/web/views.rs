@@ -33,7 +33,7 @@ figure.bars{margin:1rem 0;max-width:760px}figure.bars figcaption{font-weight:600
 .tmark{display:inline-block;width:0;height:.9rem;border-left:2px dashed #d7301f;margin-right:.4rem;vertical-align:middle}
 .csv{font-size:.85rem}form.search{margin:.5rem 0}form.search input{font-size:1rem;padding:.3rem;max-width:100%}
 .by .q{display:block;margin:.3rem 0}
-form.filter{display:flex;flex-wrap:wrap;gap:.4rem 1rem;align-items:center;margin:.6rem 0}form.filter select{font-size:1rem;padding:.2rem;max-width:100%}
+form.filter{display:flex;flex-wrap:wrap;gap:.4rem 1rem;align-items:center;margin:.6rem 0}form.filter span{min-width:0;max-width:100%}form.filter select{font-size:1rem;padding:.2rem;max-width:100%}
 .note.filtered{background:#fff8e1;border-left:4px solid #e0a800;padding:.4rem .6rem;color:#1a1a1a}
 @media (max-width:600px){main{padding:.8rem}.bar{grid-template-columns:1fr 4.2rem}.bar .label{grid-column:1/-1}}
 .met{color:#0b6b2b;font-weight:600}.unmet{color:#b2182b;font-weight:600}
@@ -488,7 +488,7 @@ fn group_filter(campaign: &Campaign, report: &Report, by: By, question: Option<&
                     }
                 }
             }
-            @if question.is_none() {
+            @if question.is_none() && !matches!(by, By::Field | By::UnitField) {
                 " "
                 span {
                     label for="source" { "Nguồn phiếu " }
@@ -527,8 +527,9 @@ fn group_filter(campaign: &Campaign, report: &Report, by: By, question: Option<&
         @if let Some(n) = note {
             p.note.filtered {
                 "Đang lọc: " strong { (n.label) } " — " (render::vn_count(n.answers)) " phiếu. "
+                @if n.answers == 0 && n.cells_withheld == 0 { "Không có phiếu nào như vậy. " }
                 @if n.cells_withheld > 0 {
-                    (render::vn_count(n.cells_withheld as u64)) " ô (đơn vị × nhóm × lĩnh vực) không được tính: bộ lọc sẽ tách phiếu của ô đó thành phần dưới "
+                    (render::vn_count(n.cells_withheld as u64)) " ô (đơn vị × nhóm đối tượng) không được tính: bộ lọc sẽ tách phiếu của ô đó thành phần dưới "
                     (campaign.anonymity_k) " phiếu, có thể lộ người trả lời. "
                 }
                 @if n.source.is_some() {
@@ -565,7 +566,8 @@ fn report_charts(campaign: &Campaign, report: &Report) -> Markup {
     h2 #thanh-phan { "Chỉ số các thành phần (toàn đợt)" }
     (components_chart)
     h2 #linh-vuc { "Mức độ hài lòng chung theo lĩnh vực" }
-    @if report.totals.by_field.is_empty() { p.note { "Chưa có số liệu." } } @else { (fields_chart) }
+    @if report.filter.is_some() { p.note { "Khi lọc theo nguồn phiếu hay theo tháng, số liệu không chia theo lĩnh vực." } }
+    @else if report.totals.by_field.is_empty() { p.note { "Chưa có số liệu." } } @else { (fields_chart) }
     }
 }
 

@@ -24,6 +24,10 @@ pub struct Generator<'c> {
     /// its answers come from them, and each village leans its own way.
     villages: BTreeMap<(String, String), Vec<String>>,
     village_effect: BTreeMap<String, f64>,
+    /// Responses made so far: every third household's answer comes from an
+    /// enumerator at the door, every sixth other one on paper (the random
+    /// draws stay as they were).
+    made: u64,
 }
 
 const SUGGESTIONS: [&str; 4] = [
@@ -65,6 +69,7 @@ impl<'c> Generator<'c> {
         Some(Generator {
             campaign,
             rng,
+            made: 0,
             cells,
             unit_effect,
             field_effect,
@@ -133,12 +138,19 @@ impl<'c> Generator<'c> {
             }
         }
         let day = self.rng.random_range(0..=self.day_span);
+        self.made += 1;
+        let households = self.campaign.group(&group).is_some_and(|g| g.households.is_some());
+        let source = match (households, self.made % 6) {
+            (true, 0 | 3) => "offline",
+            (false, 0) => "paper",
+            _ => "online",
+        };
         StoredResponse {
             unit,
             group,
             field: village.or_else(|| field_index.map(|f| self.campaign.fields[f].clone())),
             submitted_on: self.campaign.opens + chrono::Duration::days(day),
-            source: "demo".into(),
+            source: source.into(),
             ballot: None,
             cells,
         }

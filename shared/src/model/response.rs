@@ -25,7 +25,8 @@ pub struct StoredResponse {
     pub group: String,
     pub field: Option<String>,
     pub submitted_on: NaiveDate,
-    /// How it arrived: `online`, `paper` or `demo`.
+    /// How it arrived: `online`, `offline` (the enumerators' app), `paper`, or
+    /// `mixed` for a batch released with answers of more than one.
     pub source: String,
     /// A paper ballot's own printed number (linked to no person).
     #[serde(skip_serializing_if = "Option::is_none")]
