@@ -13,6 +13,7 @@ pub mod filter;
 pub mod funnel;
 pub mod indices;
 pub mod load;
+pub mod numbers;
 pub mod par_index;
 pub mod render;
 pub mod report;

@@ -431,12 +431,12 @@ pub fn notes(report: &Report) -> Vec<String> {
         let mut note = format!(
             "Số liệu chỉ gồm phiếu {}: {} phiếu; không chia theo lĩnh vực, không có số liệu có trọng số và so sánh năm trước.",
             f.label,
-            crate::render::vn_count(f.answers)
+            crate::numbers::vn_count(f.answers)
         );
         if f.cells_withheld > 0 {
             note.push_str(&format!(
                 " {} ô (đơn vị × nhóm đối tượng) không được tính: bộ lọc sẽ tách phiếu của ô thành phần dưới {} phiếu, có thể lộ người trả lời.",
-                crate::render::vn_count(f.cells_withheld as u64),
+                crate::numbers::vn_count(f.cells_withheld as u64),
                 report.anonymity.k.max(1)
             ));
         }

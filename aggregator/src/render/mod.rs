@@ -12,6 +12,7 @@ pub use tables::{
     PER_UNIT_DETAIL, UNITS_IN_FULL, codebook_table, is_campaign_row, one_unit_at_a_time, tables, too_many_units,
 };
 
+pub use crate::numbers::{vn_count, vn_decimal, vn_figure, vn_pct};
 use rust_decimal::Decimal;
 
 /// One cell of a report table.
@@ -21,36 +22,6 @@ pub enum Value {
     Count(u64),
     /// A percentage or points, shown rounded half-up to 2 places; `None` = no data.
     Figure(Option<Decimal>),
-}
-
-/// A percentage as Vietnamese reports write it: rounded half-up to 2
-/// places, a decimal comma, no trailing zeros (71,43; 50; 0).
-pub fn vn_pct(d: Decimal) -> String {
-    crate::stats::round2(d).normalize().to_string().replace('.', ",")
-}
-
-/// A figure in a table column: two places and a decimal comma (71,40).
-pub fn vn_figure(d: Decimal) -> String {
-    format!("{:.2}", crate::stats::round2(d)).replace('.', ",")
-}
-
-/// A measured figure (an estimate, an interval's end, a design effect)
-/// with two places and a decimal comma (84,19).
-pub fn vn_decimal(x: f64) -> String {
-    format!("{x:.2}").replace('.', ",")
-}
-
-/// A count with `.` between thousands (1.234).
-pub fn vn_count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    out
 }
 
 impl Value {
