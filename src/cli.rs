@@ -128,6 +128,15 @@ pub enum Command {
         /// So với đợt khảo sát khác (mã đợt; thường là năm trước, qua tệp sắp xếp đơn vị)
         #[arg(long)]
         compare: Option<String>,
+        /// Chỉ phiếu đến theo nguồn: online, offline hoặc paper
+        #[arg(long)]
+        source: Option<String>,
+        /// Chỉ phiếu từ tháng (YYYY-MM)
+        #[arg(long)]
+        from: Option<String>,
+        /// Chỉ phiếu đến tháng (YYYY-MM)
+        #[arg(long)]
+        to: Option<String>,
     },
     /// Dữ liệu phiếu ẩn danh, mỗi phiếu một dòng
     Export {

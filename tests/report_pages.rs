@@ -546,3 +546,34 @@ async fn a_report_of_one_respondent_group() {
     let (status, _) = get_html(&client, &format!("{}/reports/hand?group=nobody", server.base)).await;
     assert_eq!(status, 422, "an unknown group is refused");
 }
+
+/// `sipas report` takes the page's filters: the fixture's answers were
+/// imported from paper, so «paper» takes every one of them (k = 1 here),
+/// «online» none; a filter with a field breakdown, or a source that does
+/// not exist, is bad input named by its flag.
+#[tokio::test]
+async fn the_command_line_report_takes_the_same_filters() {
+    let db = loaded().await;
+    let json = |args: &[&str]| -> Value {
+        let mut all = vec!["report", "--campaign", "hand", "--format", "json"];
+        all.extend_from_slice(args);
+        let out = sipas(&db, &all);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        serde_json::from_str(&common::stdout(&out)).expect("json")
+    };
+    let all = json(&[]);
+    assert!(all.get("filter").is_none());
+    let paper = json(&["--source", "paper", "--from", "2026-10"]);
+    assert_eq!(paper["filter"]["label"], "nguồn Phiếu giấy · từ tháng 10/2026");
+    assert_eq!(paper["totals"]["responses"], all["totals"]["responses"]);
+    assert_eq!(paper["filter"]["answers"], all["totals"]["responses"]);
+    let online = json(&["--source", "online"]);
+    assert_eq!(online["totals"]["responses"], 0);
+    for (args, flag) in [(vec!["--source", "fax"], "--source"), (vec!["--source", "paper", "--by", "field"], "--by")] {
+        let mut all = vec!["report", "--campaign", "hand"];
+        all.extend_from_slice(&args);
+        let out = sipas(&db, &all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(flag), "{args:?}: {}", stderr(&out));
+    }
+}

@@ -146,6 +146,32 @@ impl Filter {
         self.source.is_none() && self.from.is_none() && self.to.is_none()
     }
 
+    /// Whether this filter may narrow a report broken down by field or by a
+    /// question's answer, or compared with last year: none of them, see the
+    /// module. Empty filters allow everything.
+    ///
+    /// # Errors
+    /// The first clash, named for the query field it came in.
+    pub fn allows(&self, by_field: bool, by_question: bool, compare: bool) -> Result<(), BadFilter> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        let clash = [
+            (by_question, "by", "phân tổ theo câu trả lời"),
+            (by_field, "by", "phân tổ theo lĩnh vực"),
+            (compare, "compare", "so sánh với năm trước"),
+        ]
+        .into_iter()
+        .find(|(on, _, _)| *on);
+        match clash {
+            Some((_, field, what)) => Err(BadFilter {
+                message: format!("không lọc theo nguồn phiếu hay theo tháng khi xem {what}: bỏ bộ lọc hoặc bỏ {what}"),
+                field,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// In words, for titles and notes.
     pub fn label(&self) -> String {
         let mut parts = Vec::new();

@@ -339,6 +339,7 @@ pub async fn report(
     format: ReportFormat,
     out: Option<&Path>,
     compare: Option<&str>,
+    filter: &sipas_aggregator::filter::Filter,
 ) -> Result<(), Failure> {
     let (by, question) = match by {
         None => (By::Unit, None),
@@ -348,6 +349,9 @@ pub async fn report(
             ))
         })?,
     };
+    filter
+        .allows(matches!(by, By::Field | By::UnitField), question.is_some(), compare.is_some())
+        .map_err(|e| Failure::BadInput(format!("--{}: {}", e.field, e.message)))?;
     let (store, campaign) = open_campaign(db, campaign_id).await?;
     if let Some(code) = &question {
         sipas_aggregator::report::check_question(&campaign, code)
@@ -355,7 +359,9 @@ pub async fn report(
     }
     release_due(&*store).await?;
     let bar = progress("Đang tổng hợp");
-    let mut report = load::report(&*store, &campaign, by, question.as_deref(), &|n| bar.set_position(n)).await?;
+    let mut report =
+        load::report_of_group(&*store, &campaign, by, question.as_deref(), None, filter, &|n| bar.set_position(n))
+            .await?;
     if let Some(previous) = compare {
         load::compare_with(&*store, &campaign, &mut report, previous).await.map_err(|e| match e {
             StoreError::NotFound(what) => Failure::BadInput(format!("--compare: không có {what} trong cơ sở dữ liệu")),

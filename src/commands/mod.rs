@@ -186,8 +186,10 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Responses(ResponsesCommand::Numbers { campaign, unit, spare }) => {
             data::ballot_numbers(&cli.db, &campaign, unit.as_deref(), spare).await
         }
-        Command::Report { campaign, by, format, out, compare } => {
-            data::report(&cli.db, &campaign, by.as_deref(), format, out.as_deref(), compare.as_deref()).await
+        Command::Report { campaign, by, format, out, compare, source, from, to } => {
+            let filter = sipas_aggregator::filter::Filter::parse(source.as_deref(), from.as_deref(), to.as_deref())
+                .map_err(|e| Failure::BadInput(format!("--{}: {}", e.field, e.message)))?;
+            data::report(&cli.db, &campaign, by.as_deref(), format, out.as_deref(), compare.as_deref(), &filter).await
         }
         Command::Export { campaign, format, out } => data::export(&cli.db, &campaign, format, out.as_deref()).await,
         Command::Par(ParCommand::ImportAppraisal { campaign, file }) => {

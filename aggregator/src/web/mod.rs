@@ -152,24 +152,9 @@ async fn build(state: &ReportState, id: &str, q: &ReportQuery) -> Result<(Campai
     let filter = crate::filter::Filter::parse(q.source.as_deref(), q.from.as_deref(), q.to.as_deref())
         .map_err(|e| WebError::BadInput { message: e.message, field: e.field })?;
     let compare = q.compare.as_deref().filter(|c| !c.is_empty());
-    if !filter.is_empty() {
-        // A field or a question's answer splits a cell finer than a filter's
-        // cells, and last year was not filtered: none is made under a filter
-        // (see `filter`).
-        let clash = if question.is_some() {
-            Some(("by", "phân tổ theo câu trả lời"))
-        } else if matches!(by, By::Field | By::UnitField) {
-            Some(("by", "phân tổ theo lĩnh vực"))
-        } else {
-            compare.map(|_| ("compare", "so sánh với năm trước"))
-        };
-        if let Some((field, what)) = clash {
-            return Err(WebError::BadInput {
-                message: format!("không lọc theo nguồn phiếu hay theo tháng khi xem {what}: bỏ bộ lọc hoặc bỏ {what}"),
-                field,
-            });
-        }
-    }
+    filter
+        .allows(matches!(by, By::Field | By::UnitField), question.is_some(), compare.is_some())
+        .map_err(|e| WebError::BadInput { message: e.message, field: e.field })?;
     let mut report =
         load::report_of_group(&*state.store, &campaign, by, question.as_deref(), group, &filter, &|_| {}).await?;
     if let Some(previous) = compare {
