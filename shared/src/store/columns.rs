@@ -280,6 +280,17 @@ pub fn concat(parts: &[&[u8]]) -> Result<Decoded, ChunkError> {
     Ok(Decoded { questions, answers, rows, values })
 }
 
+/// [`encode_split`], each chunk with its number of rows.
+pub fn encode_counted(rows: &[Row]) -> Vec<(i64, Vec<u8>)> {
+    encode_split(rows)
+        .into_iter()
+        .map(|body| {
+            let n = decode_only(&body, &|_| false).map(|d| d.rows).unwrap_or(0);
+            (i64::try_from(n).unwrap_or(i64::MAX), body)
+        })
+        .collect()
+}
+
 /// Encodes rows as chunks of at most 60,000 distinct answers each (a chunk
 /// indexes its answers with 16 bits).
 pub fn encode_split(rows: &[Row]) -> Vec<Vec<u8>> {

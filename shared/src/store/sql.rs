@@ -321,21 +321,62 @@ macro_rules! sql_store {
             /// one per cell, replacing what was kept.
             async fn encode_chunks_again(&self, campaign: &str) -> Result<(), StoreError> {
                 use futures::TryStreamExt;
-                let mut rows = $crate::store::columns::ChunkRows::new();
+                // The responses come cell by cell: each cell is encoded as
+                // soon as it is whole, so no more than one cell's rows are
+                // held (a province's million answers as rows would be
+                // gigabytes; as chunks, tens of megabytes).
+                let mut chunks: Vec<($crate::store::CellCountKey, i64, Vec<u8>)> = Vec::new();
+                let mut cell: Option<($crate::store::CellCountKey, Vec<$crate::store::columns::Row>)> = None;
                 {
                     let mut stream = $crate::store::Store::responses(self, campaign);
+                    let mut flush = |cell: Option<($crate::store::CellCountKey, Vec<$crate::store::columns::Row>)>| {
+                        if let Some((key, rows)) = cell {
+                            chunks.extend($crate::store::columns::encode_counted(&rows).into_iter().map(|(n, body)| (key.clone(), n, body)));
+                        }
+                    };
                     while let Some(r) = stream.try_next().await? {
+                        let key = (r.unit, r.group, r.field.unwrap_or_default());
                         let mut row: $crate::store::columns::Row = r.cells.into_iter().collect();
                         row.push(($crate::store::columns::DAY.to_owned(), r.submitted_on.to_string()));
                         row.push(($crate::store::columns::SOURCE.to_owned(), r.source));
-                        rows.entry((r.unit, r.group, r.field.unwrap_or_default())).or_default().push(row);
+                        match &mut cell {
+                            Some((at, rows)) if *at == key => rows.push(row),
+                            _ => flush(cell.replace((key, vec![row]))),
+                        }
                     }
+                    flush(cell.take());
                 }
                 let mut tx = self.pool.begin().await?;
                 sqlx::query("UPDATE service_settings SET value = value WHERE name = 'key_check'").execute(&mut *tx).await?;
                 sqlx::query("DELETE FROM answer_chunks WHERE campaign_id = $1").bind(campaign).execute(&mut *tx).await?;
-                Self::write_tallies(&mut tx, campaign, &Default::default(), &Default::default(), &rows, 1).await?;
+                Self::insert_chunks(&mut tx, campaign, &chunks, 1).await?;
                 tx.commit().await?;
+                Ok(())
+            }
+
+            /// Stores encoded chunks (cell, rows, body) with `sign`, several a
+            /// statement.
+            async fn insert_chunks(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                campaign: &str,
+                chunks: &[($crate::store::CellCountKey, i64, Vec<u8>)],
+                sign: i64,
+            ) -> Result<(), StoreError> {
+                for part in chunks.chunks(100) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO answer_chunks (campaign_id, unit, group_code, field, sign, n, body) ",
+                    );
+                    q.push_values(part, |mut b, ((unit, group, field), n, body)| {
+                        b.push_bind(campaign.to_owned())
+                            .push_bind(unit.clone())
+                            .push_bind(group.clone())
+                            .push_bind(field.clone())
+                            .push_bind(sign)
+                            .push_bind(*n)
+                            .push_bind(body.clone());
+                    });
+                    q.build().execute(&mut **tx).await?;
+                }
                 Ok(())
             }
 
@@ -347,30 +388,14 @@ macro_rules! sql_store {
                 rows: &$crate::store::columns::ChunkRows,
                 sign: i64,
             ) -> Result<(), StoreError> {
-                // The same responses, column by column (see `columns`), several
-                // chunks a statement.
-                let mut chunks = Vec::new();
-                for ((unit, group, field), cell_rows) in rows {
-                    for body in $crate::store::columns::encode_split(cell_rows) {
-                        let n = $crate::store::columns::decode_only(&body, &|_| false).map(|d| d.rows).unwrap_or(0);
-                        chunks.push((unit, group, field, i64::try_from(n).unwrap_or(i64::MAX), body));
-                    }
-                }
-                for part in chunks.chunks(100) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO answer_chunks (campaign_id, unit, group_code, field, sign, n, body) ",
-                    );
-                    q.push_values(part, |mut b, (unit, group, field, n, body)| {
-                        b.push_bind(campaign.to_owned())
-                            .push_bind((*unit).clone())
-                            .push_bind((*group).clone())
-                            .push_bind((*field).clone())
-                            .push_bind(sign)
-                            .push_bind(*n)
-                            .push_bind(body.clone());
-                    });
-                    q.build().execute(&mut **tx).await?;
-                }
+                // The same responses, column by column (see `columns`).
+                let chunks: Vec<($crate::store::CellCountKey, i64, Vec<u8>)> = rows
+                    .iter()
+                    .flat_map(|(key, cell_rows)| {
+                        $crate::store::columns::encode_counted(cell_rows).into_iter().map(move |(n, body)| (key.clone(), n, body))
+                    })
+                    .collect();
+                Self::insert_chunks(tx, campaign, &chunks, sign).await?;
                 let rows: Vec<_> = tallies.iter().collect();
                 for chunk in rows.chunks(500) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
