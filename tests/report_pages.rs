@@ -549,8 +549,8 @@ async fn a_report_of_one_respondent_group() {
 
 /// `sipas report` takes the page's filters: the fixture's answers were
 /// imported from paper, so «paper» takes every one of them (k = 1 here),
-/// «online» none; a filter with a field breakdown, or a source that does
-/// not exist, is bad input named by its flag.
+/// «online» none; a filter with a breakdown by a question's answer, or a
+/// source that does not exist, is bad input named by its flag.
 #[tokio::test]
 async fn the_command_line_report_takes_the_same_filters() {
     let db = loaded().await;
@@ -569,7 +569,9 @@ async fn the_command_line_report_takes_the_same_filters() {
     assert_eq!(paper["filter"]["answers"], all["totals"]["responses"]);
     let online = json(&["--source", "online"]);
     assert_eq!(online["totals"]["responses"], 0);
-    for (args, flag) in [(vec!["--source", "fax"], "--source"), (vec!["--source", "paper", "--by", "field"], "--by")] {
+    for (args, flag) in
+        [(vec!["--source", "fax"], "--source"), (vec!["--source", "paper", "--by", "question:HL"], "--by")]
+    {
         let mut all = vec!["report", "--campaign", "hand"];
         all.extend_from_slice(&args);
         let out = sipas(&db, &all);

@@ -4,21 +4,27 @@
 //! batch was stored under.
 //!
 //! Disclosure (SPEC §10). A filter is a differencing machine: the report of
-//! every answer less the report of all but one is that one answer. So a
-//! filtered report is of units and groups only (no field: every answer of
-//! a unit × group counts as one cell), the answers of each unit × group are
-//! split into parts by (source, month), and the parts grouped once, the
-//! same way for every filter, by [`merge_small`]: each group holds at least
-//! k answers. A cell counts in a filtered report only when the filter takes
-//! whole groups of it; otherwise it is left out (and counted as withheld).
-//! Any two reports, filtered or not, then differ in each unit × group by
-//! whole groups, each of at least k answers; no filter, nor any pair of
-//! filters, sets one answer apart. A field's figures under a filter would
-//! be a finer cell with parts of its own, so none are made.
+//! every answer less the report of all but one is that one answer. So the
+//! answers of each cell (unit × group × field, the finest cell any report
+//! shows) are split into parts by (source, month), and the parts grouped
+//! once, the same way for every filter, by [`merge_small`]: each group holds
+//! at least k answers. A cell counts in a filtered report only when the
+//! filter takes whole groups of it; otherwise it is left out (and counted
+//! as withheld). A question that only some answer (shown after another
+//! answer, optional) splits its own way: its answerers in each part are
+//! grouped the same way, and the filter counts the question in the cell
+//! only in whole groups of them. Any two reports, filtered or not, then
+//! differ in each cell, and in each question of it, by whole groups of at
+//! least k; no filter, nor any pair of filters, sets one answer apart.
+//!
+//! Release batches hold at least k answers of one cell, one day and one
+//! source (or «mixed»), so the parts are whole batches and little is left
+//! out, until a reviewer excludes answers or a ballot is withdrawn.
 //!
 //! The design-weighted figures are not made for a filtered report (a part
 //! of a village's households does not stand for the village), nor is last
-//! year's comparison, nor a breakdown by field or by a question's answer.
+//! year's comparison, nor a breakdown by a question's answer (it splits a
+//! cell a second way).
 
 use crate::answers::TextAnswer;
 use crate::crosstab::{by_cell, decode_cell};
@@ -64,12 +70,55 @@ pub struct FilterNote {
     pub from: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
-    /// Cells (unit × group) whose answers the filter would split below k,
-    /// left out whole. How many of their answers the filter would
+    /// Cells (unit × group × field) whose answers the filter would split
+    /// below k, left out whole. How many of their answers the filter would
     /// have taken is not told: it could be fewer than k.
     pub cells_withheld: usize,
+    /// Cells counted without some of their questions: those whose
+    /// answerers (a question shown after another answer, or optional) the
+    /// filter would split below k.
+    pub cells_with_questions_withheld: usize,
     /// The answers the filtered figures rest on.
     pub answers: u64,
+}
+
+impl FilterNote {
+    /// What a reader should know of the filtered figures beyond the filter
+    /// itself: what was left out and why, what «mixed» and a month mean.
+    /// `k`: the campaign's threshold.
+    pub fn sentences(&self, k: i64) -> Vec<String> {
+        let count = |n: usize| crate::numbers::vn_count(n as u64);
+        let mut out = Vec::new();
+        if self.answers == 0 && self.cells_withheld == 0 {
+            out.push("Không có phiếu nào như vậy.".to_owned());
+        }
+        if self.cells_withheld > 0 {
+            out.push(format!(
+                "{} ô (đơn vị × nhóm × lĩnh vực) không được tính: bộ lọc sẽ tách phiếu của ô thành các phần dưới {k} phiếu, có thể lộ người trả lời.",
+                count(self.cells_withheld)
+            ));
+        }
+        if self.cells_with_questions_withheld > 0 {
+            out.push(format!(
+                "Ở {} ô, một số câu hỏi không được tính: bộ lọc sẽ tách những người trả lời câu đó thành các phần dưới {k} người.",
+                count(self.cells_with_questions_withheld)
+            ));
+        }
+        if self.source.is_some() {
+            out.push(
+                "Phiếu công bố cùng đợt với phiếu của nguồn khác được ghi là «hỗn hợp» và không thuộc nguồn nào."
+                    .to_owned(),
+            );
+        }
+        if self.from.is_some() || self.to.is_some() {
+            out.push(
+                "Tháng của một phiếu là ngày nó được đưa vào số liệu: ngày của phiếu cuối trong đợt công bố, theo giờ của đợt."
+                    .to_owned(),
+            );
+        }
+        out.push("Không có số liệu có trọng số và so sánh năm trước khi lọc.".to_owned());
+        out
+    }
 }
 
 /// A filter's value that does not parse, with the query field it came in.
@@ -146,23 +195,19 @@ impl Filter {
         self.source.is_none() && self.from.is_none() && self.to.is_none()
     }
 
-    /// Whether this filter may narrow a report broken down by field or by a
-    /// question's answer, or compared with last year: none of them, see the
-    /// module. Empty filters allow everything.
+    /// Whether this filter may narrow a report broken down by a question's
+    /// answer, or compared with last year: neither, see the module. Empty
+    /// filters allow everything.
     ///
     /// # Errors
     /// The first clash, named for the query field it came in.
-    pub fn allows(&self, by_field: bool, by_question: bool, compare: bool) -> Result<(), BadFilter> {
+    pub fn allows(&self, by_question: bool, compare: bool) -> Result<(), BadFilter> {
         if self.is_empty() {
             return Ok(());
         }
-        let clash = [
-            (by_question, "by", "phân tổ theo câu trả lời"),
-            (by_field, "by", "phân tổ theo lĩnh vực"),
-            (compare, "compare", "so sánh với năm trước"),
-        ]
-        .into_iter()
-        .find(|(on, _, _)| *on);
+        let clash = [(by_question, "by", "phân tổ theo câu trả lời"), (compare, "compare", "so sánh với năm trước")]
+            .into_iter()
+            .find(|(on, _, _)| *on);
         match clash {
             Some((_, field, what)) => Err(BadFilter {
                 message: format!("không lọc theo nguồn phiếu hay theo tháng khi xem {what}: bỏ bộ lọc hoặc bỏ {what}"),
@@ -222,8 +267,10 @@ pub struct Filtered<'c> {
     pub note: FilterNote,
 }
 
-/// The answers of `chunks` that `filter` takes, cell by cell as the module
-/// says: a cell the filter would split below k is left out whole.
+/// The answers of `chunks` that `filter` takes (of `group` only, if given),
+/// cell by cell as the module says: a cell the filter would split below k
+/// is left out whole, and a question of a cell whose answerers it would
+/// split so is left out of that cell.
 ///
 /// # Errors
 /// A damaged chunk.
@@ -231,22 +278,19 @@ pub fn filtered<'c>(
     campaign: &'c Campaign,
     chunks: &[AnswerChunk],
     filter: &Filter,
+    group: Option<&str>,
 ) -> Result<Filtered<'c>, ChunkError> {
     let k = threshold(campaign);
     let mut agg = Aggregate::new(campaign);
     let mut texts = Vec::new();
-    let (mut withheld, mut answers) = (0usize, 0u64);
-    // The chunks by unit × group, each field's folded on its own.
-    let mut cells: Vec<((&str, &str), Vec<Decoded>)> = Vec::new();
-    for ((unit, group, _field), parts) in by_cell(chunks) {
-        let decoded = decode_cell(&parts, &|_| true)?;
-        match cells.last_mut() {
-            Some((at, all)) if *at == (unit, group) => all.extend(decoded),
-            _ => cells.push(((unit, group), decoded)),
+    let (mut withheld, mut partly, mut answers) = (0usize, 0usize, 0u64);
+    for ((unit, g, field), parts) in by_cell(chunks) {
+        if group.is_some_and(|x| x != g) {
+            continue;
         }
-    }
-    for ((unit, group), decoded) in cells {
-        // Each row's part: (source, month), numbered in the order met.
+        let decoded = decode_cell(&parts, &|_| true)?;
+        // Each row's part: (source, month), numbered in the order met; and
+        // per question, how many of each part answered it.
         let mut keys: Vec<(String, Option<Month>)> = Vec::new();
         let mut sizes: Vec<u64> = Vec::new();
         let mut part_of: Vec<Vec<usize>> = Vec::with_capacity(decoded.len());
@@ -277,17 +321,42 @@ pub fn filtered<'c>(
         if !taken.contains(&true) {
             continue;
         }
-        let whole = merge_small(&sizes, k)
-            .is_some_and(|groups| groups.iter().all(|g| g.iter().all(|i| taken[*i]) || g.iter().all(|i| !taken[*i])));
-        if !whole {
+        let whole = |sizes: &[u64]| {
+            merge_small(sizes, k).is_some_and(|groups| {
+                groups.iter().all(|g| g.iter().all(|i| taken[*i]) || g.iter().all(|i| !taken[*i]))
+            })
+        };
+        if !whole(&sizes) {
             withheld += 1;
             continue;
         }
-        let key = CellKey { unit: unit.to_owned(), group: group.to_owned(), field: None };
+        // A question answered by some only (shown after another answer,
+        // optional, «không biết» aside) splits its own way: the filter
+        // takes its answers only in whole groups of its answerers.
+        let mut answered: std::collections::BTreeMap<&str, Vec<u64>> = std::collections::BTreeMap::new();
+        for (d, rows) in decoded.iter().zip(&part_of) {
+            let nq = d.questions.len();
+            for (c, code) in d.questions.iter().enumerate().filter(|(_, q)| !q.starts_with('@')) {
+                let counts = answered.entry(code.as_str()).or_insert_with(|| vec![0; keys.len()]);
+                for (r, part) in rows.iter().enumerate() {
+                    counts[*part] += u64::from(d.values[r * nq + c] != 0);
+                }
+            }
+        }
+        let held_back: std::collections::BTreeSet<&str> = answered
+            .iter()
+            .filter(|(_, counts)| counts.iter().zip(&taken).any(|(n, t)| *t && *n > 0) && !whole(counts))
+            .map(|(code, _)| *code)
+            .collect();
+        partly += usize::from(!held_back.is_empty());
+        let key = CellKey { unit: unit.to_owned(), group: g.to_owned(), field: field.map(str::to_owned) };
+        let counts_question = |code: &str| !held_back.contains(code);
         for (d, rows) in decoded.iter().zip(&part_of) {
             let keep: Vec<bool> = rows.iter().map(|p| taken[*p]).collect();
-            answers += count_rows(&mut agg, &key, d, &keep);
-            texts.extend(crate::crosstab::texts_of(campaign, &key, d, &keep));
+            answers += count_rows(&mut agg, &key, d, &keep, &counts_question);
+            texts.extend(
+                crate::crosstab::texts_of(campaign, &key, d, &keep).into_iter().filter(|t| counts_question(&t.3)),
+            );
         }
     }
     Ok(Filtered {
@@ -299,14 +368,22 @@ pub fn filtered<'c>(
             from: filter.from.map(|(y, m)| format!("{y}-{m:02}")),
             to: filter.to.map(|(y, m)| format!("{y}-{m:02}")),
             cells_withheld: withheld,
+            cells_with_questions_withheld: partly,
             answers,
         },
     })
 }
 
 /// Counts the rows of `d` that `keep` marks into the cell `key`, each
-/// distinct answer parsed once; returns how many rows.
-fn count_rows(agg: &mut Aggregate<'_>, key: &CellKey, d: &Decoded, keep: &[bool]) -> u64 {
+/// distinct answer parsed once, the questions `counts_question` takes;
+/// returns how many rows.
+fn count_rows(
+    agg: &mut Aggregate<'_>,
+    key: &CellKey,
+    d: &Decoded,
+    keep: &[bool],
+    counts_question: &dyn Fn(&str) -> bool,
+) -> u64 {
     let (nq, na) = (d.questions.len(), d.answers.len() + 1);
     let mut counts = vec![0u64; nq * na];
     let mut responses = 0u64;
@@ -328,7 +405,7 @@ fn count_rows(agg: &mut Aggregate<'_>, key: &CellKey, d: &Decoded, keep: &[bool]
     let mut ignored = 0u64;
     let cell = agg.cells.entry(key.clone()).or_insert_with(|| Cell::sized(len));
     cell.responses += responses;
-    for (q, code) in d.questions.iter().enumerate() {
+    for (q, code) in d.questions.iter().enumerate().filter(|(_, code)| counts_question(code)) {
         for a in 1..na {
             let n = counts[q * na + a];
             if n == 0 {
@@ -413,11 +490,11 @@ mod tests {
             chunk("HS001", "A1", &rows(&q, &[(5, "2026-11-03", "online", 15), (1, "2026-11-03", "paper", 1)])),
             chunk("HS002", "B1", &rows(&q, &[(4, "2026-11-03", "online", 10), (2, "2026-11-04", "paper", 6)])),
         ];
-        let everything = filtered(&c, &chunks, &Filter::default()).expect("chunks");
+        let everything = filtered(&c, &chunks, &Filter::default(), None).expect("chunks");
         assert_eq!((taken(&everything, "HS001"), taken(&everything, "HS002")), (16, 16));
         assert_eq!(everything.note.cells_withheld, 0);
         for (source, hs002) in [("paper", 6), ("online", 10)] {
-            let f = filtered(&c, &chunks, &filter(Some(source), None, None)).expect("chunks");
+            let f = filtered(&c, &chunks, &filter(Some(source), None, None), None).expect("chunks");
             assert_eq!(taken(&f, "HS001"), 0, "{source}: HS001's village would be split 15 + 1");
             assert_eq!(taken(&f, "HS002"), hs002, "{source}");
             assert_eq!((f.note.cells_withheld, f.note.answers), (1, hs002), "{source}");
@@ -430,7 +507,7 @@ mod tests {
             assert_eq!(levels, if source == "paper" { [0, 6, 0, 0, 0] } else { [0, 0, 0, 10, 0] });
         }
         // The household's source alone: no filter takes it from anywhere.
-        let offline = filtered(&c, &chunks, &filter(Some("offline"), None, None)).expect("chunks");
+        let offline = filtered(&c, &chunks, &filter(Some("offline"), None, None), None).expect("chunks");
         assert_eq!((offline.note.answers, offline.note.cells_withheld), (0, 0));
     }
 
@@ -444,26 +521,80 @@ mod tests {
             chunk("HS001", "A1", &rows(&q, &[(5, "2026-11-03", "online", 12), (3, "2026-12-01", "online", 3)])),
             chunk("HS002", "B1", &rows(&q, &[(4, "2026-11-20", "online", 7), (2, "2026-12-02", "online", 8)])),
         ];
-        let nov = filtered(&c, &chunks, &filter(None, Some("2026-11"), Some("2026-11"))).expect("chunks");
+        let nov = filtered(&c, &chunks, &filter(None, Some("2026-11"), Some("2026-11")), None).expect("chunks");
         assert_eq!((taken(&nov, "HS001"), taken(&nov, "HS002")), (0, 7));
-        let dec = filtered(&c, &chunks, &filter(None, Some("2026-12"), None)).expect("chunks");
+        let dec = filtered(&c, &chunks, &filter(None, Some("2026-12"), None), None).expect("chunks");
         assert_eq!((taken(&dec, "HS001"), taken(&dec, "HS002")), (0, 8));
-        let both = filtered(&c, &chunks, &filter(None, Some("2026-11"), Some("2026-12"))).expect("chunks");
+        let both = filtered(&c, &chunks, &filter(None, Some("2026-11"), Some("2026-12")), None).expect("chunks");
         assert_eq!((taken(&both, "HS001"), taken(&both, "HS002")), (15, 15));
         assert_eq!(both.note.label, "tháng 11/2026 – 12/2026");
     }
 
+    /// The second five-level question the households are asked.
+    fn second_likert(c: &Campaign) -> String {
+        let q = c.questionnaire_of("households").expect("questionnaire");
+        q.questions().filter(|x| x.kind == QuestionKind::Likert5).nth(1).expect("two such questions").code.clone()
+    }
+
+    /// `row` with `question` also answered at `level`.
+    fn also(mut r: Row, question: &str, level: u8) -> Row {
+        r.push((question.to_owned(), level.to_string()));
+        r.sort();
+        r
+    }
+
+    /// Answers to `question` in a cell: how many gave a level.
+    fn answered(f: &Filtered<'_>, key: &CellKey, question: &str) -> u64 {
+        let Some(cell) = f.agg.cells.get(key) else { return 0 };
+        let (i, _) = f.agg.question_of(&key.group, question).expect("question");
+        cell.questions[i].likert_n()
+    }
+
+    /// A question shown only after another answer: ten online households,
+    /// five of whom answered it (all at 5), and five on paper, one of whom
+    /// answered it (at 1). Both sources hold k households, so each filter
+    /// takes them; but «online» would count the question 5 times against
+    /// the whole's 6, and the difference is the paper household's answer.
+    /// So the question's answerers are grouped like the households, and the
+    /// question is left out of the cell under either filter.
+    #[test]
+    fn a_question_few_answered_is_not_set_apart_by_a_filter() {
+        let c = province();
+        let (q, q2) = (likert(&c), second_likert(&c));
+        let mut all = Vec::new();
+        for i in 0..10 {
+            let r = row(&q, 4, "2026-11-03", "online");
+            all.push(if i < 5 { also(r, &q2, 5) } else { r });
+        }
+        for i in 0..5 {
+            let r = row(&q, 3, "2026-11-04", "paper");
+            all.push(if i == 0 { also(r, &q2, 1) } else { r });
+        }
+        let chunks = [chunk("HS001", "A1", &all)];
+        let key = CellKey { unit: "HS001".into(), group: "households".into(), field: Some("A1".into()) };
+        let whole = filtered(&c, &chunks, &Filter::default(), None).expect("chunks");
+        assert_eq!((answered(&whole, &key, &q), answered(&whole, &key, &q2)), (15, 6));
+        for (source, households) in [("online", 10), ("paper", 5)] {
+            let f = filtered(&c, &chunks, &filter(Some(source), None, None), None).expect("chunks");
+            assert_eq!(taken(&f, "HS001"), households, "{source}");
+            assert_eq!(answered(&f, &key, &q), households, "{source}: every household answered it");
+            assert_eq!(answered(&f, &key, &q2), 0, "{source}: 5 + 1 answerers would be split");
+            assert_eq!((f.note.cells_withheld, f.note.cells_with_questions_withheld), (0, 1), "{source}");
+        }
+    }
+
     /// Every filter against every filter it holds, on cells of parts of every
-    /// size from 1 to 12 in three sources and two months. A difference is
-    /// read between a filter and one that takes a part of what it takes (the
-    /// filters' overlaps are filters too: a source in a month): in every
-    /// cell the two differ by no answers or by at least k, and no filter
-    /// takes fewer than k of a cell. That is the guarantee; the tests above
-    /// are its cases.
+    /// size from 1 to 12 in three sources and two months, a second question
+    /// answered by some of each part only. A difference is read between a
+    /// filter and one that takes a part of what it takes (the filters'
+    /// overlaps are filters too: a source in a month): in every cell the two
+    /// differ, in households and in answers to each question, by none or by
+    /// at least k, and no filter takes fewer than k of either. That is the
+    /// guarantee; the tests above are its cases.
     #[test]
     fn no_filter_and_a_narrower_one_differ_by_fewer_than_k_answers_in_any_cell() {
         let c = province();
-        let q = likert(&c);
+        let (q, q2) = (likert(&c), second_likert(&c));
         let k = u64::from(c.anonymity_k);
         let mut seed = 7u64;
         let mut next = move |n: u64| {
@@ -474,13 +605,19 @@ mod tests {
             ["online", "offline", "paper"].iter().flat_map(|s| ["2026-11-10", "2026-12-10"].map(|d| (*s, d))).collect();
         let chunks: Vec<AnswerChunk> = (0..300)
             .map(|i| {
-                let mut spec: Vec<(u8, &str, &str, usize)> = Vec::new();
+                let mut all = Vec::new();
                 for (s, d) in &parts {
-                    if next(3) > 0 {
-                        spec.push((1 + u8::try_from(next(5)).expect("level"), *d, *s, 1 + next(12) as usize));
+                    if next(3) == 0 {
+                        continue;
+                    }
+                    let (n, level) = (1 + next(12), 1 + u8::try_from(next(5)).expect("level"));
+                    let with_second = next(n + 1);
+                    for r in 0..n {
+                        let one = row(&q, level, d, s);
+                        all.push(if r < with_second { also(one, &q2, level) } else { one });
                     }
                 }
-                chunk(&format!("HS{:03}", 1 + i % 100), &format!("V{i}"), &rows(&q, &spec))
+                chunk(&format!("HS{:03}", 1 + i % 100), &format!("V{i}"), &all)
             })
             .collect();
         let mut filters = Vec::new();
@@ -491,11 +628,18 @@ mod tests {
         }
         let month = |d: &str| Some((2026, if d.starts_with("2026-11") { 11 } else { 12 }));
         let holds = |a: &Filter, b: &Filter| parts.iter().all(|(s, d)| !b.takes(s, month(d)) || a.takes(s, month(d)));
-        let per_cell: Vec<std::collections::BTreeMap<CellKey, u64>> = filters
+        type Counts = std::collections::BTreeMap<CellKey, [u64; 3]>;
+        let per_cell: Vec<Counts> = filters
             .iter()
             .map(|f| {
-                let got = filtered(&c, &chunks, f).expect("chunks");
-                got.agg.cells.iter().map(|(k, cell)| (k.clone(), cell.responses)).collect()
+                let got = filtered(&c, &chunks, f, None).expect("chunks");
+                got.agg
+                    .cells
+                    .iter()
+                    .map(|(key, cell)| {
+                        (key.clone(), [cell.responses, answered(&got, key, &q), answered(&got, key, &q2)])
+                    })
+                    .collect()
             })
             .collect();
         let mut compared = 0;
@@ -505,22 +649,34 @@ mod tests {
                     continue;
                 }
                 for key in per_cell[i].keys().chain(per_cell[j].keys()) {
-                    let (x, y) =
-                        (per_cell[i].get(key).copied().unwrap_or(0), per_cell[j].get(key).copied().unwrap_or(0));
-                    assert!(x == 0 || x >= k, "{key:?}: {x}");
-                    assert!(x == y || x.abs_diff(y) >= k, "{key:?}: {} takes {x}, {} takes {y}", a.label(), b.label());
+                    let (x, y) = (
+                        per_cell[i].get(key).copied().unwrap_or_default(),
+                        per_cell[j].get(key).copied().unwrap_or_default(),
+                    );
+                    for (what, (x, y)) in
+                        ["households", "answers", "second question's answers"].iter().zip(x.iter().zip(y))
+                    {
+                        assert!(*x == 0 || *x >= k, "{key:?}: {x} {what}");
+                        assert!(
+                            *x == y || x.abs_diff(y) >= k,
+                            "{key:?}: {} takes {x} {what}, {} takes {y}",
+                            a.label(),
+                            b.label()
+                        );
+                    }
                     compared += 1;
                 }
             }
         }
-        assert!(compared > 2_000, "{compared}");
-        // Not every filter left every cell out: the test compares figures.
-        assert!(per_cell.iter().skip(1).filter(|m| m.len() > 20).count() >= 6);
+        assert!(compared > 10_000, "{compared}");
+        // Not every filter left every cell out, nor every second question:
+        // the test compares figures.
+        assert!(per_cell.iter().skip(1).filter(|m| m.len() > 100).count() >= 6);
+        assert!(per_cell.iter().skip(1).filter(|m| m.values().filter(|c| c[2] > 0).count() > 30).count() >= 6);
     }
 
     /// A filter that takes every month and source counts exactly what the
-    /// stored answers count, response by response, the two villages as one
-    /// cell of the commune (a filtered report has no fields).
+    /// stored answers count, response by response.
     #[test]
     fn a_filter_that_takes_everything_counts_what_the_responses_do() {
         let c = province();
@@ -529,20 +685,19 @@ mod tests {
         let all = rows(&q, &spec);
         let (one, two) = all.split_at(10);
         let chunks = [chunk("HS001", "A1", one), chunk("HS001", "A2", two)];
-        let f = filtered(&c, &chunks, &filter(None, Some("2026-11"), Some("2026-12"))).expect("chunks");
+        let f = filtered(&c, &chunks, &filter(None, Some("2026-11"), Some("2026-12")), None).expect("chunks");
         let mut agg = Aggregate::new(&c);
-        for (level, day, source, n) in spec {
-            for _ in 0..n {
-                agg.add(&StoredResponse {
-                    unit: "HS001".into(),
-                    group: "households".into(),
-                    field: None,
-                    submitted_on: day.parse().expect("day"),
-                    source: source.into(),
-                    ballot: None,
-                    cells: [(q.clone(), level.to_string())].into(),
-                });
-            }
+        for (i, r) in all.iter().enumerate() {
+            let get = |code: &str| r.iter().find(|(c, _)| c == code).map(|(_, v)| v.clone()).expect("cell");
+            agg.add(&StoredResponse {
+                unit: "HS001".into(),
+                group: "households".into(),
+                field: Some(if i < 10 { "A1" } else { "A2" }.into()),
+                submitted_on: get(columns::DAY).parse().expect("day"),
+                source: get(columns::SOURCE),
+                ballot: None,
+                cells: [(q.clone(), get(&q))].into(),
+            });
         }
         assert_eq!(f.agg.cells, agg.cells);
         assert_eq!((f.agg.ignored_answers, f.note.answers), (0, 21));

@@ -135,7 +135,8 @@ pub async fn report_of_group(
             return Ok((agg, texts, design, None));
         }
         let chunks = store.answer_chunks(&campaign.id).await?;
-        let f = crate::filter::filtered(campaign, &chunks, filter).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let f = crate::filter::filtered(campaign, &chunks, filter, group)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         progress(f.note.answers);
         Ok::<_, StoreError>((f.agg, f.texts, None, Some(f.note)))
     };
@@ -156,13 +157,7 @@ pub async fn report_of_group(
         texts,
         above_unit,
     };
-    // A filtered report has no fields (see `filter`): no breakdown by one.
-    let build_by = if question.is_some() || (!filter.is_empty() && matches!(by, By::Field | By::UnitField)) {
-        By::Unit
-    } else {
-        by
-    };
-    let mut report = report::build(&agg, &ctx, build_by);
+    let mut report = report::build(&agg, &ctx, if question.is_some() { By::Unit } else { by });
     phase("build");
     if let Some(design) = design {
         report.design = design;

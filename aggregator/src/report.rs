@@ -428,17 +428,10 @@ pub fn anonymity_notes(a: &sipas_shared::store::Anonymity) -> Vec<String> {
 pub fn notes(report: &Report) -> Vec<String> {
     let mut notes = anonymity_notes(&report.anonymity);
     if let Some(f) = &report.filter {
-        let mut note = format!(
-            "Số liệu chỉ gồm phiếu {}: {} phiếu; không chia theo lĩnh vực, không có số liệu có trọng số và so sánh năm trước.",
-            f.label,
-            crate::numbers::vn_count(f.answers)
-        );
-        if f.cells_withheld > 0 {
-            note.push_str(&format!(
-                " {} ô (đơn vị × nhóm đối tượng) không được tính: bộ lọc sẽ tách phiếu của ô thành phần dưới {} phiếu, có thể lộ người trả lời.",
-                crate::numbers::vn_count(f.cells_withheld as u64),
-                report.anonymity.k.max(1)
-            ));
+        let mut note = format!("Số liệu chỉ gồm phiếu {}: {} phiếu.", f.label, crate::numbers::vn_count(f.answers));
+        for s in f.sentences(report.anonymity.k.max(1)) {
+            note.push(' ');
+            note.push_str(&s);
         }
         notes.push(note);
     }

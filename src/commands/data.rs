@@ -350,7 +350,7 @@ pub async fn report(
         })?,
     };
     filter
-        .allows(matches!(by, By::Field | By::UnitField), question.is_some(), compare.is_some())
+        .allows(question.is_some(), compare.is_some())
         .map_err(|e| Failure::BadInput(format!("--{}: {}", e.field, e.message)))?;
     let (store, campaign) = open_campaign(db, campaign_id).await?;
     if let Some(code) = &question {

@@ -23,11 +23,12 @@ pub fn metadata(report: &Report, organiser: Option<&str>) -> Vec<String> {
         super::vn_count(report.totals.figures.responses)
     ));
     if let Some(f) = &report.filter {
-        lines.push(format!(
-            "Chỉ gồm phiếu {}; {} ô (đơn vị × nhóm đối tượng) không được tính: bộ lọc sẽ tách phiếu của ô thành phần dưới ngưỡng ẩn danh.",
-            f.label,
-            super::vn_count(f.cells_withheld as u64)
-        ));
+        let mut line = format!("Chỉ gồm phiếu {}.", f.label);
+        for s in f.sentences(report.anonymity.k.max(1)) {
+            line.push(' ');
+            line.push_str(&s);
+        }
+        lines.push(line);
     }
     lines.push(
         "Phương pháp: chỉ số tính chính xác theo phương pháp chính thức, làm tròn nửa lên 2 chữ số thập phân; \

@@ -153,7 +153,7 @@ async fn build(state: &ReportState, id: &str, q: &ReportQuery) -> Result<(Campai
         .map_err(|e| WebError::BadInput { message: e.message, field: e.field })?;
     let compare = q.compare.as_deref().filter(|c| !c.is_empty());
     filter
-        .allows(matches!(by, By::Field | By::UnitField), question.is_some(), compare.is_some())
+        .allows(question.is_some(), compare.is_some())
         .map_err(|e| WebError::BadInput { message: e.message, field: e.field })?;
     let mut report =
         load::report_of_group(&*state.store, &campaign, by, question.as_deref(), group, &filter, &|_| {}).await?;

@@ -476,6 +476,17 @@ fn group_filter(campaign: &Campaign, report: &Report, by: By, question: Option<&
     let months = crate::filter::campaign_months(campaign);
     let note = report.filter.as_ref();
     let value = |(y, m): crate::filter::Month| format!("{y}-{m:02}");
+    // The page as it is without the filter: the same breakdown and group.
+    let kept: Vec<String> = (by != By::Unit)
+        .then(|| format!("by={}", by.spec(question)))
+        .into_iter()
+        .chain(report.group.iter().map(|g| format!("group={g}")))
+        .collect();
+    let unfiltered = if kept.is_empty() {
+        format!("/reports/{}", campaign.id)
+    } else {
+        format!("/reports/{}?{}", campaign.id, kept.join("&"))
+    };
     html! {
         form.filter method="get" action=(format!("/reports/{}", campaign.id)) {
             @if by != By::Unit { input type="hidden" name="by" value=(by.spec(question)); }
@@ -488,7 +499,7 @@ fn group_filter(campaign: &Campaign, report: &Report, by: By, question: Option<&
                     }
                 }
             }
-            @if question.is_none() && !matches!(by, By::Field | By::UnitField) {
+            @if question.is_none() {
                 " "
                 span {
                     label for="source" { "Nguồn phiếu " }
@@ -527,16 +538,8 @@ fn group_filter(campaign: &Campaign, report: &Report, by: By, question: Option<&
         @if let Some(n) = note {
             p.note.filtered {
                 "Đang lọc: " strong { (n.label) } " — " (render::vn_count(n.answers)) " phiếu. "
-                @if n.answers == 0 && n.cells_withheld == 0 { "Không có phiếu nào như vậy. " }
-                @if n.cells_withheld > 0 {
-                    (render::vn_count(n.cells_withheld as u64)) " ô (đơn vị × nhóm đối tượng) không được tính: bộ lọc sẽ tách phiếu của ô đó thành phần dưới "
-                    (campaign.anonymity_k) " phiếu, có thể lộ người trả lời. "
-                }
-                @if n.source.is_some() {
-                    "Phiếu công bố cùng đợt với phiếu của nguồn khác được ghi là «hỗn hợp» và không thuộc nguồn nào. "
-                }
-                "Không có số liệu có trọng số và so sánh năm trước khi lọc. "
-                a href=(format!("/reports/{}", campaign.id)) { "Bỏ lọc" }
+                @for s in n.sentences(i64::from(campaign.anonymity_k.max(1))) { (s) " " }
+                a href=(unfiltered) { "Bỏ lọc" }
             }
         }
     }
@@ -566,8 +569,7 @@ fn report_charts(campaign: &Campaign, report: &Report) -> Markup {
     h2 #thanh-phan { "Chỉ số các thành phần (toàn đợt)" }
     (components_chart)
     h2 #linh-vuc { "Mức độ hài lòng chung theo lĩnh vực" }
-    @if report.filter.is_some() { p.note { "Khi lọc theo nguồn phiếu hay theo tháng, số liệu không chia theo lĩnh vực." } }
-    @else if report.totals.by_field.is_empty() { p.note { "Chưa có số liệu." } } @else { (fields_chart) }
+    @if report.totals.by_field.is_empty() { p.note { "Chưa có số liệu." } } @else { (fields_chart) }
     }
 }
 
