@@ -300,18 +300,20 @@ pub fn filtered<'c>(
             let value = |at: Option<usize>, r: usize| {
                 at.map(|c| d.get(r, c)).filter(|v| *v > 0).map_or("", |v| d.answers[usize::from(v - 1)].as_str())
             };
+            // A chunk holds a few distinct (day, source) pairs: each found once.
+            let mut seen: std::collections::HashMap<(u16, u16), usize> = std::collections::HashMap::new();
             let mut rows = Vec::with_capacity(d.rows);
             for r in 0..d.rows {
-                let day = chrono::NaiveDate::parse_from_str(value(day_at, r), "%Y-%m-%d").ok();
-                let key = (value(source_at, r), day.map(|d| (d.year(), d.month())));
-                let at = match keys.iter().position(|(s, m)| s == key.0 && *m == key.1) {
-                    Some(i) => i,
-                    None => {
+                let pair = (day_at.map_or(0, |c| d.get(r, c)), source_at.map_or(0, |c| d.get(r, c)));
+                let at = *seen.entry(pair).or_insert_with(|| {
+                    let day = chrono::NaiveDate::parse_from_str(value(day_at, r), "%Y-%m-%d").ok();
+                    let key = (value(source_at, r), day.map(|d| (d.year(), d.month())));
+                    keys.iter().position(|(s, m)| s == key.0 && *m == key.1).unwrap_or_else(|| {
                         keys.push((key.0.to_owned(), key.1));
                         sizes.push(0);
                         keys.len() - 1
-                    }
-                };
+                    })
+                });
                 sizes[at] += 1;
                 rows.push(at);
             }
