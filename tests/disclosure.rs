@@ -140,6 +140,41 @@ async fn released(db: &TestDb) -> Vec<(String, String)> {
     common::query_tuples(db, &sql).await.into_iter().map(|mut r| (r.remove(0), r.remove(0))).collect()
 }
 
+/// A QB01 delegate's paper ballot of `number`, keyed on the enumerator's
+/// page: one ballot, its own transaction.
+async fn key_ballot(
+    store: &dyn Store,
+    campaign: &Campaign,
+    number: &str,
+    cells: BTreeMap<String, String>,
+) -> Result<(), sipas_shared::StoreError> {
+    use sipas_shared::store::StoredResponse;
+    use sipas_shared::store::field::{Audit, PaperBatch};
+    let ballot = StoredResponse {
+        unit: "QB01".into(),
+        group: "delegates".into(),
+        field: None,
+        submitted_on: campaign.opens,
+        source: "paper".into(),
+        ballot: Some(number.to_owned()),
+        cells,
+    };
+    let audit = Audit {
+        actor: "keyer",
+        campaign: &campaign.id,
+        action: sipas_shared::model::AuditAction::KeyBallot,
+        subject: "QB01/delegates",
+        detail: "một phiếu",
+    };
+    let ballots = [(1, ballot)];
+    store
+        .key_paper_ballots(
+            &campaign.id,
+            PaperBatch { ballots: &ballots, allow_over_quota: false, fingerprint: None, audit },
+        )
+        .await
+}
+
 /// Closes the campaign and runs the sweep that releases what is left.
 async fn close(store: &dyn Store, campaign: &Campaign) {
     let mut closed = campaign.clone();
@@ -364,8 +399,6 @@ async fn no_exported_row_is_unique_on_its_quasi_identifiers() {
 
 #[tokio::test]
 async fn paper_ballots_keyed_one_by_one_come_out_in_batches_that_keep_no_order() {
-    use sipas_shared::store::StoredResponse;
-    use sipas_shared::store::field::{Audit, PaperBatch};
     let (db, store, campaign) = setup(4).await;
     store
         .issue_ballot_numbers(&campaign.id, &[("QB01".into(), "delegates".into(), 8)], "admin")
@@ -380,34 +413,9 @@ async fn paper_ballots_keyed_one_by_one_come_out_in_batches_that_keep_no_order()
         .map(|b| b.number)
         .collect();
     assert_eq!(numbers.len(), 8);
-    // One ballot keyed on the enumerator's page: its own transaction.
     let key = |number: &String, cells: BTreeMap<String, String>| {
-        let ballot = StoredResponse {
-            unit: "QB01".into(),
-            group: "delegates".into(),
-            field: None,
-            submitted_on: campaign.opens,
-            source: "paper".into(),
-            ballot: Some(number.clone()),
-            cells,
-        };
-        let (store, id) = (store.clone(), campaign.id.clone());
-        async move {
-            let ballots = [(1, ballot)];
-            let audit = Audit {
-                actor: "keyer",
-                campaign: &id,
-                action: sipas_shared::model::AuditAction::KeyBallot,
-                subject: "QB01/delegates",
-                detail: "một phiếu",
-            };
-            store
-                .key_paper_ballots(
-                    &id,
-                    PaperBatch { ballots: &ballots, allow_over_quota: false, fingerprint: None, audit },
-                )
-                .await
-        }
+        let (store, campaign, number) = (store.clone(), campaign.clone(), number.clone());
+        async move { key_ballot(&*store, &campaign, &number, cells).await }
     };
     let mut generator = Generator::new(&campaign, 3).expect("generator");
     // The enumerator marks a person «answered on paper», then keys that
@@ -929,9 +937,7 @@ async fn a_filter_by_source_never_shows_one_answer_or_the_whole_less_one() {
 /// the one ballot, whose keyer knows whose it is.
 #[tokio::test]
 async fn a_paper_ballot_among_online_answers_is_no_crowd_of_one_in_the_chunks() {
-    use sipas_shared::store::StoredResponse;
     use sipas_shared::store::columns::{self, decode};
-    use sipas_shared::store::field::{Audit, PaperBatch};
     let (db, store, campaign) = setup(4).await;
     let mut generator = Generator::new(&campaign, 9).expect("generator");
     let mut delegate = || loop {
@@ -948,29 +954,7 @@ async fn a_paper_ballot_among_online_answers_is_no_crowd_of_one_in_the_chunks() 
         .await
         .expect("numbers");
     let number = store.ballot_numbers(&campaign.id, Some("QB01")).await.expect("numbers")[0].number.clone();
-    let ballot = StoredResponse {
-        unit: "QB01".into(),
-        group: "delegates".into(),
-        field: None,
-        submitted_on: campaign.opens,
-        source: "paper".into(),
-        ballot: Some(number),
-        cells: delegate(),
-    };
-    let audit = Audit {
-        actor: "keyer",
-        campaign: &campaign.id,
-        action: sipas_shared::model::AuditAction::KeyBallot,
-        subject: "QB01/delegates",
-        detail: "một phiếu",
-    };
-    store
-        .key_paper_ballots(
-            &campaign.id,
-            PaperBatch { ballots: &[(1, ballot)], allow_over_quota: false, fingerprint: None, audit },
-        )
-        .await
-        .expect("key");
+    key_ballot(&*store, &campaign, &number, delegate()).await.expect("key");
     let sources = common::query_strings(&db, "SELECT source FROM responses").await;
     assert_eq!(sources, vec!["mixed"; 5], "the five came out as one batch");
     let mut kept: BTreeMap<(String, String), usize> = BTreeMap::new();

@@ -438,12 +438,7 @@ mod tests {
     use sipas_shared::model::StoredResponse;
     use sipas_shared::store::columns::{Row, encode};
 
-    fn province() -> Campaign {
-        Campaign::load(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/province-2026/campaign.toml"),
-        )
-        .expect("the province example loads")
-    }
+    use crate::examples::province;
 
     /// The first five-level question the households are asked.
     fn likert(c: &Campaign) -> String {

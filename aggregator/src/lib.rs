@@ -25,3 +25,15 @@ pub mod web;
 pub mod weighted;
 
 pub use tally::{Aggregate, CellKey};
+
+/// The examples' campaigns, for the unit tests.
+#[cfg(test)]
+pub(crate) mod examples {
+    /// `examples/province-2026`: a province of communes with a household group.
+    pub fn province() -> sipas_shared::Campaign {
+        sipas_shared::Campaign::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/province-2026/campaign.toml"),
+        )
+        .expect("the province example loads")
+    }
+}

@@ -354,12 +354,7 @@ mod tests {
     use sipas_shared::model::StoredResponse;
     use sipas_shared::store::columns::{Row as ChunkRow, encode};
 
-    fn province() -> Campaign {
-        Campaign::load(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/province-2026/campaign.toml"),
-        )
-        .expect("the province example loads")
-    }
+    use crate::examples::province;
 
     fn cell(unit: &str, village: &str, chance_den: i64) -> DesignCell {
         DesignCell {

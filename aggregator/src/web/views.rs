@@ -475,7 +475,6 @@ fn breakdown_nav(campaign: &Campaign, by: By, question: Option<&str>) -> Markup 
 fn group_filter(campaign: &Campaign, report: &Report, by: By, question: Option<&str>) -> Markup {
     let months = crate::filter::campaign_months(campaign);
     let note = report.filter.as_ref();
-    let value = |(y, m): crate::filter::Month| format!("{y}-{m:02}");
     // The page as it is without the filter: the same breakdown and group.
     let kept: Vec<String> = (by != By::Unit)
         .then(|| format!("by={}", by.spec(question)))
@@ -512,25 +511,9 @@ fn group_filter(campaign: &Campaign, report: &Report, by: By, question: Option<&
                 }
                 @if months.len() > 1 {
                     " "
-                    span {
-                        label for="from" { "Từ tháng " }
-                        select id="from" name="from" {
-                            option value="" { "—" }
-                            @for m in &months {
-                                option value=(value(*m)) selected[note.and_then(|n| n.from.as_deref()) == Some(value(*m).as_str())] { (crate::filter::month_label(*m)) }
-                            }
-                        }
-                    }
+                    (month_select("from", "Từ tháng ", &months, note.and_then(|n| n.from.as_deref())))
                     " "
-                    span {
-                        label for="to" { "đến tháng " }
-                        select id="to" name="to" {
-                            option value="" { "—" }
-                            @for m in &months {
-                                option value=(value(*m)) selected[note.and_then(|n| n.to.as_deref()) == Some(value(*m).as_str())] { (crate::filter::month_label(*m)) }
-                            }
-                        }
-                    }
+                    (month_select("to", "đến tháng ", &months, note.and_then(|n| n.to.as_deref())))
                 }
             }
             " " button type="submit" { "Xem" }
@@ -540,6 +523,22 @@ fn group_filter(campaign: &Campaign, report: &Report, by: By, question: Option<&
                 "Đang lọc: " strong { (n.label) } " — " (render::vn_count(n.answers)) " phiếu. "
                 @for s in n.sentences(i64::from(campaign.anonymity_k.max(1))) { (s) " " }
                 a href=(unfiltered) { "Bỏ lọc" }
+            }
+        }
+    }
+}
+
+/// A choice of one of the campaign's months (`YYYY-MM`), or none.
+fn month_select(name: &str, label: &str, months: &[crate::filter::Month], chosen: Option<&str>) -> Markup {
+    html! {
+        span {
+            label for=(name) { (label) }
+            select id=(name) name=(name) {
+                option value="" { "—" }
+                @for (y, m) in months {
+                    @let value = format!("{y}-{m:02}");
+                    option value=(value) selected[chosen == Some(value.as_str())] { (crate::filter::month_label((*y, *m))) }
+                }
             }
         }
     }
