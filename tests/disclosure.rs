@@ -140,41 +140,6 @@ async fn released(db: &TestDb) -> Vec<(String, String)> {
     common::query_tuples(db, &sql).await.into_iter().map(|mut r| (r.remove(0), r.remove(0))).collect()
 }
 
-/// A QB01 delegate's paper ballot of `number`, keyed on the enumerator's
-/// page: one ballot, its own transaction.
-async fn key_ballot(
-    store: &dyn Store,
-    campaign: &Campaign,
-    number: &str,
-    cells: BTreeMap<String, String>,
-) -> Result<(), sipas_shared::StoreError> {
-    use sipas_shared::store::StoredResponse;
-    use sipas_shared::store::field::{Audit, PaperBatch};
-    let ballot = StoredResponse {
-        unit: "QB01".into(),
-        group: "delegates".into(),
-        field: None,
-        submitted_on: campaign.opens,
-        source: "paper".into(),
-        ballot: Some(number.to_owned()),
-        cells,
-    };
-    let audit = Audit {
-        actor: "keyer",
-        campaign: &campaign.id,
-        action: sipas_shared::model::AuditAction::KeyBallot,
-        subject: "QB01/delegates",
-        detail: "một phiếu",
-    };
-    let ballots = [(1, ballot)];
-    store
-        .key_paper_ballots(
-            &campaign.id,
-            PaperBatch { ballots: &ballots, allow_over_quota: false, fingerprint: None, audit },
-        )
-        .await
-}
-
 /// Closes the campaign and runs the sweep that releases what is left.
 async fn close(store: &dyn Store, campaign: &Campaign) {
     let mut closed = campaign.clone();
@@ -415,7 +380,7 @@ async fn paper_ballots_keyed_one_by_one_come_out_in_batches_that_keep_no_order()
     assert_eq!(numbers.len(), 8);
     let key = |number: &String, cells: BTreeMap<String, String>| {
         let (store, campaign, number) = (store.clone(), campaign.clone(), number.clone());
-        async move { key_ballot(&*store, &campaign, &number, cells).await }
+        async move { key_one(&*store, &campaign, paper_ballot(&number, "delegates", None, campaign.opens, cells)).await }
     };
     let mut generator = Generator::new(&campaign, 3).expect("generator");
     // The enumerator marks a person «answered on paper», then keys that
@@ -954,7 +919,9 @@ async fn a_paper_ballot_among_online_answers_is_no_crowd_of_one_in_the_chunks() 
         .await
         .expect("numbers");
     let number = store.ballot_numbers(&campaign.id, Some("QB01")).await.expect("numbers")[0].number.clone();
-    key_ballot(&*store, &campaign, &number, delegate()).await.expect("key");
+    key_one(&*store, &campaign, paper_ballot(&number, "delegates", None, campaign.opens, delegate()))
+        .await
+        .expect("key");
     let sources = common::query_strings(&db, "SELECT source FROM responses").await;
     assert_eq!(sources, vec!["mixed"; 5], "the five came out as one batch");
     let mut kept: BTreeMap<(String, String), usize> = BTreeMap::new();
