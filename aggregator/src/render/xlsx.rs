@@ -23,12 +23,9 @@ pub fn metadata(report: &Report, organiser: Option<&str>) -> Vec<String> {
         super::vn_count(report.totals.figures.responses)
     ));
     if let Some(f) = &report.filter {
-        let mut line = format!("Chỉ gồm phiếu {}.", f.label);
-        for s in f.sentences(report.anonymity.k.max(1)) {
-            line.push(' ');
-            line.push_str(&s);
-        }
-        lines.push(line);
+        // A sentence a line: a line is one row, printed no wider than the page.
+        lines.push(format!("Chỉ gồm phiếu {}.", f.label));
+        lines.extend(f.sentences(report.anonymity.k.max(1)));
     }
     lines.push(
         "Phương pháp: chỉ số tính chính xác theo phương pháp chính thức, làm tròn nửa lên 2 chữ số thập phân; \
