@@ -74,10 +74,11 @@ pub struct FilterNote {
     /// below k, left out whole. How many of their answers the filter would
     /// have taken is not told: it could be fewer than k.
     pub cells_withheld: usize,
-    /// Cells counted without some of their questions: those whose
-    /// answerers (a question shown after another answer, or optional) the
-    /// filter would split below k.
-    pub cells_with_questions_withheld: usize,
+    /// Questions (codes) left out of the whole filtered report: in some
+    /// cell the filter would split their answers, or their «không biết»,
+    /// below k (a question shown after another answer, or optional, is
+    /// answered by some only), or leave out fewer than k of them with a cell.
+    pub questions_withheld: Vec<String>,
     /// The answers the filtered figures rest on.
     pub answers: u64,
 }
@@ -98,10 +99,10 @@ impl FilterNote {
                 count(self.cells_withheld)
             ));
         }
-        if self.cells_with_questions_withheld > 0 {
+        if !self.questions_withheld.is_empty() {
             out.push(format!(
-                "Ở {} ô, một số câu hỏi không được tính: bộ lọc sẽ tách những người trả lời câu đó thành các phần dưới {k} người.",
-                count(self.cells_with_questions_withheld)
+                "Không tính các câu {} khi lọc: ở một số ô, bộ lọc sẽ tách hoặc bỏ ra dưới {k} câu trả lời của câu đó.",
+                self.questions_withheld.join(", ")
             ));
         }
         if self.source.is_some() {
@@ -267,10 +268,45 @@ pub struct Filtered<'c> {
     pub note: FilterNote,
 }
 
+/// One cell's answers, decoded, with each row's part.
+struct CellRows<'a> {
+    key: CellKey,
+    decoded: Vec<Decoded>,
+    /// Per decoded chunk, per row: the row's part.
+    part_of: Vec<Vec<usize>>,
+    /// Per part: whether the filter takes it.
+    taken: Vec<bool>,
+    /// Whether the cell counts (the filter takes whole groups of it).
+    counted: bool,
+    group: &'a str,
+}
+
+/// Whether a filter that takes the parts `taken` of a cell's or a
+/// question's answers (`sizes` a part) leaves the reports it differs from
+/// nothing to subtract below k: what it takes and what it leaves are each
+/// whole groups of at least k, or it takes them all. `counted`: whether the
+/// filter counts the cell at all (if not, it leaves every part).
+fn splits_safely(sizes: &[u64], taken: &[bool], counted: bool, k: u64) -> bool {
+    let total: u64 = sizes.iter().sum();
+    if total == 0 {
+        return true;
+    }
+    if !counted {
+        // Left out whole: fine when the whole holds k.
+        return total >= k;
+    }
+    if sizes.iter().zip(taken).all(|(n, t)| *t || *n == 0) {
+        return true;
+    }
+    merge_small(sizes, k)
+        .is_some_and(|groups| groups.iter().all(|g| g.iter().all(|i| taken[*i]) || g.iter().all(|i| !taken[*i])))
+}
+
 /// The answers of `chunks` that `filter` takes (of `group` only, if given),
-/// cell by cell as the module says: a cell the filter would split below k
-/// is left out whole, and a question of a cell whose answerers it would
-/// split so is left out of that cell.
+/// as the module says: a cell the filter would split below k is left out
+/// whole, and a question whose answers (or «không biết») the filter would
+/// split below k in any cell, or leave out below k with a cell, is left out
+/// of the whole filtered report.
 ///
 /// # Errors
 /// A damaged chunk.
@@ -281,16 +317,16 @@ pub fn filtered<'c>(
     group: Option<&str>,
 ) -> Result<Filtered<'c>, ChunkError> {
     let k = threshold(campaign);
-    let mut agg = Aggregate::new(campaign);
-    let mut texts = Vec::new();
-    let (mut withheld, mut partly, mut answers) = (0usize, 0usize, 0u64);
+    let mut cells: Vec<CellRows<'_>> = Vec::new();
+    // Questions (group, code) some cell would split below k.
+    let mut unsafe_questions: std::collections::BTreeSet<(String, String)> = std::collections::BTreeSet::new();
+    let mut withheld = 0usize;
     for ((unit, g, field), parts) in by_cell(chunks) {
         if group.is_some_and(|x| x != g) {
             continue;
         }
         let decoded = decode_cell(&parts, &|_| true)?;
-        // Each row's part: (source, month), numbered in the order met; and
-        // per question, how many of each part answered it.
+        // Each row's part: (source, month), numbered in the order met.
         let mut keys: Vec<(String, Option<Month>)> = Vec::new();
         let mut sizes: Vec<u64> = Vec::new();
         let mut part_of: Vec<Vec<usize>> = Vec::with_capacity(decoded.len());
@@ -320,47 +356,70 @@ pub fn filtered<'c>(
             part_of.push(rows);
         }
         let taken: Vec<bool> = keys.iter().map(|(s, m)| filter.takes(s, *m)).collect();
-        if !taken.contains(&true) {
-            continue;
-        }
-        let whole = |sizes: &[u64]| {
-            merge_small(sizes, k).is_some_and(|groups| {
-                groups.iter().all(|g| g.iter().all(|i| taken[*i]) || g.iter().all(|i| !taken[*i]))
-            })
-        };
-        if !whole(&sizes) {
-            withheld += 1;
-            continue;
-        }
-        // A question answered by some only (shown after another answer,
-        // optional, «không biết» aside) splits its own way: the filter
-        // takes its answers only in whole groups of its answerers.
-        let mut answered: std::collections::BTreeMap<&str, Vec<u64>> = std::collections::BTreeMap::new();
+        let touched = taken.iter().zip(&sizes).any(|(t, n)| *t && *n > 0);
+        let counted = touched && splits_safely(&sizes, &taken, true, k);
+        withheld += usize::from(touched && !counted);
+        // Per question, its answers and its «không biết» by part: each
+        // split its own way (a question shown after another answer, or
+        // optional, is answered by some only).
+        let questionnaire = campaign.questionnaire_of(g);
+        let mut answered: std::collections::BTreeMap<&str, [Vec<u64>; 2]> = std::collections::BTreeMap::new();
         for (d, rows) in decoded.iter().zip(&part_of) {
             let nq = d.questions.len();
             for (c, code) in d.questions.iter().enumerate().filter(|(_, q)| !q.starts_with('@')) {
-                let counts = answered.entry(code.as_str()).or_insert_with(|| vec![0; keys.len()]);
+                let question = questionnaire.and_then(|q| q.question(code));
+                // Each distinct answer of the chunk read once.
+                let mut kind: std::collections::HashMap<u16, usize> = std::collections::HashMap::new();
+                let counts =
+                    answered.entry(code.as_str()).or_insert_with(|| [vec![0; keys.len()], vec![0; keys.len()]]);
                 for (r, part) in rows.iter().enumerate() {
-                    counts[*part] += u64::from(d.values[r * nq + c] != 0);
+                    let v = d.values[r * nq + c];
+                    if v == 0 {
+                        continue;
+                    }
+                    // 0 counted, 1 «không biết», 2 counted nowhere (blank,
+                    // or no longer fits the questionnaire).
+                    let at = *kind.entry(v).or_insert_with(|| {
+                        let raw = &d.answers[usize::from(v - 1)];
+                        match question.map(|q| sipas_shared::Answer::parse(q, raw)) {
+                            Some(Ok(Some(sipas_shared::Answer::DontKnow))) => 1,
+                            Some(Ok(Some(sipas_shared::Answer::Text(t)))) if t.trim().is_empty() => 2,
+                            Some(Ok(Some(_))) => 0,
+                            _ => 2,
+                        }
+                    });
+                    if let Some(by_part) = counts.get_mut(at) {
+                        by_part[*part] += 1;
+                    }
                 }
             }
         }
-        let held_back: std::collections::BTreeSet<&str> = answered
-            .iter()
-            .filter(|(_, counts)| counts.iter().zip(&taken).any(|(n, t)| *t && *n > 0) && !whole(counts))
-            .map(|(code, _)| *code)
-            .collect();
-        partly += usize::from(!held_back.is_empty());
+        for (code, [counted_answers, dont_know]) in &answered {
+            if !(splits_safely(counted_answers, &taken, counted, k) && splits_safely(dont_know, &taken, counted, k)) {
+                unsafe_questions.insert((g.to_owned(), (*code).to_owned()));
+            }
+        }
         let key = CellKey { unit: unit.to_owned(), group: g.to_owned(), field: field.map(str::to_owned) };
-        let counts_question = |code: &str| !held_back.contains(code);
-        for (d, rows) in decoded.iter().zip(&part_of) {
-            let keep: Vec<bool> = rows.iter().map(|p| taken[*p]).collect();
-            answers += count_rows(&mut agg, &key, d, &keep, &counts_question);
+        if counted {
+            cells.push(CellRows { key, decoded, part_of, taken, counted, group: g });
+        }
+    }
+    let mut agg = Aggregate::new(campaign);
+    let mut texts = Vec::new();
+    let mut answers = 0u64;
+    for cell in cells.iter().filter(|c| c.counted) {
+        let counts_question = |code: &str| !unsafe_questions.contains(&(cell.group.to_owned(), code.to_owned()));
+        for (d, rows) in cell.decoded.iter().zip(&cell.part_of) {
+            let keep: Vec<bool> = rows.iter().map(|p| cell.taken[*p]).collect();
+            answers += count_rows(&mut agg, &cell.key, d, &keep, &counts_question);
             texts.extend(
-                crate::crosstab::texts_of(campaign, &key, d, &keep).into_iter().filter(|t| counts_question(&t.3)),
+                crate::crosstab::texts_of(campaign, &cell.key, d, &keep).into_iter().filter(|t| counts_question(&t.3)),
             );
         }
     }
+    let mut questions_withheld: Vec<String> = unsafe_questions.into_iter().map(|(_, code)| code).collect();
+    questions_withheld.sort();
+    questions_withheld.dedup();
     Ok(Filtered {
         agg,
         texts,
@@ -370,7 +429,7 @@ pub fn filtered<'c>(
             from: filter.from.map(|(y, m)| format!("{y}-{m:02}")),
             to: filter.to.map(|(y, m)| format!("{y}-{m:02}")),
             cells_withheld: withheld,
-            cells_with_questions_withheld: partly,
+            questions_withheld,
             answers,
         },
     })
@@ -553,7 +612,7 @@ mod tests {
     /// takes them; but «online» would count the question 5 times against
     /// the whole's 6, and the difference is the paper household's answer.
     /// So the question's answerers are grouped like the households, and the
-    /// question is left out of the cell under either filter.
+    /// question is left out of either filtered report.
     #[test]
     fn a_question_few_answered_is_not_set_apart_by_a_filter() {
         let c = province();
@@ -576,7 +635,32 @@ mod tests {
             assert_eq!(taken(&f, "HS001"), households, "{source}");
             assert_eq!(answered(&f, &key, &q), households, "{source}: every household answered it");
             assert_eq!(answered(&f, &key, &q2), 0, "{source}: 5 + 1 answerers would be split");
-            assert_eq!((f.note.cells_withheld, f.note.cells_with_questions_withheld), (0, 1), "{source}");
+            assert_eq!((f.note.cells_withheld, f.note.questions_withheld.clone()), (0, vec![q2.clone()]), "{source}");
+        }
+    }
+
+    /// «Không biết» counts nowhere in the figures: ten online households
+    /// rated the question 4; on paper four did not know and one rated it 1.
+    /// Counted together the paper part would be five answerers, a whole
+    /// group, and «online» against every answer would give the one paper
+    /// rating. The ratings and the «không biết» are grouped apart, so the
+    /// question is left out of either filtered report.
+    #[test]
+    fn not_knowing_does_not_hide_the_one_rating_beside_it() {
+        let c = province();
+        let q = likert(&c);
+        let mut all = rows(&q, &[(4, "2026-11-03", "online", 10), (1, "2026-11-04", "paper", 1)]);
+        let mut dont_know = row(&q, 1, "2026-11-04", "paper");
+        dont_know.iter_mut().filter(|(code, _)| *code == q).for_each(|(_, v)| *v = "kb".into());
+        all.extend(vec![dont_know; 4]);
+        let chunks = [chunk("HS001", "A1", &all)];
+        let key = CellKey { unit: "HS001".into(), group: "households".into(), field: Some("A1".into()) };
+        let whole = filtered(&c, &chunks, &Filter::default(), None).expect("chunks");
+        assert_eq!(answered(&whole, &key, &q), 11);
+        for source in ["online", "paper"] {
+            let f = filtered(&c, &chunks, &filter(Some(source), None, None), None).expect("chunks");
+            assert_eq!(f.note.questions_withheld, vec![q.clone()], "{source}");
+            assert_eq!(answered(&f, &key, &q), 0, "{source}");
         }
     }
 
@@ -586,7 +670,9 @@ mod tests {
     /// filter and one that takes a part of what it takes (the filters'
     /// overlaps are filters too: a source in a month): in every cell the two
     /// differ, in households and in answers to each question, by none or by
-    /// at least k, and no filter takes fewer than k of either. That is the
+    /// at least k, and no filter takes fewer than k of either but the whole.
+    /// (Two filters' cells need not nest: a narrower filter may count a cell
+    /// whole that a wider one would split; what a cell shows is compared.) That is the
     /// guarantee; the tests above are its cases.
     #[test]
     fn no_filter_and_a_narrower_one_differ_by_fewer_than_k_answers_in_any_cell() {
@@ -607,7 +693,11 @@ mod tests {
                     if next(3) == 0 {
                         continue;
                     }
-                    let (n, level) = (1 + next(12), 1 + u8::try_from(next(5)).expect("level"));
+                    // Parts are whole release batches of k or more; one in
+                    // four (never a cell's first) has lost answers to a
+                    // reviewer's exclusions.
+                    let n = if !all.is_empty() && next(4) == 0 { 1 + next(4) } else { 5 + next(12) };
+                    let level = 1 + u8::try_from(next(5)).expect("level");
                     let with_second = next(n + 1);
                     for r in 0..n {
                         let one = row(&q, level, d, s);
@@ -625,51 +715,80 @@ mod tests {
         }
         let month = |d: &str| Some((2026, if d.starts_with("2026-11") { 11 } else { 12 }));
         let holds = |a: &Filter, b: &Filter| parts.iter().all(|(s, d)| !b.takes(s, month(d)) || a.takes(s, month(d)));
-        type Counts = std::collections::BTreeMap<CellKey, [u64; 3]>;
+        // Per filter: per cell, the households and the answers to each
+        // question, `None` for a question the filtered report leaves out.
+        type Counts = std::collections::BTreeMap<CellKey, [Option<u64>; 3]>;
+        let mut nothing: Vec<[Option<u64>; 3]> = Vec::new();
         let per_cell: Vec<Counts> = filters
             .iter()
             .map(|f| {
                 let got = filtered(&c, &chunks, f, None).expect("chunks");
+                let shown = |code: &str| !got.note.questions_withheld.iter().any(|w| w == code);
+                // A cell the filter leaves out: no households, and no
+                // answers to a question it shows.
+                nothing.push([Some(0), shown(&q).then_some(0), shown(&q2).then_some(0)]);
                 got.agg
                     .cells
                     .iter()
                     .map(|(key, cell)| {
-                        (key.clone(), [cell.responses, answered(&got, key, &q), answered(&got, key, &q2)])
+                        let of = |code: &str| shown(code).then(|| answered(&got, key, code));
+                        (key.clone(), [Some(cell.responses), of(&q), of(&q2)])
                     })
                     .collect()
             })
             .collect();
+        let whats = ["households", "answers", "second question's answers"];
         let mut compared = 0;
         for (i, a) in filters.iter().enumerate() {
             for (j, b) in filters.iter().enumerate() {
                 if !holds(a, b) {
                     continue;
                 }
-                for key in per_cell[i].keys().chain(per_cell[j].keys()) {
-                    let (x, y) = (
-                        per_cell[i].get(key).copied().unwrap_or_default(),
-                        per_cell[j].get(key).copied().unwrap_or_default(),
-                    );
-                    for (what, (x, y)) in
-                        ["households", "answers", "second question's answers"].iter().zip(x.iter().zip(y))
-                    {
-                        assert!(*x == 0 || *x >= k, "{key:?}: {x} {what}");
-                        assert!(
-                            *x == y || x.abs_diff(y) >= k,
-                            "{key:?}: {} takes {x} {what}, {} takes {y}",
-                            a.label(),
-                            b.label()
+                let keys: Vec<String> =
+                    per_cell[i].keys().chain(per_cell[j].keys()).map(|k| format!("{k:?}")).collect();
+                let cells_i: std::collections::BTreeMap<String, [Option<u64>; 3]> =
+                    per_cell[i].iter().map(|(k, v)| (format!("{k:?}"), *v)).collect();
+                let cells_j: std::collections::BTreeMap<String, [Option<u64>; 3]> =
+                    per_cell[j].iter().map(|(k, v)| (format!("{k:?}"), *v)).collect();
+                let all_cells: std::collections::BTreeMap<String, [Option<u64>; 3]> =
+                    per_cell[0].iter().map(|(k, v)| (format!("{k:?}"), *v)).collect();
+                let levels = [(&cells_i, &cells_j, &all_cells, keys)];
+                for (x_of, y_of, all_of, keys) in levels {
+                    for key in keys {
+                        let (x, y) = (
+                            x_of.get(&key).copied().unwrap_or(nothing[i]),
+                            y_of.get(&key).copied().unwrap_or(nothing[j]),
                         );
+                        let all = all_of.get(&key).copied().unwrap_or(nothing[0]);
+                        for (what, ((x, y), all)) in whats.iter().zip(x.iter().zip(y).zip(all)) {
+                            // A question either report leaves out gives nothing to subtract.
+                            let (Some(x), Some(y), Some(all)) = (*x, y, all) else { continue };
+                            // Fewer than k only where the filter takes the whole, as the
+                            // report of every answer does.
+                            assert!(x == 0 || x >= k || x == all, "{key}: {x} {what}");
+                            // A cell that exclusions left below k differs by its
+                            // households (a count, never an answer).
+                            let small_cell = *what == "households" && all < k;
+                            assert!(
+                                x == y || x.abs_diff(y) >= k || small_cell,
+                                "{key}: {} takes {x} {what}, {} takes {y}",
+                                a.label(),
+                                b.label()
+                            );
+                            compared += 1;
+                        }
                     }
-                    compared += 1;
                 }
             }
         }
         assert!(compared > 10_000, "{compared}");
-        // Not every filter left every cell out, nor every second question:
+        // Not every filter left every cell out, nor the first question:
         // the test compares figures.
         assert!(per_cell.iter().skip(1).filter(|m| m.len() > 100).count() >= 6);
-        assert!(per_cell.iter().skip(1).filter(|m| m.values().filter(|c| c[2] > 0).count() > 30).count() >= 6);
+        assert!(
+            per_cell.iter().skip(1).filter(|m| m.values().filter(|c| c[1].is_some_and(|n| n > 0)).count() > 30).count()
+                >= 6
+        );
     }
 
     /// A filter that takes every month and source counts exactly what the

@@ -24,10 +24,6 @@ pub struct Generator<'c> {
     /// its answers come from them, and each village leans its own way.
     villages: BTreeMap<(String, String), Vec<String>>,
     village_effect: BTreeMap<String, f64>,
-    /// Responses made so far: every third household's answer comes from an
-    /// enumerator at the door, every sixth other one on paper (the random
-    /// draws stay as they were).
-    made: u64,
 }
 
 const SUGGESTIONS: [&str; 4] = [
@@ -69,7 +65,6 @@ impl<'c> Generator<'c> {
         Some(Generator {
             campaign,
             rng,
-            made: 0,
             cells,
             unit_effect,
             field_effect,
@@ -138,9 +133,14 @@ impl<'c> Generator<'c> {
             }
         }
         let day = self.rng.random_range(0..=self.day_span);
-        self.made += 1;
         let households = self.campaign.group(&group).is_some_and(|g| g.households.is_some());
-        let source = match (households, self.made % 6) {
+        let field = village.or_else(|| field_index.map(|f| self.campaign.fields[f].clone()));
+        // Each cell's answers come one way, as release batches do: a third
+        // of the villages' households at the door, a sixth of the other
+        // cells on paper, the rest online (the random draws stay as they were).
+        let cell = format!("{unit}/{group}/{}", field.as_deref().unwrap_or_default());
+        let spread = cell.bytes().fold(2_166_136_261u32, |h, b| (h ^ u32::from(b)).wrapping_mul(16_777_619));
+        let source = match (households, spread % 6) {
             (true, 0 | 3) => "offline",
             (false, 0) => "paper",
             _ => "online",
@@ -148,7 +148,7 @@ impl<'c> Generator<'c> {
         StoredResponse {
             unit,
             group,
-            field: village.or_else(|| field_index.map(|f| self.campaign.fields[f].clone())),
+            field,
             submitted_on: self.campaign.opens + chrono::Duration::days(day),
             source: source.into(),
             ballot: None,
