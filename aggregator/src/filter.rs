@@ -9,13 +9,17 @@
 //! shows) are split into parts by (source, month), and the parts grouped
 //! once, the same way for every filter, by [`merge_small`]: each group holds
 //! at least k answers. A cell counts in a filtered report only when the
-//! filter takes whole groups of it; otherwise it is left out (and counted
-//! as withheld). A question that only some answer (shown after another
-//! answer, optional) splits its own way: its answerers in each part are
-//! grouped the same way, and the filter counts the question in the cell
-//! only in whole groups of them. Any two reports, filtered or not, then
-//! differ in each cell, and in each question of it, by whole groups of at
-//! least k; no filter, nor any pair of filters, sets one answer apart.
+//! filter takes whole groups of it, or the whole cell; otherwise it is left
+//! out (and counted as withheld). A question's counted answers, and apart
+//! from them its «không biết», are grouped the same way in each cell (a
+//! question shown after another answer, or optional, is answered by some
+//! only); where in any cell the filter would split them below k, or leave
+//! fewer than k of them out with a cell it does not count, the question is
+//! left out of the whole filtered report. Any two reports, filtered or not,
+//! then differ in each cell, and in each question both show, by whole
+//! groups of at least k; no filter, nor any pair of filters, sets one
+//! answer apart. (A cell that exclusions left below k may differ by its
+//! number of households: a count, never an answer.)
 //!
 //! Release batches hold at least k answers of one cell, one day and one
 //! source (or «mixed»), so the parts are whole batches and little is left
@@ -268,7 +272,7 @@ pub struct Filtered<'c> {
     pub note: FilterNote,
 }
 
-/// One cell's answers, decoded, with each row's part.
+/// A cell the filter counts: its answers, decoded, with each row's part.
 struct CellRows<'a> {
     key: CellKey,
     decoded: Vec<Decoded>,
@@ -276,8 +280,6 @@ struct CellRows<'a> {
     part_of: Vec<Vec<usize>>,
     /// Per part: whether the filter takes it.
     taken: Vec<bool>,
-    /// Whether the cell counts (the filter takes whole groups of it).
-    counted: bool,
     group: &'a str,
 }
 
@@ -401,13 +403,13 @@ pub fn filtered<'c>(
         }
         let key = CellKey { unit: unit.to_owned(), group: g.to_owned(), field: field.map(str::to_owned) };
         if counted {
-            cells.push(CellRows { key, decoded, part_of, taken, counted, group: g });
+            cells.push(CellRows { key, decoded, part_of, taken, group: g });
         }
     }
     let mut agg = Aggregate::new(campaign);
     let mut texts = Vec::new();
     let mut answers = 0u64;
-    for cell in cells.iter().filter(|c| c.counted) {
+    for cell in &cells {
         let counts_question = |code: &str| !unsafe_questions.contains(&(cell.group.to_owned(), code.to_owned()));
         for (d, rows) in cell.decoded.iter().zip(&cell.part_of) {
             let keep: Vec<bool> = rows.iter().map(|p| cell.taken[*p]).collect();
