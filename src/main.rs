@@ -37,8 +37,8 @@ fn main() -> ExitCode {
 /// mimalloc returns freed memory to the system only after a delay, counted
 /// by the thread that allocated it: a thread that then sits idle (a
 /// database reader, a worker) keeps it. After reports of a million answers
-/// the service stayed at up to 318 MB resident; with no delay, 100 MB, at
-/// the same speed (BENCHMARKS.md). mimalloc reads its options from the
+/// the service stayed at up to 318 MB resident; with no delay, about 100 MB,
+/// the Word report some 6 % slower (BENCHMARKS.md). mimalloc reads its options from the
 /// environment as the process starts, so `serve` starts itself again, once,
 /// with `MIMALLOC_PURGE_DELAY=0`, unless the operator chose a value.
 #[cfg(unix)]

@@ -367,31 +367,44 @@ pub fn filtered<'c>(
         let questionnaire = campaign.questionnaire_of(g);
         let mut answered: std::collections::BTreeMap<&str, [Vec<u64>; 2]> = std::collections::BTreeMap::new();
         for (d, rows) in decoded.iter().zip(&part_of) {
-            let nq = d.questions.len();
-            for (c, code) in d.questions.iter().enumerate().filter(|(_, q)| !q.starts_with('@')) {
-                let question = questionnaire.and_then(|q| q.question(code));
-                // Each distinct answer of the chunk read once.
-                let mut kind: std::collections::HashMap<u16, usize> = std::collections::HashMap::new();
-                let counts =
-                    answered.entry(code.as_str()).or_insert_with(|| [vec![0; keys.len()], vec![0; keys.len()]]);
-                for (r, part) in rows.iter().enumerate() {
-                    let v = d.values[r * nq + c];
-                    if v == 0 {
+            let (nq, na) = (d.questions.len(), d.answers.len() + 1);
+            let questions: Vec<Option<&sipas_shared::model::questionnaire::Question>> = d
+                .questions
+                .iter()
+                .map(|code| if code.starts_with('@') { None } else { questionnaire.and_then(|q| q.question(code)) })
+                .collect();
+            // Each distinct answer of each question read once: 0 counted,
+            // 1 «không biết», 2 counted nowhere (blank, or no longer fits the
+            // questionnaire); u8::MAX not yet read.
+            let mut kind = vec![u8::MAX; nq * na];
+            let mut local = vec![[vec![0u64; keys.len()], vec![0u64; keys.len()]]; nq];
+            for (r, part) in rows.iter().enumerate() {
+                for (c, v) in d.values[r * nq..(r + 1) * nq].iter().enumerate() {
+                    let v = usize::from(*v);
+                    if v == 0 || d.questions[c].starts_with('@') {
                         continue;
                     }
-                    // 0 counted, 1 «không biết», 2 counted nowhere (blank,
-                    // or no longer fits the questionnaire).
-                    let at = *kind.entry(v).or_insert_with(|| {
-                        let raw = &d.answers[usize::from(v - 1)];
-                        match question.map(|q| sipas_shared::Answer::parse(q, raw)) {
+                    let at = &mut kind[c * na + v];
+                    if *at == u8::MAX {
+                        let raw = &d.answers[v - 1];
+                        *at = match questions[c].map(|q| sipas_shared::Answer::parse(q, raw)) {
                             Some(Ok(Some(sipas_shared::Answer::DontKnow))) => 1,
                             Some(Ok(Some(sipas_shared::Answer::Text(t)))) if t.trim().is_empty() => 2,
                             Some(Ok(Some(_))) => 0,
                             _ => 2,
-                        }
-                    });
-                    if let Some(by_part) = counts.get_mut(at) {
+                        };
+                    }
+                    if let Some(by_part) = local[c].get_mut(usize::from(*at)) {
                         by_part[*part] += 1;
+                    }
+                }
+            }
+            for (c, code) in d.questions.iter().enumerate().filter(|(_, q)| !q.starts_with('@')) {
+                let counts =
+                    answered.entry(code.as_str()).or_insert_with(|| [vec![0; keys.len()], vec![0; keys.len()]]);
+                for (sum, add) in counts.iter_mut().zip(&local[c]) {
+                    for (a, b) in sum.iter_mut().zip(add) {
+                        *a += b;
                     }
                 }
             }
