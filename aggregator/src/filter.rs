@@ -154,6 +154,11 @@ pub fn month_label((y, m): Month) -> String {
     format!("{m:02}/{y}")
 }
 
+/// «2026-11», as a query writes a month.
+pub fn month_value((y, m): Month) -> String {
+    format!("{y}-{m:02}")
+}
+
 /// The months a campaign's answers can carry, first to last.
 pub fn campaign_months(campaign: &Campaign) -> Vec<Month> {
     let mut out = Vec::new();
@@ -238,21 +243,6 @@ impl Filter {
         parts.join(" · ")
     }
 
-    /// The query that asks for this filter again: `source=paper&from=2026-11`.
-    pub fn query(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        if let Some(s) = &self.source {
-            out.push(format!("source={s}"));
-        }
-        if let Some((y, m)) = self.from {
-            out.push(format!("from={y}-{m:02}"));
-        }
-        if let Some((y, m)) = self.to {
-            out.push(format!("to={y}-{m:02}"));
-        }
-        out
-    }
-
     fn takes(&self, source: &str, month: Option<Month>) -> bool {
         self.source.as_deref().is_none_or(|s| s == source)
             && self.from.is_none_or(|f| month.is_some_and(|m| m >= f))
@@ -273,14 +263,13 @@ pub struct Filtered<'c> {
 }
 
 /// A cell the filter counts: its answers, decoded, with each row's part.
-struct CellRows<'a> {
+struct CellRows {
     key: CellKey,
     decoded: Vec<Decoded>,
     /// Per decoded chunk, per row: the row's part.
     part_of: Vec<Vec<usize>>,
     /// Per part: whether the filter takes it.
     taken: Vec<bool>,
-    group: &'a str,
 }
 
 /// Whether a filter that takes the parts `taken` of a cell's or a
@@ -319,9 +308,10 @@ pub fn filtered<'c>(
     group: Option<&str>,
 ) -> Result<Filtered<'c>, ChunkError> {
     let k = threshold(campaign);
-    let mut cells: Vec<CellRows<'_>> = Vec::new();
-    // Questions (group, code) some cell would split below k.
-    let mut unsafe_questions: std::collections::BTreeSet<(String, String)> = std::collections::BTreeSet::new();
+    let mut cells: Vec<CellRows> = Vec::new();
+    // Per group, the questions some cell would split below k.
+    let mut unsafe_questions: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        std::collections::BTreeMap::new();
     let mut withheld = 0usize;
     for ((unit, g, field), parts) in by_cell(chunks) {
         if group.is_some_and(|x| x != g) {
@@ -411,19 +401,20 @@ pub fn filtered<'c>(
         }
         for (code, [counted_answers, dont_know]) in &answered {
             if !(splits_safely(counted_answers, &taken, counted, k) && splits_safely(dont_know, &taken, counted, k)) {
-                unsafe_questions.insert((g.to_owned(), (*code).to_owned()));
+                unsafe_questions.entry(g.to_owned()).or_default().insert((*code).to_owned());
             }
         }
         let key = CellKey { unit: unit.to_owned(), group: g.to_owned(), field: field.map(str::to_owned) };
         if counted {
-            cells.push(CellRows { key, decoded, part_of, taken, group: g });
+            cells.push(CellRows { key, decoded, part_of, taken });
         }
     }
     let mut agg = Aggregate::new(campaign);
     let mut texts = Vec::new();
     let mut answers = 0u64;
     for cell in &cells {
-        let counts_question = |code: &str| !unsafe_questions.contains(&(cell.group.to_owned(), code.to_owned()));
+        let held = unsafe_questions.get(&cell.key.group);
+        let counts_question = |code: &str| held.is_none_or(|h| !h.contains(code));
         for (d, rows) in cell.decoded.iter().zip(&cell.part_of) {
             let keep: Vec<bool> = rows.iter().map(|p| cell.taken[*p]).collect();
             answers += count_rows(&mut agg, &cell.key, d, &keep, &counts_question);
@@ -432,7 +423,7 @@ pub fn filtered<'c>(
             );
         }
     }
-    let mut questions_withheld: Vec<String> = unsafe_questions.into_iter().map(|(_, code)| code).collect();
+    let mut questions_withheld: Vec<String> = unsafe_questions.into_values().flatten().collect();
     questions_withheld.sort();
     questions_withheld.dedup();
     Ok(Filtered {
@@ -441,8 +432,8 @@ pub fn filtered<'c>(
         note: FilterNote {
             label: filter.label(),
             source: filter.source.clone(),
-            from: filter.from.map(|(y, m)| format!("{y}-{m:02}")),
-            to: filter.to.map(|(y, m)| format!("{y}-{m:02}")),
+            from: filter.from.map(month_value),
+            to: filter.to.map(month_value),
             cells_withheld: withheld,
             questions_withheld,
             answers,

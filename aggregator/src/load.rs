@@ -84,10 +84,9 @@ pub async fn report_of_group(
     let households = campaign.groups.iter().any(|g| g.households.is_some());
     let comments = asks_text(campaign);
     // The design-weighted figures are the household group's: none for
-    // another group's report.
-    let weighted = filter.is_empty()
-        && households
-        && group.is_none_or(|g| campaign.groups.iter().any(|x| x.code == g && x.households.is_some()));
+    // another group's report (nor a filtered one, which reads no `columns`).
+    let weighted =
+        households && group.is_none_or(|g| campaign.groups.iter().any(|x| x.code == g && x.households.is_some()));
     // The three reads are independent: the counts, the answers kept column
     // by column, and the rest of the context. The design-weighted figures
     // start on a thread of their own as soon as the answers are read, while

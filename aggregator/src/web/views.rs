@@ -140,6 +140,11 @@ fn breakdown_questions(campaign: &Campaign) -> Vec<(&str, &str)> {
 /// The query that keeps the reader's breakdown and group on the page's
 /// links and downloads ("?by=field&group=citizens").
 fn page_query(report: &Report, by: By, question: Option<&str>) -> String {
+    page_query_with(report, by, question, true)
+}
+
+/// [`page_query`], with the reader's filter or without it.
+fn page_query_with(report: &Report, by: By, question: Option<&str>, filtered: bool) -> String {
     let mut parts = Vec::new();
     if by != By::Unit {
         parts.push(format!("by={}", by.spec(question)));
@@ -147,7 +152,7 @@ fn page_query(report: &Report, by: By, question: Option<&str>) -> String {
     if let Some(g) = &report.group {
         parts.push(format!("group={g}"));
     }
-    if let Some(f) = &report.filter {
+    if let Some(f) = report.filter.as_ref().filter(|_| filtered) {
         parts.extend(f.source.iter().map(|s| format!("source={s}")));
         parts.extend(f.from.iter().map(|m| format!("from={m}")));
         parts.extend(f.to.iter().map(|m| format!("to={m}")));
@@ -476,16 +481,7 @@ fn group_filter(campaign: &Campaign, report: &Report, by: By, question: Option<&
     let months = crate::filter::campaign_months(campaign);
     let note = report.filter.as_ref();
     // The page as it is without the filter: the same breakdown and group.
-    let kept: Vec<String> = (by != By::Unit)
-        .then(|| format!("by={}", by.spec(question)))
-        .into_iter()
-        .chain(report.group.iter().map(|g| format!("group={g}")))
-        .collect();
-    let unfiltered = if kept.is_empty() {
-        format!("/reports/{}", campaign.id)
-    } else {
-        format!("/reports/{}?{}", campaign.id, kept.join("&"))
-    };
+    let unfiltered = format!("/reports/{}{}", campaign.id, page_query_with(report, by, question, false));
     html! {
         form.filter method="get" action=(format!("/reports/{}", campaign.id)) {
             @if by != By::Unit { input type="hidden" name="by" value=(by.spec(question)); }
@@ -535,9 +531,9 @@ fn month_select(name: &str, label: &str, months: &[crate::filter::Month], chosen
             label for=(name) { (label) }
             select id=(name) name=(name) {
                 option value="" { "—" }
-                @for (y, m) in months {
-                    @let value = format!("{y}-{m:02}");
-                    option value=(value) selected[chosen == Some(value.as_str())] { (crate::filter::month_label((*y, *m))) }
+                @for m in months {
+                    @let value = crate::filter::month_value(*m);
+                    option value=(value) selected[chosen == Some(value.as_str())] { (crate::filter::month_label(*m)) }
                 }
             }
         }

@@ -475,11 +475,16 @@ pub(crate) fn count_cells<'a>(
         // The chunks keep every answer, free text too (the report's comments).
         row.push((code.clone(), raw.clone()));
     }
-    // The day it is stored under, for exports read from the chunks, and how
-    // it came (online, offline, paper), for reports filtered by either.
+    stamp_row(&mut row, day, source);
+    rows.entry(cell).or_default().push(row);
+}
+
+/// Adds to a chunk row the day its response is stored under, for exports
+/// read from the chunks, and how it came (online, offline, paper, mixed),
+/// for reports filtered by either.
+pub(crate) fn stamp_row(row: &mut columns::Row, day: NaiveDate, source: &str) {
     row.push((columns::DAY.to_owned(), day.to_string()));
     row.push((columns::SOURCE.to_owned(), source.to_owned()));
-    rows.entry(cell).or_default().push(row);
 }
 
 /// One cell's batch of answers, column by column: (unit, group, field, sign, chunk).

@@ -337,8 +337,7 @@ macro_rules! sql_store {
                     while let Some(r) = stream.try_next().await? {
                         let key = (r.unit, r.group, r.field.unwrap_or_default());
                         let mut row: $crate::store::columns::Row = r.cells.into_iter().collect();
-                        row.push(($crate::store::columns::DAY.to_owned(), r.submitted_on.to_string()));
-                        row.push(($crate::store::columns::SOURCE.to_owned(), r.source));
+                        $crate::store::stamp_row(&mut row, r.submitted_on, &r.source);
                         match &mut cell {
                             Some((at, rows)) if *at == key => rows.push(row),
                             _ => flush(cell.replace((key, vec![row]))),
